@@ -1,0 +1,117 @@
+package io.peerlink;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A PeerLink device: an identity, the transports it listens on and, optionally, a rendezvous
+ * server. Made by {@link PeerLinks#device()}. Thread-safe.
+ */
+public interface Device extends AutoCloseable {
+
+    /** @return this device's ID, derived from its public key */
+    DeviceId id();
+
+    /**
+     * @return the rendezvous connection
+     * @throws IllegalStateException if the device was built without a rendezvous server
+     */
+    Rendezvous rendezvous();
+
+    /** @return the local endpoints the device's transports are bound to */
+    java.util.List<Endpoint> localEndpoints();
+
+    /**
+     * Establishes a link to a peer through the rendezvous server: introduction, candidate
+     * exchange, connectivity checks (LAN first, then reflexive, with a synchronised punch), and
+     * relay fallback where configured.
+     *
+     * @param peer the peer
+     * @return completes with the link; fails with {@link UnreachableException} naming why
+     * @throws NullPointerException if peer is null
+     * @throws IllegalStateException if there is no rendezvous server or the device is closed
+     */
+    CompletionStage<PeerLink> connect(DeviceId peer);
+
+    /**
+     * Establishes a link directly to a known endpoint, without a rendezvous server.
+     *
+     * @param endpoint where the peer listens
+     * @return completes with the link; fails with {@link UnreachableException} on timeout
+     * @throws NullPointerException if endpoint is null
+     * @throws IllegalArgumentException if no transport supports the endpoint
+     * @throws IllegalStateException if the device is closed
+     */
+    CompletionStage<PeerLink> connect(Endpoint endpoint);
+
+    /**
+     * Sets the handler of incoming link requests, direct or through the rendezvous. Without one,
+     * every request is rejected.
+     *
+     * @param handler the handler
+     * @throws NullPointerException if handler is null
+     */
+    void onIncoming(IncomingHandler handler);
+
+    /** Closes every link and transport and the rendezvous connection. Idempotent. */
+    @Override
+    void close();
+
+    /** Builds a {@link Device}; not thread-safe. Obtain one from {@link PeerLinks#device()}. */
+    interface Builder {
+        /**
+         * @param keyFile the device's Ed25519 key file; created with owner-only permissions if
+         *        missing
+         * @return this
+         */
+        Builder identity(Path keyFile);
+
+        /**
+         * Uses an identity that lives only in memory (tests, demos); its ID changes every run.
+         *
+         * @return this
+         */
+        Builder ephemeralIdentity();
+
+        /**
+         * @param controlUri the rendezvous server's control URI
+         * @return this
+         */
+        Builder rendezvous(URI controlUri);
+
+        /**
+         * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
+         * interfaces). Transports are never added silently: a device without one cannot link.
+         *
+         * @param bindAddress the address to bind
+         * @return this
+         */
+        Builder udp(InetSocketAddress bindAddress);
+
+        /**
+         * @param options the options of every channel this device opens
+         * @return this
+         */
+        Builder channelOptions(ChannelOptions options);
+
+        /**
+         * @param timeout how long {@link Device#connect} tries before failing
+         * @return this
+         */
+        Builder connectTimeout(Duration timeout);
+
+        /**
+         * Builds and starts the device: binds transports and, if configured, starts connecting
+         * to the rendezvous server.
+         *
+         * @return the device
+         * @throws IllegalStateException if no identity or no transport was configured
+         * @throws IdentityException if the key file is unusable
+         * @throws PeerLinkException if a transport cannot be bound
+         */
+        Device build();
+    }
+}

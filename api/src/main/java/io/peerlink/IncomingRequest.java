@@ -1,0 +1,26 @@
+package io.peerlink;
+
+import java.util.concurrent.CompletionStage;
+
+/** A peer wants a link with this device. Exactly one of accept or reject should be called. */
+public interface IncomingRequest {
+
+    /** @return the requesting device */
+    DeviceId from();
+
+    /**
+     * Accepts: takes part in path establishment.
+     *
+     * @return completes with the link; fails with {@link UnreachableException} if no path works
+     * @throws IllegalStateException if accept or reject was already called
+     */
+    CompletionStage<PeerLink> accept();
+
+    /**
+     * Rejects; the requester's connect fails with {@link UnreachableException.Reason#REJECTED}.
+     *
+     * @param reason why, sent to the requester
+     * @throws IllegalStateException if accept or reject was already called
+     */
+    void reject(String reason);
+}

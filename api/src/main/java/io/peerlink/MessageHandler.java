@@ -1,0 +1,19 @@
+package io.peerlink;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Receives messages from a {@link ReliableChannel}. Called on the channel's event thread: it
+ * must return quickly and must not block. The receive window is credited back to the sender
+ * when this method returns, so a slow handler slows the sender down (back-pressure) rather than
+ * growing a queue.
+ */
+@FunctionalInterface
+public interface MessageHandler {
+    /**
+     * @param message the whole message, read-only, positioned at 0; valid after the call returns
+     *        (the channel does not reuse it)
+     * @param delivery how it was sent
+     */
+    void onMessage(ByteBuffer message, Delivery delivery);
+}

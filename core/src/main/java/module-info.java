@@ -1,0 +1,11 @@
+/**
+ * The default PeerLink runtime. Exports nothing: applications use {@code io.peerlink}, plugins
+ * use {@code io.peerlink.spi}; everything here is internal.
+ */
+module io.peerlink.core {
+    requires transitive io.peerlink.spi;
+    requires java.net.http;
+    requires jakarta.json.bind;
+
+    uses io.peerlink.spi.TransportProvider;
+}

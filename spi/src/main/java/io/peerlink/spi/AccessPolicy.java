@@ -1,0 +1,23 @@
+package io.peerlink.spi;
+
+import io.peerlink.DeviceId;
+
+/**
+ * Decides whether one admitted device may reach another. The default policy
+ * ({@code same-network}) allows it when both were admitted into the same network. Must be
+ * thread-safe and fast.
+ */
+public interface AccessPolicy {
+
+    /** @return the name the server configuration selects this policy by */
+    String name();
+
+    /**
+     * @param from the requesting device
+     * @param fromNetwork the network it was admitted into
+     * @param to the target device
+     * @param toNetwork the network the target was admitted into
+     * @return true if {@code from} may reach {@code to}
+     */
+    boolean mayConnect(DeviceId from, String fromNetwork, DeviceId to, String toNetwork);
+}

@@ -1,0 +1,29 @@
+package io.peerlink.spi;
+
+import io.peerlink.Endpoint;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Receives datagrams from a {@link Transport}. The single receive callback of a transport; it is
+ * called on the transport's receive thread and must return quickly (the core hands work to its
+ * own event loop).
+ */
+public interface DatagramHandler {
+
+    /**
+     * @param source where the datagram came from
+     * @param datagram the datagram between position and limit; owned by the transport and valid
+     *        only during this call (copy what you keep)
+     */
+    void onDatagram(Endpoint source, ByteBuffer datagram);
+
+    /**
+     * The transport failed and moved to {@link Transport.State#STOPPED} on its own (socket
+     * closed underneath, broker gone). Default: ignore.
+     *
+     * @param failure what happened
+     */
+    default void onTransportFailure(Throwable failure) {
+    }
+}

@@ -1,0 +1,95 @@
+package io.peerlink.spi;
+
+import io.peerlink.Endpoint;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A datagram transport: UDP, a TCP relay, MQTT, Socket.IO, CoAP. Modelled on Californium's
+ * {@code Connector}.
+ *
+ * <h2>Lifecycle</h2>
+ * <pre>
+ *   CREATED --start--> STARTED --stop--> STOPPED --start--> STARTED
+ *      |                  |                  |
+ *      +------------------+-----destroy------+-----> DESTROYED (final)
+ * </pre>
+ * {@code stop} and {@code destroy} are idempotent. A transport that fails by itself moves to
+ * STOPPED and reports through {@link DatagramHandler#onTransportFailure(Throwable)}.
+ *
+ * <h2>Threading and buffers</h2>
+ * All methods are thread-safe. {@link #send} never blocks: it copies or transmits the bytes
+ * before returning, so the caller keeps ownership of the buffer. Received datagrams go to the one
+ * {@link DatagramHandler} given to {@link #start}.
+ */
+public interface Transport {
+
+    /** Lifecycle states; see the class documentation. */
+    enum State { CREATED, STARTED, STOPPED, DESTROYED }
+
+    /**
+     * Binds and starts delivering received datagrams to the handler.
+     *
+     * @param handler receives every datagram
+     * @throws NullPointerException if handler is null
+     * @throws IllegalStateException if the state is STARTED or DESTROYED
+     * @throws IOException if binding fails (address in use, no permission)
+     */
+    void start(DatagramHandler handler) throws IOException;
+
+    /** Stops receiving and releases the socket; idempotent; no-op unless STARTED. */
+    void stop();
+
+    /** Releases everything for good; idempotent. */
+    void destroy();
+
+    /** @return the current state */
+    State state();
+
+    /**
+     * @return the bound local endpoint
+     * @throws IllegalStateException unless STARTED
+     */
+    Endpoint localEndpoint();
+
+    /** @return what this transport can do; constant for its lifetime */
+    TransportCapabilities capabilities();
+
+    /**
+     * @param remote an endpoint
+     * @return true if this transport can send to it (right scheme, address family, ...)
+     * @throws NullPointerException if remote is null
+     */
+    boolean supports(Endpoint remote);
+
+    /**
+     * Sends one datagram without blocking.
+     *
+     * @param remote destination
+     * @param datagram the bytes between position and limit; the position is advanced to the limit
+     * @return true if handed to the network, false if dropped because a bounded buffer is full
+     *         (like a full socket buffer; the caller's ARQ recovers)
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the datagram exceeds maxDatagramSize or the endpoint is
+     *         not {@linkplain #supports supported}
+     * @throws IllegalStateException unless STARTED
+     */
+    boolean send(Endpoint remote, ByteBuffer datagram);
+
+    /**
+     * Sends one datagram with the given IP time-to-live (hole-punch openers). Only when
+     * {@link TransportCapabilities#ttlControl()} is true.
+     *
+     * @param remote destination
+     * @param datagram as for {@link #send(Endpoint, ByteBuffer)}
+     * @param ttl 1..255
+     * @return as for {@link #send(Endpoint, ByteBuffer)}
+     * @throws UnsupportedOperationException if this transport has no TTL control
+     * @throws IllegalArgumentException if ttl is out of range, or as for send
+     * @throws IllegalStateException unless STARTED
+     */
+    default boolean send(Endpoint remote, ByteBuffer datagram, int ttl) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no TTL control (capabilities().ttlControl() is false)");
+    }
+}
