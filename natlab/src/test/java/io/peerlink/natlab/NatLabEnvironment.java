@@ -110,7 +110,7 @@ public final class NatLabEnvironment {
         List<List<String>> steps = List.of(
                 List.of(ip, "netns", "add", ns),
                 List.of(ip, "-n", ns, "link", "add", "pa", "type", "veth", "peer", "name", "pb"),
-                List.of(ip, "-n", ns, "link", "add", "br", "type", "bridge"),
+                List.of(ip, "-n", ns, "link", "add", "pbr", "type", "bridge"),
                 List.of(ip, "netns", "exec", ns, iptables, "-w", "-t", "nat", "-A", "POSTROUTING", "-o", "pa",
                         "-j", "MASQUERADE", "--random-fully"),
                 List.of(ip, "netns", "exec", ns, iptables, "-w", "-A", "FORWARD", "-m", "statistic",

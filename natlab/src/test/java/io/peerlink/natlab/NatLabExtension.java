@@ -4,17 +4,30 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
-import org.opentest4j.TestAbortedException;
 
 /**
  * The JUnit 5 side of {@link NatLabTest}: applies the privilege policy of
- * {@link NatLabEnvironment#verdict} before all and before each test, and resolves
- * {@link NatLab.Builder} parameters.
+ * {@link NatLabEnvironment#verdict} and resolves {@link NatLab.Builder} parameters. A skip is an
+ * execution condition (so reports list the tests as skipped, with the reason); a CI failure is
+ * thrown before all and before each test.
  */
-public final class NatLabExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
+public final class NatLabExtension
+        implements ExecutionCondition, BeforeAllCallback, BeforeEachCallback, ParameterResolver {
+
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        Optional<NatLabEnvironment.Verdict> verdict = currentVerdict();
+        if (verdict.isPresent() && !verdict.get().fail()) {
+            return ConditionEvaluationResult.disabled(verdict.get().message());
+        }
+        return ConditionEvaluationResult.enabled("NAT lab available"
+                + (verdict.isPresent() ? " check failed; failing under CI=true" : ""));
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -26,14 +39,14 @@ public final class NatLabExtension implements BeforeAllCallback, BeforeEachCallb
         enforce();
     }
 
+    private static Optional<NatLabEnvironment.Verdict> currentVerdict() {
+        return NatLabEnvironment.verdict(NatLabEnvironment.missing(), NatLabEnvironment.underCi());
+    }
+
     private static void enforce() {
-        Optional<NatLabEnvironment.Verdict> verdict =
-                NatLabEnvironment.verdict(NatLabEnvironment.missing(), NatLabEnvironment.underCi());
-        if (verdict.isPresent()) {
-            if (verdict.get().fail()) {
-                throw new IllegalStateException(verdict.get().message());
-            }
-            throw new TestAbortedException(verdict.get().message());
+        Optional<NatLabEnvironment.Verdict> verdict = currentVerdict();
+        if (verdict.isPresent() && verdict.get().fail()) {
+            throw new IllegalStateException(verdict.get().message());
         }
     }
 
