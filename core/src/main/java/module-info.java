@@ -8,4 +8,6 @@ module io.peerlink.core {
     requires jakarta.json.bind;
 
     uses io.peerlink.spi.TransportProvider;
+
+    provides io.peerlink.runtime.PeerLinkProvider with io.peerlink.core.internal.device.CorePeerLinkProvider;
 }

@@ -92,6 +92,29 @@ public interface Device extends AutoCloseable {
         Builder udp(InetSocketAddress bindAddress);
 
         /**
+         * @param server the STUN server used to learn this device's reflexive address; default:
+         *        the rendezvous server's host on port 3478
+         * @return this
+         */
+        Builder stunServer(InetSocketAddress server);
+
+        /**
+         * @param advertise whether to publish the device's private (host) addresses as
+         *        candidates; default true. False keeps LAN addresses private and forces public
+         *        (reflexive) paths, e.g. through a hairpinning NAT.
+         * @return this
+         */
+        Builder hostCandidates(boolean advertise);
+
+        /**
+         * @param ttl IP TTL of hole-punch openers, 1..255, or 0 (the default) to derive it from
+         *        the hop count to the STUN server, capped at 3 (docs/protocol-punching.md)
+         * @return this
+         * @throws IllegalArgumentException if ttl is out of range
+         */
+        Builder openerTtl(int ttl);
+
+        /**
          * @param options the options of every channel this device opens
          * @return this
          */

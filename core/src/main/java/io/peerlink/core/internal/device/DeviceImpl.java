@@ -1,0 +1,554 @@
+package io.peerlink.core.internal.device;
+
+import io.peerlink.Candidate;
+import io.peerlink.CandidateType;
+import io.peerlink.ChannelOptions;
+import io.peerlink.Device;
+import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
+import io.peerlink.IncomingHandler;
+import io.peerlink.IncomingRequest;
+import io.peerlink.PathInfo;
+import io.peerlink.PathKind;
+import io.peerlink.PeerLink;
+import io.peerlink.PeerLinkException;
+import io.peerlink.Rendezvous;
+import io.peerlink.UnreachableException;
+import io.peerlink.core.internal.channel.ChannelEngine;
+import io.peerlink.core.internal.channel.DatagramPath;
+import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.core.internal.link.LinkSocket;
+import io.peerlink.core.internal.link.SetupFormatException;
+import io.peerlink.core.internal.link.SetupPacket;
+import io.peerlink.core.internal.loop.EventLoop;
+import io.peerlink.core.internal.punch.ConnectivityCheck;
+import io.peerlink.core.internal.punch.NoPathException;
+import io.peerlink.core.internal.punch.PunchOptions;
+import io.peerlink.core.internal.rendezvous.IncomingDecision;
+import io.peerlink.core.internal.rendezvous.Introduction;
+import io.peerlink.core.internal.rendezvous.RendezvousClient;
+import io.peerlink.spi.Transport;
+import io.peerlink.spi.TransportConfig;
+import io.peerlink.spi.TransportProvider;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The device runtime: one event loop, one UDP socket demultiplexed by {@link LinkSocket}, an
+ * optional rendezvous connection, and the links. Link set-up state (pending dials, incoming
+ * hellos, connectivity checks) is confined to the event loop.
+ */
+final class DeviceImpl implements Device {
+    private static final System.Logger LOG = System.getLogger(DeviceImpl.class.getName());
+    /** Incoming direct hellos awaiting a decision or kept for retransmitted hellos; bounded. */
+    private static final int MAX_PENDING_HELLOS = 1024;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final DeviceIdentity identity;
+    private final EventLoop loop;
+    private final LinkSocket socket;
+    private final ChannelOptions channelOptions;
+    private final PunchOptions punchOptions;
+    private final Duration connectTimeout;
+    private final RendezvousClient rendezvousClient;
+    private final RendezvousView rendezvousView;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile IncomingHandler incomingHandler;
+
+    private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
+    // loop-confined set-up state
+    private final Map<Long, PendingDial> dials = new HashMap<>();
+    private final Map<String, IncomingHello> hellos = new HashMap<>();
+    private final Map<Long, ConnectivityCheck> checks = new HashMap<>();
+    private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
+    private volatile int hopsToStun;
+    /** Completes once the first candidate gathering (host + STUN) has been published. */
+    private final CompletableFuture<Void> gathered = new CompletableFuture<>();
+
+    private DeviceImpl(DeviceBuilderImpl b, DeviceIdentity identity, EventLoop loop, LinkSocket socket) {
+        this.identity = identity;
+        this.loop = loop;
+        this.socket = socket;
+        this.channelOptions = b.channelOptions;
+        this.punchOptions = b.punchOptions;
+        this.connectTimeout = b.connectTimeout;
+        socket.onSetup(this::onSetup);
+        if (b.rendezvous != null) {
+            rendezvousClient = new RendezvousClient(b.rendezvous, identity, Map.of(), new RendezvousListener());
+            rendezvousView = new RendezvousView(b.rendezvous);
+        } else {
+            rendezvousClient = null;
+            rendezvousView = null;
+        }
+    }
+
+    static DeviceImpl start(DeviceBuilderImpl b) {
+        DeviceIdentity identity = b.ephemeral ? DeviceIdentity.ephemeral() : DeviceIdentity.loadOrCreate(b.keyFile);
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
+        LinkSocket socket = new LinkSocket(createUdp(b.udpBinds.get(0)), loop);
+        try {
+            socket.start();
+        } catch (IOException | RuntimeException e) {
+            loop.close();
+            socket.close();
+            throw new PeerLinkException("cannot bind UDP " + b.udpBinds.get(0) + ": " + e.getMessage(), e);
+        }
+        DeviceImpl device = new DeviceImpl(b, identity, loop, socket);
+        if (device.rendezvousClient != null) {
+            InetSocketAddress stun = b.stunServer != null ? b.stunServer
+                    : new InetSocketAddress(b.rendezvous.getHost(), 3478);
+            device.gatherAndRegister(stun, b.hostCandidates);
+            device.rendezvousClient.start();
+        }
+        return device;
+    }
+
+    private static Transport createUdp(InetSocketAddress bind) {
+        for (TransportProvider p : ServiceLoader.load(TransportProvider.class, DeviceImpl.class.getClassLoader())) {
+            if (p.scheme().equals("udp")) {
+                return p.create(TransportConfig.bind(Endpoint.udp(bind)).build());
+            }
+        }
+        throw new PeerLinkException("no UDP transport found: add io.peerlink:peerlink-transport-udp to the class or module path");
+    }
+
+    private void gatherAndRegister(InetSocketAddress stunServer, boolean advertiseHosts) {
+        List<Candidate> candidates = advertiseHosts ? new ArrayList<>(HostCandidates.gather(socket.localEndpoint())) : new ArrayList<>();
+        rendezvousClient.updateCandidates(candidates);
+        ReflexiveDiscovery discovery = new ReflexiveDiscovery(loop, socket, stunServer);
+        discovery.run().whenComplete((result, error) -> {
+            if (error != null) {
+                LOG.log(System.Logger.Level.WARNING, "no reflexive candidate from STUN " + stunServer + ": " + error.getMessage());
+                gathered.complete(null);
+                return;
+            }
+            hopsToStun = result.hops();
+            List<Candidate> all = new ArrayList<>(candidates);
+            Endpoint mapped = Endpoint.udp(result.mapped());
+            if (all.stream().noneMatch(c -> c.endpoint().equals(mapped))) {
+                all.add(Candidate.of(mapped, CandidateType.SERVER_REFLEXIVE, 65535));
+            }
+            rendezvousClient.updateCandidates(all);
+            gathered.complete(null);
+        });
+    }
+
+    @Override
+    public DeviceId id() {
+        return identity.id();
+    }
+
+    @Override
+    public Rendezvous rendezvous() {
+        if (rendezvousView == null) {
+            throw new IllegalStateException("this device was built without a rendezvous server");
+        }
+        return rendezvousView;
+    }
+
+    @Override
+    public List<Endpoint> localEndpoints() {
+        return List.of(socket.localEndpoint());
+    }
+
+    @Override
+    public void onIncoming(IncomingHandler handler) {
+        this.incomingHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("device is closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- rendezvous links
+
+    @Override
+    public CompletionStage<PeerLink> connect(DeviceId peer) {
+        Objects.requireNonNull(peer, "peer");
+        checkOpen();
+        if (rendezvousClient == null) {
+            throw new IllegalStateException("connect(DeviceId) needs a rendezvous server; use connect(Endpoint) for direct links");
+        }
+        CompletableFuture<PeerLink> result = new CompletableFuture<>();
+        // Publish our reflexive candidate before asking: the peer will punch towards it.
+        gathered.thenCompose(v -> rendezvousClient.connect(peer)).whenComplete((intro, error) -> {
+            if (error != null) {
+                result.completeExceptionally(unwrap(error));
+            } else {
+                loop.execute(() -> punch(intro, result));
+            }
+        });
+        return withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer);
+    }
+
+    private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
+        byte[] token = tokenDigest(intro.sessionToken());
+        int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
+        ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
+                token, intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl);
+        checks.put(intro.localConnectionId(), check);
+        check.result().whenComplete((selected, error) -> loop.execute(() -> {
+            checks.remove(intro.localConnectionId());
+            if (error != null) {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+                result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
+                        cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
+                return;
+            }
+            PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+            result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), selected.remote(), kind));
+        }));
+        check.start(intro.startIn());
+    }
+
+    static byte[] tokenDigest(String sessionToken) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
+            return java.util.Arrays.copyOf(d, SetupPacket.TOKEN_LENGTH);
+        } catch (NoSuchAlgorithmException e) {
+            throw new PeerLinkException("SHA-256 unavailable", e);
+        }
+    }
+
+    private final class RendezvousListener implements RendezvousClient.Listener {
+        @Override
+        public void onIncoming(DeviceId from, IncomingDecision decision) {
+            IncomingHandler handler = incomingHandler;
+            if (handler == null) {
+                decision.reject("device accepts no incoming links");
+                return;
+            }
+            AtomicBoolean decided = new AtomicBoolean();
+            handler.onIncoming(new IncomingRequest() {
+                @Override
+                public DeviceId from() {
+                    return from;
+                }
+
+                @Override
+                public CompletionStage<PeerLink> accept() {
+                    if (!decided.compareAndSet(false, true)) {
+                        throw new IllegalStateException("already decided");
+                    }
+                    CompletableFuture<PeerLink> f = new CompletableFuture<>();
+                    acceptedIncoming.put(from, f);
+                    decision.accept();
+                    return withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from);
+                }
+
+                @Override
+                public void reject(String reason) {
+                    if (!decided.compareAndSet(false, true)) {
+                        throw new IllegalStateException("already decided");
+                    }
+                    decision.reject(reason);
+                }
+            });
+        }
+
+        @Override
+        public void onIntroduction(Introduction introduction) {
+            CompletableFuture<PeerLink> f = acceptedIncoming.remove(introduction.peer());
+            CompletableFuture<PeerLink> target = f != null ? f : new CompletableFuture<>();
+            loop.execute(() -> punch(introduction, target));
+        }
+    }
+
+    private final class RendezvousView implements Rendezvous {
+        private final URI server;
+
+        RendezvousView(URI server) {
+            this.server = server;
+        }
+
+        @Override
+        public URI server() {
+            return server;
+        }
+
+        @Override
+        public State state() {
+            return rendezvousClient.state();
+        }
+
+        @Override
+        public CompletionStage<Void> registered() {
+            return rendezvousClient.registered().thenCombine(gathered, (a, b) -> null);
+        }
+
+        @Override
+        public CompletionStage<Boolean> isOnline(DeviceId peer) {
+            return rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer"));
+        }
+    }
+
+    // ---------------------------------------------------------------- direct links
+
+    private record PendingDial(long nonce, Endpoint remote, CompletableFuture<PeerLink> future, long deadline) {
+    }
+
+    private static final class IncomingHello {
+        final long clientCid;
+        final long nonce;
+        final DeviceId device;
+        long serverCid;
+        boolean rejected;
+        String rejectReason;
+
+        IncomingHello(long clientCid, long nonce, DeviceId device) {
+            this.clientCid = clientCid;
+            this.nonce = nonce;
+            this.device = device;
+        }
+    }
+
+    @Override
+    public CompletionStage<PeerLink> connect(Endpoint endpoint) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        checkOpen();
+        if (!socket.transport().supports(endpoint)) {
+            throw new IllegalArgumentException("no transport of this device supports " + endpoint);
+        }
+        CompletableFuture<PeerLink> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            long cid = newConnectionId();
+            long nonce = RANDOM.nextLong();
+            dials.put(cid, new PendingDial(nonce, endpoint, result, loop.nanoTime() + connectTimeout.toNanos()));
+            sendHello(cid, 100_000_000L);
+        });
+        return result;
+    }
+
+    private void sendHello(long cid, long interval) {
+        PendingDial d = dials.get(cid);
+        if (d == null || d.future().isDone()) {
+            dials.remove(cid);
+            return;
+        }
+        if (loop.nanoTime() >= d.deadline()) {
+            dials.remove(cid);
+            d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.TIMEOUT,
+                    "no answer from " + d.remote() + " within " + connectTimeout));
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(128);
+        SetupPacket.writeHello(b, SetupPacket.HELLO, cid, 0, d.nonce(), identity.id());
+        b.flip();
+        socket.send(d.remote(), b);
+        loop.schedule(() -> sendHello(cid, Math.min(interval * 2, 1_000_000_000L)), interval);
+    }
+
+    private void onSetup(Endpoint source, ByteBuffer datagram) {
+        int type = datagram.get(datagram.position()) & 0xff;
+        try {
+            switch (type) {
+                case SetupPacket.PROBE, SetupPacket.PROBE_ACK -> {
+                    SetupPacket.Probe probe = SetupPacket.readProbe(datagram);
+                    ConnectivityCheck check = checks.get(probe.destinationCid());
+                    if (check != null) {
+                        check.onProbe(source, probe);
+                    } else if (probe.type() == SetupPacket.PROBE && links.containsKey(probe.destinationCid())) {
+                        // The peer is still checking after we finished: answer so it can finish too.
+                        ByteBuffer b = ByteBuffer.allocate(64);
+                        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
+                        b.flip();
+                        socket.send(source, b);
+                    }
+                }
+                case SetupPacket.HELLO -> onHello(source, SetupPacket.readHello(datagram));
+                case SetupPacket.HELLO_ACK -> onHelloAck(source, SetupPacket.readHello(datagram));
+                case SetupPacket.HELLO_REJECT -> {
+                    SetupPacket.HelloReject r = SetupPacket.readHelloReject(datagram);
+                    PendingDial d = dials.get(r.clientCid());
+                    if (d != null && d.nonce() == r.nonce()) {
+                        dials.remove(r.clientCid());
+                        d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.REJECTED, r.reason()));
+                    }
+                }
+                default -> LOG.log(System.Logger.Level.DEBUG, "unknown set-up type 0x" + Integer.toHexString(type) + " from " + source);
+            }
+        } catch (SetupFormatException e) {
+            LOG.log(System.Logger.Level.DEBUG, "dropped malformed set-up datagram from " + source + ": " + e.getMessage());
+        }
+    }
+
+    private void onHello(Endpoint source, SetupPacket.Hello hello) {
+        String key = source + "/" + Long.toHexString(hello.clientCid());
+        IncomingHello state = hellos.get(key);
+        if (state != null) {
+            if (state.nonce == hello.nonce()) {
+                answerHello(source, state);
+            }
+            return;
+        }
+        if (hellos.size() >= MAX_PENDING_HELLOS) {
+            LOG.log(System.Logger.Level.WARNING, "dropping HELLO from " + source + ": " + MAX_PENDING_HELLOS + " link requests pending");
+            return;
+        }
+        IncomingHello fresh = new IncomingHello(hello.clientCid(), hello.nonce(), hello.device());
+        hellos.put(key, fresh);
+        IncomingHandler handler = incomingHandler;
+        if (handler == null) {
+            fresh.rejected = true;
+            fresh.rejectReason = "device accepts no incoming links";
+            answerHello(source, fresh);
+            return;
+        }
+        AtomicBoolean decided = new AtomicBoolean();
+        handler.onIncoming(new IncomingRequest() {
+            @Override
+            public DeviceId from() {
+                return hello.device();
+            }
+
+            @Override
+            public CompletionStage<PeerLink> accept() {
+                if (!decided.compareAndSet(false, true)) {
+                    throw new IllegalStateException("already decided");
+                }
+                CompletableFuture<PeerLink> f = new CompletableFuture<>();
+                loop.execute(() -> {
+                    fresh.serverCid = newConnectionId();
+                    PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, source, kindOf(source));
+                    link.engine().closed().thenRun(() -> loop.execute(() -> hellos.remove(key)));
+                    answerHello(source, fresh);
+                    f.complete(link);
+                });
+                return f;
+            }
+
+            @Override
+            public void reject(String reason) {
+                if (!decided.compareAndSet(false, true)) {
+                    throw new IllegalStateException("already decided");
+                }
+                loop.execute(() -> {
+                    fresh.rejected = true;
+                    fresh.rejectReason = reason;
+                    answerHello(source, fresh);
+                    loop.schedule(() -> hellos.remove(key), TimeUnit.SECONDS.toNanos(30));
+                });
+            }
+        });
+    }
+
+    private void answerHello(Endpoint source, IncomingHello state) {
+        ByteBuffer b = ByteBuffer.allocate(256);
+        if (state.rejected) {
+            SetupPacket.writeHelloReject(b, state.clientCid, state.nonce, state.rejectReason);
+        } else if (state.serverCid != 0) {
+            SetupPacket.writeHello(b, SetupPacket.HELLO_ACK, state.clientCid, state.serverCid, state.nonce, identity.id());
+        } else {
+            return;
+        }
+        b.flip();
+        socket.send(source, b);
+    }
+
+    private void onHelloAck(Endpoint source, SetupPacket.Hello ack) {
+        PendingDial d = dials.get(ack.clientCid());
+        if (d == null || d.nonce() != ack.nonce()) {
+            return;
+        }
+        dials.remove(ack.clientCid());
+        d.future().complete(openLink(ack.device(), ack.clientCid(), ack.serverCid(), source, kindOf(source)));
+    }
+
+    private static PathKind kindOf(Endpoint remote) {
+        InetAddress a = remote.toSocketAddress().getAddress();
+        return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress()
+                ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+    }
+
+    // ---------------------------------------------------------------- links
+
+    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, Endpoint remote, PathKind kind) {
+        int maxDatagram = socket.transport().capabilities().maxDatagramSize();
+        DatagramPath path = new DatagramPath() {
+            @Override
+            public boolean send(ByteBuffer datagram) {
+                return socket.send(remote, datagram);
+            }
+
+            @Override
+            public int maxDatagramSize() {
+                return maxDatagram;
+            }
+        };
+        ChannelEngine engine = new ChannelEngine(loop, localCid, remoteCid, path, channelOptions);
+        PeerLinkImpl link = new PeerLinkImpl(peer, engine, new PathInfo(kind, socket.localEndpoint(), remote));
+        links.put(localCid, link);
+        socket.register(localCid, (src, datagram) -> engine.onDatagram(datagram));
+        engine.closed().thenRun(() -> {
+            socket.unregister(localCid);
+            links.remove(localCid);
+        });
+        engine.start();
+        return link;
+    }
+
+    private long newConnectionId() {
+        long id;
+        do {
+            id = RANDOM.nextLong();
+        } while (id == 0 || links.containsKey(id) || dials.containsKey(id));
+        return id;
+    }
+
+    private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, Duration timeout, DeviceId peer) {
+        EventLoop.Timer t = loop.schedule(() -> f.completeExceptionally(new UnreachableException(peer,
+                UnreachableException.Reason.TIMEOUT, "no link within " + timeout)), timeout.toNanos());
+        f.whenComplete((v, e) -> t.cancel());
+        return f;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().abort();
+        }
+        if (rendezvousClient != null) {
+            rendezvousClient.close();
+        }
+        socket.close();
+        loop.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Device[" + identity.id().shortForm() + " on " + socket.localEndpoint() + "]";
+    }
+}

@@ -1,0 +1,95 @@
+package io.peerlink.core.internal.device;
+
+import io.peerlink.CloseReason;
+import io.peerlink.DeviceId;
+import io.peerlink.LinkEvent;
+import io.peerlink.LinkListener;
+import io.peerlink.PathInfo;
+import io.peerlink.PeerLink;
+import io.peerlink.ReliableChannel;
+import io.peerlink.core.internal.channel.ChannelEngine;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** A {@link PeerLink}: a channel engine plus the path it runs on. */
+final class PeerLinkImpl implements PeerLink {
+    private final DeviceId peer;
+    private final ChannelEngine engine;
+    private volatile PathInfo path;
+    private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+
+    PeerLinkImpl(DeviceId peer, ChannelEngine engine, PathInfo path) {
+        this.peer = peer;
+        this.engine = engine;
+        this.path = path;
+        engine.closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
+    }
+
+    ChannelEngine engine() {
+        return engine;
+    }
+
+    void pathChanged(PathInfo to) {
+        PathInfo from = path;
+        path = to;
+        fire(new LinkEvent.PathChanged(from, to));
+    }
+
+    private void fire(LinkEvent event) {
+        for (LinkListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException e) {
+                System.getLogger(PeerLinkImpl.class.getName()).log(System.Logger.Level.WARNING,
+                        "link listener threw on " + event, e);
+            }
+        }
+    }
+
+    @Override
+    public DeviceId peer() {
+        return peer;
+    }
+
+    @Override
+    public ReliableChannel channel() {
+        return engine;
+    }
+
+    @Override
+    public PathInfo path() {
+        return path;
+    }
+
+    @Override
+    public CompletionStage<Duration> ping() {
+        return engine.ping();
+    }
+
+    @Override
+    public void addListener(LinkListener listener) {
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public void close() {
+        CompletionStage<CloseReason> closing = engine.close();
+        try {
+            closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            engine.abort();
+        } catch (Exception e) {
+            engine.abort();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PeerLink[" + peer.shortForm() + " via " + path + "]";
+    }
+}

@@ -1,0 +1,215 @@
+package io.peerlink.core.internal.link;
+
+import io.peerlink.DeviceId;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Link set-up datagrams (types 0x50..0x5F; docs/protocol-punching.md). All share the
+ * {@link LinkHeader} and are fixed-layout, so decoding is a bounds check plus reads.
+ *
+ * <pre>
+ * PROBE      0x50 | dstCID(8) | txid(8) | token(16) | flags(1) | srcCID(8)
+ * PROBE_ACK  0x51 | dstCID(8) | txid(8) | token(16) | flags(1) | family(1) | port(2) | addr(4|16)
+ * HELLO      0x54 | 0(8)      | clientCID(8) | nonce(8) | deviceId(52 ASCII)
+ * HELLO_ACK  0x55 | clientCID(8) | serverCID(8) | nonce(8) | deviceId(52 ASCII)
+ * HELLO_REJ  0x56 | clientCID(8) | nonce(8) | reasonLength(1) | reason(UTF-8)
+ * </pre>
+ *
+ * PROBE flags: bit 0 = NOMINATE (the initiator's choice of path, as ICE's USE-CANDIDATE),
+ * bit 1 = OPENER (sent with a low TTL; never expected to arrive).
+ */
+public final class SetupPacket {
+    /** Connectivity check. */
+    public static final int PROBE = 0x50;
+    /** Answer to a connectivity check, reporting the source address it came from. */
+    public static final int PROBE_ACK = 0x51;
+    /** Direct link request (no rendezvous). */
+    public static final int HELLO = 0x54;
+    /** Direct link accepted. */
+    public static final int HELLO_ACK = 0x55;
+    /** Direct link refused. */
+    public static final int HELLO_REJECT = 0x56;
+
+    /** PROBE flag: the initiator nominates this pair. */
+    public static final int FLAG_NOMINATE = 1;
+    /** PROBE flag: a low-TTL opener. */
+    public static final int FLAG_OPENER = 2;
+
+    /** Length of the session-token digest carried by probes. */
+    public static final int TOKEN_LENGTH = 16;
+    static final int PROBE_LENGTH = LinkHeader.LENGTH + 8 + TOKEN_LENGTH + 1 + 8;
+    static final int HELLO_LENGTH = LinkHeader.LENGTH + 8 + 8 + DeviceId.LENGTH;
+
+    private SetupPacket() {
+    }
+
+    /** A decoded PROBE or PROBE_ACK. */
+    public record Probe(int type, long destinationCid, long txid, byte[] token, int flags, long sourceCid,
+                        InetSocketAddress observed) {
+        /** @return true for a PROBE with the NOMINATE flag */
+        public boolean nominate() {
+            return (flags & FLAG_NOMINATE) != 0;
+        }
+    }
+
+    /** A decoded HELLO or HELLO_ACK. */
+    public record Hello(int type, long clientCid, long serverCid, long nonce, DeviceId device) {
+    }
+
+    /** A decoded HELLO_REJECT. */
+    public record HelloReject(long clientCid, long nonce, String reason) {
+    }
+
+    /**
+     * @param out destination, at least {@value #PROBE_LENGTH} bytes remaining
+     * @param destinationCid receiver's connection ID
+     * @param txid transaction ID
+     * @param token 16-byte session token digest
+     * @param flags PROBE flags
+     * @param sourceCid sender's connection ID
+     */
+    public static void writeProbe(ByteBuffer out, long destinationCid, long txid, byte[] token, int flags, long sourceCid) {
+        out.put((byte) PROBE).putLong(destinationCid).putLong(txid).put(token, 0, TOKEN_LENGTH).put((byte) flags).putLong(sourceCid);
+    }
+
+    /**
+     * @param out destination
+     * @param destinationCid the prober's connection ID
+     * @param txid the probe's transaction ID
+     * @param token the session token digest
+     * @param flags the probe's flags, echoed
+     * @param observed the source address the probe came from
+     */
+    public static void writeProbeAck(ByteBuffer out, long destinationCid, long txid, byte[] token, int flags, InetSocketAddress observed) {
+        byte[] addr = observed.getAddress().getAddress();
+        out.put((byte) PROBE_ACK).putLong(destinationCid).putLong(txid).put(token, 0, TOKEN_LENGTH).put((byte) flags)
+                .put((byte) (addr.length == 4 ? 4 : 6)).putShort((short) observed.getPort()).put(addr);
+    }
+
+    /**
+     * @param out destination
+     * @param type HELLO or HELLO_ACK
+     * @param clientCid dialer's connection ID
+     * @param serverCid listener's connection ID (0 in HELLO)
+     * @param nonce dialer's nonce, echoed
+     * @param device the sender's device ID
+     */
+    public static void writeHello(ByteBuffer out, int type, long clientCid, long serverCid, long nonce, DeviceId device) {
+        out.put((byte) type).putLong(type == HELLO ? 0 : clientCid).putLong(type == HELLO ? clientCid : serverCid)
+                .putLong(nonce).put(device.value().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * @param out destination
+     * @param clientCid dialer's connection ID
+     * @param nonce dialer's nonce
+     * @param reason why, truncated to 200 bytes
+     */
+    public static void writeHelloReject(ByteBuffer out, long clientCid, long nonce, String reason) {
+        byte[] r = reason.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(r.length, 200);
+        out.put((byte) HELLO_REJECT).putLong(clientCid).putLong(nonce).put((byte) n).put(r, 0, n);
+    }
+
+    /**
+     * @param in a whole datagram starting with a PROBE or PROBE_ACK type byte
+     * @return the probe
+     * @throws SetupFormatException if the length or an address family is wrong
+     */
+    public static Probe readProbe(ByteBuffer in) throws SetupFormatException {
+        int start = in.position();
+        int len = in.remaining();
+        if (len < PROBE_LENGTH - 8) {
+            throw new SetupFormatException("probe too short: " + len + " bytes");
+        }
+        int type = in.get(start) & 0xff;
+        long dst = in.getLong(start + 1);
+        long txid = in.getLong(start + 9);
+        byte[] token = new byte[TOKEN_LENGTH];
+        in.get(start + 17, token);
+        int flags = in.get(start + 33) & 0xff;
+        if (type == PROBE) {
+            if (len != PROBE_LENGTH) {
+                throw new SetupFormatException("PROBE must have " + PROBE_LENGTH + " bytes, got " + len);
+            }
+            return new Probe(type, dst, txid, token, flags, in.getLong(start + 34), null);
+        }
+        if (type != PROBE_ACK) {
+            throw new SetupFormatException("not a probe type: 0x" + Integer.toHexString(type));
+        }
+        int family = in.get(start + 34) & 0xff;
+        int addrLen = family == 4 ? 4 : family == 6 ? 16 : -1;
+        if (addrLen < 0) {
+            throw new SetupFormatException("PROBE_ACK has unknown address family " + family);
+        }
+        if (len != 37 + addrLen) {
+            throw new SetupFormatException("PROBE_ACK for family " + family + " must have " + (37 + addrLen) + " bytes, got " + len);
+        }
+        int port = in.getShort(start + 35) & 0xffff;
+        byte[] addr = new byte[addrLen];
+        in.get(start + 37, addr);
+        try {
+            return new Probe(type, dst, txid, token, flags, 0, new InetSocketAddress(InetAddress.getByAddress(addr), port));
+        } catch (UnknownHostException e) {
+            throw new SetupFormatException("bad address in PROBE_ACK");
+        }
+    }
+
+    /**
+     * @param in a whole datagram starting with HELLO or HELLO_ACK
+     * @return the hello
+     * @throws SetupFormatException if the length or device ID is wrong
+     */
+    public static Hello readHello(ByteBuffer in) throws SetupFormatException {
+        int start = in.position();
+        if (in.remaining() != HELLO_LENGTH) {
+            throw new SetupFormatException("HELLO must have " + HELLO_LENGTH + " bytes, got " + in.remaining());
+        }
+        int type = in.get(start) & 0xff;
+        long first = in.getLong(start + 1);
+        long second = in.getLong(start + 9);
+        long nonce = in.getLong(start + 17);
+        byte[] id = new byte[DeviceId.LENGTH];
+        in.get(start + 25, id);
+        DeviceId device;
+        try {
+            device = new DeviceId(new String(id, StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException e) {
+            throw new SetupFormatException("HELLO carries an invalid device ID: " + e.getMessage());
+        }
+        if (type == HELLO) {
+            if (first != 0) {
+                throw new SetupFormatException("HELLO must be addressed to connection ID 0");
+            }
+            return new Hello(type, second, 0, nonce, device);
+        }
+        if (type != HELLO_ACK) {
+            throw new SetupFormatException("not a hello type: 0x" + Integer.toHexString(type));
+        }
+        return new Hello(type, first, second, nonce, device);
+    }
+
+    /**
+     * @param in a whole datagram starting with HELLO_REJECT
+     * @return the rejection
+     * @throws SetupFormatException if the lengths disagree
+     */
+    public static HelloReject readHelloReject(ByteBuffer in) throws SetupFormatException {
+        int start = in.position();
+        if (in.remaining() < 18) {
+            throw new SetupFormatException("HELLO_REJECT too short: " + in.remaining());
+        }
+        int n = in.get(start + 17) & 0xff;
+        if (in.remaining() != 18 + n) {
+            throw new SetupFormatException("HELLO_REJECT reason length " + n + " disagrees with datagram length " + in.remaining());
+        }
+        byte[] r = new byte[n];
+        in.get(start + 18, r);
+        return new HelloReject(in.getLong(start + 1), in.getLong(start + 9), new String(r, StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,148 @@
+package io.peerlink.natlab;
+
+import io.peerlink.PathKind;
+import io.peerlink.cli.Main;
+import io.peerlink.core.internal.identity.DeviceIdentity;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The NAT matrix: for every pair of NAT kinds, two devices — separate JVMs driven through the
+ * {@code peerlink} CLI in their own namespaces — link through the rendezvous server in the core
+ * namespace and move 1 MiB, checked by SHA-256; the test asserts the path kind, or the documented
+ * NO_PATH outcome where no direct path exists (docs/protocol-punching.md, "What works where").
+ * {@code -Dnatlab.trials=N} sets the trials per pair (default 2 in the test suite).
+ */
+@NatLabTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NatMatrixTest {
+    private static final int TRIALS = Integer.getInteger("natlab.trials", 2);
+    private static final Duration STARTUP = Duration.ofSeconds(60);
+    private static final Duration OUTCOME = Duration.ofSeconds(60);
+    private static final String CONTROL = "ws://198.51.100.1:8080/peerlink/v1";
+    private static final String MAIN = Main.class.getName();
+
+    private NatLab lab;
+    private Path work;
+    private Path payload;
+    private String payloadSha;
+    private final Map<String, Path> keys = new LinkedHashMap<>();
+    private final Map<String, String> ids = new LinkedHashMap<>();
+
+    @BeforeAll
+    void startLabAndServer() throws Exception {
+        lab = NatLab.builder().name("NatMatrix")
+                .site("conea", NatKind.PORT_RESTRICTED).device("c1", "conea")
+                .site("coneb", NatKind.PORT_RESTRICTED).device("c2", "coneb")
+                .site("syma", NatKind.SYMMETRIC).device("s1", "syma")
+                .site("symb", NatKind.SYMMETRIC).device("s2", "symb")
+                .site("fulla", NatKind.FULL_CONE).device("f1", "fulla")
+                .site("fullb", NatKind.FULL_CONE).device("f2", "fullb")
+                .site("dbla", NatKind.DOUBLE_NAT).device("d1", "dbla")
+                .site("dblb", NatKind.DOUBLE_NAT).device("d2", "dblb")
+                .site("lan", NatKind.PORT_RESTRICTED).device("l1", "lan").device("l2", "lan")
+                .site("hp", NatKind.HAIRPIN).device("h1", "hp").device("h2", "hp")
+                .build();
+        work = lab.logDirectory();
+        StringBuilder allow = new StringBuilder("# NAT matrix devices\n");
+        for (String d : List.of("c1", "c2", "s1", "s2", "f1", "f2", "d1", "d2", "l1", "l2", "h1", "h2")) {
+            Path key = work.resolve(d + ".key");
+            keys.put(d, key);
+            String id = DeviceIdentity.loadOrCreate(key).id().toString();
+            ids.put(d, id);
+            allow.append(id).append(" lab\n");
+        }
+        Path allowList = work.resolve("allow-list");
+        Files.writeString(allowList, allow);
+        payload = work.resolve("payload.bin");
+        byte[] data = new byte[1 << 20];
+        new Random(2026).nextBytes(data);
+        Files.write(payload, data);
+        payloadSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        lab.startJava(NatLab.CORE, MAIN, List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
+                "--stun-port", "3478", "--allow-list", allowList.toString()))
+                .awaitLine(l -> l.startsWith("server "), STARTUP);
+    }
+
+    @AfterAll
+    void closeLab() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    /** name, sender, receiver, expected path (null = no direct path), publish host candidates. */
+    Stream<Arguments> pairs() {
+        return Stream.of(
+                Arguments.of("same LAN", "l1", "l2", PathKind.DIRECT_PRIVATE, true),
+                Arguments.of("cone <-> cone", "c1", "c2", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("cone <-> full cone", "c1", "f1", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("full cone <-> full cone", "f1", "f2", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("symmetric <-> full cone", "s1", "f2", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("cone <-> double NAT", "c2", "d1", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("double NAT <-> double NAT", "d1", "d2", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("full cone <-> double NAT", "f2", "d2", PathKind.DIRECT_PUBLIC, true),
+                Arguments.of("hairpin, public candidates only", "h1", "h2", PathKind.DIRECT_PUBLIC, false),
+                Arguments.of("symmetric <-> symmetric", "s1", "s2", null, true),
+                Arguments.of("symmetric <-> port-restricted cone", "s2", "c1", null, true),
+                Arguments.of("symmetric <-> double NAT", "s1", "d2", null, true));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pairs")
+    void linksAndTransfersOneMebibyte(String name, String sender, String receiver, PathKind expected, boolean hosts)
+            throws IOException {
+        for (int trial = 1; trial <= TRIALS; trial++) {
+            Path inbox = Files.createDirectories(work.resolve("inbox-" + receiver + "-" + sender + "-" + trial));
+            List<String> listen = new ArrayList<>(List.of("device", "listen", "-k", keys.get(receiver).toString(),
+                    "-s", CONTROL, "-d", inbox.toString(), "--links", "1"));
+            List<String> send = new ArrayList<>(List.of("device", "send", "-k", keys.get(sender).toString(), "-s", CONTROL,
+                    "--to", ids.get(receiver), "-f", payload.toString(), "--no-progress", "--timeout", "10"));
+            if (!hosts) {
+                listen.add("--no-host-candidates");
+                send.add("--no-host-candidates");
+            }
+            try (LabProcess listener = lab.startJava(receiver, MAIN, listen)) {
+                listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
+                try (LabProcess client = lab.startJava(sender, MAIN, send)) {
+                    String outcome = client.awaitLine(l -> l.startsWith("path ") || l.startsWith("unreachable")
+                            || l.startsWith("error"), OUTCOME);
+                    String where = name + " trial " + trial + ": ";
+                    if (expected == null) {
+                        assertTrue(outcome.startsWith("unreachable NO_PATH"), where + "expected no direct path, got: " + outcome);
+                        assertEquals(3, client.waitFor(OUTCOME), where + "exit code of an unreachable send");
+                        continue;
+                    }
+                    assertTrue(outcome.startsWith("path " + expected + " "), where + "expected " + expected + ", got: " + outcome);
+                    String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
+                    assertTrue(sent.contains("sha256=" + payloadSha), where + sent);
+                    String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
+                    assertTrue(received.contains(" 1048576 bytes sha256=" + payloadSha), where + received);
+                    String listenerPath = listener.awaitLine(l -> l.startsWith("path "), OUTCOME);
+                    assertTrue(listenerPath.startsWith("path " + expected + " "), where + "receiver saw " + listenerPath);
+                    assertEquals(0, client.waitFor(OUTCOME), where + "sender exit code");
+                }
+            }
+        }
+    }
+}
