@@ -1,0 +1,17 @@
+package io.peerlink.core.internal.channel;
+
+import java.nio.ByteBuffer;
+
+/** A datagram path under a channel; swappable at run time (migration). */
+public interface DatagramPath {
+    /**
+     * Sends one datagram without blocking.
+     *
+     * @param datagram the bytes between position and limit; consumed before this method returns
+     * @return true if handed on, false if dropped (the channel's ARQ recovers)
+     */
+    boolean send(ByteBuffer datagram);
+
+    /** @return largest datagram this path carries (the channel uses min(this, options.maxDatagramSize())) */
+    int maxDatagramSize();
+}

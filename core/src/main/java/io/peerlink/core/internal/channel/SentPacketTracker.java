@@ -1,0 +1,457 @@
+package io.peerlink.core.internal.channel;
+
+/**
+ * Sent-packet bookkeeping, RTT estimation (RFC 9002 section 5), loss detection (section 6:
+ * packet threshold 3, time threshold 9/8 RTT, probe timeout with exponential backoff) and NewReno
+ * congestion control (section 7) with a pacing budget. Loop-confined, allocation-free in steady
+ * state, and usable without sockets (JMH drives it directly).
+ *
+ * <p>Packets live in a ring buffer indexed by packet number, between {@code base} (the lowest
+ * packet neither acknowledged nor declared lost) and the next packet number. Acknowledging a
+ * packet is O(1); loss detection scans only from {@code base} to the largest acknowledged, and
+ * {@code base} moves forward as packets retire, so the scan is amortised over the packets it
+ * retires rather than repeated over the whole window.
+ */
+public final class SentPacketTracker {
+
+    /** Receives the content of packets as they are acknowledged or declared lost. */
+    public interface Listener {
+        /** @param packet newly acknowledged; valid only during the call */
+        void onAcked(SentPacket packet);
+
+        /** @param packet declared lost; valid only during the call */
+        void onLost(SentPacket packet);
+    }
+
+    /** RFC 9002 kPacketThreshold. */
+    public static final int PACKET_THRESHOLD = 3;
+    /** RFC 9002 kGranularity, 1 ms. */
+    public static final long GRANULARITY_NANOS = 1_000_000;
+    private static final int INITIAL_RING = 64;
+
+    private final long maxAckDelayNanos;
+    private final long initialRttNanos;
+    private final long maxCongestionWindow;
+
+    private SentPacket[] ring = new SentPacket[INITIAL_RING];
+    private long base;
+    private long nextPacketNumber;
+    private long largestAcked = -1;
+    private long lossTime = Long.MAX_VALUE;
+    private long lastAckElicitingSent;
+    private int ackElicitingInFlight;
+    private int ptoCount;
+
+    // RTT, RFC 9002 5.3
+    private boolean hasRttSample;
+    private long latestRtt;
+    private long smoothedRtt;
+    private long rttVar;
+    private long minRtt;
+
+    // NewReno, RFC 9002 7
+    private int maxDatagramSize;
+    private long congestionWindow;
+    private long ssthresh = Long.MAX_VALUE;
+    private long bytesInFlight;
+    private long recoveryStart = Long.MIN_VALUE;
+    private long bytesAckedInAvoidance;
+
+    // pacing: a token bucket refilled at 1.25 * cwnd / srtt
+    private long pacingTokens;
+    private long pacingUpdated;
+
+    private long packetsLost;
+
+    /**
+     * @param maxDatagramSize current datagram size, for the congestion window's units
+     * @param initialRttNanos RTT assumed before the first sample
+     * @param maxAckDelayNanos the peer's maximum ACK delay
+     * @param maxCongestionWindow upper bound of the window (keeps an app-limited sender from
+     *        growing it without limit)
+     */
+    public SentPacketTracker(int maxDatagramSize, long initialRttNanos, long maxAckDelayNanos, long maxCongestionWindow) {
+        this.initialRttNanos = initialRttNanos;
+        this.maxAckDelayNanos = maxAckDelayNanos;
+        this.maxCongestionWindow = maxCongestionWindow;
+        resetPath(maxDatagramSize);
+    }
+
+    /**
+     * Resets RTT and congestion state for a new path (RFC 9000 9.4). Packets in flight stay
+     * tracked; their acknowledgements still count.
+     *
+     * @param datagramSize the new path's datagram size
+     */
+    public void resetPath(int datagramSize) {
+        this.maxDatagramSize = datagramSize;
+        hasRttSample = false;
+        smoothedRtt = initialRttNanos;
+        rttVar = initialRttNanos / 2;
+        minRtt = 0;
+        latestRtt = 0;
+        congestionWindow = initialWindow();
+        ssthresh = Long.MAX_VALUE;
+        recoveryStart = Long.MIN_VALUE;
+        bytesAckedInAvoidance = 0;
+        pacingTokens = congestionWindow;
+        ptoCount = 0;
+    }
+
+    private long initialWindow() {
+        return Math.min(10L * maxDatagramSize, Math.max(14720L, 2L * maxDatagramSize));
+    }
+
+    private long minimumWindow() {
+        return 2L * maxDatagramSize;
+    }
+
+    /**
+     * Starts the next packet. Fill it with {@link SentPacket#addItem}/{@link SentPacket#addFlag},
+     * then call {@link #commit}; at most one packet may be open at a time.
+     *
+     * @return the slot of packet number {@link #nextPacketNumber()}
+     */
+    public SentPacket open() {
+        long pn = nextPacketNumber;
+        if (pn - base >= ring.length) {
+            grow();
+        }
+        int idx = (int) (pn & (ring.length - 1));
+        SentPacket p = ring[idx];
+        if (p == null) {
+            p = new SentPacket();
+            ring[idx] = p;
+        }
+        p.reset();
+        p.packetNumber = pn;
+        return p;
+    }
+
+    private void grow() {
+        SentPacket[] bigger = new SentPacket[ring.length * 2];
+        for (long pn = base; pn < nextPacketNumber; pn++) {
+            bigger[(int) (pn & (bigger.length - 1))] = ring[(int) (pn & (ring.length - 1))];
+        }
+        ring = bigger;
+    }
+
+    /**
+     * Records the packet opened last as sent.
+     *
+     * @param p the slot from {@link #open()}
+     * @param now loop clock
+     * @param size datagram bytes
+     * @param ackEliciting true if it contains frames other than ACK, PADDING and CLOSE
+     */
+    public void commit(SentPacket p, long now, int size, boolean ackEliciting) {
+        p.timeSent = now;
+        p.size = size;
+        p.ackEliciting = ackEliciting;
+        p.inFlight = ackEliciting;
+        p.state = SentPacket.PENDING;
+        nextPacketNumber = p.packetNumber + 1;
+        if (ackEliciting) {
+            bytesInFlight += size;
+            ackElicitingInFlight++;
+            lastAckElicitingSent = now;
+            refillPacing(now);
+            pacingTokens -= size;
+        }
+        if (!ackEliciting) {
+            // Nobody acknowledges a packet without ack-eliciting frames and it needs no
+            // retransmission: retire it at once so that base can move past it.
+            p.state = SentPacket.ACKED;
+            advanceBase();
+        }
+    }
+
+    /** @return the packet number the next {@link #open()} returns */
+    public long nextPacketNumber() {
+        return nextPacketNumber;
+    }
+
+    /**
+     * Processes an ACK frame's ranges.
+     *
+     * @param f a decoded ACK frame
+     * @param now loop clock
+     * @param listener receives acknowledged and lost packets
+     * @return number of newly acknowledged packets
+     * @throws FrameFormatException if it acknowledges a packet number never sent
+     */
+    public int onAck(Frame f, long now, Listener listener) throws FrameFormatException {
+        return onAck(f.ackLow, f.ackHigh, f.ackRangeCount, f.ackDelay * 1000, now, listener);
+    }
+
+    /**
+     * Processes acknowledged ranges, highest first.
+     *
+     * @param low lowest packet number per range
+     * @param high highest packet number per range
+     * @param count number of ranges
+     * @param ackDelayNanos the peer's reported ACK delay
+     * @param now loop clock
+     * @param listener receives acknowledged and lost packets
+     * @return number of newly acknowledged packets
+     * @throws FrameFormatException if it acknowledges a packet number never sent
+     */
+    public int onAck(long[] low, long[] high, int count, long ackDelayNanos, long now, Listener listener)
+            throws FrameFormatException {
+        if (count == 0) {
+            return 0;
+        }
+        if (high[0] >= nextPacketNumber) {
+            throw new FrameFormatException("ACK of packet " + high[0] + " that was never sent (next is " + nextPacketNumber + ")");
+        }
+        int newly = 0;
+        boolean largestNewlyAcked = false;
+        boolean anyAckEliciting = false;
+        long largestTimeSent = 0;
+        for (int r = 0; r < count; r++) {
+            long lo = Math.max(low[r], base);
+            for (long pn = high[r]; pn >= lo; pn--) {
+                SentPacket p = ring[(int) (pn & (ring.length - 1))];
+                if (p.state != SentPacket.PENDING || p.packetNumber != pn) {
+                    continue;
+                }
+                if (pn == high[0]) {
+                    largestNewlyAcked = true;
+                    largestTimeSent = p.timeSent;
+                }
+                anyAckEliciting |= p.ackEliciting;
+                p.state = SentPacket.ACKED;
+                newly++;
+                onPacketAcked(p);
+                listener.onAcked(p);
+            }
+        }
+        if (newly == 0) {
+            return 0;
+        }
+        if (high[0] > largestAcked) {
+            largestAcked = high[0];
+        }
+        if (largestNewlyAcked && anyAckEliciting) {
+            updateRtt(now - largestTimeSent, ackDelayNanos);
+        }
+        ptoCount = 0;
+        detectLosses(now, listener);
+        advanceBase();
+        return newly;
+    }
+
+    private void onPacketAcked(SentPacket p) {
+        if (!p.inFlight) {
+            return;
+        }
+        bytesInFlight -= p.size;
+        ackElicitingInFlight--;
+        if (p.timeSent <= recoveryStart) {
+            return;
+        }
+        if (congestionWindow < ssthresh) {
+            congestionWindow += p.size;
+        } else {
+            bytesAckedInAvoidance += p.size;
+            if (bytesAckedInAvoidance >= congestionWindow) {
+                bytesAckedInAvoidance -= congestionWindow;
+                congestionWindow += maxDatagramSize;
+            }
+        }
+        if (congestionWindow > maxCongestionWindow) {
+            congestionWindow = maxCongestionWindow;
+        }
+    }
+
+    private void updateRtt(long sample, long ackDelayNanos) {
+        latestRtt = Math.max(sample, 1);
+        if (!hasRttSample) {
+            hasRttSample = true;
+            minRtt = latestRtt;
+            smoothedRtt = latestRtt;
+            rttVar = latestRtt / 2;
+            return;
+        }
+        minRtt = Math.min(minRtt, latestRtt);
+        long ackDelay = Math.min(ackDelayNanos, maxAckDelayNanos);
+        long adjusted = latestRtt;
+        if (latestRtt >= minRtt + ackDelay) {
+            adjusted = latestRtt - ackDelay;
+        }
+        rttVar = (3 * rttVar + Math.abs(smoothedRtt - adjusted)) / 4;
+        smoothedRtt = (7 * smoothedRtt + adjusted) / 8;
+    }
+
+    private long lossDelay() {
+        long d = Math.max(latestRtt, smoothedRtt);
+        return Math.max(d + (d >>> 3), GRANULARITY_NANOS);
+    }
+
+    private void detectLosses(long now, Listener listener) {
+        lossTime = Long.MAX_VALUE;
+        if (largestAcked < 0) {
+            return;
+        }
+        long delay = lossDelay();
+        long lostSendTime = now - delay;
+        long largestLostSent = Long.MIN_VALUE;
+        for (long pn = base; pn < largestAcked && pn < nextPacketNumber; pn++) {
+            SentPacket p = ring[(int) (pn & (ring.length - 1))];
+            if (p.state != SentPacket.PENDING) {
+                continue;
+            }
+            if (p.timeSent <= lostSendTime || largestAcked >= pn + PACKET_THRESHOLD) {
+                p.state = SentPacket.LOST;
+                packetsLost++;
+                if (p.inFlight) {
+                    bytesInFlight -= p.size;
+                    ackElicitingInFlight--;
+                    largestLostSent = Math.max(largestLostSent, p.timeSent);
+                }
+                listener.onLost(p);
+            } else {
+                lossTime = Math.min(lossTime, p.timeSent + delay);
+            }
+        }
+        if (largestLostSent != Long.MIN_VALUE && largestLostSent > recoveryStart) {
+            // One congestion event per round trip: packets sent before recovery started do not cut again.
+            recoveryStart = now;
+            ssthresh = Math.max(congestionWindow / 2, minimumWindow());
+            congestionWindow = ssthresh;
+            bytesAckedInAvoidance = 0;
+        }
+    }
+
+    private void advanceBase() {
+        while (base < nextPacketNumber) {
+            SentPacket p = ring[(int) (base & (ring.length - 1))];
+            if (p.state == SentPacket.PENDING) {
+                break;
+            }
+            p.reset();
+            base++;
+        }
+    }
+
+    /** @return the probe timeout without backoff (RFC 9002 6.2.1) */
+    public long ptoNanos() {
+        return smoothedRtt + Math.max(4 * rttVar, GRANULARITY_NANOS) + maxAckDelayNanos;
+    }
+
+    /** @return when {@link #onTimeout} must run, loop clock; Long.MAX_VALUE if nothing is pending */
+    public long deadline() {
+        if (lossTime != Long.MAX_VALUE) {
+            return lossTime;
+        }
+        if (ackElicitingInFlight == 0) {
+            return Long.MAX_VALUE;
+        }
+        return lastAckElicitingSent + (ptoNanos() << Math.min(ptoCount, 16));
+    }
+
+    /**
+     * Runs the loss-detection timer.
+     *
+     * @param now loop clock
+     * @param listener receives lost packets
+     * @return true if the probe timeout fired: the caller must send one or two ack-eliciting probes
+     */
+    public boolean onTimeout(long now, Listener listener) {
+        if (lossTime != Long.MAX_VALUE) {
+            if (now >= lossTime) {
+                detectLosses(now, listener);
+                advanceBase();
+            }
+            return false;
+        }
+        if (ackElicitingInFlight > 0 && now >= deadline()) {
+            ptoCount++;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Calls {@code visitor} with the oldest packets still in flight, oldest first, for probe
+     * retransmission after a probe timeout.
+     *
+     * @param max how many packets at most
+     * @param visitor receives them
+     */
+    public void forEachOldestInFlight(int max, java.util.function.Consumer<SentPacket> visitor) {
+        int n = 0;
+        for (long pn = base; pn < nextPacketNumber && n < max; pn++) {
+            SentPacket p = ring[(int) (pn & (ring.length - 1))];
+            if (p.state == SentPacket.PENDING && p.ackEliciting) {
+                visitor.accept(p);
+                n++;
+            }
+        }
+    }
+
+    /**
+     * @param bytes size of the next packet
+     * @return true if the congestion window has room for it
+     */
+    public boolean congestionAllows(int bytes) {
+        return bytesInFlight + bytes <= congestionWindow;
+    }
+
+    /**
+     * @param now loop clock
+     * @param bytes size of the next packet
+     * @return 0 if pacing lets it go now, otherwise nanoseconds until it may
+     */
+    public long pacingDelay(long now, int bytes) {
+        refillPacing(now);
+        if (pacingTokens >= bytes) {
+            return 0;
+        }
+        long rate = pacingRateBytesPerSecond();
+        return Math.max(1, (bytes - pacingTokens) * 1_000_000_000L / rate);
+    }
+
+    private long pacingRateBytesPerSecond() {
+        long srtt = Math.max(smoothedRtt, 1000);
+        // 1.25 x cwnd per smoothed RTT, RFC 9002 7.7
+        return Math.max(1, (congestionWindow * 5 / 4) * 1_000_000_000L / srtt);
+    }
+
+    private void refillPacing(long now) {
+        long elapsed = now - pacingUpdated;
+        if (elapsed <= 0) {
+            return;
+        }
+        pacingUpdated = now;
+        long rate = pacingRateBytesPerSecond();
+        long add = elapsed >= 1_000_000_000L ? Long.MAX_VALUE / 4 : elapsed * rate / 1_000_000_000L;
+        // Burst: the initial window, or 2 ms worth of sending, whichever is larger, because the loop's
+        // timers are not finer than about a millisecond.
+        long burst = Math.max(initialWindow(), rate / 500);
+        pacingTokens = Math.min(burst, pacingTokens + add);
+    }
+
+    /** @return bytes in flight */
+    public long bytesInFlight() { return bytesInFlight; }
+    /** @return congestion window in bytes */
+    public long congestionWindow() { return congestionWindow; }
+    /** @return smoothed RTT, nanoseconds */
+    public long smoothedRtt() { return smoothedRtt; }
+    /** @return RTT variation, nanoseconds */
+    public long rttVariation() { return rttVar; }
+    /** @return latest RTT sample, nanoseconds (0 before the first) */
+    public long latestRtt() { return latestRtt; }
+    /** @return packets declared lost so far */
+    public long packetsLost() { return packetsLost; }
+    /** @return ack-eliciting packets in flight */
+    public int ackElicitingInFlight() { return ackElicitingInFlight; }
+    /** @return lowest packet number still tracked */
+    public long base() { return base; }
+    /** @return largest acknowledged packet number, -1 if none */
+    public long largestAcked() { return largestAcked; }
+    /** @return true while in slow start */
+    public boolean inSlowStart() { return congestionWindow < ssthresh; }
+    /** @return consecutive probe timeouts without an acknowledgement */
+    public int ptoCount() { return ptoCount; }
+}

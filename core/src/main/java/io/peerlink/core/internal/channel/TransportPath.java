@@ -1,0 +1,58 @@
+package io.peerlink.core.internal.channel;
+
+import io.peerlink.Endpoint;
+import io.peerlink.spi.Transport;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/** A {@link DatagramPath} to one remote endpoint through an SPI {@link Transport}. */
+public final class TransportPath implements DatagramPath {
+    private final Transport transport;
+    private final Endpoint remote;
+
+    /**
+     * @param transport a started transport
+     * @param remote where datagrams go
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the transport does not support the endpoint
+     */
+    public TransportPath(Transport transport, Endpoint remote) {
+        this.transport = Objects.requireNonNull(transport, "transport");
+        this.remote = Objects.requireNonNull(remote, "remote");
+        if (!transport.supports(remote)) {
+            throw new IllegalArgumentException(transport + " cannot reach " + remote);
+        }
+    }
+
+    /** Returns false, as a dropped datagram, if the transport is stopped: the ARQ then recovers or times out. */
+    @Override
+    public boolean send(ByteBuffer datagram) {
+        try {
+            return transport.send(remote, datagram);
+        } catch (IllegalStateException e) {
+            datagram.position(datagram.limit());
+            return false;
+        }
+    }
+
+    @Override
+    public int maxDatagramSize() {
+        return transport.capabilities().maxDatagramSize();
+    }
+
+    /** @return the remote endpoint */
+    public Endpoint remote() {
+        return remote;
+    }
+
+    /** @return the transport */
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public String toString() {
+        return "TransportPath[" + remote + "]";
+    }
+}

@@ -1,0 +1,89 @@
+package io.peerlink.core.internal.channel;
+
+import io.peerlink.ChannelOptions;
+import io.peerlink.Delivery;
+import io.peerlink.core.internal.loop.EventLoop;
+import io.peerlink.testkit.ImpairedTransport;
+import io.peerlink.testkit.Impairment;
+import io.peerlink.testkit.InMemoryNetwork;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Two channel engines, each on its own event loop, connected through impaired in-memory
+ * transports. Received datagrams are copied and handed to the owning loop, as the runtime does.
+ */
+final class ChannelPair implements AutoCloseable {
+    final InMemoryNetwork network = new InMemoryNetwork();
+    final EventLoop loopA = new EventLoop("channel-a");
+    final EventLoop loopB = new EventLoop("channel-b");
+    final ImpairedTransport transportA;
+    final ImpairedTransport transportB;
+    final ChannelEngine a;
+    final ChannelEngine b;
+    /** What b received, in delivery order. */
+    final List<byte[]> receivedByB = new CopyOnWriteArrayList<>();
+    final List<Delivery> deliveriesAtB = new CopyOnWriteArrayList<>();
+
+    ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed) throws IOException {
+        this(options, options, aToB, bToA, seed);
+    }
+
+    ChannelPair(ChannelOptions optionsA, ChannelOptions optionsB, Impairment aToB, Impairment bToA, long seed) throws IOException {
+        transportA = new ImpairedTransport(network.newTransport(), aToB, Impairment.NONE, seed);
+        transportB = new ImpairedTransport(network.newTransport(), bToA, Impairment.NONE, seed * 31 + 7);
+        ChannelEngine[] engines = new ChannelEngine[2];
+        transportA.start((source, d) -> deliver(loopA, engines, 0, d));
+        transportB.start((source, d) -> deliver(loopB, engines, 1, d));
+        a = new ChannelEngine(loopA, 1, 2, new TransportPath(transportA, transportB.localEndpoint()), optionsA);
+        b = new ChannelEngine(loopB, 2, 1, new TransportPath(transportB, transportA.localEndpoint()), optionsB);
+        engines[0] = a;
+        engines[1] = b;
+        b.onMessage((m, delivery) -> {
+            byte[] bytes = new byte[m.remaining()];
+            m.get(bytes);
+            receivedByB.add(bytes);
+            deliveriesAtB.add(delivery);
+        });
+        a.start();
+        b.start();
+    }
+
+    private static void deliver(EventLoop loop, ChannelEngine[] engines, int i, ByteBuffer d) {
+        byte[] copy = new byte[d.remaining()];
+        d.get(copy);
+        loop.execute(() -> {
+            ChannelEngine e = engines[i];
+            if (e != null) {
+                e.onDatagram(ByteBuffer.wrap(copy));
+            }
+        });
+    }
+
+    /** Runs a task on a's loop and waits for it (test thread only). */
+    static <T> T onLoop(EventLoop loop, java.util.concurrent.Callable<T> task) throws Exception {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                f.complete(task.call());
+            } catch (Exception e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        a.abort();
+        b.abort();
+        transportA.destroy();
+        transportB.destroy();
+        loopA.close();
+        loopB.close();
+        network.close();
+    }
+}
