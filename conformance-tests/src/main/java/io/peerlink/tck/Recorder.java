@@ -28,9 +28,20 @@ final class Recorder implements DatagramHandler {
     private final AtomicInteger inCall = new AtomicInteger();
     private final AtomicLong calls = new AtomicLong();
 
+    private final long dwellNanos;
+
     Recorder(ThreadErrors errors, String name) {
+        this(errors, name, 0);
+    }
+
+    /**
+     * @param dwellNanos how long each call lingers before returning; widens the window in which
+     *        an overlapping call from a second thread is caught (T6.6)
+     */
+    Recorder(ThreadErrors errors, String name, long dwellNanos) {
         this.errors = errors;
         this.name = name;
+        this.dwellNanos = dwellNanos;
     }
 
     @Override
@@ -49,6 +60,12 @@ final class Recorder implements DatagramHandler {
             byte[] copy = new byte[datagram.remaining()];
             datagram.get(copy);
             queue.add(new Received(source, copy));
+            if (dwellNanos > 0) {
+                long until = System.nanoTime() + dwellNanos;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+            }
         } catch (RuntimeException e) {
             errors.add(new AssertionError(name + ": reading the datagram buffer in onDatagram failed", e));
         } finally {

@@ -887,7 +887,8 @@ public abstract class TransportVerification implements TransportRules {
     @Test
     public void required_T6_6_handlerIsNotCalledConcurrently() throws Throwable {
         Transport receiver = newTransport();
-        Recorder at = start(receiver, "receiver");
+        Recorder at = new Recorder(errors, "receiver", 20_000);
+        receiver.start(at);
         Endpoint to = addressOf(receiver);
         int senders = 3;
         int perSender = 200;
