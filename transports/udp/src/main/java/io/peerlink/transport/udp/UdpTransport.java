@@ -1,0 +1,467 @@
+package io.peerlink.transport.udp;
+
+import io.peerlink.Endpoint;
+import io.peerlink.spi.DatagramHandler;
+import io.peerlink.spi.Transport;
+import io.peerlink.spi.TransportCapabilities;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.Objects;
+import java.util.concurrent.locks.StampedLock;
+
+/**
+ * A {@link Transport} over one non-blocking {@link DatagramChannel}.
+ *
+ * <p>Threading: one daemon receive thread per started transport waits in a {@link Selector} and
+ * drains the socket into one reused direct buffer. Sends run on the caller's thread; they take
+ * the read side of {@link #sendLock}, while a TTL send takes the write side so that no ordinary
+ * datagram can leave while the socket's TTL is lowered, and {@code stop} takes it so that no
+ * send ever uses a file descriptor number after the socket was closed (and possibly reused).
+ */
+final class UdpTransport implements Transport {
+
+    /** Largest UDP payload over IPv4 (65535 - 20 IP - 8 UDP); also enough for IPv6 peers. */
+    static final int MAX_DATAGRAM_SIZE = 65_507;
+
+    private static final System.Logger LOG = System.getLogger(UdpTransport.class.getName());
+    /** A whole IPv6 datagram fits too, so nothing is ever truncated on receive. */
+    private static final int RECEIVE_BUFFER_CAPACITY = 65_536;
+
+    private final Endpoint bind;
+    private final InetSocketAddress bindAddress;
+    private final boolean ipv6Socket;
+    private final int receiveBufferSize;
+    private final int sendBufferSize;
+    private final boolean reuseAddress;
+    private final SocketTtl ttl;
+    private final TransportCapabilities capabilities;
+    private final DestinationCache destinations = new DestinationCache();
+
+    private final Object lifecycle = new Object();
+    private final StampedLock sendLock = new StampedLock();
+    private volatile State state = State.CREATED;
+    /** Non-null exactly while STARTED. */
+    private volatile Running running;
+
+    UdpTransport(Endpoint bind, InetAddress bindAddress, int receiveBufferSize, int sendBufferSize,
+                 boolean reuseAddress, boolean ttlControlWanted) {
+        this.bind = bind;
+        this.bindAddress = new InetSocketAddress(bindAddress, bind.port());
+        this.ipv6Socket = bindAddress instanceof Inet6Address;
+        this.receiveBufferSize = receiveBufferSize;
+        this.sendBufferSize = sendBufferSize;
+        this.reuseAddress = reuseAddress;
+        this.ttl = ttlControlWanted ? SocketTtl.instance() : null;
+        this.capabilities = new TransportCapabilities(false, false, MAX_DATAGRAM_SIZE, ttl != null);
+    }
+
+    @Override
+    public void start(DatagramHandler handler) throws IOException {
+        Objects.requireNonNull(handler, "handler");
+        synchronized (lifecycle) {
+            if (state == State.STARTED || state == State.DESTROYED) {
+                throw new IllegalStateException("cannot start a UDP transport that is " + state);
+            }
+            ProtocolFamily family = ipv6Socket ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+            DatagramChannel channel = DatagramChannel.open(family);
+            Selector selector = null;
+            try {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, receiveBufferSize);
+                channel.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferSize);
+                channel.setOption(StandardSocketOptions.SO_REUSEADDR, reuseAddress);
+                channel.bind(bindAddress);
+                channel.configureBlocking(false);
+                selector = Selector.open();
+                channel.register(selector, SelectionKey.OP_READ);
+                Running r = new Running(handler, channel, selector);
+                running = r;
+                state = State.STARTED;
+                r.thread.start();
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(selector);
+                closeQuietly(channel);
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        Running r;
+        synchronized (lifecycle) {
+            if (state != State.STARTED) {
+                return;
+            }
+            r = detach(State.STOPPED);
+        }
+        r.awaitReceiveThread();
+    }
+
+    @Override
+    public void destroy() {
+        Running r = null;
+        synchronized (lifecycle) {
+            if (state == State.DESTROYED) {
+                return;
+            }
+            if (state == State.STARTED) {
+                r = detach(State.DESTROYED);
+            }
+            state = State.DESTROYED;
+        }
+        if (r != null) {
+            r.awaitReceiveThread();
+        }
+    }
+
+    /** Under {@link #lifecycle}: leaves STARTED and closes the socket. */
+    private Running detach(State next) {
+        Running r = running;
+        running = null;
+        state = next;
+        long stamp = sendLock.writeLock();
+        try {
+            r.close();
+        } finally {
+            sendLock.unlockWrite(stamp);
+        }
+        return r;
+    }
+
+    @Override
+    public State state() {
+        return state;
+    }
+
+    @Override
+    public Endpoint localEndpoint() {
+        Running r = running;
+        if (r == null) {
+            throw new IllegalStateException("UDP transport has no local endpoint while " + state);
+        }
+        return r.local;
+    }
+
+    @Override
+    public TransportCapabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public boolean supports(Endpoint remote) {
+        Objects.requireNonNull(remote, "remote");
+        return destinations.resolve(remote) != null;
+    }
+
+    @Override
+    public boolean send(Endpoint remote, ByteBuffer datagram) {
+        Running r = checkSend(remote, datagram);
+        InetSocketAddress to = destination(remote);
+        long stamp = sendLock.readLock();
+        try {
+            return r.send(datagram, to);
+        } finally {
+            sendLock.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public boolean send(Endpoint remote, ByteBuffer datagram, int ttl) {
+        if (this.ttl == null) {
+            throw new UnsupportedOperationException("this UDP transport has no TTL control: "
+                    + (SocketTtl.unavailableReason() != null ? SocketTtl.unavailableReason() : "disabled by " + UdpOptions.TTL_CONTROL.name()));
+        }
+        Running r = checkSend(remote, datagram);
+        if (ttl < 1 || ttl > 255) {
+            throw new IllegalArgumentException("ttl must be 1..255: " + ttl);
+        }
+        InetSocketAddress to = destination(remote);
+        long stamp = sendLock.writeLock();
+        try {
+            return r.sendWithTtl(datagram, to, ttl);
+        } finally {
+            sendLock.unlockWrite(stamp);
+        }
+    }
+
+    private Running checkSend(Endpoint remote, ByteBuffer datagram) {
+        Objects.requireNonNull(remote, "remote");
+        Objects.requireNonNull(datagram, "datagram");
+        Running r = running;
+        if (r == null) {
+            throw new IllegalStateException("cannot send on a UDP transport that is " + state);
+        }
+        if (datagram.remaining() > MAX_DATAGRAM_SIZE) {
+            throw new IllegalArgumentException("datagram of " + datagram.remaining() + " bytes exceeds the UDP maximum of " + MAX_DATAGRAM_SIZE);
+        }
+        return r;
+    }
+
+    private InetSocketAddress destination(Endpoint remote) {
+        InetSocketAddress to = destinations.resolve(remote);
+        if (to == null) {
+            throw new IllegalArgumentException("UDP transport bound to " + bind + " cannot send to " + remote
+                    + " (needs udp://<IP literal of its address family>:<port 1..65535> without a path)");
+        }
+        return to;
+    }
+
+    @Override
+    public String toString() {
+        Running r = running;
+        return "UdpTransport[" + (r != null ? r.local : bind) + ", " + state + "]";
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing " + c, e);
+            }
+        }
+    }
+
+    /**
+     * Endpoint to socket address, cached in a small direct-mapped table so the hot send path
+     * neither parses text nor allocates. Entries are immutable records, so a racy read sees
+     * either a complete entry or another one (final-field semantics); no locking needed.
+     */
+    private final class DestinationCache {
+        private record Entry(Endpoint endpoint, InetSocketAddress address) {
+        }
+
+        private final Entry[] table = new Entry[256];
+
+        /** @return the socket address, or null if this transport cannot send there */
+        InetSocketAddress resolve(Endpoint remote) {
+            int slot = spread(remote.hashCode()) & (table.length - 1);
+            Entry e = table[slot];
+            if (e != null && e.endpoint.equals(remote)) {
+                return e.address;
+            }
+            if (!UdpTransportProvider.SCHEME.equals(remote.scheme()) || !remote.path().isEmpty()
+                    || remote.port() == 0) {
+                return null;
+            }
+            InetAddress address = IpLiteral.parse(remote.host());
+            if (address == null || (address instanceof Inet6Address && !ipv6Socket)) {
+                return null;
+            }
+            InetSocketAddress resolved = new InetSocketAddress(address, remote.port());
+            table[slot] = new Entry(remote, resolved);
+            return resolved;
+        }
+    }
+
+    private static int spread(int h) {
+        return h ^ (h >>> 16);
+    }
+
+    /** The socket, selector and receive thread of one STARTED period. */
+    private final class Running implements Runnable {
+        final DatagramHandler handler;
+        final DatagramChannel channel;
+        final Selector selector;
+        final Endpoint local;
+        final Thread thread;
+        /** -1 without TTL control. */
+        final int fd;
+        final int defaultIpv4Ttl;
+        final int defaultIpv6Hops;
+        private volatile boolean closing;
+        private boolean sendFailureLogged;
+
+        // Receive-thread-only source cache: the JDK hands back the same InetSocketAddress for
+        // repeated senders, so identity usually hits; equals covers the rest.
+        private final InetSocketAddress[] sourceKeys = new InetSocketAddress[64];
+        private final Endpoint[] sourceValues = new Endpoint[64];
+        private long handlerFailures;
+
+        Running(DatagramHandler handler, DatagramChannel channel, Selector selector) throws IOException {
+            this.handler = handler;
+            this.channel = channel;
+            this.selector = selector;
+            this.local = Endpoint.udp((InetSocketAddress) channel.getLocalAddress());
+            if (ttl != null) {
+                fd = ttl.fd(channel);
+                // Restore exactly what the socket had, whatever the system default is.
+                defaultIpv4Ttl = ttl.getIpv4(fd);
+                defaultIpv6Hops = ipv6Socket ? ttl.get(fd, true) : -1;
+            } else {
+                fd = -1;
+                defaultIpv4Ttl = -1;
+                defaultIpv6Hops = -1;
+            }
+            this.thread = new Thread(this, "peerlink-udp-rx-" + local);
+            thread.setDaemon(true);
+        }
+
+        /** Caller holds a send lock (read or write). */
+        boolean send(ByteBuffer datagram, InetSocketAddress to) {
+            int length = datagram.remaining();
+            int limit = datagram.limit();
+            try {
+                int sent = channel.send(datagram, to);
+                return sent == length;
+            } catch (ClosedChannelException e) {
+                throw new IllegalStateException("UDP transport was stopped during send", e);
+            } catch (IOException e) {
+                // Unreliable transport: an unroutable or filtered datagram is a lost datagram,
+                // recovered by the ARQ above; report it once so a misconfiguration is visible.
+                if (!sendFailureLogged) {
+                    sendFailureLogged = true;
+                    LOG.log(System.Logger.Level.WARNING, "UDP send from " + local + " to " + to + " failed (further failures logged at DEBUG)", e);
+                } else {
+                    LOG.log(System.Logger.Level.DEBUG, "UDP send from " + local + " to " + to + " failed", e);
+                }
+                return false;
+            } finally {
+                datagram.position(limit);
+            }
+        }
+
+        /** Caller holds the write side of the send lock, so no other datagram leaves meanwhile. */
+        boolean sendWithTtl(ByteBuffer datagram, InetSocketAddress to, int ttlValue) {
+            if (closing) {
+                throw new IllegalStateException("UDP transport was stopped during send");
+            }
+            try {
+                ttl.set(fd, ipv6Socket, ttlValue, ttlValue);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "setsockopt(IP_TTL=" + ttlValue + ") failed on " + local + "; datagram dropped", e);
+                datagram.position(datagram.limit());
+                return false;
+            }
+            try {
+                return send(datagram, to);
+            } finally {
+                restoreTtl();
+            }
+        }
+
+        private void restoreTtl() {
+            try {
+                ttl.set(fd, ipv6Socket, defaultIpv4Ttl, defaultIpv6Hops);
+            } catch (RuntimeException e) {
+                // Every later datagram would leave with the low TTL: better to fail loudly.
+                LOG.log(System.Logger.Level.ERROR, "cannot restore the default TTL on " + local + "; stopping the transport", e);
+                Thread failer = new Thread(() -> failed(e), "peerlink-udp-ttl-failure");
+                failer.setDaemon(true);
+                failer.start();
+            }
+        }
+
+        @Override
+        public void run() {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(RECEIVE_BUFFER_CAPACITY);
+            try {
+                while (!closing) {
+                    selector.select();
+                    if (closing) {
+                        break;
+                    }
+                    selector.selectedKeys().clear();
+                    drain(buffer);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!closing) {
+                    failed(e);
+                }
+            }
+        }
+
+        private void drain(ByteBuffer buffer) throws IOException {
+            while (!closing) {
+                buffer.clear();
+                SocketAddress from;
+                try {
+                    from = channel.receive(buffer);
+                } catch (PortUnreachableException e) {
+                    continue; // an ICMP error for an earlier send, not a failure of this socket
+                }
+                if (from == null) {
+                    return;
+                }
+                buffer.flip();
+                Endpoint source = source((InetSocketAddress) from);
+                try {
+                    handler.onDatagram(source, buffer);
+                } catch (Throwable t) {
+                    if (t instanceof VirtualMachineError vme) {
+                        throw vme;
+                    }
+                    // A handler bug must not silence the transport for everyone else.
+                    handlerFailures++;
+                    LOG.log(handlerFailures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                            "DatagramHandler threw on a datagram from " + source + " (failure #" + handlerFailures + ")", t);
+                }
+            }
+        }
+
+        private Endpoint source(InetSocketAddress from) {
+            int slot = spread(from.hashCode()) & (sourceKeys.length - 1);
+            InetSocketAddress key = sourceKeys[slot];
+            if (key == from || from.equals(key)) {
+                return sourceValues[slot];
+            }
+            Endpoint endpoint = Endpoint.udp(from);
+            sourceKeys[slot] = from;
+            sourceValues[slot] = endpoint;
+            return endpoint;
+        }
+
+        /** The socket failed underneath us: STOPPED on our own, then tell the handler. */
+        private void failed(Throwable failure) {
+            boolean reported = false;
+            synchronized (lifecycle) {
+                if (running == this && state == State.STARTED) {
+                    detach(State.STOPPED);
+                    reported = true;
+                }
+            }
+            if (reported) {
+                LOG.log(System.Logger.Level.WARNING, "UDP transport " + local + " failed and stopped", failure);
+                handler.onTransportFailure(failure);
+            }
+        }
+
+        /** Caller holds the lifecycle lock and the write side of the send lock. */
+        void close() {
+            closing = true;
+            // Close the selector first: a channel still registered with it keeps its port bound.
+            closeQuietly(selector);
+            closeQuietly(channel);
+        }
+
+        void awaitReceiveThread() {
+            if (Thread.currentThread() == thread) {
+                return; // stop() called from the handler: the loop exits when the handler returns
+            }
+            boolean interrupted = false;
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
