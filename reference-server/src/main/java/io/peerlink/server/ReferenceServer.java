@@ -210,6 +210,11 @@ public final class ReferenceServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warning("stopping Jetty: " + e);
         }
+        // Closed here as well as by the CDI disposers, so the ports are free when close() returns.
+        if (stun != null) {
+            stun.close();
+        }
+        rendezvous.close();
         container.shutdown();
     }
 
