@@ -1,0 +1,563 @@
+package io.peerlink.core.internal.rendezvous;
+
+import io.peerlink.Candidate;
+import io.peerlink.DeviceId;
+import io.peerlink.PeerLinkException;
+import io.peerlink.Rendezvous;
+import io.peerlink.UnreachableException;
+import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
+import io.peerlink.core.internal.rendezvous.protocol.Handshake;
+import io.peerlink.core.internal.rendezvous.protocol.Message;
+import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
+import io.peerlink.core.internal.rendezvous.protocol.RendezvousCodec;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A device's control connection to a rendezvous server (protocol v1, docs/protocol-rendezvous.md)
+ * over the JDK's WebSocket client: authenticates with the device key, publishes candidates,
+ * answers keepalives, measures the control RTT, asks for and answers introductions, and
+ * reconnects with exponential backoff and jitter (250 ms doubling, capped at 30 s), registering
+ * again by itself after a server restart.
+ *
+ * <p>Threads: all state lives on one private scheduler thread; WebSocket callbacks only hand
+ * messages to it. {@link Listener} callbacks run on a separate private thread, so a listener
+ * may block or call back into this client without deadlocking the connection.
+ */
+public final class RendezvousClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RendezvousClient.class.getName());
+    private static final long BACKOFF_BASE_MS = 250;
+    private static final long BACKOFF_CAP_MS = 30_000;
+    private static final Duration REGISTER_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    private static final long START_NANOS = System.nanoTime();
+
+    /** Receives what the server asks of and tells this device. */
+    public interface Listener {
+        /**
+         * Target side: a peer wants to connect; call {@code decision.accept()} or {@code decision.reject(reason)}.
+         *
+         * @param from the requesting device
+         * @param decision how to answer
+         */
+        void onIncoming(DeviceId from, IncomingDecision decision);
+
+        /**
+         * Target side, after accepting: the introduction (the requester gets it from {@link #connect(DeviceId)}).
+         *
+         * @param introduction the peer, its candidates, token, connection IDs and start delay
+         */
+        void onIntroduction(Introduction introduction);
+
+        /** @param state the new connection state */
+        default void onStateChange(Rendezvous.State state) {
+        }
+    }
+
+    private final URI server;
+    private final DeviceIdentity identity;
+    private final Map<String, String> claims;
+    private final Listener listener;
+    private final RendezvousCodec codec = new RendezvousCodec();
+    private final HttpClient http;
+    private final ScheduledExecutorService loop;
+    private final ExecutorService callbacks;
+
+    // Loop-thread state.
+    private WebSocket socket;
+    private int generation;
+    private int attempts;
+    private boolean started;
+    private List<Candidate> candidates = List.of();
+    private CompletableFuture<Void> sendChain = CompletableFuture.completedFuture(null);
+    private long nextRequestId = 1;
+    private final Map<Long, PendingConnect> connects = new HashMap<>();
+    private final Map<Long, CompletableFuture<Boolean>> presences = new HashMap<>();
+    private ScheduledFuture<?> keepaliveTask;
+    private ScheduledFuture<?> watchdog;
+    private long lastHeardNanos;
+    private long keepaliveMillis = 15_000;
+
+    private volatile Rendezvous.State state = Rendezvous.State.CONNECTING;
+    private volatile CompletableFuture<Void> registered = new CompletableFuture<>();
+    private volatile double srttMillis = -1;
+
+    private record PendingConnect(DeviceId target, CompletableFuture<Introduction> result, ScheduledFuture<?> timeout) {
+    }
+
+    /**
+     * @param server the control URI, e.g. {@code ws://192.0.2.1:8080/peerlink/v1}
+     * @param identity this device's identity
+     * @param claims claims for the authenticator, e.g. {@code network}
+     * @param listener receives incoming requests and introductions
+     */
+    public RendezvousClient(URI server, DeviceIdentity identity, Map<String, String> claims, Listener listener) {
+        this.server = Objects.requireNonNull(server, "server");
+        this.identity = Objects.requireNonNull(identity, "identity");
+        this.claims = Map.copyOf(Objects.requireNonNull(claims, "claims"));
+        this.listener = Objects.requireNonNull(listener, "listener");
+        String name = "peerlink-rendezvous-" + identity.id().shortForm();
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name));
+        this.callbacks = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-callbacks"));
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(loop).build();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Connects, authenticates and registers; reconnects by itself from then on. Idempotent. */
+    public void start() {
+        loop.execute(() -> {
+            if (!started && state != Rendezvous.State.CLOSED) {
+                started = true;
+                connectNow();
+            }
+        });
+    }
+
+    /** @return the connection state */
+    public Rendezvous.State state() {
+        return state;
+    }
+
+    /** @return completes when registered (at once if it is); fails if admission is refused or the client closes */
+    public CompletionStage<Void> registered() {
+        return registered.minimalCompletionStage();
+    }
+
+    /** @param newCandidates the device's candidates now; sent at once and again after every reconnect */
+    public void updateCandidates(List<Candidate> newCandidates) {
+        List<Candidate> copy = List.copyOf(newCandidates);
+        loop.execute(() -> {
+            candidates = copy;
+            if (state == Rendezvous.State.REGISTERED) {
+                send(new Message.Candidates(copy));
+            }
+        });
+    }
+
+    /**
+     * Asks the server to introduce this device to {@code target}.
+     *
+     * @param target the peer
+     * @return the introduction; fails with {@link UnreachableException} (OFFLINE, DENIED, UNKNOWN,
+     *         REJECTED, TIMEOUT) or {@link PeerLinkException} if the control connection is lost or closed
+     */
+    public CompletionStage<Introduction> connect(DeviceId target) {
+        Objects.requireNonNull(target, "target");
+        CompletableFuture<Introduction> result = new CompletableFuture<>();
+        registered.whenComplete((ok, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            loop.execute(() -> {
+                if (state != Rendezvous.State.REGISTERED) {
+                    result.completeExceptionally(new PeerLinkException("not registered with " + server + " (" + state + ")"));
+                    return;
+                }
+                long id = nextRequestId++;
+                ScheduledFuture<?> timeout = loop.schedule(() -> {
+                    PendingConnect p = connects.remove(id);
+                    if (p != null) {
+                        p.result.completeExceptionally(new UnreachableException(target, UnreachableException.Reason.TIMEOUT,
+                                "no answer from the rendezvous server within " + CONNECT_TIMEOUT.toSeconds() + " s"));
+                    }
+                }, CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                connects.put(id, new PendingConnect(target, result, timeout));
+                send(new Message.Connect(id, target));
+            });
+        });
+        return result;
+    }
+
+    /**
+     * @param peer the peer
+     * @return true if it is online and this device may reach it
+     */
+    public CompletionStage<Boolean> isOnline(DeviceId peer) {
+        Objects.requireNonNull(peer, "peer");
+        CompletableFuture<Boolean> result = new CompletableFuture<>();
+        registered.whenComplete((ok, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            loop.execute(() -> {
+                if (state != Rendezvous.State.REGISTERED) {
+                    result.completeExceptionally(new PeerLinkException("not registered with " + server + " (" + state + ")"));
+                    return;
+                }
+                long id = nextRequestId++;
+                presences.put(id, result);
+                send(new Message.Presence(id, peer));
+            });
+        });
+        return result;
+    }
+
+    /** @return the smoothed control-connection round-trip time, {@link Duration#ZERO} until measured */
+    public Duration controlRtt() {
+        double s = srttMillis;
+        return s < 0 ? Duration.ZERO : Duration.ofNanos((long) (s * 1_000_000));
+    }
+
+    /** @return the server's control URI */
+    public URI server() {
+        return server;
+    }
+
+    /** @return this device's ID */
+    public DeviceId deviceId() {
+        return identity.id();
+    }
+
+    // ---------------------------------------------------------------- connection lifecycle (loop thread)
+
+    private void connectNow() {
+        if (state == Rendezvous.State.CLOSED) {
+            return;
+        }
+        int gen = ++generation;
+        if (registered.isDone()) {
+            registered = new CompletableFuture<>();
+        }
+        sendChain = CompletableFuture.completedFuture(null);
+        watchdog = loop.schedule(() -> {
+            if (gen == generation && state != Rendezvous.State.REGISTERED && state != Rendezvous.State.CLOSED) {
+                disconnected(gen, "not registered within " + REGISTER_TIMEOUT.toSeconds() + " s");
+            }
+        }, REGISTER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        http.newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(server, new SocketListener(gen))
+                .whenCompleteAsync((ws, failure) -> {
+                    if (failure != null) {
+                        disconnected(gen, "cannot connect: " + failure);
+                    } else if (gen != generation || state == Rendezvous.State.CLOSED) {
+                        ws.abort();
+                    } else {
+                        socket = ws;
+                        lastHeardNanos = System.nanoTime();
+                    }
+                }, loop);
+    }
+
+    private void disconnected(int gen, String why) {
+        if (gen != generation || state == Rendezvous.State.CLOSED) {
+            return;
+        }
+        generation++;
+        LOG.log(System.Logger.Level.DEBUG, () -> identity.id().shortForm() + ": control connection lost: " + why);
+        WebSocket ws = socket;
+        socket = null;
+        if (ws != null) {
+            ws.abort();
+        }
+        cancelTimers();
+        failPending(new PeerLinkException("control connection to " + server + " lost: " + why));
+        if (registered.isDone()) {
+            registered = new CompletableFuture<>();
+        }
+        setState(Rendezvous.State.RECONNECTING);
+        long ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(attempts, 20));
+        attempts++;
+        // Full jitter in [ceiling/2, ceiling]: devices that lost the same server do not return in lockstep.
+        long delay = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+        loop.schedule(this::connectNow, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelTimers() {
+        if (keepaliveTask != null) {
+            keepaliveTask.cancel(false);
+            keepaliveTask = null;
+        }
+        if (watchdog != null) {
+            watchdog.cancel(false);
+            watchdog = null;
+        }
+    }
+
+    private void failPending(PeerLinkException cause) {
+        for (PendingConnect p : connects.values()) {
+            p.timeout.cancel(false);
+            p.result.completeExceptionally(cause);
+        }
+        connects.clear();
+        for (CompletableFuture<Boolean> f : presences.values()) {
+            f.completeExceptionally(cause);
+        }
+        presences.clear();
+    }
+
+    private void setState(Rendezvous.State next) {
+        if (state == next) {
+            return;
+        }
+        state = next;
+        callbacks.execute(() -> {
+            try {
+                listener.onStateChange(next);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "listener.onStateChange failed", e);
+            }
+        });
+    }
+
+    private void send(Message message) {
+        WebSocket ws = socket;
+        if (ws == null) {
+            return;
+        }
+        String text = codec.encode(message);
+        int gen = generation;
+        // The JDK WebSocket allows one outstanding send: chain them.
+        sendChain = sendChain.thenCompose(v -> ws.sendText(text, true)).thenApply(w -> (Void) null)
+                .whenCompleteAsync((v, failure) -> {
+                    if (failure != null) {
+                        disconnected(gen, "send failed: " + failure);
+                    }
+                }, loop);
+    }
+
+    // ---------------------------------------------------------------- protocol (loop thread)
+
+    private void onMessage(int gen, String text) {
+        if (gen != generation || state == Rendezvous.State.CLOSED) {
+            return;
+        }
+        lastHeardNanos = System.nanoTime();
+        Message message;
+        try {
+            message = codec.decode(text);
+        } catch (ProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, () -> identity.id().shortForm() + ": bad message from " + server + ": " + e.getMessage());
+            send(new Message.Error(e.code(), e.getMessage(), null));
+            return;
+        }
+        if (message instanceof Message.Challenge c) {
+            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id()));
+            send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, claims, candidates));
+        } else if (message instanceof Message.Welcome w) {
+            attempts = 0;
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
+            keepaliveMillis = w.keepaliveSeconds() * 1000L;
+            keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
+            setState(Rendezvous.State.REGISTERED);
+            send(new Message.Ping(monotonicMillis()));
+            registered.complete(null);
+        } else if (message instanceof Message.Ping p) {
+            send(new Message.Pong(p.t()));
+        } else if (message instanceof Message.Pong p) {
+            long sample = monotonicMillis() - p.t();
+            if (sample >= 0 && sample < 60_000) {
+                double s = srttMillis;
+                srttMillis = s < 0 ? sample : s * 7 / 8 + sample / 8.0;
+            }
+        } else if (message instanceof Message.Incoming in) {
+            onIncoming(gen, in);
+        } else if (message instanceof Message.Introduce in) {
+            Introduction intro = new Introduction(in.peer(), in.peerCandidates(), in.sessionToken(), in.localConnectionId(),
+                    in.remoteConnectionId(), in.role(), Duration.ofMillis(in.startInMillis()));
+            if (in.role() == Introduction.Role.INITIATOR) {
+                PendingConnect p = connects.remove(in.requestId());
+                if (p != null) {
+                    p.timeout.cancel(false);
+                    p.result.complete(intro);
+                }
+            } else {
+                callbacks.execute(() -> {
+                    try {
+                        listener.onIntroduction(intro);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "listener.onIntroduction failed", e);
+                    }
+                });
+            }
+        } else if (message instanceof Message.Unreachable u) {
+            PendingConnect p = connects.remove(u.requestId());
+            if (p != null) {
+                p.timeout.cancel(false);
+                p.result.completeExceptionally(new UnreachableException(u.to(), u.reason(), u.detail()));
+            }
+        } else if (message instanceof Message.PresenceResult r) {
+            CompletableFuture<Boolean> f = presences.remove(r.requestId());
+            if (f != null) {
+                f.complete(r.online());
+            }
+        } else if (message instanceof Message.Error e) {
+            onError(gen, e);
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, () -> "ignoring " + message.getClass().getSimpleName() + " from the server");
+        }
+    }
+
+    private void onError(int gen, Message.Error e) {
+        LOG.log(System.Logger.Level.INFO, () -> identity.id().shortForm() + ": server error " + e.code() + ": " + e.message());
+        if (state != Rendezvous.State.REGISTERED && isAdmissionFailure(e.code())) {
+            registered.completeExceptionally(new PeerLinkException("rendezvous server " + server + " refused device "
+                    + identity.id() + ": " + e.code() + " (" + e.message() + ")"));
+        }
+        if (e.requestId() != null) {
+            PendingConnect p = connects.remove(e.requestId());
+            if (p != null) {
+                p.timeout.cancel(false);
+                p.result.completeExceptionally(new PeerLinkException("server error " + e.code() + ": " + e.message()));
+            }
+        }
+    }
+
+    private static boolean isAdmissionFailure(ErrorCode code) {
+        return code == ErrorCode.DENIED || code == ErrorCode.BAD_SIGNATURE || code == ErrorCode.KEY_MISMATCH
+                || code == ErrorCode.UNSUPPORTED_VERSION;
+    }
+
+    private void onIncoming(int gen, Message.Incoming in) {
+        AtomicBoolean decided = new AtomicBoolean();
+        IncomingDecision decision = new IncomingDecision() {
+            @Override
+            public void accept() {
+                if (decided.compareAndSet(false, true)) {
+                    loop.execute(() -> {
+                        if (gen == generation) {
+                            send(new Message.Accept(in.requestId()));
+                        }
+                    });
+                }
+            }
+
+            @Override
+            public void reject(String reason) {
+                String r = reason == null ? "" : reason.length() > RendezvousCodec.MAX_TEXT ? reason.substring(0, RendezvousCodec.MAX_TEXT) : reason;
+                if (decided.compareAndSet(false, true)) {
+                    loop.execute(() -> {
+                        if (gen == generation) {
+                            send(new Message.Reject(in.requestId(), r));
+                        }
+                    });
+                }
+            }
+        };
+        callbacks.execute(() -> {
+            try {
+                listener.onIncoming(in.from(), decision);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "listener.onIncoming failed; rejecting", e);
+                decision.reject("device error");
+            }
+        });
+    }
+
+    private void keepalive(int gen) {
+        if (gen != generation) {
+            return;
+        }
+        if (System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(3 * keepaliveMillis)) {
+            disconnected(gen, "server silent for 3 keepalive intervals");
+            return;
+        }
+        send(new Message.Ping(monotonicMillis()));
+    }
+
+    private static long monotonicMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START_NANOS);
+    }
+
+    /** Closes the control connection; pending requests fail. Idempotent; callable from any thread, including listeners. */
+    @Override
+    public void close() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                if (state != Rendezvous.State.CLOSED) {
+                    generation++;
+                    cancelTimers();
+                    PeerLinkException closed = new PeerLinkException("rendezvous client closed");
+                    failPending(closed);
+                    registered.completeExceptionally(closed);
+                    setState(Rendezvous.State.CLOSED);
+                    WebSocket ws = socket;
+                    socket = null;
+                    if (ws != null) {
+                        ws.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(1, TimeUnit.SECONDS)
+                                .whenComplete((w, f) -> ws.abort());
+                    }
+                }
+                done.complete(null);
+            });
+            if (!Thread.currentThread().getName().startsWith("peerlink-rendezvous-")) {
+                done.get(2, TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return; // already shut down
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.DEBUG, "close did not finish in time", e);
+        }
+        loop.schedule(() -> {
+            loop.shutdown();
+            callbacks.shutdown();
+        }, 1500, TimeUnit.MILLISECONDS);
+    }
+
+    /** Hands WebSocket events to the loop thread, tagged with their connection's generation. */
+    private final class SocketListener implements WebSocket.Listener {
+        private final int gen;
+        private final StringBuilder partial = new StringBuilder();
+
+        SocketListener(int gen) {
+            this.gen = gen;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            if (partial.length() + data.length() > RendezvousCodec.MAX_MESSAGE_BYTES) {
+                partial.setLength(0);
+                loop.execute(() -> disconnected(gen, "server sent a message over " + RendezvousCodec.MAX_MESSAGE_BYTES + " bytes"));
+                return null;
+            }
+            partial.append(data);
+            if (last) {
+                String text = partial.toString();
+                partial.setLength(0);
+                loop.execute(() -> onMessage(gen, text));
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            loop.execute(() -> disconnected(gen, "closed by server: " + statusCode + " " + reason));
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            loop.execute(() -> disconnected(gen, "error: " + error));
+        }
+    }
+}

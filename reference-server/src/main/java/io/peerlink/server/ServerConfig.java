@@ -1,0 +1,160 @@
+package io.peerlink.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Configuration of a {@link ReferenceServer}; every value has an embedded default (in-memory
+ * state, no external service). Build with {@link #builder()}.
+ *
+ * @param bindHost address to bind HTTP and STUN to (default {@code 0.0.0.0})
+ * @param httpPort HTTP/WebSocket port (default 8080; 0 = ephemeral)
+ * @param stunPort STUN UDP port (default 3478; 0 = ephemeral; -1 = no STUN server)
+ * @param authenticator name of the {@link io.peerlink.spi.Authenticator} (default {@code allow-list})
+ * @param allowListFile the allow-list file for {@code allow-list} (lines {@code deviceId [network]}, {@code #} comments), or null
+ * @param open admit every device into network {@code default} (overrides {@code authenticator}); logs loud warnings
+ * @param accessPolicy name of the {@link io.peerlink.spi.AccessPolicy} (default {@code same-network})
+ * @param keepalive ping interval; devices silent for more than 3 intervals are removed (default 15 s)
+ * @param limits per-connection limits
+ */
+public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
+                           boolean open, String accessPolicy, Duration keepalive, Limits limits) {
+
+    /**
+     * Per-connection limits.
+     *
+     * @param maxMessageBytes largest control message accepted (default 64 KiB)
+     * @param messagesPerSecond sustained messages per connection (default 50)
+     * @param messageBurst burst allowance (default 100)
+     * @param helloTimeout time allowed between challenge and hello (default 10 s)
+     * @param connectTimeout time a target has to accept or reject (default 15 s)
+     * @param startMargin slack added to the synchronised start so both sides can act on the introduction (default 50 ms)
+     */
+    public record Limits(int maxMessageBytes, int messagesPerSecond, int messageBurst, Duration helloTimeout,
+                         Duration connectTimeout, Duration startMargin) {
+        /** @throws IllegalArgumentException if a value is out of range */
+        public Limits {
+            if (maxMessageBytes < 1024 || maxMessageBytes > 1 << 20) {
+                throw new IllegalArgumentException("maxMessageBytes must be 1 KiB..1 MiB: " + maxMessageBytes);
+            }
+            if (messagesPerSecond < 1 || messageBurst < 1) {
+                throw new IllegalArgumentException("rate limits must be positive");
+            }
+            Objects.requireNonNull(helloTimeout, "helloTimeout");
+            Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(startMargin, "startMargin");
+        }
+
+        /** @return the defaults */
+        public static Limits defaults() {
+            return new Limits(64 * 1024, 50, 100, Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMillis(50));
+        }
+    }
+
+    /** @throws IllegalArgumentException if a value is out of range */
+    public ServerConfig {
+        Objects.requireNonNull(bindHost, "bindHost");
+        Objects.requireNonNull(authenticator, "authenticator");
+        Objects.requireNonNull(accessPolicy, "accessPolicy");
+        Objects.requireNonNull(keepalive, "keepalive");
+        Objects.requireNonNull(limits, "limits");
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("httpPort out of range: " + httpPort);
+        }
+        if (stunPort < -1 || stunPort > 65535) {
+            throw new IllegalArgumentException("stunPort out of range: " + stunPort);
+        }
+        if (keepalive.toMillis() < 100 || keepalive.toSeconds() > 3600) {
+            throw new IllegalArgumentException("keepalive must be 100 ms..1 h: " + keepalive);
+        }
+    }
+
+    /** @return the authenticator actually used: {@code open} in open mode */
+    public String effectiveAuthenticator() {
+        return open ? "open" : authenticator;
+    }
+
+    /** @return a builder with every default set */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link ServerConfig}; validation happens in {@link #build()}. */
+    public static final class Builder {
+        private String bindHost = "0.0.0.0";
+        private int httpPort = 8080;
+        private int stunPort = 3478;
+        private String authenticator = "allow-list";
+        private Path allowListFile;
+        private boolean open;
+        private String accessPolicy = "same-network";
+        private Duration keepalive = Duration.ofSeconds(15);
+        private Limits limits = Limits.defaults();
+
+        private Builder() {
+        }
+
+        /** @param v bind address @return this */
+        public Builder bindHost(String v) {
+            bindHost = v;
+            return this;
+        }
+
+        /** @param v HTTP port, 0 for ephemeral @return this */
+        public Builder httpPort(int v) {
+            httpPort = v;
+            return this;
+        }
+
+        /** @param v STUN port, 0 for ephemeral, -1 for none @return this */
+        public Builder stunPort(int v) {
+            stunPort = v;
+            return this;
+        }
+
+        /** @param v authenticator name @return this */
+        public Builder authenticator(String v) {
+            authenticator = v;
+            return this;
+        }
+
+        /** @param v allow-list file @return this */
+        public Builder allowListFile(Path v) {
+            allowListFile = v;
+            return this;
+        }
+
+        /** @param v open mode @return this */
+        public Builder open(boolean v) {
+            open = v;
+            return this;
+        }
+
+        /** @param v access policy name @return this */
+        public Builder accessPolicy(String v) {
+            accessPolicy = v;
+            return this;
+        }
+
+        /** @param v keepalive interval @return this */
+        public Builder keepalive(Duration v) {
+            keepalive = v;
+            return this;
+        }
+
+        /** @param v limits @return this */
+        public Builder limits(Limits v) {
+            limits = v;
+            return this;
+        }
+
+        /**
+         * @return the configuration
+         * @throws IllegalArgumentException if a value is invalid
+         */
+        public ServerConfig build() {
+            return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package io.peerlink.server.rendezvous;
+
+import java.net.InetSocketAddress;
+
+/**
+ * One control connection as the rendezvous logic sees it, independent of the WebSocket
+ * implementation. Implementations must be thread-safe and non-blocking: sessions of other
+ * devices send to this connection from their own threads.
+ */
+public interface Connection {
+    /** @param text a JSON message to queue for sending */
+    void send(String text);
+
+    /**
+     * Sends what is queued, then closes.
+     *
+     * @param code WebSocket close code
+     * @param reason short reason
+     */
+    void close(int code, String reason);
+
+    /** @return the peer's address */
+    InetSocketAddress remoteAddress();
+}

@@ -1,0 +1,90 @@
+package io.peerlink.server.rendezvous;
+
+import io.peerlink.Candidate;
+import io.peerlink.DeviceId;
+import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
+import io.peerlink.core.internal.rendezvous.protocol.Message;
+
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * The server's state for one control connection. Its own messages arrive serially (the
+ * WebSocket delivers one at a time per connection); other devices' threads only read the
+ * volatile fields and send to its {@link Connection}.
+ */
+public final class ControlSession {
+    final RendezvousService service;
+    final Connection connection;
+    /** The challenge nonce; null once used (one hello per nonce). */
+    byte[] nonce;
+    long challengeSentNanos;
+    ScheduledFuture<?> helloTimeout;
+    volatile boolean closed;
+    private volatile DeviceId deviceId;
+    private volatile String network;
+    volatile List<Candidate> candidates = List.of();
+    volatile long lastSeenNanos;
+    /** Smoothed control-connection RTT in ms (RFC 6298 style, alpha 1/8); negative until measured. */
+    volatile double srttMillis = -1;
+    // token bucket for the per-connection rate limit
+    double tokens;
+    long lastRefillNanos;
+    long lastRateErrorNanos;
+    int consecutiveDrops;
+
+    ControlSession(RendezvousService service, Connection connection) {
+        this.service = service;
+        this.connection = connection;
+    }
+
+    /** @param text one text message from the device */
+    public void onText(String text) {
+        service.onText(this, text);
+    }
+
+    /** The connection is gone (closed by either side or failed). */
+    public void onClose() {
+        service.onClose(this);
+    }
+
+    void admit(DeviceId id, String admittedNetwork) {
+        this.deviceId = id;
+        this.network = admittedNetwork;
+    }
+
+    /** @return the admitted device, or null before admission */
+    public DeviceId deviceId() {
+        return deviceId;
+    }
+
+    /** @return the admitted network, or null before admission */
+    public String network() {
+        return network;
+    }
+
+    boolean admitted() {
+        return deviceId != null;
+    }
+
+    void send(Message message) {
+        if (!closed) {
+            connection.send(service.codec().encode(message));
+        }
+    }
+
+    void sendError(ErrorCode code, String text, Long requestId) {
+        send(new Message.Error(code, text, requestId));
+    }
+
+    void fail(ErrorCode code, String text, int closeCode) {
+        sendError(code, text, null);
+        closed = true;
+        connection.close(closeCode, code.name());
+    }
+
+    void rttSample(double millis) {
+        double current = srttMillis;
+        srttMillis = current < 0 ? millis : current * 7 / 8 + millis / 8;
+    }
+}

@@ -1,0 +1,60 @@
+package io.peerlink.server.rendezvous;
+
+import io.peerlink.DeviceId;
+
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Who is online and which network every ever-admitted device belongs to. Two concurrent hash
+ * maps: O(1) per operation, no lock shared across devices and no thread per device, so 10,000
+ * devices cost a few megabytes. In-memory only; a multi-node deployment would back this with a
+ * shared store (Redis), never a home-made cluster protocol.
+ */
+public final class PresenceRegistry {
+    private final ConcurrentHashMap<DeviceId, ControlSession> online = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<DeviceId, String> networks = new ConcurrentHashMap<>();
+
+    /**
+     * Registers an admitted session, replacing an older one of the same device.
+     *
+     * @param session the admitted session
+     * @return the replaced session, or null
+     */
+    ControlSession register(ControlSession session) {
+        networks.put(session.deviceId(), session.network());
+        return online.put(session.deviceId(), session);
+    }
+
+    /** Removes the session if it is still the device's current one. @param session the closing session */
+    void unregister(ControlSession session) {
+        if (session.deviceId() != null) {
+            online.remove(session.deviceId(), session);
+        }
+    }
+
+    /** @param id a device @return its live session, or null */
+    ControlSession online(DeviceId id) {
+        return online.get(id);
+    }
+
+    /** @param id a device @return the network it was last admitted into, or null if never admitted */
+    public String networkOf(DeviceId id) {
+        return networks.get(id);
+    }
+
+    /** @param id a device @return true if it has a live control connection */
+    public boolean isOnline(DeviceId id) {
+        return online.containsKey(id);
+    }
+
+    /** @return number of devices online */
+    public int onlineCount() {
+        return online.size();
+    }
+
+    /** @return a weakly consistent view of the live sessions */
+    Collection<ControlSession> sessions() {
+        return online.values();
+    }
+}

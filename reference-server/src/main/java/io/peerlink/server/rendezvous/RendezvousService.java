@@ -1,0 +1,416 @@
+package io.peerlink.server.rendezvous;
+
+import io.peerlink.DeviceId;
+import io.peerlink.UnreachableException;
+import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.core.internal.rendezvous.Introduction;
+import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
+import io.peerlink.core.internal.rendezvous.protocol.Handshake;
+import io.peerlink.core.internal.rendezvous.protocol.Message;
+import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
+import io.peerlink.core.internal.rendezvous.protocol.RendezvousCodec;
+import io.peerlink.server.ServerConfig;
+import io.peerlink.spi.AccessPolicy;
+import io.peerlink.spi.AuthRequest;
+import io.peerlink.spi.AuthResult;
+import io.peerlink.spi.Authenticator;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The rendezvous protocol v1, server side (docs/protocol-rendezvous.md), independent of the
+ * WebSocket library: challenge, hello verification, admission, candidates, connect/incoming/
+ * accept/reject/introduce with a synchronised start, presence, keepalives and limits.
+ *
+ * <p>Threads: each connection's messages run on the thread the WebSocket library delivers them
+ * on; one scheduler thread runs every timer (hello timeouts, connect timeouts, the keepalive
+ * sweep). No thread per device.
+ */
+public final class RendezvousService implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RendezvousService.class.getName());
+    /** WebSocket close code: policy violation. */
+    static final int CLOSE_POLICY = 1008;
+    /** WebSocket close code: message too big. */
+    static final int CLOSE_TOO_BIG = 1009;
+    /** WebSocket close code: going away. */
+    static final int CLOSE_GOING_AWAY = 1001;
+    private static final long START_NANOS = System.nanoTime();
+
+    private final ServerConfig config;
+    private final Authenticator authenticator;
+    private final AccessPolicy policy;
+    private final PresenceRegistry registry;
+    private final RendezvousCodec codec = new RendezvousCodec();
+    private final SecureRandom random = new SecureRandom();
+    private final ScheduledThreadPoolExecutor timers;
+    private final ConcurrentHashMap<Long, PendingConnect> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextIncomingId = new AtomicLong();
+    private final AtomicLong introductions = new AtomicLong();
+    private final AtomicLong connectRequests = new AtomicLong();
+    private final AtomicLong protocolErrors = new AtomicLong();
+    private final ScheduledFuture<?> sweep;
+
+    private record PendingConnect(long id, ControlSession requester, long requesterRequestId, ControlSession target,
+                                  ScheduledFuture<?> timeout) {
+    }
+
+    /**
+     * @param config server configuration
+     * @param authenticator admission
+     * @param policy who may reach whom
+     * @param registry presence
+     */
+    public RendezvousService(ServerConfig config, Authenticator authenticator, AccessPolicy policy, PresenceRegistry registry) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.timers = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "peerlink-rendezvous-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        timers.setRemoveOnCancelPolicy(true);
+        long interval = config.keepalive().toMillis();
+        this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    RendezvousCodec codec() {
+        return codec;
+    }
+
+    /** @return milliseconds on the server's monotonic clock, the {@code t} of server pings */
+    static long monotonicMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START_NANOS);
+    }
+
+    /**
+     * A new control connection: sends the challenge and starts the hello timer.
+     *
+     * @param connection the connection
+     * @return its session, to which the connection delivers messages and its close
+     */
+    public ControlSession open(Connection connection) {
+        ControlSession s = new ControlSession(this, connection);
+        s.nonce = new byte[Handshake.NONCE_LENGTH];
+        random.nextBytes(s.nonce);
+        s.tokens = config.limits().messageBurst();
+        s.lastRefillNanos = System.nanoTime();
+        s.lastSeenNanos = s.lastRefillNanos;
+        s.challengeSentNanos = System.nanoTime();
+        s.send(new Message.Challenge(s.nonce.clone(), System.currentTimeMillis()));
+        s.helloTimeout = timers.schedule(() -> {
+            if (!s.admitted() && !s.closed) {
+                s.fail(ErrorCode.HELLO_TIMEOUT, "no hello within " + config.limits().helloTimeout().toMillis() + " ms", CLOSE_POLICY);
+            }
+        }, config.limits().helloTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        return s;
+    }
+
+    void onText(ControlSession s, String text) {
+        if (s.closed) {
+            return;
+        }
+        try {
+            s.lastSeenNanos = System.nanoTime();
+            if (!withinRate(s)) {
+                return;
+            }
+            if (text.length() > config.limits().maxMessageBytes()
+                    || text.getBytes(StandardCharsets.UTF_8).length > config.limits().maxMessageBytes()) {
+                protocolErrors.incrementAndGet();
+                s.fail(ErrorCode.TOO_LARGE, "message exceeds " + config.limits().maxMessageBytes() + " bytes", CLOSE_TOO_BIG);
+                return;
+            }
+            Message message;
+            try {
+                message = codec.decode(text);
+            } catch (ProtocolException e) {
+                protocolErrors.incrementAndGet();
+                if (!s.admitted() || e.code() == ErrorCode.TOO_LARGE) {
+                    // Before admission the server owes a stranger nothing: answer once and close.
+                    s.fail(e.code(), e.getMessage(), e.code() == ErrorCode.TOO_LARGE ? CLOSE_TOO_BIG : CLOSE_POLICY);
+                } else {
+                    s.sendError(e.code(), e.getMessage(), null);
+                }
+                return;
+            }
+            if (!s.admitted()) {
+                if (message instanceof Message.Hello hello) {
+                    onHello(s, hello);
+                } else {
+                    protocolErrors.incrementAndGet();
+                    s.fail(ErrorCode.NOT_AUTHENTICATED, "send hello first", CLOSE_POLICY);
+                }
+                return;
+            }
+            dispatch(s, message);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "failure handling a control message from " + s.connection.remoteAddress(), e);
+            s.fail(ErrorCode.INTERNAL, "internal server error", 1011);
+        }
+    }
+
+    private boolean withinRate(ControlSession s) {
+        long now = System.nanoTime();
+        ServerConfig.Limits limits = config.limits();
+        s.tokens = Math.min(limits.messageBurst(), s.tokens + (now - s.lastRefillNanos) * limits.messagesPerSecond() / 1e9);
+        s.lastRefillNanos = now;
+        if (s.tokens >= 1) {
+            s.tokens -= 1;
+            s.consecutiveDrops = 0;
+            return true;
+        }
+        s.consecutiveDrops++;
+        if (s.consecutiveDrops > 10L * limits.messageBurst()) {
+            s.fail(ErrorCode.RATE_LIMITED, "rate limit exceeded persistently", CLOSE_POLICY);
+        } else if (now - s.lastRateErrorNanos > TimeUnit.SECONDS.toNanos(1)) {
+            s.lastRateErrorNanos = now;
+            s.sendError(ErrorCode.RATE_LIMITED, "more than " + limits.messagesPerSecond() + " messages/s; message dropped", null);
+        }
+        return false;
+    }
+
+    private void onHello(ControlSession s, Message.Hello hello) {
+        byte[] nonce = s.nonce;
+        s.nonce = null;
+        if (nonce == null) {
+            s.fail(ErrorCode.ALREADY_AUTHENTICATED, "this connection's nonce has been used", CLOSE_POLICY);
+            return;
+        }
+        if (s.helloTimeout != null) {
+            s.helloTimeout.cancel(false);
+        }
+        if (hello.v() != Handshake.VERSION) {
+            s.fail(ErrorCode.UNSUPPORTED_VERSION, "this server speaks protocol v" + Handshake.VERSION + ", not v" + hello.v(), CLOSE_POLICY);
+            return;
+        }
+        if (!DeviceId.fromPublicKey(hello.publicKey()).equals(hello.deviceId())) {
+            s.fail(ErrorCode.KEY_MISMATCH, "publicKey does not derive deviceId " + hello.deviceId(), CLOSE_POLICY);
+            return;
+        }
+        if (!DeviceIdentity.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId()), hello.signature())) {
+            s.fail(ErrorCode.BAD_SIGNATURE, "signature does not verify over this connection's challenge", CLOSE_POLICY);
+            return;
+        }
+        s.rttSample((System.nanoTime() - s.challengeSentNanos) / 1e6);
+        AuthResult result;
+        try {
+            result = authenticator.authenticate(new AuthRequest(hello.deviceId(), hello.publicKey(), s.connection.remoteAddress(), hello.claims()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "authenticator '" + authenticator.name() + "' failed for " + hello.deviceId(), e);
+            s.fail(ErrorCode.INTERNAL, "authenticator failed", 1011);
+            return;
+        }
+        if (result instanceof AuthResult.Denied denied) {
+            LOG.info(() -> "denied " + hello.deviceId() + " from " + s.connection.remoteAddress() + ": " + denied.reason());
+            s.fail(ErrorCode.DENIED, denied.reason(), CLOSE_POLICY);
+            return;
+        }
+        String network = ((AuthResult.Admitted) result).network();
+        s.admit(hello.deviceId(), network);
+        s.candidates = hello.candidates();
+        ControlSession replaced = registry.register(s);
+        if (replaced != null && replaced != s) {
+            replaced.fail(ErrorCode.REPLACED, "the same device connected again", CLOSE_POLICY);
+        }
+        if (s.closed) {
+            // The connection dropped while we were admitting it; do not leave a dead entry behind.
+            registry.unregister(s);
+            return;
+        }
+        byte[] sessionId = new byte[12];
+        random.nextBytes(sessionId);
+        s.send(new Message.Welcome(Base64.getUrlEncoder().withoutPadding().encodeToString(sessionId), network,
+                (int) Math.max(1, config.keepalive().toSeconds())));
+        // An immediate ping refines the RTT estimate the synchronised start depends on.
+        s.send(new Message.Ping(monotonicMillis()));
+        LOG.fine(() -> "admitted " + hello.deviceId() + " into " + network);
+    }
+
+    private void dispatch(ControlSession s, Message message) {
+        if (message instanceof Message.Ping ping) {
+            s.send(new Message.Pong(ping.t()));
+        } else if (message instanceof Message.Pong pong) {
+            long sample = monotonicMillis() - pong.t();
+            if (sample >= 0 && sample < 60_000) {
+                s.rttSample(sample);
+            }
+        } else if (message instanceof Message.Candidates c) {
+            s.candidates = c.candidates();
+        } else if (message instanceof Message.Connect c) {
+            onConnect(s, c);
+        } else if (message instanceof Message.Accept a) {
+            onAccept(s, a);
+        } else if (message instanceof Message.Reject r) {
+            PendingConnect p = pending.get(r.requestId());
+            if (p == null || p.target != s || !pending.remove(r.requestId(), p)) {
+                s.sendError(ErrorCode.UNKNOWN_REQUEST, "no pending incoming request " + r.requestId(), r.requestId());
+                return;
+            }
+            p.timeout.cancel(false);
+            p.requester.send(new Message.Unreachable(p.requesterRequestId, s.deviceId(), UnreachableException.Reason.REJECTED, r.reason()));
+        } else if (message instanceof Message.Presence p) {
+            DeviceId of = p.of();
+            String toNetwork = registry.networkOf(of);
+            boolean online = toNetwork != null && policy.mayConnect(s.deviceId(), s.network(), of, toNetwork) && registry.isOnline(of);
+            s.send(new Message.PresenceResult(p.requestId(), of, online));
+        } else if (message instanceof Message.Error e) {
+            LOG.fine(() -> "device " + s.deviceId() + " reported " + e.code() + ": " + e.message());
+        } else if (message instanceof Message.Hello) {
+            protocolErrors.incrementAndGet();
+            s.fail(ErrorCode.ALREADY_AUTHENTICATED, "already admitted; a challenge nonce is good for one hello", CLOSE_POLICY);
+        } else {
+            protocolErrors.incrementAndGet();
+            s.sendError(ErrorCode.UNKNOWN_TYPE, "'" + message.getClass().getSimpleName() + "' is a server-to-device message", null);
+        }
+    }
+
+    private void onConnect(ControlSession s, Message.Connect c) {
+        connectRequests.incrementAndGet();
+        DeviceId to = c.to();
+        String toNetwork = registry.networkOf(to);
+        if (to.equals(s.deviceId())) {
+            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED, "a device cannot connect to itself"));
+            return;
+        }
+        if (toNetwork == null) {
+            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, "no such device has registered"));
+            return;
+        }
+        // Policy before presence: a device must not learn whether a device it may not reach is online.
+        if (!policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
+            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED,
+                    "access policy '" + policy.name() + "' does not allow it"));
+            return;
+        }
+        ControlSession target = registry.online(to);
+        if (target == null || target.closed) {
+            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE, "the device is not connected"));
+            return;
+        }
+        long id = nextIncomingId.incrementAndGet();
+        ScheduledFuture<?> timeout = timers.schedule(() -> {
+            PendingConnect p = pending.remove(id);
+            if (p != null) {
+                p.requester.send(new Message.Unreachable(p.requesterRequestId, to, UnreachableException.Reason.TIMEOUT,
+                        "the device did not answer within " + config.limits().connectTimeout().toMillis() + " ms"));
+            }
+        }, config.limits().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        pending.put(id, new PendingConnect(id, s, c.requestId(), target, timeout));
+        target.send(new Message.Incoming(id, s.deviceId()));
+    }
+
+    private void onAccept(ControlSession target, Message.Accept a) {
+        PendingConnect p = pending.get(a.requestId());
+        if (p == null || p.target != target || !pending.remove(a.requestId(), p)) {
+            target.sendError(ErrorCode.UNKNOWN_REQUEST, "no pending incoming request " + a.requestId(), a.requestId());
+            return;
+        }
+        p.timeout.cancel(false);
+        ControlSession requester = p.requester;
+        if (requester.closed || registry.online(requester.deviceId()) != requester) {
+            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", a.requestId());
+            return;
+        }
+        byte[] token = new byte[16];
+        random.nextBytes(token);
+        String sessionToken = Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+        long requesterCid = nonZeroRandom();
+        long targetCid;
+        do {
+            targetCid = nonZeroRandom();
+        } while (targetCid == requesterCid);
+        // Synchronised start: the introduction reaches each side after half its RTT; choose a common
+        // instant D from now and tell each side to wait D minus its own one-way delay.
+        double oneWayRequester = Math.max(0, requester.srttMillis) / 2;
+        double oneWayTarget = Math.max(0, target.srttMillis) / 2;
+        double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
+        long startRequester = Math.round(d - oneWayRequester);
+        long startTarget = Math.round(d - oneWayTarget);
+        requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
+                requesterCid, targetCid, Introduction.Role.INITIATOR, startRequester));
+        target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
+                targetCid, requesterCid, Introduction.Role.RESPONDER, startTarget));
+        introductions.incrementAndGet();
+    }
+
+    private long nonZeroRandom() {
+        long v;
+        do {
+            v = random.nextLong();
+        } while (v == 0);
+        return v;
+    }
+
+    void onClose(ControlSession s) {
+        s.closed = true;
+        if (s.helloTimeout != null) {
+            s.helloTimeout.cancel(false);
+        }
+        registry.unregister(s);
+    }
+
+    private void keepaliveSweep() {
+        try {
+            long now = System.nanoTime();
+            long limit = config.keepalive().toNanos() * 3;
+            long t = monotonicMillis();
+            for (ControlSession s : registry.sessions()) {
+                if (now - s.lastSeenNanos > limit) {
+                    LOG.info(() -> "removing silent device " + s.deviceId());
+                    registry.unregister(s);
+                    s.closed = true;
+                    s.connection.close(CLOSE_GOING_AWAY, "keepalive timeout");
+                } else {
+                    s.send(new Message.Ping(t));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "keepalive sweep failed", e);
+        }
+    }
+
+    /** @return devices online now */
+    public int devicesOnline() {
+        return registry.onlineCount();
+    }
+
+    /** @return introductions made since start */
+    public long introductions() {
+        return introductions.get();
+    }
+
+    /** @return connect requests since start */
+    public long connectRequests() {
+        return connectRequests.get();
+    }
+
+    /** @return protocol errors answered since start */
+    public long protocolErrors() {
+        return protocolErrors.get();
+    }
+
+    /** @return the registry */
+    public PresenceRegistry registry() {
+        return registry;
+    }
+
+    /** Stops the timers; idempotent. Connections are closed by the WebSocket server. */
+    @Override
+    public void close() {
+        sweep.cancel(false);
+        timers.shutdownNow();
+        codec.close();
+    }
+}
