@@ -30,7 +30,7 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServerConfig.Builder b = ServerConfig.builder().host(host).httpPort(httpPort).stunPort(stunPort);
+        ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort);
         if (allowList != null) {
             b.allowListFile(allowList);
         }

@@ -4,6 +4,7 @@ import io.peerlink.Endpoint;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.stun.StunClient;
+import io.peerlink.core.internal.stun.StunFormatException;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -72,7 +73,7 @@ final class ReflexiveDiscovery {
         byte[] txid = new byte[12];
         random.nextBytes(txid);
         txids.put(key(txid), ttl);
-        ByteBuffer request = StunClient.bindingRequest(txid);
+        ByteBuffer request = StunClient.request(txid);
         if (ttl > 0) {
             socket.sendWithTtl(server, request, ttl);
         } else {
@@ -81,15 +82,21 @@ final class ReflexiveDiscovery {
     }
 
     private void onResponse(ByteBuffer datagram) {
-        byte[] txid = StunClient.transactionId(datagram);
-        if (txid == null) {
+        if (datagram.remaining() < 20) {
             return;
         }
+        byte[] txid = new byte[12];
+        datagram.get(datagram.position() + 8, txid);
         Integer ttl = txids.get(key(txid));
         if (ttl == null) {
             return;
         }
-        Optional<InetSocketAddress> address = StunClient.parseBindingResponse(datagram, txid);
+        Optional<InetSocketAddress> address;
+        try {
+            address = StunClient.parseResponse(datagram, txid);
+        } catch (StunFormatException e) {
+            return;
+        }
         if (address.isEmpty()) {
             return;
         }
