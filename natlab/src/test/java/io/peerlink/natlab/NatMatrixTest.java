@@ -63,7 +63,7 @@ class NatMatrixTest {
                 .site("lan", NatKind.PORT_RESTRICTED).device("l1", "lan").device("l2", "lan")
                 .site("hp", NatKind.HAIRPIN).device("h1", "hp").device("h2", "hp")
                 .build();
-        work = lab.logDirectory();
+        work = Files.createDirectories(lab.logDirectory());
         StringBuilder allow = new StringBuilder("# NAT matrix devices\n");
         for (String d : List.of("c1", "c2", "s1", "s2", "f1", "f2", "d1", "d2", "l1", "l2", "h1", "h2")) {
             Path key = work.resolve(d + ".key");
@@ -93,6 +93,11 @@ class NatMatrixTest {
 
     /** name, sender, receiver, expected path (null = no direct path), publish host candidates. */
     Stream<Arguments> pairs() {
+        String only = System.getProperty("natlab.only", "");
+        return allPairs().filter(a -> ((String) a.get()[0]).contains(only));
+    }
+
+    private static Stream<Arguments> allPairs() {
         return Stream.of(
                 Arguments.of("same LAN", "l1", "l2", PathKind.DIRECT_PRIVATE, true),
                 Arguments.of("cone <-> cone", "c1", "c2", PathKind.DIRECT_PUBLIC, true),
@@ -114,9 +119,9 @@ class NatMatrixTest {
             throws IOException {
         for (int trial = 1; trial <= TRIALS; trial++) {
             Path inbox = Files.createDirectories(work.resolve("inbox-" + receiver + "-" + sender + "-" + trial));
-            List<String> listen = new ArrayList<>(List.of("device", "listen", "-k", keys.get(receiver).toString(),
+            List<String> listen = new ArrayList<>(List.of("device", "listen", "-v", "-k", keys.get(receiver).toString(),
                     "-s", CONTROL, "-d", inbox.toString(), "--links", "1"));
-            List<String> send = new ArrayList<>(List.of("device", "send", "-k", keys.get(sender).toString(), "-s", CONTROL,
+            List<String> send = new ArrayList<>(List.of("device", "send", "-v", "-k", keys.get(sender).toString(), "-s", CONTROL,
                     "--to", ids.get(receiver), "-f", payload.toString(), "--no-progress", "--timeout", "10"));
             if (!hosts) {
                 listen.add("--no-host-candidates");

@@ -41,13 +41,20 @@ final class DeviceCommand {
         @Option(names = "--endpoint", description = "Direct peer endpoint, e.g. udp://127.0.0.1:7000 (no rendezvous)")
         String endpoint;
 
-        PeerLink connect(Device device) throws InterruptedException {
+        /** Connects and prints the path line; set-up time counts from connect(), after registration. */
+        PeerLink connect(Device device, PrintStream out) throws InterruptedException {
             try {
                 if (endpoint != null) {
-                    return device.connect(Endpoint.parse(endpoint)).toCompletableFuture().get();
+                    long start = System.nanoTime();
+                    PeerLink link = device.connect(Endpoint.parse(endpoint)).toCompletableFuture().get();
+                    printPath(out, link, System.nanoTime() - start);
+                    return link;
                 }
                 device.rendezvous().registered().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                return device.connect(DeviceId.parse(to)).toCompletableFuture().get();
+                long start = System.nanoTime();
+                PeerLink link = device.connect(DeviceId.parse(to)).toCompletableFuture().get();
+                printPath(out, link, System.nanoTime() - start);
+                return link;
             } catch (ExecutionException | CompletionException e) {
                 if (e.getCause() instanceof RuntimeException r) {
                     throw r;
@@ -174,14 +181,12 @@ final class DeviceCommand {
             PrintStream out = System.out;
             try (Device d = device.build()) {
                 out.println("device-id " + d.id());
-                long start = System.nanoTime();
                 PeerLink link;
                 try {
-                    link = target.connect(d);
+                    link = target.connect(d, out);
                 } catch (RuntimeException e) {
                     return unreachable(out, e);
                 }
-                printPath(out, link, System.nanoTime() - start);
                 long t0 = System.nanoTime();
                 String name = file == null ? "stdin" : file.getFileName().toString();
                 long size = file == null ? -1 : Files.size(file);
@@ -215,14 +220,12 @@ final class DeviceCommand {
             PrintStream out = System.out;
             try (Device d = device.build()) {
                 out.println("device-id " + d.id());
-                long start = System.nanoTime();
                 PeerLink link;
                 try {
-                    link = target.connect(d);
+                    link = target.connect(d, out);
                 } catch (RuntimeException e) {
                     return unreachable(out, e);
                 }
-                printPath(out, link, System.nanoTime() - start);
                 for (int i = 0; i < count; i++) {
                     Duration rtt = link.ping().toCompletableFuture().get(10, TimeUnit.SECONDS);
                     out.printf(Locale.ROOT, "rtt %.3f ms%n", rtt.toNanos() / 1e6);

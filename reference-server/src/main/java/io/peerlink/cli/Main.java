@@ -17,6 +17,23 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "Log link set-up details (candidates, introductions, probes) to stderr")
+    void verbose(boolean on) {
+        if (on) {
+            java.util.logging.Logger log = java.util.logging.Logger.getLogger("io.peerlink");
+            log.setLevel(java.util.logging.Level.FINE);
+            java.util.logging.ConsoleHandler h = new java.util.logging.ConsoleHandler();
+            h.setLevel(java.util.logging.Level.FINE);
+            log.addHandler(h);
+            VERBOSE_LOGGER.set(log);
+        }
+    }
+
+    /** Keeps the configured logger reachable so its level is not garbage-collected away. */
+    private static final java.util.concurrent.atomic.AtomicReference<java.util.logging.Logger> VERBOSE_LOGGER =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     /**
      * @param args command line
      */

@@ -149,6 +149,7 @@ final class DeviceImpl implements Device {
                 all.add(Candidate.of(mapped, CandidateType.SERVER_REFLEXIVE, 65535));
             }
             rendezvousClient.updateCandidates(all);
+            LOG.log(System.Logger.Level.DEBUG, () -> "candidates " + all + " (STUN hops " + result.hops() + ")");
             gathered.complete(null);
         });
     }
@@ -204,6 +205,9 @@ final class DeviceImpl implements Device {
     }
 
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
+                + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
+                + ", peer candidates " + intro.peerCandidates());
         byte[] token = tokenDigest(intro.sessionToken());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),

@@ -41,6 +41,7 @@ public final class ConnectivityCheck {
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final System.Logger LOG = System.getLogger(ConnectivityCheck.class.getName());
     private static final long MAX_PROBE_INTERVAL_NANOS = 200_000_000L;
 
     private final EventLoop loop;
@@ -54,6 +55,7 @@ public final class ConnectivityCheck {
     private final List<Candidate> remotes = new ArrayList<>();
     private final Map<Long, Candidate> outstanding = new HashMap<>();
     private final Set<Endpoint> succeeded = new LinkedHashSet<>();
+    private final Set<Endpoint> triggered = new java.util.HashSet<>();
     private final CompletableFuture<Selected> result = new CompletableFuture<>();
     private final List<EventLoop.Timer> timers = new ArrayList<>();
     private Selected nominated;
@@ -204,12 +206,15 @@ public final class ConnectivityCheck {
         socket.send(source, b);
         Candidate known = find(source);
         if (known == null) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "probe from unknown source " + source + ": peer-reflexive candidate");
             // ICE 7.3.1.3: a peer-reflexive candidate; probe it right away (triggered check).
             known = Candidate.of(source, CandidateType.PEER_REFLEXIVE, 65535);
             remotes.add(known);
             remotes.sort(Comparator.comparingLong(Candidate::priority).reversed());
         }
-        if (!result.isDone() && nominated == null) {
+        // Trigger one check back per source (ICE 7.3.1.4), not one per probe: answering every
+        // probe with a probe would make the two sides ping-pong until nomination.
+        if (!result.isDone() && nominated == null && triggered.add(source)) {
             sendProbe(known, 0, 0);
         }
         if (!initiator && probe.nominate() && !result.isDone()) {
@@ -233,7 +238,10 @@ public final class ConnectivityCheck {
             }
             return;
         }
-        succeeded.add(source);
+        if (!succeeded.add(source)) {
+            return;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "check succeeded: " + c.type() + " " + source + " (we are seen as " + ack.observed() + ")");
         Candidate best = remotes.isEmpty() ? c : remotes.get(0);
         if (c.type() == CandidateType.HOST || c == best) {
             nominate();
@@ -281,6 +289,7 @@ public final class ConnectivityCheck {
     }
 
     private void finish(Selected selected) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "selected " + selected + " after " + probesSent + " probes, " + openersSent + " openers");
         cancelTimers();
         result.complete(selected);
     }

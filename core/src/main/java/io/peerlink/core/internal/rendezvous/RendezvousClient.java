@@ -82,6 +82,8 @@ public final class RendezvousClient implements AutoCloseable {
 
     // Loop-thread state.
     private WebSocket socket;
+    /** The candidates the last hello carried. */
+    private List<Candidate> helloCandidates = List.of();
     private int generation;
     private int attempts;
     private boolean started;
@@ -357,6 +359,7 @@ public final class RendezvousClient implements AutoCloseable {
         }
         if (message instanceof Message.Challenge c) {
             byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id()));
+            helloCandidates = candidates;
             send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, claims, candidates));
         } else if (message instanceof Message.Welcome w) {
             attempts = 0;
@@ -366,6 +369,10 @@ public final class RendezvousClient implements AutoCloseable {
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
             setState(Rendezvous.State.REGISTERED);
+            if (!candidates.equals(helloCandidates)) {
+                // Candidates changed while the hello was in flight (STUN answered meanwhile).
+                send(new Message.Candidates(candidates));
+            }
             send(new Message.Ping(monotonicMillis()));
             registered.complete(null);
         } else if (message instanceof Message.Ping p) {
@@ -530,6 +537,20 @@ public final class RendezvousClient implements AutoCloseable {
 
         SocketListener(int gen) {
             this.gen = gen;
+        }
+
+        @Override
+        public void onOpen(WebSocket webSocket) {
+            // Publish the socket before any message: onOpen precedes onText, and both go through
+            // the same single-threaded loop, so the challenge can always be answered. (Setting it
+            // only when buildAsync completes raced with the challenge and lost the hello.)
+            loop.execute(() -> {
+                if (gen == generation && state != Rendezvous.State.CLOSED) {
+                    socket = webSocket;
+                    lastHeardNanos = System.nanoTime();
+                }
+            });
+            webSocket.request(1);
         }
 
         @Override
