@@ -28,7 +28,8 @@ import java.util.stream.Collectors;
 
 /** {@code peerlink device ...}: a device agent. */
 @Command(name = "device", description = "Run a device agent: identity, listen, send, ping.",
-        subcommands = {DeviceCommand.Id.class, DeviceCommand.Listen.class, DeviceCommand.Send.class, DeviceCommand.Ping.class})
+        subcommands = {DeviceCommand.Id.class, DeviceCommand.Listen.class, DeviceCommand.Send.class, DeviceCommand.Ping.class,
+                DeviceCommand.Connect.class})
 final class DeviceCommand {
 
     static final int EXIT_UNREACHABLE = 3;
@@ -235,6 +236,40 @@ final class DeviceCommand {
                 link.close();
             }
             return 0;
+        }
+    }
+
+    @Command(name = "connect", description = "Link to a peer and close again, N times, each from a fresh socket "
+            + "(fresh NAT state): measures link set-up time in a warm JVM.")
+    static final class Connect implements Callable<Integer> {
+        @Mixin
+        DeviceOptions device;
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Target target;
+
+        @Option(names = {"-n", "--repeat"}, defaultValue = "1", description = "Links to set up. Default: ${DEFAULT-VALUE}")
+        int repeat;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintStream out = System.out;
+            int failures = 0;
+            for (int i = 0; i < repeat; i++) {
+                try (Device d = device.build()) {
+                    if (i == 0) {
+                        out.println("device-id " + d.id());
+                    }
+                    PeerLink link = target.connect(d, out);
+                    link.ping().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    link.close();
+                } catch (RuntimeException e) {
+                    unreachable(out, e);
+                    failures++;
+                }
+            }
+            out.println("done " + (repeat - failures) + " linked, " + failures + " failed");
+            return failures == 0 ? 0 : EXIT_UNREACHABLE;
         }
     }
 

@@ -83,8 +83,18 @@ public final class ControlSession {
         connection.close(closeCode, code.name());
     }
 
+    /**
+     * Smallest RTT sample in ms; negative until measured. The synchronised start uses this, not
+     * the smoothed RTT: early samples of a freshly started device include its cold start (class
+     * loading, first signature), and an over-estimate on one side makes the other start late —
+     * enough to let a full-TTL probe reach a NAT before its own device's opener (seen in the NAT lab).
+     */
+    volatile double minRttMillis = -1;
+
     void rttSample(double millis) {
         double current = srttMillis;
         srttMillis = current < 0 ? millis : current * 7 / 8 + millis / 8;
+        double min = minRttMillis;
+        minRttMillis = min < 0 ? millis : Math.min(min, millis);
     }
 }

@@ -233,8 +233,16 @@ public final class RendezvousService implements AutoCloseable {
         random.nextBytes(sessionId);
         s.send(new Message.Welcome(Base64.getUrlEncoder().withoutPadding().encodeToString(sessionId), network,
                 (int) Math.max(1, config.keepalive().toSeconds())));
-        // An immediate ping refines the RTT estimate the synchronised start depends on.
+        // A few pings right away refine the RTT estimate the synchronised start depends on; the
+        // later ones find the device's code warm, so their minimum is close to the network RTT.
         s.send(new Message.Ping(monotonicMillis()));
+        for (long delay : new long[] {20, 60, 150}) {
+            timers.schedule(() -> {
+                if (!s.closed) {
+                    s.send(new Message.Ping(monotonicMillis()));
+                }
+            }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         LOG.fine(() -> "admitted " + hello.deviceId() + " into " + network);
     }
 
@@ -333,8 +341,8 @@ public final class RendezvousService implements AutoCloseable {
         } while (targetCid == requesterCid);
         // Synchronised start: the introduction reaches each side after half its RTT; choose a common
         // instant D from now and tell each side to wait D minus its own one-way delay.
-        double oneWayRequester = Math.max(0, requester.srttMillis) / 2;
-        double oneWayTarget = Math.max(0, target.srttMillis) / 2;
+        double oneWayRequester = Math.max(0, requester.minRttMillis) / 2;
+        double oneWayTarget = Math.max(0, target.minRttMillis) / 2;
         double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
         long startRequester = Math.round(d - oneWayRequester);
         long startTarget = Math.round(d - oneWayTarget);

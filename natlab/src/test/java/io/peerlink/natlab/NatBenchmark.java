@@ -1,0 +1,156 @@
+package io.peerlink.natlab;
+
+import io.peerlink.cli.Main;
+import io.peerlink.core.internal.identity.DeviceIdentity;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The NAT-lab benchmarks behind docs/benchmarks.md, run on demand (tag {@code benchmark}, excluded
+ * from the test suite):
+ * <pre>
+ * sudo ./mvnw -B verify -pl natlab -am -Dgroups=benchmark -DexcludedGroups= -Dtest=NatBenchmark \
+ *      -Dsurefire.failIfNoSpecifiedTests=false [-Dnatlab.trials=50]
+ * </pre>
+ * Results are appended to {@code natlab/target/benchmark-results.md}. Set-up time is measured by
+ * {@code peerlink device connect --repeat N} in one warm JVM, each trial from a fresh socket (so the
+ * NATs hold no state for it): from {@code connect()} (after registration) to the link being ready.
+ * The only assertion is that every trial linked on the expected path: the figures are a report.
+ */
+@NatLabTest
+@Tag("benchmark")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NatBenchmark {
+    private static final int TRIALS = Integer.getInteger("natlab.trials", 50);
+    private static final Duration STARTUP = Duration.ofSeconds(60);
+    private static final String CONTROL = "ws://198.51.100.1:8080/peerlink/v1";
+    private static final String MAIN = Main.class.getName();
+    private static final Pattern SETUP = Pattern.compile("^path (\\S+) .* setup-ms=([0-9.]+)$");
+    private static final Pattern SENT = Pattern.compile(" in (\\d+) ms bytes-sent=(\\d+) bytes-received=(\\d+) retransmitted=(\\d+)$");
+
+    private NatLab lab;
+    private Path work;
+    private Path results;
+    private final java.util.Map<String, String> ids = new java.util.HashMap<>();
+
+    @BeforeAll
+    void start() throws Exception {
+        lab = NatLab.builder().name("NatBenchmark")
+                .site("lan", NatKind.PORT_RESTRICTED).device("l1", "lan").device("l2", "lan")
+                .site("conea", NatKind.PORT_RESTRICTED).device("c1", "conea")
+                .site("coneb", NatKind.PORT_RESTRICTED).device("c2", "coneb")
+                .site("hp", NatKind.HAIRPIN).device("h1", "hp").device("h2", "hp")
+                .build();
+        work = Files.createDirectories(lab.logDirectory());
+        StringBuilder allow = new StringBuilder();
+        for (String d : List.of("l1", "l2", "c1", "c2", "h1", "h2")) {
+            ids.put(d, DeviceIdentity.loadOrCreate(work.resolve(d + ".key")).id().toString());
+            allow.append(ids.get(d)).append(" lab\n");
+        }
+        Files.writeString(work.resolve("allow-list"), allow);
+        results = Path.of("target", "benchmark-results.md");
+        lab.startJava(NatLab.CORE, MAIN, List.of("server", "--host", "198.51.100.1", "--allow-list",
+                work.resolve("allow-list").toString())).awaitLine(l -> l.startsWith("server "), STARTUP);
+    }
+
+    @AfterAll
+    void stop() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    private LabProcess listen(String device, boolean hosts) {
+        List<String> args = new ArrayList<>(List.of("device", "listen", "-k", work.resolve(device + ".key").toString(),
+                "-s", CONTROL, "-d", work.resolve("inbox-" + device).toString()));
+        if (!hosts) {
+            args.add("--no-host-candidates");
+        }
+        LabProcess p = lab.startJava(device, MAIN, args);
+        p.awaitLine(l -> l.startsWith("registered"), STARTUP);
+        return p;
+    }
+
+    @Test
+    void linkSetupTime() throws Exception {
+        StringBuilder table = new StringBuilder("\n### Link set-up time (" + TRIALS + " trials per pair, "
+                + java.time.LocalDate.now() + ")\n\n| pair | path | linked | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|---|\n");
+        for (String[] pair : new String[][] {{"same LAN", "l1", "l2", "DIRECT_PRIVATE"}, {"cone <-> cone", "c1", "c2", "DIRECT_PUBLIC"}}) {
+            try (LabProcess listener = listen(pair[2], true);
+                 LabProcess client = lab.startJava(pair[1], MAIN, List.of("device", "connect", "-k",
+                         work.resolve(pair[1] + ".key").toString(), "-s", CONTROL, "--to", ids.get(pair[2]),
+                         "--repeat", String.valueOf(TRIALS)))) {
+                client.awaitLine(l -> l.startsWith("done "), Duration.ofSeconds(30L + TRIALS * 10L));
+                double[] ms = client.lines().stream().map(SETUP::matcher).filter(Matcher::matches)
+                        .filter(m -> m.group(1).equals(pair[3])).mapToDouble(m -> Double.parseDouble(m.group(2))).sorted().toArray();
+                table.append(String.format(Locale.ROOT, "| %s | %s | %d/%d | %.1f | %.1f | %.1f |%n", pair[0], pair[3],
+                        ms.length, TRIALS, pct(ms, 50), pct(ms, 95), ms.length == 0 ? 0 : ms[ms.length - 1]));
+                assertTrue(ms.length == TRIALS, pair[0] + ": " + ms.length + "/" + TRIALS + " linked on " + pair[3]);
+            }
+        }
+        report(table.toString());
+    }
+
+    @Test
+    void seedPaperTables() throws Exception {
+        StringBuilder table = new StringBuilder("\n### Seed paper Tables 2–5 in the lab (" + java.time.LocalDate.now()
+                + ")\n\n| path | size | bytes sent | bytes received (ACKs) | wall time ms | retransmitted |\n|---|---|---|---|---|---|\n");
+        for (String[] pair : new String[][] {{"direct public (hairpin)", "h1", "h2", "false"}, {"direct private (LAN)", "l1", "l2", "true"}}) {
+            boolean hosts = Boolean.parseBoolean(pair[3]);
+            try (LabProcess listener = listen(pair[2], hosts)) {
+                for (int size : new int[] {1024, 100 * 1024, 1 << 20}) {
+                    Path file = work.resolve("seed-" + size + ".bin");
+                    byte[] data = new byte[size];
+                    new Random(size).nextBytes(data);
+                    Files.write(file, data);
+                    List<String> args = new ArrayList<>(List.of("device", "send", "-k", work.resolve(pair[1] + ".key").toString(),
+                            "-s", CONTROL, "--to", ids.get(pair[2]), "-f", file.toString(), "--no-progress"));
+                    if (!hosts) {
+                        args.add("--no-host-candidates");
+                    }
+                    try (LabProcess client = lab.startJava(pair[1], MAIN, args)) {
+                        String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("unreachable"), Duration.ofSeconds(60));
+                        Matcher m = SENT.matcher(sent);
+                        assertTrue(m.find(), sent);
+                        table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", pair[0], human(size),
+                                m.group(2), m.group(3), m.group(1), m.group(4)));
+                    }
+                }
+            }
+        }
+        report(table.toString());
+    }
+
+    private static String human(int size) {
+        return size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB";
+    }
+
+    private static double pct(double[] sorted, int p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    private void report(String text) throws Exception {
+        System.out.println(text);
+        Files.writeString(results, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+}
