@@ -249,7 +249,7 @@ public final class ChannelEngine implements ReliableChannel {
             if (state.get() == CLOSED) {
                 return CompletableFuture.failedFuture(closedException());
             }
-            if (buffered.get() < options.sendBufferSize()) {
+            if (writableNow(buffered.get())) {
                 return CompletableFuture.completedFuture(null);
             }
             if (writable == null) {
@@ -400,9 +400,20 @@ public final class ChannelEngine implements ReliableChannel {
         return new ChannelClosedException(r != null ? r : new CloseReason(CloseReason.NORMAL, "channel is closing", false));
     }
 
+    /**
+     * Writable means a message of the usual large size fits again: room for the largest message
+     * (or for half the buffer, if messages may be as large as the buffer), or an empty buffer.
+     * A caller woken by whenWritable after a refusal therefore does not spin on the next refusal.
+     */
+    private boolean writableNow(long bufferedBytes) {
+        long limit = options.sendBufferSize();
+        long room = Math.min((long) options.maxMessageSize() + MESSAGE_OVERHEAD, limit / 2);
+        return bufferedBytes == 0 || bufferedBytes + room <= limit;
+    }
+
     private void release(long bytes) {
         long now = buffered.addAndGet(-bytes);
-        if (now < options.sendBufferSize()) {
+        if (writableNow(now)) {
             CompletableFuture<Void> w;
             synchronized (writableLock) {
                 w = writable;
