@@ -133,7 +133,13 @@ class ChannelLifecycleTest {
             for (CompletionStage<Void> s : accepted) {
                 s.toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
-            p.a.send(ByteBuffer.wrap(random(10_000, 99))).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            CompletableFuture<Void> more = p.a.send(ByteBuffer.wrap(random(10_000, 99))).toCompletableFuture();
+            try {
+                more.get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("stuck: " + ChannelPair.onLoop(p.loopA, p.a::debugState) + " / "
+                        + ChannelPair.onLoop(p.loopB, p.b::debugState) + " out " + p.transportA.outboundCounters(), e);
+            }
         }
     }
 
@@ -159,8 +165,8 @@ class ChannelLifecycleTest {
             assertTrue(maxSeen <= window, "buffered " + maxSeen + " exceeds window " + window);
             assertFalse(futures.get(futures.size() - 1).isDone(), "sender is held back by credit");
             p.setReceiver();
-            CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(30, TimeUnit.SECONDS);
-            ChannelDeliveryProperties.awaitReceived(p, sent.size());
+            CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+            ChannelDeliveryPropertiesTest.awaitReceived(p, sent.size());
             assertEquals(sent.size(), p.receivedByB.size());
             for (int i = 0; i < sent.size(); i++) {
                 assertArrayEquals(sent.get(i), p.receivedByB.get(i));
@@ -197,8 +203,8 @@ class ChannelLifecycleTest {
                 p.b.setPath(new TransportPath(p.transportB, second.localEndpoint()));
                 return null;
             });
-            CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
-            ChannelDeliveryProperties.awaitReceived(p, sent.size());
+            CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+            ChannelDeliveryPropertiesTest.awaitReceived(p, sent.size());
             assertEquals(sent.size(), p.receivedByB.size());
             for (int i = 0; i < sent.size(); i++) {
                 assertArrayEquals(sent.get(i), p.receivedByB.get(i), "message " + i);
@@ -221,7 +227,7 @@ class ChannelLifecycleTest {
         try (ChannelPair p = new ChannelPair(FAST, Impairment.NONE, Impairment.NONE, 12)) {
             byte[] m = random(p.a.maxUnreliableSize(), 1);
             p.a.send(ByteBuffer.wrap(m), Delivery.UNRELIABLE).toCompletableFuture().get(10, TimeUnit.SECONDS);
-            ChannelDeliveryProperties.awaitReceived(p, 1);
+            ChannelDeliveryPropertiesTest.awaitReceived(p, 1);
             assertArrayEquals(m, p.receivedByB.get(0));
             assertEquals(Delivery.UNRELIABLE, p.deliveriesAtB.get(0));
             assertThrows(IllegalArgumentException.class,
