@@ -1,0 +1,92 @@
+package io.peerlink.core.internal.channel;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The hot paths allocate nothing in steady state: DATA frame encode + decode, packet sealing and
+ * opening, and ACK processing with 1,024 packets in flight. Counted with the JVM's per-thread
+ * allocation counter, so the assertion is about bytes, not time (JMH measures time).
+ */
+class HotPathAllocationTest {
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private static long allocated() {
+        return THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+
+    @Test
+    void dataFrameEncodeDecodeAndPacketSealOpenAllocateNothing() throws FrameFormatException {
+        ByteBuffer payload = ByteBuffer.allocate(1200);
+        ByteBuffer packet = ByteBuffer.allocate(1300);
+        Frame frame = new Frame();
+        PacketCodec codec = new PacketCodec();
+        long sum = 0;
+        for (int round = 0; round < 3; round++) {
+            long before = allocated();
+            for (int i = 0; i < 20_000; i++) {
+                packet.clear();
+                codec.writeHeader(packet, 42, i);
+                FrameCodec.encodeData(packet, false, i, 1 << 20, i * 1200L, payload, 0, 1150);
+                codec.seal(packet, 0);
+                packet.flip();
+                long pn = codec.open(packet, 42, i - 1);
+                FrameCodec.decode(packet, frame);
+                sum += pn + frame.dataLength();
+            }
+            long bytes = allocated() - before;
+            if (round == 2) {
+                // A few bytes of slack for the counter's own bookkeeping; one allocation per
+                // frame would be at least 16 x 20,000 bytes.
+                assertTrue(bytes < 1024, "allocated " + bytes + " bytes for 20,000 packets");
+            }
+        }
+        assertTrue(sum > 0);
+    }
+
+    @Test
+    void ackProcessingWithThousandPacketsInFlightAllocatesNothing() throws FrameFormatException {
+        SentPacketTracker tracker = new SentPacketTracker(1200, 1_000_000, 25_000_000, 1L << 40);
+        SentPacketTracker.Listener listener = new SentPacketTracker.Listener() {
+            @Override
+            public void onAcked(SentPacket packet) {
+            }
+
+            @Override
+            public void onLost(SentPacket packet) {
+            }
+        };
+        long[] low = new long[1];
+        long[] high = new long[1];
+        Object item = new Object();
+        long now = 0;
+        for (int round = 0; round < 4; round++) {
+            long before = allocated();
+            for (int flight = 0; flight < 20; flight++) {
+                long first = tracker.nextPacketNumber();
+                for (int i = 0; i < 1024; i++) {
+                    SentPacket p = tracker.open();
+                    p.addItem(item);
+                    tracker.commit(p, now, 1200, true);
+                }
+                now += 1_000_000;
+                for (long pn = first; pn < first + 1024; pn += 8) {
+                    low[0] = first;
+                    high[0] = pn + 7;
+                    tracker.onAck(low, high, 1, 0, now, listener);
+                }
+            }
+            long bytes = allocated() - before;
+            if (round == 3) {
+                assertTrue(bytes < 1024, "allocated " + bytes + " bytes acknowledging 20,480 packets");
+            }
+        }
+        assertEquals(0, tracker.bytesInFlight());
+    }
+}
