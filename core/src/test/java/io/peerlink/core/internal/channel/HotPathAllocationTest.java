@@ -51,6 +51,20 @@ class HotPathAllocationTest {
     }
 
     @Test
+    void anIdleChannelIsSmall() throws Exception {
+        try (io.peerlink.core.internal.loop.EventLoop loop = new io.peerlink.core.internal.loop.EventLoop("idle")) {
+            FrameCodecPropertiesTest.DiscardPath path = new FrameCodecPropertiesTest.DiscardPath();
+            new ChannelEngine(loop, 1, 2, path, io.peerlink.ChannelOptions.defaults());
+            long before = allocated();
+            ChannelEngine engine = new ChannelEngine(loop, 1, 2, path, io.peerlink.ChannelOptions.defaults());
+            long bytes = allocated() - before;
+            // Target: an idle channel holds at most 64 KiB; nothing large is preallocated.
+            assertTrue(bytes < 16 * 1024, "a new channel allocated " + bytes + " bytes");
+            assertTrue(engine.isOpen());
+        }
+    }
+
+    @Test
     void ackProcessingWithThousandPacketsInFlightAllocatesNothing() throws FrameFormatException {
         SentPacketTracker tracker = new SentPacketTracker(1200, 1_000_000, 25_000_000, 1L << 40);
         SentPacketTracker.Listener listener = new SentPacketTracker.Listener() {
