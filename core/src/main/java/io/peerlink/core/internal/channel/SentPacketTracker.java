@@ -351,8 +351,16 @@ public final class SentPacketTracker {
         long delay = lossDelay();
         long lostSendTime = now - delay;
         long largestLostSent = Long.MIN_VALUE;
+        // Persistent congestion (RFC 9002 7.6): a run of consecutive lost packets, none
+        // acknowledged in between, spanning more than the persistent-congestion duration.
+        long runStart = Long.MIN_VALUE;
+        boolean persistent = false;
         for (long pn = base; pn < largestAcked && pn < nextPacketNumber; pn++) {
             SentPacket p = ring[(int) (pn & (ring.length - 1))];
+            if (p.state == SentPacket.ACKED) {
+                runStart = Long.MIN_VALUE;
+                continue;
+            }
             if (p.state != SentPacket.PENDING) {
                 continue;
             }
@@ -363,11 +371,24 @@ public final class SentPacketTracker {
                     bytesInFlight -= p.size;
                     ackElicitingInFlight--;
                     largestLostSent = Math.max(largestLostSent, p.timeSent);
+                    if (runStart == Long.MIN_VALUE) {
+                        runStart = p.timeSent;
+                    } else if (hasRttSample && p.timeSent - runStart > persistentCongestionNanos()) {
+                        persistent = true;
+                    }
                 }
                 listener.onLost(p);
             } else {
+                runStart = Long.MIN_VALUE;
                 lossTime = Math.min(lossTime, p.timeSent + delay);
             }
+        }
+        if (persistent) {
+            congestionWindow = minimumWindow();
+            ssthresh = congestionWindow;
+            recoveryStart = now;
+            bytesAckedInAvoidance = 0;
+            return;
         }
         if (largestLostSent != Long.MIN_VALUE && largestLostSent > recoveryStart) {
             // One congestion event per round trip: packets sent before recovery started do not cut again.
@@ -387,6 +408,10 @@ public final class SentPacketTracker {
             p.reset();
             base++;
         }
+    }
+
+    private long persistentCongestionNanos() {
+        return 3 * ptoNanos();
     }
 
     /** @return the probe timeout without backoff (RFC 9002 6.2.1) */

@@ -97,6 +97,22 @@ class SentPacketTrackerTest {
     }
 
     @Test
+    void persistentCongestionCollapsesTheWindowToTheMinimum() throws FrameFormatException {
+        SentPacketTracker t = tracker();
+        send(t, 1, 0);
+        ack(t, 10 * MS, 0, 0);
+        long pto = t.ptoNanos();
+        // Packets 1..5 spread over more than 3 PTOs, all lost; packet 6 acknowledged.
+        for (int i = 0; i < 5; i++) {
+            send(t, 1, 10 * MS + i * pto);
+        }
+        send(t, 1, 10 * MS + 5 * pto);
+        ack(t, 10 * MS + 5 * pto + MS, 6, 6);
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), lost);
+        assertEquals(2 * 1200, t.congestionWindow());
+    }
+
+    @Test
     void ackOfAnUnsentPacketIsAFormatError() {
         SentPacketTracker t = tracker();
         send(t, 2, 0);
