@@ -175,6 +175,46 @@ class ChannelLifecycleTest {
     }
 
     @Test
+    void flowControlBoundsReceiverBufferingWithASlowHandler() throws Exception {
+        ChannelOptions opts = FAST.toBuilder().maxMessageSize(20_000).receiveWindow(100_000).build();
+        long window = Math.max(opts.receiveWindow(), opts.maxMessageSize() + ChannelEngine.MESSAGE_OVERHEAD + 8192);
+        try (ChannelPair p = new ChannelPair(opts, Impairment.NONE, Impairment.NONE, 15, false)) {
+            AtomicLong maxBuffered = new AtomicLong();
+            List<byte[]> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+            p.b.onMessage((m, d) -> {
+                // Runs on b's loop: sample what b holds while this handler dawdles.
+                maxBuffered.accumulateAndGet(p.b.bufferedReceiveBytes(), Math::max);
+                byte[] bytes = new byte[m.remaining()];
+                m.get(bytes);
+                got.add(bytes);
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            List<byte[]> sent = new ArrayList<>();
+            List<CompletableFuture<Void>> futures = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                byte[] m = random(20_000, i);
+                sent.add(m);
+                futures.add(p.a.send(ByteBuffer.wrap(m)).toCompletableFuture());
+            }
+            CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (got.size() < sent.size() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(sent.size(), got.size());
+            for (int i = 0; i < sent.size(); i++) {
+                assertArrayEquals(sent.get(i), got.get(i));
+            }
+            assertTrue(maxBuffered.get() > 20_000, "the slow handler let messages pile up: " + maxBuffered.get());
+            assertTrue(maxBuffered.get() <= window, "buffered " + maxBuffered.get() + " exceeds window " + window);
+        }
+    }
+
+    @Test
     void migrationMidTransferLosesAndDuplicatesNothing() throws Exception {
         try (ChannelPair p = new ChannelPair(FAST, Impairment.NONE.withLoss(0.05), Impairment.NONE.withLoss(0.05), 10)) {
             // A second transport for a, with a smaller MTU: fragments in flight must be re-cut.
