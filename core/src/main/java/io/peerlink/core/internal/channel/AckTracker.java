@@ -12,6 +12,8 @@ import java.nio.ByteBuffer;
 public final class AckTracker {
     /** Ranges remembered and reported; older ranges are forgotten. */
     public static final int MAX_RANGES = 32;
+    /** Packets after a new gap that are acknowledged immediately. */
+    static final int RECOVERY_PACKETS = 4;
 
     private final long[] low = new long[MAX_RANGES];
     private final long[] high = new long[MAX_RANGES];
@@ -123,9 +125,20 @@ public final class AckTracker {
         if (++unacknowledgedEliciting >= threshold) {
             ackNow = true;
         }
+        if (count > 1 && high[0] - low[0] < RECOVERY_PACKETS) {
+            // A gap opened just before this run of packets: acknowledge each of the next few at
+            // once, so the sender sees the packet threshold crossed without waiting for a timer.
+            // Packet numbers are never reused, so old gaps stay forever; only a recent one counts.
+            ackNow = true;
+        }
         if (ackDeadline == Long.MAX_VALUE) {
             ackDeadline = now + maxAckDelayNanos;
         }
+    }
+
+    /** The sender asked for an acknowledgement without delay (IMMEDIATE_ACK). */
+    public void ackImmediately() {
+        ackNow = true;
     }
 
     /**

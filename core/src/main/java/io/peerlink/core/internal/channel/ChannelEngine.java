@@ -132,6 +132,10 @@ public final class ChannelEngine implements ReliableChannel {
     private long retransmittedBytes;
     private long ackBytesSent;
     private long corruptDropped;
+    long probeTimeouts;
+    long timerRuns;
+    long pacingStalls;
+    long cwndStalls;
 
     /**
      * @param loop the runtime's event loop; all state is confined to it
@@ -222,7 +226,10 @@ public final class ChannelEngine implements ReliableChannel {
         CompletableFuture<Void> future = new CompletableFuture<>();
         OutboundMessage m = new OutboundMessage(copy, delivery, future, cost);
         try {
-            loop.execute(() -> enqueue(m));
+            loop.execute(() -> {
+                enqueue(m);
+                afterEvent();
+            });
         } catch (RejectedExecutionException e) {
             release(cost);
             future.completeExceptionally(new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "event loop stopped", false)));
@@ -249,7 +256,7 @@ public final class ChannelEngine implements ReliableChannel {
             if (state.get() == CLOSED) {
                 return CompletableFuture.failedFuture(closedException());
             }
-            if (buffered.get() < options.sendBufferSize()) {
+            if (writableNow(buffered.get())) {
                 return CompletableFuture.completedFuture(null);
             }
             if (writable == null) {
@@ -330,6 +337,17 @@ public final class ChannelEngine implements ReliableChannel {
                 tracker.congestionWindow(), tracker.bytesInFlight());
     }
 
+    /** @return internal state for diagnostics (loop thread) */
+    String debugState() {
+        return "state=" + state.get() + " sendQueue=" + sendQueue.size() + " retransmit=" + retransmitQueue.size()
+                + " inflightMsgs=" + inflightOrdered.size() + " credit=" + creditUsed + "/" + peerMaxData
+                + " cwnd=" + tracker.congestionWindow() + " inFlight=" + tracker.bytesInFlight()
+                + " ptoCount=" + tracker.ptoCount() + " deadline=" + (tracker.deadline() - loop.nanoTime())
+                + " timerAt=" + (timerAt - loop.nanoTime()) + " pacing=" + (pacingWakeup - loop.nanoTime())
+                + " next=" + tracker.nextPacketNumber() + " base=" + tracker.base() + " largestAcked=" + tracker.largestAcked()
+                + " acks.largest=" + acks.largest() + " " + stats();
+    }
+
     /** @return datagrams dropped because their integrity tag did not verify */
     public long corruptDatagramsDropped() {
         return corruptDropped;
@@ -400,9 +418,20 @@ public final class ChannelEngine implements ReliableChannel {
         return new ChannelClosedException(r != null ? r : new CloseReason(CloseReason.NORMAL, "channel is closing", false));
     }
 
+    /**
+     * Writable means a message of the usual large size fits again: room for the largest message
+     * (or for half the buffer, if messages may be as large as the buffer), or an empty buffer.
+     * A caller woken by whenWritable after a refusal therefore does not spin on the next refusal.
+     */
+    private boolean writableNow(long bufferedBytes) {
+        long limit = options.sendBufferSize();
+        long room = Math.min((long) options.maxMessageSize() + MESSAGE_OVERHEAD, limit / 2);
+        return bufferedBytes == 0 || bufferedBytes + room <= limit;
+    }
+
     private void release(long bytes) {
         long now = buffered.addAndGet(-bytes);
-        if (now < options.sendBufferSize()) {
+        if (writableNow(now)) {
             CompletableFuture<Void> w;
             synchronized (writableLock) {
                 w = writable;
@@ -467,11 +496,13 @@ public final class ChannelEngine implements ReliableChannel {
             boolean mayElicit = hasElicitingWork();
             if (mayElicit && probesPending == 0) {
                 if (!tracker.congestionAllows(datagramSize)) {
+                    cwndStalls++;
                     mayElicit = false;
                 } else {
                     long delay = tracker.pacingDelay(now, datagramSize);
                     if (delay > 0) {
                         pacingWakeup = now + delay;
+                        pacingStalls++;
                         mayElicit = false;
                     }
                 }
@@ -510,6 +541,7 @@ public final class ChannelEngine implements ReliableChannel {
         boolean eliciting = false;
         boolean hasAck = false;
         boolean hasClose = false;
+        boolean immediateAck = false;
         if (acks.hasUnacknowledged() && acks.hasRanges() && acks.ackSize(now) <= b.remaining()) {
             acks.writeAck(b, now);
             any = true;
@@ -525,6 +557,12 @@ public final class ChannelEngine implements ReliableChannel {
         if (mayElicit && !hasClose) {
             eliciting = writeElicitingFrames(b, sp);
             any |= eliciting;
+            if (eliciting && b.hasRemaining() && lastPacketForNow(b.position() + PacketCodec.TAG_LENGTH)) {
+                // The sender stalls after this packet until an ACK arrives: do not let the
+                // receiver sit on it for maxAckDelay (QUIC ack-frequency's IMMEDIATE_ACK).
+                FrameCodec.encodeImmediateAck(b);
+                immediateAck = true;
+            }
         }
         if (!any) {
             return false;
@@ -536,7 +574,7 @@ public final class ChannelEngine implements ReliableChannel {
         if (eliciting && probesPending > 0) {
             probesPending--;
         }
-        tracker.commit(sp, now, size, eliciting);
+        tracker.commit(sp, now, size, eliciting, immediateAck);
         path.send(b);
         datagramsSent++;
         bytesSent += size;
@@ -549,6 +587,14 @@ public final class ChannelEngine implements ReliableChannel {
             finish(new CloseReason(CloseReason.NORMAL, "closed by peer", !closeRequested));
         }
         return true;
+    }
+
+    private boolean lastPacketForNow(int size) {
+        if (!tracker.congestionAllows(size + datagramSize)) {
+            return true;
+        }
+        return retransmitQueue.isEmpty() && datagramQueue.isEmpty()
+                && (sendQueue.isEmpty() || !(sendQueue.peek().started || canStart(sendQueue.peek())));
     }
 
     private boolean writeElicitingFrames(ByteBuffer b, SentPacket sp) {
@@ -821,6 +867,10 @@ public final class ChannelEngine implements ReliableChannel {
                 case Frame.TYPE_PADDING:
                     break;
                 case Frame.TYPE_PING:
+                    eliciting = true;
+                    break;
+                case Frame.TYPE_IMMEDIATE_ACK:
+                    acks.ackImmediately();
                     eliciting = true;
                     break;
                 case Frame.TYPE_ACK:
@@ -1136,7 +1186,9 @@ public final class ChannelEngine implements ReliableChannel {
             closeNow(CloseReason.ABORTED, "graceful close did not finish within " + options.closeTimeout());
             return;
         }
+        timerRuns++;
         if (now >= tracker.deadline() && tracker.onTimeout(now, listener)) {
+            probeTimeouts++;
             probesPending = 2;
             tracker.forEachOldestInFlight(2, p -> {
                 for (int i = 0; i < p.itemCount(); i++) {

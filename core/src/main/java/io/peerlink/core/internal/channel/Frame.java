@@ -24,6 +24,8 @@ public final class Frame {
     public static final int TYPE_CLOSE = 0x06;
     /** Asks the receiver to acknowledge at least every N ack-eliciting packets (QUIC ACK_FREQUENCY). */
     public static final int TYPE_ACK_FREQUENCY = 0x07;
+    /** Asks the receiver to acknowledge this packet at once (QUIC ack-frequency IMMEDIATE_ACK). */
+    public static final int TYPE_IMMEDIATE_ACK = 0x1F;
     /** 8 bytes the peer must echo in a PATH_RESPONSE. */
     public static final int TYPE_PATH_CHALLENGE = 0x08;
     /** Echo of a PATH_CHALLENGE. */
@@ -117,6 +119,7 @@ public final class Frame {
             case TYPE_PADDING:
                 return dataLength == o.dataLength;
             case TYPE_PING:
+            case TYPE_IMMEDIATE_ACK:
                 return true;
             case TYPE_ACK:
                 return ackDelay == o.ackDelay && ackRangeCount == o.ackRangeCount

@@ -22,6 +22,11 @@ public final class FrameCodec {
         dst.put((byte) Frame.TYPE_PING);
     }
 
+    /** @param dst destination */
+    public static void encodeImmediateAck(ByteBuffer dst) {
+        dst.put((byte) Frame.TYPE_IMMEDIATE_ACK);
+    }
+
     /**
      * @param dst destination
      * @param count number of zero bytes, at least 1
@@ -183,6 +188,7 @@ public final class FrameCodec {
         switch (f.type) {
             case Frame.TYPE_PADDING -> encodePadding(dst, f.dataLength);
             case Frame.TYPE_PING -> encodePing(dst);
+            case Frame.TYPE_IMMEDIATE_ACK -> encodeImmediateAck(dst);
             case Frame.TYPE_ACK -> encodeAck(dst, f.ackLow, f.ackHigh, f.ackRangeCount, f.ackDelay);
             case Frame.TYPE_MAX_DATA -> encodeMaxData(dst, f.value);
             case Frame.TYPE_ACK_FREQUENCY -> encodeAckFrequency(dst, f.value, f.value2);
@@ -222,6 +228,7 @@ public final class FrameCodec {
                 break;
             }
             case Frame.TYPE_PING:
+            case Frame.TYPE_IMMEDIATE_ACK:
                 break;
             case Frame.TYPE_ACK: {
                 long largest = varint(src, i, lim, "ACK largest");

@@ -58,10 +58,12 @@ public final class PacketCodec {
      */
     public void seal(ByteBuffer packet, int start) {
         int end = packet.position();
+        int limit = packet.limit();
         crc.reset();
-        ByteBuffer view = packet.duplicate();
-        view.position(start).limit(end);
-        crc.update(view);
+        // Moves the packet's own position/limit rather than taking a duplicate: no allocation per packet.
+        packet.position(start).limit(end);
+        crc.update(packet);
+        packet.limit(limit).position(end);
         packet.putInt((int) crc.getValue());
     }
 

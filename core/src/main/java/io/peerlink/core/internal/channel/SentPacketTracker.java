@@ -39,6 +39,7 @@ public final class SentPacketTracker {
     private long largestAcked = -1;
     private long lossTime = Long.MAX_VALUE;
     private long lastAckElicitingSent;
+    private boolean lastAckElicitingImmediate;
     private int ackElicitingInFlight;
     private int ptoCount;
 
@@ -62,6 +63,15 @@ public final class SentPacketTracker {
     private long pacingUpdated;
 
     private long packetsLost;
+
+    // HyStart++ (RFC 9406), without its conservative slow start phase
+    private static final int HYSTART_MIN_SAMPLES = 8;
+    private static final long HYSTART_MIN_THRESH = 4_000_000;
+    private static final long HYSTART_MAX_THRESH = 16_000_000;
+    private long roundEnd;
+    private long lastRoundMinRtt = Long.MAX_VALUE;
+    private long currentRoundMinRtt = Long.MAX_VALUE;
+    private int roundSamples;
 
     /**
      * @param maxDatagramSize current datagram size, for the congestion window's units
@@ -96,6 +106,10 @@ public final class SentPacketTracker {
         bytesAckedInAvoidance = 0;
         pacingTokens = congestionWindow;
         ptoCount = 0;
+        lastRoundMinRtt = Long.MAX_VALUE;
+        currentRoundMinRtt = Long.MAX_VALUE;
+        roundSamples = 0;
+        roundEnd = nextPacketNumber;
     }
 
     private long initialWindow() {
@@ -145,6 +159,20 @@ public final class SentPacketTracker {
      * @param ackEliciting true if it contains frames other than ACK, PADDING and CLOSE
      */
     public void commit(SentPacket p, long now, int size, boolean ackEliciting) {
+        commit(p, now, size, ackEliciting, false);
+    }
+
+    /**
+     * Records the packet opened last as sent.
+     *
+     * @param p the slot from {@link #open()}
+     * @param now loop clock
+     * @param size datagram bytes
+     * @param ackEliciting true if it contains frames other than ACK, PADDING and CLOSE
+     * @param immediateAck true if it asks for an acknowledgement without delay (IMMEDIATE_ACK):
+     *        the probe timeout then does not wait for the peer's maximum ACK delay
+     */
+    public void commit(SentPacket p, long now, int size, boolean ackEliciting, boolean immediateAck) {
         p.timeSent = now;
         p.size = size;
         p.ackEliciting = ackEliciting;
@@ -155,6 +183,7 @@ public final class SentPacketTracker {
             bytesInFlight += size;
             ackElicitingInFlight++;
             lastAckElicitingSent = now;
+            lastAckElicitingImmediate = immediateAck;
             refillPacing(now);
             pacingTokens -= size;
         }
@@ -234,6 +263,7 @@ public final class SentPacketTracker {
         }
         if (largestNewlyAcked && anyAckEliciting) {
             updateRtt(now - largestTimeSent, ackDelayNanos);
+            hystart();
         }
         ptoCount = 0;
         detectLosses(now, listener);
@@ -283,6 +313,31 @@ public final class SentPacketTracker {
         smoothedRtt = (7 * smoothedRtt + adjusted) / 8;
     }
 
+    /**
+     * Leaves slow start when the round trip grows by an eighth (4..16 ms) from one round to the
+     * next: queues are filling, and doubling once more would overflow them and lose a whole
+     * window. Without this, slow start on a fast path overshoots into a buffer overflow.
+     */
+    private void hystart() {
+        if (largestAcked >= roundEnd) {
+            lastRoundMinRtt = currentRoundMinRtt;
+            currentRoundMinRtt = Long.MAX_VALUE;
+            roundSamples = 0;
+            roundEnd = nextPacketNumber;
+        }
+        if (congestionWindow >= ssthresh) {
+            return;
+        }
+        currentRoundMinRtt = Math.min(currentRoundMinRtt, latestRtt);
+        roundSamples++;
+        if (roundSamples >= HYSTART_MIN_SAMPLES && lastRoundMinRtt != Long.MAX_VALUE && currentRoundMinRtt != Long.MAX_VALUE) {
+            long thresh = Math.max(HYSTART_MIN_THRESH, Math.min(HYSTART_MAX_THRESH, lastRoundMinRtt / 8));
+            if (currentRoundMinRtt >= lastRoundMinRtt + thresh) {
+                ssthresh = congestionWindow;
+            }
+        }
+    }
+
     private long lossDelay() {
         long d = Math.max(latestRtt, smoothedRtt);
         return Math.max(d + (d >>> 3), GRANULARITY_NANOS);
@@ -296,8 +351,16 @@ public final class SentPacketTracker {
         long delay = lossDelay();
         long lostSendTime = now - delay;
         long largestLostSent = Long.MIN_VALUE;
+        // Persistent congestion (RFC 9002 7.6): a run of consecutive lost packets, none
+        // acknowledged in between, spanning more than the persistent-congestion duration.
+        long runStart = Long.MIN_VALUE;
+        boolean persistent = false;
         for (long pn = base; pn < largestAcked && pn < nextPacketNumber; pn++) {
             SentPacket p = ring[(int) (pn & (ring.length - 1))];
+            if (p.state == SentPacket.ACKED) {
+                runStart = Long.MIN_VALUE;
+                continue;
+            }
             if (p.state != SentPacket.PENDING) {
                 continue;
             }
@@ -308,11 +371,24 @@ public final class SentPacketTracker {
                     bytesInFlight -= p.size;
                     ackElicitingInFlight--;
                     largestLostSent = Math.max(largestLostSent, p.timeSent);
+                    if (runStart == Long.MIN_VALUE) {
+                        runStart = p.timeSent;
+                    } else if (hasRttSample && p.timeSent - runStart > persistentCongestionNanos()) {
+                        persistent = true;
+                    }
                 }
                 listener.onLost(p);
             } else {
+                runStart = Long.MIN_VALUE;
                 lossTime = Math.min(lossTime, p.timeSent + delay);
             }
+        }
+        if (persistent) {
+            congestionWindow = minimumWindow();
+            ssthresh = congestionWindow;
+            recoveryStart = now;
+            bytesAckedInAvoidance = 0;
+            return;
         }
         if (largestLostSent != Long.MIN_VALUE && largestLostSent > recoveryStart) {
             // One congestion event per round trip: packets sent before recovery started do not cut again.
@@ -334,6 +410,10 @@ public final class SentPacketTracker {
         }
     }
 
+    private long persistentCongestionNanos() {
+        return 3 * ptoNanos();
+    }
+
     /** @return the probe timeout without backoff (RFC 9002 6.2.1) */
     public long ptoNanos() {
         return smoothedRtt + Math.max(4 * rttVar, GRANULARITY_NANOS) + maxAckDelayNanos;
@@ -347,7 +427,8 @@ public final class SentPacketTracker {
         if (ackElicitingInFlight == 0) {
             return Long.MAX_VALUE;
         }
-        return lastAckElicitingSent + (ptoNanos() << Math.min(ptoCount, 16));
+        long pto = lastAckElicitingImmediate ? ptoNanos() - maxAckDelayNanos : ptoNanos();
+        return lastAckElicitingSent + (pto << Math.min(ptoCount, 16));
     }
 
     /**

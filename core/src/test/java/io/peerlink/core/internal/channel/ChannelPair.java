@@ -29,10 +29,13 @@ final class ChannelPair implements AutoCloseable {
     final List<Delivery> deliveriesAtB = new CopyOnWriteArrayList<>();
 
     ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed) throws IOException {
-        this(options, options, aToB, bToA, seed);
+        this(options, aToB, bToA, seed, true);
     }
 
-    ChannelPair(ChannelOptions optionsA, ChannelOptions optionsB, Impairment aToB, Impairment bToA, long seed) throws IOException {
+    /** @param withReceiver false leaves b without a message handler until {@link #setReceiver()} */
+    ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed, boolean withReceiver) throws IOException {
+        ChannelOptions optionsA = options;
+        ChannelOptions optionsB = options;
         transportA = new ImpairedTransport(network.newTransport(), aToB, Impairment.NONE, seed);
         transportB = new ImpairedTransport(network.newTransport(), bToA, Impairment.NONE, seed * 31 + 7);
         ChannelEngine[] engines = new ChannelEngine[2];
@@ -42,14 +45,20 @@ final class ChannelPair implements AutoCloseable {
         b = new ChannelEngine(loopB, 2, 1, new TransportPath(transportB, transportA.localEndpoint()), optionsB);
         engines[0] = a;
         engines[1] = b;
+        if (withReceiver) {
+            setReceiver();
+        }
+        a.start();
+        b.start();
+    }
+
+    void setReceiver() {
         b.onMessage((m, delivery) -> {
             byte[] bytes = new byte[m.remaining()];
             m.get(bytes);
             receivedByB.add(bytes);
             deliveriesAtB.add(delivery);
         });
-        a.start();
-        b.start();
     }
 
     private static void deliver(EventLoop loop, ChannelEngine[] engines, int i, ByteBuffer d) {

@@ -31,7 +31,7 @@ class ChannelSmokeTest {
                 sent.add(m);
                 fs.add(p.a.send(ByteBuffer.wrap(m)).toCompletableFuture());
             }
-            CompletableFuture.allOf(fs.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            CompletableFuture.allOf(fs.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (p.receivedByB.size() < sent.size() && System.nanoTime() < deadline) {
                 Thread.sleep(5);

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Exactly-once delivery over an impaired in-memory path: random loss 0-30 %, duplication,
  * reordering and bit flips, message sizes 0 B .. 4 MiB (at most 6 MiB per try).
  */
-class ChannelDeliveryProperties {
+class ChannelDeliveryPropertiesTest {
     static final ChannelOptions OPTIONS = ChannelOptions.builder()
             .initialRtt(Duration.ofMillis(20))
             .maxAckDelay(Duration.ofMillis(5))
@@ -117,7 +117,7 @@ class ChannelDeliveryProperties {
             sent.add(m);
             futures.add(p.a.send(ByteBuffer.wrap(m), delivery).toCompletableFuture());
         }
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(120, TimeUnit.SECONDS);
         return sent;
     }
 

@@ -24,13 +24,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Codec round trips, and rejection of every malformed input with {@link FrameFormatException} only. */
-class FrameCodecProperties {
+class FrameCodecPropertiesTest {
 
     /** Encodes a frame described by (type selector, numbers, payload) into a fresh buffer. */
     private static ByteBuffer encodeOne(int kind, long a, long b, long c, byte[] payload, List<Long> gaps) {
         ByteBuffer buf = ByteBuffer.allocate(4096);
         switch (kind) {
-            case 0 -> FrameCodec.encodePing(buf);
+            case 0 -> {
+                if (a % 2 == 0) {
+                    FrameCodec.encodePing(buf);
+                } else {
+                    FrameCodec.encodeImmediateAck(buf);
+                }
+            }
             case 1 -> FrameCodec.encodePadding(buf, 1 + (int) (a % 50));
             case 2 -> {
                 // ACK ranges built downward from a large "largest" using gaps/lengths.
