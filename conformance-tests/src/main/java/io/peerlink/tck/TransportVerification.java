@@ -217,9 +217,20 @@ public abstract class TransportVerification implements TransportRules {
         return got;
     }
 
+    /** A send that must be accepted; an exception becomes a failure that names the rule. */
+    private static void sendAccepted(Transport from, Endpoint to, ByteBuffer datagram, String rule, String what) {
+        boolean accepted;
+        try {
+            accepted = from.send(to, datagram);
+        } catch (RuntimeException e) {
+            throw new AssertionError(rule + " send() of " + what + " threw " + e, e);
+        }
+        assertTrue(accepted, rule + " send() of " + what + " to an idle peer returned false (nothing should be full)");
+    }
+
     /** Sends and expects the bytes to arrive; drops unrelated datagrams in between. */
     private Recorder.Received sendAndAwait(Transport from, Endpoint to, Recorder at, byte[] bytes, String rule) throws InterruptedException {
-        assertTrue(from.send(to, wrap(bytes)), rule + " send() to an idle peer returned false (nothing should be full)");
+        sendAccepted(from, to, wrap(bytes), rule, "a " + bytes.length + "-byte datagram");
         long deadline = System.nanoTime() + timeout().toNanos();
         while (System.nanoTime() < deadline) {
             Recorder.Received got = at.poll(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -461,7 +472,7 @@ public abstract class TransportVerification implements TransportRules {
         byte[] backing = pattern(300, 24);
         ByteBuffer sliced = ByteBuffer.wrap(backing, 7, 200).slice(); // arrayOffset 7
         sliced.position(10).limit(60);
-        assertTrue(a.send(addressOf(b), sliced), "[T2.3] send() to an idle peer returned false");
+        sendAccepted(a, addressOf(b), sliced, "[T2.3]", "a slice with arrayOffset 7, position 10, limit 60");
         Recorder.Received got = await(atB, "[T2.3]", "the datagram");
         assertArrayEquals(Arrays.copyOfRange(backing, 17, 67), got.bytes(),
                 "[T2.3] the receiver must get exactly the bytes between position and limit");
@@ -480,10 +491,10 @@ public abstract class TransportVerification implements TransportRules {
         Recorder atB = start(b, "b");
         byte[] bytes = pattern(90, 25);
         ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
-        assertTrue(a.send(addressOf(b), direct), "[T2.4] send() of a direct buffer returned false");
+        sendAccepted(a, addressOf(b), direct, "[T2.4]", "a direct buffer");
         assertArrayEquals(bytes, await(atB, "[T2.4]", "the direct-buffer datagram").bytes(), "[T2.4] direct buffer content");
         ByteBuffer readOnly = wrap(bytes).asReadOnlyBuffer();
-        assertTrue(a.send(addressOf(b), readOnly), "[T2.4] send() of a read-only buffer returned false");
+        sendAccepted(a, addressOf(b), readOnly, "[T2.4]", "a read-only buffer");
         assertArrayEquals(bytes, await(atB, "[T2.4]", "the read-only-buffer datagram").bytes(), "[T2.4] read-only buffer content");
     }
 

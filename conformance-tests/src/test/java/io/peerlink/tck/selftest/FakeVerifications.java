@@ -89,4 +89,18 @@ final class FakeVerifications {
             return EnumSet.of(InMemoryNetwork.Flaw.CALLS_HANDLER_CONCURRENTLY);
         }
     }
+
+    static class DeliversAfterStop extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.DELIVERS_AFTER_STOP);
+        }
+    }
+
+    static class IgnoresPositionAndLimit extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.IGNORES_POSITION_AND_LIMIT);
+        }
+    }
 }
