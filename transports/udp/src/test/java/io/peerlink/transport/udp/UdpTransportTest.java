@@ -227,4 +227,40 @@ class UdpTransportTest {
             return false;
         }
     }
+
+    /**
+     * A receive loop that fails by itself (here: its selector is closed underneath it, the way a
+     * JVM-level failure would surface) moves the transport to STOPPED and reports once through
+     * onTransportFailure; the transport can then be started again.
+     */
+    @Test
+    void receiveFailureStopsTheTransportAndIsReportedOnce() throws Exception {
+        Transport t = create("udp://127.0.0.1:0");
+        BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
+        t.start(new DatagramHandler() {
+            @Override
+            public void onDatagram(Endpoint source, ByteBuffer datagram) {
+            }
+
+            @Override
+            public void onTransportFailure(Throwable failure) {
+                failures.add(failure);
+            }
+        });
+        java.lang.reflect.Field runningField = UdpTransport.class.getDeclaredField("running");
+        runningField.setAccessible(true);
+        Object running = runningField.get(t);
+        java.lang.reflect.Field selectorField = running.getClass().getDeclaredField("selector");
+        selectorField.setAccessible(true);
+        ((java.nio.channels.Selector) selectorField.get(running)).close();
+
+        Throwable failure = failures.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertNotNull(failure, "onTransportFailure was not called");
+        assertTrue(failure instanceof java.nio.channels.ClosedSelectorException, failure.toString());
+        assertEquals(Transport.State.STOPPED, t.state());
+        assertThrows(IllegalStateException.class, () -> t.send(Endpoint.parse("udp://127.0.0.1:9"), ByteBuffer.allocate(1)));
+        t.start(new Inbox());
+        assertEquals(Transport.State.STARTED, t.state());
+        assertEquals(0, failures.size(), "reported exactly once");
+    }
 }
