@@ -138,6 +138,10 @@ public abstract class TransportVerification implements TransportRules {
 
     @AfterEach
     final void destroyTransportsAndRethrowThreadErrors() throws Throwable {
+        // Helpers first: a flood still running would otherwise hit destroyed transports.
+        for (Thread t : helpers) {
+            t.interrupt();
+        }
         for (int i = created.size() - 1; i >= 0; i--) {
             try {
                 created.get(i).destroy();
@@ -146,9 +150,6 @@ public abstract class TransportVerification implements TransportRules {
             }
         }
         created.clear();
-        for (Thread t : helpers) {
-            t.interrupt();
-        }
         helpers.clear();
         errors.rethrow();
     }
@@ -833,7 +834,7 @@ public abstract class TransportVerification implements TransportRules {
         AtomicBoolean stopped = new AtomicBoolean();
         byte[] bytes = pattern(Math.min(200, a.capabilities().maxDatagramSize()), 64);
         Thread flood = helper("flood", () -> {
-            while (flooding.get()) {
+            while (flooding.get() && !Thread.currentThread().isInterrupted()) {
                 b.send(to, wrap(bytes));
                 if (stopped.get()) {
                     sentAfterStop.incrementAndGet();
