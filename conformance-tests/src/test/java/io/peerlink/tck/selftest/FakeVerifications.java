@@ -29,7 +29,7 @@ final class FakeVerifications {
 
         @Override
         protected Duration timeout() {
-            return Duration.ofSeconds(3); // the broken fakes hit liveness bounds; keep the self-test quick
+            return Duration.ofSeconds(5); // the broken fakes hit liveness bounds; keep the self-test quick
         }
     }
 

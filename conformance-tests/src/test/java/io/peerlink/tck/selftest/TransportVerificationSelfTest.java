@@ -111,7 +111,7 @@ class TransportVerificationSelfTest {
         Run run = run(FakeVerifications.AcceptsOversized.class);
         assertFailsBecause(run, "required_T4_2_oversizedDatagramIsRejected", "[T4.2]", "IllegalArgumentException");
         assertEquals(Set.of("required_T4_2_oversizedDatagramIsRejected"), run.failures().keySet(),
-                "a missing size check breaks only T4.2");
+                "a missing size check breaks only T4.2: " + run.failures());
     }
 
     @Test
