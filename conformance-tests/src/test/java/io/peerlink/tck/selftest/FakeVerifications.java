@@ -29,7 +29,7 @@ final class FakeVerifications {
 
         @Override
         protected Duration timeout() {
-            return Duration.ofSeconds(3); // the broken fakes hit liveness bounds; keep the self-test quick
+            return Duration.ofSeconds(5); // the broken fakes hit liveness bounds; keep the self-test quick
         }
     }
 
@@ -87,6 +87,20 @@ final class FakeVerifications {
         @Override
         Set<InMemoryNetwork.Flaw> flaws() {
             return EnumSet.of(InMemoryNetwork.Flaw.CALLS_HANDLER_CONCURRENTLY);
+        }
+    }
+
+    static class DeliversAfterStop extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.DELIVERS_AFTER_STOP);
+        }
+    }
+
+    static class IgnoresPositionAndLimit extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.IGNORES_POSITION_AND_LIMIT);
         }
     }
 }

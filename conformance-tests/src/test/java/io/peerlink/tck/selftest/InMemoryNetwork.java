@@ -40,7 +40,11 @@ final class InMemoryNetwork {
         /** Lets a handler exception end the delivery thread. */
         DIES_ON_HANDLER_EXCEPTION,
         /** Calls the handler from two delivery threads. */
-        CALLS_HANDLER_CONCURRENTLY
+        CALLS_HANDLER_CONCURRENTLY,
+        /** stop() only flips the state: the transport stays reachable and keeps delivering. */
+        DELIVERS_AFTER_STOP,
+        /** Sends the whole backing array, ignoring position, limit and arrayOffset. */
+        IGNORES_POSITION_AND_LIMIT
     }
 
     static final String SCHEME = "mem";
@@ -134,6 +138,10 @@ final class InMemoryNetwork {
                 if (state != State.STARTED) {
                     return;
                 }
+                if (flaws.contains(Flaw.DELIVERS_AFTER_STOP)) {
+                    state = State.STOPPED;
+                    return;
+                }
                 shutdown(State.STOPPED);
             }
         }
@@ -141,7 +149,7 @@ final class InMemoryNetwork {
         @Override
         public void destroy() {
             synchronized (lock) {
-                if (state == State.STARTED) {
+                if (state == State.STARTED || (state == State.STOPPED && flaws.contains(Flaw.DELIVERS_AFTER_STOP))) {
                     shutdown(State.DESTROYED);
                 }
                 state = State.DESTROYED;
@@ -208,8 +216,13 @@ final class InMemoryNetwork {
             if (flaws.contains(Flaw.READS_CALLER_BUFFER_LATER)) {
                 packet = new Packet(local, null, datagram.duplicate());
             } else {
-                byte[] copy = new byte[datagram.remaining()];
-                datagram.duplicate().get(copy);
+                byte[] copy;
+                if (flaws.contains(Flaw.IGNORES_POSITION_AND_LIMIT)) {
+                    copy = datagram.array().clone();
+                } else {
+                    copy = new byte[datagram.remaining()];
+                    datagram.duplicate().get(copy);
+                }
                 if (flaws.contains(Flaw.CORRUPTS_BYTES) && copy.length > 16) {
                     copy[copy.length / 2] ^= 0x10;
                 }

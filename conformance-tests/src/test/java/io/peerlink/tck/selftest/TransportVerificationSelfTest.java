@@ -111,7 +111,7 @@ class TransportVerificationSelfTest {
         Run run = run(FakeVerifications.AcceptsOversized.class);
         assertFailsBecause(run, "required_T4_2_oversizedDatagramIsRejected", "[T4.2]", "IllegalArgumentException");
         assertEquals(Set.of("required_T4_2_oversizedDatagramIsRejected"), run.failures().keySet(),
-                "a missing size check breaks only T4.2");
+                "a missing size check breaks only T4.2: " + run.failures());
     }
 
     @Test
@@ -145,5 +145,18 @@ class TransportVerificationSelfTest {
         Run run = run(FakeVerifications.CallsHandlerConcurrently.class);
         assertFailsBecause(run, "required_T6_6_handlerIsNotCalledConcurrently", "error(s) on transport or helper threads",
                 "[T6.6]", "called concurrently");
+    }
+
+    @Test
+    void deliveringAfterStop_shouldFailBy_handlerCalledAfterStopReturned() {
+        Run run = run(FakeVerifications.DeliversAfterStop.class);
+        assertFailsBecause(run, "required_T6_4_stopWhileReceivingIsClean", "[T6.4] the handler was called after stop() returned");
+    }
+
+    @Test
+    void ignoringPositionAndLimit_shouldFailBy_wrongBytesAndUnsupportedBuffers() {
+        Run run = run(FakeVerifications.IgnoresPositionAndLimit.class);
+        assertFailsBecause(run, "required_T2_3_sendsOnlyBytesBetweenPositionAndLimit", "[T2.3] the receiver must get exactly the bytes between position and limit");
+        assertFailsBecause(run, "required_T2_4_acceptsDirectAndReadOnlyBuffers", "[T2.4] send() of a direct buffer threw java.lang.UnsupportedOperationException");
     }
 }

@@ -18,7 +18,11 @@ final class IpLiteral {
      */
     static InetAddress parse(String host) {
         if (host.indexOf(':') >= 0) {
-            // InetAddress treats text containing ':' as an IPv6 literal and never resolves it.
+            if (!looksLikeIpv6(host)) {
+                return null;
+            }
+            // Text that starts with a hex digit or ':' and contains ':' is parsed by InetAddress
+            // as an IPv6 literal and never resolved; anything else could reach DNS.
             try {
                 return InetAddress.getByName(host);
             } catch (UnknownHostException | RuntimeException e) {
@@ -34,6 +38,22 @@ final class IpLiteral {
         } catch (UnknownHostException e) {
             return null; // cannot happen for 4 bytes
         }
+    }
+
+    /** Hex digits, ':' and '.' (IPv4-mapped tail), then an optional %scope; no brackets. */
+    private static boolean looksLikeIpv6(String host) {
+        int scope = host.indexOf('%');
+        int end = scope >= 0 ? scope : host.length();
+        if (end == 0 || (scope >= 0 && scope == host.length() - 1)) {
+            return false;
+        }
+        for (int i = 0; i < end; i++) {
+            char c = host.charAt(i);
+            if (c != ':' && c != '.' && Character.digit(c, 16) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Strict dotted quad: four decimal parts 0..255, no leading '+', no empty parts. */

@@ -21,6 +21,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.Objects;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.Consumer;
 
 /**
  * A {@link Transport} over one non-blocking {@link DatagramChannel}.
@@ -290,6 +291,8 @@ final class UdpTransport implements Transport {
         private final InetSocketAddress[] sourceKeys = new InetSocketAddress[64];
         private final Endpoint[] sourceValues = new Endpoint[64];
         private long handlerFailures;
+        /** Allocated once; draining happens after select returns, so the key is not needed. */
+        private final Consumer<SelectionKey> ignoreKey = key -> { };
 
         Running(DatagramHandler handler, DatagramChannel channel, Selector selector) throws IOException {
             this.handler = handler;
@@ -370,11 +373,12 @@ final class UdpTransport implements Transport {
             ByteBuffer buffer = ByteBuffer.allocateDirect(RECEIVE_BUFFER_CAPACITY);
             try {
                 while (!closing) {
-                    selector.select();
+                    // select(Consumer) instead of selectedKeys(): adding to the selected-key
+                    // HashSet allocates a node per wakeup, i.e. nearly per datagram.
+                    selector.select(ignoreKey);
                     if (closing) {
                         break;
                     }
-                    selector.selectedKeys().clear();
                     drain(buffer);
                 }
             } catch (IOException | RuntimeException e) {

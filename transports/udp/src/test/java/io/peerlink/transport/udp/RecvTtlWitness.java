@@ -25,6 +25,7 @@ final class RecvTtlWitness implements TtlWitness {
     private static final int SOCK_DGRAM = 2;
     private static final int SOL_SOCKET = 1;
     private static final int SO_RCVTIMEO = 20;
+    private static final int SO_RCVBUF = 8;
     private static final int IPPROTO_IP = 0;
     private static final int IP_TTL = 2;
     private static final int IP_RECVTTL = 12;
@@ -53,6 +54,7 @@ final class RecvTtlWitness implements TtlWitness {
     private final Memory iov = new Memory(16);
     private final Memory msghdr = new Memory(56);
     private final Memory name = new Memory(16);
+    private byte[] lastPayload = new byte[0];
 
     /** @return a witness bound to 127.0.0.1 on a free port, or null where this cannot work */
     static RecvTtlWitness openOrNull() {
@@ -65,6 +67,9 @@ final class RecvTtlWitness implements TtlWitness {
             Memory one = new Memory(4);
             one.setInt(0, 1);
             LIBC.setsockopt(fd, IPPROTO_IP, IP_RECVTTL, one, 4);
+            Memory size = new Memory(4);
+            size.setInt(0, 4 << 20); // room for bursts of tiny datagrams (the kernel may clamp it)
+            LIBC.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
             Memory address = new Memory(16);
             address.clear();
             address.setShort(0, (short) AF_INET);                    // sin_family, host order
@@ -104,7 +109,8 @@ final class RecvTtlWitness implements TtlWitness {
         msghdr.setPointer(32, control);        // msg_control
         msghdr.setLong(40, control.size());    // msg_controllen
         try {
-            LIBC.recvmsg(fd, msghdr, 0);
+            long received = LIBC.recvmsg(fd, msghdr, 0);
+            lastPayload = buffer.getByteArray(0, (int) received);
         } catch (LastErrorException e) {
             if (e.getErrorCode() == EAGAIN) {
                 return -1;
@@ -127,6 +133,11 @@ final class RecvTtlWitness implements TtlWitness {
             offset += (cmsgLen + 7) & ~7L;
         }
         throw new IllegalStateException("datagram arrived without an IP_TTL control message");
+    }
+
+    /** @return the payload of the datagram whose TTL {@link #nextTtl} returned last */
+    byte[] lastPayload() {
+        return lastPayload.clone();
     }
 
     @Override
