@@ -165,10 +165,14 @@ public final class ReferenceServer implements AutoCloseable {
         return server;
     }
 
+    /** The most useful message in a cause chain: our own configuration errors first, else the root cause's. */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if ((c instanceof IllegalStateException || c instanceof java.io.UncheckedIOException) && c.getMessage() != null) {
+                return c.getMessage();
+            }
+            t = c;
         }
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }

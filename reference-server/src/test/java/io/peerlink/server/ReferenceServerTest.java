@@ -227,4 +227,21 @@ class ReferenceServerTest {
         a.awaitRegistered();
         assertEquals(1, restarted.connectedDevices());
     }
+
+    @Test
+    void misconfigurationStopsStartWithAMessageSayingWhatToFix() throws Exception {
+        IllegalStateException noFile = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).build()));
+        assertTrue(noFile.getMessage().contains("allow-list file"), noFile.getMessage());
+
+        IllegalStateException unknown = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).authenticator("ldap").build()));
+        assertTrue(unknown.getMessage().contains("no Authenticator named 'ldap'") && unknown.getMessage().contains("allow-list"), unknown.getMessage());
+
+        Path bad = dir.resolve("bad-list");
+        Files.writeString(bad, "# ok\nnot-a-device-id lab\n");
+        IllegalStateException badLine = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(bad).build()));
+        assertTrue(badLine.getMessage().contains("line 2"), badLine.getMessage());
+    }
 }

@@ -338,11 +338,11 @@ public final class RendezvousService implements AutoCloseable {
         double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
         long startRequester = Math.round(d - oneWayRequester);
         long startTarget = Math.round(d - oneWayTarget);
+        introductions.incrementAndGet();
         requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
                 requesterCid, targetCid, Introduction.Role.INITIATOR, startRequester));
         target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
                 targetCid, requesterCid, Introduction.Role.RESPONDER, startTarget));
-        introductions.incrementAndGet();
     }
 
     private long nonZeroRandom() {

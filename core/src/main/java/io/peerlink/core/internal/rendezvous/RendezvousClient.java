@@ -256,9 +256,6 @@ public final class RendezvousClient implements AutoCloseable {
                         disconnected(gen, "cannot connect: " + failure);
                     } else if (gen != generation || state == Rendezvous.State.CLOSED) {
                         ws.abort();
-                    } else {
-                        socket = ws;
-                        lastHeardNanos = System.nanoTime();
                     }
                 }, loop);
     }
@@ -530,6 +527,20 @@ public final class RendezvousClient implements AutoCloseable {
 
         SocketListener(int gen) {
             this.gen = gen;
+        }
+
+        @Override
+        public void onOpen(WebSocket webSocket) {
+            // Runs before any onText, and the loop is FIFO: the socket is known before the challenge is handled.
+            loop.execute(() -> {
+                if (gen == generation && state != Rendezvous.State.CLOSED) {
+                    socket = webSocket;
+                    lastHeardNanos = System.nanoTime();
+                } else {
+                    webSocket.abort();
+                }
+            });
+            webSocket.request(1);
         }
 
         @Override
