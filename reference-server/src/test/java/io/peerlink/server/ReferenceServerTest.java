@@ -209,13 +209,16 @@ class ReferenceServerTest {
     @Test
     void clientReRegistersByItselfAfterTheServerRestarts() throws Exception {
         DeviceIdentity ia = DeviceIdentity.ephemeral();
+        DeviceIdentity ib = DeviceIdentity.ephemeral();
         Path file = dir.resolve("allow-list");
-        Files.writeString(file, ia.id() + "\n");
+        Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
         ServerConfig first = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(file)
                 .keepalive(Duration.ofSeconds(1)).build();
         ReferenceServer server = ReferenceServer.start(first);
         int port = server.controlUri().getPort();
         TestDevice a = closing(TestDevice.started(server.controlUri(), ia));
+        List<Candidate> aCandidates = List.of(candidate("10.0.0.9", 41000, CandidateType.HOST));
+        a.client.updateCandidates(aCandidates);
         a.awaitRegistered();
         a.states.clear();
         server.close();
@@ -226,6 +229,11 @@ class ReferenceServerTest {
         a.awaitState(Rendezvous.State.REGISTERED);
         a.awaitRegistered();
         assertEquals(1, restarted.connectedDevices());
+        // The restarted server knows nothing but what the client re-sent: its candidates must be there.
+        TestDevice b = closing(TestDevice.started(restarted.controlUri(), ib));
+        b.awaitRegistered();
+        Introduction intro = b.client.connect(ia.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(aCandidates, intro.peerCandidates());
     }
 
     @Test
@@ -243,5 +251,31 @@ class ReferenceServerTest {
         IllegalStateException badLine = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
                 ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(bad).build()));
         assertTrue(badLine.getMessage().contains("line 2"), badLine.getMessage());
+    }
+
+    @Test
+    void unansweredIncomingTimesOutAndADisconnectingTargetMakesItOffline() throws Exception {
+        DeviceIdentity ia = DeviceIdentity.ephemeral();
+        DeviceIdentity ib = DeviceIdentity.ephemeral();
+        Path file = dir.resolve("allow-list");
+        Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
+        ServerConfig.Limits limits = new ServerConfig.Limits(64 * 1024, 50, 100, Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofMillis(50));
+        ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .allowListFile(file).limits(limits).build()));
+        TestDevice a = device(server, ia);
+        TestDevice b = device(server, ib);
+        b.holdIncoming = true;
+        a.awaitRegistered();
+        b.awaitRegistered();
+        assertEquals(UnreachableException.Reason.TIMEOUT, ((UnreachableException) cause(a.client.connect(b.id()))).reason());
+        // Accepting after the timeout is too late: the request is gone and nobody gets an introduction.
+        b.held.poll(5, TimeUnit.SECONDS).accept();
+
+        java.util.concurrent.CompletionStage<Introduction> pendingConnect = a.client.connect(b.id());
+        assertNotNull(b.held.poll(5, TimeUnit.SECONDS), "the target saw the second request");
+        b.close();
+        assertEquals(UnreachableException.Reason.OFFLINE, ((UnreachableException) cause(pendingConnect)).reason());
+        assertTrue(b.introductions.isEmpty());
+        assertEquals(0, server.introductions());
     }
 }

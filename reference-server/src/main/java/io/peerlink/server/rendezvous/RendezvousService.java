@@ -359,6 +359,19 @@ public final class RendezvousService implements AutoCloseable {
             s.helloTimeout.cancel(false);
         }
         registry.unregister(s);
+        if (s.admitted() && !pending.isEmpty()) {
+            // A target that leaves with requests pending makes them fail now rather than at the timeout.
+            // Pending requests live for one round trip to a device, so this scan stays short.
+            for (PendingConnect p : pending.values()) {
+                if ((p.target == s || p.requester == s) && pending.remove(p.id, p)) {
+                    p.timeout.cancel(false);
+                    if (p.target == s) {
+                        p.requester.send(new Message.Unreachable(p.requesterRequestId, s.deviceId(),
+                                UnreachableException.Reason.OFFLINE, "the device disconnected before answering"));
+                    }
+                }
+            }
+        }
     }
 
     private void keepaliveSweep() {
