@@ -125,6 +125,7 @@ class ReferenceServerTest {
         assertNotEquals(atA.localConnectionId(), atA.remoteConnectionId());
         assertEquals(atA.localConnectionId(), atB.remoteConnectionId());
         assertEquals(atA.remoteConnectionId(), atB.localConnectionId());
+        assertTrue(a.client.controlRtt().compareTo(Duration.ZERO) > 0, "the welcome ping measured the control RTT");
         assertFalse(atA.startIn().isNegative());
         assertFalse(atB.startIn().isNegative());
 

@@ -89,9 +89,9 @@ public final class RendezvousService implements AutoCloseable {
         return codec;
     }
 
-    /** @return milliseconds on the server's monotonic clock, the {@code t} of server pings */
-    static long monotonicMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START_NANOS);
+    /** @return microseconds on the server's monotonic clock, the {@code t} of server pings */
+    static long monotonicMicros() {
+        return TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - START_NANOS);
     }
 
     /**
@@ -234,7 +234,7 @@ public final class RendezvousService implements AutoCloseable {
         s.send(new Message.Welcome(Base64.getUrlEncoder().withoutPadding().encodeToString(sessionId), network,
                 (int) Math.max(1, config.keepalive().toSeconds())));
         // An immediate ping refines the RTT estimate the synchronised start depends on.
-        s.send(new Message.Ping(monotonicMillis()));
+        s.send(new Message.Ping(monotonicMicros()));
         LOG.fine(() -> "admitted " + hello.deviceId() + " into " + network);
     }
 
@@ -242,9 +242,10 @@ public final class RendezvousService implements AutoCloseable {
         if (message instanceof Message.Ping ping) {
             s.send(new Message.Pong(ping.t()));
         } else if (message instanceof Message.Pong pong) {
-            long sample = monotonicMillis() - pong.t();
-            if (sample >= 0 && sample < 60_000) {
-                s.rttSample(sample);
+            long sample = monotonicMicros() - pong.t();
+            // t is in microseconds: loopback and LAN round trips are well below a millisecond.
+            if (sample >= 0 && sample < 60_000_000L) {
+                s.rttSample(sample / 1000.0);
             }
         } else if (message instanceof Message.Candidates c) {
             s.candidates = c.candidates();
@@ -378,7 +379,7 @@ public final class RendezvousService implements AutoCloseable {
         try {
             long now = System.nanoTime();
             long limit = config.keepalive().toNanos() * 3;
-            long t = monotonicMillis();
+            long t = monotonicMicros();
             for (ControlSession s : registry.sessions()) {
                 if (now - s.lastSeenNanos > limit) {
                     LOG.info(() -> "removing silent device " + s.deviceId());

@@ -363,15 +363,17 @@ public final class RendezvousClient implements AutoCloseable {
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
             setState(Rendezvous.State.REGISTERED);
-            send(new Message.Ping(monotonicMillis()));
+            send(new Message.Ping(monotonicMicros()));
             registered.complete(null);
         } else if (message instanceof Message.Ping p) {
             send(new Message.Pong(p.t()));
         } else if (message instanceof Message.Pong p) {
-            long sample = monotonicMillis() - p.t();
-            if (sample >= 0 && sample < 60_000) {
+            long sample = monotonicMicros() - p.t();
+            // t is in microseconds: loopback and LAN round trips are well below a millisecond.
+            if (sample >= 0 && sample < 60_000_000L) {
+                double ms = sample / 1000.0;
                 double s = srttMillis;
-                srttMillis = s < 0 ? sample : s * 7 / 8 + sample / 8.0;
+                srttMillis = s < 0 ? ms : s * 7 / 8 + ms / 8;
             }
         } else if (message instanceof Message.Incoming in) {
             onIncoming(gen, in);
@@ -475,11 +477,11 @@ public final class RendezvousClient implements AutoCloseable {
             disconnected(gen, "server silent for 3 keepalive intervals");
             return;
         }
-        send(new Message.Ping(monotonicMillis()));
+        send(new Message.Ping(monotonicMicros()));
     }
 
-    private static long monotonicMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START_NANOS);
+    private static long monotonicMicros() {
+        return TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - START_NANOS);
     }
 
     /** Closes the control connection; pending requests fail. Idempotent; callable from any thread, including listeners. */
