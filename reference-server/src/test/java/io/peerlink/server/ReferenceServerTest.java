@@ -252,6 +252,16 @@ class ReferenceServerTest {
         IllegalStateException badLine = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
                 ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(bad).build()));
         assertTrue(badLine.getMessage().contains("line 2"), badLine.getMessage());
+
+        ReferenceServer running = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+                .open(true).build()));
+        IllegalStateException httpTaken = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
+                .bindHost("127.0.0.1").httpPort(running.controlUri().getPort()).stunPort(-1).open(true).build()));
+        assertTrue(httpTaken.getMessage().contains("ailed to bind") || httpTaken.getMessage().contains("in use"), httpTaken.getMessage());
+        IllegalStateException stunTaken = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
+                .bindHost("127.0.0.1").httpPort(0).stunPort(running.stunAddress().getPort()).open(true).build()));
+        assertTrue(stunTaken.getMessage().contains("cannot bind STUN server"), stunTaken.getMessage());
+        assertEquals(0, running.connectedDevices(), "the running server is unaffected");
     }
 
     @Test
