@@ -126,8 +126,9 @@ public final class RendezvousService implements AutoCloseable {
             if (!withinRate(s)) {
                 return;
             }
-            if (text.length() > config.limits().maxMessageBytes()
-                    || text.getBytes(StandardCharsets.UTF_8).length > config.limits().maxMessageBytes()) {
+            int max = config.limits().maxMessageBytes();
+            // UTF-8 needs at most 3 bytes per UTF-16 char, so only long texts need encoding to be measured.
+            if (text.length() > max || (text.length() > max / 3 && text.getBytes(StandardCharsets.UTF_8).length > max)) {
                 protocolErrors.incrementAndGet();
                 s.fail(ErrorCode.TOO_LARGE, "message exceeds " + config.limits().maxMessageBytes() + " bytes", CLOSE_TOO_BIG);
                 return;

@@ -166,6 +166,9 @@ public final class RendezvousClient implements AutoCloseable {
     public CompletionStage<Introduction> connect(DeviceId target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Introduction> result = new CompletableFuture<>();
+        // Bounds the whole call, including waiting for registration while the server is unreachable.
+        guard(result, () -> new UnreachableException(target, UnreachableException.Reason.TIMEOUT,
+                "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s (control connection " + state + ")"));
         registered.whenComplete((ok, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(failure);
@@ -198,6 +201,8 @@ public final class RendezvousClient implements AutoCloseable {
     public CompletionStage<Boolean> isOnline(DeviceId peer) {
         Objects.requireNonNull(peer, "peer");
         CompletableFuture<Boolean> result = new CompletableFuture<>();
+        guard(result, () -> new PeerLinkException("no presence answer for " + peer + " within " + CONNECT_TIMEOUT.toSeconds()
+                + " s (control connection " + state + ")"));
         registered.whenComplete((ok, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(failure);
@@ -214,6 +219,17 @@ public final class RendezvousClient implements AutoCloseable {
             });
         });
         return result;
+    }
+
+    private void guard(CompletableFuture<?> result, java.util.function.Supplier<? extends RuntimeException> failure) {
+        try {
+            ScheduledFuture<?> timer = loop.schedule(() -> {
+                result.completeExceptionally(failure.get());
+            }, CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            result.whenComplete((v, f) -> timer.cancel(false));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(new PeerLinkException("rendezvous client closed"));
+        }
     }
 
     /** @return the smoothed control-connection round-trip time, {@link Duration#ZERO} until measured */
