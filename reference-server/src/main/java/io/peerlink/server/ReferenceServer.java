@@ -71,6 +71,7 @@ public final class ReferenceServer implements AutoCloseable {
      */
     public static ReferenceServer start(ServerConfig config) {
         Objects.requireNonNull(config, "config");
+        long startNanos = System.nanoTime();
         if (config.open()) {
             LOG.warning("\n*** OPEN MODE: every device that connects is admitted into network 'default' and can reach"
                     + " every other device. Use only in a trusted lab; configure an allow-list for anything else. ***");
@@ -81,8 +82,10 @@ public final class ReferenceServer implements AutoCloseable {
                 .addBeanClasses(ServerComponents.class)
                 .addExtension(new ConfigExtension(config));
         WeldContainer container;
+        long weldMillis;
         try {
             container = weld.initialize();
+            weldMillis = (System.nanoTime() - startNanos) / 1_000_000;
         } catch (RuntimeException e) {
             throw new IllegalStateException("reference server failed to assemble: " + rootMessage(e), e);
         }
@@ -100,7 +103,8 @@ public final class ReferenceServer implements AutoCloseable {
             URI uri = URI.create("ws://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
             ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri);
             LOG.info(() -> "PeerLink reference server: control " + uri + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
-                    + ", authenticator '" + config.effectiveAuthenticator() + "', access policy '" + config.accessPolicy() + "'");
+                    + ", authenticator '" + config.effectiveAuthenticator() + "', access policy '" + config.accessPolicy()
+                    + "'; started in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms (CDI " + weldMillis + " ms)");
             return server;
         } catch (Exception e) {
             if (jetty != null) {
@@ -165,10 +169,14 @@ public final class ReferenceServer implements AutoCloseable {
         return server;
     }
 
+    /** The most useful message in a cause chain: our own configuration errors first, else the root cause's. */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if ((c instanceof IllegalStateException || c instanceof java.io.UncheckedIOException) && c.getMessage() != null) {
+                return c.getMessage();
+            }
+            t = c;
         }
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }

@@ -125,6 +125,7 @@ class ReferenceServerTest {
         assertNotEquals(atA.localConnectionId(), atA.remoteConnectionId());
         assertEquals(atA.localConnectionId(), atB.remoteConnectionId());
         assertEquals(atA.remoteConnectionId(), atB.localConnectionId());
+        assertTrue(a.client.controlRtt().compareTo(Duration.ZERO) > 0, "the welcome ping measured the control RTT");
         assertFalse(atA.startIn().isNegative());
         assertFalse(atB.startIn().isNegative());
 
@@ -209,13 +210,16 @@ class ReferenceServerTest {
     @Test
     void clientReRegistersByItselfAfterTheServerRestarts() throws Exception {
         DeviceIdentity ia = DeviceIdentity.ephemeral();
+        DeviceIdentity ib = DeviceIdentity.ephemeral();
         Path file = dir.resolve("allow-list");
-        Files.writeString(file, ia.id() + "\n");
+        Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
         ServerConfig first = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(file)
                 .keepalive(Duration.ofSeconds(1)).build();
         ReferenceServer server = ReferenceServer.start(first);
         int port = server.controlUri().getPort();
         TestDevice a = closing(TestDevice.started(server.controlUri(), ia));
+        List<Candidate> aCandidates = List.of(candidate("10.0.0.9", 41000, CandidateType.HOST));
+        a.client.updateCandidates(aCandidates);
         a.awaitRegistered();
         a.states.clear();
         server.close();
@@ -226,5 +230,63 @@ class ReferenceServerTest {
         a.awaitState(Rendezvous.State.REGISTERED);
         a.awaitRegistered();
         assertEquals(1, restarted.connectedDevices());
+        // The restarted server knows nothing but what the client re-sent: its candidates must be there.
+        TestDevice b = closing(TestDevice.started(restarted.controlUri(), ib));
+        b.awaitRegistered();
+        Introduction intro = b.client.connect(ia.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(aCandidates, intro.peerCandidates());
+    }
+
+    @Test
+    void misconfigurationStopsStartWithAMessageSayingWhatToFix() throws Exception {
+        IllegalStateException noFile = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).build()));
+        assertTrue(noFile.getMessage().contains("allow-list file"), noFile.getMessage());
+
+        IllegalStateException unknown = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).authenticator("ldap").build()));
+        assertTrue(unknown.getMessage().contains("no Authenticator named 'ldap'") && unknown.getMessage().contains("allow-list"), unknown.getMessage());
+
+        Path bad = dir.resolve("bad-list");
+        Files.writeString(bad, "# ok\nnot-a-device-id lab\n");
+        IllegalStateException badLine = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(bad).build()));
+        assertTrue(badLine.getMessage().contains("line 2"), badLine.getMessage());
+
+        ReferenceServer running = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+                .open(true).build()));
+        IllegalStateException httpTaken = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
+                .bindHost("127.0.0.1").httpPort(running.controlUri().getPort()).stunPort(-1).open(true).build()));
+        assertTrue(httpTaken.getMessage().contains("ailed to bind") || httpTaken.getMessage().contains("in use"), httpTaken.getMessage());
+        IllegalStateException stunTaken = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
+                .bindHost("127.0.0.1").httpPort(0).stunPort(running.stunAddress().getPort()).open(true).build()));
+        assertTrue(stunTaken.getMessage().contains("cannot bind STUN server"), stunTaken.getMessage());
+        assertEquals(0, running.connectedDevices(), "the running server is unaffected");
+    }
+
+    @Test
+    void unansweredIncomingTimesOutAndADisconnectingTargetMakesItOffline() throws Exception {
+        DeviceIdentity ia = DeviceIdentity.ephemeral();
+        DeviceIdentity ib = DeviceIdentity.ephemeral();
+        Path file = dir.resolve("allow-list");
+        Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
+        ServerConfig.Limits limits = new ServerConfig.Limits(64 * 1024, 50, 100, Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofMillis(50));
+        ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .allowListFile(file).limits(limits).build()));
+        TestDevice a = device(server, ia);
+        TestDevice b = device(server, ib);
+        b.holdIncoming = true;
+        a.awaitRegistered();
+        b.awaitRegistered();
+        assertEquals(UnreachableException.Reason.TIMEOUT, ((UnreachableException) cause(a.client.connect(b.id()))).reason());
+        // Accepting after the timeout is too late: the request is gone and nobody gets an introduction.
+        b.held.poll(5, TimeUnit.SECONDS).accept();
+
+        java.util.concurrent.CompletionStage<Introduction> pendingConnect = a.client.connect(b.id());
+        assertNotNull(b.held.poll(5, TimeUnit.SECONDS), "the target saw the second request");
+        b.close();
+        assertEquals(UnreachableException.Reason.OFFLINE, ((UnreachableException) cause(pendingConnect)).reason());
+        assertTrue(b.introductions.isEmpty());
+        assertEquals(0, server.introductions());
     }
 }

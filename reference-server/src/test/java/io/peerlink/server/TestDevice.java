@@ -21,6 +21,9 @@ final class TestDevice implements AutoCloseable {
     final BlockingQueue<Introduction> introductions = new LinkedBlockingQueue<>();
     final BlockingQueue<Rendezvous.State> states = new LinkedBlockingQueue<>();
     volatile String rejectReason;
+    /** When set, incoming requests are recorded and their decisions parked here, unanswered. */
+    volatile boolean holdIncoming;
+    final BlockingQueue<IncomingDecision> held = new LinkedBlockingQueue<>();
 
     TestDevice(URI server, DeviceIdentity identity) {
         this(server, identity, Map.of());
@@ -32,6 +35,10 @@ final class TestDevice implements AutoCloseable {
             @Override
             public void onIncoming(DeviceId from, IncomingDecision decision) {
                 incoming.add(from);
+                if (holdIncoming) {
+                    held.add(decision);
+                    return;
+                }
                 String reason = rejectReason;
                 if (reason == null) {
                     decision.accept();

@@ -89,9 +89,9 @@ public final class RendezvousService implements AutoCloseable {
         return codec;
     }
 
-    /** @return milliseconds on the server's monotonic clock, the {@code t} of server pings */
-    static long monotonicMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START_NANOS);
+    /** @return microseconds on the server's monotonic clock, the {@code t} of server pings */
+    static long monotonicMicros() {
+        return TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - START_NANOS);
     }
 
     /**
@@ -126,8 +126,9 @@ public final class RendezvousService implements AutoCloseable {
             if (!withinRate(s)) {
                 return;
             }
-            if (text.length() > config.limits().maxMessageBytes()
-                    || text.getBytes(StandardCharsets.UTF_8).length > config.limits().maxMessageBytes()) {
+            int max = config.limits().maxMessageBytes();
+            // UTF-8 needs at most 3 bytes per UTF-16 char, so only long texts need encoding to be measured.
+            if (text.length() > max || (text.length() > max / 3 && text.getBytes(StandardCharsets.UTF_8).length > max)) {
                 protocolErrors.incrementAndGet();
                 s.fail(ErrorCode.TOO_LARGE, "message exceeds " + config.limits().maxMessageBytes() + " bytes", CLOSE_TOO_BIG);
                 return;
@@ -235,11 +236,11 @@ public final class RendezvousService implements AutoCloseable {
                 (int) Math.max(1, config.keepalive().toSeconds())));
         // A few pings right away refine the RTT estimate the synchronised start depends on; the
         // later ones find the device's code warm, so their minimum is close to the network RTT.
-        s.send(new Message.Ping(monotonicMillis()));
+        s.send(new Message.Ping(monotonicMicros()));
         for (long delay : new long[] {20, 60, 150}) {
             timers.schedule(() -> {
                 if (!s.closed) {
-                    s.send(new Message.Ping(monotonicMillis()));
+                    s.send(new Message.Ping(monotonicMicros()));
                 }
             }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
@@ -250,9 +251,10 @@ public final class RendezvousService implements AutoCloseable {
         if (message instanceof Message.Ping ping) {
             s.send(new Message.Pong(ping.t()));
         } else if (message instanceof Message.Pong pong) {
-            long sample = monotonicMillis() - pong.t();
-            if (sample >= 0 && sample < 60_000) {
-                s.rttSample(sample);
+            long sample = monotonicMicros() - pong.t();
+            // t is in microseconds: loopback and LAN round trips are well below a millisecond.
+            if (sample >= 0 && sample < 60_000_000L) {
+                s.rttSample(sample / 1000.0);
             }
         } else if (message instanceof Message.Candidates c) {
             s.candidates = c.candidates();
@@ -346,11 +348,11 @@ public final class RendezvousService implements AutoCloseable {
         double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
         long startRequester = Math.round(d - oneWayRequester);
         long startTarget = Math.round(d - oneWayTarget);
+        introductions.incrementAndGet();
         requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
                 requesterCid, targetCid, Introduction.Role.INITIATOR, startRequester));
         target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
                 targetCid, requesterCid, Introduction.Role.RESPONDER, startTarget));
-        introductions.incrementAndGet();
     }
 
     private long nonZeroRandom() {
@@ -367,13 +369,26 @@ public final class RendezvousService implements AutoCloseable {
             s.helloTimeout.cancel(false);
         }
         registry.unregister(s);
+        if (s.admitted() && !pending.isEmpty()) {
+            // A target that leaves with requests pending makes them fail now rather than at the timeout.
+            // Pending requests live for one round trip to a device, so this scan stays short.
+            for (PendingConnect p : pending.values()) {
+                if ((p.target == s || p.requester == s) && pending.remove(p.id, p)) {
+                    p.timeout.cancel(false);
+                    if (p.target == s) {
+                        p.requester.send(new Message.Unreachable(p.requesterRequestId, s.deviceId(),
+                                UnreachableException.Reason.OFFLINE, "the device disconnected before answering"));
+                    }
+                }
+            }
+        }
     }
 
     private void keepaliveSweep() {
         try {
             long now = System.nanoTime();
             long limit = config.keepalive().toNanos() * 3;
-            long t = monotonicMillis();
+            long t = monotonicMicros();
             for (ControlSession s : registry.sessions()) {
                 if (now - s.lastSeenNanos > limit) {
                     LOG.info(() -> "removing silent device " + s.deviceId());

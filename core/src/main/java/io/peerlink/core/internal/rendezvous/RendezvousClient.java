@@ -168,6 +168,9 @@ public final class RendezvousClient implements AutoCloseable {
     public CompletionStage<Introduction> connect(DeviceId target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Introduction> result = new CompletableFuture<>();
+        // Bounds the whole call, including waiting for registration while the server is unreachable.
+        guard(result, () -> new UnreachableException(target, UnreachableException.Reason.TIMEOUT,
+                "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s (control connection " + state + ")"));
         registered.whenComplete((ok, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(failure);
@@ -200,6 +203,8 @@ public final class RendezvousClient implements AutoCloseable {
     public CompletionStage<Boolean> isOnline(DeviceId peer) {
         Objects.requireNonNull(peer, "peer");
         CompletableFuture<Boolean> result = new CompletableFuture<>();
+        guard(result, () -> new PeerLinkException("no presence answer for " + peer + " within " + CONNECT_TIMEOUT.toSeconds()
+                + " s (control connection " + state + ")"));
         registered.whenComplete((ok, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(failure);
@@ -216,6 +221,17 @@ public final class RendezvousClient implements AutoCloseable {
             });
         });
         return result;
+    }
+
+    private void guard(CompletableFuture<?> result, java.util.function.Supplier<? extends RuntimeException> failure) {
+        try {
+            ScheduledFuture<?> timer = loop.schedule(() -> {
+                result.completeExceptionally(failure.get());
+            }, CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            result.whenComplete((v, f) -> timer.cancel(false));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(new PeerLinkException("rendezvous client closed"));
+        }
     }
 
     /** @return the smoothed control-connection round-trip time, {@link Duration#ZERO} until measured */
@@ -258,9 +274,6 @@ public final class RendezvousClient implements AutoCloseable {
                         disconnected(gen, "cannot connect: " + failure);
                     } else if (gen != generation || state == Rendezvous.State.CLOSED) {
                         ws.abort();
-                    } else {
-                        socket = ws;
-                        lastHeardNanos = System.nanoTime();
                     }
                 }, loop);
     }
@@ -373,15 +386,17 @@ public final class RendezvousClient implements AutoCloseable {
                 // Candidates changed while the hello was in flight (STUN answered meanwhile).
                 send(new Message.Candidates(candidates));
             }
-            send(new Message.Ping(monotonicMillis()));
+            send(new Message.Ping(monotonicMicros()));
             registered.complete(null);
         } else if (message instanceof Message.Ping p) {
             send(new Message.Pong(p.t()));
         } else if (message instanceof Message.Pong p) {
-            long sample = monotonicMillis() - p.t();
-            if (sample >= 0 && sample < 60_000) {
+            long sample = monotonicMicros() - p.t();
+            // t is in microseconds: loopback and LAN round trips are well below a millisecond.
+            if (sample >= 0 && sample < 60_000_000L) {
+                double ms = sample / 1000.0;
                 double s = srttMillis;
-                srttMillis = s < 0 ? sample : s * 7 / 8 + sample / 8.0;
+                srttMillis = s < 0 ? ms : s * 7 / 8 + ms / 8;
             }
         } else if (message instanceof Message.Incoming in) {
             onIncoming(gen, in);
@@ -485,11 +500,11 @@ public final class RendezvousClient implements AutoCloseable {
             disconnected(gen, "server silent for 3 keepalive intervals");
             return;
         }
-        send(new Message.Ping(monotonicMillis()));
+        send(new Message.Ping(monotonicMicros()));
     }
 
-    private static long monotonicMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - START_NANOS);
+    private static long monotonicMicros() {
+        return TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - START_NANOS);
     }
 
     /** Closes the control connection; pending requests fail. Idempotent; callable from any thread, including listeners. */
@@ -548,6 +563,8 @@ public final class RendezvousClient implements AutoCloseable {
                 if (gen == generation && state != Rendezvous.State.CLOSED) {
                     socket = webSocket;
                     lastHeardNanos = System.nanoTime();
+                } else {
+                    webSocket.abort();
                 }
             });
             webSocket.request(1);

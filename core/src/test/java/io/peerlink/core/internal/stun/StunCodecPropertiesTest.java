@@ -16,7 +16,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class StunCodecProperties {
+class StunCodecPropertiesTest {
 
     @Property(tries = 3000)
     void randomBytesAreEitherValidStunOrAStunFormatException(@ForAll @Size(max = 1300) byte[] datagram) {
