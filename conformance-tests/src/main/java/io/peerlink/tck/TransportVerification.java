@@ -747,6 +747,7 @@ public abstract class TransportVerification implements TransportRules {
         int perThread = 250;
         int maxSize = Math.min(1200, receiver.capabilities().maxDatagramSize());
         AtomicLong accepted = new AtomicLong();
+        Set<Integer> acceptedStreams = java.util.concurrent.ConcurrentHashMap.newKeySet();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         for (int s = 0; s < senders; s++) {
@@ -759,6 +760,7 @@ public abstract class TransportVerification implements TransportRules {
                     for (int i = 0; i < perThread; i++) {
                         if (sender.send(to, wrap(concurrentPayload(stream, i, maxSize)))) {
                             accepted.incrementAndGet();
+                            acceptedStreams.add(stream);
                         }
                     }
                 });
@@ -800,9 +802,12 @@ public abstract class TransportVerification implements TransportRules {
             assertTrue(seen.add(((long) stream << 32) | seq), "[T6.3] datagram " + seq + " of stream " + stream + " arrived twice");
             streamsSeen.add(stream);
         }
-        assertEquals(senders * threadsPerSender, streamsSeen.size(),
-                "[T6.3] every sending thread must get at least one datagram through; received " + received + " of " + expected);
+        assertFalse(streamsSeen.isEmpty(), "[T6.3] no datagram of " + expected + " accepted ones arrived");
         if (reliable) {
+            // A bounded transport may refuse every send of a thread (send returns false); each
+            // thread that had a datagram accepted must see it delivered.
+            assertEquals(acceptedStreams, streamsSeen,
+                    "[T6.3] every thread with an accepted datagram must get it through; received " + received + " of " + expected);
             assertEquals(expected, received, "[T6.3] a reliable transport must deliver every accepted datagram within " + timeout());
         }
     }
@@ -858,6 +863,8 @@ public abstract class TransportVerification implements TransportRules {
         }
         flooding.set(false);
         flood.join(timeout().toMillis());
+        // Give a transport that (wrongly) still delivers time to show it, even on a starved machine.
+        Thread.sleep(Math.min(500, timeout().toMillis()));
         assertEquals(Transport.State.STOPPED, a.state(), "[T6.4] state after stop()");
         assertEquals(callsAtStop, atA.calls(), "[T6.4] the handler was called after stop() returned");
         a.destroy();

@@ -142,6 +142,9 @@ public final class SetupPacket {
         if (type != PROBE_ACK) {
             throw new SetupFormatException("not a probe type: 0x" + Integer.toHexString(type));
         }
+        if (len < 37) {
+            throw new SetupFormatException("PROBE_ACK too short: " + len + " bytes");
+        }
         int family = in.get(start + 34) & 0xff;
         int addrLen = family == 4 ? 4 : family == 6 ? 16 : -1;
         if (addrLen < 0) {
