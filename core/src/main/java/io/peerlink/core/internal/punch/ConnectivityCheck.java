@@ -114,6 +114,16 @@ public final class ConnectivityCheck {
      */
     public void start(Duration startIn) {
         long start = Math.max(0, startIn.toNanos());
+        if (start > 0) {
+            // Private (LAN) candidates need no synchronisation: no NAT sits between them, so probe
+            // them now; only the punch through NATs waits for the common start instant.
+            probeRound(true, false);
+            timers.add(loop.schedule(() -> {
+                if (!result.isDone() && nominated == null) {
+                    probeRound(true, false);
+                }
+            }, start / 2));
+        }
         long attemptNanos = options.attemptDuration().toNanos();
         for (int a = 0; a < options.attempts(); a++) {
             long at = start + a * attemptNanos;
