@@ -14,6 +14,9 @@ public record Candidate(Endpoint endpoint, CandidateType type, long priority) {
     /**
      * @throws NullPointerException if endpoint or type is null
      * @throws IllegalArgumentException if the priority is outside 0..2^32-1
+     * @param endpoint where to send
+     * @param type where it comes from
+     * @param priority ICE priority (RFC 8445 section 5.1.2); higher is tried first
      */
     public Candidate {
         Objects.requireNonNull(endpoint, "endpoint");

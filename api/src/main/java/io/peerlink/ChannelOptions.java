@@ -122,25 +122,55 @@ public final class ChannelOptions {
         private Builder() {
         }
 
-        /** @param bytes largest message, 1..64 MiB @return this */
+        /**
+         * @param bytes largest message, 1..64 MiB
+         * @return this
+         */
         public Builder maxMessageSize(int bytes) { this.maxMessageSize = bytes; return this; }
-        /** @param bytes receive window, at least maxMessageSize @return this */
+        /**
+         * @param bytes receive window, at least maxMessageSize
+         * @return this
+         */
         public Builder receiveWindow(long bytes) { this.receiveWindow = bytes; return this; }
-        /** @param bytes send buffer, at least maxMessageSize @return this */
+        /**
+         * @param bytes send buffer, at least maxMessageSize
+         * @return this
+         */
         public Builder sendBufferSize(long bytes) { this.sendBufferSize = bytes; return this; }
-        /** @param bytes largest datagram, 256..65507 @return this */
+        /**
+         * @param bytes largest datagram, 256..65507
+         * @return this
+         */
         public Builder maxDatagramSize(int bytes) { this.maxDatagramSize = bytes; return this; }
-        /** @param delay 0..1 s @return this */
+        /**
+         * @param delay 0..1 s
+         * @return this
+         */
         public Builder maxAckDelay(Duration delay) { this.maxAckDelay = Objects.requireNonNull(delay, "delay"); return this; }
-        /** @param packets 1..64 @return this */
+        /**
+         * @param packets 1..64
+         * @return this
+         */
         public Builder ackEveryPackets(int packets) { this.ackEveryPackets = packets; return this; }
-        /** @param interval positive, shorter than the idle timeout @return this */
+        /**
+         * @param interval positive, shorter than the idle timeout
+         * @return this
+         */
         public Builder keepaliveInterval(Duration interval) { this.keepaliveInterval = Objects.requireNonNull(interval, "interval"); return this; }
-        /** @param timeout positive @return this */
+        /**
+         * @param timeout positive
+         * @return this
+         */
         public Builder idleTimeout(Duration timeout) { this.idleTimeout = Objects.requireNonNull(timeout, "timeout"); return this; }
-        /** @param rtt positive @return this */
+        /**
+         * @param rtt positive
+         * @return this
+         */
         public Builder initialRtt(Duration rtt) { this.initialRtt = Objects.requireNonNull(rtt, "rtt"); return this; }
-        /** @param timeout positive @return this */
+        /**
+         * @param timeout positive
+         * @return this
+         */
         public Builder closeTimeout(Duration timeout) { this.closeTimeout = Objects.requireNonNull(timeout, "timeout"); return this; }
 
         /**

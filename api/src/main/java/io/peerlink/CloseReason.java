@@ -25,7 +25,14 @@ public record CloseReason(int code, String message, boolean byPeer) {
     /** The local runtime shut down. */
     public static final int SHUTDOWN = 6;
 
-    /** @throws NullPointerException if message is null */
+    /**
+     * Validates the components.
+     *
+     * @param code {@link #NORMAL} for a graceful close, otherwise an error code (see docs/protocol.md)
+     * @param message human-readable detail, never null
+     * @param byPeer true if the peer closed the channel, false if this side did
+     * @throws NullPointerException if message is null
+     */
     public CloseReason {
         Objects.requireNonNull(message, "message");
     }

@@ -20,6 +20,7 @@ public record DeviceId(String value) implements Comparable<DeviceId> {
     /**
      * @throws NullPointerException if {@code value} is null
      * @throws IllegalArgumentException if {@code value} is not 52 characters of lowercase base32
+     * @param value the 52-character base32 form
      */
     public DeviceId {
         Objects.requireNonNull(value, "value");

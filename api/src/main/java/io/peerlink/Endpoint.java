@@ -22,6 +22,10 @@ public record Endpoint(String scheme, String host, int port, String path) {
     /**
      * @throws NullPointerException if scheme, host or path is null
      * @throws IllegalArgumentException if the scheme is blank or not lowercase, or the port is out of range
+     * @param scheme lowercase transport scheme
+     * @param host literal IP address or host name (IPv6 without brackets)
+     * @param port 0..65535
+     * @param path transport-specific path, {@code ""} when unused
      */
     public Endpoint {
         Objects.requireNonNull(scheme, "scheme");

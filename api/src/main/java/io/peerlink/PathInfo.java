@@ -10,7 +10,14 @@ import java.util.Objects;
  * @param remote the endpoint datagrams are sent to
  */
 public record PathInfo(PathKind kind, Endpoint local, Endpoint remote) {
-    /** @throws NullPointerException if any component is null */
+    /**
+     * Validates the components.
+     *
+     * @param kind how datagrams travel
+     * @param local the local endpoint datagrams leave from
+     * @param remote the endpoint datagrams are sent to
+     * @throws NullPointerException if any component is null
+     */
     public PathInfo {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(local, "local");

@@ -11,7 +11,13 @@ import java.util.Objects;
  * @param attributes link attributes; values unquoted
  */
 public record ResourceLink(String target, Map<String, String> attributes) {
-    /** @throws NullPointerException if target or attributes is null */
+    /**
+     * Validates the components.
+     *
+     * @param target the link target, e.g. {@code coap://[2001:db8::1]/temp} or {@code /temp}
+     * @param attributes link attributes; values unquoted
+     * @throws NullPointerException if target or attributes is null
+     */
     public ResourceLink {
         Objects.requireNonNull(target, "target");
         attributes = Map.copyOf(Objects.requireNonNull(attributes, "attributes"));

@@ -23,6 +23,7 @@ public class UnreachableException extends PeerLinkException {
     }
 
     private final transient DeviceId peer;
+    /** Why the peer is unreachable. */
     private final Reason reason;
 
     /**
