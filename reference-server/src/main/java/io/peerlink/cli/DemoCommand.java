@@ -44,7 +44,7 @@ final class DemoCommand implements Callable<Integer> {
         Path allowList = work.resolve("allow-list");
         Files.writeString(allowList, "# demo devices, one network\n" + alice.id() + " demo\n" + bob.id() + " demo\n");
         ServerConfig config = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).allowListFile(allowList).build();
-        try (ReferenceServer server = ReferenceServer.start(config)) {
+        try (ReferenceServer server = ReferenceServer.start(config); DeleteOnExit cleanup = new DeleteOnExit(work)) {
             out.println("server " + server.controlUri() + " stun " + server.stunAddress());
             InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
             try (Device b = PeerLinks.device().identity(work.resolve("bob.key")).rendezvous(server.controlUri())
@@ -87,5 +87,17 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Removes the demo's keys and received files: demo identities are throwaway. */
+    private record DeleteOnExit(Path dir) implements AutoCloseable {
+        @Override
+        public void close() throws java.io.IOException {
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 }
