@@ -81,7 +81,7 @@ final class Fleet implements AutoCloseable {
         http.setIdleTimeout(Duration.ofMinutes(10).toMillis());
         client = new WebSocketClient(http);
         client.setIdleTimeout(Duration.ofMinutes(10));
-        client.setStopTimeout(5_000);
+        client.setStopTimeout(30_000);
         client.start();
     }
 
@@ -121,17 +121,22 @@ final class Fleet implements AutoCloseable {
     }
 
     /**
-     * Creates devices with fresh Ed25519 identities (in parallel, before any connection is made, so
-     * key generation never counts towards a measured phase).
+     * Creates fresh Ed25519 identities in parallel, before any connection is made, so key
+     * generation never counts towards a measured phase.
      *
-     * @param count how many to add
+     * @param count how many
+     * @return the identities
      */
-    void create(int count) {
-        int base = devices.size();
+    static DeviceIdentity[] identities(int count) {
         DeviceIdentity[] ids = new DeviceIdentity[count];
         IntStream.range(0, count).parallel().forEach(i -> ids[i] = DeviceIdentity.ephemeral());
-        for (int i = 0; i < count; i++) {
-            devices.add(new LoadDevice(base + i, ids[i], this));
+        return ids;
+    }
+
+    /** @param identities one device per identity, appended in order */
+    void add(DeviceIdentity[] identities) {
+        for (DeviceIdentity identity : identities) {
+            devices.add(new LoadDevice(devices.size(), identity, this));
         }
     }
 
@@ -198,14 +203,25 @@ final class Fleet implements AutoCloseable {
         return seen.size();
     }
 
-    /** Closes every connection and stops the client. */
+    /**
+     * Closes every connection and stops the client. A slow close handshake with thousands of
+     * sessions is not a benchmark failure: it is reported, and the client is stopped anyway.
+     */
     @Override
-    public void close() throws Exception {
+    public void close() {
         for (LoadDevice d : devices) {
             d.closing();
         }
-        client.stop();
-        http.stop();
+        try {
+            client.stop();
+        } catch (Exception e) {
+            System.err.println("  ! WebSocket client stop: " + e);
+        }
+        try {
+            http.stop();
+        } catch (Exception e) {
+            System.err.println("  ! HTTP client stop: " + e);
+        }
         codec.close();
     }
 

@@ -58,6 +58,12 @@ final class Introductions {
     private volatile long windowStart = Long.MAX_VALUE;
     private volatile long windowEnd = Long.MAX_VALUE;
 
+    /** Something to do when the measurement window opens. */
+    interface WindowHook {
+        /** @throws IOException if it fails */
+        void run() throws IOException;
+    }
+
     /** Results of one phase. */
     record Result(int devices, int concurrency, long completed, double seconds, double perSecond, long p50Nanos,
                   long p95Nanos, long p99Nanos, long maxNanos, long errors, long mismatches, long lost,
@@ -97,11 +103,13 @@ final class Introductions {
      * @param server the server, for CPU samples
      * @param warmupNanos warm-up (not counted)
      * @param measureNanos measurement window
+     * @param atWindowStart run when the measurement window opens (e.g. start a profiler), or null
      * @return the results
      * @throws IOException if the server's CPU cannot be read
      * @throws InterruptedException if interrupted
      */
-    Result run(ServerProcess server, long warmupNanos, long measureNanos) throws IOException, InterruptedException {
+    Result run(ServerProcess server, long warmupNanos, long measureNanos, WindowHook atWindowStart)
+            throws IOException, InterruptedException {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long start = System.nanoTime();
         long measureFrom = start + warmupNanos;
@@ -117,6 +125,9 @@ final class Introductions {
             if (cpuStart < 0 && now >= measureFrom) {
                 windowStart = now;
                 completedAtStart = completedTotal.sum();
+                if (atWindowStart != null) {
+                    atWindowStart.run();
+                }
                 cpuStart = server.cpuNanos();
                 loadCpuStart = loadCpuNanos();
             }

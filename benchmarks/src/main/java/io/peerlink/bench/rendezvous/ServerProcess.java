@@ -19,7 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The reference server running in a child JVM ({@code io.peerlink.cli.Main server --open}) with
+ * The reference server running in a child JVM ({@code io.peerlink.cli.Main server}) with
  * its own heap limit, so its memory and CPU can be measured apart from the load generator's:
  * heap after a full GC through {@code jcmd}, RSS and CPU ticks through {@code /proc/<pid>}, and
  * the server's own counters through {@code GET /status}.
@@ -45,11 +45,12 @@ final class ServerProcess implements AutoCloseable {
      * Starts the server on 127.0.0.1 with an ephemeral HTTP port and waits for its control URI.
      *
      * @param heap the {@code -Xmx} value, e.g. {@code 1g}
+     * @param allowList the allow-list file to admit devices with, or null for open mode
      * @param logDir where the server's stderr and GC log go
      * @return the running server
      * @throws IOException if it cannot be started or does not report its URI within 60 s
      */
-    static ServerProcess start(String heap, Path logDir) throws IOException {
+    static ServerProcess start(String heap, Path allowList, Path logDir) throws IOException {
         Files.createDirectories(logDir);
         Path javaHome = Path.of(System.getProperty("java.home"));
         String java = javaHome.resolve("bin/java").toString();
@@ -62,7 +63,12 @@ final class ServerProcess implements AutoCloseable {
                 "-Xlog:gc:file=" + logDir.resolve("server-gc.log"),
                 "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
-                "io.peerlink.cli.Main", "server", "--open", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0"));
+                "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0"));
+        if (allowList == null) {
+            javaCommand.add("--open");
+        } else {
+            javaCommand.addAll(List.of("--allow-list", allowList.toString()));
+        }
         // The server holds one socket per device: raise its soft open-file limit to the hard limit
         // in the shell that execs it (the pid stays the JVM's). Raising the hard limit needs
         // CAP_SYS_RESOURCE, which this container does not grant; RendezvousLoad checks it is enough.
@@ -135,12 +141,14 @@ final class ServerProcess implements AutoCloseable {
         return Long.parseLong(m.group(2)) * 1024;
     }
 
-    private String jcmd(String command) throws IOException {
-        Process p = new ProcessBuilder(jcmd, Long.toString(process.pid()), command).redirectErrorStream(true).start();
+    private String jcmd(String... command) throws IOException {
+        List<String> args = new ArrayList<>(List.of(jcmd, Long.toString(process.pid())));
+        args.addAll(List.of(command));
+        Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         try {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("jcmd " + command + " failed: " + new String(out, StandardCharsets.UTF_8));
+                throw new IOException("jcmd " + String.join(" ", command) + " failed: " + new String(out, StandardCharsets.UTF_8));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -149,9 +157,15 @@ final class ServerProcess implements AutoCloseable {
         return new String(out, StandardCharsets.UTF_8);
     }
 
-    /** @return the server's thread dump ({@code jcmd Thread.print}) */
-    String threadDump() throws IOException {
-        return jcmd("Thread.print");
+    /**
+     * Starts a JFR recording with the {@code profile} settings (method sampling every 10 ms).
+     *
+     * @param seconds how long
+     * @param file where the recording goes
+     * @throws IOException if jcmd fails
+     */
+    void startRecording(long seconds, Path file) throws IOException {
+        jcmd("JFR.start", "name=bench", "settings=profile", "duration=" + seconds + "s", "filename=" + file);
     }
 
     /** @return resident set size, bytes, from /proc/pid/status */
