@@ -152,7 +152,8 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason) {
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        callback.succeed();
         if (!registered.isDone()) {
             registered.completeExceptionally(new IllegalStateException("closed before welcome: " + statusCode + " " + reason));
         }
