@@ -1,0 +1,182 @@
+package io.peerlink.bench.rendezvous;
+
+import io.peerlink.Candidate;
+import io.peerlink.CandidateType;
+import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
+import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.core.internal.rendezvous.Introduction;
+import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
+import io.peerlink.core.internal.rendezvous.protocol.Handshake;
+import io.peerlink.core.internal.rendezvous.protocol.Message;
+import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One simulated device on one real control connection: it speaks protocol v1 exactly as
+ * {@code RendezvousClient} does (signs the challenge with its own Ed25519 key, says hello with
+ * candidates, answers pings, accepts every incoming request), but without the client's two
+ * threads per device, so ten thousand of them fit in one load-generator JVM. Jetty delivers a
+ * session's messages one at a time; sends are queued by Jetty and may come from any thread.
+ * Public only because Jetty invokes the listener methods reflectively.
+ */
+public final class LoadDevice implements Session.Listener.AutoDemanding {
+    final int index;
+    final DeviceIdentity identity;
+    final DeviceId id;
+    private final Fleet fleet;
+    private final AtomicLong nextRequestId = new AtomicLong();
+    /** Completes on {@code welcome}; fails on an error, a refusal or a close before it. */
+    final CompletableFuture<Void> registered = new CompletableFuture<>();
+    private volatile Session session;
+    private volatile boolean closing;
+
+    LoadDevice(int index, DeviceIdentity identity, Fleet fleet) {
+        this.index = index;
+        this.identity = identity;
+        this.id = identity.id();
+        this.fleet = fleet;
+    }
+
+    /** @return a fresh request ID for a {@code connect} */
+    long nextRequestId() {
+        return nextRequestId.incrementAndGet();
+    }
+
+    /** @param message sent as one text frame; a failed send is counted, not thrown */
+    void send(Message message) {
+        Session s = session;
+        if (s == null || !s.isOpen()) {
+            fleet.sendFailures.increment();
+            return;
+        }
+        s.sendText(fleet.codec().encode(message), fleet.sendCallback());
+    }
+
+    /** @return the local (source) address of the control connection, or null before open */
+    SocketAddress localAddress() {
+        Session s = session;
+        return s == null ? null : s.getLocalSocketAddress();
+    }
+
+    /** The benchmark is ending: a close from now on is expected. */
+    void closing() {
+        closing = true;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session s) {
+        session = s;
+    }
+
+    @Override
+    public void onWebSocketText(String text) {
+        Message m;
+        try {
+            m = fleet.codec().decode(text);
+        } catch (ProtocolException e) {
+            fleet.protocolErrors.increment();
+            fleet.note("device " + index + ": undecodable message from server: " + e.getMessage());
+            return;
+        }
+        if (m instanceof Message.Ping ping) {
+            fleet.pingsAnswered.increment();
+            send(new Message.Pong(ping.t()));
+        } else if (m instanceof Message.Incoming incoming) {
+            // Accept at once, as an always-on device would: the server's work is what is measured.
+            send(new Message.Accept(incoming.requestId()));
+        } else if (m instanceof Message.Introduce intro) {
+            Introductions run = fleet.introductions();
+            if (run == null) {
+                fleet.unexpected.increment();
+            } else if (intro.role() == Introduction.Role.INITIATOR) {
+                run.onRequesterIntroduce(this, intro);
+            } else {
+                run.onTargetIntroduce(this, intro);
+            }
+        } else if (m instanceof Message.Unreachable u) {
+            Introductions run = fleet.introductions();
+            fleet.note("device " + index + ": unreachable " + u.to().shortForm() + " " + u.reason() + ": " + u.detail());
+            if (run == null || !run.onFailure(this, u.requestId())) {
+                fleet.unexpected.increment();
+            }
+        } else if (m instanceof Message.Challenge challenge) {
+            byte[] signature = identity.sign(Handshake.signedPayload(challenge.nonce(), id));
+            send(new Message.Hello(Handshake.VERSION, id, identity.rawPublicKey(), signature, Map.of(), candidates()));
+        } else if (m instanceof Message.Welcome) {
+            registered.complete(null);
+        } else if (m instanceof Message.Error error) {
+            onError(error);
+        } else if (!(m instanceof Message.Pong)) {
+            fleet.unexpected.increment();
+            fleet.note("device " + index + ": unexpected " + m.getClass().getSimpleName());
+        }
+    }
+
+    private void onError(Message.Error error) {
+        fleet.serverErrors.increment();
+        if (error.code() == ErrorCode.RATE_LIMITED) {
+            fleet.rateLimited.increment();
+        }
+        fleet.note("device " + index + ": server error " + error.code() + ": " + error.message());
+        if (!registered.isDone()) {
+            registered.completeExceptionally(new IllegalStateException("server refused: " + error.code() + " " + error.message()));
+            return;
+        }
+        Introductions run = fleet.introductions();
+        if (error.requestId() != null && run != null) {
+            run.onFailure(this, error.requestId());
+        }
+    }
+
+    /**
+     * A host candidate on the connection's own loopback source address and a server-reflexive one
+     * in a documentation range: text in the hello only, never contacted by anyone.
+     */
+    private List<Candidate> candidates() {
+        Session s = session;
+        InetSocketAddress local = s != null && s.getLocalSocketAddress() instanceof InetSocketAddress a
+                ? a : new InetSocketAddress("127.0.0.1", 40_000);
+        Endpoint host = Endpoint.udp(new InetSocketAddress(local.getAddress(), local.getPort()));
+        Endpoint reflexive = Endpoint.udp(new InetSocketAddress("198.51.100." + (1 + index % 254), 20_000 + index % 40_000));
+        return List.of(Candidate.of(host, CandidateType.HOST, 65535), Candidate.of(reflexive, CandidateType.SERVER_REFLEXIVE, 65535));
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        callback.succeed();
+        if (!registered.isDone()) {
+            registered.completeExceptionally(new IllegalStateException("closed before welcome: " + statusCode + " " + reason));
+        }
+        if (!closing) {
+            fleet.unexpectedCloses.increment();
+            fleet.note("device " + index + ": connection closed by server: " + statusCode + " " + reason);
+        }
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        if (!registered.isDone()) {
+            registered.completeExceptionally(cause);
+        }
+        if (!closing) {
+            fleet.note("device " + index + ": connection error: " + cause);
+        }
+    }
+
+    /** The protocol is text only: a binary frame from the server is counted as unexpected. */
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        fleet.unexpected.increment();
+        callback.succeed();
+    }
+}
