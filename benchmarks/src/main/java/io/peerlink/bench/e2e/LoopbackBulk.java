@@ -379,6 +379,7 @@ public final class LoopbackBulk {
         System.out.printf(Locale.ROOT, "ratio engine / raw       %.2f%n", eng / raw);
         System.out.printf(Locale.ROOT, "ratio lossy / lossless   %.2f  (engine %.1f %% loss vs engine lossless; target >= 0.70)%n",
                 lossy / eng, loss * 100);
+        System.out.printf(Locale.ROOT, "ratio lossy / device     %.2f%n", lossy / dev);
         if (results.containsKey("lossy")) {
             System.out.printf(Locale.ROOT, "retransmitted / (2 x loss x payload)  %.2f  (target <= 1)%n",
                     median(results.get("lossy"), Result::retransmitShare) / (2 * loss));
