@@ -64,6 +64,18 @@ public final class SentPacketTracker {
 
     private long packetsLost;
 
+    // Random-loss tolerance (docs/protocol-channel.md section 3, "Congestion control"): an EWMA of
+    // the share of resolved ack-eliciting packets that were lost, in 1/65536.
+    /** Resolved packets before the loss-rate estimate is trusted. */
+    static final int LOSS_ESTIMATE_MIN_PACKETS = 64;
+    /** EWMA weight 1/64 per resolved packet: about the last 64..128 packets count. */
+    private static final int LOSS_EWMA_SHIFT = 6;
+    /** Above this loss share (15 %) every loss is congestion, whatever the delay says. */
+    static final long TOLERATED_LOSS_RATE = 65536 * 15 / 100;
+    private long lossRate;
+    private long resolvedPackets;
+    private long randomLossEvents;
+
     // HyStart++ (RFC 9406), without its conservative slow start phase
     private static final int HYSTART_MIN_SAMPLES = 8;
     private static final long HYSTART_MIN_THRESH = 4_000_000;
@@ -102,6 +114,8 @@ public final class SentPacketTracker {
         latestRtt = 0;
         congestionWindow = initialWindow();
         ssthresh = Long.MAX_VALUE;
+        lossRate = 0;
+        resolvedPackets = 0;
         recoveryStart = Long.MIN_VALUE;
         bytesAckedInAvoidance = 0;
         pacingTokens = congestionWindow;
@@ -277,6 +291,8 @@ public final class SentPacketTracker {
         }
         bytesInFlight -= p.size;
         ackElicitingInFlight--;
+        resolvedPackets++;
+        lossRate -= lossRate >> LOSS_EWMA_SHIFT;
         if (p.timeSent <= recoveryStart) {
             return;
         }
@@ -325,13 +341,14 @@ public final class SentPacketTracker {
             roundSamples = 0;
             roundEnd = nextPacketNumber;
         }
+        // Tracked in congestion avoidance too: randomLoss() asks whether a queue is standing.
+        currentRoundMinRtt = Math.min(currentRoundMinRtt, latestRtt);
+        roundSamples++;
         if (congestionWindow >= ssthresh) {
             return;
         }
-        currentRoundMinRtt = Math.min(currentRoundMinRtt, latestRtt);
-        roundSamples++;
         if (roundSamples >= HYSTART_MIN_SAMPLES && lastRoundMinRtt != Long.MAX_VALUE && currentRoundMinRtt != Long.MAX_VALUE) {
-            long thresh = Math.max(HYSTART_MIN_THRESH, Math.min(HYSTART_MAX_THRESH, lastRoundMinRtt / 8));
+            long thresh = hystartThreshold(lastRoundMinRtt);
             if (currentRoundMinRtt >= lastRoundMinRtt + thresh) {
                 ssthresh = congestionWindow;
             }
@@ -370,6 +387,8 @@ public final class SentPacketTracker {
                 if (p.inFlight) {
                     bytesInFlight -= p.size;
                     ackElicitingInFlight--;
+                    resolvedPackets++;
+                    lossRate += (65536 - lossRate) >> LOSS_EWMA_SHIFT;
                     largestLostSent = Math.max(largestLostSent, p.timeSent);
                     if (runStart == Long.MIN_VALUE) {
                         runStart = p.timeSent;
@@ -391,12 +410,44 @@ public final class SentPacketTracker {
             return;
         }
         if (largestLostSent != Long.MIN_VALUE && largestLostSent > recoveryStart) {
+            if (randomLoss()) {
+                randomLossEvents++;
+                return;
+            }
             // One congestion event per round trip: packets sent before recovery started do not cut again.
             recoveryStart = now;
             ssthresh = Math.max(congestionWindow / 2, minimumWindow());
             congestionWindow = ssthresh;
             bytesAckedInAvoidance = 0;
         }
+    }
+
+    /**
+     * A loss on a path without a standing queue, at a moderate measured loss rate, is taken for
+     * random (non-congestive) loss, as on a lossy radio link, and does not shrink the window.
+     * NewReno alone holds the window near {@code 1.2 / sqrt(p)} packets, about 5 at 5 % loss,
+     * which caps goodput at a few packets per round trip however fast the path is. The delay test
+     * is HyStart++'s: congestion shows as the smallest round trip of the last two rounds grown by
+     * {@code clamp(minRTT / 8, 4, 16 ms)} over the minimum (a filling buffer delays before it drops). A path that drops without
+     * delaying (a policer, a shallow buffer) pushes the loss rate past 15 % as soon as the sender
+     * overshoots, and from then on every loss counts as congestion again. Until 64 packets are
+     * resolved the rate is unknown and every loss counts.
+     */
+    private boolean randomLoss() {
+        if (resolvedPackets < LOSS_ESTIMATE_MIN_PACKETS || lossRate >= TOLERATED_LOSS_RATE || !hasRttSample) {
+            return false;
+        }
+        // The smallest RTT of this and the last round: a standing queue raises even that, while
+        // one late sample (a descheduled thread on a busy host) does not.
+        long recent = Math.min(lastRoundMinRtt, currentRoundMinRtt);
+        if (recent == Long.MAX_VALUE) {
+            recent = latestRtt;
+        }
+        return recent < minRtt + hystartThreshold(minRtt);
+    }
+
+    private static long hystartThreshold(long rtt) {
+        return Math.max(HYSTART_MIN_THRESH, Math.min(HYSTART_MAX_THRESH, rtt / 8));
     }
 
     private void advanceBase() {
@@ -523,6 +574,10 @@ public final class SentPacketTracker {
     public long rttVariation() { return rttVar; }
     /** @return latest RTT sample, nanoseconds (0 before the first) */
     public long latestRtt() { return latestRtt; }
+    /** @return loss events that did not reduce the window because they looked random ({@link #randomLoss}) */
+    public long randomLossEvents() { return randomLossEvents; }
+    /** @return estimated share of packets lost, 0..1 */
+    public double lossRate() { return lossRate / 65536.0; }
     /** @return packets declared lost so far */
     public long packetsLost() { return packetsLost; }
     /** @return ack-eliciting packets in flight */

@@ -493,7 +493,14 @@ final class DeviceImpl implements Device {
         DatagramPath path = new DatagramPath() {
             @Override
             public boolean send(ByteBuffer datagram) {
-                return socket.send(remote, datagram);
+                try {
+                    return socket.send(remote, datagram);
+                } catch (IllegalStateException e) {
+                    // The device is closing and its transport already stopped: a lost datagram,
+                    // as TransportPath treats it; the channel is being aborted anyway.
+                    datagram.position(datagram.limit());
+                    return false;
+                }
             }
 
             @Override

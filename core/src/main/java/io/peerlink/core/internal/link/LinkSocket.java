@@ -9,6 +9,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,6 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  * The transport calls {@link #onDatagram} on its receive thread with a buffer it reuses, so every
  * datagram that is kept is copied once and handed to the event loop; all receivers run there.
+ *
+ * <p>The hand-off is batched: the receive thread appends to an inbox and submits one drain task
+ * only when none is pending, so a burst of datagrams costs one loop task, not one each. The
+ * channel receiver is looked up on the loop, in arrival order with everything else the loop does:
+ * a channel registered by a set-up packet (HELLO_ACK) therefore receives the channel packets that
+ * arrived right behind it. (Looking it up on the receive thread dropped them, typically the
+ * peer's first MAX_DATA, and the sender then sat on 64 KiB of initial credit until the probe
+ * timeout, about a second with the initial RTT.) At most {@link #MAX_PENDING_BYTES} (counting
+ * {@link #PER_DATAGRAM_COST} per datagram on top of its length) wait in the inbox; beyond that they are dropped like a full socket buffer, so a flood cannot grow the
+ * heap while the loop is busy.
  */
 public final class LinkSocket implements DatagramHandler {
 
@@ -41,6 +55,24 @@ public final class LinkSocket implements DatagramHandler {
     private volatile Receiver setupReceiver = (s, d) -> { };
     private volatile Receiver stunReceiver = (s, d) -> { };
     private final AtomicLong dropped = new AtomicLong();
+
+    /** Bytes handed over and not yet dispatched on the loop, at most: as much as the socket buffer. */
+    public static final int MAX_PENDING_BYTES = 4 << 20;
+    /** Bookkeeping charged per pending datagram (copy header, inbox node, entry). */
+    public static final int PER_DATAGRAM_COST = 96;
+    /** Datagrams dispatched per drain task before yielding the loop to other tasks. */
+    private static final int DRAIN_BATCH = 256;
+
+    private record Inbound(Endpoint source, ByteBuffer datagram, int kind) {
+    }
+
+    private static final int KIND_STUN = 0;
+    private static final int KIND_CHANNEL = 1;
+    private static final int KIND_SETUP = 2;
+    private final ConcurrentLinkedQueue<Inbound> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drain;
 
     /**
      * @param transport a transport in state CREATED; {@link #start()} starts it
@@ -128,25 +160,73 @@ public final class LinkSocket implements DatagramHandler {
             return;
         }
         int first = datagram.get(datagram.position()) & 0xff;
-        Receiver target;
+        int kind;
         if ((first & 0xC0) == 0) {
-            target = stunReceiver;
+            kind = KIND_STUN;
         } else if (!LinkHeader.isPeerLink(first) || datagram.remaining() < LinkHeader.LENGTH) {
             dropped.incrementAndGet();
             return;
         } else if (first <= LinkHeader.CHANNEL_LAST) {
-            target = channels.get(datagram.getLong(datagram.position() + 1));
-            if (target == null) {
-                dropped.incrementAndGet();
-                return;
-            }
+            kind = KIND_CHANNEL;
         } else {
-            target = setupReceiver;
+            kind = KIND_SETUP;
+        }
+        int cost = datagram.remaining() + PER_DATAGRAM_COST;
+        if (pending.get() + cost > MAX_PENDING_BYTES) {
+            dropped.incrementAndGet();
+            return;
         }
         ByteBuffer copy = ByteBuffer.allocate(datagram.remaining());
         copy.put(datagram).flip();
-        Receiver r = target;
-        loop.execute(() -> r.onDatagram(source, copy));
+        pending.addAndGet(cost);
+        inbox.add(new Inbound(source, copy, kind));
+        scheduleDrain();
+    }
+
+    private void scheduleDrain() {
+        if (drainScheduled.compareAndSet(false, true)) {
+            try {
+                loop.execute(drainTask);
+            } catch (RejectedExecutionException e) {
+                // The runtime is shutting down: nothing will receive these datagrams.
+                inbox.clear();
+                pending.set(0);
+            }
+        }
+    }
+
+    /** Loop thread: dispatches a batch of handed-over datagrams. */
+    private void drain() {
+        // Cleared before polling: a datagram added after the last poll schedules a new drain.
+        drainScheduled.set(false);
+        for (int n = 0; n < DRAIN_BATCH; n++) {
+            Inbound in = inbox.poll();
+            if (in == null) {
+                return;
+            }
+            pending.addAndGet(-(in.datagram.remaining() + PER_DATAGRAM_COST));
+            Receiver r;
+            switch (in.kind) {
+                case KIND_STUN -> r = stunReceiver;
+                case KIND_SETUP -> r = setupReceiver;
+                default -> {
+                    r = channels.get(in.datagram.getLong(in.datagram.position() + 1));
+                    if (r == null) {
+                        dropped.incrementAndGet();
+                        continue;
+                    }
+                }
+            }
+            try {
+                r.onDatagram(in.source, in.datagram);
+            } catch (RuntimeException e) {
+                System.getLogger(LinkSocket.class.getName()).log(System.Logger.Level.WARNING,
+                        "receiver failed on a datagram from " + in.source, e);
+            }
+        }
+        if (!inbox.isEmpty()) {
+            scheduleDrain();
+        }
     }
 
     @Override

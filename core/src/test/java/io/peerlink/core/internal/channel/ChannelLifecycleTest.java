@@ -228,12 +228,17 @@ class ChannelLifecycleTest {
             });
             List<byte[]> sent = new ArrayList<>();
             List<CompletableFuture<Void>> futures = new ArrayList<>();
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < 100; i++) {
                 byte[] m = random(40_000 + i, i);
                 sent.add(m);
                 futures.add(p.a.send(ByteBuffer.wrap(m)).toCompletableFuture());
             }
-            Thread.sleep(20);
+            // Migrate once the transfer is under way (a fixed sleep stopped being "mid-transfer"
+            // when the channel got faster under loss): the first message arrived, 99 are left.
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (p.receivedByB.isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
             ChannelPair.onLoop(p.loopA, () -> {
                 p.a.setPath(new TransportPath(second, p.transportB.localEndpoint()));
                 return null;
