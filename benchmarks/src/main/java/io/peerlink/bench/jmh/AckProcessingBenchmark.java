@@ -25,18 +25,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * ACK processing on the sender: decode an ACK frame and apply it to a {@link SentPacketTracker}
  * holding a window of packets in flight. Before every invocation (untimed) the window is topped
- * up to its size with new ack-eliciting packets, each carrying one item as the engine's do, and
- * the ACK frame a receiver would send next is encoded: one range from 0 to the newest of the N
- * oldest packets in flight, so exactly N packets are newly acknowledged. Scores are per newly
- * acknowledged packet ({@code @OperationsPerInvocation(N)}).
+ * up with new ack-eliciting packets, each carrying one item as the engine's do, and the next K
+ * ACK frames a receiver would send are encoded: ACK j is one range from 0 to the newest of the
+ * (j+1)N oldest packets, so each newly acknowledges exactly N packets and at least the window's
+ * size stays in flight before each. The invocation decodes and applies the K frames. Scores are
+ * per newly acknowledged packet ({@code @OperationsPerInvocation(K * N)}).
  *
  * <p>The per-invocation fixture makes JMH time each invocation separately, which adds a constant
- * of a few tens of nanoseconds per invocation; the baselines ({@code baselineEmptyLoop_*}) pay the
- * same constant with an empty loop over the same N packet numbers, so compare against them. The
- * {@code steadyState_*} benchmarks need no fixture: each sends one packet and processes the ACK
- * of the oldest, keeping the window full; running them at 16 and 1,024 packets in flight shows
- * whether an ACK's cost depends on the window (a whole-window scan would make it ~64 times
- * dearer).
+ * per invocation (spread over K * N packets); the baselines ({@code baselineEmptyLoop_*}) pay the
+ * same constant with an empty loop over the same number of packet numbers, so compare against
+ * them. The {@code steadyState_*} benchmarks need no fixture: each sends one packet and
+ * processes the ACK of the oldest, keeping the window full. Running ACK-of-one at 16 and 1,024
+ * packets in flight shows whether an ACK's cost depends on the window (a whole-window scan would
+ * make it about 64 times dearer).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -49,6 +50,8 @@ public class AckProcessingBenchmark {
     private static final int PACKET_SIZE = 1200;
     /** Time between invocations on the tracker's clock: 100 µs, a loaded LAN's pace. */
     private static final long TICK_NANOS = 100_000;
+    /** ACK frames per invocation when each acknowledges one packet: spreads the fixture's cost. */
+    private static final int SINGLE_ACKS = 16;
 
     /**
      * A tracker with a full window and the next ACK frame ready. Subclasses fix the window and
@@ -58,40 +61,45 @@ public class AckProcessingBenchmark {
     public abstract static class Window implements SentPacketTracker.Listener {
         private final int window;
         private final int newlyAcked;
+        private final int acksPerInvocation;
         private final SentPacketTracker tracker = new SentPacketTracker(PACKET_SIZE, 1_000_000, 25_000_000, 1L << 40);
         private final Object item = new Object();
         private final long[] low = new long[1];
         private final long[] high = new long[1];
-        final ByteBuffer ackFrame = ByteBuffer.allocate(64);
+        final ByteBuffer ackFrames;
         final Frame frame = new Frame();
         long now;
         long ackedSum;
 
-        Window(int window, int newlyAcked) {
+        Window(int window, int newlyAcked, int acksPerInvocation) {
             this.window = window;
             this.newlyAcked = newlyAcked;
+            this.acksPerInvocation = acksPerInvocation;
+            ackFrames = ByteBuffer.allocate(32 * acksPerInvocation);
         }
 
         /** Fills the window. */
         @Setup(Level.Trial)
         public void fill() {
-            topUp();
+            topUp(window);
         }
 
-        /** Tops the window up again and encodes the ACK for its N oldest packets (untimed). */
+        /** Tops the window up again and encodes the next K ACK frames (untimed). */
         @Setup(Level.Invocation)
-        public void prepareAck() {
-            topUp();
+        public void prepareAcks() {
+            topUp(window + (acksPerInvocation - 1) * newlyAcked);
             now += TICK_NANOS;
+            ackFrames.clear();
             low[0] = 0;
-            high[0] = tracker.base() + newlyAcked - 1;
-            ackFrame.clear();
-            FrameCodec.encodeAck(ackFrame, low, high, 1, 25);
-            ackFrame.flip();
+            for (int j = 1; j <= acksPerInvocation; j++) {
+                high[0] = tracker.base() + (long) j * newlyAcked - 1;
+                FrameCodec.encodeAck(ackFrames, low, high, 1, 25);
+            }
+            ackFrames.flip();
         }
 
-        final void topUp() {
-            while (tracker.nextPacketNumber() - tracker.base() < window) {
+        final void topUp(int inFlight) {
+            while (tracker.nextPacketNumber() - tracker.base() < inFlight) {
                 send();
             }
         }
@@ -102,14 +110,18 @@ public class AckProcessingBenchmark {
             tracker.commit(p, now, PACKET_SIZE, true);
         }
 
-        /** @return the number of packets newly acknowledged */
-        final int decodeAndProcessAck() throws FrameFormatException {
-            FrameCodec.decode(ackFrame, frame);
-            int n = tracker.onAck(frame, now, this);
-            if (n != newlyAcked) {
-                throw new IllegalStateException("acknowledged " + n + " packets, expected " + newlyAcked);
+        /** @return the number of packets newly acknowledged by the K prepared ACK frames */
+        final int decodeAndProcessAcks() throws FrameFormatException {
+            int total = 0;
+            for (int j = 0; j < acksPerInvocation; j++) {
+                FrameCodec.decode(ackFrames, frame);
+                int n = tracker.onAck(frame, now, this);
+                if (n != newlyAcked) {
+                    throw new IllegalStateException("acknowledged " + n + " packets, expected " + newlyAcked);
+                }
+                total += n;
             }
-            return n;
+            return total;
         }
 
         /** One steady-state step without any fixture: send one packet, acknowledge the oldest. */
@@ -132,11 +144,11 @@ public class AckProcessingBenchmark {
         }
     }
 
-    /** 1,024 in flight, 1 newly acknowledged. */
+    /** 1,024 in flight, 1 newly acknowledged, 16 ACKs per invocation. */
     public static class Window1024Ack1 extends Window {
         /** Creates the state. */
         public Window1024Ack1() {
-            super(WINDOW, 1);
+            super(WINDOW, 1, SINGLE_ACKS);
         }
     }
 
@@ -144,7 +156,7 @@ public class AckProcessingBenchmark {
     public static class Window1024Ack64 extends Window {
         /** Creates the state. */
         public Window1024Ack64() {
-            super(WINDOW, 64);
+            super(WINDOW, 64, 1);
         }
     }
 
@@ -152,15 +164,15 @@ public class AckProcessingBenchmark {
     public static class Window1024Ack1024 extends Window {
         /** Creates the state. */
         public Window1024Ack1024() {
-            super(WINDOW, WINDOW);
+            super(WINDOW, WINDOW, 1);
         }
     }
 
-    /** 16 in flight, 1 newly acknowledged: the small-window reference. */
+    /** 16 in flight, 1 newly acknowledged, 16 ACKs per invocation: the small-window reference. */
     public static class Window16Ack1 extends Window {
         /** Creates the state. */
         public Window16Ack1() {
-            super(16, 1);
+            super(16, 1, SINGLE_ACKS);
         }
     }
 
@@ -188,25 +200,27 @@ public class AckProcessingBenchmark {
     }
 
     /**
-     * ACK of 1 new packet with 1,024 in flight.
+     * ACK of 1 new packet with at least 1,024 in flight (16 such ACKs per invocation).
      *
      * @param s state @return packets acknowledged
      * @throws FrameFormatException never
      */
     @Benchmark
+    @OperationsPerInvocation(SINGLE_ACKS)
     public int ack_1_of_1024(Window1024Ack1 s) throws FrameFormatException {
-        return s.decodeAndProcessAck();
+        return s.decodeAndProcessAcks();
     }
 
     /**
-     * ACK of 1 new packet with 16 in flight: compare with {@link #ack_1_of_1024}.
+     * ACK of 1 new packet with at least 16 in flight: compare with {@link #ack_1_of_1024}.
      *
      * @param s state @return packets acknowledged
      * @throws FrameFormatException never
      */
     @Benchmark
+    @OperationsPerInvocation(SINGLE_ACKS)
     public int ack_1_of_16(Window16Ack1 s) throws FrameFormatException {
-        return s.decodeAndProcessAck();
+        return s.decodeAndProcessAcks();
     }
 
     /**
@@ -218,7 +232,7 @@ public class AckProcessingBenchmark {
     @Benchmark
     @OperationsPerInvocation(64)
     public int ack_64_of_1024(Window1024Ack64 s) throws FrameFormatException {
-        return s.decodeAndProcessAck();
+        return s.decodeAndProcessAcks();
     }
 
     /**
@@ -230,17 +244,18 @@ public class AckProcessingBenchmark {
     @Benchmark
     @OperationsPerInvocation(WINDOW)
     public int ack_1024_of_1024(Window1024Ack1024 s) throws FrameFormatException {
-        return s.decodeAndProcessAck();
+        return s.decodeAndProcessAcks();
     }
 
     /**
-     * Baseline for {@link #ack_1_of_1024}: an empty loop over 1 packet number.
+     * Baseline for {@link #ack_1_of_1024} and {@link #ack_1_of_16}: an empty loop over 16 packet numbers.
      *
      * @param b state @param bh sink @return the first number
      */
     @Benchmark
-    public long baselineEmptyLoop_1(Baseline b, Blackhole bh) {
-        return emptyLoop(b, 1, bh);
+    @OperationsPerInvocation(SINGLE_ACKS)
+    public long baselineEmptyLoop_16(Baseline b, Blackhole bh) {
+        return emptyLoop(b, SINGLE_ACKS, bh);
     }
 
     /**
@@ -299,7 +314,7 @@ public class AckProcessingBenchmark {
         /** Fills the window. */
         @Setup(Level.Trial)
         public void fill() {
-            window.topUp();
+            window.topUp(window.window);
         }
 
         final long sendOneAckOldest() throws FrameFormatException {
@@ -311,7 +326,7 @@ public class AckProcessingBenchmark {
     public static class SteadyWindow1024 extends SteadyWindow {
         /** Creates the state. */
         public SteadyWindow1024() {
-            super(new Window(WINDOW, 1) { });
+            super(new Window(WINDOW, 1, 1) { });
         }
     }
 
@@ -319,7 +334,7 @@ public class AckProcessingBenchmark {
     public static class SteadyWindow16 extends SteadyWindow {
         /** Creates the state. */
         public SteadyWindow16() {
-            super(new Window(16, 1) { });
+            super(new Window(16, 1, 1) { });
         }
     }
 }
