@@ -7,8 +7,9 @@ module io.peerlink.core {
     requires java.net.http;
     requires jakarta.json.bind;
 
-    // JSON-B reads and writes the rendezvous wire frame reflectively.
-    opens io.peerlink.core.internal.rendezvous.protocol to org.eclipse.yasson;
+    // JSON-B (Yasson, a run-time dependency) reads and writes the rendezvous wire frame
+    // reflectively. Unqualified: a qualified opens to a module javac cannot see is a warning.
+    opens io.peerlink.core.internal.rendezvous.protocol;
 
     uses io.peerlink.spi.TransportProvider;
 

@@ -97,6 +97,7 @@ class NatBenchmark {
                          work.resolve(pair[1] + ".key").toString(), "-s", CONTROL, "--to", ids.get(pair[2]),
                          "--repeat", String.valueOf(TRIALS)))) {
                 client.awaitLine(l -> l.startsWith("done "), Duration.ofSeconds(30L + TRIALS * 10L));
+                assertTrue(listener.isAlive(), "the listener survived " + TRIALS + " links");
                 double[] ms = client.lines().stream().map(SETUP::matcher).filter(Matcher::matches)
                         .filter(m -> m.group(1).equals(pair[3])).mapToDouble(m -> Double.parseDouble(m.group(2))).sorted().toArray();
                 table.append(String.format(Locale.ROOT, "| %s | %s | %d/%d | %.1f | %.1f | %.1f |%n", pair[0], pair[3],
@@ -128,6 +129,7 @@ class NatBenchmark {
                         String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("unreachable"), Duration.ofSeconds(60));
                         Matcher m = SENT.matcher(sent);
                         assertTrue(m.find(), sent);
+                        listener.awaitLine(l -> l.startsWith("received ") && l.contains(" " + size + " bytes"), Duration.ofSeconds(60));
                         table.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", pair[0], human(size),
                                 m.group(2), m.group(3), m.group(1), m.group(4)));
                     }

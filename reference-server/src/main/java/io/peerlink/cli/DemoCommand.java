@@ -44,7 +44,8 @@ final class DemoCommand implements Callable<Integer> {
         Path allowList = work.resolve("allow-list");
         Files.writeString(allowList, "# demo devices, one network\n" + alice.id() + " demo\n" + bob.id() + " demo\n");
         ServerConfig config = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).allowListFile(allowList).build();
-        try (ReferenceServer server = ReferenceServer.start(config); DeleteOnExit cleanup = new DeleteOnExit(work)) {
+        try (DeleteOnExit cleanup = new DeleteOnExit(work); ReferenceServer server = ReferenceServer.start(config)) {
+            out.println("demo files in " + cleanup.dir() + " (removed on exit)");
             out.println("server " + server.controlUri() + " stun " + server.stunAddress());
             InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
             try (Device b = PeerLinks.device().identity(work.resolve("bob.key")).rendezvous(server.controlUri())

@@ -54,11 +54,12 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason) {
+    public void onWebSocketClose(int statusCode, String reason, org.eclipse.jetty.websocket.api.Callback callback) {
         ControlSession c = control;
         if (c != null) {
             c.onClose();
         }
+        callback.succeed();
     }
 
     @Override

@@ -213,7 +213,11 @@ final class DeviceImpl implements Device {
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
                 token, intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl);
         checks.put(intro.localConnectionId(), check);
-        check.result().whenComplete((selected, error) -> loop.execute(() -> {
+        // The check completes on the loop; open the link right there. A further hop through the
+        // loop's queue would let the peer's first channel packet (its flow-control credit), already
+        // queued behind the nominating PROBE_ACK, find no link and be dropped, stalling the sender
+        // for a retransmission timeout.
+        check.result().whenComplete((selected, error) -> onLoop(() -> {
             checks.remove(intro.localConnectionId());
             if (error != null) {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
@@ -225,6 +229,14 @@ final class DeviceImpl implements Device {
             result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), selected.remote(), kind));
         }));
         check.start(intro.startIn());
+    }
+
+    private void onLoop(Runnable task) {
+        if (loop.inLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
     }
 
     static byte[] tokenDigest(String sessionToken) {
