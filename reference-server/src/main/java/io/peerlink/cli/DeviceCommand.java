@@ -73,6 +73,37 @@ final class DeviceCommand {
         out.flush();
     }
 
+    /** What a command does with an established link. */
+    @FunctionalInterface
+    interface LinkBody {
+        void run(PeerLink link, PrintStream out) throws Exception;
+    }
+
+    /**
+     * Builds the device, prints its ID, links to the target and runs the body, then closes the link
+     * gracefully.
+     *
+     * @return 0, or {@link #EXIT_UNREACHABLE} (after printing why) if no link could be made
+     */
+    static int withLink(DeviceOptions options, Target target, LinkBody body) throws Exception {
+        PrintStream out = System.out;
+        try (Device d = options.build()) {
+            out.println("device-id " + d.id());
+            PeerLink link;
+            try {
+                link = target.connect(d, out);
+            } catch (RuntimeException e) {
+                return unreachable(out, e);
+            }
+            try {
+                body.run(link, out);
+            } finally {
+                link.close();
+            }
+        }
+        return 0;
+    }
+
     static int unreachable(PrintStream out, RuntimeException e) {
         if (e instanceof UnreachableException u) {
             out.println("unreachable " + u.reason() + " " + u.getMessage());
@@ -179,15 +210,7 @@ final class DeviceCommand {
 
         @Override
         public Integer call() throws Exception {
-            PrintStream out = System.out;
-            try (Device d = device.build()) {
-                out.println("device-id " + d.id());
-                PeerLink link;
-                try {
-                    link = target.connect(d, out);
-                } catch (RuntimeException e) {
-                    return unreachable(out, e);
-                }
+            return withLink(device, target, (link, out) -> {
                 long t0 = System.nanoTime();
                 String name = file == null ? "stdin" : file.getFileName().toString();
                 long size = file == null ? -1 : Files.size(file);
@@ -199,9 +222,7 @@ final class DeviceCommand {
                             + " bytes-sent=" + s.bytesSent() + " bytes-received=" + s.bytesReceived()
                             + " retransmitted=" + s.retransmittedBytes());
                 }
-                link.close();
-            }
-            return 0;
+            });
         }
     }
 
@@ -218,24 +239,14 @@ final class DeviceCommand {
 
         @Override
         public Integer call() throws Exception {
-            PrintStream out = System.out;
-            try (Device d = device.build()) {
-                out.println("device-id " + d.id());
-                PeerLink link;
-                try {
-                    link = target.connect(d, out);
-                } catch (RuntimeException e) {
-                    return unreachable(out, e);
-                }
+            return withLink(device, target, (link, out) -> {
                 for (int i = 0; i < count; i++) {
                     Duration rtt = link.ping().toCompletableFuture().get(10, TimeUnit.SECONDS);
                     out.printf(Locale.ROOT, "rtt %.3f ms%n", rtt.toNanos() / 1e6);
                     out.flush();
                     Thread.sleep(200);
                 }
-                link.close();
-            }
-            return 0;
+            });
         }
     }
 
