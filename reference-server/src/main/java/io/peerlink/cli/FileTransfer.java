@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -45,13 +44,13 @@ final class FileTransfer {
         Progress progress = progressOut == null ? null : new Progress(progressOut, size);
         byte[] buf = new byte[CHUNK];
         long sent = 0;
-        CompletionStage<Void> last = CompletableFuture.completedFuture(null);
         java.util.ArrayDeque<CompletionStage<Void>> window = new java.util.ArrayDeque<>();
         int n;
         while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
             sha.update(buf, 0, n);
             ByteBuffer chunk = ByteBuffer.allocate(1 + n);
             chunk.put((byte) 'D').put(buf, 0, n).flip();
+            CompletionStage<Void> last;
             while (true) {
                 try {
                     last = channel.send(chunk);

@@ -2,7 +2,9 @@ package io.peerlink.core.internal.device;
 
 import io.peerlink.Candidate;
 import io.peerlink.CandidateType;
+import io.peerlink.ChannelClosedException;
 import io.peerlink.ChannelOptions;
+import io.peerlink.CloseReason;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
@@ -46,6 +48,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -81,6 +84,8 @@ final class DeviceImpl implements Device {
     private final Map<String, IncomingHello> hellos = new HashMap<>();
     private final Map<Long, ConnectivityCheck> checks = new HashMap<>();
     private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
+    /** Link set-ups not finished yet; close() fails them, so no caller waits forever. */
+    private final Set<CompletableFuture<PeerLink>> pendingLinks = ConcurrentHashMap.newKeySet();
     private volatile int hopsToStun;
     /** Completes once the first candidate gathering (host + STUN) has been published. */
     private final CompletableFuture<Void> gathered = new CompletableFuture<>();
@@ -192,7 +197,7 @@ final class DeviceImpl implements Device {
         if (rendezvousClient == null) {
             throw new IllegalStateException("connect(DeviceId) needs a rendezvous server; use connect(Endpoint) for direct links");
         }
-        CompletableFuture<PeerLink> result = new CompletableFuture<>();
+        CompletableFuture<PeerLink> result = pending(new CompletableFuture<>());
         // Publish our reflexive candidate before asking: the peer will punch towards it.
         gathered.thenCompose(v -> rendezvousClient.connect(peer)).whenComplete((intro, error) -> {
             if (error != null) {
@@ -268,7 +273,7 @@ final class DeviceImpl implements Device {
                     if (!decided.compareAndSet(false, true)) {
                         throw new IllegalStateException("already decided");
                     }
-                    CompletableFuture<PeerLink> f = new CompletableFuture<>();
+                    CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                     acceptedIncoming.put(from, f);
                     decision.accept();
                     return withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from);
@@ -287,7 +292,7 @@ final class DeviceImpl implements Device {
         @Override
         public void onIntroduction(Introduction introduction) {
             CompletableFuture<PeerLink> f = acceptedIncoming.remove(introduction.peer());
-            CompletableFuture<PeerLink> target = f != null ? f : new CompletableFuture<>();
+            CompletableFuture<PeerLink> target = f != null ? f : pending(new CompletableFuture<>());
             loop.execute(() -> punch(introduction, target));
         }
     }
@@ -347,7 +352,7 @@ final class DeviceImpl implements Device {
         if (!socket.transport().supports(endpoint)) {
             throw new IllegalArgumentException("no transport of this device supports " + endpoint);
         }
-        CompletableFuture<PeerLink> result = new CompletableFuture<>();
+        CompletableFuture<PeerLink> result = pending(new CompletableFuture<>());
         loop.execute(() -> {
             long cid = newConnectionId();
             long nonce = RANDOM.nextLong();
@@ -444,7 +449,7 @@ final class DeviceImpl implements Device {
                 if (!decided.compareAndSet(false, true)) {
                     throw new IllegalStateException("already decided");
                 }
-                CompletableFuture<PeerLink> f = new CompletableFuture<>();
+                CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                 loop.execute(() -> {
                     fresh.serverCid = newConnectionId();
                     PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, source, kindOf(source));
@@ -540,6 +545,12 @@ final class DeviceImpl implements Device {
         return id;
     }
 
+    private CompletableFuture<PeerLink> pending(CompletableFuture<PeerLink> f) {
+        pendingLinks.add(f);
+        f.whenComplete((link, error) -> pendingLinks.remove(f));
+        return f;
+    }
+
     private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, Duration timeout, DeviceId peer) {
         EventLoop.Timer t = loop.schedule(() -> f.completeExceptionally(new UnreachableException(peer,
                 UnreachableException.Reason.TIMEOUT, "no link within " + timeout)), timeout.toNanos());
@@ -563,8 +574,22 @@ final class DeviceImpl implements Device {
         for (PeerLinkImpl link : List.copyOf(links.values())) {
             link.engine().abort();
         }
+        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "device closed", false));
+        for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
+            f.completeExceptionally(closing);
+        }
         if (rendezvousClient != null) {
             rendezvousClient.close();
+        }
+        // Let the loop run what is queued (the aborts send CLOSE frames) before it stops.
+        if (!loop.inLoop()) {
+            java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
+            loop.execute(drained::countDown);
+            try {
+                drained.await(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         socket.close();
         loop.close();

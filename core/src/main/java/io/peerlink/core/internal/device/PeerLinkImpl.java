@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 final class PeerLinkImpl implements PeerLink {
     private final DeviceId peer;
     private final ChannelEngine engine;
-    private volatile PathInfo path;
+    private final PathInfo path;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
 
     PeerLinkImpl(DeviceId peer, ChannelEngine engine, PathInfo path) {
@@ -31,12 +31,6 @@ final class PeerLinkImpl implements PeerLink {
 
     ChannelEngine engine() {
         return engine;
-    }
-
-    void pathChanged(PathInfo to) {
-        PathInfo from = path;
-        path = to;
-        fire(new LinkEvent.PathChanged(from, to));
     }
 
     private void fire(LinkEvent event) {

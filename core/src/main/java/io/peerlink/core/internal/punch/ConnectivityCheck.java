@@ -97,16 +97,6 @@ public final class ConnectivityCheck {
         return result;
     }
 
-    /** @return probes sent so far (for diagnostics) */
-    public int probesSent() {
-        return probesSent;
-    }
-
-    /** @return openers sent so far */
-    public int openersSent() {
-        return openersSent;
-    }
-
     /**
      * Starts after the synchronised delay. Loop thread.
      *
@@ -310,12 +300,6 @@ public final class ConnectivityCheck {
             result.completeExceptionally(new NoPathException("no candidate pair answered after " + options.attempts()
                     + " attempts (" + probesSent + " probes, " + openersSent + " openers to " + remotes.size() + " candidates)"));
         }
-    }
-
-    /** Stops all timers; the result fails if not done. */
-    public void cancel() {
-        cancelTimers();
-        result.completeExceptionally(new NoPathException("connectivity checks cancelled"));
     }
 
     private void cancelTimers() {

@@ -1,5 +1,7 @@
 package io.peerlink.core.internal.device;
 
+import io.peerlink.ChannelClosedException;
+import io.peerlink.CloseReason;
 import io.peerlink.Delivery;
 import io.peerlink.Device;
 import io.peerlink.Endpoint;
@@ -103,6 +105,19 @@ class DirectLinkTest {
             ExecutionException ex = assertThrows(ExecutionException.class,
                     () -> a.connect(e).toCompletableFuture().get(10, TimeUnit.SECONDS));
             assertEquals(UnreachableException.Reason.TIMEOUT, ((UnreachableException) ex.getCause()).reason());
+        }
+    }
+
+    @Test
+    void closingTheDeviceFailsAPendingConnectAtOnce() throws Exception {
+        Device a = device();
+        try (DatagramSocket silent = new DatagramSocket(LOOPBACK)) {
+            Endpoint e = Endpoint.udp(new InetSocketAddress("127.0.0.1", silent.getLocalPort()));
+            CompletableFuture<PeerLink> pending = a.connect(e).toCompletableFuture();
+            a.close();
+            ExecutionException ex = assertThrows(ExecutionException.class, () -> pending.get(1, TimeUnit.SECONDS));
+            ChannelClosedException closed = assertInstanceOf(ChannelClosedException.class, ex.getCause());
+            assertEquals(CloseReason.SHUTDOWN, closed.reason().code());
         }
     }
 
