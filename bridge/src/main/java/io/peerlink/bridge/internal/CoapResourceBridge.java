@@ -1,0 +1,253 @@
+package io.peerlink.bridge.internal;
+
+import io.peerlink.DirectoryEvent;
+import io.peerlink.Endpoint;
+import io.peerlink.LookupQuery;
+import io.peerlink.PeerLinkException;
+import io.peerlink.Registration;
+import io.peerlink.RegistrationRequest;
+import io.peerlink.ResourceBridge;
+import io.peerlink.ResourceLink;
+
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.CoapServer;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.server.resources.Resource;
+import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.elements.config.UdpConfig;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The {@link ResourceBridge}: a Californium {@link CoapServer} serving the {@link Directory}
+ * through {@link RdResources} and {@link OcfResources}, plus the Java API over the same directory.
+ */
+public final class CoapResourceBridge implements ResourceBridge {
+    /** Largest request or response body, also across Block1/Block2 transfers. */
+    public static final int MAX_BODY = LinkFormat.MAX_DOCUMENT;
+
+    private final CoapServer server;
+    private final CoapEndpoint coapEndpoint;
+    private final Directory directory;
+    private final EventDispatcher events;
+    private final RegistrationStore store;
+    private final ExecutorService worker;
+    private final ScheduledExecutorService expiry;
+    private final ExecutorService ownEventExecutor;
+    private final Endpoint endpoint;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    CoapResourceBridge(BridgeSettings settings) {
+        this.ownEventExecutor = settings.eventExecutor() == null ? Executors.newSingleThreadExecutor(
+                daemon("peerlink-rd-events")) : null;
+        this.events = new EventDispatcher(ownEventExecutor != null ? ownEventExecutor : settings.eventExecutor());
+        this.store = settings.storage() == null ? new RegistrationStore.InMemory()
+                : new H2RegistrationStore(settings.storage());
+        this.worker = Executors.newSingleThreadExecutor(daemon("peerlink-rd-api"));
+        this.expiry = Executors.newSingleThreadScheduledExecutor(daemon("peerlink-rd-expiry"));
+        try {
+            this.directory = new Directory(settings.clock(), store, events);
+            Configuration config = configuration();
+            this.coapEndpoint = new CoapEndpoint.Builder().setConfiguration(config)
+                    .setInetSocketAddress(settings.bind()).build();
+            this.server = new CoapServer(config);
+            server.addEndpoint(coapEndpoint);
+            addResources(server, directory);
+            server.start();
+        } catch (RuntimeException e) {
+            releaseThreads();
+            store.close();
+            throw new PeerLinkException("cannot start the resource directory on " + settings.bind() + ": "
+                    + e.getMessage(), e);
+        }
+        InetSocketAddress bound = coapEndpoint.getAddress();
+        this.endpoint = Endpoint.of("coap", bound);
+        expiry.scheduleWithFixedDelay(directory::expire, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    /** @return the Californium configuration the bridge uses (no properties file) */
+    public static Configuration configuration() {
+        CoapConfig.register();
+        UdpConfig.register();
+        Configuration config = Configuration.createStandardWithoutFile();
+        config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, MAX_BODY);
+        return config;
+    }
+
+    private static void addResources(CoapServer server, Directory directory) {
+        server.add(new RdResources.RdResource(directory));
+        CoapResource lookup = new CoapResource("rd-lookup");
+        lookup.add(new RdResources.LookupResource(directory, true));
+        lookup.add(new RdResources.LookupResource(directory, false));
+        server.add(lookup);
+        Resource wellKnown = server.getRoot().getChild(".well-known");
+        wellKnown.add(new RdResources.SimpleRegistrationResource(directory, 5_000));
+        CoapResource oic = new CoapResource("oic");
+        oic.add(new OcfResources.OicRd(directory));
+        oic.add(new OcfResources.OicRes(directory));
+        server.add(oic);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** @return the directory, for in-module hosting code and tests */
+    public Directory directory() {
+        return directory;
+    }
+
+    /** @return the Californium server, for in-module code that adds resources */
+    public CoapServer server() {
+        return server;
+    }
+
+    @Override
+    public Endpoint endpoint() {
+        return endpoint;
+    }
+
+    private <T> CompletionStage<T> async(Supplier<T> work) {
+        if (closed.get()) {
+            throw new IllegalStateException("the resource bridge is closed");
+        }
+        return CompletableFuture.supplyAsync(work, worker);
+    }
+
+    @Override
+    public CompletionStage<Registration> register(RegistrationRequest request) {
+        Objects.requireNonNull(request, "request");
+        URI self = URI.create("coap://" + endpoint.host() + ":" + endpoint.port());
+        return async(() -> directory.register(request, self));
+    }
+
+    @Override
+    public CompletionStage<Registration> update(String location) {
+        Objects.requireNonNull(location, "location");
+        return async(() -> directory.update(location, Optional.empty(), Optional.empty(), java.util.Map.of()));
+    }
+
+    @Override
+    public CompletionStage<Void> remove(String location) {
+        Objects.requireNonNull(location, "location");
+        return async(() -> {
+            directory.remove(location);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<List<Registration>> lookupEndpoints(LookupQuery query) {
+        Objects.requireNonNull(query, "query");
+        return async(() -> directory.lookupEndpoints(query));
+    }
+
+    @Override
+    public CompletionStage<List<ResourceLink>> lookupResources(LookupQuery query) {
+        Objects.requireNonNull(query, "query");
+        return async(() -> directory.lookupResources(query));
+    }
+
+    @Override
+    public Subscription subscribe(Consumer<? super DirectoryEvent> listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (closed.get()) {
+            throw new IllegalStateException("the resource bridge is closed");
+        }
+        return events.subscribe(listener);
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        server.destroy();
+        releaseThreads();
+        store.close();
+    }
+
+    private void releaseThreads() {
+        expiry.shutdownNow();
+        worker.shutdown();
+        if (ownEventExecutor != null) {
+            ownEventExecutor.shutdown();
+        }
+    }
+
+    /**
+     * What the builder collected.
+     *
+     * @param bind the CoAP bind address
+     * @param storage the database file, or null for memory only
+     * @param eventExecutor the listeners' executor, or null for a bridge thread
+     * @param clock the time source
+     */
+    record BridgeSettings(InetSocketAddress bind, java.nio.file.Path storage,
+                          java.util.concurrent.Executor eventExecutor, Clock clock) {
+    }
+
+    /** The builder behind {@link io.peerlink.PeerLinks#resourceBridge()}. */
+    public static final class Builder implements ResourceBridge.Builder {
+        private InetSocketAddress bind = new InetSocketAddress(5683);
+        private java.nio.file.Path storage;
+        private java.util.concurrent.Executor eventExecutor;
+        private Clock clock = Clock.systemUTC();
+
+        @Override
+        public Builder coap(InetSocketAddress bindAddress) {
+            this.bind = Objects.requireNonNull(bindAddress, "bindAddress");
+            return this;
+        }
+
+        @Override
+        public Builder storage(java.nio.file.Path databaseFile) {
+            this.storage = Objects.requireNonNull(databaseFile, "databaseFile");
+            return this;
+        }
+
+        @Override
+        public Builder eventExecutor(java.util.concurrent.Executor executor) {
+            this.eventExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * @param value the time source for lifetimes (tests)
+         * @return this
+         */
+        public Builder clock(Clock value) {
+            this.clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        @Override
+        public CompletionStage<ResourceBridge> start() {
+            BridgeSettings settings = new BridgeSettings(bind, storage, eventExecutor, clock);
+            try {
+                return CompletableFuture.completedFuture(new CoapResourceBridge(settings));
+            } catch (PeerLinkException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+    }
+}
