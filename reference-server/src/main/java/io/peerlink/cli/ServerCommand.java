@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code peerlink server}: runs the reference server until interrupted. */
-@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN).")
+@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN, CoAP resource directory).")
 final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--host", description = "Bind address. Default: ${DEFAULT-VALUE}", defaultValue = "0.0.0.0")
@@ -22,6 +22,14 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--stun-port", description = "STUN UDP port. Default: ${DEFAULT-VALUE}", defaultValue = "3478")
     int stunPort;
 
+    @Option(names = "--coap-port", description = "CoAP UDP port of the resource directory (-1: off). Default: ${DEFAULT-VALUE}",
+            defaultValue = "5683")
+    int coapPort;
+
+    @Option(names = "--rd-storage", description = "Database file that keeps directory registrations across restarts "
+            + "(default: memory only)")
+    Path rdStorage;
+
     @Option(names = "--allow-list", description = "Allow-list file: lines 'deviceId [network]'")
     Path allowList;
 
@@ -30,7 +38,8 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort);
+        ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
+                .coapPort(coapPort).rdStorage(rdStorage);
         if (allowList != null) {
             b.allowListFile(allowList);
         }
@@ -40,7 +49,7 @@ final class ServerCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         try (ReferenceServer server = ReferenceServer.start(b.build())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-            System.out.println("server " + server.controlUri() + " stun " + server.stunAddress());
+            System.out.println("server " + server.controlUri() + " stun " + server.stunAddress() + " coap " + server.coapEndpoint());
             System.out.flush();
             stop.await();
         }

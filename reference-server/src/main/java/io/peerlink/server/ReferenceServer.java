@@ -1,6 +1,7 @@
 package io.peerlink.server;
 
 import io.peerlink.core.internal.rendezvous.protocol.Handshake;
+import io.peerlink.server.bridge.BridgeHosting;
 import io.peerlink.server.rendezvous.JettyControlEndpoint;
 import io.peerlink.server.rendezvous.RendezvousService;
 import io.peerlink.server.stun.StunServer;
@@ -50,6 +51,7 @@ public final class ReferenceServer implements AutoCloseable {
     private final RendezvousService rendezvous;
     private final StunServer stun;
     private final URI controlUri;
+    private volatile BridgeHosting bridge;
     private volatile boolean closed;
 
     private ReferenceServer(ServerConfig config, WeldContainer container, Server jetty, RendezvousService rendezvous,
@@ -102,6 +104,7 @@ public final class ReferenceServer implements AutoCloseable {
             }
             URI uri = URI.create("ws://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
             ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri);
+            server.bridge = BridgeHosting.start(config);
             LOG.info(() -> "PeerLink reference server: control " + uri + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
                     + ", authenticator '" + config.effectiveAuthenticator() + "', access policy '" + config.accessPolicy()
                     + "'; started in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms (CDI " + weldMillis + " ms)");
@@ -191,6 +194,11 @@ public final class ReferenceServer implements AutoCloseable {
         return stun == null ? null : stun.localAddress();
     }
 
+    /** @return the resource directory's CoAP endpoint, or null if the bridge is off */
+    public io.peerlink.Endpoint coapEndpoint() {
+        return bridge == null ? null : bridge.coapEndpoint();
+    }
+
     /** @return devices with a live, admitted control connection */
     public int connectedDevices() {
         return rendezvous.devicesOnline();
@@ -213,6 +221,9 @@ public final class ReferenceServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (bridge != null) {
+            bridge.close();
+        }
         try {
             jetty.stop();
         } catch (Exception e) {

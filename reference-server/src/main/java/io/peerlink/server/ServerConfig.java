@@ -17,9 +17,30 @@ import java.util.Objects;
  * @param accessPolicy name of the {@link io.peerlink.spi.AccessPolicy} (default {@code same-network})
  * @param keepalive ping interval; devices silent for more than 3 intervals are removed (default 15 s)
  * @param limits per-connection limits
+ * @param bridge the CoAP resource directory the server hosts
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
-                           boolean open, String accessPolicy, Duration keepalive, Limits limits) {
+                           boolean open, String accessPolicy, Duration keepalive, Limits limits, Bridge bridge) {
+
+    /**
+     * The hosted ResourceBridge (module peerlink-bridge): a CoAP resource directory.
+     *
+     * @param coapPort UDP port of the CoAP endpoint (default 5683, CoAP's; 0 = ephemeral; -1 = no bridge)
+     * @param storage database file that keeps registrations across restarts, or null for memory only
+     */
+    public record Bridge(int coapPort, Path storage) {
+        /** @throws IllegalArgumentException if the port is out of range */
+        public Bridge {
+            if (coapPort < -1 || coapPort > 65535) {
+                throw new IllegalArgumentException("coapPort out of range: " + coapPort);
+            }
+        }
+
+        /** @return the defaults: CoAP on 5683, registrations in memory */
+        public static Bridge defaults() {
+            return new Bridge(5683, null);
+        }
+    }
 
     /**
      * Per-connection limits.
@@ -59,6 +80,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         Objects.requireNonNull(accessPolicy, "accessPolicy");
         Objects.requireNonNull(keepalive, "keepalive");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(bridge, "bridge");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("httpPort out of range: " + httpPort);
         }
@@ -91,6 +113,8 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private String accessPolicy = "same-network";
         private Duration keepalive = Duration.ofSeconds(15);
         private Limits limits = Limits.defaults();
+        private int coapPort = Bridge.defaults().coapPort();
+        private Path rdStorage;
 
         private Builder() {
         }
@@ -149,12 +173,25 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return this;
         }
 
+        /** @param v CoAP port of the hosted resource directory, 0 for ephemeral, -1 for none @return this */
+        public Builder coapPort(int v) {
+            coapPort = v;
+            return this;
+        }
+
+        /** @param v database file keeping directory registrations across restarts; null for memory @return this */
+        public Builder rdStorage(Path v) {
+            rdStorage = v;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException if a value is invalid
          */
         public ServerConfig build() {
-            return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits);
+            return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
+                    new Bridge(coapPort, rdStorage));
         }
     }
 }
