@@ -83,6 +83,12 @@ public interface ResourceBridge extends AutoCloseable {
     CompletionStage<List<ResourceLink>> lookupResources(LookupQuery query);
 
     /**
+     * @return the web services exposed as virtual resources, with any problems found in their
+     *         descriptions; empty when no description directory is configured
+     */
+    List<VirtualService> virtualServices();
+
+    /**
      * Adds a listener for directory changes. Listeners run one event at a time, in order, on the
      * executor given to {@link Builder#eventExecutor} (a bridge thread by default); a listener
      * that throws is logged and keeps receiving.
@@ -126,6 +132,44 @@ public interface ResourceBridge extends AutoCloseable {
          * @return this
          */
         Builder eventExecutor(Executor executor);
+
+        /**
+         * Exposes the web services described in a directory as virtual CoAP resources: every
+         * {@code *.yaml}, {@code *.yml} or {@code *.json} file (OpenAPI 3) and {@code *.raml} file
+         * (RAML 1.0). Files are read at start and again when they change, appear or disappear.
+         *
+         * @param directory the description directory
+         * @return this
+         */
+        Builder descriptions(Path directory);
+
+        /**
+         * Supplies a secret a description asks for (an API key), named
+         * {@code <service>.<security scheme>}, e.g. {@code weather.appid}. Secrets come only from
+         * here, never from a description file, and never appear in links or diagnostics.
+         *
+         * @param name the secret's name
+         * @param value its value
+         * @return this
+         */
+        Builder secret(String name, String value);
+
+        /**
+         * Overrides the HTTP base URL of one service (default: the description's first server
+         * or {@code baseUri}).
+         *
+         * @param service the service name (description file name without extension)
+         * @param baseUrl the base URL, e.g. {@code http://127.0.0.1:8081/api}
+         * @return this
+         */
+        Builder serviceBase(String service, java.net.URI baseUrl);
+
+        /**
+         * @param timeout how long a virtual resource waits for the web service before answering
+         *        5.04 Gateway Timeout; default 5 s
+         * @return this
+         */
+        Builder httpTimeout(java.time.Duration timeout);
 
         /**
          * Binds the endpoint, loads the store and starts serving.

@@ -8,6 +8,8 @@ import io.peerlink.Registration;
 import io.peerlink.RegistrationRequest;
 import io.peerlink.ResourceBridge;
 import io.peerlink.ResourceLink;
+import io.peerlink.VirtualService;
+import io.peerlink.bridge.internal.ws.VirtualServices;
 
 import org.eclipse.californium.core.CoapResource;
 import org.eclipse.californium.core.CoapServer;
@@ -16,11 +18,16 @@ import org.eclipse.californium.core.network.CoapEndpoint;
 import org.eclipse.californium.core.server.resources.Resource;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.config.UdpConfig;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +57,8 @@ public final class CoapResourceBridge implements ResourceBridge {
     private final ScheduledExecutorService expiry;
     private final ExecutorService ownEventExecutor;
     private final Endpoint endpoint;
+    private final HttpClient http;
+    private final VirtualServices virtualServices;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     CoapResourceBridge(BridgeSettings settings) {
@@ -78,6 +87,49 @@ public final class CoapResourceBridge implements ResourceBridge {
         InetSocketAddress bound = coapEndpoint.getAddress();
         this.endpoint = Endpoint.of("coap", bound);
         expiry.scheduleWithFixedDelay(directory::expire, 250, 250, TimeUnit.MILLISECONDS);
+        if (settings.descriptions() == null) {
+            this.http = null;
+            this.virtualServices = null;
+            return;
+        }
+        try {
+            this.http = httpClient();
+            CoapResource ws = new CoapResource("ws");
+            server.add(ws);
+            this.virtualServices = new VirtualServices(settings.descriptions(), settings.secrets(),
+                    settings.serviceBases(), settings.httpTimeout(), directory, ws, advertisedBase(bound), http);
+        } catch (Exception e) {
+            close();
+            throw new PeerLinkException("cannot serve the descriptions in " + settings.descriptions() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static HttpClient httpClient() throws Exception {
+        QueuedThreadPool threads = new QueuedThreadPool(16, 2);
+        threads.setName("peerlink-ws-http");
+        threads.setDaemon(true);
+        HttpClient client = new HttpClient();
+        client.setExecutor(threads);
+        // A redirect is the web service's business with its own clients; the bridge reports it (5.02).
+        client.setFollowRedirects(false);
+        client.setMaxConnectionsPerDestination(64);
+        client.start();
+        return client;
+    }
+
+    /** The CoAP base virtual resources are registered under: the bound address, loopback for a wildcard. */
+    private static URI advertisedBase(InetSocketAddress bound) {
+        java.net.InetAddress address = bound.getAddress();
+        if (address == null || address.isAnyLocalAddress()) {
+            address = java.net.InetAddress.getLoopbackAddress();
+        }
+        String host = address.getHostAddress();
+        if (address instanceof java.net.Inet6Address) {
+            int zone = host.indexOf('%');
+            host = "[" + (zone < 0 ? host : host.substring(0, zone)) + "]";
+        }
+        return URI.create("coap://" + host + ":" + bound.getPort());
     }
 
     /** @return the Californium configuration the bridge uses (no properties file) */
@@ -168,6 +220,11 @@ public final class CoapResourceBridge implements ResourceBridge {
     }
 
     @Override
+    public List<VirtualService> virtualServices() {
+        return virtualServices == null ? List.of() : virtualServices.snapshot();
+    }
+
+    @Override
     public Subscription subscribe(Consumer<? super DirectoryEvent> listener) {
         Objects.requireNonNull(listener, "listener");
         if (closed.get()) {
@@ -180,6 +237,17 @@ public final class CoapResourceBridge implements ResourceBridge {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (virtualServices != null) {
+            virtualServices.close();
+        }
+        if (http != null) {
+            try {
+                http.stop();
+            } catch (Exception e) {
+                java.util.logging.Logger.getLogger(CoapResourceBridge.class.getName()).log(
+                        java.util.logging.Level.FINE, "stopping the HTTP client", e);
+            }
         }
         server.destroy();
         releaseThreads();
@@ -201,9 +269,14 @@ public final class CoapResourceBridge implements ResourceBridge {
      * @param storage the database file, or null for memory only
      * @param eventExecutor the listeners' executor, or null for a bridge thread
      * @param clock the time source
+     * @param descriptions the description directory, or null for no virtual resources
+     * @param secrets secrets by name
+     * @param serviceBases base URL overrides by service
+     * @param httpTimeout the web-service timeout
      */
     record BridgeSettings(InetSocketAddress bind, java.nio.file.Path storage,
-                          java.util.concurrent.Executor eventExecutor, Clock clock) {
+                          java.util.concurrent.Executor eventExecutor, Clock clock, java.nio.file.Path descriptions,
+                          Map<String, String> secrets, Map<String, URI> serviceBases, Duration httpTimeout) {
     }
 
     /** The builder behind {@link io.peerlink.PeerLinks#resourceBridge()}. */
@@ -212,6 +285,10 @@ public final class CoapResourceBridge implements ResourceBridge {
         private java.nio.file.Path storage;
         private java.util.concurrent.Executor eventExecutor;
         private Clock clock = Clock.systemUTC();
+        private java.nio.file.Path descriptions;
+        private final Map<String, String> secrets = new LinkedHashMap<>();
+        private final Map<String, URI> serviceBases = new LinkedHashMap<>();
+        private Duration httpTimeout = Duration.ofSeconds(5);
 
         @Override
         public Builder coap(InetSocketAddress bindAddress) {
@@ -241,8 +318,41 @@ public final class CoapResourceBridge implements ResourceBridge {
         }
 
         @Override
+        public Builder descriptions(java.nio.file.Path directory) {
+            this.descriptions = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        @Override
+        public Builder secret(String name, String value) {
+            secrets.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        @Override
+        public Builder serviceBase(String service, URI baseUrl) {
+            Objects.requireNonNull(baseUrl, "baseUrl");
+            if (!baseUrl.isAbsolute() || !List.of("http", "https").contains(baseUrl.getScheme())) {
+                throw new IllegalArgumentException("a service base must be an http or https URL: " + baseUrl);
+            }
+            serviceBases.put(Objects.requireNonNull(service, "service"), baseUrl);
+            return this;
+        }
+
+        @Override
+        public Builder httpTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("httpTimeout must be positive: " + timeout);
+            }
+            this.httpTimeout = timeout;
+            return this;
+        }
+
+        @Override
         public CompletionStage<ResourceBridge> start() {
-            BridgeSettings settings = new BridgeSettings(bind, storage, eventExecutor, clock);
+            BridgeSettings settings = new BridgeSettings(bind, storage, eventExecutor, clock, descriptions,
+                    Map.copyOf(secrets), Map.copyOf(serviceBases), httpTimeout);
             try {
                 return CompletableFuture.completedFuture(new CoapResourceBridge(settings));
             } catch (PeerLinkException e) {
