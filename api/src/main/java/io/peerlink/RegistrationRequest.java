@@ -86,6 +86,16 @@ public record RegistrationRequest(String endpointName, Optional<String> sector, 
     }
 
     /**
+     * @param baseUri the base URI relative link targets resolve against
+     * @return a copy with that base
+     * @throws IllegalArgumentException if it is not absolute, or has a query or fragment
+     */
+    public RegistrationRequest withBase(URI baseUri) {
+        return new RegistrationRequest(endpointName, sector, Optional.of(baseUri), endpointType, lifetime, attributes,
+                links);
+    }
+
+    /**
      * Checks an endpoint name, sector or endpoint type against RFC 9176 section 9.3.
      *
      * @param parameter the parameter's name, for the message

@@ -92,10 +92,12 @@ public final class ReferenceServer implements AutoCloseable {
             throw new IllegalStateException("reference server failed to assemble: " + rootMessage(e), e);
         }
         Server jetty = null;
+        BridgeHosting bridge = null;
         try {
             RendezvousService rendezvous = container.select(RendezvousService.class).get();
             StunServer stun = container.select(ServerComponents.StunServerHolder.class).get().server();
-            jetty = jetty(config, rendezvous, stun);
+            bridge = BridgeHosting.start(config);
+            jetty = jetty(config, rendezvous, stun, bridge);
             jetty.start();
             ServerConnector connector = (ServerConnector) jetty.getConnectors()[0];
             String host = config.bindHost();
@@ -104,12 +106,15 @@ public final class ReferenceServer implements AutoCloseable {
             }
             URI uri = URI.create("ws://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
             ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri);
-            server.bridge = BridgeHosting.start(config);
+            server.bridge = bridge;
             LOG.info(() -> "PeerLink reference server: control " + uri + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
                     + ", authenticator '" + config.effectiveAuthenticator() + "', access policy '" + config.accessPolicy()
                     + "'; started in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms (CDI " + weldMillis + " ms)");
             return server;
         } catch (Exception e) {
+            if (bridge != null) {
+                bridge.close();
+            }
             if (jetty != null) {
                 try {
                     jetty.stop();
@@ -122,7 +127,7 @@ public final class ReferenceServer implements AutoCloseable {
         }
     }
 
-    private static Server jetty(ServerConfig config, RendezvousService rendezvous, StunServer stun) {
+    private static Server jetty(ServerConfig config, RendezvousService rendezvous, StunServer stun, BridgeHosting bridge) {
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("peerlink-http");
         threads.setDaemon(true);
@@ -130,6 +135,7 @@ public final class ReferenceServer implements AutoCloseable {
         ServerConnector connector = new ServerConnector(server);
         connector.setHost(config.bindHost());
         connector.setPort(config.httpPort());
+        bridge.configure(connector);
         server.addConnector(connector);
         ContextHandler context = new ContextHandler("/");
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, context, container -> {
@@ -140,7 +146,7 @@ public final class ReferenceServer implements AutoCloseable {
             container.setIdleTimeout(Duration.ofMillis(config.keepalive().toMillis() * 4));
             container.addMapping(Handshake.PATH, (request, response, callback) -> new JettyControlEndpoint(rendezvous));
         });
-        ws.setHandler(new Handler.Abstract.NonBlocking() {
+        ws.setHandler(bridge.httpHandler(new Handler.Abstract.NonBlocking() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = Request.getPathInContext(request);
@@ -165,7 +171,7 @@ public final class ReferenceServer implements AutoCloseable {
                 }
                 return false;
             }
-        });
+        }));
         context.setHandler(ws);
         server.setHandler(context);
         server.setStopTimeout(2000);

@@ -3,7 +3,14 @@ package io.peerlink.server.bridge;
 import io.peerlink.Endpoint;
 import io.peerlink.PeerLinks;
 import io.peerlink.ResourceBridge;
+import io.peerlink.bridge.http.HttpCoapProxy;
 import io.peerlink.server.ServerConfig;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+
+import java.io.IOException;
+import java.time.Duration;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletionException;
@@ -11,16 +18,19 @@ import java.util.logging.Logger;
 
 /**
  * Hosts the ResourceBridge (CoAP resource directory, module peerlink-bridge) inside the reference
- * server: started with the server, on UDP 5683 unless configured otherwise, stopped with it.
+ * server: started with the server, on UDP 5683 unless configured otherwise, stopped with it; its
+ * HTTP-to-CoAP proxy answers under {@code /hc} on the server's HTTP port.
  * Everything bridge-specific in the server goes through this one class.
  */
 public final class BridgeHosting implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BridgeHosting.class.getName());
 
     private final ResourceBridge bridge;
+    private final HttpCoapProxy proxy;
 
-    private BridgeHosting(ResourceBridge bridge) {
+    private BridgeHosting(ResourceBridge bridge, HttpCoapProxy proxy) {
         this.bridge = bridge;
+        this.proxy = proxy;
     }
 
     /**
@@ -32,7 +42,7 @@ public final class BridgeHosting implements AutoCloseable {
         ServerConfig.Bridge settings = config.bridge();
         if (settings.coapPort() < 0) {
             LOG.info("resource directory: off");
-            return new BridgeHosting(null);
+            return new BridgeHosting(null, null);
         }
         ResourceBridge.Builder builder = PeerLinks.resourceBridge()
                 .coap(new InetSocketAddress(config.bindHost(), settings.coapPort()));
@@ -41,13 +51,41 @@ public final class BridgeHosting implements AutoCloseable {
         }
         try {
             ResourceBridge bridge = builder.start().toCompletableFuture().join();
+            HttpCoapProxy proxy;
+            try {
+                proxy = new HttpCoapProxy(bridge, Duration.ofSeconds(10));
+            } catch (IOException | RuntimeException e) {
+                bridge.close();
+                throw new IllegalStateException("HTTP-to-CoAP proxy failed to start: " + e.getMessage(), e);
+            }
             LOG.info(() -> "resource directory: " + bridge.endpoint() + " (/rd, /rd-lookup, /oic/rd, /oic/res), "
-                    + (settings.storage() == null ? "in memory" : "stored in " + settings.storage()));
-            return new BridgeHosting(bridge);
+                    + (settings.storage() == null ? "in memory" : "stored in " + settings.storage())
+                    + "; HTTP to CoAP under " + HttpCoapProxy.PREFIX);
+            return new BridgeHosting(bridge, proxy);
         } catch (CompletionException e) {
             throw new IllegalStateException("resource directory failed to start on UDP " + settings.coapPort() + ": "
                     + e.getCause().getMessage(), e.getCause());
         }
+    }
+
+    /**
+     * Lets the connector accept the proxy's appended URI form ({@code /hc/coap://...}).
+     *
+     * @param connector the server's HTTP connector
+     */
+    public void configure(ServerConnector connector) {
+        if (proxy != null) {
+            connector.getConnectionFactory(HttpConnectionFactory.class).getHttpConfiguration()
+                    .setUriCompliance(HttpCoapProxy.URI_COMPLIANCE);
+        }
+    }
+
+    /**
+     * @param next the server's own handler
+     * @return a handler that serves HTTP-to-CoAP under {@code /hc} and passes everything else to next
+     */
+    public Handler httpHandler(Handler next) {
+        return proxy == null ? next : new Handler.Sequence(proxy, next);
     }
 
     /** @return the CoAP endpoint, or null when the bridge is off */
@@ -62,6 +100,9 @@ public final class BridgeHosting implements AutoCloseable {
 
     @Override
     public void close() {
+        if (proxy != null) {
+            proxy.close();
+        }
         if (bridge != null) {
             bridge.close();
         }

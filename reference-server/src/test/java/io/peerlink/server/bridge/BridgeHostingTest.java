@@ -38,6 +38,18 @@ class BridgeHostingTest {
                     .post("</temp>;rt=\"temperature-c\"", MediaTypeRegistry.APPLICATION_LINK_FORMAT);
             assertEquals(ResponseCode.CREATED, created.getCode(), created.getResponseText());
             location = created.getOptions().getLocationPathString();
+
+            // HTTP to CoAP on the server's HTTP port. Only registered endpoints are reachable, so the
+            // directory registers its own base and an HTTP client reads a lookup through the proxy.
+            new CoapClient(base + "/rd?ep=self&base=" + base).post("</rd-lookup/ep>",
+                    MediaTypeRegistry.APPLICATION_LINK_FORMAT);
+            java.net.http.HttpResponse<String> viaHttp = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + server.controlUri().getPort() + "/hc/" + base + "/rd-lookup/ep?ep=hosted")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, viaHttp.statusCode(), viaHttp.body());
+            assertTrue(viaHttp.body().startsWith("</" + location + ">;ep=\"hosted\""), viaHttp.body());
+            assertEquals("application/link-format", viaHttp.headers().firstValue("Content-Type").orElseThrow());
         }
         try (ReferenceServer server = ReferenceServer.start(config)) {
             String base = "coap://127.0.0.1:" + server.coapEndpoint().port();
