@@ -89,6 +89,9 @@ final class CipherState {
             nonce++;
             return out;
         } catch (AEADBadTagException e) {
+            // The JDK's ChaCha20-Poly1305 refuses a second init with the same key and nonce; a
+            // fresh instance lets the genuine message with this nonce still be read.
+            cipher = null;
             throw e;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(suite.transformation() + " decryption failed", e);

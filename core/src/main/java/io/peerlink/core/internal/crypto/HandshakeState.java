@@ -136,7 +136,27 @@ final class HandshakeState {
      * @throws IllegalStateException if it is our turn to write or the handshake is complete
      */
     byte[] readMessage(byte[] message) throws HandshakeException {
+        return readMessage(message, (payload, remote) -> { });
+    }
+
+    /** Checks a decrypted payload before the read is committed. */
+    @FunctionalInterface
+    interface PayloadCheck {
+        /**
+         * @param payload the decrypted payload
+         * @param remoteStatic the peer's static key, null before message 2
+         * @throws HandshakeException to refuse the message; the state then stays unchanged
+         */
+        void check(byte[] payload, byte[] remoteStatic) throws HandshakeException;
+    }
+
+    /**
+     * As {@link #readMessage(byte[])}, with {@code check} run on the payload before anything is
+     * committed: a message whose payload it refuses leaves the state unchanged.
+     */
+    byte[] readMessage(byte[] message, PayloadCheck check) throws HandshakeException {
         Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(check, "check");
         if (isComplete() || isWriteTurn()) {
             throw new IllegalStateException("no message to read now (message " + messageIndex + ", "
                     + (initiator ? "initiator" : "responder") + (isComplete() ? ", complete" : "") + ")");
@@ -180,6 +200,7 @@ final class HandshakeState {
                         + " is truncated: " + rest.length + " payload bytes, less than the 16-byte tag");
             }
             payload = next.decryptAndHash(rest);
+            check.check(payload, newRemoteStatic);
         } catch (AEADBadTagException e) {
             next.erase();
             throw new HandshakeException(Reason.DECRYPTION_FAILED, "message " + (messageIndex + 1)
