@@ -19,7 +19,13 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.spec.AlgorithmParameterSpec;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
@@ -30,6 +36,9 @@ import java.util.zip.CRC32C;
  *   <li>{@code sealOpen}: {@link PacketProtector#seal} + {@link PacketProtector#open} of one
  *       1,200-byte datagram (13-byte header as associated data, 1,171 bytes of payload, 16-byte
  *       tag), heap buffer in place, per suite. Includes the replay window and key-phase logic.</li>
+ *   <li>{@code rawJcaSealOpen}: the same AEAD work done directly on a JDK {@code Cipher} (init,
+ *       associated data, in-place doFinal, both ways), without replay window or key schedule: the
+ *       floor {@code sealOpen} is measured against.</li>
  *   <li>{@code crc32cBaseline}: what the unsealed codec does instead (CRC32C over the same 1,184
  *       bytes, twice: once to seal, once to check), in the same run.</li>
  *   <li>{@code handshake}: a complete three-message identity-bound Noise XX handshake, both sides
@@ -60,6 +69,11 @@ public class AeadBenchmark {
     private DeviceIdentity alice;
     private DeviceIdentity bob;
     private final byte[] prologue = new byte[24];
+    private Cipher rawSeal;
+    private Cipher rawOpen;
+    private SecretKeySpec rawKey;
+    private final byte[] nonce = new byte[12];
+    private long rawNonce;
 
     /** Two protectors facing each other, a packet buffer, two identities. */
     @Setup
@@ -75,6 +89,14 @@ public class AeadBenchmark {
         packet = ByteBuffer.allocate(DATAGRAM_SIZE);
         alice = DeviceIdentity.ephemeral();
         bob = DeviceIdentity.ephemeral();
+        try {
+            String transformation = suite == NoiseSuite.AESGCM ? "AES/GCM/NoPadding" : "ChaCha20-Poly1305";
+            rawSeal = Cipher.getInstance(transformation);
+            rawOpen = Cipher.getInstance(transformation);
+            rawKey = new SecretKeySpec(aToB, suite == NoiseSuite.AESGCM ? "AES" : "ChaCha20");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** @return the number of plaintext bytes recovered (consumed by JMH) */
@@ -95,6 +117,26 @@ public class AeadBenchmark {
         }
         sender.onAcknowledged(pn);
         return p.remaining();
+    }
+
+    /**
+     * @return the plaintext length recovered (consumed by JMH)
+     * @throws GeneralSecurityException never (the keys are fixed and valid)
+     */
+    @Benchmark
+    public int rawJcaSealOpen() throws GeneralSecurityException {
+        long n = ++rawNonce;
+        for (int i = 0; i < 8; i++) {
+            nonce[4 + i] = (byte) (n >>> (56 - 8 * i));
+        }
+        AlgorithmParameterSpec params = suite == NoiseSuite.AESGCM ? new GCMParameterSpec(128, nonce) : new IvParameterSpec(nonce);
+        byte[] array = packet.array();
+        rawSeal.init(Cipher.ENCRYPT_MODE, rawKey, params);
+        rawSeal.updateAAD(array, 0, HEADER_LENGTH);
+        rawSeal.doFinal(array, HEADER_LENGTH, PAYLOAD_LENGTH, array, HEADER_LENGTH);
+        rawOpen.init(Cipher.DECRYPT_MODE, rawKey, params);
+        rawOpen.updateAAD(array, 0, HEADER_LENGTH);
+        return rawOpen.doFinal(array, HEADER_LENGTH, PAYLOAD_LENGTH + PacketProtector.TAG_LENGTH, array, HEADER_LENGTH);
     }
 
     /** @return the two checksums combined (consumed by JMH) */

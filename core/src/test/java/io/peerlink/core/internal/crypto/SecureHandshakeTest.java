@@ -85,6 +85,24 @@ class SecureHandshakeTest {
         assertThrows(IllegalStateException.class, () -> a.export("x", 16));
     }
 
+    /** The lengths docs/protocol-security.md section 1.2 gives. */
+    @Test
+    void messageLengthsAreAsSpecified() throws Exception {
+        SecureHandshake initiator = SecureHandshake.initiator(ALICE, PROLOGUE, null, NoiseSuite.DEFAULT);
+        SecureHandshake responder = SecureHandshake.responder(BOB, PROLOGUE, null, NoiseSuite.DEFAULT)
+                .applicationData(new byte[HandshakePayload.MAX_APPLICATION_DATA]);
+        byte[] message1 = initiator.writeMessage();
+        responder.readMessage(message1);
+        byte[] message2 = responder.writeMessage();
+        initiator.readMessage(message2);
+        byte[] message3 = initiator.writeMessage();
+        assertEquals(32, message1.length);
+        assertEquals(707, message2.length);
+        assertEquals(SecureHandshake.MAX_MESSAGE_LENGTH, message2.length);
+        assertEquals(163, message3.length);
+        assertEquals(195, message3.length + 32);
+    }
+
     @Test
     void eachHandshakeYieldsFreshKeys() throws Exception {
         SecureHandshake i1 = SecureHandshake.initiator(ALICE, PROLOGUE, null, NoiseSuite.DEFAULT);
