@@ -78,7 +78,7 @@ class HttpCoapProxyTest {
         bridge.register(io.peerlink.RegistrationRequest.of("dev", java.util.List.of(
                 io.peerlink.ResourceLink.of("/temp")), Duration.ofMinutes(5)).withBase(URI.create(deviceUri)))
                 .toCompletableFuture().join();
-        proxy = new HttpCoapProxy(bridge, Duration.ofMillis(700));
+        proxy = new HttpCoapProxy(bridge, Duration.ofSeconds(3));
         jetty = new Server();
         ServerConnector connector = new ServerConnector(jetty);
         connector.setHost("127.0.0.1");
@@ -135,7 +135,7 @@ class HttpCoapProxyTest {
         assertEquals(404, get("/hc/" + deviceUri + "/nothing", null).statusCode());
         HttpResponse<String> mute = get("/hc/" + deviceUri + "/mute", null);
         assertEquals(504, mute.statusCode());
-        assertTrue(mute.body().contains("did not answer within 700 ms"), mute.body());
+        assertTrue(mute.body().contains("did not answer within 3000 ms"), mute.body());
         HttpResponse<String> stranger = get("/hc/coap://127.0.0.1:9/temp", null);
         assertEquals(403, stranger.statusCode());
         assertTrue(stranger.body().contains("not registered"), stranger.body());
