@@ -98,13 +98,27 @@ public final class BridgeBench {
                 .secret("weather.appid", KEY).start().toCompletableFuture().join();
         HttpClient direct = new HttpClient();
         direct.start();
+        // Californium keeps a message ID in use for EXCHANGE_LIFETIME (247 s) per peer, so one client
+        // endpoint runs out after 65,536 requests; a pool of endpoints (distinct ports, distinct peers
+        // for the bridge) spreads the IDs.
+        CoapEndpoint[] pool = new CoapEndpoint[64];
+        for (int i = 0; i < pool.length; i++) {
+            pool[i] = new CoapEndpoint.Builder().setConfiguration(CoapResourceBridge.configuration())
+                    .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
+            pool[i].start();
+        }
         CoapEndpoint client = new CoapEndpoint.Builder().setConfiguration(CoapResourceBridge.configuration())
                 .setInetSocketAddress(new InetSocketAddress("127.0.0.1", 0)).build();
         WireCounter wire = new WireCounter();
+        // Post-process interceptors see every message once, after encoding (sent) or as decoded (received).
         client.addPostProcessInterceptor(wire);
-        client.addInterceptor(wire);
         client.start();
-        String coapUri = "coap://127.0.0.1:" + bridge.endpoint().port() + "/ws/weather/w?q=Berlin";
+        CoapClient[] clients = new CoapClient[pool.length];
+        for (int i = 0; i < pool.length; i++) {
+            clients[i] = new CoapClient(coapUriOf(bridge)).setEndpoint(pool[i]).setTimeout(10_000L);
+        }
+        AtomicLong next = new AtomicLong();
+        String coapUri = coapUriOf(bridge);
         String httpUri = "http://127.0.0.1:" + port + "/data/2.5/weather?q=Berlin&appid=" + KEY;
         System.out.printf("machine: %d cores, %s %s, JDK %s%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"), System.getProperty("java.version"));
@@ -113,7 +127,7 @@ public final class BridgeBench {
         CoapClient coap = new CoapClient(coapUri).setEndpoint(client).setTimeout(10_000L);
         long warmEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(5, seconds / 2));
         while (System.nanoTime() < warmEnd) {
-            check(coap.get());
+            check(clients[(int) (next.getAndIncrement() % clients.length)].get());
             direct.GET(httpUri);
         }
 
@@ -123,8 +137,9 @@ public final class BridgeBench {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < end) {
             for (int i = 0; i < 100; i++) {
+                CoapClient c = clients[(int) (next.getAndIncrement() % clients.length)];
                 long t0 = System.nanoTime();
-                check(coap.get());
+                check(c.get());
                 bridged.add(System.nanoTime() - t0);
             }
             for (int i = 0; i < 100; i++) {
@@ -149,12 +164,11 @@ public final class BridgeBench {
             Semaphore window = new Semaphore(outstanding);
             AtomicLong done = new AtomicLong();
             AtomicLong failed = new AtomicLong();
-            CoapClient async = new CoapClient(coapUri).setEndpoint(client).setTimeout(10_000L);
             long t0 = System.nanoTime();
             long stop = t0 + TimeUnit.SECONDS.toNanos(seconds);
             while (System.nanoTime() < stop) {
                 window.acquire();
-                async.get(new CoapHandler() {
+                clients[(int) (next.getAndIncrement() % clients.length)].get(new CoapHandler() {
                     @Override
                     public void onLoad(CoapResponse response) {
                         (response.getCode() == CoAP.ResponseCode.CONTENT ? done : failed).incrementAndGet();
@@ -229,16 +243,21 @@ public final class BridgeBench {
                     Optional.empty(), Duration.ofHours(1), java.util.Map.of(), links));
         }
         bridge.lookupEndpoints(LookupQuery.all().page(0, 1)).toCompletableFuture().join();
-        String[] queries = {"rt=oic.r.temperature&d=floor7", "ep=node-4711", "rt=humidity&page=3&count=10"};
+        String[] queries = {"rt=oic.r.temperature&d=floor10&count=10", "ep=node-4711", "rt=humidity&page=3&count=10",
+            "rt=oic.r.temp*&et=none"};
         for (String q : queries) {
-            CoapClient lookup = new CoapClient("coap://127.0.0.1:" + bridge.endpoint().port() + "/rd-lookup/res?" + q)
-                    .setEndpoint(client).setTimeout(10_000L);
+            CoapClient[] lookups = new CoapClient[pool.length];
+            for (int i = 0; i < pool.length; i++) {
+                lookups[i] = new CoapClient("coap://127.0.0.1:" + bridge.endpoint().port() + "/rd-lookup/res?" + q)
+                        .setEndpoint(pool[i]).setTimeout(10_000L);
+            }
             for (int i = 0; i < 200; i++) {
-                check(lookup.get());
+                check(lookups[i % lookups.length].get());
             }
             List<Long> times = new ArrayList<>();
             int found = 0;
             for (int i = 0; i < 1000; i++) {
+                CoapClient lookup = lookups[i % lookups.length];
                 long t0 = System.nanoTime();
                 CoapResponse r = lookup.get();
                 times.add(System.nanoTime() - t0);
@@ -248,11 +267,31 @@ public final class BridgeBench {
             System.out.printf("lookup 10,000 endpoints '%s': %d links, p50=%.3f ms p90=%.3f ms p99=%.3f ms (CoAP round trip)%n",
                     q, found, ms(pct(times, 50)), ms(pct(times, 90)), ms(pct(times, 99)));
         }
+        // The same kind of lookup through the Java API: the directory scan without the network.
+        LookupQuery apiQuery = LookupQuery.all().where("rt", "oic.r.temperature").where("d", "floor10").page(0, 10);
+        for (int i = 0; i < 200; i++) {
+            bridge.lookupResources(apiQuery).toCompletableFuture().join();
+        }
+        List<Long> apiTimes = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            long t0 = System.nanoTime();
+            bridge.lookupResources(apiQuery).toCompletableFuture().join();
+            apiTimes.add(System.nanoTime() - t0);
+        }
+        System.out.printf("lookup 10,000 endpoints via the Java API (rt+d, 10 per page): p50=%.3f ms p90=%.3f ms%n",
+                ms(pct(apiTimes, 50)), ms(pct(apiTimes, 90)));
 
         client.destroy();
+        for (CoapEndpoint e : pool) {
+            e.destroy();
+        }
         direct.stop();
         bridge.close();
         http.stop();
+    }
+
+    private static String coapUriOf(ResourceBridge bridge) {
+        return "coap://127.0.0.1:" + bridge.endpoint().port() + "/ws/weather/w?q=Berlin";
     }
 
     private static void check(CoapResponse r) {
