@@ -35,6 +35,13 @@ public final class Directory {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, Registration> byLocation = new LinkedHashMap<>();
     private final Map<String, String> locationByName = new LinkedHashMap<>();
+    /**
+     * Exact-value indexes for the filters lookups use most ({@code ep}, {@code d}, {@code rt}):
+     * attribute value to the locations that carry it, so a filtered lookup over 10,000 endpoints
+     * visits only the candidates instead of every link.
+     */
+    private final Map<String, Map<String, java.util.Set<String>>> indexes = Map.of(
+            "ep", new java.util.HashMap<>(), "d", new java.util.HashMap<>(), "rt", new java.util.HashMap<>());
     private long nextId = 1;
 
     /**
@@ -72,8 +79,67 @@ public final class Directory {
     }
 
     private void index(Registration r) {
-        byLocation.put(r.location(), r);
+        Registration old = byLocation.put(r.location(), r);
+        if (old != null) {
+            indexValues(old, false);
+        }
+        indexValues(r, true);
         locationByName.put(nameKey(r.endpointName(), r.sector()), r.location());
+    }
+
+    private void indexValues(Registration r, boolean add) {
+        index("ep", r.endpointName(), r.location(), add);
+        r.sector().ifPresent(d -> index("d", d, r.location(), add));
+        String rt = r.attributes().get("rt");
+        if (rt != null) {
+            index("rt", rt, r.location(), add);
+        }
+        for (ResourceLink link : r.links()) {
+            for (String t : link.resourceTypes()) {
+                index("rt", t, r.location(), add);
+            }
+        }
+    }
+
+    private void index(String name, String value, String location, boolean add) {
+        Map<String, java.util.Set<String>> index = indexes.get(name);
+        if (add) {
+            index.computeIfAbsent(value, v -> new java.util.HashSet<>()).add(location);
+        } else {
+            java.util.Set<String> set = index.get(value);
+            if (set != null && set.remove(location) && set.isEmpty()) {
+                index.remove(value);
+            }
+        }
+    }
+
+    /**
+     * The registrations a lookup must visit, in directory order: those in the smallest index set
+     * of an exact {@code ep}, {@code d} or {@code rt} filter, or all of them. A link's own {@code ep}
+     * or {@code d} attribute is not indexed: those are registration parameters (RFC 9176).
+     */
+    private Iterable<Registration> candidates(List<LookupQuery.Filter> filters) {
+        java.util.Set<String> best = null;
+        for (LookupQuery.Filter f : filters) {
+            Map<String, java.util.Set<String>> index = indexes.get(f.name());
+            if (index == null || f.value().endsWith("*")) {
+                continue;
+            }
+            java.util.Set<String> set = index.getOrDefault(f.value(), java.util.Set.of());
+            if (best == null || set.size() < best.size()) {
+                best = set;
+            }
+        }
+        if (best == null) {
+            return byLocation.values();
+        }
+        List<String> locations = new ArrayList<>(best);
+        locations.sort(java.util.Comparator.comparingLong(Directory::idOf));
+        List<Registration> out = new ArrayList<>(locations.size());
+        for (String location : locations) {
+            out.add(byLocation.get(location));
+        }
+        return out;
     }
 
     /**
@@ -189,6 +255,7 @@ public final class Directory {
     private void drop(Registration r) {
         store.delete(r.location());
         byLocation.remove(r.location());
+        indexValues(r, false);
         locationByName.remove(nameKey(r.endpointName(), r.sector()));
     }
 
@@ -273,7 +340,7 @@ public final class Directory {
         Instant now = clock.instant();
         lock.readLock().lock();
         try {
-            for (Registration r : byLocation.values()) {
+            for (Registration r : candidates(query.filters())) {
                 if (r.expires().isAfter(now) && endpointMatches(r, query.filters())) {
                     out.add(r);
                 }
@@ -313,7 +380,7 @@ public final class Directory {
         }
         lock.readLock().lock();
         try {
-            for (Registration r : byLocation.values()) {
+            for (Registration r : candidates(query.filters())) {
                 if (!r.expires().isAfter(now)) {
                     continue;
                 }

@@ -125,4 +125,31 @@ class DirectoryTest {
                 Optional.empty(), Duration.ofSeconds(60), Map.of(), List.of()), SOURCE);
         assertTrue(!a.location().equals(b.location()));
     }
+
+    @Test
+    void indexesFollowReRegistrationRemovalAndExpiry() {
+        Registration a = register("a", 60, "temperature", "light");
+        register("b", 60, "temperature");
+        assertEquals(2, directory.lookupResources(LookupQuery.all().where("rt", "temperature")).size());
+        register("a", 60, "humidity"); // replaces a's links
+        assertEquals(1, directory.lookupResources(LookupQuery.all().where("rt", "temperature")).size());
+        assertEquals(List.of(), directory.lookupResources(LookupQuery.all().where("rt", "light")));
+        assertEquals(1, directory.lookupResources(LookupQuery.all().where("rt", "humidity").where("ep", "a")).size());
+        directory.remove(a.location());
+        assertEquals(List.of(), directory.lookupEndpoints(LookupQuery.all().where("ep", "a")));
+        clock.now = clock.now.plusSeconds(61);
+        directory.expire();
+        assertEquals(List.of(), directory.lookupResources(LookupQuery.all().where("rt", "temperature")));
+        // Indexed and unindexed filters agree, in directory order.
+        for (int i = 0; i < 30; i++) {
+            register("n" + i, 60, i % 3 == 0 ? "t" : "u");
+        }
+        List<String> indexed = directory.lookupResources(LookupQuery.all().where("rt", "t")).stream()
+                .map(ResourceLink::anchor).map(Optional::orElseThrow).toList();
+        List<String> scanned = directory.lookupResources(LookupQuery.all().where("rt", "t*")).stream()
+                .map(ResourceLink::anchor).map(Optional::orElseThrow).toList();
+        assertEquals(scanned, indexed);
+        assertEquals(List.of("n6", "n9"), directory.lookupEndpoints(LookupQuery.all().where("rt", "t").page(1, 2))
+                .stream().map(Registration::endpointName).toList());
+    }
 }
