@@ -138,7 +138,12 @@ final class OcfResources {
             }
             JsonNode eps = link.get("eps");
             if (base.isEmpty() && eps != null && eps.isArray() && eps.size() > 0 && eps.get(0).has("ep")) {
-                URI ep = RdResources.parseBase(eps.get(0).get("ep").asText());
+                JsonNode epNode = eps.get(0).get("ep");
+                URI ep = RdResources.parseBase(epNode.isTextual() ? epNode.asText() : "");
+                if (!("coap".equals(ep.getScheme()) || "coaps".equals(ep.getScheme())) || ep.getHost() == null) {
+                    throw new IllegalArgumentException("link " + ins + ": eps ep must be a coap:// or coaps:// URI "
+                            + "with a host");
+                }
                 base = Optional.of(URI.create(ep.getScheme() + "://" + ep.getRawAuthority()));
             }
             ins++;
