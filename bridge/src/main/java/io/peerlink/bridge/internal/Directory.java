@@ -130,14 +130,22 @@ public final class Directory {
                 best = set;
             }
         }
-        if (best == null) {
+        // A filter most registrations pass gains nothing from the index: scan in directory order.
+        if (best == null || best.size() * 4L > byLocation.size()) {
             return byLocation.values();
         }
-        List<String> locations = new ArrayList<>(best);
-        locations.sort(java.util.Comparator.comparingLong(Directory::idOf));
-        List<Registration> out = new ArrayList<>(locations.size());
-        for (String location : locations) {
-            out.add(byLocation.get(location));
+        long[] keys = new long[best.size()];
+        int n = 0;
+        for (String location : best) {
+            keys[n++] = idOf(location);
+        }
+        java.util.Arrays.sort(keys);
+        List<Registration> out = new ArrayList<>(n);
+        for (long id : keys) {
+            Registration r = byLocation.get(RD_PATH + Long.toString(id, 36));
+            if (r != null) {
+                out.add(r);
+            }
         }
         return out;
     }
