@@ -68,9 +68,7 @@ final class DeviceBuilderImpl implements Device.Builder {
 
     @Override
     public Device.Builder openerTtl(int ttl) {
-        PunchOptions d = punchOptions;
-        this.punchOptions = new PunchOptions(d.attempts(), d.attemptDuration(), d.openerCount(), ttl,
-                d.openerLead(), d.firstProbeInterval(), d.nominationGrace());
+        this.punchOptions = punchOptions.withOpenerTtl(ttl);
         return this;
     }
 

@@ -25,6 +25,7 @@ import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.punch.ConnectivityCheck;
 import io.peerlink.core.internal.punch.NoPathException;
+import io.peerlink.core.internal.punch.ProbeBudget;
 import io.peerlink.core.internal.punch.PunchOptions;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
@@ -38,9 +39,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,6 +70,8 @@ final class DeviceImpl implements Device {
     private final LinkSocket socket;
     private final ChannelOptions channelOptions;
     private final PunchOptions punchOptions;
+    /** Bounds the connectivity-check datagrams of all this device's checks (loop-confined). */
+    private final ProbeBudget probeBudget;
     private final Duration connectTimeout;
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
@@ -96,6 +96,7 @@ final class DeviceImpl implements Device {
         this.socket = socket;
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
+        this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
         socket.onSetup(this::onSetup);
         if (b.rendezvous != null) {
@@ -213,23 +214,26 @@ final class DeviceImpl implements Device {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
                 + ", peer candidates " + intro.peerCandidates());
-        byte[] token = tokenDigest(intro.sessionToken());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                token, intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl);
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
+                probeBudget);
         checks.put(intro.localConnectionId(), check);
         // The check completes on the loop; open the link right there. A further hop through the
         // loop's queue would let the peer's first channel packet (its flow-control credit), already
         // queued behind the nominating PROBE_ACK, find no link and be dropped, stalling the sender
         // for a retransmission timeout.
         check.result().whenComplete((selected, error) -> onLoop(() -> {
-            checks.remove(intro.localConnectionId());
             if (error != null) {
+                checks.remove(intro.localConnectionId());
                 Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
                 result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
                         cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
                 return;
             }
+            // The finished check keeps answering the peer's (authenticated) probes for a while: the
+            // peer may still be checking, e.g. when our answer to its nomination was lost.
+            loop.schedule(() -> checks.remove(intro.localConnectionId()), punchOptions.totalDuration().toNanos());
             PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
             result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), selected.remote(), kind));
         }));
@@ -241,15 +245,6 @@ final class DeviceImpl implements Device {
             task.run();
         } else {
             loop.execute(task);
-        }
-    }
-
-    static byte[] tokenDigest(String sessionToken) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
-            return java.util.Arrays.copyOf(d, SetupPacket.TOKEN_LENGTH);
-        } catch (NoSuchAlgorithmException e) {
-            throw new PeerLinkException("SHA-256 unavailable", e);
         }
     }
 
@@ -390,12 +385,6 @@ final class DeviceImpl implements Device {
                     ConnectivityCheck check = checks.get(probe.destinationCid());
                     if (check != null) {
                         check.onProbe(source, probe);
-                    } else if (probe.type() == SetupPacket.PROBE && links.containsKey(probe.destinationCid())) {
-                        // The peer is still checking after we finished: answer so it can finish too.
-                        ByteBuffer b = ByteBuffer.allocate(64);
-                        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
-                        b.flip();
-                        socket.send(source, b);
                     }
                 }
                 case SetupPacket.HELLO -> onHello(source, SetupPacket.readHello(datagram));
