@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 
 /** Collects a device's configuration; {@link #build()} validates and starts it. */
 final class DeviceBuilderImpl implements Device.Builder {
@@ -23,6 +24,8 @@ final class DeviceBuilderImpl implements Device.Builder {
     Duration connectTimeout = Duration.ofSeconds(10);
     PunchOptions punchOptions = PunchOptions.defaults();
     boolean hostCandidates = true;
+    /** Null: the default callback executor (see loop.Callbacks). */
+    Executor callbackExecutor;
 
     @Override
     public Device.Builder identity(Path keyFile) {
@@ -85,6 +88,12 @@ final class DeviceBuilderImpl implements Device.Builder {
             throw new IllegalArgumentException("connectTimeout must be positive: " + timeout);
         }
         this.connectTimeout = timeout;
+        return this;
+    }
+
+    @Override
+    public Device.Builder callbackExecutor(Executor executor) {
+        this.callbackExecutor = Objects.requireNonNull(executor, "executor");
         return this;
     }
 

@@ -76,7 +76,11 @@ final class DeviceImpl implements Device {
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Why the event loop failed (an Error in a task), or null. */
+    private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
+    /** Incoming-link handlers run here, in order, off the loop. */
+    private final java.util.concurrent.Executor incomingCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
     // loop-confined set-up state
@@ -99,6 +103,8 @@ final class DeviceImpl implements Device {
         this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
         socket.onSetup(this::onSetup);
+        this.incomingCallbacks = loop.callbacks().serial();
+        loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
@@ -110,7 +116,7 @@ final class DeviceImpl implements Device {
 
     static DeviceImpl start(DeviceBuilderImpl b) {
         DeviceIdentity identity = b.ephemeral ? DeviceIdentity.ephemeral() : DeviceIdentity.loadOrCreate(b.keyFile);
-        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm(), b.callbackExecutor);
         LinkSocket socket = new LinkSocket(createUdp(b.udpBinds.get(0)), loop);
         try {
             socket.start();
@@ -185,8 +191,15 @@ final class DeviceImpl implements Device {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("device is closed");
+            Throwable f = failure;
+            throw new IllegalStateException(f == null ? "device is closed" : "device failed: " + f, f);
         }
+    }
+
+    /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
+    private void fail(Throwable cause) {
+        failure = cause;
+        close();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -207,7 +220,7 @@ final class DeviceImpl implements Device {
                 loop.execute(() -> punch(intro, result));
             }
         });
-        return withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer);
+        return loop.callbacks().expose(withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer));
     }
 
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
@@ -257,7 +270,7 @@ final class DeviceImpl implements Device {
                 return;
             }
             AtomicBoolean decided = new AtomicBoolean();
-            handler.onIncoming(new IncomingRequest() {
+            IncomingRequest request = new IncomingRequest() {
                 @Override
                 public DeviceId from() {
                     return from;
@@ -271,7 +284,7 @@ final class DeviceImpl implements Device {
                     CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                     acceptedIncoming.put(from, f);
                     decision.accept();
-                    return withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from);
+                    return loop.callbacks().expose(withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from));
                 }
 
                 @Override
@@ -281,7 +294,8 @@ final class DeviceImpl implements Device {
                     }
                     decision.reject(reason);
                 }
-            });
+            };
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
         }
 
         @Override
@@ -311,12 +325,12 @@ final class DeviceImpl implements Device {
 
         @Override
         public CompletionStage<Void> registered() {
-            return rendezvousClient.registered().thenCombine(gathered, (a, b) -> null);
+            return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
         }
 
         @Override
         public CompletionStage<Boolean> isOnline(DeviceId peer) {
-            return rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer"));
+            return loop.callbacks().expose(rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer")));
         }
     }
 
@@ -354,7 +368,7 @@ final class DeviceImpl implements Device {
             dials.put(cid, new PendingDial(nonce, endpoint, result, loop.nanoTime() + connectTimeout.toNanos()));
             sendHello(cid, 100_000_000L);
         });
-        return result;
+        return loop.callbacks().expose(result);
     }
 
     private void sendHello(long cid, long interval) {
@@ -427,7 +441,7 @@ final class DeviceImpl implements Device {
             return;
         }
         AtomicBoolean decided = new AtomicBoolean();
-        handler.onIncoming(new IncomingRequest() {
+        IncomingRequest request = new IncomingRequest() {
             @Override
             public DeviceId from() {
                 return hello.device();
@@ -446,7 +460,7 @@ final class DeviceImpl implements Device {
                     answerHello(source, fresh);
                     f.complete(link);
                 });
-                return f;
+                return loop.callbacks().expose(f);
             }
 
             @Override
@@ -461,7 +475,8 @@ final class DeviceImpl implements Device {
                     loop.schedule(() -> hellos.remove(key), TimeUnit.SECONDS.toNanos(30));
                 });
             }
-        });
+        };
+        incomingCallbacks.execute(() -> handler.onIncoming(request));
     }
 
     private void answerHello(Endpoint source, IncomingHello state) {
@@ -560,10 +575,16 @@ final class DeviceImpl implements Device {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Throwable failed = failure;
+        String why = failed == null ? "device closed" : "device failed: " + failed;
         for (PeerLinkImpl link : List.copyOf(links.values())) {
-            link.engine().abort();
+            if (failed == null) {
+                link.engine().abort();
+            } else {
+                link.engine().abort(CloseReason.SHUTDOWN, why);
+            }
         }
-        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "device closed", false));
+        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
         }
@@ -571,7 +592,18 @@ final class DeviceImpl implements Device {
             rendezvousClient.close();
         }
         // Let the loop run what is queued (the aborts send CLOSE frames) before it stops.
-        if (!loop.inLoop()) {
+        if (loop.inLoop()) {
+            // Closing from the loop (it failed): the aborts are queued; the loop runs queued
+            // tasks when it closes, so close the socket in a task behind them.
+            try {
+                loop.execute(socket::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                socket.close();
+            }
+            loop.close();
+            return;
+        }
+        {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
             loop.execute(drained::countDown);
             try {
