@@ -105,6 +105,10 @@ class ConnectivityCheckAttackTest {
             b.start(atB);
             assertEquals(b.endpoint(), await(atA).remote(), "the initiator must select the real peer");
             assertEquals(a.endpoint(), await(atB).remote());
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (hijacker.received.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5); // its receive thread may lag behind the loop
+            }
             assertTrue(hijacker.received.get() > 0, "the hijacker must have been probed for this test to mean anything");
             byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
             byte[] digest = java.util.Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(secretBytes), 16);
