@@ -2,7 +2,7 @@ package io.peerlink.server;
 
 import io.peerlink.DeviceId;
 import io.peerlink.Rendezvous;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
 import io.peerlink.core.internal.rendezvous.RendezvousClient;
