@@ -5,12 +5,22 @@ import io.peerlink.IdentityException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.AclEntry;
+import java.nio.file.attribute.AclEntryPermission;
+import java.nio.file.attribute.AclEntryType;
+import java.nio.file.attribute.AclFileAttributeView;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
@@ -95,7 +105,7 @@ public final class DeviceIdentity {
         if (Files.exists(absolute)) {
             return load(absolute);
         }
-        return create(absolute);
+        return create(absolute); // race-free: if it appears meanwhile, create() loads it instead
     }
 
     /**
@@ -116,24 +126,55 @@ public final class DeviceIdentity {
         return identity;
     }
 
+    /**
+     * Writes a new key durably and without a race: the PEM goes to an owner-only temporary file
+     * that is fsynced, then is hard-linked to the final name, which fails if the name exists
+     * (CREATE_NEW semantics: two processes creating the same key file at once cannot overwrite
+     * each other; the loser loads the winner's key), and the directory is fsynced so the name
+     * survives a power cut. Where hard links are not supported, a move without replacement
+     * stands in. A file system with neither POSIX permissions nor ACLs cannot protect the key,
+     * so no key is written there.
+     */
     private static DeviceIdentity create(Path keyFile) {
         KeyPair pair = generate();
         String pem = pem("PRIVATE KEY", pair.getPrivate().getEncoded()) + pem("PUBLIC KEY", pair.getPublic().getEncoded());
         Path dir = keyFile.getParent();
         Path temp = null;
         try {
-            boolean posix = Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class);
+            FileStore store = Files.getFileStore(dir);
+            boolean posix = store.supportsFileAttributeView(PosixFileAttributeView.class);
+            if (!posix && !store.supportsFileAttributeView(AclFileAttributeView.class)) {
+                throw new IdentityException("cannot create device key " + keyFile + ": its file system (" + store.type()
+                        + ") has neither POSIX permissions nor ACLs, so the key could not be kept private; "
+                        + "put the key file on a file system that has them");
+            }
             FileAttribute<?>[] attrs = posix
                     ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_ONLY)}
                     : new FileAttribute<?>[0];
             temp = Files.createTempFile(dir, "." + keyFile.getFileName() + ".", ".tmp", attrs);
-            Files.writeString(temp, pem, StandardCharsets.US_ASCII);
-            try {
-                Files.move(temp, keyFile, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, keyFile);
+            if (!posix) {
+                restrictToOwner(temp);
             }
-            temp = null;
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer bytes = ByteBuffer.wrap(pem.getBytes(StandardCharsets.US_ASCII));
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
+                }
+                out.force(true);
+            }
+            try {
+                Files.createLink(keyFile, temp);
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                if (e instanceof FileAlreadyExistsException) {
+                    throw (FileAlreadyExistsException) e;
+                }
+                Files.move(temp, keyFile); // no REPLACE_EXISTING: fails if another process created it meanwhile
+                temp = null;
+            }
+            syncDirectory(dir);
+        } catch (FileAlreadyExistsException e) {
+            // Another process created the key between our check and our link: use its key, never replace it.
+            return load(keyFile);
         } catch (IOException e) {
             throw new IdentityException("cannot create device key " + keyFile + ": " + e, e);
         } finally {
@@ -148,9 +189,43 @@ public final class DeviceIdentity {
         return new DeviceIdentity(pair.getPrivate(), pair.getPublic());
     }
 
+    /** Makes the directory entry durable; some platforms cannot open a directory, which then has to do. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // Not supported here (e.g. Windows); the file's own data was forced already.
+        }
+    }
+
+    private static void restrictToOwner(Path file) throws IOException {
+        AclFileAttributeView view = Files.getFileAttributeView(file, AclFileAttributeView.class);
+        UserPrincipal owner = Files.getOwner(file);
+        AclEntry entry = AclEntry.newBuilder().setType(AclEntryType.ALLOW).setPrincipal(owner)
+                .setPermissions(EnumSet.allOf(AclEntryPermission.class)).build();
+        view.setAcl(List.of(entry));
+    }
+
     private static DeviceIdentity load(Path keyFile) {
         try {
-            if (Files.getFileStore(keyFile).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            FileStore store = Files.getFileStore(keyFile);
+            if (!store.supportsFileAttributeView(PosixFileAttributeView.class)) {
+                AclFileAttributeView acl = Files.getFileAttributeView(keyFile, AclFileAttributeView.class);
+                if (acl == null) {
+                    throw new IdentityException("device key " + keyFile + " is on a file system (" + store.type()
+                            + ") with neither POSIX permissions nor ACLs, so nothing keeps others from reading it; "
+                            + "refusing to use it. Move it to a file system that has them");
+                }
+                UserPrincipal owner = Files.getOwner(keyFile);
+                for (AclEntry e : acl.getAcl()) {
+                    if (e.type() == AclEntryType.ALLOW && !e.principal().equals(owner)
+                            && e.permissions().contains(AclEntryPermission.READ_DATA)) {
+                        throw new IdentityException("device key " + keyFile + " is readable by " + e.principal().getName()
+                                + "; refusing to use it. Allow only its owner to read it");
+                    }
+                }
+            }
+            if (store.supportsFileAttributeView(PosixFileAttributeView.class)) {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(keyFile);
                 Set<PosixFilePermission> foreign = EnumSet.noneOf(PosixFilePermission.class);
                 foreign.addAll(perms);

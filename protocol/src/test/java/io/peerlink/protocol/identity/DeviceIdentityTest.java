@@ -118,4 +118,33 @@ class DeviceIdentityTest {
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     }
+
+    /** Two processes (here: threads) creating the same key file at once all end up with the one key on disk. */
+    @Test
+    void concurrentCreatorsAgreeOnOneKeyAndLeaveNoTemporaryFiles() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            Path key = dir.resolve("race-" + round + ".key");
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<DeviceId>> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                ids.add(pool.submit(() -> {
+                    go.await();
+                    return DeviceIdentity.loadOrCreate(key).id();
+                }));
+            }
+            go.countDown();
+            DeviceId onDisk = null;
+            for (java.util.concurrent.Future<DeviceId> f : ids) {
+                DeviceId id = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                onDisk = onDisk == null ? DeviceIdentity.loadOrCreate(key).id() : onDisk;
+                assertEquals(onDisk, id, "every creator must use the key that is on disk");
+            }
+            pool.shutdown();
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "temporary files left behind");
+        }
+    }
 }
