@@ -303,6 +303,11 @@ public final class ReferenceServer implements AutoCloseable {
         return rendezvous.devicesOnline();
     }
 
+    /** @return devices whose network the server remembers (bounded by the devices online unless an allow-list bounds it) */
+    public int knownDevices() {
+        return rendezvous.registry().knownCount();
+    }
+
     /** @return introductions made since start */
     public long introductions() {
         return rendezvous.introductions();
