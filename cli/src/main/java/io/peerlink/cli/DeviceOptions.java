@@ -18,6 +18,9 @@ final class DeviceOptions {
     @Option(names = {"-s", "--server"}, description = "Rendezvous control URI, e.g. ws://192.0.2.1:8080/peerlink/v1")
     URI server;
 
+    @Option(names = "--pin", description = "wss:// only: the server key pin (sha256/...) that 'peerlink server' prints")
+    String pin;
+
     @Option(names = "--stun", description = "STUN server host:port (default: the rendezvous host, port 3478)")
     String stun;
 
@@ -38,6 +41,9 @@ final class DeviceOptions {
                 .connectTimeout(Duration.ofSeconds(timeoutSeconds)).openerTtl(openerTtl).hostCandidates(!noHostCandidates);
         if (server != null) {
             b.rendezvous(server);
+        }
+        if (pin != null) {
+            b.rendezvousPin(pin);
         }
         if (stun != null) {
             b.stunServer(parse(stun, 3478));

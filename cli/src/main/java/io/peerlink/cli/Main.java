@@ -48,8 +48,43 @@ public final class Main implements Runnable {
      * @return the exit code
      */
     public static int run(String... args) {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return run(System.out, System.err, args);
     }
+
+    /**
+     * Runs a command with the given streams for picocli's own output (tests).
+     *
+     * @param out standard output
+     * @param err standard error
+     * @param args command line
+     * @return the exit code: 0 ok, 1 failed, 2 usage mistake, 3 peer unreachable
+     */
+    public static int run(java.io.PrintStream out, java.io.PrintStream err, String... args) {
+        boolean verbose = java.util.Arrays.stream(args).anyMatch(a -> a.equals("-v") || a.equals("--verbose"));
+        java.io.PrintWriter errWriter = new java.io.PrintWriter(err, true);
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setOut(new java.io.PrintWriter(out, true)).setErr(errWriter);
+        // A usage mistake: one line saying what is wrong and where the help is, not the whole usage text.
+        cl.setParameterExceptionHandler((e, a) -> {
+            String command = e.getCommandLine().getCommandSpec().qualifiedName(" ");
+            errWriter.println("peerlink: " + e.getMessage() + " (see '" + command + " --help')");
+            return EXIT_USAGE;
+        });
+        // Anything that goes wrong while running: one line with the cause, the stack trace only with -v.
+        cl.setExecutionExceptionHandler((e, c, parsed) -> {
+            errWriter.println("peerlink: " + Errors.oneLine(e));
+            if (verbose) {
+                e.printStackTrace(errWriter);
+            }
+            return EXIT_FAILED;
+        });
+        return cl.execute(args);
+    }
+
+    /** Exit code: the command failed (environment, server, I/O). */
+    static final int EXIT_FAILED = 1;
+    /** Exit code: the command line is wrong. */
+    static final int EXIT_USAGE = 2;
 
     @Override
     public void run() {

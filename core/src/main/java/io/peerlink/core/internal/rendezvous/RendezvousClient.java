@@ -402,8 +402,8 @@ public final class RendezvousClient implements AutoCloseable {
         }
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
-            if (root instanceof SSLHandshakeException) {
-                break;
+            if (root instanceof SSLHandshakeException || root instanceof ConnectException) {
+                break; // the JDK wraps a refused connect's ClosedChannelException in a ConnectException
             }
             root = root.getCause();
         }
