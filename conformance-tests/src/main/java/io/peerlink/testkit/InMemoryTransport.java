@@ -22,7 +22,7 @@ public final class InMemoryTransport implements Transport {
     InMemoryTransport(InMemoryNetwork network, Endpoint endpoint, int maxDatagramSize) {
         this.network = network;
         this.endpoint = endpoint;
-        this.capabilities = new TransportCapabilities(false, true, maxDatagramSize, false);
+        this.capabilities = TransportCapabilities.builder().ordered(true).maxDatagramSize(maxDatagramSize).build();
     }
 
     Endpoint endpoint() {

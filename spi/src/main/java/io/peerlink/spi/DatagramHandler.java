@@ -26,4 +26,18 @@ public interface DatagramHandler {
      */
     default void onTransportFailure(Throwable failure) {
     }
+
+    /**
+     * Receives a datagram together with what the transport knows about it. Transports that can
+     * say more than the source endpoint (see {@link TransportCapabilities#peerAuthentication()})
+     * call this method; the default forwards to {@link #onDatagram(Endpoint, ByteBuffer)}, so a
+     * handler that needs no context implements only that one.
+     *
+     * @param source where the datagram came from
+     * @param datagram as for {@link #onDatagram(Endpoint, ByteBuffer)}
+     * @param context what else the transport knows; never null ({@link ReceiveContext#NONE})
+     */
+    default void onDatagram(Endpoint source, ByteBuffer datagram, ReceiveContext context) {
+        onDatagram(source, datagram);
+    }
 }

@@ -92,4 +92,31 @@ public interface Transport {
     default boolean send(Endpoint remote, ByteBuffer datagram, int ttl) {
         throw new UnsupportedOperationException(getClass().getName() + " has no TTL control (capabilities().ttlControl() is false)");
     }
+
+    /**
+     * Sends one datagram without blocking and reports its outcome. Same contract as
+     * {@link #send(Endpoint, ByteBuffer)}; in addition, when this returns {@code true} the callback
+     * is called exactly once (see {@link SendCallback}), and when it returns {@code false} or
+     * throws, never. What "completed" means depends on
+     * {@link TransportCapabilities#sendCompletion()}.
+     *
+     * <p>The default implementation calls {@link #send(Endpoint, ByteBuffer)} and completes the
+     * callback at once when the datagram was handed over.
+     *
+     * @param remote destination
+     * @param datagram as for {@link #send(Endpoint, ByteBuffer)}
+     * @param callback told the outcome
+     * @return as for {@link #send(Endpoint, ByteBuffer)}
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException as for {@link #send(Endpoint, ByteBuffer)}
+     * @throws IllegalStateException unless STARTED
+     */
+    default boolean send(Endpoint remote, ByteBuffer datagram, SendCallback callback) {
+        java.util.Objects.requireNonNull(callback, "callback");
+        boolean accepted = send(remote, datagram);
+        if (accepted) {
+            callback.completed();
+        }
+        return accepted;
+    }
 }

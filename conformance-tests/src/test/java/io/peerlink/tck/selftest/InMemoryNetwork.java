@@ -64,7 +64,7 @@ final class InMemoryNetwork {
 
     private final class MemTransport implements Transport {
         private final Set<Flaw> flaws;
-        private final TransportCapabilities caps = new TransportCapabilities(true, true, MAX_DATAGRAM, false);
+        private final TransportCapabilities caps = TransportCapabilities.builder().reliable(true).ordered(true).maxDatagramSize(MAX_DATAGRAM).build();
         private final Object lock = new Object();
         private volatile State state = State.CREATED;
         private volatile Endpoint local;

@@ -66,7 +66,7 @@ final class UdpTransport implements Transport {
         this.sendBufferSize = sendBufferSize;
         this.reuseAddress = reuseAddress;
         this.ttl = ttlControlWanted ? SocketTtl.instance() : null;
-        this.capabilities = new TransportCapabilities(false, false, MAX_DATAGRAM_SIZE, ttl != null);
+        this.capabilities = TransportCapabilities.builder().maxDatagramSize(MAX_DATAGRAM_SIZE).ttlControl(ttl != null).build();
     }
 
     @Override
