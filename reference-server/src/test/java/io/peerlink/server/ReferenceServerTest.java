@@ -45,11 +45,13 @@ class ReferenceServerTest {
         return resource;
     }
 
+    private static final String STATUS_TOKEN = "status-token-for-tests";
+
     private ReferenceServer allowListServer(String allowList, Duration keepalive) throws Exception {
         Path file = dir.resolve("allow-list");
         Files.writeString(file, allowList);
         return closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
-                .allowListFile(file).keepalive(keepalive).build()));
+                .allowListFile(file).keepalive(keepalive).statusToken(STATUS_TOKEN).build()));
     }
 
     private TestDevice device(ReferenceServer server, DeviceIdentity identity) {
@@ -139,7 +141,8 @@ class ReferenceServerTest {
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, health.statusCode());
         assertEquals("ok\n", health.body());
-        HttpResponse<String> status = http.send(HttpRequest.newBuilder(base.resolve("/status")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> status = http.send(HttpRequest.newBuilder(base.resolve("/status"))
+                .header("Authorization", "Bearer " + STATUS_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, status.statusCode());
         assertTrue(status.body().contains("\"devicesOnline\":2"), status.body());
         assertTrue(status.body().contains("\"introductions\":2"), status.body());
