@@ -100,16 +100,19 @@ class ConnectivityCheckAttackTest {
             // The hijacker's address ranks above the peer's, as a colliding LAN address would.
             ConnectivityCheck atA = a.check(aCid, bCid, secret, true,
                     List.of(host(hijacker.endpoint(), 65535), host(b.endpoint(), 100)), PunchOptions.defaults());
-            ConnectivityCheck atB = b.check(bCid, aCid, secret, false, List.of(host(a.endpoint(), 65535)), PunchOptions.defaults());
             a.start(atA);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (hijacker.received.get() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(hijacker.received.get() >= 3, "the hijacker must have been probed for this test to mean anything");
+            Thread.sleep(100); // its answers arrive
+            assertFalse(atA.result().isDone(), "the hijacker's answers must not select a path");
+            // Only now does the real peer take part.
+            ConnectivityCheck atB = b.check(bCid, aCid, secret, false, List.of(host(a.endpoint(), 65535)), PunchOptions.defaults());
             b.start(atB);
             assertEquals(b.endpoint(), await(atA).remote(), "the initiator must select the real peer");
             assertEquals(a.endpoint(), await(atB).remote());
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (hijacker.received.get() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5); // its receive thread may lag behind the loop
-            }
-            assertTrue(hijacker.received.get() > 0, "the hijacker must have been probed for this test to mean anything");
             byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
             byte[] digest = java.util.Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(secretBytes), 16);
             for (byte[] d : hijacker.datagrams) {
