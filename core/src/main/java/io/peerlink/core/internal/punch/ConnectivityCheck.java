@@ -41,8 +41,8 @@ import java.util.concurrent.CompletableFuture;
  * probes and ACKs carry a MAC under {@link ProbeKeys} (never the session secret or a digest of
  * it); a pair is validated only by an authentic ACK that comes from exactly the address the probe
  * went to, with the probe's transaction ID; candidates pass {@link CandidateFilter}; every
- * datagram is charged to the device's {@link ProbeBudget} and to this check's limit of
- * {@value #MAX_DATAGRAMS_PER_ADDRESS} per destination address.
+ * datagram is charged to the device's {@link ProbeBudget}, and every probe and opener to this
+ * check's limit of {@value #MAX_DATAGRAMS_PER_ADDRESS} per destination address.
  *
  * <p>When openers are needed (the peer has public candidates) but the transport cannot set a TTL,
  * the check still tries (a LAN or full-cone path may work), and if no pair answers it fails with
@@ -57,8 +57,10 @@ public final class ConnectivityCheck {
     /** Peer-reflexive candidates one check adds at most (spoofed or replayed probe sources). */
     public static final int MAX_PEER_REFLEXIVE = 4;
     /**
-     * Datagrams (probes, openers, ACKs) one check sends to one IP address at most. The default
-     * schedule needs about 45 for one public candidate (3 attempts of openers and ~10 probes).
+     * Probes and openers one check sends to one IP address at most, over its whole run. The
+     * default schedule needs about 42 for one public candidate (3 attempts of 3 openers and ~9
+     * probes, plus nominations). ACKs answer authentic probes one for one and are charged to the
+     * device's {@link ProbeBudget} only.
      */
     public static final int MAX_DATAGRAMS_PER_ADDRESS = 48;
 
@@ -219,20 +221,25 @@ public final class ConnectivityCheck {
         }
     }
 
-    /** Charges one datagram to {@code to}: this check's per-address limit, then the device budget. */
-    private boolean allowed(Endpoint to) {
+    /**
+     * Charges one datagram to {@code to}: a probe or opener to this check's per-address limit and
+     * the device budget, an ACK to the device budget only.
+     */
+    private boolean allowed(Endpoint to, boolean ack) {
         InetAddress address = to.toSocketAddress().getAddress();
         int sent = sentPerAddress.getOrDefault(address, 0);
-        if (sent >= MAX_DATAGRAMS_PER_ADDRESS || !budget.tryAcquire(address)) {
+        if ((!ack && sent >= MAX_DATAGRAMS_PER_ADDRESS) || !budget.tryAcquire(address)) {
             refusedByBudget++;
             return false;
         }
-        sentPerAddress.put(address, sent + 1);
+        if (!ack) {
+            sentPerAddress.put(address, sent + 1);
+        }
         return true;
     }
 
     private void sendProbe(Candidate c, int flags, int ttl) {
-        if (!allowed(c.endpoint())) {
+        if (!allowed(c.endpoint(), false)) {
             return;
         }
         long txid = RANDOM.nextLong();
@@ -323,7 +330,7 @@ public final class ConnectivityCheck {
     }
 
     private void sendAck(Endpoint to, SetupPacket.Probe probe, int flags) {
-        if (!allowed(to)) {
+        if (!allowed(to, true)) {
             return;
         }
         ByteBuffer b = ByteBuffer.allocate(64);
