@@ -11,18 +11,22 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 
 /** Collects a device's configuration; {@link #build()} validates and starts it. */
 final class DeviceBuilderImpl implements Device.Builder {
     Path keyFile;
     boolean ephemeral;
     URI rendezvous;
+    io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress stunServer;
     final List<InetSocketAddress> udpBinds = new ArrayList<>();
     ChannelOptions channelOptions = ChannelOptions.defaults();
     Duration connectTimeout = Duration.ofSeconds(10);
     PunchOptions punchOptions = PunchOptions.defaults();
     boolean hostCandidates = true;
+    /** Null: the default callback executor (see loop.Callbacks). */
+    Executor callbackExecutor;
 
     @Override
     public Device.Builder identity(Path keyFile) {
@@ -49,6 +53,12 @@ final class DeviceBuilderImpl implements Device.Builder {
     }
 
     @Override
+    public Device.Builder rendezvousPin(String pin) {
+        this.rendezvousPin = io.peerlink.protocol.rendezvous.ServerPin.parse(pin);
+        return this;
+    }
+
+    @Override
     public Device.Builder udp(InetSocketAddress bindAddress) {
         udpBinds.add(Objects.requireNonNull(bindAddress, "bindAddress"));
         return this;
@@ -68,9 +78,7 @@ final class DeviceBuilderImpl implements Device.Builder {
 
     @Override
     public Device.Builder openerTtl(int ttl) {
-        PunchOptions d = punchOptions;
-        this.punchOptions = new PunchOptions(d.attempts(), d.attemptDuration(), d.openerCount(), ttl,
-                d.openerLead(), d.firstProbeInterval(), d.nominationGrace());
+        this.punchOptions = punchOptions.withOpenerTtl(ttl);
         return this;
     }
 
@@ -87,6 +95,12 @@ final class DeviceBuilderImpl implements Device.Builder {
             throw new IllegalArgumentException("connectTimeout must be positive: " + timeout);
         }
         this.connectTimeout = timeout;
+        return this;
+    }
+
+    @Override
+    public Device.Builder callbackExecutor(Executor executor) {
+        this.callbackExecutor = Objects.requireNonNull(executor, "executor");
         return this;
     }
 
