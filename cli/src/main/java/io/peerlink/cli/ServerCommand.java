@@ -37,6 +37,14 @@ final class ServerCommand implements Callable<Integer> {
             + "(default: memory only)")
     Path rdStorage;
 
+    @Option(names = "--ws-descriptions", description = "Directory of OpenAPI 3 / RAML 1.0 descriptions: each web "
+            + "service becomes virtual CoAP resources under /ws/<service>/")
+    Path wsDescriptions;
+
+    @Option(names = "--ws-secrets", description = "Properties file with the API keys the descriptions need "
+            + "(<service>.<scheme>=value); keep it readable by the server's user only")
+    Path wsSecrets;
+
     @Option(names = "--allow-list", description = "Allow-list file: lines 'deviceId [network]'")
     Path allowList;
 
@@ -67,7 +75,7 @@ final class ServerCommand implements Callable<Integer> {
                     "no devices would be admitted: pass --allow-list FILE (lines 'deviceId [network]') or --open (trusted lab only)");
         }
         ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
-                .coapPort(coapPort).rdStorage(rdStorage)
+                .coapPort(coapPort).rdStorage(rdStorage).wsDescriptions(wsDescriptions).wsSecrets(wsSecrets)
                 .serverNames(serverNames).limits(ServerConfig.Limits.defaults().withConnectionCaps(20_000, perAddress));
         if (allowList != null) {
             if (!Files.isReadable(allowList)) {

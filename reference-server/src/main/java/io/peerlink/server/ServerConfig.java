@@ -34,8 +34,12 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
      *
      * @param coapPort UDP port of the CoAP endpoint (default 5683, CoAP's; 0 = ephemeral; -1 = no bridge)
      * @param storage database file that keeps registrations across restarts, or null for memory only
+     * @param descriptions directory of OpenAPI 3 / RAML 1.0 web-service descriptions exposed as virtual
+     *        resources, or null for none
+     * @param secretsFile properties file of secrets the descriptions ask for ({@code <service>.<scheme>=value}),
+     *        or null for none
      */
-    public record Bridge(int coapPort, Path storage) {
+    public record Bridge(int coapPort, Path storage, Path descriptions, Path secretsFile) {
         /** @throws IllegalArgumentException if the port is out of range */
         public Bridge {
             if (coapPort < -1 || coapPort > 65535) {
@@ -45,7 +49,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
 
         /** @return the defaults: CoAP on 5683, registrations in memory */
         public static Bridge defaults() {
-            return new Bridge(5683, null);
+            return new Bridge(5683, null, null, null);
         }
     }
 
@@ -199,6 +203,8 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private String statusToken;
         private int coapPort = Bridge.defaults().coapPort();
         private Path rdStorage;
+        private Path wsDescriptions;
+        private Path wsSecrets;
 
         private Builder() {
         }
@@ -287,13 +293,25 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return this;
         }
 
+        /** @param v directory of web-service descriptions for virtual resources; null for none @return this */
+        public Builder wsDescriptions(Path v) {
+            wsDescriptions = v;
+            return this;
+        }
+
+        /** @param v properties file with the secrets the descriptions need; null for none @return this */
+        public Builder wsSecrets(Path v) {
+            wsSecrets = v;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException if a value is invalid
          */
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
-                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage));
+                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets));
         }
     }
 }

@@ -10,6 +10,10 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 
 import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Properties;
 import java.time.Duration;
 
 import java.net.InetSocketAddress;
@@ -49,6 +53,21 @@ public final class BridgeHosting implements AutoCloseable {
         if (settings.storage() != null) {
             builder.storage(settings.storage());
         }
+        if (settings.descriptions() != null) {
+            builder.descriptions(settings.descriptions());
+        }
+        if (settings.secretsFile() != null) {
+            Properties secrets = new Properties();
+            try (Reader in = Files.newBufferedReader(settings.secretsFile(), StandardCharsets.UTF_8)) {
+                secrets.load(in);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read the secrets file " + settings.secretsFile() + ": "
+                        + e.getMessage(), e);
+            }
+            // Values are never logged: only how many there are.
+            secrets.stringPropertyNames().forEach(name -> builder.secret(name, secrets.getProperty(name)));
+            LOG.info(() -> "resource directory: " + secrets.size() + " secret(s) from " + settings.secretsFile());
+        }
         try {
             ResourceBridge bridge = builder.start().toCompletableFuture().join();
             HttpCoapProxy proxy;
@@ -60,6 +79,7 @@ public final class BridgeHosting implements AutoCloseable {
             }
             LOG.info(() -> "resource directory: " + bridge.endpoint() + " (/rd, /rd-lookup, /oic/rd, /oic/res), "
                     + (settings.storage() == null ? "in memory" : "stored in " + settings.storage())
+                    + (settings.descriptions() == null ? "" : ", virtual resources from " + settings.descriptions())
                     + "; HTTP to CoAP under " + HttpCoapProxy.PREFIX);
             return new BridgeHosting(bridge, proxy);
         } catch (CompletionException e) {
