@@ -188,7 +188,7 @@ public final class CoapResourceBridge implements ResourceBridge {
     @Override
     public CompletionStage<Registration> register(RegistrationRequest request) {
         Objects.requireNonNull(request, "request");
-        URI self = URI.create("coap://" + endpoint.host() + ":" + endpoint.port());
+        URI self = advertisedBase(coapEndpoint.getAddress());
         return async(() -> directory.register(request, self));
     }
 
