@@ -142,5 +142,13 @@ class HttpCoapProxyTest {
         assertEquals(400, get("/hc/http://example.invalid/x", null).statusCode());
         assertEquals(400, get("/hc", null).statusCode());
         assertEquals(404, get("/other", null).statusCode());
+        HttpResponse<String> big = client.send(HttpRequest.newBuilder(URI.create(http + "/hc/" + deviceUri + "/led"))
+                .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("x".repeat(70_000)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, big.statusCode(), big.body());
+        HttpResponse<String> odd = client.send(HttpRequest.newBuilder(URI.create(http + "/hc/" + deviceUri + "/led"))
+                .header("Content-Type", "image/png").PUT(HttpRequest.BodyPublishers.ofString("x")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(415, odd.statusCode(), odd.body());
     }
 }

@@ -100,8 +100,12 @@ final class WeatherService implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         release.countDown();
-        server.stop();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping the weather service", e);
+        }
     }
 }

@@ -20,6 +20,8 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.thread.Invocable;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -119,14 +121,16 @@ public final class HttpCoapProxy extends Handler.Abstract.NonBlocking implements
                                 + " is not registered in the resource directory");
                         return;
                     }
-                    Content.Source.asByteBufferAsync(request, MAX_BODY).whenComplete((body, bodyFailure) -> {
+                    // The continuation only starts a non-blocking CoAP exchange.
+                    Content.Source.asByteArrayAsync(request, MAX_BODY, Promise.Invocable.from(
+                            Invocable.InvocationType.NON_BLOCKING, (byte[] body, Throwable bodyFailure) -> {
                         if (bodyFailure != null) {
                             error(response, callback, HttpStatus.PAYLOAD_TOO_LARGE_413, "request body exceeds "
                                     + MAX_BODY + " bytes");
                             return;
                         }
                         forward(request, response, callback, target, code, body);
-                    });
+                    }));
                 });
         return true;
     }
@@ -187,20 +191,18 @@ public final class HttpCoapProxy extends Handler.Abstract.NonBlocking implements
         }
     }
 
-    private void forward(Request http, Response response, Callback callback, URI target, Code code, ByteBuffer body) {
+    private void forward(Request http, Response response, Callback callback, URI target, Code code, byte[] body) {
         org.eclipse.californium.core.coap.Request coap = new org.eclipse.californium.core.coap.Request(code);
         coap.setURI(target);
         String contentType = http.getHeaders().get(HttpHeader.CONTENT_TYPE);
-        if (body.hasRemaining()) {
+        if (body.length > 0) {
             OptionalInt ct = HttpMapping.contentFormat(contentType);
             if (contentType != null && ct.isEmpty()) {
                 error(response, callback, HttpStatus.UNSUPPORTED_MEDIA_TYPE_415, "media type " + contentType
                         + " has no CoAP content format");
                 return;
             }
-            byte[] bytes = new byte[body.remaining()];
-            body.get(bytes);
-            coap.setPayload(bytes);
+            coap.setPayload(body);
             coap.getOptions().setContentFormat(ct.orElse(MediaTypeRegistry.APPLICATION_OCTET_STREAM));
         }
         HttpField accept = http.getHeaders().getField(HttpHeader.ACCEPT);
