@@ -1,0 +1,267 @@
+package io.peerlink.cdi;
+
+import io.peerlink.Device;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * How the injected {@link Device} is built, read from configuration keys (the constants below).
+ * {@link #load()} reads the properties file named by the {@code peerlink.config} system property,
+ * if set, and then system properties, which win over the file.
+ *
+ * @param identity the device's key file, created if missing; null with {@code ephemeralIdentity}
+ * @param ephemeralIdentity an in-memory identity whose ID changes every run (tests, demos)
+ * @param rendezvous the rendezvous server's control URI, or null for a device without one
+ * @param rendezvousPin the rendezvous server's TLS key pin ({@code wss://} only), or null
+ * @param udp the address the device's UDP socket binds to
+ * @param stun the STUN server, or null for the runtime's default (the rendezvous host, port 3478)
+ * @param hostCandidates whether to advertise private addresses, or null for the runtime's default
+ * @param connectTimeout how long a connect tries, or null for the runtime's default
+ */
+public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rendezvous, String rendezvousPin,
+                             InetSocketAddress udp, InetSocketAddress stun, Boolean hostCandidates,
+                             Duration connectTimeout) {
+
+    /** System property naming a properties file with the keys below. */
+    public static final String CONFIG_FILE = "peerlink.config";
+    /** The device's Ed25519 key file path; created with owner-only permissions if missing. */
+    public static final String IDENTITY = "peerlink.identity";
+    /** {@code true} for an in-memory identity instead of {@link #IDENTITY}. */
+    public static final String IDENTITY_EPHEMERAL = "peerlink.identity.ephemeral";
+    /** The rendezvous server's control URI, e.g. {@code ws://192.0.2.1:8080/peerlink/v1}. */
+    public static final String RENDEZVOUS = "peerlink.rendezvous";
+    /** The rendezvous server's TLS key pin, {@code sha256/<base64>} or 64 hex digits. */
+    public static final String RENDEZVOUS_PIN = "peerlink.rendezvous.pin";
+    /** The UDP bind address, {@code host:port} ({@code 0.0.0.0:0}: any port on all interfaces). */
+    public static final String UDP = "peerlink.udp";
+    /** The STUN server, {@code host:port}. */
+    public static final String STUN = "peerlink.stun";
+    /** {@code true} or {@code false}: advertise private (host) addresses as candidates. */
+    public static final String HOST_CANDIDATES = "peerlink.host-candidates";
+    /** How long a connect tries, an ISO-8601 duration such as {@code PT10S}. */
+    public static final String CONNECT_TIMEOUT = "peerlink.connect-timeout";
+
+    private static final Set<String> KEYS = Set.of(IDENTITY, IDENTITY_EPHEMERAL, RENDEZVOUS, RENDEZVOUS_PIN, UDP, STUN,
+            HOST_CANDIDATES, CONNECT_TIMEOUT);
+
+    /**
+     * @throws PeerLinkConfigurationException if neither an identity file nor an ephemeral identity
+     *         is set, both are, or there is no UDP bind address
+     */
+    public DeviceSettings {
+        if (identity == null && !ephemeralIdentity) {
+            throw missing(IDENTITY, "the device's key file path (or " + IDENTITY_EPHEMERAL + "=true)");
+        }
+        if (identity != null && ephemeralIdentity) {
+            throw new PeerLinkConfigurationException(IDENTITY + " and " + IDENTITY_EPHEMERAL
+                    + "=true are both set: choose one identity");
+        }
+        if (udp == null) {
+            // The runtime never adds a transport silently, so neither does configuration.
+            throw missing(UDP, "the UDP bind address, host:port (0.0.0.0:0 for any port on all interfaces)");
+        }
+    }
+
+    /**
+     * Reads the file named by the {@value #CONFIG_FILE} system property (if set), then system
+     * properties, which override the file.
+     *
+     * @return the settings
+     * @throws PeerLinkConfigurationException if the file cannot be read, or a key is missing or
+     *         malformed
+     */
+    public static DeviceSettings load() {
+        Map<String, String> merged = new HashMap<>();
+        String file = System.getProperty(CONFIG_FILE);
+        if (file != null) {
+            merged.putAll(readFile(Path.of(file)));
+        }
+        for (String key : KEYS) {
+            String value = System.getProperty(key);
+            if (value != null) {
+                merged.put(key, value);
+            }
+        }
+        return fromProperties(merged);
+    }
+
+    /**
+     * Reads a properties file. Unknown {@code peerlink.*} keys are rejected: a misspelt key would
+     * otherwise be ignored silently.
+     *
+     * @param file the file
+     * @return its keys
+     * @throws PeerLinkConfigurationException if it cannot be read or holds an unknown key
+     */
+    public static Map<String, String> readFile(Path file) {
+        Properties properties = new Properties();
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(in);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new PeerLinkConfigurationException(CONFIG_FILE + "=" + file + ": cannot read the file: " + e.getMessage(), e);
+        }
+        Map<String, String> map = new HashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith("peerlink.") && !KEYS.contains(key)) {
+                throw new PeerLinkConfigurationException(file + ": unknown key " + key + " (known: " + KEYS + ")");
+            }
+            map.put(key, properties.getProperty(key).trim());
+        }
+        return map;
+    }
+
+    /**
+     * @param properties the keys above; others are ignored
+     * @return the settings
+     * @throws PeerLinkConfigurationException if a key is missing or malformed
+     */
+    public static DeviceSettings fromProperties(Map<String, String> properties) {
+        Objects.requireNonNull(properties, "properties");
+        String identity = blankToNull(properties.get(IDENTITY));
+        return new DeviceSettings(
+                identity == null ? null : Path.of(identity),
+                bool(properties, IDENTITY_EPHEMERAL) == Boolean.TRUE,
+                uri(properties, RENDEZVOUS),
+                blankToNull(properties.get(RENDEZVOUS_PIN)),
+                address(properties, UDP),
+                address(properties, STUN),
+                bool(properties, HOST_CANDIDATES),
+                duration(properties, CONNECT_TIMEOUT));
+    }
+
+    /**
+     * @param builder a builder from {@code PeerLinks.device()}
+     * @return the builder, configured
+     * @throws PeerLinkConfigurationException if the runtime refuses a value (e.g. a malformed pin)
+     */
+    public Device.Builder applyTo(Device.Builder builder) {
+        if (ephemeralIdentity) {
+            builder.ephemeralIdentity();
+        } else {
+            builder.identity(identity);
+        }
+        if (rendezvous != null) {
+            builder.rendezvous(rendezvous);
+        }
+        if (rendezvousPin != null) {
+            try {
+                builder.rendezvousPin(rendezvousPin);
+            } catch (IllegalArgumentException e) {
+                throw new PeerLinkConfigurationException(RENDEZVOUS_PIN + "=" + rendezvousPin + ": " + e.getMessage(), e);
+            }
+        }
+        builder.udp(udp);
+        if (stun != null) {
+            builder.stunServer(stun);
+        }
+        if (hostCandidates != null) {
+            builder.hostCandidates(hostCandidates);
+        }
+        if (connectTimeout != null) {
+            builder.connectTimeout(connectTimeout);
+        }
+        return builder;
+    }
+
+    private static PeerLinkConfigurationException missing(String key, String what) {
+        return new PeerLinkConfigurationException("missing configuration key " + key + ": " + what + "; set it as a "
+                + "system property or in the properties file named by the " + CONFIG_FILE + " system property");
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
+    private static Boolean bool(Map<String, String> properties, String key) {
+        String value = blankToNull(properties.get(key));
+        if (value == null) {
+            return null;
+        }
+        return switch (value) {
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> throw malformed(key, value, "expected true or false");
+        };
+    }
+
+    private static URI uri(Map<String, String> properties, String key) {
+        String value = blankToNull(properties.get(key));
+        if (value == null) {
+            return null;
+        }
+        try {
+            URI uri = new URI(value);
+            if (!"ws".equals(uri.getScheme()) && !"wss".equals(uri.getScheme())) {
+                throw malformed(key, value, "expected a ws:// or wss:// URI");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw malformed(key, value, e.getMessage());
+        }
+    }
+
+    private static Duration duration(Map<String, String> properties, String key) {
+        String value = blankToNull(properties.get(key));
+        if (value == null) {
+            return null;
+        }
+        try {
+            Duration d = Duration.parse(value);
+            if (d.isNegative() || d.isZero()) {
+                throw malformed(key, value, "expected a positive duration");
+            }
+            return d;
+        } catch (DateTimeParseException e) {
+            throw malformed(key, value, "expected an ISO-8601 duration such as PT10S");
+        }
+    }
+
+    private static InetSocketAddress address(Map<String, String> properties, String key) {
+        String value = blankToNull(properties.get(key));
+        if (value == null) {
+            return null;
+        }
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            throw malformed(key, value, "expected host:port, e.g. 0.0.0.0:0 or [::1]:0");
+        }
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.contains(":")) {
+            throw malformed(key, value, "an IPv6 address must be in brackets, e.g. [::1]:0");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw malformed(key, value, "the port is not a number");
+        }
+        if (port < 0 || port > 65_535) {
+            throw malformed(key, value, "the port must be 0..65535");
+        }
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw malformed(key, value, "unknown host " + host);
+        }
+        return address;
+    }
+
+    private static PeerLinkConfigurationException malformed(String key, String value, String why) {
+        return new PeerLinkConfigurationException(key + "=" + value + ": " + why);
+    }
+}
