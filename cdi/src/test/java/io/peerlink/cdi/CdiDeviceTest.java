@@ -10,7 +10,11 @@ import io.peerlink.UnreachableException;
 import io.peerlink.server.ReferenceServer;
 import io.peerlink.server.ServerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.Dependent;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Alternative;
+import jakarta.enterprise.inject.Produces;
 import jakarta.enterprise.inject.spi.DeploymentException;
 import jakarta.enterprise.inject.spi.Extension;
 import jakarta.inject.Inject;
@@ -29,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -153,13 +158,7 @@ class CdiDeviceTest {
     }
 
     private WeldContainer container() {
-        WeldContainer container = weld(App.class, Observers.class).initialize();
-        toClose.add(() -> {
-            if (container.isRunning()) {
-                container.shutdown();
-            }
-        });
-        return container;
+        return toClosed(weld(App.class, Observers.class).initialize());
     }
 
     /**
@@ -248,6 +247,35 @@ class CdiDeviceTest {
         UnreachableException unreachable = assertInstanceOf(UnreachableException.class, failure.getCause());
         assertEquals(UnreachableException.Reason.REJECTED, unreachable.reason());
         assertEquals(peerId, observers.requests.poll(1, TimeUnit.SECONDS), "the observer saw the request");
+    }
+
+    /** Replaces the built-in settings (system properties and file), which here are empty. */
+    @Dependent
+    static class OwnSettings {
+        @Produces
+        @Alternative
+        @Priority(1)
+        DeviceSettings settings() {
+            return DeviceSettings.fromProperties(Map.of(DeviceSettings.IDENTITY_EPHEMERAL, "true",
+                    DeviceSettings.UDP, "127.0.0.1:0"));
+        }
+    }
+
+    @Test
+    void anAlternativeSettingsProducerReplacesTheBuiltInOne() {
+        WeldContainer container = toClosed(weld(App.class, OwnSettings.class).initialize());
+        Device device = container.select(App.class).get().device();
+        assertEquals(1, device.localEndpoints().size(), device.localEndpoints().toString());
+        assertThrows(IllegalStateException.class, device::rendezvous, "no rendezvous was configured");
+    }
+
+    private WeldContainer toClosed(WeldContainer container) {
+        toClose.add(() -> {
+            if (container.isRunning()) {
+                container.shutdown();
+            }
+        });
+        return container;
     }
 
     @Test
