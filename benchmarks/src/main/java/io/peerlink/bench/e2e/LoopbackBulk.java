@@ -109,7 +109,7 @@ public final class LoopbackBulk {
 
     /** Result of one transfer. */
     private record Result(double mibPerSecond, long payload, long bytesSent, long ackBytes, long retransmitted,
-                          long lostDatagrams, long sentDatagrams, double srttMillis) {
+                          long spurious, long lostDatagrams, long sentDatagrams, double srttMillis) {
         double overhead() {
             return (double) bytesSent / payload;
         }
@@ -149,9 +149,9 @@ public final class LoopbackBulk {
                     default -> throw new IllegalArgumentException("unknown case " + c);
                 };
                 results.get(c).add(res);
-                System.out.printf(Locale.ROOT, "run %d %-7s %8.1f MiB/s  sent/payload %.4f  ack %.3f %%  retx %.2f %%  lost %d of %d datagrams  srtt %.2f ms%n",
+                System.out.printf(Locale.ROOT, "run %d %-7s %8.1f MiB/s  sent/payload %.4f  ack %.3f %%  retx %.2f %% (%d B, spurious %d B)  lost %d of %d datagrams  srtt %.2f ms%n",
                         r + 1, c, res.mibPerSecond, res.overhead(), res.ackShare() * 100, res.retransmitShare() * 100,
-                        res.lostDatagrams, res.sentDatagrams, res.srttMillis);
+                        res.retransmitted, res.spurious, res.lostDatagrams, res.sentDatagrams, res.srttMillis);
             }
         }
         printTable(results);
@@ -208,7 +208,7 @@ public final class LoopbackBulk {
             long elapsed = lastReceived.get() - start;
             long got = receivedBytes.get();
             long lost = count - got / DATAGRAM;
-            return new Result(got / (elapsed / 1e9) / (1 << 20), got, count * (long) DATAGRAM, 0, 0, lost, count, 0);
+            return new Result(got / (elapsed / 1e9) / (1 << 20), got, count * (long) DATAGRAM, 0, 0, 0, lost, count, 0);
         }
     }
 
@@ -342,7 +342,7 @@ public final class LoopbackBulk {
         ChannelStats r = rxStats.get();
         double seconds = (end - start) / 1e9;
         return new Result(bytes / seconds / (1 << 20), bytes, s.bytesSent(), s.ackBytesSent() + r.ackBytesSent(),
-                s.retransmittedBytes(), lost.get(), s.datagramsSent() + r.datagramsSent(),
+                s.retransmittedBytes(), s.spuriousRetransmittedBytes(), lost.get(), s.datagramsSent() + r.datagramsSent(),
                 s.smoothedRtt().toNanos() / 1e6);
     }
 

@@ -576,7 +576,7 @@ public final class ChannelEngine implements ReliableChannel {
         b.clear();
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         boolean any = false;
         boolean eliciting = false;
         boolean hasAck = false;
@@ -675,7 +675,7 @@ public final class ChannelEngine implements ReliableChannel {
         ByteBuffer b = ByteBuffer.allocate(datagramSize);
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         FrameCodec.encodePath(b, response, data);
         if (pad && b.hasRemaining()) {
             FrameCodec.encodePadding(b, b.remaining());
@@ -698,7 +698,7 @@ public final class ChannelEngine implements ReliableChannel {
         b.clear();
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         FrameCodec.encodeClose(b, code, reasonBytes);
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
@@ -731,6 +731,7 @@ public final class ChannelEngine implements ReliableChannel {
     private final class Listener implements SentPacketTracker.Listener {
         @Override
         public void onAcked(SentPacket p) {
+            packetCodec.onAcknowledged(p.packetNumber());
             for (int i = 0; i < p.itemCount(); i++) {
                 sender.onAcked((Fragment) p.item(i));
             }
@@ -776,7 +777,7 @@ public final class ChannelEngine implements ReliableChannel {
             replyWhenClosed(d);
             return;
         }
-        long pn = packetCodec.open(d, localConnectionId, acks.largest());
+        long pn = packetCodec.open(d, localConnectionId, acks.largest(), now);
         if (pn < 0) {
             if (pn == PacketCodec.DROPPED) {
                 counters.corruptDropped++;
@@ -851,7 +852,7 @@ public final class ChannelEngine implements ReliableChannel {
     }
 
     private void replyWhenClosed(ByteBuffer d) {
-        if (packetCodec.open(d, localConnectionId, acks.largest()) >= 0 && close.takeReply()) {
+        if (packetCodec.open(d, localConnectionId, acks.largest(), loop.nanoTime()) >= 0 && close.takeReply()) {
             sendCloseNow(close.code(), new String(close.reason(), StandardCharsets.UTF_8));
         }
     }
