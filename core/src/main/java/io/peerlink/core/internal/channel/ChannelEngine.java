@@ -53,6 +53,12 @@ public final class ChannelEngine implements ReliableChannel {
     public static final int MESSAGE_OVERHEAD = 64;
     /** Credit a sender may use before the first MAX_DATA arrives. */
     public static final long INITIAL_CREDIT = 64 << 10;
+    /**
+     * ACK-only packets in a row after which the next one also carries PING and IMMEDIATE_ACK. A side that only
+     * acknowledges (the receiver of a bulk transfer) otherwise never gets a packet of its own
+     * acknowledged, and the sealer's key update waits for exactly that (RFC 9000 13.2.4, RFC 9001 6).
+     */
+    static final int ACK_ONLY_RUN = 16;
     /** Packets one flush may send before yielding the loop to other tasks. */
     private static final int PACKETS_PER_FLUSH = 64;
     private static final System.Logger LOG = System.getLogger(ChannelEngine.class.getName());
@@ -94,6 +100,7 @@ public final class ChannelEngine implements ReliableChannel {
     private boolean userPingPending;
     private CompletableFuture<Duration> pingFuture;
     private int probesPending;
+    private int ackOnlyRun;
     private LongConsumer pathResponseListener;
 
     private EventLoop.Timer timer;
@@ -600,6 +607,17 @@ public final class ChannelEngine implements ReliableChannel {
         }
         if (!any) {
             return false;
+        }
+        if (eliciting || hasClose) {
+            ackOnlyRun = 0;
+        } else if (++ackOnlyRun >= ACK_ONLY_RUN && tracker.ackElicitingInFlight() == 0 && b.remaining() >= 2) {
+            // IMMEDIATE_ACK too: the point is to learn soon that the peer got a packet sealed
+            // with our current key, not in maxAckDelay.
+            FrameCodec.encodePing(b);
+            FrameCodec.encodeImmediateAck(b);
+            eliciting = true;
+            immediateAck = true;
+            ackOnlyRun = 0;
         }
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
