@@ -136,7 +136,7 @@ public final class ChannelEngine implements ReliableChannel {
      * @param path the initial path
      * @param options tuning
      * @param sealer seals and opens every packet (an AEAD once the link is secure); used on the loop only
-     * @param budget reassembly memory shared with the other channels of the device
+     * @param budget reassembly memory, shared with the other channels that hold the same budget
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if the path's datagrams are too small for a packet
      */
