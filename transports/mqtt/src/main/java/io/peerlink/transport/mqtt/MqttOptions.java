@@ -87,7 +87,7 @@ public final class MqttOptions {
 
     /**
      * Longest delay between reconnect attempts; default 10 s. The delay starts again from the
-     * minimum only after a connection stayed up this long, so two clients that keep taking over
+     * minimum only after a connection stayed up twice this long, so two clients that keep taking over
      * each other's session slow down instead of storming the broker.
      */
     public static final TransportConfig.Option<Duration> RECONNECT_MAX_DELAY =

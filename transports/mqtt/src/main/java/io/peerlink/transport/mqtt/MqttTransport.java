@@ -519,7 +519,9 @@ final class MqttTransport implements Transport {
                 return;
             }
             LOG.log(System.Logger.Level.INFO, "MQTT transport " + local + " lost its broker connection (" + cause + "); reconnecting");
-            if (upNanos >= config.reconnectMaxDelay().toNanos()) {
+            // Only a connection that outlived two maximum delays resets the backoff: two clients
+            // taking over each other's session live about one delay each and stay slowed down.
+            if (upNanos >= 2 * config.reconnectMaxDelay().toNanos()) {
                 nextDelayNanos = config.reconnectMinDelay().toNanos();
             }
             scheduleReconnect();

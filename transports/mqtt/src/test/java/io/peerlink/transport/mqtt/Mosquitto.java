@@ -170,8 +170,8 @@ final class Mosquitto implements AutoCloseable {
         }
         // Zero-loss tests queue thousands of QoS 1 messages for a subscriber; the default (1000) drops the rest.
         c.append("max_queued_messages 200000\n");
-        c.append("log_dest stdout\n");
-        c.append("log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
+        c.append("log_dest file ").append(dir.resolve("broker.log")).append('\n'); // flushed per line, unlike stdout
+        c.append("log_type error\nlog_type warning\nlog_type notice\nlog_type information\nlog_type subscribe\n");
         c.append("connection_messages true\n");
         for (String line : extraLines) {
             c.append(line).append('\n');
@@ -190,8 +190,9 @@ final class Mosquitto implements AutoCloseable {
         process = null;
     }
 
+    /** @return the broker's log so far (connections, refusals, warnings) */
     String log() throws IOException {
-        Path log = dir.resolve("mosquitto.log");
+        Path log = dir.resolve("broker.log");
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
@@ -201,6 +202,19 @@ final class Mosquitto implements AutoCloseable {
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+    }
+
+    /** Waits until the broker logged the subscription of {@code clientId} to {@code filter}. */
+    void awaitSubscription(String clientId, String filter) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        String line = clientId + " 1 " + filter;
+        while (System.nanoTime() < deadline) {
+            if (log().contains(line)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the broker never logged '" + line + "':\n" + log());
     }
 
     static int freePort() throws IOException {
