@@ -204,12 +204,13 @@ final class Mosquitto implements AutoCloseable {
         }
     }
 
-    /** Waits until the broker logged the subscription of {@code clientId} to {@code filter}. */
-    void awaitSubscription(String clientId, String filter) throws IOException, InterruptedException {
+    /** Waits until the broker logged, after log offset {@code since}, the subscription of {@code clientId} to {@code filter}. */
+    void awaitSubscription(String clientId, String filter, int since) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         String line = clientId + " 1 " + filter;
         while (System.nanoTime() < deadline) {
-            if (log().contains(line)) {
+            String log = log();
+            if (log.length() > since && log.substring(since).contains(line)) {
                 return;
             }
             Thread.sleep(20);

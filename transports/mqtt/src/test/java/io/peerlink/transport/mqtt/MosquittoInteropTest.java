@@ -112,8 +112,9 @@ class MosquittoInteropTest {
     void mosquittoSubObservesWhatTheTransportPublishes(MqttVersion version) throws Exception {
         Transport alice = transport("alice", version);
         alice.start(new Received());
+        int mark = broker.log().length();
         Fixtures.Sub sub = Fixtures.mosquittoSub(broker, "bob", "peerlink/in/bob/+", 3);
-        broker.awaitSubscription("sub-bob", "peerlink/in/bob/+");
+        broker.awaitSubscription("sub-bob", "peerlink/in/bob/+", mark);
         Endpoint bob = Fixtures.endpoint(broker, "bob");
         List<CompletableFuture<Void>> acks = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
