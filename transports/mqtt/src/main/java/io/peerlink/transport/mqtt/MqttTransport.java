@@ -348,7 +348,8 @@ final class MqttTransport implements Transport {
             }
             release();
             notifyFailed(cause instanceof IOException ? cause
-                    : new IOException("publish to " + brokerName + " on '" + topic + "' failed: " + cause.getMessage(), cause));
+                    : new IOException("the datagram on '" + topic + "' failed before the PUBACK of broker " + brokerName + ": "
+                            + cause.getMessage(), cause));
         }
 
         private void release() {
@@ -501,7 +502,7 @@ final class MqttTransport implements Transport {
                 }
                 current = null;
             }
-            failInFlight(c, new IOException("connection to MQTT broker " + brokerName + " was lost before the PUBACK", cause));
+            failInFlight(c, new IOException("the connection to MQTT broker " + brokerName + " was lost before the PUBACK", cause));
             long upNanos = System.nanoTime() - c.connectedAtNanos;
             try {
                 scheduler.execute(() -> {
