@@ -59,13 +59,15 @@ final class Fixtures {
     record Sub(Process process, Path out) {
         /** @return its output once it exited (after -C messages), or fails after the timeout */
         String awaitOutput(Duration timeout) throws Exception {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new AssertionError("mosquitto_sub did not receive everything within " + timeout + "; got:\n" + Files.readString(out));
+            try {
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    throw new AssertionError("mosquitto_sub did not receive everything within " + timeout + "; got:\n" + Files.readString(out));
+                }
+                return Files.readString(out);
+            } finally {
+                Files.deleteIfExists(out);
             }
-            String text = Files.readString(out);
-            Files.deleteIfExists(out);
-            return text;
         }
     }
 
