@@ -15,6 +15,11 @@ interface BrokerClient {
     record Settings(String serverUri, String brokerName, String clientId, String username, String password,
                     boolean persistentSession, long sessionExpirySeconds, int keepAliveSeconds, Duration connectTimeout,
                     SSLSocketFactory tls, boolean hostnameVerification, int maxInFlight, long maxIncomingPacketSize) {
+        /** Never prints the password. */
+        @Override
+        public String toString() {
+            return "Settings[" + serverUri + ", client " + clientId + ", user " + (username.isEmpty() ? "-" : username) + "]";
+        }
     }
 
     /** Called on Paho's threads. */

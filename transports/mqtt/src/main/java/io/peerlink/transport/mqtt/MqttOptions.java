@@ -24,6 +24,14 @@ public final class MqttOptions {
             new TransportConfig.Option<>("mqtt.password", String.class, "");
 
     /**
+     * Where the password of each CONNECT comes from; by default {@link #PASSWORD}. A source is
+     * asked before every connection attempt (a fresh signed login token for the embedded broker
+     * of module {@code peerlink-mqtt-moquette}). Needs {@link #USERNAME}; excludes {@link #PASSWORD}.
+     */
+    public static final TransportConfig.Option<MqttPasswordSource> PASSWORD_SOURCE =
+            new TransportConfig.Option<>("mqtt.passwordSource", MqttPasswordSource.class, MqttPasswordSource.fixed());
+
+    /**
      * MQTT client identifier; empty (the default) uses the device topic ID of the bind endpoint.
      * It must be stable across restarts: the broker keeps the persistent session under it.
      */

@@ -48,7 +48,7 @@ final class MqttTransport implements Transport {
                   String password, String topicPrefix, int maxDatagramSize, int maxInFlight, boolean persistentSession,
                   long sessionExpirySeconds, int keepAliveSeconds, java.time.Duration connectTimeout,
                   java.time.Duration reconnectMinDelay, java.time.Duration reconnectMaxDelay, MqttTls tlsSettings,
-                  boolean brokerEnforcesSender) {
+                  boolean brokerEnforcesSender, MqttPasswordSource passwordSource) {
     }
 
     /** Builds a broker client; replaced in unit tests of the reconnect logic only. */
@@ -274,7 +274,9 @@ final class MqttTransport implements Transport {
     private BrokerClient.Settings settings() {
         String host = local.host().indexOf(':') >= 0 ? "[" + local.host() + "]" : local.host();
         String uri = (config.tls() ? "ssl://" : "tcp://") + host + ":" + local.port();
-        return new BrokerClient.Settings(uri, brokerName, config.clientId(), config.username(), config.password(),
+        String password = config.passwordSource() == MqttPasswordSource.fixed() ? config.password()
+                : Objects.requireNonNull(config.passwordSource().password(), "MqttPasswordSource returned null");
+        return new BrokerClient.Settings(uri, brokerName, config.clientId(), config.username(), password,
                 config.persistentSession(), config.sessionExpirySeconds(), config.keepAliveSeconds(), config.connectTimeout(),
                 config.tls() ? config.tlsSettings().socketFactory() : null,
                 config.tlsSettings().hostnameVerification(), config.maxInFlight(),

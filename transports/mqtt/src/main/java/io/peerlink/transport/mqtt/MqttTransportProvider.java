@@ -62,6 +62,15 @@ public class MqttTransportProvider implements TransportProvider {
         }
         String username = config.get(MqttOptions.USERNAME);
         String password = config.get(MqttOptions.PASSWORD);
+        MqttPasswordSource passwordSource = config.get(MqttOptions.PASSWORD_SOURCE);
+        if (passwordSource != MqttPasswordSource.fixed()) {
+            if (!password.isEmpty()) {
+                throw new IllegalArgumentException("set either " + MqttOptions.PASSWORD.name() + " or " + MqttOptions.PASSWORD_SOURCE.name() + ", not both");
+            }
+            if (username.isEmpty()) {
+                throw new IllegalArgumentException(MqttOptions.PASSWORD_SOURCE.name() + " needs " + MqttOptions.USERNAME.name());
+            }
+        }
         if (username.isEmpty() && !password.isEmpty()) {
             throw new IllegalArgumentException(MqttOptions.PASSWORD.name() + " needs " + MqttOptions.USERNAME.name()
                     + " (MQTT sends no password without a user name)");
@@ -89,7 +98,7 @@ public class MqttTransportProvider implements TransportProvider {
         return new MqttTransport.Config(new Endpoint(scheme, bind.host(), bind.port(), "/" + self), self, tls,
                 config.get(MqttOptions.PROTOCOL_VERSION), clientId, username, password, prefix, maxDatagram, maxInFlight,
                 config.get(MqttOptions.PERSISTENT_SESSION), expiry, keepAlive, connectTimeout, minDelay, maxDelay,
-                config.get(MqttOptions.TLS), config.get(MqttOptions.BROKER_ENFORCES_SENDER));
+                config.get(MqttOptions.TLS), config.get(MqttOptions.BROKER_ENFORCES_SENDER), passwordSource);
     }
 
     private static long seconds(TransportConfig config, TransportConfig.Option<Duration> option, long min, long max) {

@@ -38,6 +38,7 @@ class MqttTransportVerificationTest extends TransportVerification {
             injector = new MqttClient("tcp://127.0.0.1:" + broker.port(), "injector-" + IDS.incrementAndGet(), new MemoryPersistence());
             MqttConnectOptions options = new MqttConnectOptions();
             options.setUserName("tck");
+            options.setMaxInflight(1_000); // a sync publish can return before Paho released its in-flight slot
             options.setPassword(Fixtures.USER_PASSWORD.toCharArray());
             injector.connect(options);
         }
