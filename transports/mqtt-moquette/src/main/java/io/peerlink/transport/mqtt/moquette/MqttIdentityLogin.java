@@ -105,12 +105,12 @@ public final class MqttIdentityLogin {
         byte[] signature;
         long seconds;
         try {
-            key = Base64.getUrlDecoder().decode(parts[1]);
+            key = canonical(parts[1], "key");
             seconds = Long.parseLong(parts[2]);
-            if (Base64.getUrlDecoder().decode(parts[3]).length != NONCE_LENGTH) {
+            if (canonical(parts[3], "nonce").length != NONCE_LENGTH) {
                 throw new LoginRejectedException("the login token's nonce does not have " + NONCE_LENGTH + " bytes");
             }
-            signature = Base64.getUrlDecoder().decode(parts[4]);
+            signature = canonical(parts[4], "signature");
         } catch (IllegalArgumentException e) {
             throw new LoginRejectedException("the login token is malformed: " + e.getMessage());
         }
@@ -132,6 +132,18 @@ public final class MqttIdentityLogin {
             throw new LoginRejectedException("the login token's signature is not valid for this broker (audience '" + audience + "')");
         }
         return new Verified(id, key, seconds, parts[4]);
+    }
+
+    /**
+     * Decodes unpadded base64url and insists on the one canonical spelling: otherwise a token with
+     * other unused low bits in its last character would be a "new" token to the replay cache.
+     */
+    private static byte[] canonical(String text, String what) throws LoginRejectedException {
+        byte[] bytes = Base64.getUrlDecoder().decode(text);
+        if (!Base64.getUrlEncoder().withoutPadding().encodeToString(bytes).equals(text)) {
+            throw new LoginRejectedException("the login token's " + what + " is not in canonical unpadded base64url");
+        }
+        return bytes;
     }
 
     private static byte[] message(String audience, String deviceId, long seconds, String nonce) {
