@@ -383,12 +383,15 @@ final class MqttTransport implements Transport {
         /** Null while (re)connecting. */
         volatile Connection current;
         long nextDelayNanos = config.reconnectMinDelay().toNanos();
+        /** The reconnect thread, which must not wait for itself in {@link #shutdown}. */
+        volatile Thread schedulerThread;
 
         Running(DatagramHandler handler) {
             this.handler = handler;
             this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
                 Thread t = new Thread(task, "peerlink-mqtt-" + config.clientId());
                 t.setDaemon(true);
+                schedulerThread = t;
                 return t;
             });
         }
@@ -597,7 +600,7 @@ final class MqttTransport implements Transport {
                 deliveryLock.unlock();
             }
             scheduler.shutdownNow();
-            if (!Thread.currentThread().getName().startsWith("peerlink-mqtt-")) {
+            if (Thread.currentThread() != schedulerThread) {
                 try {
                     scheduler.awaitTermination(config.connectTimeout().toMillis() + 2_000, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
