@@ -1,0 +1,111 @@
+package io.peerlink.cdi;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Parsing and validation of the configuration keys, one class, no container. */
+class DeviceSettingsTest {
+    @TempDir
+    Path dir;
+
+    private static Map<String, String> minimal() {
+        Map<String, String> map = new HashMap<>();
+        map.put(DeviceSettings.IDENTITY, "device.key");
+        map.put(DeviceSettings.UDP, "127.0.0.1:0");
+        return map;
+    }
+
+    private static String failure(Map<String, String> properties) {
+        return assertThrows(PeerLinkConfigurationException.class, () -> DeviceSettings.fromProperties(properties))
+                .getMessage();
+    }
+
+    @Test
+    void readsEveryKey() {
+        Map<String, String> map = minimal();
+        map.put(DeviceSettings.RENDEZVOUS, "wss://rendezvous.example:8443/peerlink/v1");
+        map.put(DeviceSettings.RENDEZVOUS_PIN, "sha256/AAAA");
+        map.put(DeviceSettings.STUN, "[::1]:3478");
+        map.put(DeviceSettings.HOST_CANDIDATES, "false");
+        map.put(DeviceSettings.CONNECT_TIMEOUT, "PT7S");
+        DeviceSettings s = DeviceSettings.fromProperties(map);
+        assertEquals(Path.of("device.key"), s.identity());
+        assertEquals(new InetSocketAddress("127.0.0.1", 0), s.udp());
+        assertEquals(URI.create("wss://rendezvous.example:8443/peerlink/v1"), s.rendezvous());
+        assertEquals("sha256/AAAA", s.rendezvousPin());
+        assertEquals(new InetSocketAddress("::1", 3478), s.stun());
+        assertEquals(Boolean.FALSE, s.hostCandidates());
+        assertEquals(Duration.ofSeconds(7), s.connectTimeout());
+    }
+
+    @Test
+    void optionalKeysMayBeAbsent() {
+        DeviceSettings s = DeviceSettings.fromProperties(minimal());
+        assertNull(s.rendezvous());
+        assertNull(s.stun());
+        assertNull(s.hostCandidates());
+        assertNull(s.connectTimeout());
+    }
+
+    @Test
+    void missingRequiredKeysAreNamed() {
+        Map<String, String> noIdentity = minimal();
+        noIdentity.remove(DeviceSettings.IDENTITY);
+        assertTrue(failure(noIdentity).startsWith("missing configuration key peerlink.identity"));
+        Map<String, String> noUdp = minimal();
+        noUdp.remove(DeviceSettings.UDP);
+        assertTrue(failure(noUdp).startsWith("missing configuration key peerlink.udp"));
+        Map<String, String> both = minimal();
+        both.put(DeviceSettings.IDENTITY_EPHEMERAL, "true");
+        assertTrue(failure(both).contains("choose one identity"));
+    }
+
+    @Test
+    void malformedValuesAreNamedWithTheirKey() {
+        Map<String, String[]> cases = Map.of(
+                DeviceSettings.UDP, new String[] {"127.0.0.1", "::1:0", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:x"},
+                DeviceSettings.STUN, new String[] {":3478"},
+                DeviceSettings.RENDEZVOUS, new String[] {"http://host/peerlink/v1", "ws://bad host"},
+                DeviceSettings.HOST_CANDIDATES, new String[] {"yes"},
+                DeviceSettings.CONNECT_TIMEOUT, new String[] {"10s", "PT0S", "PT-1S"},
+                DeviceSettings.IDENTITY_EPHEMERAL, new String[] {"1"});
+        cases.forEach((key, values) -> {
+            for (String value : values) {
+                Map<String, String> map = minimal();
+                map.put(key, value);
+                String message = failure(map);
+                assertTrue(message.startsWith(key + "=" + value + ": "), message);
+            }
+        });
+    }
+
+    @Test
+    void aFileWithAMisspeltKeyIsRejected() throws Exception {
+        Path file = dir.resolve("peerlink.properties");
+        Files.writeString(file, "peerlink.identity=a.key\npeerlink.udpp=0.0.0.0:0\nother.key=kept\n");
+        String message = assertThrows(PeerLinkConfigurationException.class, () -> DeviceSettings.readFile(file))
+                .getMessage();
+        assertTrue(message.contains("unknown key peerlink.udpp"), message);
+    }
+
+    @Test
+    void anUnreadableFileIsNamed() {
+        Path missing = dir.resolve("absent.properties");
+        String message = assertThrows(PeerLinkConfigurationException.class, () -> DeviceSettings.readFile(missing))
+                .getMessage();
+        assertTrue(message.startsWith("peerlink.config=" + missing + ": cannot read the file"), message);
+    }
+}
