@@ -22,7 +22,7 @@ final class DeviceBeans {
     @Produces
     @ApplicationScoped
     Device device(DeviceSettings settings, Event<Object> events) {
-        return new EventingDevice(settings.applyTo(PeerLinks.device()).build(), events);
+        return EventingDevice.wrap(settings.applyTo(PeerLinks.device()).build(), events);
     }
 
     void close(@Disposes Device device) {
