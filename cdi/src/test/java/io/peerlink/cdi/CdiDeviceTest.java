@@ -249,6 +249,32 @@ class CdiDeviceTest {
         assertEquals(peerId, observers.requests.poll(1, TimeUnit.SECONDS), "the observer saw the request");
     }
 
+    @Test
+    void anApplicationHandlerReplacesTheObserversAndItsLinksStillFireEvents() throws Exception {
+        DeviceId appId = identity("app");
+        DeviceId peerId = identity("peer");
+        ReferenceServer server = server(appId, peerId);
+        configure("app", server);
+        Device peer = plainDevice("peer", server);
+        WeldContainer container = container();
+        Device device = container.select(App.class).get().device();
+        Observers observers = container.select(Observers.class).get();
+        device.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        BlockingQueue<DeviceId> handled = new LinkedBlockingQueue<>();
+        device.onIncoming(request -> {
+            handled.add(request.from());
+            request.accept();
+        });
+
+        PeerLink link = peer.connect(appId).toCompletableFuture().get(15, TimeUnit.SECONDS);
+        assertEquals(peerId, handled.poll(10, TimeUnit.SECONDS));
+        link.close();
+        PeerLinkEvent closed = observers.peerLinkEvents.poll(10, TimeUnit.SECONDS);
+        assertNotNull(closed, "the handler's link fires link events");
+        assertInstanceOf(LinkEvent.Closed.class, closed.event());
+        assertTrue(observers.requests.isEmpty(), "observers are not asked once a handler is set");
+    }
+
     /** Replaces the built-in settings (system properties and file), which here are empty. */
     @Dependent
     static class OwnSettings {
