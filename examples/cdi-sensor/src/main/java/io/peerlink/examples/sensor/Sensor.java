@@ -32,6 +32,7 @@ public class Sensor {
                 // Wait for each reading to be delivered, so a closed link shows up as a failure here.
                 link.channel().send(ByteBuffer.wrap(reading.getBytes(StandardCharsets.UTF_8)))
                         .toCompletableFuture().get(30, TimeUnit.SECONDS);
+                System.out.println("sent " + reading);
                 if (i < settings.readings()) {
                     Thread.sleep(settings.interval().toMillis());
                 }

@@ -22,7 +22,7 @@ public final class SensorApp {
      */
     public static void main(String[] args) {
         try (SeContainer container = SeContainerInitializer.newInstance().initialize()) {
-            System.out.println("sensor done, closing " + container);
+            System.out.println("sensor done; closing the container closes the device");
         }
     }
 }
