@@ -93,9 +93,13 @@ class CdiDeviceTest {
         final BlockingQueue<PeerLinkEvent> peerLinkEvents = new LinkedBlockingQueue<>();
         final BlockingQueue<LinkEvent> linkEvents = new LinkedBlockingQueue<>();
         volatile boolean accept;
+        volatile boolean fail;
 
         void onRequest(@Observes IncomingRequest request) {
             requests.add(request.from());
+            if (fail) {
+                throw new IllegalStateException("observer failure on purpose");
+            }
             if (accept) {
                 // Echo every message back in upper case.
                 request.accept().thenAccept(link -> link.channel().onMessage((message, how) -> {
@@ -231,7 +235,7 @@ class CdiDeviceTest {
     }
 
     @Test
-    void requestNoObserverDecidesIsRejected() throws Exception {
+    void aRequestNoObserverDecidesOrWhoseObserverFailsIsRejected() throws Exception {
         DeviceId appId = identity("app");
         DeviceId peerId = identity("peer");
         ReferenceServer server = server(appId, peerId);
@@ -247,6 +251,14 @@ class CdiDeviceTest {
         UnreachableException unreachable = assertInstanceOf(UnreachableException.class, failure.getCause());
         assertEquals(UnreachableException.Reason.REJECTED, unreachable.reason());
         assertEquals(peerId, observers.requests.poll(1, TimeUnit.SECONDS), "the observer saw the request");
+
+        // An observer that throws: the request is rejected too, not left to time out.
+        observers.fail = true;
+        ExecutionException again = assertThrows(ExecutionException.class,
+                () -> peer.connect(appId).toCompletableFuture().get(15, TimeUnit.SECONDS));
+        assertEquals(UnreachableException.Reason.REJECTED,
+                assertInstanceOf(UnreachableException.class, again.getCause()).reason());
+        assertEquals(peerId, observers.requests.poll(1, TimeUnit.SECONDS));
     }
 
     @Test
