@@ -182,6 +182,40 @@ class SecureHandshakeTest {
         assertFalse(bob.isComplete());
     }
 
+    /** A responder that completes Noise correctly but whose identity signature is corrupted or malformed. */
+    @Test
+    void corruptedOrMalformedIdentityPayloadIsRefused() throws Exception {
+        byte[] prologue = Arrays.copyOf(SecureHandshake.PROLOGUE_PREFIX, SecureHandshake.PROLOGUE_PREFIX.length + PROLOGUE.length);
+        System.arraycopy(PROLOGUE, 0, prologue, SecureHandshake.PROLOGUE_PREFIX.length, PROLOGUE.length);
+        SecureHandshake initiator = SecureHandshake.initiator(ALICE, PROLOGUE, null, NoiseSuite.DEFAULT);
+        byte[] message1 = initiator.writeMessage();
+        X25519.KeyPairRaw bobStatic = X25519.generate();
+
+        HandshakeState badSignature = new HandshakeState(NoiseSuite.DEFAULT, false, prologue, bobStatic, null);
+        badSignature.readMessage(message1);
+        byte[] payload = HandshakePayload.sign(BOB, bobStatic.publicKey(), new byte[0]).encode();
+        payload[40] ^= 0x01; // inside the signature
+        byte[] forged = badSignature.writeMessage(payload);
+        refused(Reason.BAD_IDENTITY_SIGNATURE, () -> initiator.readMessage(forged));
+
+        HandshakeState wrongKey = new HandshakeState(NoiseSuite.DEFAULT, false, prologue, bobStatic, null);
+        wrongKey.readMessage(message1);
+        byte[] otherKeyPayload = HandshakePayload.of(MALLORY.rawPublicKey(),
+                HandshakePayload.sign(BOB, bobStatic.publicKey(), new byte[0]).signature(), new byte[0]).encode();
+        byte[] claimed = wrongKey.writeMessage(otherKeyPayload);
+        refused(Reason.BAD_IDENTITY_SIGNATURE, () -> initiator.readMessage(claimed));
+
+        HandshakeState malformed = new HandshakeState(NoiseSuite.DEFAULT, false, prologue, bobStatic, null);
+        malformed.readMessage(message1);
+        byte[] truncatedPayload = malformed.writeMessage(Arrays.copyOf(payload, 60));
+        refused(Reason.MALFORMED_PAYLOAD, () -> initiator.readMessage(truncatedPayload));
+
+        HandshakeState genuine = new HandshakeState(NoiseSuite.DEFAULT, false, prologue, bobStatic, null);
+        genuine.readMessage(message1);
+        initiator.readMessage(genuine.writeMessage(HandshakePayload.sign(BOB, bobStatic.publicKey(), new byte[0]).encode()));
+        assertEquals(BOB.id(), initiator.remoteId(), "still waiting for, and accepting, the genuine message 2");
+    }
+
     @Test
     void prologueMismatchFailsAtMessageTwo() throws Exception {
         SecureHandshake initiator = SecureHandshake.initiator(ALICE, PROLOGUE, null, NoiseSuite.DEFAULT);
