@@ -130,8 +130,16 @@ class ControlPlaneSecurityTest {
         // Another address (all of 127/8 is local on Linux) is not affected.
         assertEquals(-1, closedStatusOfUpgrade(new InetSocketAddress("127.0.0.2", 0), server), "127.0.0.2 gets its challenge");
         fromOneHost.get(0).close();
-        Thread.sleep(300);
-        assertEquals(-1, closedStatusOfUpgrade(new InetSocketAddress("127.0.0.1", 0), server), "a freed slot is usable again");
+        // The server notices the close asynchronously; the freed slot must become usable again.
+        int again = 0;
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline; ) {
+            again = closedStatusOfUpgrade(new InetSocketAddress("127.0.0.1", 0), server);
+            if (again == -1) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertEquals(-1, again, "a freed slot is usable again");
     }
 
     /**
@@ -219,8 +227,9 @@ class ControlPlaneSecurityTest {
     void stunAnswersAreBoundedPerSourceWhileOtherSourcesAreAnswered() throws Exception {
         ReferenceServer server = start(ServerConfig.builder().limits(ServerConfig.Limits.defaults().withStunPerSourcePerSecond(5)));
         InetSocketAddress stun = new InetSocketAddress("127.0.0.1", server.stunAddress().getPort());
-        int answered = 0;
+        int answered;
         int sent = 200;
+        long start = System.nanoTime();
         try (DatagramChannel flood = DatagramChannel.open()) {
             flood.bind(new InetSocketAddress("127.0.0.1", 0));
             for (int i = 0; i < sent; i++) {
@@ -228,7 +237,10 @@ class ControlPlaneSecurityTest {
             }
             answered = drain(flood);
         }
-        assertTrue(answered <= 2 * 5 + 5, "a burst of " + sent + " requests got " + answered + " answers; at most 2 s worth (10) + slack");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        // The bound follows from the limit itself (burst 2 x 5, then 5 per second), not from how fast this machine is.
+        double allowed = 2 * 5 + 5 * seconds + 1;
+        assertTrue(answered <= allowed, "a burst of " + sent + " requests got " + answered + " answers in " + seconds + " s; allowed " + allowed);
         assertTrue(answered >= 1);
         try (DatagramChannel other = DatagramChannel.open()) {
             other.bind(new InetSocketAddress("127.0.0.3", 0));
