@@ -3,7 +3,6 @@ package io.peerlink.server;
 import io.peerlink.Candidate;
 import io.peerlink.CandidateType;
 import io.peerlink.Endpoint;
-import io.peerlink.core.internal.rendezvous.RendezvousClient;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.protocol.rendezvous.ErrorCode;
 import io.peerlink.protocol.rendezvous.Message;
@@ -83,19 +82,28 @@ class ControlPlaneSecurityTest {
         ServerPin pin = server.serverPin();
         assertNotNull(pin);
 
-        RendezvousClient good = new RendezvousClient(server.controlUri(), pin, DeviceIdentity.ephemeral(), Map.of(), TestDevice.NO_LISTENER);
+        // Through the public API, as an application configures it.
+        io.peerlink.Device good = io.peerlink.PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri())
+                .rendezvousPin(pin.toString()).stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0)).build();
         closeables.add(good);
-        good.start();
-        good.registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        good.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
         // An impostor key (a man in the middle with a certificate of its own) is refused with both keys named.
         ServerPin wrong = ServerPin.parse("sha256/" + Base64.getEncoder().encodeToString(new byte[32]));
-        RendezvousClient fooled = new RendezvousClient(server.controlUri(), wrong, DeviceIdentity.ephemeral(), Map.of(), TestDevice.NO_LISTENER);
+        io.peerlink.Device fooled = io.peerlink.PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri())
+                .rendezvousPin(wrong.toString()).stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0)).build();
         closeables.add(fooled);
-        fooled.start();
-        ExecutionException e = assertThrows(ExecutionException.class, () -> fooled.registered().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> fooled.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS));
         assertTrue(e.getCause().getMessage().contains("does not match the pinned " + wrong), e.getCause().getMessage());
         assertTrue(e.getCause().getMessage().contains(pin.toString()), e.getCause().getMessage());
+        // Without a pin the JDK's certificate authorities decide: a self-signed key is refused.
+        io.peerlink.Device unpinned = io.peerlink.PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri())
+                .stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0)).build();
+        closeables.add(unpinned);
+        ExecutionException untrusted = assertThrows(ExecutionException.class,
+                () -> unpinned.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertTrue(untrusted.getCause().getMessage().contains("TLS handshake"), untrusted.getCause().getMessage());
         assertEquals(1, server.connectedDevices(), "the honest device stays registered");
     }
 
