@@ -7,7 +7,8 @@
 module io.peerlink.protocol {
     requires transitive io.peerlink.api;
     requires jakarta.json;
-    requires jakarta.json.bind;
+    // Transitive: the exported message types carry JSON-B annotations and adapters.
+    requires transitive jakarta.json.bind;
 
     exports io.peerlink.protocol.rendezvous;
     exports io.peerlink.protocol.stun;
