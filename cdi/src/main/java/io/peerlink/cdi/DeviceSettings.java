@@ -31,10 +31,11 @@ import java.util.Set;
  * @param stun the STUN server, or null for the runtime's default (the rendezvous host, port 3478)
  * @param hostCandidates whether to advertise private addresses, or null for the runtime's default
  * @param connectTimeout how long a connect tries, or null for the runtime's default
+ * @param openerTtl the IP TTL of hole-punch openers, 1..255, or 0 to derive it (the runtime's default)
  */
 public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rendezvous, String rendezvousPin,
                              InetSocketAddress udp, InetSocketAddress stun, Boolean hostCandidates,
-                             Duration connectTimeout) {
+                             Duration connectTimeout, int openerTtl) {
 
     /** System property naming a properties file with the keys below. */
     public static final String CONFIG_FILE = "peerlink.config";
@@ -55,8 +56,11 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
     /** How long a connect tries, an ISO-8601 duration such as {@code PT10S}. */
     public static final String CONNECT_TIMEOUT = "peerlink.connect-timeout";
 
+    /** IP TTL of hole-punch openers, 1..255, or 0 (the default) to derive it (docs/protocol-punching.md). */
+    public static final String OPENER_TTL = "peerlink.opener-ttl";
+
     private static final Set<String> KEYS = Set.of(IDENTITY, IDENTITY_EPHEMERAL, RENDEZVOUS, RENDEZVOUS_PIN, UDP, STUN,
-            HOST_CANDIDATES, CONNECT_TIMEOUT);
+            HOST_CANDIDATES, CONNECT_TIMEOUT, OPENER_TTL);
 
     /**
      * @throws PeerLinkConfigurationException if neither an identity file nor an ephemeral identity
@@ -73,6 +77,9 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
         if (udp == null) {
             // The runtime never adds a transport silently, so neither does configuration.
             throw missing(UDP, "the UDP bind address, host:port (0.0.0.0:0 for any port on all interfaces)");
+        }
+        if (openerTtl < 0 || openerTtl > 255) {
+            throw malformed(OPENER_TTL, Integer.toString(openerTtl), "expected 0..255");
         }
     }
 
@@ -140,7 +147,8 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
                 address(properties, UDP),
                 address(properties, STUN),
                 bool(properties, HOST_CANDIDATES),
-                duration(properties, CONNECT_TIMEOUT));
+                duration(properties, CONNECT_TIMEOUT),
+                ttl(properties, OPENER_TTL));
     }
 
     /**
@@ -173,6 +181,9 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
         }
         if (connectTimeout != null) {
             builder.connectTimeout(connectTimeout);
+        }
+        if (openerTtl != 0) {
+            builder.openerTtl(openerTtl);
         }
         return builder;
     }
@@ -227,6 +238,22 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
             return d;
         } catch (DateTimeParseException e) {
             throw malformed(key, value, "expected an ISO-8601 duration such as PT10S");
+        }
+    }
+
+    private static int ttl(Map<String, String> properties, String key) {
+        String value = blankToNull(properties.get(key));
+        if (value == null) {
+            return 0;
+        }
+        try {
+            int ttl = Integer.parseInt(value);
+            if (ttl < 0 || ttl > 255) {
+                throw malformed(key, value, "expected 0..255");
+            }
+            return ttl;
+        } catch (NumberFormatException e) {
+            throw malformed(key, value, "expected 0..255");
         }
     }
 

@@ -41,6 +41,7 @@ class DeviceSettingsTest {
         map.put(DeviceSettings.STUN, "[::1]:3478");
         map.put(DeviceSettings.HOST_CANDIDATES, "false");
         map.put(DeviceSettings.CONNECT_TIMEOUT, "PT7S");
+        map.put(DeviceSettings.OPENER_TTL, "2");
         DeviceSettings s = DeviceSettings.fromProperties(map);
         assertEquals(Path.of("device.key"), s.identity());
         assertEquals(new InetSocketAddress("127.0.0.1", 0), s.udp());
@@ -49,6 +50,7 @@ class DeviceSettingsTest {
         assertEquals(new InetSocketAddress("::1", 3478), s.stun());
         assertEquals(Boolean.FALSE, s.hostCandidates());
         assertEquals(Duration.ofSeconds(7), s.connectTimeout());
+        assertEquals(2, s.openerTtl());
     }
 
     @Test
@@ -58,6 +60,7 @@ class DeviceSettingsTest {
         assertNull(s.stun());
         assertNull(s.hostCandidates());
         assertNull(s.connectTimeout());
+        assertEquals(0, s.openerTtl());
     }
 
     @Test
@@ -81,7 +84,8 @@ class DeviceSettingsTest {
                 DeviceSettings.RENDEZVOUS, new String[] {"http://host/peerlink/v1", "ws://bad host"},
                 DeviceSettings.HOST_CANDIDATES, new String[] {"yes"},
                 DeviceSettings.CONNECT_TIMEOUT, new String[] {"10s", "PT0S", "PT-1S"},
-                DeviceSettings.IDENTITY_EPHEMERAL, new String[] {"1"});
+                DeviceSettings.IDENTITY_EPHEMERAL, new String[] {"1"},
+                DeviceSettings.OPENER_TTL, new String[] {"256", "-1", "three"});
         cases.forEach((key, values) -> {
             for (String value : values) {
                 Map<String, String> map = minimal();
