@@ -19,7 +19,7 @@ import jakarta.enterprise.inject.spi.ProcessInjectionPoint;
 public class PeerLinkExtension implements Extension {
     private volatile boolean deviceInjected;
 
-    void addBeans(@Observes BeforeBeanDiscovery event, BeanManager manager) {
+    void addBeans(@Observes BeforeBeanDiscovery event) {
         event.addAnnotatedType(DeviceBeans.class, DeviceBeans.class.getName());
     }
 
