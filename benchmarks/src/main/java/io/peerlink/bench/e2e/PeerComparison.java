@@ -75,7 +75,7 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>CPU: the JVM process's CPU time ({@code com.sun.management.OperatingSystemMXBean#getProcessCpuTime}, all
  * threads: sender, receiver, event loops, GC, JIT) from just before the case's sockets are opened to just after
  * they are closed, so set-up (TCP accept, TLS and QUIC handshakes, PeerLink engine start) is included; it is
- * divided by the payload in GiB. Both ends run in this process, so it is the cost of sending plus receiving.
+ * divided by the payload in GiB. For QUIC the "lost" column is the packets quiche declared lost. Both ends run in this process, so it is the cost of sending plus receiving.
  *
  * <p>Options: {@code --mib N} (100), {@code --runs N} (3), {@code --cases tcp,tls,quic,raw,engine,sealed}.
  */
@@ -449,9 +449,12 @@ public final class PeerComparison {
             long start = System.nanoTime();
             stream.eventLoop().execute(pump::pump);
             long end = (Long) CompletableFuture.anyOf(done, failed).get(300, TimeUnit.SECONDS);
-            String note = "quiche " + connection.sslEngine().getSession().getProtocol() + " "
-                    + connection.sslEngine().getSession().getCipherSuite();
-            return new Transfer(bytes / ((end - start) / 1e9) / (1 << 20), 0, note);
+            // quiche's own counters: packets the sender declared lost (congestion control reacts to these).
+            io.netty.handler.codec.quic.QuicConnectionStats st = connection.collectStats().get(10, TimeUnit.SECONDS);
+            String note = String.format(Locale.ROOT, "quiche %s %s, client sent %d packets (%d bytes), lost %d, retransmitted %d",
+                    connection.sslEngine().getSession().getProtocol(), connection.sslEngine().getSession().getCipherSuite(),
+                    st.sent(), st.sentBytes(), st.lost(), st.retrans());
+            return new Transfer(bytes / ((end - start) / 1e9) / (1 << 20), st.lost(), note);
         } finally {
             if (connection != null) {
                 connection.close().await(5, TimeUnit.SECONDS);
