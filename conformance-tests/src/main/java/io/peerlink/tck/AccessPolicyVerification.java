@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * numbered and explained in {@code docs/tck.md}, and every assertion message starts with the
  * rule number, e.g. {@code [P2.2]}.
  */
+@org.junit.runner.RunWith(JUnitPlatformBridge.class)
 public abstract class AccessPolicyVerification implements AccessPolicyRules {
 
     /**

@@ -44,6 +44,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * numbered and explained in {@code docs/tck.md}, and every assertion message starts with the
  * rule number, e.g. {@code [A2.2]}.
  */
+@org.junit.runner.RunWith(JUnitPlatformBridge.class)
 public abstract class AuthenticatorVerification implements AuthenticatorRules {
 
     /**

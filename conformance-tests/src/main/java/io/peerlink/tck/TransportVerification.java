@@ -63,6 +63,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * broker): when nothing else is going on, a datagram that {@code send} accepted must arrive.
  * Losses are tolerated only where the suite floods (T6.1, T6.3) and the transport is unreliable.
  */
+@org.junit.runner.RunWith(JUnitPlatformBridge.class)
 public abstract class TransportVerification implements TransportRules {
 
     private final List<Transport> created = new ArrayList<>();
@@ -1515,13 +1516,23 @@ public abstract class TransportVerification implements TransportRules {
         byte[] varint = new byte[11];
         Arrays.fill(varint, (byte) 0xFF);
         hostile.add(varint);
+        Exception injectionFailed = null;
         for (byte[] raw : hostile) {
-            injector.inject(target, raw);
+            try {
+                injector.inject(target, raw);
+            } catch (Exception e) {
+                injectionFailed = e; // likely because an earlier input broke the transport: checked below
+                break;
+            }
         }
-        try {
-            sendUntilArrives(b, target, atA, pattern(40, 840), "[T8.4] after hostile framing, a well-formed datagram");
-        } catch (AssertionError e) {
-            notDelivered = e; // reported after the likelier causes below
+        if (injectionFailed == null) {
+            try {
+                sendUntilArrives(b, target, atA, pattern(40, 840), "[T8.4] after hostile framing, a well-formed datagram");
+            } catch (AssertionError e) {
+                notDelivered = e; // reported after the likelier causes below
+            }
+        } else {
+            Thread.sleep(Math.min(200, timeout().toMillis()));
         }
         Throwable failure = atA.pollFailure(Duration.ZERO);
         if (failure != null) {
@@ -1536,6 +1547,10 @@ public abstract class TransportVerification implements TransportRules {
                     first.getCause());
         }
         assertEquals(Transport.State.STARTED, a.state(), "[T8.4] hostile framing must not stop the transport");
+        if (injectionFailed != null) {
+            throw new AssertionError("[T8.4] wireInjector() failed to inject (" + injectionFailed + ") although the transport is still "
+                    + "STARTED: check the hook", injectionFailed);
+        }
         if (notDelivered != null) {
             throw notDelivered;
         }
