@@ -17,6 +17,7 @@ final class DeviceBuilderImpl implements Device.Builder {
     Path keyFile;
     boolean ephemeral;
     URI rendezvous;
+    io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress stunServer;
     final List<InetSocketAddress> udpBinds = new ArrayList<>();
     ChannelOptions channelOptions = ChannelOptions.defaults();
@@ -45,6 +46,12 @@ final class DeviceBuilderImpl implements Device.Builder {
             throw new IllegalArgumentException("rendezvous URI must be ws:// or wss://, got " + controlUri);
         }
         this.rendezvous = controlUri;
+        return this;
+    }
+
+    @Override
+    public Device.Builder rendezvousPin(String pin) {
+        this.rendezvousPin = io.peerlink.protocol.rendezvous.ServerPin.parse(pin);
         return this;
     }
 

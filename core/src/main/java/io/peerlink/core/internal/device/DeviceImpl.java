@@ -18,7 +18,7 @@ import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.channel.ChannelEngine;
 import io.peerlink.core.internal.channel.DatagramPath;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupFormatException;
 import io.peerlink.core.internal.link.SetupPacket;
@@ -99,7 +99,7 @@ final class DeviceImpl implements Device {
         this.connectTimeout = b.connectTimeout;
         socket.onSetup(this::onSetup);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, identity, Map.of(), new RendezvousListener());
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
         } else {
             rendezvousClient = null;
