@@ -50,7 +50,14 @@ public abstract class AccessPolicyVerification implements AccessPolicyRules {
      * @param allowed the expected answer of {@code mayConnect}
      */
     public record Decision(DeviceId from, String fromNetwork, DeviceId to, String toNetwork, boolean allowed) {
-        /** @throws NullPointerException if a component is null */
+        /**
+         * @param from the requesting device
+         * @param fromNetwork its network
+         * @param to the target device
+         * @param toNetwork its network
+         * @param allowed the expected answer of {@code mayConnect}
+         * @throws NullPointerException if a component is null
+         */
         public Decision {
             Objects.requireNonNull(from, "from");
             Objects.requireNonNull(fromNetwork, "fromNetwork");

@@ -55,7 +55,12 @@ public abstract class AuthenticatorVerification implements AuthenticatorRules {
      * @param network the network it must be admitted into
      */
     public record Enrolment(DeviceId deviceId, byte[] publicKey, String network) {
-        /** @throws NullPointerException if a component is null */
+        /**
+         * @param deviceId its proven identity
+         * @param publicKey its raw 32-byte public key (copied)
+         * @param network the network it must be admitted into
+         * @throws NullPointerException if a component is null
+         */
         public Enrolment {
             Objects.requireNonNull(deviceId, "deviceId");
             publicKey = Objects.requireNonNull(publicKey, "publicKey").clone();
