@@ -188,13 +188,6 @@ final class TcpFramedTransport implements Transport {
     private record Pending(byte[] frame, SendCallback callback) {
     }
 
-    /** Thrown by the decoder for a length prefix outside 0..MAX_DATAGRAM. */
-    static final class FramingException extends IOException {
-        FramingException(String message) {
-            super(message);
-        }
-    }
-
     /** Sockets and threads of one STARTED period. */
     private final class Running {
         final DatagramHandler handler;
@@ -316,7 +309,7 @@ final class TcpFramedTransport implements Transport {
                 ByteBuffer hello = ByteBuffer.allocate(4);
                 readFully(hello);
                 if (hello.getShort(0) != 0x504C) {
-                    throw new FramingException("bad hello");
+                    throw new FrameDecoder.FramingException("bad hello: not a tcpf peer");
                 }
                 InetSocketAddress from = (InetSocketAddress) channel.getRemoteAddress();
                 Endpoint source = new Endpoint(SCHEME, from.getAddress().getHostAddress(), Short.toUnsignedInt(hello.getShort(2)), "");
@@ -330,25 +323,12 @@ final class TcpFramedTransport implements Transport {
         }
 
         private void readFrames(Endpoint source) throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocate(4 + MAX_DATAGRAM);
+            FrameDecoder decoder = new FrameDecoder(MAX_DATAGRAM);
             while (!owner.closing) {
-                if (channel.read(buffer) < 0) {
+                if (channel.read(decoder.readBuffer()) < 0) {
                     return;
                 }
-                buffer.flip();
-                while (buffer.remaining() >= 4) {
-                    int length = buffer.getInt(buffer.position());
-                    if (length < 0 || length > MAX_DATAGRAM) {
-                        throw new FramingException("frame length " + length + " outside 0.." + MAX_DATAGRAM);
-                    }
-                    if (buffer.remaining() < 4 + length) {
-                        break; // partial frame: keep it and read on
-                    }
-                    int start = buffer.position() + 4;
-                    owner.deliver(source, buffer.slice(start, length));
-                    buffer.position(start + length);
-                }
-                buffer.compact(); // keep a partial frame for the next read
+                decoder.decode(frame -> owner.deliver(source, frame));
             }
         }
 
