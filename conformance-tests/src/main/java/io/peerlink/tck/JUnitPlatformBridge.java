@@ -1,6 +1,7 @@
 package io.peerlink.tck;
 
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.EngineFilter;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -21,8 +22,9 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
  * no JUnit 5 and used to report "Tests run: 0, BUILD SUCCESS" for a verification. The suite's
  * base classes carry {@code @RunWith(JUnitPlatformBridge.class)} (an inherited annotation), so
  * such a runner hands each verification class to this bridge, which runs it on the JUnit
- * Platform and reports every test back. JUnit 5 runners (Surefire 3, Gradle, IDEs) ignore the
- * annotation and run the tests directly.
+ * Platform (Jupiter engine only) and reports every test back. JUnit 5 runners (Surefire 3, Gradle,
+ * IDEs) ignore the annotation and run the tests directly; if the JUnit Vintage engine is present it
+ * hands the class to this bridge too, which then does nothing, so nothing runs twice.
  */
 public final class JUnitPlatformBridge extends Runner {
 
@@ -40,9 +42,15 @@ public final class JUnitPlatformBridge extends Runner {
 
     @Override
     public void run(RunNotifier notifier) {
+        if (calledByJUnitVintage()) {
+            // JUnit Vintage found the annotation: Jupiter runs these tests in the same launch already.
+            return;
+        }
         AtomicInteger ran = new AtomicInteger();
         Launcher launcher = LauncherFactory.create();
-        launcher.execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build(), new TestExecutionListener() {
+        // Jupiter only: with the Vintage engine on the class path, the annotation would bring us back here.
+        launcher.execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
+                .filters(EngineFilter.includeEngines("junit-jupiter")).build(), new TestExecutionListener() {
             @Override
             public void executionStarted(TestIdentifier id) {
                 if (id.isTest()) {
@@ -83,6 +91,10 @@ public final class JUnitPlatformBridge extends Runner {
                     + " on the JUnit Platform: put junit-jupiter (with its engine) on the test class path and see docs/tck.md")));
             notifier.fireTestFinished(d);
         }
+    }
+
+    private static boolean calledByJUnitVintage() {
+        return StackWalker.getInstance().walk(frames -> frames.anyMatch(f -> f.getClassName().startsWith("org.junit.vintage.")));
     }
 
     private Description describe(TestIdentifier id) {
