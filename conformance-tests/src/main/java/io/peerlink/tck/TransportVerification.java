@@ -59,9 +59,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * calls, {@code onTransportFailure}) are collected and rethrown when the test ends. Every
  * transport the suite creates is destroyed after each test.
  *
+ * <p>Optional hooks unlock more rules: {@link #createTransportBoundTo(Endpoint)} (restart on a
+ * fixed port), {@link #failureInjector()} (failure reporting), {@link #wireInjector()} (malformed
+ * input and hostile framing below your framing), {@link #createTtlWitness()} (TTL on the wire).
+ * Capabilities the transport declares ({@code ordered}, {@code reliable}, ...) are verified
+ * under load. Rules the suite cannot check are {@code untested_} tests, always skipped with the
+ * reason. Sends in bulk run on helper threads bounded by {@link #timeout()}, so a blocking
+ * {@code send} fails its rule instead of hanging the build.
+ *
  * <p>The suite needs a loss-free test path between two transports (loopback, an embedded
  * broker): when nothing else is going on, a datagram that {@code send} accepted must arrive.
- * Losses are tolerated only where the suite floods (T6.1, T6.3) and the transport is unreliable.
+ * Losses are tolerated only where the suite floods and the transport is unreliable.
  */
 @org.junit.runner.RunWith(JUnitPlatformBridge.class)
 public abstract class TransportVerification implements TransportRules {
