@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The reliable channel: ARQ, flow and congestion control over one {@link DatagramPath}
  * (docs/protocol-channel.md). Public methods are thread-safe and hand their work to the event
  * loop; {@link #onDatagram} and {@link #setPath} run on the loop thread, where all protocol state
- * lives. Send futures complete, and the message handler runs, on the loop thread.
+ * lives. Send futures complete on the loop thread (the device exposes them to applications
+ * through {@code loop.Callbacks}); the message handler runs on this channel's serial callback
+ * executor, never on the loop.
  *
  * <p>Every queue is bounded: messages and datagrams waiting to be sent by the send buffer
  * (each costs its length plus {@link #MESSAGE_OVERHEAD}), fragments awaiting retransmission by
@@ -48,11 +50,15 @@ public final class ChannelEngine implements ReliableChannel {
     private static final int CLOSED = 2;
 
     private final EventLoop loop;
+    /** Runs the message handler in order, off the loop. */
+    private final java.util.concurrent.Executor callbacks;
     private final long localConnectionId;
     private final long remoteConnectionId;
     private final ChannelOptions options;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private final CompletableFuture<CloseReason> closedFuture = new CompletableFuture<>();
+    /** Completes after {@link #closedFuture}, once every message handed to the handler before was handled. */
+    private final CompletableFuture<CloseReason> deliveredAndClosed = new CompletableFuture<>();
     private volatile CloseReason closeReason;
     private volatile DatagramPath path;
     private volatile int datagramSize;
@@ -149,6 +155,7 @@ public final class ChannelEngine implements ReliableChannel {
     public ChannelEngine(EventLoop loop, long localConnectionId, long remoteConnectionId,
                          DatagramPath path, ChannelOptions options) {
         this.loop = Objects.requireNonNull(loop, "loop");
+        this.callbacks = loop.callbacks().serial();
         this.options = Objects.requireNonNull(options, "options");
         this.path = Objects.requireNonNull(path, "path");
         this.localConnectionId = localConnectionId;
@@ -279,18 +286,46 @@ public final class ChannelEngine implements ReliableChannel {
             }
             maybeStartCloseHandshake();
         });
-        return closedFuture.minimalCompletionStage();
+        return deliveredAndClosed.minimalCompletionStage();
     }
 
     @Override
     public void abort() {
+        abort(CloseReason.ABORTED, "aborted by the application");
+    }
+
+    /**
+     * Closes at once with a reason of the runtime's (e.g. the device failed).
+     *
+     * @param code a {@link CloseReason} code
+     * @param reason told to the peer and reported by {@link #closed()}
+     */
+    public void abort(int code, String reason) {
         state.compareAndSet(OPEN, CLOSING);
-        onLoop(() -> closeNow(CloseReason.ABORTED, "aborted by the application"));
+        onLoop(() -> closeNow(code, reason));
+    }
+
+    /**
+     * @return completes on the loop as soon as the channel is closed, without waiting for the
+     *         message handler (for the runtime; {@link #closed()} waits for the handler)
+     */
+    public CompletionStage<CloseReason> closedOnLoop() {
+        return closedFuture.minimalCompletionStage();
+    }
+
+    /** @return the event loop this channel is confined to */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** @return the serial executor this channel's application callbacks run on, in order */
+    public java.util.concurrent.Executor callbackExecutor() {
+        return callbacks;
     }
 
     @Override
     public CompletionStage<CloseReason> closed() {
-        return closedFuture.minimalCompletionStage();
+        return deliveredAndClosed.minimalCompletionStage();
     }
 
     @Override
@@ -996,11 +1031,8 @@ public final class ChannelEngine implements ReliableChannel {
             return;
         }
         byte[] copy = f.payload();
-        try {
-            h.onMessage(ByteBuffer.wrap(copy).asReadOnlyBuffer(), Delivery.UNRELIABLE);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "message handler failed", e);
-        }
+        ByteBuffer message = ByteBuffer.wrap(copy).asReadOnlyBuffer();
+        callbacks.execute(() -> h.onMessage(message, Delivery.UNRELIABLE));
         payloadBytesDelivered += copy.length;
     }
 
@@ -1031,11 +1063,29 @@ public final class ChannelEngine implements ReliableChannel {
         }
     }
 
+    /**
+     * The handler runs on the link's callback executor, never on the loop; the message's credit
+     * stays held until it returns, so a slow handler still slows the sender (back-pressure).
+     */
     private void deliver(MessageHandler h, InboundMessage in, Delivery delivery) {
-        try {
-            h.onMessage(ByteBuffer.wrap(in.bytes).asReadOnlyBuffer(), delivery);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "message handler failed", e);
+        ByteBuffer message = ByteBuffer.wrap(in.bytes).asReadOnlyBuffer();
+        callbacks.execute(() -> {
+            try {
+                h.onMessage(message, delivery);
+            } finally {
+                try {
+                    onLoop(() -> released(in));
+                } catch (RuntimeException closed) {
+                    // the loop is gone; nothing to credit any more
+                }
+            }
+        });
+    }
+
+    /** Loop thread: the handler returned; give the message's window back to the sender. */
+    private void released(InboundMessage in) {
+        if (state.get() == CLOSED) {
+            return;
         }
         payloadBytesDelivered += in.length;
         creditHeld -= in.credit;
@@ -1123,6 +1173,8 @@ public final class ChannelEngine implements ReliableChannel {
             w.completeExceptionally(failure);
         }
         closedFuture.complete(reason);
+        // Through the handler's queue: whoever sees "closed" has seen every message before it.
+        callbacks.execute(() -> deliveredAndClosed.complete(reason));
     }
 
     private void failAll(ArrayDeque<OutboundMessage> queue, ChannelClosedException failure) {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 
 /** Collects a device's configuration; {@link #build()} validates and starts it. */
 final class DeviceBuilderImpl implements Device.Builder {
@@ -24,6 +25,8 @@ final class DeviceBuilderImpl implements Device.Builder {
     Duration connectTimeout = Duration.ofSeconds(10);
     PunchOptions punchOptions = PunchOptions.defaults();
     boolean hostCandidates = true;
+    /** Null: the default callback executor (see loop.Callbacks). */
+    Executor callbackExecutor;
 
     @Override
     public Device.Builder identity(Path keyFile) {
@@ -75,9 +78,7 @@ final class DeviceBuilderImpl implements Device.Builder {
 
     @Override
     public Device.Builder openerTtl(int ttl) {
-        PunchOptions d = punchOptions;
-        this.punchOptions = new PunchOptions(d.attempts(), d.attemptDuration(), d.openerCount(), ttl,
-                d.openerLead(), d.firstProbeInterval(), d.nominationGrace());
+        this.punchOptions = punchOptions.withOpenerTtl(ttl);
         return this;
     }
 
@@ -94,6 +95,12 @@ final class DeviceBuilderImpl implements Device.Builder {
             throw new IllegalArgumentException("connectTimeout must be positive: " + timeout);
         }
         this.connectTimeout = timeout;
+        return this;
+    }
+
+    @Override
+    public Device.Builder callbackExecutor(Executor executor) {
+        this.callbackExecutor = Objects.requireNonNull(executor, "executor");
         return this;
     }
 

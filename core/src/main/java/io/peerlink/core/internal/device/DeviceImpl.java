@@ -25,6 +25,7 @@ import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.punch.ConnectivityCheck;
 import io.peerlink.core.internal.punch.NoPathException;
+import io.peerlink.core.internal.punch.ProbeBudget;
 import io.peerlink.core.internal.punch.PunchOptions;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
@@ -38,9 +39,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,11 +70,17 @@ final class DeviceImpl implements Device {
     private final LinkSocket socket;
     private final ChannelOptions channelOptions;
     private final PunchOptions punchOptions;
+    /** Bounds the connectivity-check datagrams of all this device's checks (loop-confined). */
+    private final ProbeBudget probeBudget;
     private final Duration connectTimeout;
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Why the event loop failed (an Error in a task), or null. */
+    private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
+    /** Incoming-link handlers run here, in order, off the loop. */
+    private final java.util.concurrent.Executor incomingCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
     // loop-confined set-up state
@@ -96,8 +100,11 @@ final class DeviceImpl implements Device {
         this.socket = socket;
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
+        this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
         socket.onSetup(this::onSetup);
+        this.incomingCallbacks = loop.callbacks().serial();
+        loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
@@ -109,7 +116,7 @@ final class DeviceImpl implements Device {
 
     static DeviceImpl start(DeviceBuilderImpl b) {
         DeviceIdentity identity = b.ephemeral ? DeviceIdentity.ephemeral() : DeviceIdentity.loadOrCreate(b.keyFile);
-        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm(), b.callbackExecutor);
         LinkSocket socket = new LinkSocket(createUdp(b.udpBinds.get(0)), loop);
         try {
             socket.start();
@@ -184,8 +191,15 @@ final class DeviceImpl implements Device {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("device is closed");
+            Throwable f = failure;
+            throw new IllegalStateException(f == null ? "device is closed" : "device failed: " + f, f);
         }
+    }
+
+    /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
+    private void fail(Throwable cause) {
+        failure = cause;
+        close();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -206,30 +220,33 @@ final class DeviceImpl implements Device {
                 loop.execute(() -> punch(intro, result));
             }
         });
-        return withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer);
+        return loop.callbacks().expose(withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer));
     }
 
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
                 + ", peer candidates " + intro.peerCandidates());
-        byte[] token = tokenDigest(intro.sessionToken());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                token, intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl);
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
+                probeBudget);
         checks.put(intro.localConnectionId(), check);
         // The check completes on the loop; open the link right there. A further hop through the
         // loop's queue would let the peer's first channel packet (its flow-control credit), already
         // queued behind the nominating PROBE_ACK, find no link and be dropped, stalling the sender
         // for a retransmission timeout.
         check.result().whenComplete((selected, error) -> onLoop(() -> {
-            checks.remove(intro.localConnectionId());
             if (error != null) {
+                checks.remove(intro.localConnectionId());
                 Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
                 result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
                         cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
                 return;
             }
+            // The finished check keeps answering the peer's (authenticated) probes for a while: the
+            // peer may still be checking, e.g. when our answer to its nomination was lost.
+            loop.schedule(() -> checks.remove(intro.localConnectionId()), punchOptions.totalDuration().toNanos());
             PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
             result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), selected.remote(), kind));
         }));
@@ -244,15 +261,6 @@ final class DeviceImpl implements Device {
         }
     }
 
-    static byte[] tokenDigest(String sessionToken) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
-            return java.util.Arrays.copyOf(d, SetupPacket.TOKEN_LENGTH);
-        } catch (NoSuchAlgorithmException e) {
-            throw new PeerLinkException("SHA-256 unavailable", e);
-        }
-    }
-
     private final class RendezvousListener implements RendezvousClient.Listener {
         @Override
         public void onIncoming(DeviceId from, IncomingDecision decision) {
@@ -262,7 +270,7 @@ final class DeviceImpl implements Device {
                 return;
             }
             AtomicBoolean decided = new AtomicBoolean();
-            handler.onIncoming(new IncomingRequest() {
+            IncomingRequest request = new IncomingRequest() {
                 @Override
                 public DeviceId from() {
                     return from;
@@ -276,7 +284,7 @@ final class DeviceImpl implements Device {
                     CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                     acceptedIncoming.put(from, f);
                     decision.accept();
-                    return withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from);
+                    return loop.callbacks().expose(withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from));
                 }
 
                 @Override
@@ -286,7 +294,8 @@ final class DeviceImpl implements Device {
                     }
                     decision.reject(reason);
                 }
-            });
+            };
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
         }
 
         @Override
@@ -316,12 +325,12 @@ final class DeviceImpl implements Device {
 
         @Override
         public CompletionStage<Void> registered() {
-            return rendezvousClient.registered().thenCombine(gathered, (a, b) -> null);
+            return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
         }
 
         @Override
         public CompletionStage<Boolean> isOnline(DeviceId peer) {
-            return rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer"));
+            return loop.callbacks().expose(rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer")));
         }
     }
 
@@ -359,7 +368,7 @@ final class DeviceImpl implements Device {
             dials.put(cid, new PendingDial(nonce, endpoint, result, loop.nanoTime() + connectTimeout.toNanos()));
             sendHello(cid, 100_000_000L);
         });
-        return result;
+        return loop.callbacks().expose(result);
     }
 
     private void sendHello(long cid, long interval) {
@@ -390,12 +399,6 @@ final class DeviceImpl implements Device {
                     ConnectivityCheck check = checks.get(probe.destinationCid());
                     if (check != null) {
                         check.onProbe(source, probe);
-                    } else if (probe.type() == SetupPacket.PROBE && links.containsKey(probe.destinationCid())) {
-                        // The peer is still checking after we finished: answer so it can finish too.
-                        ByteBuffer b = ByteBuffer.allocate(64);
-                        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
-                        b.flip();
-                        socket.send(source, b);
                     }
                 }
                 case SetupPacket.HELLO -> onHello(source, SetupPacket.readHello(datagram));
@@ -438,7 +441,7 @@ final class DeviceImpl implements Device {
             return;
         }
         AtomicBoolean decided = new AtomicBoolean();
-        handler.onIncoming(new IncomingRequest() {
+        IncomingRequest request = new IncomingRequest() {
             @Override
             public DeviceId from() {
                 return hello.device();
@@ -457,7 +460,7 @@ final class DeviceImpl implements Device {
                     answerHello(source, fresh);
                     f.complete(link);
                 });
-                return f;
+                return loop.callbacks().expose(f);
             }
 
             @Override
@@ -472,7 +475,8 @@ final class DeviceImpl implements Device {
                     loop.schedule(() -> hellos.remove(key), TimeUnit.SECONDS.toNanos(30));
                 });
             }
-        });
+        };
+        incomingCallbacks.execute(() -> handler.onIncoming(request));
     }
 
     private void answerHello(Endpoint source, IncomingHello state) {
@@ -571,10 +575,16 @@ final class DeviceImpl implements Device {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Throwable failed = failure;
+        String why = failed == null ? "device closed" : "device failed: " + failed;
         for (PeerLinkImpl link : List.copyOf(links.values())) {
-            link.engine().abort();
+            if (failed == null) {
+                link.engine().abort();
+            } else {
+                link.engine().abort(CloseReason.SHUTDOWN, why);
+            }
         }
-        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "device closed", false));
+        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
         }
@@ -582,7 +592,18 @@ final class DeviceImpl implements Device {
             rendezvousClient.close();
         }
         // Let the loop run what is queued (the aborts send CLOSE frames) before it stops.
-        if (!loop.inLoop()) {
+        if (loop.inLoop()) {
+            // Closing from the loop (it failed): the aborts are queued; the loop runs queued
+            // tasks when it closes, so close the socket in a task behind them.
+            try {
+                loop.execute(socket::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                socket.close();
+            }
+            loop.close();
+            return;
+        }
+        {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
             loop.execute(drained::countDown);
             try {

@@ -8,6 +8,8 @@ import io.peerlink.PathInfo;
 import io.peerlink.PeerLink;
 import io.peerlink.ReliableChannel;
 import io.peerlink.core.internal.channel.ChannelEngine;
+import io.peerlink.core.internal.loop.ApplicationChannel;
+import io.peerlink.core.internal.loop.EventLoop;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,11 +23,13 @@ final class PeerLinkImpl implements PeerLink {
     private final ChannelEngine engine;
     private final PathInfo path;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+    private final ReliableChannel applicationChannel;
 
     PeerLinkImpl(DeviceId peer, ChannelEngine engine, PathInfo path) {
         this.peer = peer;
         this.engine = engine;
         this.path = path;
+        this.applicationChannel = new ApplicationChannel(engine, engine.loop().callbacks());
         engine.closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
     }
 
@@ -33,7 +37,12 @@ final class PeerLinkImpl implements PeerLink {
         return engine;
     }
 
+    /** Listeners run on the link's serial callback executor, after the messages before the event. */
     private void fire(LinkEvent event) {
+        engine.callbackExecutor().execute(() -> fireNow(event));
+    }
+
+    private void fireNow(LinkEvent event) {
         for (LinkListener l : listeners) {
             try {
                 l.onEvent(event);
@@ -51,7 +60,7 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public ReliableChannel channel() {
-        return engine;
+        return applicationChannel;
     }
 
     @Override
@@ -61,7 +70,7 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public CompletionStage<Duration> ping() {
-        return engine.ping();
+        return engine.loop().callbacks().expose(engine.ping());
     }
 
     @Override
@@ -71,7 +80,11 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public void close() {
-        CompletionStage<CloseReason> closing = engine.close();
+        EventLoop.checkNotOnLoop("PeerLink.close() waits for the close handshake");
+        engine.close();
+        // Not engine.close()'s stage: that one waits for this link's message handler, which may
+        // be the very caller (close() inside onMessage).
+        CompletionStage<CloseReason> closing = engine.closedOnLoop();
         try {
             closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
