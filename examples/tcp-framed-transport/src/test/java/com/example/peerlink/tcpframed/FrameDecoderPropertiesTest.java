@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The frame decoder under arbitrary read boundaries and hostile input. */
-class FrameDecoderProperties {
+class FrameDecoderPropertiesTest {
 
     private static final int MAX = 512;
 
