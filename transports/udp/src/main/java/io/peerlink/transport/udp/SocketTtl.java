@@ -20,7 +20,8 @@ import java.nio.channels.DatagramChannel;
  * found the way a debugger would: {@link SocketDescriptors} lists the process's open descriptors
  * and keeps the sockets whose {@code getsockname} equals the channel's bound address, then marks
  * the channel with two successive {@code IP_MULTICAST_TTL} values through the public JDK API and
- * keeps the one descriptor that shows both. Probed once per JVM; when the platform cannot (not
+ * keeps the one descriptor that shows both (one {@code getsockname} per open descriptor, once per
+ * transport start). Probed once per JVM; when the platform cannot (not
  * Linux or macOS, JNA missing), {@link #instance()} is null and a single warning says why.
  */
 final class SocketTtl {
