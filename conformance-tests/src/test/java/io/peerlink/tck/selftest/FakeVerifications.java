@@ -260,11 +260,4 @@ final class FakeVerifications {
             return EnumSet.of(TcpFramedTransport.Flaw.FORGETS_CALLBACKS_ON_STOP);
         }
     }
-
-    static class TcpKeepsDeadConnections extends TcpBase {
-        @Override
-        Set<TcpFramedTransport.Flaw> flaws() {
-            return EnumSet.of(TcpFramedTransport.Flaw.KEEPS_DEAD_CONNECTIONS);
-        }
-    }
 }

@@ -57,9 +57,7 @@ final class TcpFramedTransport implements Transport {
         /** A listening socket that dies ends the accept loop without telling anyone. */
         SILENT_SOCKET_DEATH,
         /** stop() discards queued frames without failing their callbacks. */
-        FORGETS_CALLBACKS_ON_STOP,
-        /** A connection the peer closed (or sent bad framing on) stays open, its reader thread parked, until stop. */
-        KEEPS_DEAD_CONNECTIONS
+        FORGETS_CALLBACKS_ON_STOP
     }
 
     static final String SCHEME = "tcpf";
@@ -395,11 +393,6 @@ final class TcpFramedTransport implements Transport {
                 }
                 owner.failed(e); // the flaw: a decoder exception reaches the transport's catch-all
             } finally {
-                if (flaws.contains(Flaw.KEEPS_DEAD_CONNECTIONS)) {
-                    while (!owner.closing) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000); // "until stop cleans up"
-                    }
-                }
                 closeQuietly(channel);
                 owner.inbound.remove(this);
             }

@@ -268,12 +268,6 @@ class TransportVerificationSelfTest {
     }
 
     @Test
-    void deadConnectionsKept_shouldFailBy_descriptorsHeldAfterPeersClosed() {
-        Run run = run(FakeVerifications.TcpKeepsDeadConnections.class, "optional_T8_4_hostileFramingIsRejected");
-        assertFailsBecause(run, "optional_T8_4_hostileFramingIsRejected", "[T8.4]", "the transport still holds", "socket descriptor");
-    }
-
-    @Test
     void socketDiesSilently_shouldFailBy_noTransportFailureReported() {
         Run run = run(FakeVerifications.TcpSilentSocketDeath.class, "optional_T1_12_failureIsReported");
         assertFailsBecause(run, "optional_T1_12_failureIsReported", "[T1.12]", "onTransportFailure was not called");
