@@ -56,9 +56,35 @@ public interface Device extends AutoCloseable {
      */
     void onIncoming(IncomingHandler handler);
 
-    /** Closes every link and transport and the rendezvous connection. Idempotent. */
+    /**
+     * Shuts the device down gracefully and returns when it is down. Refuses new links and fails
+     * link set-ups still in progress ({@link ChannelClosedException}, {@link CloseReason#SHUTDOWN});
+     * closes every open link as {@link PeerLink#close()} does, so that everything accepted by
+     * {@code send} is delivered and acknowledged; then closes the rendezvous connection and the
+     * transports. Links close before the rendezvous connection, so peers do not see this device
+     * go offline while its data is still in flight.
+     *
+     * <p>Maximum time: {@link ChannelOptions#closeTimeout()} (default 10 s) plus 1 s. Links not
+     * closed by then are aborted with {@link CloseReason#SHUTDOWN} and their pending sends fail
+     * with {@link ChannelClosedException}: an accepted message is delivered or its stage fails,
+     * never dropped silently.
+     *
+     * <p>Idempotent: a second call returns when the first one has finished (or at once if the
+     * first one was {@link #abort()}).
+     *
+     * @throws IllegalStateException if called on the device's event loop thread (only possible
+     *         with a callback executor that runs tasks on the submitting thread)
+     */
     @Override
     void close();
+
+    /**
+     * Shuts the device down at once: aborts every link (the peers see {@link CloseReason#ABORTED}
+     * "device aborted"), fails every pending send and link set-up, closes the rendezvous
+     * connection and the transports. Returns within about 1 s (the time the loop gets to send the
+     * peers their CLOSE frames). Never waits for a peer. Idempotent.
+     */
+    void abort();
 
     /** Builds a {@link Device}; not thread-safe. Obtain one from {@link PeerLinks#device()}. */
     interface Builder {

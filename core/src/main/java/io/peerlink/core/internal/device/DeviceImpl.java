@@ -76,6 +76,8 @@ final class DeviceImpl implements Device {
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Completes once close() or abort() has stopped the loop and the socket. */
+    private final CompletableFuture<Void> down = new CompletableFuture<>();
     /** Why the event loop failed (an Error in a task), or null. */
     private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
@@ -199,7 +201,7 @@ final class DeviceImpl implements Device {
     /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
     private void fail(Throwable cause) {
         failure = cause;
-        close();
+        abort();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -572,21 +574,66 @@ final class DeviceImpl implements Device {
 
     @Override
     public void close() {
+        EventLoop.checkNotOnLoop("Device.close() waits for its links to close");
+        if (!closed.compareAndSet(false, true)) {
+            awaitDown();
+            return;
+        }
+        failPendingLinks("device closed");
+        List<CompletableFuture<CloseReason>> closing = new ArrayList<>();
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().close();
+            closing.add(link.engine().closedOnLoop().toCompletableFuture());
+        }
+        // Bounded: each engine aborts itself after closeTimeout; the extra second covers the
+        // loop's latency. Whatever is still open then is aborted below (its sends fail).
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                    .get(channelOptions.closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "links did not close within " + channelOptions.closeTimeout() + " + 1 s; aborting them");
+        }
+        stop(CloseReason.SHUTDOWN, "device closed; graceful close did not finish in time");
+    }
+
+    @Override
+    public void abort() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         Throwable failed = failure;
-        String why = failed == null ? "device closed" : "device failed: " + failed;
-        for (PeerLinkImpl link : List.copyOf(links.values())) {
-            if (failed == null) {
-                link.engine().abort();
-            } else {
-                link.engine().abort(CloseReason.SHUTDOWN, why);
-            }
+        failPendingLinks(failed == null ? "device aborted" : "device failed: " + failed);
+        if (failed == null) {
+            stop(CloseReason.ABORTED, "device aborted");
+        } else {
+            stop(CloseReason.SHUTDOWN, "device failed: " + failed);
         }
+    }
+
+    private void failPendingLinks(String why) {
         ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
+        }
+    }
+
+    /** Waits (bounded) until the first close() or abort() has stopped the device. */
+    private void awaitDown() {
+        try {
+            down.get(channelOptions.closeTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the first close reports its own trouble
+        }
+    }
+
+    /** Aborts what is left with the given reason, then stops the rendezvous, socket and loop. */
+    private void stop(int code, String why) {
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().abort(code, why);
         }
         if (rendezvousClient != null) {
             rendezvousClient.close();
@@ -601,6 +648,7 @@ final class DeviceImpl implements Device {
                 socket.close();
             }
             loop.close();
+            down.complete(null);
             return;
         }
         {
@@ -614,6 +662,7 @@ final class DeviceImpl implements Device {
         }
         socket.close();
         loop.close();
+        down.complete(null);
     }
 
     @Override
