@@ -170,4 +170,78 @@ class DeviceLifecycleTest {
         assertEquals(CloseReason.ABORTED, seen.code(), seen.toString());
         assertTrue(seen.byPeer());
     }
+
+    /**
+     * A peer killed mid-link (its own JVM, SIGKILL): the server tells the surviving side, whose
+     * link closes with PEER_OFFLINE instead of waiting out the 60 s idle timeout. (How fast is a
+     * benchmark: PeerOfflineDetection.)
+     */
+    @Test
+    void aKilledPeerClosesTheLinkWithPeerOffline() throws Exception {
+        DeviceId a = identity("a");
+        DeviceId b = identity("b");
+        startServer(a, b);
+        Device alice = device("a");
+        Process bob = startPeerProcess("b");
+        try {
+            PeerLink link = alice.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
+            link.ping().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertEquals(60, link.channel().options().idleTimeout().toSeconds(), "the idle timeout is not what closes it");
+            bob.destroyForcibly();
+            CloseReason reason = link.channel().closed().toCompletableFuture().get(20, TimeUnit.SECONDS);
+            assertEquals(CloseReason.PEER_OFFLINE, reason.code(), reason.toString());
+            assertTrue(reason.message().contains("offline"), reason.message());
+        } finally {
+            bob.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A peer that only loses the server keeps its links: the peer answers the confirming PING. */
+    @Test
+    void aPeerThatOnlyLostTheServerKeepsItsLink() throws Exception {
+        DeviceId a = identity("a");
+        DeviceId b = identity("b");
+        startServer(a, b);
+        Device alice = device("a");
+        Device bob = device("b");
+        bob.onIncoming(request -> request.accept());
+        PeerLink link = alice.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
+        java.util.concurrent.BlockingQueue<io.peerlink.Rendezvous.State> states = new java.util.concurrent.LinkedBlockingQueue<>();
+        bob.rendezvous().onStateChange(states::add);
+        // Stop the server: bob's (and alice's) control connections drop, the link does not.
+        server.close();
+        assertEquals(io.peerlink.Rendezvous.State.RECONNECTING, states.poll(10, TimeUnit.SECONDS));
+        link.ping().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertTrue(link.channel().isOpen());
+    }
+
+    private Process startPeerProcess(String name) throws Exception {
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),
+                PeerProcess.class.getName(), dir.resolve(name + ".key").toString(), server.controlUri().toString(),
+                server.stunAddress().getHostString(), String.valueOf(server.stunAddress().getPort()));
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                StringBuilder seen = new StringBuilder();
+                for (String line; (line = out.readLine()) != null; ) {
+                    seen.append(line).append('\n');
+                    if (line.equals("ready")) {
+                        ready.complete(null);
+                    }
+                }
+                ready.completeExceptionally(new AssertionError("peer process ended before registering:\n" + seen));
+            } catch (java.io.IOException e) {
+                ready.completeExceptionally(e);
+            }
+        }, "peer-process-output");
+        reader.setDaemon(true);
+        reader.start();
+        ready.get(30, TimeUnit.SECONDS);
+        return p;
+    }
 }

@@ -64,6 +64,8 @@ final class DeviceImpl implements Device {
     /** Incoming direct hellos awaiting a decision or kept for retransmitted hellos; bounded. */
     private static final int MAX_PENDING_HELLOS = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long a peer reported offline gets to answer a PING over the link. */
+    static final Duration PEER_OFFLINE_CONFIRM = Duration.ofSeconds(1);
 
     private final DeviceIdentity identity;
     private final EventLoop loop;
@@ -83,8 +85,11 @@ final class DeviceImpl implements Device {
     private volatile IncomingHandler incomingHandler;
     /** Incoming-link handlers run here, in order, off the loop. */
     private final java.util.concurrent.Executor incomingCallbacks;
+    /** Rendezvous state listeners run here, in order, off the loop. */
+    private final java.util.concurrent.Executor stateCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Rendezvous.State>> stateListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     // loop-confined set-up state
     private final Map<Long, PendingDial> dials = new HashMap<>();
     private final Map<String, IncomingHello> hellos = new HashMap<>();
@@ -106,6 +111,7 @@ final class DeviceImpl implements Device {
         this.connectTimeout = b.connectTimeout;
         socket.onSetup(this::onSetup);
         this.incomingCallbacks = loop.callbacks().serial();
+        this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
@@ -255,6 +261,23 @@ final class DeviceImpl implements Device {
         check.start(intro.startIn());
     }
 
+    /**
+     * The server says the link's peer lost its control connection. A peer that only lost the
+     * server still answers over the link, so ask it: no answer to a PING within
+     * {@link #PEER_OFFLINE_CONFIRM} closes the link with PEER_OFFLINE.
+     */
+    private void confirmOffline(PeerLinkImpl link) {
+        CompletableFuture<java.time.Duration> ping = link.engine().ping().toCompletableFuture();
+        EventLoop.Timer t = loop.schedule(() -> {
+            if (!ping.isDone()) {
+                link.engine().abort(CloseReason.PEER_OFFLINE,
+                        "the rendezvous server reported the peer offline and it did not answer a ping within "
+                                + PEER_OFFLINE_CONFIRM.toMillis() + " ms");
+            }
+        }, PEER_OFFLINE_CONFIRM.toNanos());
+        ping.whenComplete((d, e) -> t.cancel());
+    }
+
     private void onLoop(Runnable task) {
         if (loop.inLoop()) {
             task.run();
@@ -301,6 +324,22 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public void onStateChange(Rendezvous.State state) {
+            for (java.util.function.Consumer<Rendezvous.State> l : stateListeners) {
+                stateCallbacks.execute(() -> l.accept(state));
+            }
+        }
+
+        @Override
+        public void onPeerOffline(DeviceId peer) {
+            for (PeerLinkImpl link : List.copyOf(links.values())) {
+                if (link.peer().equals(peer) && link.engine().isOpen()) {
+                    loop.execute(() -> confirmOffline(link));
+                }
+            }
+        }
+
+        @Override
         public void onIntroduction(Introduction introduction) {
             CompletableFuture<PeerLink> f = acceptedIncoming.remove(introduction.peer());
             CompletableFuture<PeerLink> target = f != null ? f : pending(new CompletableFuture<>());
@@ -328,6 +367,11 @@ final class DeviceImpl implements Device {
         @Override
         public CompletionStage<Void> registered() {
             return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
+        }
+
+        @Override
+        public void onStateChange(java.util.function.Consumer<State> listener) {
+            stateListeners.add(Objects.requireNonNull(listener, "listener"));
         }
 
         @Override

@@ -89,6 +89,10 @@ public final class RendezvousClient implements AutoCloseable {
         /** @param state the new connection state */
         default void onStateChange(Rendezvous.State state) {
         }
+
+        /** @param peer a device this one was introduced to lost its control connection */
+        default void onPeerOffline(DeviceId peer) {
+        }
     }
 
     private final URI server;
@@ -562,6 +566,8 @@ public final class RendezvousClient implements AutoCloseable {
             if (f != null) {
                 f.complete(r.online());
             }
+        } else if (message instanceof Message.PeerOffline o) {
+            callbacks.execute(() -> listener.onPeerOffline(o.peer()));
         } else if (message instanceof Message.Error e) {
             onError(gen, e);
         } else {
