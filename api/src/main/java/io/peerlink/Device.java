@@ -30,7 +30,12 @@ public interface Device extends AutoCloseable {
      * relay fallback where configured.
      *
      * @param peer the peer
-     * @return completes with the link; fails with {@link UnreachableException} naming why
+     * @return completes with the link; fails with {@link UnreachableException} naming why:
+     *         {@code NO_RENDEZVOUS} at once, with the cause (e.g. "connection refused to
+     *         ws://..."), while the rendezvous server cannot be reached; OFFLINE, DENIED, UNKNOWN,
+     *         REJECTED as the server answers; NO_PATH after the connectivity checks (3 s by
+     *         default); TIMEOUT after {@link Builder#connectTimeout} plus the checks' duration
+     *         (13 s by default), with the last rendezvous failure as cause if any
      * @throws NullPointerException if peer is null
      * @throws IllegalStateException if there is no rendezvous server or the device is closed
      */
@@ -103,6 +108,11 @@ public interface Device extends AutoCloseable {
         Builder ephemeralIdentity();
 
         /**
+         * The control connection registers within 15 s or is retried; after a loss it reconnects
+         * with exponential backoff (250 ms doubling, at most 30 s between attempts); the server
+         * pings every 15 s and either side drops a connection silent for 3 intervals
+         * (docs/protocol-rendezvous.md).
+         *
          * @param controlUri the rendezvous server's control URI
          * @return this
          */
@@ -158,7 +168,11 @@ public interface Device extends AutoCloseable {
         Builder channelOptions(ChannelOptions options);
 
         /**
-         * @param timeout how long {@link Device#connect} tries before failing
+         * @param timeout how long {@link Device#connect} tries before failing with
+         *        {@link UnreachableException.Reason#TIMEOUT}; default 10 s. {@code connect(DeviceId)}
+         *        adds the connectivity checks' duration (3 attempts of 1 s), so it fails after
+         *        13 s by default; {@code connect(Endpoint)} after exactly this timeout. The same bound
+         *        applies to accepting an incoming link through the rendezvous.
          * @return this
          */
         Builder connectTimeout(Duration timeout);

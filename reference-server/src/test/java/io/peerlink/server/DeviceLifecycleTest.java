@@ -215,6 +215,31 @@ class DeviceLifecycleTest {
         assertTrue(link.channel().isOpen());
     }
 
+    /** With the server down, connect fails at once with NO_RENDEZVOUS and "connection refused" as the cause. */
+    @Test
+    void withTheServerDownConnectFailsFastWithTheCause() throws Exception {
+        DeviceId a = identity("a");
+        DeviceId b = identity("b");
+        startServer(a, b);
+        java.net.URI uri = server.controlUri();
+        InetSocketAddress stun = server.stunAddress();
+        server.close();
+        Device alice = PeerLinks.device().identity(dir.resolve("a.key")).rendezvous(uri).stunServer(stun)
+                .udp(LOOPBACK).build();
+        toClose.add(alice);
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> alice.connect(b).toCompletableFuture().get(20, TimeUnit.SECONDS));
+        io.peerlink.UnreachableException u = assertInstanceOf(io.peerlink.UnreachableException.class, e.getCause());
+        assertEquals(io.peerlink.UnreachableException.Reason.NO_RENDEZVOUS, u.reason(), u.toString());
+        assertTrue(u.getCause() != null && u.getCause().getMessage().contains("connection refused"), String.valueOf(u.getCause()));
+        // And again later, while the device keeps reconnecting in the background.
+        e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> alice.connect(b).toCompletableFuture().get(20, TimeUnit.SECONDS));
+        u = assertInstanceOf(io.peerlink.UnreachableException.class, e.getCause());
+        assertEquals(io.peerlink.UnreachableException.Reason.NO_RENDEZVOUS, u.reason(), u.toString());
+        assertTrue(u.getMessage().contains("connection refused"), u.getMessage());
+    }
+
     private Process startPeerProcess(String name) throws Exception {
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         ProcessBuilder pb = new ProcessBuilder(javaBin.toString(), "-cp", System.getProperty("java.class.path"),

@@ -603,7 +603,8 @@ final class DeviceImpl implements Device {
 
     private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, Duration timeout, DeviceId peer) {
         EventLoop.Timer t = loop.schedule(() -> f.completeExceptionally(new UnreachableException(peer,
-                UnreachableException.Reason.TIMEOUT, "no link within " + timeout)), timeout.toNanos());
+                UnreachableException.Reason.TIMEOUT, "no link within " + timeout,
+                rendezvousClient == null ? null : rendezvousClient.lastFailure())), timeout.toNanos());
         f.whenComplete((v, e) -> t.cancel());
         return f;
     }
