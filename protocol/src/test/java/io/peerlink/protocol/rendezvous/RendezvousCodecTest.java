@@ -50,7 +50,8 @@ class RendezvousCodecTest {
                 new Message.Ping(123),
                 new Message.Pong(-123),
                 new Message.Presence(4, B),
-                new Message.PresenceResult(4, B, true));
+                new Message.PresenceResult(4, B, true),
+                new Message.PeerOffline(B));
         for (Message m : messages) {
             String json = CODEC.encode(m);
             assertEquals(m, CODEC.decode(json), json);
