@@ -26,7 +26,16 @@ import java.nio.ByteBuffer;
 public interface Transport {
 
     /** Lifecycle states; see the class documentation. */
-    enum State { CREATED, STARTED, STOPPED, DESTROYED }
+    enum State {
+        /** Created, not started: nothing is bound. */
+        CREATED,
+        /** Started: bound and delivering datagrams. */
+        STARTED,
+        /** Stopped: unbound, no longer delivering; {@code start} may start it again. */
+        STOPPED,
+        /** Destroyed: every resource released; terminal. */
+        DESTROYED
+    }
 
     /**
      * Binds and starts delivering received datagrams to the handler.
