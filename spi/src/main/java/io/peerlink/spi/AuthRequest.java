@@ -18,19 +18,10 @@ import java.util.Objects;
  */
 public record AuthRequest(DeviceId deviceId, byte[] publicKey, InetSocketAddress remoteAddress, Map<String, String> claims) {
     /**
-<<<<<<< HEAD
-     * Validates the components and copies the key and claims.
-     *
-     * @param deviceId the proven device ID
-     * @param publicKey the raw 32-byte Ed25519 public key
-     * @param remoteAddress where the control connection comes from
-     * @param claims extra claims the device sent; untrusted
-=======
      * @param deviceId the proven device ID
      * @param publicKey the raw 32-byte Ed25519 public key (copied)
      * @param remoteAddress where the control connection comes from
      * @param claims extra claims the device sent (copied); untrusted
->>>>>>> main
      * @throws NullPointerException if any component is null
      */
     public AuthRequest {

@@ -27,15 +27,6 @@ public interface Transport {
 
     /** Lifecycle states; see the class documentation. */
     enum State {
-<<<<<<< HEAD
-        /** Created, not started: nothing is bound. */
-        CREATED,
-        /** Started: bound and delivering datagrams. */
-        STARTED,
-        /** Stopped: unbound, no longer delivering; {@code start} may start it again. */
-        STOPPED,
-        /** Destroyed: every resource released; terminal. */
-=======
         /** Created, not yet started; binds nothing. */
         CREATED,
         /** Bound and delivering to its handler. */
@@ -43,7 +34,6 @@ public interface Transport {
         /** Stopped by {@code stop()} or by its own failure; may be started again. */
         STOPPED,
         /** Destroyed for good. */
->>>>>>> main
         DESTROYED
     }
 

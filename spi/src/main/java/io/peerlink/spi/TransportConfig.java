@@ -22,11 +22,7 @@ public final class TransportConfig {
      */
     public record Option<T>(String name, Class<T> type, T defaultValue) {
         /**
-<<<<<<< HEAD
-         * @param name dotted name, e.g. {@code udp.receiveBufferSize}
-=======
          * @param name dotted name
->>>>>>> main
          * @param type value type
          * @param defaultValue used when the option is not set
          * @throws NullPointerException if name, type or defaultValue is null
