@@ -54,7 +54,8 @@ public final class RendezvousService implements AutoCloseable {
     static final int CLOSE_GOING_AWAY = 1001;
     private static final long START_NANOS = System.nanoTime();
     /** The one answer for "no such device" and "not allowed" alike. */
-    static final String NOT_REACHABLE = "no device with this ID that this device may reach";
+    static final String NOT_REACHABLE = "no device with this ID that this device may reach: not connected since the server started"
+            + " (or a mistyped ID), or not allowed by the access policy; the server does not say which";
 
     private final ServerConfig config;
     private final Authenticator authenticator;
