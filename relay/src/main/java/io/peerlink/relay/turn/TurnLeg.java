@@ -29,7 +29,9 @@ abstract sealed class TurnLeg implements AutoCloseable {
             case TCP -> new Stream(new Socket(server.getAddress(), server.getPort()));
             case TLS -> {
                 SSLContext context = tls != null ? tls : defaultContext();
-                SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(server.getAddress(), server.getPort());
+                // The certificate is checked against the name the caller gave (host string), not a reverse lookup.
+                Socket plain = new Socket(server.getAddress(), server.getPort());
+                SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, server.getHostString(), server.getPort(), true);
                 SSLParameters params = socket.getSSLParameters();
                 params.setEndpointIdentificationAlgorithm("HTTPS");
                 socket.setSSLParameters(params);
