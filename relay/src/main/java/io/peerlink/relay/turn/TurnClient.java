@@ -63,6 +63,7 @@ public final class TurnClient implements AutoCloseable {
     private volatile byte[] key;
     private volatile InetSocketAddress relayed;
     private volatile InetSocketAddress mapped;
+    private volatile long lifetimeSeconds;
     private volatile ScheduledFuture<?> refresh;
     private volatile boolean closed;
 
@@ -110,7 +111,21 @@ public final class TurnClient implements AutoCloseable {
      * @throws TurnException if the server refuses (e.g. 401 with wrong credentials, 486 quota) or does not answer
      */
     public InetSocketAddress allocate() throws IOException {
-        TurnMessage response = request(Turn.METHOD_ALLOCATE, w -> w.requestedTransport(Turn.PROTOCOL_UDP));
+        return allocate(0);
+    }
+
+    /**
+     * Like {@link #allocate()}, asking for a lifetime.
+     *
+     * @param lifetimeSeconds the lifetime asked for (0 = the server's default); the server may grant less
+     */
+    public InetSocketAddress allocate(long lifetimeSeconds) throws IOException {
+        TurnMessage response = request(Turn.METHOD_ALLOCATE, w -> {
+            w.requestedTransport(Turn.PROTOCOL_UDP);
+            if (lifetimeSeconds > 0) {
+                w.u32(Turn.ATTR_LIFETIME, lifetimeSeconds);
+            }
+        });
         InetSocketAddress relay = response.xorAddress(Turn.ATTR_XOR_RELAYED_ADDRESS);
         if (relay == null) {
             throw new TurnException(0, "Allocate success without XOR-RELAYED-ADDRESS");
@@ -121,8 +136,9 @@ public final class TurnClient implements AutoCloseable {
         return relay;
     }
 
-    private void scheduleRefresh(long lifetimeSeconds) {
-        long lifetime = lifetimeSeconds > 0 ? lifetimeSeconds : Turn.DEFAULT_LIFETIME_SECONDS;
+    private void scheduleRefresh(long granted) {
+        long lifetime = granted > 0 ? granted : Turn.DEFAULT_LIFETIME_SECONDS;
+        lifetimeSeconds = lifetime;
         // Half the lifetime leaves room for a lost request's whole retransmission schedule.
         refresh = timer.schedule(() -> {
             try {
@@ -137,6 +153,11 @@ public final class TurnClient implements AutoCloseable {
     /** @return the relayed address, or {@code null} before {@link #allocate()} */
     public InetSocketAddress relayedAddress() {
         return relayed;
+    }
+
+    /** @return the allocation lifetime the server last granted, in seconds (0 before {@link #allocate()}) */
+    public long lifetimeSeconds() {
+        return lifetimeSeconds;
     }
 
     /** @return the client's reflexive address as the server saw it, or {@code null} */
@@ -292,6 +313,9 @@ public final class TurnClient implements AutoCloseable {
             ByteBuffer frame;
             try {
                 frame = leg.receive();
+            } catch (java.net.PortUnreachableException e) {
+                // An ICMP error on a UDP leg is transient (server restarting); the transaction's retransmissions decide.
+                continue;
             } catch (IOException e) {
                 if (!closed) {
                     pending.values().forEach(f -> f.completeExceptionally(e));

@@ -66,8 +66,13 @@ class CoturnInteropTest {
 
     static void exchange(TurnClient.Protocol pa, TurnClient.Protocol pb, InetSocketAddress server,
                          TurnCredentials ca, TurnCredentials cb) throws IOException, InterruptedException {
-        try (TurnClient a = TurnClient.connect(pa, server, ca, null);
-             TurnClient b = TurnClient.connect(pb, server, cb, null)) {
+        exchange(pa, server, pb, server, ca, cb);
+    }
+
+    static void exchange(TurnClient.Protocol pa, InetSocketAddress serverA, TurnClient.Protocol pb, InetSocketAddress serverB,
+                         TurnCredentials ca, TurnCredentials cb) throws IOException, InterruptedException {
+        try (TurnClient a = TurnClient.connect(pa, serverA, ca, null);
+             TurnClient b = TurnClient.connect(pb, serverB, cb, null)) {
             LinkedBlockingQueue<Object[]> atA = new LinkedBlockingQueue<>();
             LinkedBlockingQueue<Object[]> atB = new LinkedBlockingQueue<>();
             a.onData((peer, data) -> atA.add(new Object[] {peer, bytes(data)}));
