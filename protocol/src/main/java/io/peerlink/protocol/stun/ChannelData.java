@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 /**
  * TURN ChannelData framing (RFC 8656 section 12.4): a 2-byte channel number in
- * 0x4000-0x4FFF, a 2-byte length, then the application data. Over UDP the frame is the whole
+ * 0x4000-0x4FFF (0x4000-0x7FFF accepted, as RFC 5766 clients use it), a 2-byte length, then the application data. Over UDP the frame is the whole
  * datagram (trailing padding allowed); over TCP/TLS it is padded to a multiple of 4 bytes.
  * The first two bits {@code 01} tell it apart from a STUN message ({@code 00}).
  */
@@ -21,7 +21,7 @@ public final class ChannelData {
      * Writes a frame at {@code out.position()}.
      *
      * @param out destination
-     * @param channel 0x4000..0x4FFF
+     * @param channel 0x4000..0x7FFF
      * @param data application data (position..limit; not moved)
      * @param padForStream pad to 4 bytes, as TCP/TLS require
      */
@@ -39,10 +39,10 @@ public final class ChannelData {
         }
     }
 
-    /** @param channel a channel number @throws IllegalArgumentException outside 0x4000..0x4FFF */
+    /** @param channel a channel number @throws IllegalArgumentException outside 0x4000..0x7FFF */
     public static void checkChannel(int channel) {
-        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL) {
-            throw new IllegalArgumentException("channel number must be 0x4000..0x4FFF: 0x" + Integer.toHexString(channel));
+        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL_ACCEPTED) {
+            throw new IllegalArgumentException("channel number must be 0x4000..0x7FFF: 0x" + Integer.toHexString(channel));
         }
     }
 
@@ -50,15 +50,15 @@ public final class ChannelData {
      * @param src a received frame (position..limit; not moved)
      * @return its channel number
      * @throws StunFormatException if the frame is shorter than its header or declared length,
-     *         or the channel is outside 0x4000..0x4FFF
+     *         or the channel is outside 0x4000..0x7FFF
      */
     public static int channel(ByteBuffer src) throws StunFormatException {
         if (src.remaining() < Turn.CHANNEL_DATA_HEADER) {
             throw new StunFormatException("truncated ChannelData: " + src.remaining() + " bytes, the header needs 4");
         }
         int channel = src.getShort(src.position()) & 0xffff;
-        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL) {
-            throw new StunFormatException("ChannelData channel 0x" + Integer.toHexString(channel) + " is outside 0x4000..0x4FFF");
+        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL_ACCEPTED) {
+            throw new StunFormatException("ChannelData channel 0x" + Integer.toHexString(channel) + " is outside 0x4000..0x7FFF");
         }
         int length = src.getShort(src.position() + 2) & 0xffff;
         if (length > src.remaining() - Turn.CHANNEL_DATA_HEADER) {

@@ -68,8 +68,13 @@ public final class Turn {
 
     /** Lowest channel number (RFC 8656 section 12). */
     public static final int MIN_CHANNEL = 0x4000;
-    /** Highest channel number. */
+    /** Highest channel number a client binds (RFC 8656 narrowed the range to 0x4000-0x4FFF). */
     public static final int MAX_CHANNEL = 0x4FFF;
+    /**
+     * Highest channel number accepted from others: RFC 5766 allowed 0x4000-0x7FFF and deployed
+     * clients (coturn's turnutils_uclient among them) still pick from that range.
+     */
+    public static final int MAX_CHANNEL_ACCEPTED = 0x7FFF;
     /** Bytes of the ChannelData header. */
     public static final int CHANNEL_DATA_HEADER = 4;
 

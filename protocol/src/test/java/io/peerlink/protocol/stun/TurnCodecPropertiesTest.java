@@ -88,7 +88,7 @@ class TurnCodecPropertiesTest {
     }
 
     @Property(tries = 2000)
-    void channelDataRoundTripsAndTruncationIsRejected(@ForAll @IntRange(min = 0x4000, max = 0x4FFF) int channel,
+    void channelDataRoundTripsAndTruncationIsRejected(@ForAll @IntRange(min = 0x4000, max = 0x7FFF) int channel,
                                                       @ForAll @Size(max = 1500) byte[] data,
                                                       @ForAll boolean stream,
                                                       @ForAll @IntRange(min = 1, max = 8) int cut) throws Exception {
@@ -114,7 +114,7 @@ class TurnCodecPropertiesTest {
     void channelNumbersOutsideTheRangeAreRejected(@ForAll @IntRange(min = 0, max = 0xFFFF) int channel,
                                                   @ForAll @Size(max = 40) byte[] data) {
         ByteBuffer b = ByteBuffer.allocate(4 + data.length).putShort((short) channel).putShort((short) data.length).put(data).flip();
-        boolean valid = channel >= 0x4000 && channel <= 0x4FFF;
+        boolean valid = channel >= 0x4000 && channel <= 0x7FFF;
         if (valid) {
             assertDoesNotThrow(() -> ChannelData.channel(b));
         } else {

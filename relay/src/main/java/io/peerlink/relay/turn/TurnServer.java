@@ -739,7 +739,7 @@ public final class TurnServer implements AutoCloseable {
             return;
         }
         int channel = message.channelNumber();
-        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL) {
+        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL_ACCEPTED) {
             error(leg, m, txid, Turn.ERROR_BAD_REQUEST, "Bad channel number", key);
             return;
         }
