@@ -197,8 +197,15 @@ public final class TurnClient implements AutoCloseable {
         }
         int channel = nextChannel.getAndIncrement();
         ChannelData.checkChannel(channel);
-        request(Turn.METHOD_CHANNEL_BIND, w -> w.channelNumber(channel).xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer));
+        // Known before the request goes out: the server may relay ChannelData right behind its
+        // success response, and the receive thread must not drop it while this thread wakes up.
         peersByChannel.put(channel, peer);
+        try {
+            request(Turn.METHOD_CHANNEL_BIND, w -> w.channelNumber(channel).xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer));
+        } catch (IOException | RuntimeException e) {
+            peersByChannel.remove(channel);
+            throw e;
+        }
         channels.put(peer, channel);
         timer.scheduleAtFixedRate(() -> {
             try {
