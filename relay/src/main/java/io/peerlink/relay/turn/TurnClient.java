@@ -99,7 +99,10 @@ public final class TurnClient implements AutoCloseable {
         return client;
     }
 
-    /** Sets where relayed data goes: the peer's address and the data (the buffer is the handler's). */
+    /**
+     * Sets where relayed data goes: the peer's address and the data. The buffer is valid only
+     * during the call (the receive buffer is reused); copy what must outlive it.
+     */
     public void onData(BiConsumer<InetSocketAddress, ByteBuffer> handler) {
         this.dataHandler = Objects.requireNonNull(handler, "handler");
     }

@@ -55,7 +55,7 @@ abstract sealed class TurnLeg implements AutoCloseable {
     /** Sends one whole frame. */
     abstract void send(ByteBuffer frame) throws IOException;
 
-    /** Blocks for the next whole frame; the returned buffer is the caller's. */
+    /** Blocks for the next whole frame; the returned buffer is valid until the next call. */
     abstract ByteBuffer receive() throws IOException;
 
     @Override
@@ -66,6 +66,9 @@ abstract sealed class TurnLeg implements AutoCloseable {
 
         Udp(InetSocketAddress server) throws IOException {
             channel = DatagramChannel.open();
+            // As the UDP transport does: a burst of relayed data must not overflow the default buffer.
+            channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 4 << 20);
             channel.bind(new InetSocketAddress(server.getAddress().isLoopbackAddress() ? server.getAddress() : null, 0));
             channel.connect(server);
         }
@@ -80,11 +83,13 @@ abstract sealed class TurnLeg implements AutoCloseable {
             channel.write(frame);
         }
 
+        /** Reused by the single receive thread: a 64 KiB buffer per datagram was the client's bottleneck. */
+        private final ByteBuffer buffer = ByteBuffer.allocate(MAX_FRAME);
+
         @Override
         ByteBuffer receive() throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate(MAX_FRAME);
-            channel.read(buf);
-            return buf.flip();
+            channel.read(buffer.clear());
+            return buffer.flip();
         }
 
         @Override

@@ -53,6 +53,8 @@ public final class TurnServer implements AutoCloseable {
     private static final int CHANNEL_MS = Turn.CHANNEL_LIFETIME_SECONDS * 1000;
     private static final long NONCE_VALIDITY_MS = 600_000;
     private static final int TCP_BACKLOG_LIMIT = 1 << 20;
+    private static final int SOCKET_BUFFER = 4 << 20;
+    private static final int RELAY_SOCKET_BUFFER = 1 << 20;
     private static final int MAX_TCP_CONNECTIONS_PER_IP = 16;
     private static final byte[] SOFTWARE = "PeerLink TURN".getBytes(StandardCharsets.UTF_8);
 
@@ -82,6 +84,9 @@ public final class TurnServer implements AutoCloseable {
         try {
             if (config.udpPort() >= 0) {
                 udp = DatagramChannel.open(family(config.bindAddress()));
+                // Every client's traffic funnels through this one socket: the default buffer overflows at once.
+                udp.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+                udp.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
                 udp.bind(new InetSocketAddress(config.bindAddress(), config.udpPort()));
                 udp.configureBlocking(false);
                 udp.register(selector, SelectionKey.OP_READ, new UdpListener());
@@ -641,6 +646,7 @@ public final class TurnServer implements AutoCloseable {
         long lifetime = lifetime(message.u32(Turn.ATTR_LIFETIME));
         DatagramChannel relay = DatagramChannel.open(family(config.relayAddress()));
         try {
+            relay.setOption(java.net.StandardSocketOptions.SO_RCVBUF, RELAY_SOCKET_BUFFER);
             relay.bind(new InetSocketAddress(config.relayAddress(), 0));
             relay.configureBlocking(false);
         } catch (IOException e) {
