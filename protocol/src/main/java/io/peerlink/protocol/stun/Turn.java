@@ -45,6 +45,8 @@ public final class Turn {
     public static final int ATTR_XOR_RELAYED_ADDRESS = 0x0016;
     /** REQUESTED-TRANSPORT (18.7). */
     public static final int ATTR_REQUESTED_TRANSPORT = 0x0019;
+    /** REQUESTED-ADDRESS-FAMILY (18.9). */
+    public static final int ATTR_REQUESTED_ADDRESS_FAMILY = 0x0017;
 
     /** REQUESTED-TRANSPORT protocol number for UDP. */
     public static final int PROTOCOL_UDP = 17;
@@ -59,6 +61,8 @@ public final class Turn {
     public static final int ERROR_ALLOCATION_MISMATCH = 437;
     /** 438 Stale Nonce. */
     public static final int ERROR_STALE_NONCE = 438;
+    /** 440 Address Family not Supported. */
+    public static final int ERROR_ADDRESS_FAMILY = 440;
     /** 442 Unsupported Transport Protocol. */
     public static final int ERROR_UNSUPPORTED_TRANSPORT = 442;
     /** 486 Allocation Quota Reached. */

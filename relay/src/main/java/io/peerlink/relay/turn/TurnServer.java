@@ -570,7 +570,10 @@ public final class TurnServer implements AutoCloseable {
         }
         int unknown = message.firstUnknownRequired();
         if (unknown >= 0) {
-            error(leg, method, txid, Stun.ERROR_UNKNOWN_ATTRIBUTE, "Unknown attribute 0x" + Integer.toHexString(unknown), null);
+            byte[] reply = new StunWriter(Turn.type(method, Turn.CLASS_ERROR), txid)
+                    .errorCode(Stun.ERROR_UNKNOWN_ATTRIBUTE, "Unknown attribute")
+                    .attribute(Stun.ATTR_UNKNOWN_ATTRIBUTES, new byte[] {(byte) (unknown >>> 8), (byte) unknown}).build(null, true);
+            leg.send(ByteBuffer.wrap(reply));
             return;
         }
         // Long-term credentials (RFC 8489 section 9.2.4), REST API style.
@@ -631,6 +634,12 @@ public final class TurnServer implements AutoCloseable {
         }
         if (transport != Turn.PROTOCOL_UDP) {
             error(leg, m, txid, Turn.ERROR_UNSUPPORTED_TRANSPORT, "Only UDP relays", key);
+            return;
+        }
+        ByteBuffer family = message.slice(Turn.ATTR_REQUESTED_ADDRESS_FAMILY);
+        if (family != null && (family.remaining() < 1 || family.get(0) != Stun.FAMILY_IPV4)) {
+            // Relays are allocated on the one relay address, IPv4 or IPv6 as configured; only IPv4 is asked for by name.
+            error(leg, m, txid, Turn.ERROR_ADDRESS_FAMILY, "Only IPv4 relays", key);
             return;
         }
         if (allocationsPerUser.getOrDefault(user, 0) >= config.maxAllocationsPerUser()) {

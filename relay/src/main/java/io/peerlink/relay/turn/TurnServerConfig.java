@@ -57,6 +57,17 @@ public record TurnServerConfig(InetAddress bindAddress, int udpPort, int tcpPort
         }
     }
 
+    /** Never prints the shared secret: configurations end up in logs. */
+    @Override
+    public String toString() {
+        return "TurnServerConfig[bind=" + bindAddress.getHostAddress() + " udp=" + udpPort + " tcp=" + tcpPort
+                + " relay=" + relayAddress.getHostAddress() + " realm=" + realm + " secret=(redacted)"
+                + " allocationsPerUser=" + maxAllocationsPerUser + " allocations=" + maxAllocations + " maxLifetime=" + maxLifetime
+                + " bytesPerAllocation=" + maxBytesPerAllocation + " bytesPerSecond=" + bytesPerSecondPerAllocation
+                + " requestsPerSecondPerIp=" + requestsPerSecondPerIp + " loopbackPeers=" + allowLoopbackPeers
+                + " privatePeers=" + allowPrivatePeers + "]";
+    }
+
     /**
      * @param secret the shared secret (at least 16 characters)
      * @return a builder with the default limits, listening on loopback ephemeral ports
