@@ -45,6 +45,8 @@ public final class Turn {
     public static final int ATTR_XOR_RELAYED_ADDRESS = 0x0016;
     /** REQUESTED-TRANSPORT (18.7). */
     public static final int ATTR_REQUESTED_TRANSPORT = 0x0019;
+    /** EVEN-PORT (18.6). */
+    public static final int ATTR_EVEN_PORT = 0x0018;
     /** REQUESTED-ADDRESS-FAMILY (18.9). */
     public static final int ATTR_REQUESTED_ADDRESS_FAMILY = 0x0017;
 

@@ -266,8 +266,8 @@ public final class TurnMessage {
 
     /**
      * @return the first unknown comprehension-required attribute type (0x0000-0x7FFF) that a
-     *         TURN server does not understand, or -1 (EVEN-PORT and RESERVATION-TOKEN count as
-     *         unknown: a server that does not reserve port pairs must answer them with 420)
+     *         TURN server does not understand, or -1 (RESERVATION-TOKEN counts as unknown: a
+     *         server that does not reserve port pairs must answer it with 420)
      */
     public int firstUnknownRequired() {
         for (int i = 0; i < attrCount; i++) {
@@ -284,7 +284,7 @@ public final class TurnMessage {
             case Stun.ATTR_MAPPED_ADDRESS, Stun.ATTR_XOR_MAPPED_ADDRESS, Stun.ATTR_ERROR_CODE, Stun.ATTR_UNKNOWN_ATTRIBUTES,
                  Turn.ATTR_USERNAME, Turn.ATTR_CHANNEL_NUMBER, Turn.ATTR_LIFETIME, Turn.ATTR_XOR_PEER_ADDRESS, Turn.ATTR_DATA,
                  Turn.ATTR_REALM, Turn.ATTR_NONCE, Turn.ATTR_XOR_RELAYED_ADDRESS, Turn.ATTR_REQUESTED_TRANSPORT,
-                 Turn.ATTR_REQUESTED_ADDRESS_FAMILY, 0x001A /* DONT-FRAGMENT: a hint a relay may ignore */ -> true;
+                 Turn.ATTR_REQUESTED_ADDRESS_FAMILY, Turn.ATTR_EVEN_PORT, 0x001A /* DONT-FRAGMENT: a hint a relay may ignore */ -> true;
             default -> false;
         };
     }

@@ -652,14 +652,16 @@ public final class TurnServer implements AutoCloseable {
             error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "Server at capacity", key);
             return;
         }
+        ByteBuffer evenPort = message.slice(Turn.ATTR_EVEN_PORT);
+        boolean even = evenPort != null;
+        if (even && evenPort.remaining() > 0 && (evenPort.get(0) & 0x80) != 0) {
+            // The R bit asks to reserve the next port for a later Allocate: not supported.
+            error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "Port reservation not supported", key);
+            return;
+        }
         long lifetime = lifetime(message.u32(Turn.ATTR_LIFETIME));
-        DatagramChannel relay = DatagramChannel.open(family(config.relayAddress()));
-        try {
-            relay.setOption(java.net.StandardSocketOptions.SO_RCVBUF, RELAY_SOCKET_BUFFER);
-            relay.bind(new InetSocketAddress(config.relayAddress(), 0));
-            relay.configureBlocking(false);
-        } catch (IOException e) {
-            relay.close();
+        DatagramChannel relay = openRelay(even);
+        if (relay == null) {
             error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "No relay port", key);
             return;
         }
@@ -674,6 +676,34 @@ public final class TurnServer implements AutoCloseable {
                 .xorAddress(Stun.ATTR_XOR_MAPPED_ADDRESS, leg.remote())
                 .u32(Turn.ATTR_LIFETIME, lifetime).attribute(Stun.ATTR_SOFTWARE, SOFTWARE).build(key, true);
         leg.send(ByteBuffer.wrap(a.allocateResponse));
+    }
+
+    /** @return a bound non-blocking relay socket (an even port if asked, RFC 8656 section 7.2), or null */
+    private DatagramChannel openRelay(boolean even) {
+        for (int attempt = 0; attempt < 32; attempt++) {
+            DatagramChannel relay = null;
+            try {
+                relay = DatagramChannel.open(family(config.relayAddress()));
+                relay.setOption(java.net.StandardSocketOptions.SO_RCVBUF, RELAY_SOCKET_BUFFER);
+                relay.bind(new InetSocketAddress(config.relayAddress(), 0));
+                if (even && (((InetSocketAddress) relay.getLocalAddress()).getPort() & 1) != 0) {
+                    relay.close();
+                    continue;
+                }
+                relay.configureBlocking(false);
+                return relay;
+            } catch (IOException e) {
+                if (relay != null) {
+                    try {
+                        relay.close();
+                    } catch (IOException ignored) {
+                        // Already failing.
+                    }
+                }
+                return null;
+            }
+        }
+        return null;
     }
 
     private long lifetime(long requested) {

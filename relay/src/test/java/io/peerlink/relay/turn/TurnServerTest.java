@@ -93,19 +93,19 @@ class TurnServerTest {
     }
 
     @Test
-    void evenPortIsAnUnknownComprehensionRequiredAttributeAnswered420() throws Exception {
+    void reservationTokenIsAnUnknownComprehensionRequiredAttributeAnswered420() throws Exception {
         try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
             s.setSoTimeout(5000);
             byte[] txid = io.peerlink.protocol.stun.StunClient.newTransactionId();
             byte[] evenPort = new io.peerlink.protocol.stun.StunWriter(0x0003, txid).requestedTransport(17)
-                    .attribute(0x0018, new byte[] {(byte) 0x80}).build(null, true);
+                    .attribute(0x0022, new byte[8]).build(null, true);
             s.send(new java.net.DatagramPacket(evenPort, evenPort.length, server.udpAddress()));
             java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[1500], 1500);
             s.receive(p);
             io.peerlink.protocol.stun.TurnMessage m = new io.peerlink.protocol.stun.TurnMessage();
             m.decode(java.nio.ByteBuffer.wrap(p.getData(), 0, p.getLength()));
             assertEquals(420, m.errorCode());
-            assertArrayEquals(new byte[] {0x00, 0x18}, m.bytes(io.peerlink.protocol.stun.Stun.ATTR_UNKNOWN_ATTRIBUTES));
+            assertArrayEquals(new byte[] {0x00, 0x22}, m.bytes(io.peerlink.protocol.stun.Stun.ATTR_UNKNOWN_ATTRIBUTES));
         }
     }
 
