@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * java -cp "benchmarks/target/peerlink-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
- *   io.peerlink.bench.relay.TurnBench [--allocations 2000] [--datagrams 50000] [--runs 3]
+ *   io.peerlink.bench.relay.TurnBench [--allocations 2000] [--datagrams 50000] [--runs 3] [--window 256]
  * </pre>
  */
 public final class TurnBench {
@@ -57,6 +57,7 @@ public final class TurnBench {
                 case "--allocations" -> allocations = Integer.parseInt(args[i + 1]);
                 case "--datagrams" -> datagrams = Integer.parseInt(args[i + 1]);
                 case "--runs" -> runs = Integer.parseInt(args[i + 1]);
+                case "--window" -> window = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -67,14 +68,16 @@ public final class TurnBench {
         Process coturn = startCoturn(secret);
         try {
             InetSocketAddress coturnAddress = new InetSocketAddress("127.0.0.1", coturnPort);
-            System.out.printf("# %d allocations per measurement, %d datagrams of %d bytes per goodput run, %d runs%n",
-                    allocations, datagrams, SIZE, runs);
+            System.out.printf("# %d allocations per measurement, %d datagrams of %d bytes per goodput run, %d runs, window %s%n",
+                    allocations, datagrams, SIZE, runs, window > 0 ? String.valueOf(window) : "none (unpaced)");
             System.out.println("run  server    allocs/s  relayed-MB/s  delivered%  direct-MB/s  direct-delivered%");
             for (int run = 1; run <= runs; run++) {
                 for (String name : List.of("embedded", "coturn")) {
                     InetSocketAddress server = name.equals("embedded") ? embedded.udpAddress() : coturnAddress;
                     double allocRate = allocationsPerSecond(server, secret, allocations);
+                    lostAllowance = 0;
                     double[] relayed = relayedGoodput(server, secret, datagrams);
+                    lostAllowance = 0;
                     double[] direct = directGoodput(datagrams);
                     System.out.printf("%3d  %-8s  %8.0f  %12.1f  %10.1f  %11.1f  %17.1f  (437 retries: %d)%n", run, name, allocRate,
                             relayed[0], relayed[1], direct[0], direct[1], mismatches.getAndSet(0));
@@ -180,6 +183,7 @@ public final class TurnBench {
             ByteBuffer payload = ByteBuffer.allocate(SIZE);
             long start = System.nanoTime();
             for (int i = 0; i < count; i++) {
+                pace(i, received);
                 a.send(relayB, payload);
             }
             awaitQuiet(lastAt);
@@ -213,6 +217,7 @@ public final class TurnBench {
             ByteBuffer payload = ByteBuffer.allocate(SIZE);
             long start = System.nanoTime();
             for (int i = 0; i < count; i++) {
+                pace(i, received);
                 tx.write(payload.clear());
             }
             awaitQuiet(lastAt);
@@ -220,6 +225,28 @@ public final class TurnBench {
             return new double[] {received.get() / seconds / 1e6, 100.0 * received.get() / ((long) count * SIZE)};
         }
     }
+
+    /**
+     * With {@code --window N}, at most N datagrams are in flight: the sender waits (up to 20 ms,
+     * then counts the rest as lost) until the receiver has caught up, as a window-limited link
+     * would. Without it (window 0) the sender blasts unpaced.
+     */
+    private static void pace(int sent, AtomicLong receivedBytes) throws InterruptedException {
+        if (window <= 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + 20_000_000L;
+        while (sent - receivedBytes.get() / SIZE - lostAllowance > window) {
+            if (System.nanoTime() > deadline) {
+                lostAllowance = sent - receivedBytes.get() / SIZE - window;
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    private static int window;
+    private static long lostAllowance;
 
     private static void awaitQuiet(AtomicLong lastAt) throws InterruptedException {
         long seen = -1;
