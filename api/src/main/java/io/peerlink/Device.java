@@ -21,7 +21,7 @@ public interface Device extends AutoCloseable {
      */
     Rendezvous rendezvous();
 
-    /** @return the local endpoints the device's transports are bound to */
+    /** @return the local endpoints the device's transports are bound to, in the order they were added */
     java.util.List<Endpoint> localEndpoints();
 
     /**
@@ -42,7 +42,7 @@ public interface Device extends AutoCloseable {
      * @param endpoint where the peer listens
      * @return completes with the link; fails with {@link UnreachableException} on timeout
      * @throws NullPointerException if endpoint is null
-     * @throws IllegalArgumentException if no transport supports the endpoint
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
      * @throws IllegalStateException if the device is closed
      */
     CompletionStage<PeerLink> connect(Endpoint endpoint);
@@ -84,12 +84,38 @@ public interface Device extends AutoCloseable {
 
         /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
-         * interfaces). Transports are never added silently: a device without one cannot link.
+         * interfaces): shorthand for {@code transport(Endpoint.udp(bindAddress))}. Transports are
+         * never added silently: a device without one cannot link.
          *
          * @param bindAddress the address to bind
          * @return this
          */
         Builder udp(InetSocketAddress bindAddress);
+
+        /**
+         * Adds a transport bound to an endpoint, created by the {@link java.util.ServiceLoader}
+         * provider ({@code io.peerlink.spi.TransportProvider}) of the endpoint's scheme. A device
+         * holds any number of transports; links and paths use whichever supports the remote
+         * endpoint. If several providers serve the scheme, {@link #build()} fails naming them
+         * all: pick one with {@link #transport(Endpoint, String)}. A built-in transport is never
+         * replaced by another provider unless the application names that provider.
+         *
+         * @param bind where to bind, e.g. {@code udp://0.0.0.0:0}
+         * @return this
+         * @throws NullPointerException if bind is null
+         */
+        Builder transport(Endpoint bind);
+
+        /**
+         * Adds a transport made by one named provider of the endpoint's scheme.
+         *
+         * @param bind where to bind
+         * @param provider the provider's class name, e.g.
+         *        {@code io.peerlink.transport.udp.UdpTransportProvider}
+         * @return this
+         * @throws NullPointerException if an argument is null
+         */
+        Builder transport(Endpoint bind, String provider);
 
         /**
          * @param server the STUN server used to learn this device's reflexive address; default:
@@ -133,7 +159,9 @@ public interface Device extends AutoCloseable {
          * @return the device
          * @throws IllegalStateException if no identity or no transport was configured
          * @throws IdentityException if the key file is unusable
-         * @throws PeerLinkException if a transport cannot be bound
+         * @throws PeerLinkException if a transport cannot be bound, no provider serves its scheme,
+         *         several do and none was named, or the named one is not found (the message lists
+         *         the providers found)
          */
         Device build();
     }

@@ -57,6 +57,7 @@ public final class ChannelEngine implements ReliableChannel {
     private volatile DatagramPath path;
     private volatile int datagramSize;
     private volatile MessageHandler handler;
+    private PathObserver pathObserver;
 
     // shared with sending threads
     private final AtomicLong buffered = new AtomicLong();
@@ -368,8 +369,20 @@ public final class ChannelEngine implements ReliableChannel {
      * @param datagram the datagram between position and limit
      */
     public void onDatagram(ByteBuffer datagram) {
+        onDatagram(datagram, path);
+    }
+
+    /**
+     * As {@link #onDatagram(ByteBuffer)}, for a datagram that arrived on a given path: a
+     * PATH_CHALLENGE in it is answered on that path (RFC 9000 8.2.2), and the
+     * {@linkplain #setPathObserver path observer} learns which path the packet came on.
+     *
+     * @param datagram the datagram between position and limit
+     * @param arrivedOn the path it arrived on (the session's, possibly not the current one)
+     */
+    public void onDatagram(ByteBuffer datagram, DatagramPath arrivedOn) {
         try {
-            receive(datagram);
+            receive(datagram, Objects.requireNonNull(arrivedOn, "arrivedOn"));
         } catch (FrameFormatException e) {
             closeNow(CloseReason.PROTOCOL_VIOLATION, e.getMessage());
         } catch (RuntimeException e) {
@@ -397,6 +410,85 @@ public final class ChannelEngine implements ReliableChannel {
         }
         tracker.resetPath(size);
         afterEvent();
+    }
+
+    /**
+     * What a link session learns from received packets, to manage its paths. Loop thread.
+     */
+    public interface PathObserver {
+        /**
+         * A packet opened with the channel's keys and was new (not a duplicate); its frames have
+         * been processed.
+         *
+         * @param arrivedOn the path it arrived on, as given to {@link #onDatagram(ByteBuffer, DatagramPath)}
+         * @param size datagram bytes
+         * @param largest true if its packet number is the largest received so far
+         * @param probing true if it carried only PATH_CHALLENGE, PATH_RESPONSE and PADDING
+         *        frames (RFC 9000 9.1: such a packet never makes the peer switch paths)
+         */
+        void onPacket(DatagramPath arrivedOn, int size, boolean largest, boolean probing);
+
+        /**
+         * A PATH_RESPONSE arrived.
+         *
+         * @param arrivedOn the path it arrived on
+         * @param data the 8 bytes it echoes
+         */
+        void onPathResponse(DatagramPath arrivedOn, long data);
+    }
+
+    /** @param observer told about received packets and path responses; loop thread */
+    public void setPathObserver(PathObserver observer) {
+        this.pathObserver = observer;
+    }
+
+    /** @return the path packets are sent on now */
+    public DatagramPath path() {
+        return path;
+    }
+
+    /**
+     * Sends a probing packet (PATH_CHALLENGE, padded to at most {@code size} bytes) on a path that
+     * need not be the current one. It takes the next packet number but is not ack-eliciting for
+     * loss recovery: the caller retries a lost challenge itself. Loop thread.
+     *
+     * @param via the path to probe
+     * @param data the 8 challenge bytes the response must echo
+     * @param size datagram size to pad to (clamped to the channel's packet size and at least the
+     *        unpadded packet)
+     * @return whatever {@code via.send} returned
+     */
+    public boolean sendPathChallenge(DatagramPath via, long data, int size) {
+        return sendProbing(via, false, data, size);
+    }
+
+    private boolean sendProbing(DatagramPath via, boolean response, long data, int size) {
+        if (state.get() == CLOSED) {
+            return false;
+        }
+        ByteBuffer b = ByteBuffer.allocate(datagramSize);
+        b.limit(datagramSize - PacketCodec.TAG_LENGTH);
+        SentPacket sp = tracker.open();
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        FrameCodec.encodePath(b, response, data);
+        int padTo = Math.min(Math.max(size, b.position() + PacketCodec.TAG_LENGTH), datagramSize) - PacketCodec.TAG_LENGTH;
+        while (b.position() < padTo) {
+            b.put((byte) Frame.TYPE_PADDING);
+        }
+        b.limit(datagramSize);
+        packetCodec.seal(b, 0);
+        int sent = b.position();
+        b.flip();
+        long now = loop.nanoTime();
+        tracker.commit(sp, now, sent, false);
+        datagramsSent++;
+        bytesSent += sent;
+        try {
+            return via.send(b);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "probing packet not sent", e);
+            return false;
+        }
     }
 
     // ------------------------------------------------------------------ internals
@@ -839,7 +931,7 @@ public final class ChannelEngine implements ReliableChannel {
 
     // ---- receiving
 
-    private void receive(ByteBuffer d) throws FrameFormatException {
+    private void receive(ByteBuffer d, DatagramPath arrivedOn) throws FrameFormatException {
         long now = loop.nanoTime();
         int size = d.remaining();
         if (state.get() == CLOSED) {
@@ -859,10 +951,16 @@ public final class ChannelEngine implements ReliableChannel {
         if (!acks.record(pn, now)) {
             return;
         }
+        boolean largest = pn == acks.largest();
+        boolean probing = true;
         boolean eliciting = false;
         Frame f = frame;
         while (d.hasRemaining()) {
             FrameCodec.decode(d, f);
+            int t = f.type();
+            if (t != Frame.TYPE_PADDING && t != Frame.TYPE_PATH_CHALLENGE && t != Frame.TYPE_PATH_RESPONSE) {
+                probing = false;
+            }
             switch (f.type()) {
                 case Frame.TYPE_PADDING:
                     break;
@@ -889,11 +987,19 @@ public final class ChannelEngine implements ReliableChannel {
                     eliciting = true;
                     break;
                 case Frame.TYPE_PATH_CHALLENGE:
-                    pathResponseData = f.value();
-                    pathResponsePending = true;
+                    if (arrivedOn == path) {
+                        pathResponseData = f.value();
+                        pathResponsePending = true;
+                    } else {
+                        // Answered on the path it came on, so that the answer proves that path.
+                        sendProbing(arrivedOn, true, f.value(), 0);
+                    }
                     eliciting = true;
                     break;
                 case Frame.TYPE_PATH_RESPONSE:
+                    if (pathObserver != null) {
+                        pathObserver.onPathResponse(arrivedOn, f.value());
+                    }
                     eliciting = true;
                     break;
                 case Frame.TYPE_CLOSE:
@@ -917,6 +1023,9 @@ public final class ChannelEngine implements ReliableChannel {
         }
         if (eliciting) {
             acks.onAckEliciting(now);
+        }
+        if (pathObserver != null) {
+            pathObserver.onPacket(arrivedOn, size, largest, probing);
         }
     }
 

@@ -10,15 +10,13 @@ import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
 import io.peerlink.IncomingHandler;
 import io.peerlink.IncomingRequest;
-import io.peerlink.PathInfo;
 import io.peerlink.PathKind;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinkException;
 import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.channel.ChannelEngine;
-import io.peerlink.core.internal.channel.DatagramPath;
 import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.core.internal.link.ConnectionTable;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupFormatException;
 import io.peerlink.core.internal.link.SetupPacket;
@@ -29,12 +27,10 @@ import io.peerlink.core.internal.punch.PunchOptions;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
 import io.peerlink.core.internal.rendezvous.RendezvousClient;
+import io.peerlink.core.internal.session.Session;
 import io.peerlink.spi.Transport;
-import io.peerlink.spi.TransportConfig;
-import io.peerlink.spi.TransportProvider;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -49,7 +45,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,9 +52,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The device runtime: one event loop, one UDP socket demultiplexed by {@link LinkSocket}, an
- * optional rendezvous connection, and the links. Link set-up state (pending dials, incoming
- * hellos, connectivity checks) is confined to the event loop.
+ * The device runtime: one event loop, any number of transports (each with its receive
+ * demultiplexer, a {@link LinkSocket}, all sharing one {@link ConnectionTable}), an optional
+ * rendezvous connection, and the links, each a {@link Session} over a set of paths. Link set-up
+ * state (pending dials, incoming hellos, connectivity checks) is confined to the event loop.
+ *
+ * <p>Transport choice: a direct {@link #connect(Endpoint)} uses the first transport (in the order
+ * added) that supports the endpoint, preferring one that is not relayed; hole punching through
+ * the rendezvous uses the first transport of scheme {@code udp} (the one STUN and candidates
+ * describe).
  */
 final class DeviceImpl implements Device {
     private static final System.Logger LOG = System.getLogger(DeviceImpl.class.getName());
@@ -69,7 +70,10 @@ final class DeviceImpl implements Device {
 
     private final DeviceIdentity identity;
     private final EventLoop loop;
+    private final List<LinkSocket> sockets;
+    /** The socket hole punching, STUN and candidates use: the first UDP transport, else the first. */
     private final LinkSocket socket;
+    private final ConnectionTable connections;
     private final ChannelOptions channelOptions;
     private final PunchOptions punchOptions;
     private final Duration connectTimeout;
@@ -90,14 +94,20 @@ final class DeviceImpl implements Device {
     /** Completes once the first candidate gathering (host + STUN) has been published. */
     private final CompletableFuture<Void> gathered = new CompletableFuture<>();
 
-    private DeviceImpl(DeviceBuilderImpl b, DeviceIdentity identity, EventLoop loop, LinkSocket socket) {
+    private DeviceImpl(DeviceBuilderImpl b, DeviceIdentity identity, EventLoop loop, List<LinkSocket> sockets,
+                       ConnectionTable connections) {
         this.identity = identity;
         this.loop = loop;
-        this.socket = socket;
+        this.sockets = List.copyOf(sockets);
+        this.connections = connections;
+        this.socket = sockets.stream().filter(s -> "udp".equals(s.localEndpoint().scheme())).findFirst().orElse(sockets.get(0));
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
         this.connectTimeout = b.connectTimeout;
-        socket.onSetup(this::onSetup);
+        for (LinkSocket s : sockets) {
+            s.onSetup((source, datagram) -> onSetup(s, source, datagram));
+            s.onFailure(failure -> onLoop(() -> transportFailed(s)));
+        }
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
@@ -109,16 +119,36 @@ final class DeviceImpl implements Device {
 
     static DeviceImpl start(DeviceBuilderImpl b) {
         DeviceIdentity identity = b.ephemeral ? DeviceIdentity.ephemeral() : DeviceIdentity.loadOrCreate(b.keyFile);
-        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
-        LinkSocket socket = new LinkSocket(createUdp(b.udpBinds.get(0)), loop);
-        try {
-            socket.start();
-        } catch (IOException | RuntimeException e) {
-            loop.close();
-            socket.close();
-            throw new PeerLinkException("cannot bind UDP " + b.udpBinds.get(0) + ": " + e.getMessage(), e);
+        TransportCatalog catalog = b.transports.stream().anyMatch(t -> t.instance() == null) ? TransportCatalog.load() : null;
+        List<Transport> transports = new ArrayList<>();
+        for (DeviceBuilderImpl.TransportSpec spec : b.transports) {
+            try {
+                transports.add(spec.instance() != null ? spec.instance() : catalog.create(spec.bind(), spec.provider()));
+            } catch (RuntimeException e) {
+                transports.forEach(Transport::destroy);
+                throw e;
+            }
         }
-        DeviceImpl device = new DeviceImpl(b, identity, loop, socket);
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
+        ConnectionTable connections = new ConnectionTable();
+        List<LinkSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < transports.size(); i++) {
+            LinkSocket s = new LinkSocket(transports.get(i), loop, connections);
+            try {
+                s.start();
+                sockets.add(s);
+            } catch (IOException | RuntimeException e) {
+                sockets.forEach(LinkSocket::close);
+                for (int j = i; j < transports.size(); j++) {
+                    transports.get(j).destroy();
+                }
+                loop.close();
+                DeviceBuilderImpl.TransportSpec spec = b.transports.get(i);
+                throw new PeerLinkException("cannot start transport " + (spec.bind() != null ? spec.bind() : transports.get(i))
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        DeviceImpl device = new DeviceImpl(b, identity, loop, sockets, connections);
         if (device.rendezvousClient != null) {
             InetSocketAddress stun = b.stunServer != null ? b.stunServer
                     : new InetSocketAddress(b.rendezvous.getHost(), 3478);
@@ -126,15 +156,6 @@ final class DeviceImpl implements Device {
             device.rendezvousClient.start();
         }
         return device;
-    }
-
-    private static Transport createUdp(InetSocketAddress bind) {
-        for (TransportProvider p : ServiceLoader.load(TransportProvider.class, DeviceImpl.class.getClassLoader())) {
-            if (p.scheme().equals("udp")) {
-                return p.create(TransportConfig.bind(Endpoint.udp(bind)).build());
-            }
-        }
-        throw new PeerLinkException("no UDP transport found: add io.peerlink:peerlink-transport-udp to the class or module path");
     }
 
     private void gatherAndRegister(InetSocketAddress stunServer, boolean advertiseHosts) {
@@ -174,7 +195,40 @@ final class DeviceImpl implements Device {
 
     @Override
     public List<Endpoint> localEndpoints() {
-        return List.of(socket.localEndpoint());
+        return sockets.stream().map(LinkSocket::localEndpoint).toList();
+    }
+
+    /** @return the demultiplexer of the transport bound to {@code local}, or null */
+    LinkSocket socketBoundTo(Endpoint local) {
+        for (LinkSocket s : sockets) {
+            if (s.localEndpoint().equals(local)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** @return the transport for a direct link to {@code remote}: the first supporting it, unrelayed first */
+    private LinkSocket socketFor(Endpoint remote) {
+        LinkSocket relayed = null;
+        for (LinkSocket s : sockets) {
+            if (s.transport().supports(remote)) {
+                if (!s.transport().capabilities().relayed()) {
+                    return s;
+                }
+                if (relayed == null) {
+                    relayed = s;
+                }
+            }
+        }
+        return relayed;
+    }
+
+    private void transportFailed(LinkSocket failed) {
+        LOG.log(System.Logger.Level.WARNING, "transport " + failed.transport() + " stopped; moving its links to other paths");
+        for (PeerLinkImpl link : links.values()) {
+            link.session().transportFailed(failed);
+        }
     }
 
     @Override
@@ -231,7 +285,7 @@ final class DeviceImpl implements Device {
                 return;
             }
             PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
-            result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), selected.remote(), kind));
+            result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), socket, selected.remote(), kind));
         }));
         check.start(intro.startIn());
     }
@@ -327,7 +381,7 @@ final class DeviceImpl implements Device {
 
     // ---------------------------------------------------------------- direct links
 
-    private record PendingDial(long nonce, Endpoint remote, CompletableFuture<PeerLink> future, long deadline) {
+    private record PendingDial(long nonce, LinkSocket socket, Endpoint remote, CompletableFuture<PeerLink> future, long deadline) {
     }
 
     private static final class IncomingHello {
@@ -349,14 +403,17 @@ final class DeviceImpl implements Device {
     public CompletionStage<PeerLink> connect(Endpoint endpoint) {
         Objects.requireNonNull(endpoint, "endpoint");
         checkOpen();
-        if (!socket.transport().supports(endpoint)) {
+        // Resolved once, here: the HELLO_ACK must come from exactly where the HELLO went.
+        Endpoint target = "udp".equals(endpoint.scheme()) ? Endpoint.udp(endpoint.toSocketAddress()) : endpoint;
+        LinkSocket via = socketFor(target);
+        if (via == null) {
             throw new IllegalArgumentException("no transport of this device supports " + endpoint);
         }
         CompletableFuture<PeerLink> result = pending(new CompletableFuture<>());
         loop.execute(() -> {
             long cid = newConnectionId();
             long nonce = RANDOM.nextLong();
-            dials.put(cid, new PendingDial(nonce, endpoint, result, loop.nanoTime() + connectTimeout.toNanos()));
+            dials.put(cid, new PendingDial(nonce, via, target, result, loop.nanoTime() + connectTimeout.toNanos()));
             sendHello(cid, 100_000_000L);
         });
         return result;
@@ -377,17 +434,22 @@ final class DeviceImpl implements Device {
         ByteBuffer b = ByteBuffer.allocate(128);
         SetupPacket.writeHello(b, SetupPacket.HELLO, cid, 0, d.nonce(), identity.id());
         b.flip();
-        socket.send(d.remote(), b);
+        try {
+            d.socket().send(d.remote(), b);
+        } catch (IllegalStateException e) {
+            // Transport stopped: keep retrying until the deadline, as for a lost datagram.
+            LOG.log(System.Logger.Level.DEBUG, "HELLO not sent: " + e.getMessage());
+        }
         loop.schedule(() -> sendHello(cid, Math.min(interval * 2, 1_000_000_000L)), interval);
     }
 
-    private void onSetup(Endpoint source, ByteBuffer datagram) {
+    private void onSetup(LinkSocket via, Endpoint source, ByteBuffer datagram) {
         int type = datagram.get(datagram.position()) & 0xff;
         try {
             switch (type) {
                 case SetupPacket.PROBE, SetupPacket.PROBE_ACK -> {
                     SetupPacket.Probe probe = SetupPacket.readProbe(datagram);
-                    ConnectivityCheck check = checks.get(probe.destinationCid());
+                    ConnectivityCheck check = via == socket ? checks.get(probe.destinationCid()) : null;
                     if (check != null) {
                         check.onProbe(source, probe);
                     } else if (probe.type() == SetupPacket.PROBE && links.containsKey(probe.destinationCid())) {
@@ -395,15 +457,15 @@ final class DeviceImpl implements Device {
                         ByteBuffer b = ByteBuffer.allocate(64);
                         SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
                         b.flip();
-                        socket.send(source, b);
+                        via.send(source, b);
                     }
                 }
-                case SetupPacket.HELLO -> onHello(source, SetupPacket.readHello(datagram));
-                case SetupPacket.HELLO_ACK -> onHelloAck(source, SetupPacket.readHello(datagram));
+                case SetupPacket.HELLO -> onHello(via, source, SetupPacket.readHello(datagram));
+                case SetupPacket.HELLO_ACK -> onHelloAck(via, source, SetupPacket.readHello(datagram));
                 case SetupPacket.HELLO_REJECT -> {
                     SetupPacket.HelloReject r = SetupPacket.readHelloReject(datagram);
                     PendingDial d = dials.get(r.clientCid());
-                    if (d != null && d.nonce() == r.nonce()) {
+                    if (d != null && d.nonce() == r.nonce() && d.socket() == via && d.remote().equals(source)) {
                         dials.remove(r.clientCid());
                         d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.REJECTED, r.reason()));
                     }
@@ -415,12 +477,12 @@ final class DeviceImpl implements Device {
         }
     }
 
-    private void onHello(Endpoint source, SetupPacket.Hello hello) {
-        String key = source + "/" + Long.toHexString(hello.clientCid());
+    private void onHello(LinkSocket via, Endpoint source, SetupPacket.Hello hello) {
+        String key = via.localEndpoint() + "/" + source + "/" + Long.toHexString(hello.clientCid());
         IncomingHello state = hellos.get(key);
         if (state != null) {
             if (state.nonce == hello.nonce()) {
-                answerHello(source, state);
+                answerHello(via, source, state);
             }
             return;
         }
@@ -434,7 +496,7 @@ final class DeviceImpl implements Device {
         if (handler == null) {
             fresh.rejected = true;
             fresh.rejectReason = "device accepts no incoming links";
-            answerHello(source, fresh);
+            answerHello(via, source, fresh);
             return;
         }
         AtomicBoolean decided = new AtomicBoolean();
@@ -452,9 +514,10 @@ final class DeviceImpl implements Device {
                 CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                 loop.execute(() -> {
                     fresh.serverCid = newConnectionId();
-                    PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, source, kindOf(source));
+                    PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, via, source,
+                            Session.kindOf(via, source));
                     link.engine().closed().thenRun(() -> loop.execute(() -> hellos.remove(key)));
-                    answerHello(source, fresh);
+                    answerHello(via, source, fresh);
                     f.complete(link);
                 });
                 return f;
@@ -468,14 +531,14 @@ final class DeviceImpl implements Device {
                 loop.execute(() -> {
                     fresh.rejected = true;
                     fresh.rejectReason = reason;
-                    answerHello(source, fresh);
+                    answerHello(via, source, fresh);
                     loop.schedule(() -> hellos.remove(key), TimeUnit.SECONDS.toNanos(30));
                 });
             }
         });
     }
 
-    private void answerHello(Endpoint source, IncomingHello state) {
+    private void answerHello(LinkSocket via, Endpoint source, IncomingHello state) {
         ByteBuffer b = ByteBuffer.allocate(256);
         if (state.rejected) {
             SetupPacket.writeHelloReject(b, state.clientCid, state.nonce, state.rejectReason);
@@ -485,55 +548,32 @@ final class DeviceImpl implements Device {
             return;
         }
         b.flip();
-        socket.send(source, b);
+        via.send(source, b);
     }
 
-    private void onHelloAck(Endpoint source, SetupPacket.Hello ack) {
+    private void onHelloAck(LinkSocket via, Endpoint source, SetupPacket.Hello ack) {
         PendingDial d = dials.get(ack.clientCid());
-        if (d == null || d.nonce() != ack.nonce()) {
+        // Only from where the HELLO went: the nonce round trip is what validates that path.
+        if (d == null || d.nonce() != ack.nonce() || d.socket() != via || !d.remote().equals(source)) {
             return;
         }
         dials.remove(ack.clientCid());
-        d.future().complete(openLink(ack.device(), ack.clientCid(), ack.serverCid(), source, kindOf(source)));
-    }
-
-    private static PathKind kindOf(Endpoint remote) {
-        InetAddress a = remote.toSocketAddress().getAddress();
-        return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress()
-                ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+        d.future().complete(openLink(ack.device(), ack.clientCid(), ack.serverCid(), via, source, Session.kindOf(via, source)));
     }
 
     // ---------------------------------------------------------------- links
 
-    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, Endpoint remote, PathKind kind) {
-        int maxDatagram = socket.transport().capabilities().maxDatagramSize();
-        DatagramPath path = new DatagramPath() {
-            @Override
-            public boolean send(ByteBuffer datagram) {
-                try {
-                    return socket.send(remote, datagram);
-                } catch (IllegalStateException e) {
-                    // The device is closing and its transport already stopped: a lost datagram,
-                    // as TransportPath treats it; the channel is being aborted anyway.
-                    datagram.position(datagram.limit());
-                    return false;
-                }
-            }
-
-            @Override
-            public int maxDatagramSize() {
-                return maxDatagram;
-            }
-        };
-        ChannelEngine engine = new ChannelEngine(loop, localCid, remoteCid, path, channelOptions);
-        PeerLinkImpl link = new PeerLinkImpl(peer, engine, new PathInfo(kind, socket.localEndpoint(), remote));
+    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote, PathKind kind) {
+        PeerLinkImpl link = new PeerLinkImpl(peer, this::socketBoundTo);
+        Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, link::fire);
+        link.attach(session);
         links.put(localCid, link);
-        socket.register(localCid, (src, datagram) -> engine.onDatagram(datagram));
-        engine.closed().thenRun(() -> {
-            socket.unregister(localCid);
+        connections.register(localCid, session::onDatagram);
+        session.engine().closed().thenRun(() -> {
+            connections.unregister(localCid);
             links.remove(localCid);
         });
-        engine.start();
+        session.start();
         return link;
     }
 
@@ -541,7 +581,7 @@ final class DeviceImpl implements Device {
         long id;
         do {
             id = RANDOM.nextLong();
-        } while (id == 0 || links.containsKey(id) || dials.containsKey(id));
+        } while (id == 0 || connections.contains(id) || links.containsKey(id) || dials.containsKey(id));
         return id;
     }
 
@@ -591,12 +631,12 @@ final class DeviceImpl implements Device {
                 Thread.currentThread().interrupt();
             }
         }
-        socket.close();
+        sockets.forEach(LinkSocket::close);
         loop.close();
     }
 
     @Override
     public String toString() {
-        return "Device[" + identity.id().shortForm() + " on " + socket.localEndpoint() + "]";
+        return "Device[" + identity.id().shortForm() + " on " + localEndpoints() + "]";
     }
 }

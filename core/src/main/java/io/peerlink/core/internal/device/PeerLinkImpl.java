@@ -2,38 +2,51 @@ package io.peerlink.core.internal.device;
 
 import io.peerlink.CloseReason;
 import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
 import io.peerlink.LinkEvent;
 import io.peerlink.LinkListener;
 import io.peerlink.PathInfo;
 import io.peerlink.PeerLink;
 import io.peerlink.ReliableChannel;
 import io.peerlink.core.internal.channel.ChannelEngine;
+import io.peerlink.core.internal.link.LinkSocket;
+import io.peerlink.core.internal.session.Session;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
-/** A {@link PeerLink}: a channel engine plus the path it runs on. */
+/** A {@link PeerLink}: a session (channel engine plus paths) with a verified-by-set-up peer. */
 final class PeerLinkImpl implements PeerLink {
     private final DeviceId peer;
-    private final ChannelEngine engine;
-    private final PathInfo path;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
+    private final Function<Endpoint, LinkSocket> socketByLocal;
+    private Session session;
 
-    PeerLinkImpl(DeviceId peer, ChannelEngine engine, PathInfo path) {
+    PeerLinkImpl(DeviceId peer, Function<Endpoint, LinkSocket> socketByLocal) {
         this.peer = peer;
-        this.engine = engine;
-        this.path = path;
-        engine.closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
+        this.socketByLocal = socketByLocal;
+    }
+
+    /** Attaches the session; called once, before the link is handed out. */
+    void attach(Session s) {
+        this.session = s;
+        s.engine().closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
+    }
+
+    Session session() {
+        return session;
     }
 
     ChannelEngine engine() {
-        return engine;
+        return session.engine();
     }
 
-    private void fire(LinkEvent event) {
+    void fire(LinkEvent event) {
         for (LinkListener l : listeners) {
             try {
                 l.onEvent(event);
@@ -51,26 +64,50 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public ReliableChannel channel() {
-        return engine;
+        return session.engine();
     }
 
     @Override
     public PathInfo path() {
-        return path;
+        return session.path();
+    }
+
+    @Override
+    public List<PathInfo> paths() {
+        return session.paths();
+    }
+
+    @Override
+    public CompletionStage<PathInfo> addPath(Endpoint local, Endpoint remote) {
+        return session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), false);
+    }
+
+    @Override
+    public CompletionStage<PathInfo> switchPath(Endpoint local, Endpoint remote) {
+        return session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), true);
+    }
+
+    private LinkSocket socket(Endpoint local) {
+        LinkSocket s = socketByLocal.apply(Objects.requireNonNull(local, "local"));
+        if (s == null) {
+            throw new IllegalArgumentException("no transport of this device is bound to " + local);
+        }
+        return s;
     }
 
     @Override
     public CompletionStage<Duration> ping() {
-        return engine.ping();
+        return session.engine().ping();
     }
 
     @Override
     public void addListener(LinkListener listener) {
-        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+        listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
     public void close() {
+        ChannelEngine engine = session.engine();
         CompletionStage<CloseReason> closing = engine.close();
         try {
             closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -84,6 +121,6 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public String toString() {
-        return "PeerLink[" + peer.shortForm() + " via " + path + "]";
+        return "PeerLink[" + peer.shortForm() + " via " + path() + "]";
     }
 }
