@@ -41,6 +41,8 @@ import java.util.function.Consumer;
  * <p>Everything but the public accessors runs on the event loop.
  */
 public final class Session implements ChannelEngine.PathObserver {
+    /** Bytes an unvalidated path the peer opened may send per byte received on it (RFC 9000 8.1). */
+    public static final int AMPLIFICATION_LIMIT = Path.AMPLIFICATION_FACTOR;
     /** Paths kept per session; beyond that, new candidates are ignored until one fails. */
     public static final int MAX_PATHS = 8;
     /** PATH_CHALLENGEs sent per validation before the path fails. */
@@ -58,6 +60,12 @@ public final class Session implements ChannelEngine.PathObserver {
     private Path active;
     /** The path the peer's newest non-probing packet arrived on. */
     private Path peerLatest;
+    /**
+     * True from a move this device chose until the peer's first non-probing packet on the new
+     * path: until then the peer's packets still arrive on the old path because the peer has not
+     * seen the move yet, and following them back would undo it.
+     */
+    private boolean awaitingPeer;
     private volatile PathInfo activeInfo;
     private volatile List<PathInfo> pathInfos;
 
@@ -134,8 +142,11 @@ public final class Session implements ChannelEngine.PathObserver {
         }
         p.lastHeard = loop.nanoTime();
         if (p == active) {
-            if (largest && !probing) {
-                peerLatest = p;
+            if (!probing) {
+                awaitingPeer = false;
+                if (largest) {
+                    peerLatest = p;
+                }
             }
             return;
         }
@@ -147,8 +158,8 @@ public final class Session implements ChannelEngine.PathObserver {
         }
         if (largest && !probing) {
             peerLatest = p;
-            if (isValidated(p)) {
-                switchTo(p);
+            if (isValidated(p) && !awaitingPeer) {
+                switchTo(p, false);
             }
         }
     }
@@ -221,8 +232,10 @@ public final class Session implements ChannelEngine.PathObserver {
         p.state = PathState.VALIDATED;
         LOG.log(System.Logger.Level.DEBUG, () -> "path validated " + p + " rtt " + p.rttNanos / 1000 + " us");
         publish();
-        if (p.switchWhenValid || peerLatest == p || (active.relayed() && !p.relayed())) {
-            switchTo(p);
+        if (p.switchWhenValid || (active.relayed() && !p.relayed())) {
+            switchTo(p, true);
+        } else if (peerLatest == p && !awaitingPeer) {
+            switchTo(p, false);
         }
         p.validated.complete(p);
     }
@@ -234,15 +247,15 @@ public final class Session implements ChannelEngine.PathObserver {
         }
         p.state = PathState.FAILED;
         LOG.log(System.Logger.Level.DEBUG, () -> "path failed " + p + ": " + why);
-        p.validated.completeExceptionally(new UnreachableException(null, UnreachableException.Reason.NO_PATH,
-                "path " + p.local + " -> " + p.remote + " failed: " + why));
         if (p == active) {
             Path fallback = bestStandby();
             if (fallback != null) {
-                switchTo(fallback);
+                switchTo(fallback, true);
             }
         }
         publish();
+        p.validated.completeExceptionally(new UnreachableException(null, UnreachableException.Reason.NO_PATH,
+                "path " + p.local + " -> " + p.remote + " failed: " + why));
     }
 
     private static void cancelRetry(Path p) {
@@ -262,10 +275,15 @@ public final class Session implements ChannelEngine.PathObserver {
         return best;
     }
 
-    private void switchTo(Path p) {
+    /**
+     * @param p a validated path
+     * @param ourChoice true if this device chose the move, false if it follows the peer
+     */
+    private void switchTo(Path p, boolean ourChoice) {
         if (p == active) {
             return;
         }
+        awaitingPeer = ourChoice;
         PathInfo from = active.info();
         if (active.state == PathState.ACTIVE) {
             active.state = PathState.STANDBY;
@@ -349,7 +367,7 @@ public final class Session implements ChannelEngine.PathObserver {
         Path path = p;
         if (isValidated(path)) {
             if (makeActive) {
-                switchTo(path);
+                switchTo(path, true);
             }
             result.complete(path.info());
             return;
