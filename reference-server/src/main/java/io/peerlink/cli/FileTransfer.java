@@ -142,10 +142,29 @@ final class FileTransfer {
             byte kind = m.get();
             switch (kind) {
                 case 'F' -> {
-                    byte[] n = new byte[m.getShort() & 0xffff];
+                    if (file != null) {
+                        abandon("a new file header arrived before the end of " + name);
+                    }
+                    if (m.remaining() < 2) {
+                        throw new IOException("truncated file header");
+                    }
+                    int nameLength = m.getShort() & 0xffff;
+                    if (m.remaining() != nameLength + 8) {
+                        throw new IOException("malformed file header: name length " + nameLength + ", " + m.remaining() + " bytes left");
+                    }
+                    byte[] n = new byte[nameLength];
                     m.get(n);
-                    name = Path.of(new String(n, StandardCharsets.UTF_8)).getFileName().toString();
-                    expected = m.getLong();
+                    String claimed = new String(n, StandardCharsets.UTF_8);
+                    Path fileName = claimed.isEmpty() ? null : Path.of(claimed).getFileName();
+                    if (fileName == null || fileName.toString().equals("..") || fileName.toString().equals(".")) {
+                        throw new IOException("refused file name '" + claimed + "'");
+                    }
+                    long size = m.getLong();
+                    if (size < 0) {
+                        throw new IOException("refused negative file size " + size);
+                    }
+                    name = fileName.toString();
+                    expected = size;
                     received = 0;
                     sha = sha256();
                     Files.createDirectories(dir);
@@ -158,6 +177,10 @@ final class FileTransfer {
                         throw new IOException("data before file header");
                     }
                     int n = m.remaining();
+                    if (received + n > expected) {
+                        abandon("more data than the announced " + expected + " bytes of " + name);
+                        return;
+                    }
                     byte[] b = new byte[n];
                     m.get(b);
                     sha.update(b);
@@ -167,6 +190,10 @@ final class FileTransfer {
                 case 'E' -> {
                     if (file == null) {
                         throw new IOException("end before file header");
+                    }
+                    if (m.remaining() != 32) {
+                        abandon("malformed end of file " + name);
+                        return;
                     }
                     byte[] digest = new byte[32];
                     m.get(digest);
@@ -187,6 +214,19 @@ final class FileTransfer {
                 }
                 default -> throw new IOException("unknown message kind " + kind);
             }
+        }
+
+        /** Drops the file in progress (closing and deleting its temporary file) and says why. */
+        private void abandon(String why) throws IOException {
+            OutputStream f = file;
+            file = null;
+            if (f != null) {
+                f.close();
+            }
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
+            throw new IOException("abandoned: " + why);
         }
     }
 }
