@@ -29,6 +29,8 @@ final class DeviceBuilderImpl implements Device.Builder {
     Duration connectTimeout = Duration.ofSeconds(10);
     PunchOptions punchOptions = PunchOptions.defaults();
     boolean hostCandidates = true;
+    /** How long a direct link request is held undecided or rejected; not in the API (tests shorten it). */
+    Duration pendingRequestTimeout = Duration.ofSeconds(30);
 
     @Override
     public Device.Builder identity(Path keyFile) {

@@ -65,7 +65,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class DeviceImpl implements Device {
     private static final System.Logger LOG = System.getLogger(DeviceImpl.class.getName());
     /** Incoming direct hellos awaiting a decision or kept for retransmitted hellos; bounded. */
-    private static final int MAX_PENDING_HELLOS = 1024;
+    static final int MAX_PENDING_HELLOS = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final DeviceIdentity identity;
@@ -86,6 +86,9 @@ final class DeviceImpl implements Device {
     // loop-confined set-up state
     private final Map<Long, PendingDial> dials = new HashMap<>();
     private final Map<String, IncomingHello> hellos = new HashMap<>();
+    /** How long an undecided or rejected direct request is kept (answering retransmitted HELLOs). */
+    private final long pendingRequestNanos;
+    private long hellosDropped;
     private final Map<Long, ConnectivityCheck> checks = new HashMap<>();
     private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
     /** Link set-ups not finished yet; close() fails them, so no caller waits forever. */
@@ -104,6 +107,7 @@ final class DeviceImpl implements Device {
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
         this.connectTimeout = b.connectTimeout;
+        this.pendingRequestNanos = b.pendingRequestTimeout.toNanos();
         for (LinkSocket s : sockets) {
             s.onSetup((source, datagram) -> onSetup(s, source, datagram));
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
@@ -391,6 +395,8 @@ final class DeviceImpl implements Device {
         long serverCid;
         boolean rejected;
         String rejectReason;
+        EventLoop.Timer expiry;
+        boolean expired;
 
         IncomingHello(long clientCid, long nonce, DeviceId device) {
             this.clientCid = clientCid;
@@ -487,11 +493,20 @@ final class DeviceImpl implements Device {
             return;
         }
         if (hellos.size() >= MAX_PENDING_HELLOS) {
-            LOG.log(System.Logger.Level.WARNING, "dropping HELLO from " + source + ": " + MAX_PENDING_HELLOS + " link requests pending");
+            // Once per power of two: a flood must not turn into a flood of log lines.
+            if (Long.bitCount(++hellosDropped) == 1) {
+                LOG.log(System.Logger.Level.WARNING, "dropping HELLO from " + source + ": " + MAX_PENDING_HELLOS
+                        + " link requests pending (" + hellosDropped + " dropped so far)");
+            }
             return;
         }
         IncomingHello fresh = new IncomingHello(hello.clientCid(), hello.nonce(), hello.device());
         hellos.put(key, fresh);
+        // Undecided requests expire too, so spoofed HELLOs cannot hold the table for ever.
+        fresh.expiry = loop.schedule(() -> {
+            fresh.expired = true;
+            hellos.remove(key, fresh);
+        }, pendingRequestNanos);
         IncomingHandler handler = incomingHandler;
         if (handler == null) {
             fresh.rejected = true;
@@ -513,10 +528,16 @@ final class DeviceImpl implements Device {
                 }
                 CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                 loop.execute(() -> {
+                    if (fresh.expired) {
+                        f.completeExceptionally(new UnreachableException(hello.device(), UnreachableException.Reason.TIMEOUT,
+                                "the request expired before it was accepted"));
+                        return;
+                    }
+                    fresh.expiry.cancel();
                     fresh.serverCid = newConnectionId();
                     PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, via, source,
                             Session.kindOf(via, source));
-                    link.engine().closed().thenRun(() -> loop.execute(() -> hellos.remove(key)));
+                    link.engine().closed().thenRun(() -> loop.execute(() -> hellos.remove(key, fresh)));
                     answerHello(via, source, fresh);
                     f.complete(link);
                 });
@@ -529,13 +550,24 @@ final class DeviceImpl implements Device {
                     throw new IllegalStateException("already decided");
                 }
                 loop.execute(() -> {
+                    if (fresh.expired) {
+                        return;
+                    }
                     fresh.rejected = true;
                     fresh.rejectReason = reason;
                     answerHello(via, source, fresh);
-                    loop.schedule(() -> hellos.remove(key), TimeUnit.SECONDS.toNanos(30));
+                    // The expiry already scheduled removes the entry; until then retransmitted
+                    // HELLOs get the same HELLO_REJECT.
                 });
             }
         });
+    }
+
+    /** @return incoming direct requests held now (tests); completes on the loop */
+    CompletableFuture<Integer> pendingHellos() {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        loop.execute(() -> f.complete(hellos.size()));
+        return f;
     }
 
     private void answerHello(LinkSocket via, Endpoint source, IncomingHello state) {
