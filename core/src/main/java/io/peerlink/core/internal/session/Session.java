@@ -40,7 +40,7 @@ import java.util.function.Consumer;
  *
  * <p>Everything but the public accessors runs on the event loop.
  */
-public final class Session implements ChannelEngine.PathObserver {
+public final class Session implements ChannelEngine.PacketObserver {
     /** Bytes an unvalidated path the peer opened may send per byte received on it (RFC 9000 8.1). */
     public static final int AMPLIFICATION_LIMIT = Path.AMPLIFICATION_FACTOR;
     /** Paths kept per session; beyond that, new candidates are ignored until one fails. */
@@ -91,7 +91,8 @@ public final class Session implements ChannelEngine.PathObserver {
         paths.add(first);
         active = first;
         this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options);
-        engine.setPathObserver(this);
+        engine.onPacket(this);
+        engine.onPathResponse(this::onPathResponse);
         publish();
     }
 
@@ -164,8 +165,8 @@ public final class Session implements ChannelEngine.PathObserver {
         }
     }
 
-    @Override
-    public void onPathResponse(DatagramPath arrivedOn, long data) {
+    /** A PATH_RESPONSE arrived (on any path: it validates the path its challenge went on). */
+    private void onPathResponse(long data) {
         for (Path p : paths) {
             if (p.state == PathState.PROBING && p.challengesSent > 0 && p.challenge == data) {
                 validated(p);
