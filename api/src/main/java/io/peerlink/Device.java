@@ -48,6 +48,21 @@ public interface Device extends AutoCloseable {
     CompletionStage<PeerLink> connect(Endpoint endpoint);
 
     /**
+     * Establishes a link directly to a known endpoint and requires the peer to prove a given
+     * identity in the secure handshake.
+     *
+     * @param endpoint where the peer listens
+     * @param expected the device that must answer, or null to accept any verified device (then
+     *        check {@link PeerLink#peer()})
+     * @return completes with the link; fails with {@link UnreachableException}: {@code WRONG_PEER}
+     *         if another device answered, {@code REJECTED}, or {@code TIMEOUT}
+     * @throws NullPointerException if endpoint is null
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
+     * @throws IllegalStateException if the device is closed
+     */
+    CompletionStage<PeerLink> connect(Endpoint endpoint, DeviceId expected);
+
+    /**
      * Sets the handler of incoming link requests, direct or through the rendezvous. Without one,
      * every request is rejected.
      *

@@ -769,6 +769,7 @@ public final class ChannelEngine implements ReliableChannel {
     private final class Listener implements SentPacketTracker.Listener {
         @Override
         public void onAcked(SentPacket p) {
+            packetCodec.onAcknowledged(p.packetNumber());
             for (int i = 0; i < p.itemCount(); i++) {
                 sender.onAcked((Fragment) p.item(i));
             }

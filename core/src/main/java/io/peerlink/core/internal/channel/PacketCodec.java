@@ -89,6 +89,11 @@ public final class PacketCodec {
         sealer.seal(packet, start, HEADER_LENGTH, headerPacketNumber);
     }
 
+    /** @param packetNumber a packet of ours the peer acknowledged (the sealer may update keys) */
+    public void onAcknowledged(long packetNumber) {
+        sealer.onAcknowledged(packetNumber);
+    }
+
     /**
      * Opens a received datagram and reconstructs its packet number. On success the buffer's
      * position is at the first frame and its limit just before the tag.
@@ -105,7 +110,9 @@ public final class PacketCodec {
             return DROPPED;
         }
         int type = datagram.get(start) & 0xFF;
-        if (type != TYPE_PACKET) {
+        // The low bit is the sealer's key phase (PacketSealer.keyPhase); the header is associated
+        // data, so a flipped bit fails to open.
+        if ((type & ~1) != TYPE_PACKET) {
             return DROPPED;
         }
         if (datagram.getLong(start + 1) != localConnectionId) {

@@ -39,4 +39,14 @@ public interface PacketSealer {
      *         {@code [start + headerLength, limit - tagLength())}; false to drop the datagram silently
      */
     boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber);
+
+    /**
+     * The peer acknowledged a packet sealed by this sealer (an AEAD sealer may then move to its next
+     * key, RFC 9001 section 6). The sealer may also set the low bit of the type byte at
+     * {@code start} in {@link #seal} (its key phase); the header is associated data. Default: nothing.
+     *
+     * @param packetNumber the acknowledged packet number
+     */
+    default void onAcknowledged(long packetNumber) {
+    }
 }

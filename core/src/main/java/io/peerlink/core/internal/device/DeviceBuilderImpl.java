@@ -31,6 +31,8 @@ final class DeviceBuilderImpl implements Device.Builder {
     boolean hostCandidates = true;
     /** How long a direct link request is held undecided or rejected; not in the API (tests shorten it). */
     Duration pendingRequestTimeout = Duration.ofSeconds(30);
+    /** New incoming direct handshakes admitted per second (and burst); not in the API yet. */
+    double incomingRequestsPerSecond = 50;
 
     @Override
     public Device.Builder identity(Path keyFile) {
