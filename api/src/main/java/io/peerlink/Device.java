@@ -98,6 +98,17 @@ public interface Device extends AutoCloseable {
         Builder rendezvous(URI controlUri);
 
         /**
+         * Pins the rendezvous server's TLS key ({@code wss://} only): the device then accepts that
+         * key and no other, whatever certificate authorities say, and a mismatch fails the
+         * connection with a message naming both keys. The reference server prints its pin at start.
+         *
+         * @param pin {@code sha256/<base64>} (SHA-256 of the certificate's SubjectPublicKeyInfo) or 64 hex digits
+         * @return this
+         * @throws IllegalArgumentException if the pin is not in one of those forms
+         */
+        Builder rendezvousPin(String pin);
+
+        /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
          * interfaces): shorthand for {@code transport(Endpoint.udp(bindAddress))}. Transports are
          * never added silently: a device without one cannot link.

@@ -2,7 +2,7 @@ package io.peerlink.natlab;
 
 import io.peerlink.PathKind;
 import io.peerlink.cli.Main;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;

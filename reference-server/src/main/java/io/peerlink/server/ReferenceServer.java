@@ -1,6 +1,8 @@
 package io.peerlink.server;
 
-import io.peerlink.core.internal.rendezvous.protocol.Handshake;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.protocol.rendezvous.ServerPin;
+import io.peerlink.server.rendezvous.AddressCaps;
 import io.peerlink.server.rendezvous.JettyControlEndpoint;
 import io.peerlink.server.rendezvous.RendezvousService;
 import io.peerlink.server.stun.StunServer;
@@ -10,7 +12,16 @@ import jakarta.enterprise.inject.spi.Extension;
 import jakarta.inject.Singleton;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import jakarta.json.bind.Jsonb;
+import jakarta.json.bind.JsonbBuilder;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -24,8 +35,17 @@ import org.jboss.weld.environment.se.WeldContainer;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.Certificate;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.logging.Logger;
@@ -50,10 +70,33 @@ public final class ReferenceServer implements AutoCloseable {
     private final RendezvousService rendezvous;
     private final StunServer stun;
     private final URI controlUri;
+    private final ServerPin pin;
     private volatile boolean closed;
+    private static final Jsonb JSON = JsonbBuilder.create();
+
+    /**
+     * What {@code GET /status} answers (JSON-B writes it).
+     *
+     * @param devicesOnline admitted devices with a live control connection
+     * @param introductions introductions made since start
+     * @param connectRequests connect requests since start
+     * @param protocolErrors protocol errors answered since start
+     * @param stun STUN counters, or null when STUN is off
+     */
+    public record Status(int devicesOnline, long introductions, long connectRequests, long protocolErrors, StunStatus stun) {
+    }
+
+    /**
+     * @param answered Binding requests answered
+     * @param dropped datagrams dropped (garbage, non-requests, over the per-source limit)
+     * @param rateLimited valid requests dropped by the per-source limit
+     */
+    public record StunStatus(long answered, long dropped, long rateLimited) {
+    }
 
     private ReferenceServer(ServerConfig config, WeldContainer container, Server jetty, RendezvousService rendezvous,
-                            StunServer stun, URI controlUri) {
+                            StunServer stun, URI controlUri, ServerPin pin) {
+        this.pin = pin;
         this.config = config;
         this.container = container;
         this.jetty = jetty;
@@ -93,6 +136,7 @@ public final class ReferenceServer implements AutoCloseable {
         try {
             RendezvousService rendezvous = container.select(RendezvousService.class).get();
             StunServer stun = container.select(ServerComponents.StunServerHolder.class).get().server();
+            ServerPin pin = config.tls() == null ? null : pinOf(config.tls());
             jetty = jetty(config, rendezvous, stun);
             jetty.start();
             ServerConnector connector = (ServerConnector) jetty.getConnectors()[0];
@@ -100,9 +144,11 @@ public final class ReferenceServer implements AutoCloseable {
             if (host.equals("0.0.0.0") || host.equals("::")) {
                 host = InetAddress.getLoopbackAddress().getHostAddress();
             }
-            URI uri = URI.create("ws://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
-            ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri);
-            LOG.info(() -> "PeerLink reference server: control " + uri + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
+            URI uri = URI.create((pin == null ? "ws://" : "wss://") + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
+            ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri, pin);
+            LOG.info(() -> "PeerLink reference server: control " + uri + (pin == null ? "" : " (TLS key pin " + pin + ")")
+                    + ", server names " + (config.serverNames().isEmpty() ? "this machine's addresses" : config.serverNames())
+                    + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
                     + ", authenticator '" + config.effectiveAuthenticator() + "', access policy '" + config.accessPolicy()
                     + "'; started in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms (CDI " + weldMillis + " ms)");
             return server;
@@ -119,12 +165,54 @@ public final class ReferenceServer implements AutoCloseable {
         }
     }
 
+    /** Reads the key store once up front so that a wrong path or password fails with one clear message. */
+    private static ServerPin pinOf(ServerConfig.Tls tls) {
+        if (!Files.isRegularFile(tls.keyStore())) {
+            throw new IllegalStateException("TLS key store " + tls.keyStore() + " does not exist or is not a file");
+        }
+        try (InputStream in = Files.newInputStream(tls.keyStore())) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, tls.password().toCharArray());
+            for (String alias : Collections.list(ks.aliases())) {
+                if (ks.isKeyEntry(alias)) {
+                    Certificate cert = ks.getCertificate(alias);
+                    if (cert != null) {
+                        return ServerPin.of(cert);
+                    }
+                }
+            }
+            throw new IllegalStateException("TLS key store " + tls.keyStore() + " holds no private key with a certificate");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read TLS key store " + tls.keyStore() + " (PKCS#12 expected; wrong password?): "
+                    + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read TLS key store " + tls.keyStore() + ": " + e.getMessage(), e);
+        }
+    }
+
     private static Server jetty(ServerConfig config, RendezvousService rendezvous, StunServer stun) {
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("peerlink-http");
         threads.setDaemon(true);
         Server server = new Server(threads);
-        ServerConnector connector = new ServerConnector(server);
+        ServerConnector connector;
+        if (config.tls() == null) {
+            connector = new ServerConnector(server);
+        } else {
+            SslContextFactory.Server tls = new SslContextFactory.Server();
+            tls.setKeyStorePath(config.tls().keyStore().toAbsolutePath().toString());
+            tls.setKeyStoreType("PKCS12");
+            tls.setKeyStorePassword(config.tls().password());
+            HttpConfiguration https = new HttpConfiguration();
+            // Devices pin the key and may dial an IP address: do not insist on SNI matching a certificate name.
+            SecureRequestCustomizer customizer = new SecureRequestCustomizer();
+            customizer.setSniHostCheck(false);
+            https.addCustomizer(customizer);
+            connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(https));
+        }
+        // Total TCP connections: Jetty stops accepting above the cap (the kernel backlog holds the rest).
+        server.addBean(new ConnectionLimit(config.limits().maxConnections(), connector));
+        AddressCaps caps = new AddressCaps(config.limits().maxConnectionsPerAddress());
         connector.setHost(config.bindHost());
         connector.setPort(config.httpPort());
         server.addConnector(connector);
@@ -135,7 +223,8 @@ public final class ReferenceServer implements AutoCloseable {
             container.setMaxTextMessageSize(4L * config.limits().maxMessageBytes());
             container.setMaxBinaryMessageSize(1024);
             container.setIdleTimeout(Duration.ofMillis(config.keepalive().toMillis() * 4));
-            container.addMapping(Handshake.PATH, (request, response, callback) -> new JettyControlEndpoint(rendezvous));
+            container.addMapping(Handshake.PATH, (request, response, callback) ->
+                    new JettyControlEndpoint(rendezvous, caps, config.limits().maxQueuedBytes()));
         });
         ws.setHandler(new Handler.Abstract.NonBlocking() {
             @Override
@@ -149,15 +238,17 @@ public final class ReferenceServer implements AutoCloseable {
                     Content.Sink.write(response, true, "ok\n", callback);
                     return true;
                 }
-                if ("/status".equals(path)) {
-                    String json = "{\"devicesOnline\":" + rendezvous.devicesOnline()
-                            + ",\"introductions\":" + rendezvous.introductions()
-                            + ",\"connectRequests\":" + rendezvous.connectRequests()
-                            + ",\"protocolErrors\":" + rendezvous.protocolErrors()
-                            + ",\"stun\":" + (stun == null ? "null" : "{\"answered\":" + stun.answered() + ",\"dropped\":" + stun.dropped() + "}")
-                            + "}";
+                if ("/status".equals(path) && config.statusToken() != null) {
+                    if (!authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION), config.statusToken())) {
+                        response.setStatus(HttpStatus.UNAUTHORIZED_401);
+                        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"peerlink\"");
+                        Content.Sink.write(response, true, "operator token required\n", callback);
+                        return true;
+                    }
+                    Status status = new Status(rendezvous.devicesOnline(), rendezvous.introductions(), rendezvous.connectRequests(),
+                            rendezvous.protocolErrors(), stun == null ? null : new StunStatus(stun.answered(), stun.dropped(), stun.rateLimited()));
                     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-                    Content.Sink.write(response, true, json, callback);
+                    Content.Sink.write(response, true, JSON.toJson(status), callback);
                     return true;
                 }
                 return false;
@@ -167,6 +258,12 @@ public final class ReferenceServer implements AutoCloseable {
         server.setHandler(context);
         server.setStopTimeout(2000);
         return server;
+    }
+
+    private static boolean authorized(String header, String token) {
+        String expected = "Bearer " + token;
+        // Constant time: the comparison must not tell an attacker how much of a guess was right.
+        return header != null && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The most useful message in a cause chain: our own configuration errors first, else the root cause's. */
@@ -186,6 +283,16 @@ public final class ReferenceServer implements AutoCloseable {
         return controlUri;
     }
 
+    /** @return the pin of the TLS key devices should configure ({@code sha256/...}), or null without TLS */
+    public ServerPin serverPin() {
+        return pin;
+    }
+
+    /** @return the server names a hello may be signed for */
+    public java.util.Set<String> serverNames() {
+        return rendezvous.serverNames();
+    }
+
     /** @return the STUN server's bound address, or null if STUN is disabled */
     public InetSocketAddress stunAddress() {
         return stun == null ? null : stun.localAddress();
@@ -194,6 +301,11 @@ public final class ReferenceServer implements AutoCloseable {
     /** @return devices with a live, admitted control connection */
     public int connectedDevices() {
         return rendezvous.devicesOnline();
+    }
+
+    /** @return devices whose network the server remembers (bounded by the devices online unless an allow-list bounds it) */
+    public int knownDevices() {
+        return rendezvous.registry().knownCount();
     }
 
     /** @return introductions made since start */

@@ -54,8 +54,9 @@ public class ServerComponents {
 
     @Produces
     @Singleton
-    PresenceRegistry presenceRegistry() {
-        return new PresenceRegistry();
+    PresenceRegistry presenceRegistry(ServerConfig config) {
+        // Only an allow-list bounds the set of devices that can ever be admitted; otherwise forget those that leave.
+        return new PresenceRegistry(!"allow-list".equals(config.effectiveAuthenticator()));
     }
 
     @Produces
@@ -74,7 +75,8 @@ public class ServerComponents {
         if (config.stunPort() < 0) {
             return new StunServerHolder(null);
         }
-        return new StunServerHolder(StunServer.start(new InetSocketAddress(config.bindHost(), config.stunPort())));
+        return new StunServerHolder(StunServer.start(new InetSocketAddress(config.bindHost(), config.stunPort()),
+                config.limits().stunPerSourcePerSecond()));
     }
 
     void closeStun(@Disposes StunServerHolder holder) {

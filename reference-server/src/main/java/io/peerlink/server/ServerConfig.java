@@ -2,6 +2,7 @@ package io.peerlink.server;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,34 @@ import java.util.Objects;
  * @param accessPolicy name of the {@link io.peerlink.spi.AccessPolicy} (default {@code same-network})
  * @param keepalive ping interval; devices silent for more than 3 intervals are removed (default 15 s)
  * @param limits per-connection limits
+ * @param tls TLS for the control connection ({@code wss://}), or null for plain {@code ws://}
+ * @param serverNames the names devices dial this server by (host names or IP literals, no port); a hello signed for
+ *        another name is refused. Empty (the default): the literal addresses of this machine's interfaces and
+ *        {@code localhost}, which protects only devices that dial an IP address
+ * @param statusToken the bearer token {@code /status} requires, or null (the default) to not serve {@code /status}
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
-                           boolean open, String accessPolicy, Duration keepalive, Limits limits) {
+                           boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
+                           List<String> serverNames, String statusToken) {
+
+    /**
+     * TLS from a PKCS#12 key store holding one private key and its certificate chain.
+     *
+     * @param keyStore the PKCS#12 file
+     * @param password its password (also the key's)
+     */
+    public record Tls(Path keyStore, String password) {
+        /** @throws NullPointerException if an argument is null */
+        public Tls {
+            Objects.requireNonNull(keyStore, "keyStore");
+            Objects.requireNonNull(password, "password");
+        }
+
+        @Override
+        public String toString() {
+            return "Tls[keyStore=" + keyStore + ", password=***]";
+        }
+    }
 
     /**
      * Per-connection limits.
@@ -30,9 +56,16 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
      * @param helloTimeout time allowed between challenge and hello (default 10 s)
      * @param connectTimeout time a target has to accept or reject (default 15 s)
      * @param startMargin slack added to the synchronised start so both sides can act on the introduction (default 50 ms)
+     * @param maxQueuedBytes bytes queued for one control connection that the device has not read yet; beyond this the
+     *        server closes the connection as a slow reader (default 1 MiB)
+     * @param maxConnections open TCP connections to the HTTP port in total; more are closed at once (default 20,000)
+     * @param maxConnectionsPerAddress open TCP connections from one IP address; more are closed at once (default 64)
+     * @param stunPerSourcePerSecond STUN answers per source IP address and second, burst twice that; more requests are
+     *        dropped unanswered (default 20)
      */
     public record Limits(int maxMessageBytes, int messagesPerSecond, int messageBurst, Duration helloTimeout,
-                         Duration connectTimeout, Duration startMargin) {
+                         Duration connectTimeout, Duration startMargin, int maxQueuedBytes, int maxConnections,
+                         int maxConnectionsPerAddress, int stunPerSourcePerSecond) {
         /** @throws IllegalArgumentException if a value is out of range */
         public Limits {
             if (maxMessageBytes < 1024 || maxMessageBytes > 1 << 20) {
@@ -44,11 +77,48 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             Objects.requireNonNull(helloTimeout, "helloTimeout");
             Objects.requireNonNull(connectTimeout, "connectTimeout");
             Objects.requireNonNull(startMargin, "startMargin");
+            if (maxQueuedBytes < maxMessageBytes) {
+                throw new IllegalArgumentException("maxQueuedBytes must be at least maxMessageBytes: " + maxQueuedBytes);
+            }
+            if (maxConnections < 1 || maxConnectionsPerAddress < 1 || stunPerSourcePerSecond < 1) {
+                throw new IllegalArgumentException("connection and STUN limits must be positive");
+            }
         }
 
         /** @return the defaults */
         public static Limits defaults() {
-            return new Limits(64 * 1024, 50, 100, Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMillis(50));
+            return new Limits(64 * 1024, 50, 100, Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMillis(50),
+                    1 << 20, 20_000, 64, 20);
+        }
+
+        /** @param v connect timeout @return a copy with it */
+        public Limits withConnectTimeout(Duration v) {
+            return new Limits(maxMessageBytes, messagesPerSecond, messageBurst, helloTimeout, v, startMargin, maxQueuedBytes,
+                    maxConnections, maxConnectionsPerAddress, stunPerSourcePerSecond);
+        }
+
+        /** @param perSecond messages per second @param burst burst @return a copy with them */
+        public Limits withMessageRate(int perSecond, int burst) {
+            return new Limits(maxMessageBytes, perSecond, burst, helloTimeout, connectTimeout, startMargin, maxQueuedBytes,
+                    maxConnections, maxConnectionsPerAddress, stunPerSourcePerSecond);
+        }
+
+        /** @param v bytes @return a copy with this queue bound */
+        public Limits withMaxQueuedBytes(int v) {
+            return new Limits(maxMessageBytes, messagesPerSecond, messageBurst, helloTimeout, connectTimeout, startMargin, v,
+                    maxConnections, maxConnectionsPerAddress, stunPerSourcePerSecond);
+        }
+
+        /** @param total in total @param perAddress per IP address @return a copy with these connection caps */
+        public Limits withConnectionCaps(int total, int perAddress) {
+            return new Limits(maxMessageBytes, messagesPerSecond, messageBurst, helloTimeout, connectTimeout, startMargin,
+                    maxQueuedBytes, total, perAddress, stunPerSourcePerSecond);
+        }
+
+        /** @param v answers per source and second @return a copy with it */
+        public Limits withStunPerSourcePerSecond(int v) {
+            return new Limits(maxMessageBytes, messagesPerSecond, messageBurst, helloTimeout, connectTimeout, startMargin,
+                    maxQueuedBytes, maxConnections, maxConnectionsPerAddress, v);
         }
     }
 
@@ -68,6 +138,17 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         if (keepalive.toMillis() < 100 || keepalive.toSeconds() > 3600) {
             throw new IllegalArgumentException("keepalive must be 100 ms..1 h: " + keepalive);
         }
+        serverNames = List.copyOf(Objects.requireNonNull(serverNames, "serverNames"));
+        if (statusToken != null && statusToken.length() < 16) {
+            throw new IllegalArgumentException("the status token must have at least 16 characters");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ServerConfig[bindHost=" + bindHost + ", httpPort=" + httpPort + ", stunPort=" + stunPort + ", authenticator="
+                + effectiveAuthenticator() + ", accessPolicy=" + accessPolicy + ", tls=" + tls + ", serverNames=" + serverNames
+                + ", statusToken=" + (statusToken == null ? "none" : "***") + "]";
     }
 
     /** @return the authenticator actually used: {@code open} in open mode */
@@ -91,8 +172,29 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private String accessPolicy = "same-network";
         private Duration keepalive = Duration.ofSeconds(15);
         private Limits limits = Limits.defaults();
+        private Tls tls;
+        private List<String> serverNames = List.of();
+        private String statusToken;
 
         private Builder() {
+        }
+
+        /** @param v TLS for wss://, or null for ws:// @return this */
+        public Builder tls(Tls v) {
+            tls = v;
+            return this;
+        }
+
+        /** @param v the names devices dial this server by @return this */
+        public Builder serverNames(List<String> v) {
+            serverNames = v;
+            return this;
+        }
+
+        /** @param v bearer token for /status (at least 16 characters), or null to not serve /status @return this */
+        public Builder statusToken(String v) {
+            statusToken = v;
+            return this;
         }
 
         /** @param v bind address @return this */
@@ -154,7 +256,8 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
          * @throws IllegalArgumentException if a value is invalid
          */
         public ServerConfig build() {
-            return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits);
+            return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
+                    tls, serverNames, statusToken);
         }
     }
 }

@@ -1,9 +1,9 @@
 package io.peerlink.server;
 
-import io.peerlink.core.internal.identity.DeviceIdentity;
-import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
-import io.peerlink.core.internal.rendezvous.protocol.Handshake;
-import io.peerlink.core.internal.rendezvous.protocol.Message;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.ErrorCode;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.protocol.rendezvous.Message;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,8 +68,8 @@ class ProtocolAbuseTest {
         try (RawControlClient c = raw()) {
             Message.Hello real = RawControlClient.hello(VICTIM, c.challenge.nonce());
             // Signed by the attacker, claiming the victim's ID and key.
-            byte[] forged = ATTACKER.sign(Handshake.signedPayload(c.challenge.nonce(), VICTIM.id()));
-            c.send(new Message.Hello(1, VICTIM.id(), real.publicKey(), forged, Map.of(), List.of()));
+            byte[] forged = ATTACKER.sign(Handshake.signedPayload(c.challenge.nonce(), VICTIM.id(), "127.0.0.1"));
+            c.send(new Message.Hello(Handshake.VERSION, VICTIM.id(), real.publicKey(), forged, "127.0.0.1", Map.of(), List.of()));
             assertErrorAndClose(c, ErrorCode.BAD_SIGNATURE);
         }
     }
@@ -78,7 +78,7 @@ class ProtocolAbuseTest {
     void publicKeyThatDoesNotDeriveTheDeviceIdIsRefused() throws Exception {
         try (RawControlClient c = raw()) {
             Message.Hello own = RawControlClient.hello(ATTACKER, c.challenge.nonce());
-            c.send(new Message.Hello(1, VICTIM.id(), own.publicKey(), own.signature(), Map.of(), List.of()));
+            c.send(new Message.Hello(Handshake.VERSION, VICTIM.id(), own.publicKey(), own.signature(), own.server(), Map.of(), List.of()));
             assertErrorAndClose(c, ErrorCode.KEY_MISMATCH);
         }
     }
@@ -124,7 +124,7 @@ class ProtocolAbuseTest {
     void unsupportedVersionIsRefused() throws Exception {
         try (RawControlClient c = raw()) {
             Message.Hello h = RawControlClient.hello(ATTACKER, c.challenge.nonce());
-            c.send(new Message.Hello(2, h.deviceId(), h.publicKey(), h.signature(), Map.of(), List.of()));
+            c.send(new Message.Hello(1, h.deviceId(), h.publicKey(), h.signature(), h.server(), Map.of(), List.of()));
             assertErrorAndClose(c, ErrorCode.UNSUPPORTED_VERSION);
         }
     }

@@ -1,10 +1,10 @@
 package io.peerlink.server;
 
-import io.peerlink.core.internal.identity.DeviceIdentity;
-import io.peerlink.core.internal.rendezvous.protocol.Handshake;
-import io.peerlink.core.internal.rendezvous.protocol.Message;
-import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
-import io.peerlink.core.internal.rendezvous.protocol.RendezvousCodec;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.protocol.rendezvous.Message;
+import io.peerlink.protocol.rendezvous.ProtocolException;
+import io.peerlink.protocol.rendezvous.RendezvousCodec;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -85,8 +85,13 @@ final class RawControlClient implements AutoCloseable {
     }
 
     static Message.Hello hello(DeviceIdentity identity, byte[] nonce) {
+        return hello(identity, nonce, "127.0.0.1", List.of());
+    }
+
+    /** A hello signed for {@code serverName} with these candidates. */
+    static Message.Hello hello(DeviceIdentity identity, byte[] nonce, String serverName, List<io.peerlink.Candidate> candidates) {
         return new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(),
-                identity.sign(Handshake.signedPayload(nonce, identity.id())), Map.of(), List.of());
+                identity.sign(Handshake.signedPayload(nonce, identity.id(), serverName)), serverName, Map.of(), candidates);
     }
 
     int awaitClose() throws Exception {

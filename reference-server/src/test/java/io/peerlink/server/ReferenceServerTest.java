@@ -7,7 +7,7 @@ import io.peerlink.Endpoint;
 import io.peerlink.PeerLinkException;
 import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.rendezvous.Introduction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -45,11 +45,13 @@ class ReferenceServerTest {
         return resource;
     }
 
+    private static final String STATUS_TOKEN = "status-token-for-tests";
+
     private ReferenceServer allowListServer(String allowList, Duration keepalive) throws Exception {
         Path file = dir.resolve("allow-list");
         Files.writeString(file, allowList);
         return closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
-                .allowListFile(file).keepalive(keepalive).build()));
+                .allowListFile(file).keepalive(keepalive).statusToken(STATUS_TOKEN).build()));
     }
 
     private TestDevice device(ReferenceServer server, DeviceIdentity identity) {
@@ -102,7 +104,8 @@ class ReferenceServerTest {
         ReferenceServer server = allowListServer(ia.id() + " lab\n" + ib.id() + " lab\n", Duration.ofSeconds(2));
         TestDevice a = device(server, ia);
         TestDevice b = device(server, ib);
-        List<Candidate> aCandidates = List.of(candidate("10.0.0.2", 40000, CandidateType.HOST), candidate("198.51.100.7", 61000, CandidateType.SERVER_REFLEXIVE));
+        // The server-reflexive candidate must be at the control connection's source (loopback here); one elsewhere is dropped.
+        List<Candidate> aCandidates = List.of(candidate("10.0.0.2", 40000, CandidateType.HOST), candidate("127.0.0.1", 61000, CandidateType.SERVER_REFLEXIVE));
         List<Candidate> bCandidates = List.of(candidate("10.1.0.3", 40001, CandidateType.HOST));
         a.client.updateCandidates(aCandidates);
         b.client.updateCandidates(bCandidates);
@@ -138,7 +141,8 @@ class ReferenceServerTest {
         HttpResponse<String> health = http.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, health.statusCode());
         assertEquals("ok\n", health.body());
-        HttpResponse<String> status = http.send(HttpRequest.newBuilder(base.resolve("/status")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> status = http.send(HttpRequest.newBuilder(base.resolve("/status"))
+                .header("Authorization", "Bearer " + STATUS_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, status.statusCode());
         assertTrue(status.body().contains("\"devicesOnline\":2"), status.body());
         assertTrue(status.body().contains("\"introductions\":2"), status.body());
@@ -183,7 +187,12 @@ class ReferenceServerTest {
         DeviceId unknown = DeviceIdentity.ephemeral().id();
         assertEquals(UnreachableException.Reason.UNKNOWN, ((UnreachableException) cause(a.client.connect(unknown))).reason());
         assertEquals(UnreachableException.Reason.OFFLINE, ((UnreachableException) cause(a.client.connect(gone.id()))).reason());
-        assertEquals(UnreachableException.Reason.DENIED, ((UnreachableException) cause(a.client.connect(otherNet.id()))).reason());
+        // Not allowed answers exactly like never registered: the requester must not learn that the ID exists.
+        UnreachableException denied = (UnreachableException) cause(a.client.connect(otherNet.id()));
+        UnreachableException never = (UnreachableException) cause(a.client.connect(DeviceIdentity.ephemeral().id()));
+        assertEquals(UnreachableException.Reason.UNKNOWN, denied.reason());
+        assertEquals(never.reason(), denied.reason());
+        assertEquals(never.getMessage().replace(never.peer().toString(), "X"), denied.getMessage().replace(denied.peer().toString(), "X"));
         assertTrue(o.incoming.isEmpty(), "a denied request must not reach the target");
         assertFalse(a.client.isOnline(otherNet.id()).toCompletableFuture().get(5, TimeUnit.SECONDS), "presence must not leak across networks");
         assertFalse(a.client.isOnline(gone.id()).toCompletableFuture().get(5, TimeUnit.SECONDS));
@@ -198,7 +207,7 @@ class ReferenceServerTest {
         l.awaitRegistered();
         RawControlClient raw = closing(new RawControlClient(server.controlUri()));
         raw.send(RawControlClient.hello(silent, raw.challenge.nonce()));
-        assertInstanceOf(io.peerlink.core.internal.rendezvous.protocol.Message.Welcome.class, raw.nextNonPing());
+        assertInstanceOf(io.peerlink.protocol.rendezvous.Message.Welcome.class, raw.nextNonPing());
         assertEquals(2, server.connectedDevices());
         // The raw client never answers the server's pings; the real client does.
         raw.closed.get(10, TimeUnit.SECONDS);
@@ -270,7 +279,7 @@ class ReferenceServerTest {
         DeviceIdentity ib = DeviceIdentity.ephemeral();
         Path file = dir.resolve("allow-list");
         Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
-        ServerConfig.Limits limits = new ServerConfig.Limits(64 * 1024, 50, 100, Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofMillis(50));
+        ServerConfig.Limits limits = ServerConfig.Limits.defaults().withConnectTimeout(Duration.ofMillis(500));
         ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
                 .allowListFile(file).limits(limits).build()));
         TestDevice a = device(server, ia);

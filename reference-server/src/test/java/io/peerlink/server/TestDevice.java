@@ -2,7 +2,7 @@ package io.peerlink.server;
 
 import io.peerlink.DeviceId;
 import io.peerlink.Rendezvous;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
 import io.peerlink.core.internal.rendezvous.RendezvousClient;
@@ -15,6 +15,18 @@ import java.util.concurrent.TimeUnit;
 
 /** A real RendezvousClient with a recording listener that accepts, or rejects with a reason. */
 final class TestDevice implements AutoCloseable {
+    /** A listener that rejects every incoming request. */
+    static final RendezvousClient.Listener NO_LISTENER = new RendezvousClient.Listener() {
+        @Override
+        public void onIncoming(io.peerlink.DeviceId from, IncomingDecision decision) {
+            decision.reject("test device does not accept");
+        }
+
+        @Override
+        public void onIntroduction(Introduction introduction) {
+        }
+    };
+
     final DeviceIdentity identity;
     final RendezvousClient client;
     final BlockingQueue<DeviceId> incoming = new LinkedBlockingQueue<>();

@@ -6,7 +6,7 @@ import io.peerlink.core.internal.crypto.PacketProtector;
 import io.peerlink.core.internal.crypto.RekeyPolicy;
 import io.peerlink.core.internal.crypto.SecureHandshake;
 import io.peerlink.core.internal.crypto.SessionKeys;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

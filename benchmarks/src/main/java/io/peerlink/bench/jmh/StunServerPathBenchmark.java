@@ -1,8 +1,8 @@
 package io.peerlink.bench.jmh;
 
-import io.peerlink.core.internal.stun.StunEncoder;
-import io.peerlink.core.internal.stun.StunFormatException;
-import io.peerlink.core.internal.stun.StunMessage;
+import io.peerlink.protocol.stun.StunEncoder;
+import io.peerlink.protocol.stun.StunFormatException;
+import io.peerlink.protocol.stun.StunMessage;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

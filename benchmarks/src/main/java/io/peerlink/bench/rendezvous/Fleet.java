@@ -1,7 +1,7 @@
 package io.peerlink.bench.rendezvous;
 
-import io.peerlink.core.internal.identity.DeviceIdentity;
-import io.peerlink.core.internal.rendezvous.protocol.RendezvousCodec;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.RendezvousCodec;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.io.ClientConnector;
@@ -95,6 +95,10 @@ final class Fleet implements AutoCloseable {
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    URI server() {
+        return server;
     }
 
     RendezvousCodec codec() {

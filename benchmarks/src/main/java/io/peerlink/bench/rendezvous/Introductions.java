@@ -1,6 +1,6 @@
 package io.peerlink.bench.rendezvous;
 
-import io.peerlink.core.internal.rendezvous.protocol.Message;
+import io.peerlink.protocol.rendezvous.Message;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

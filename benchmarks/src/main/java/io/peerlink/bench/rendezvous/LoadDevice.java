@@ -4,12 +4,12 @@ import io.peerlink.Candidate;
 import io.peerlink.CandidateType;
 import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
-import io.peerlink.core.internal.identity.DeviceIdentity;
-import io.peerlink.core.internal.rendezvous.Introduction;
-import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
-import io.peerlink.core.internal.rendezvous.protocol.Handshake;
-import io.peerlink.core.internal.rendezvous.protocol.Message;
-import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.ErrorCode;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.protocol.rendezvous.Message;
+import io.peerlink.protocol.rendezvous.ProtocolException;
+import io.peerlink.protocol.rendezvous.Role;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
@@ -98,20 +98,21 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
             Introductions run = fleet.introductions();
             if (run == null) {
                 fleet.unexpected.increment();
-            } else if (intro.role() == Introduction.Role.INITIATOR) {
+            } else if (intro.role() == Role.INITIATOR) {
                 run.onRequesterIntroduce(this, intro);
             } else {
                 run.onTargetIntroduce(this, intro);
             }
         } else if (m instanceof Message.Unreachable u) {
             Introductions run = fleet.introductions();
-            fleet.note("device " + index + ": unreachable " + u.to().shortForm() + " " + u.reason() + ": " + u.detail());
+            fleet.note("device " + index + ": unreachable " + u.to().shortForm() + " " + u.reason() + ": " + u.message());
             if (run == null || !run.onFailure(this, u.requestId())) {
                 fleet.unexpected.increment();
             }
         } else if (m instanceof Message.Challenge challenge) {
-            byte[] signature = identity.sign(Handshake.signedPayload(challenge.nonce(), id));
-            send(new Message.Hello(Handshake.VERSION, id, identity.rawPublicKey(), signature, Map.of(), candidates()));
+            String serverName = Handshake.serverName(fleet.server());
+            byte[] signature = identity.sign(Handshake.signedPayload(challenge.nonce(), id, serverName));
+            send(new Message.Hello(Handshake.VERSION, id, identity.rawPublicKey(), signature, serverName, Map.of(), candidates()));
         } else if (m instanceof Message.Welcome) {
             registered.complete(null);
         } else if (m instanceof Message.Error error) {

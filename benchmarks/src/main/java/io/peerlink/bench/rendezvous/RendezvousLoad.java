@@ -1,6 +1,6 @@
 package io.peerlink.bench.rendezvous;
 
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -63,7 +63,9 @@ final class ServerProcess implements AutoCloseable {
                 "-Xlog:gc:file=" + logDir.resolve("server-gc.log"),
                 "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
-                "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0"));
+                "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
+                // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
+                "--max-connections-per-address", "100000"));
         if (allowList == null) {
             javaCommand.add("--open");
         } else {

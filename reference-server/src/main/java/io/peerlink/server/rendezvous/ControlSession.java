@@ -2,8 +2,8 @@ package io.peerlink.server.rendezvous;
 
 import io.peerlink.Candidate;
 import io.peerlink.DeviceId;
-import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
-import io.peerlink.core.internal.rendezvous.protocol.Message;
+import io.peerlink.protocol.rendezvous.ErrorCode;
+import io.peerlink.protocol.rendezvous.Message;
 
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;

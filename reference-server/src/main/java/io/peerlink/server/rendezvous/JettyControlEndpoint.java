@@ -4,6 +4,8 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -11,26 +13,57 @@ import java.util.logging.Logger;
  * Adapts one Jetty WebSocket session to a {@link ControlSession}. Jetty delivers a session's
  * messages one at a time (auto-demand after each), which is the serial order the rendezvous
  * logic relies on. Sends are asynchronous and queued by Jetty, so other devices' threads may
- * send here without blocking.
+ * send here without blocking; the bytes queued and not yet written are counted, and a device
+ * that lets more than the limit pile up (it does not read) is disconnected as a slow reader.
+ * Connections beyond the per-address cap are closed before the rendezvous sees them.
  */
 public final class JettyControlEndpoint implements Session.Listener.AutoDemanding {
     private static final Logger LOG = Logger.getLogger(JettyControlEndpoint.class.getName());
+    /** WebSocket close code: try again later (RFC 6455 registry, 1013). */
+    static final int CLOSE_TRY_AGAIN_LATER = 1013;
     private final RendezvousService service;
+    private final AddressCaps caps;
+    private final long maxQueuedBytes;
+    private final AtomicLong queued = new AtomicLong();
+    private final AtomicBoolean released = new AtomicBoolean();
     private volatile ControlSession control;
+    private volatile InetSocketAddress remote;
+    private volatile boolean counted;
 
-    /** @param service the rendezvous logic */
-    public JettyControlEndpoint(RendezvousService service) {
+    /**
+     * @param service the rendezvous logic
+     * @param caps per-address connection caps
+     * @param maxQueuedBytes bytes queued for this device beyond which it is disconnected
+     */
+    public JettyControlEndpoint(RendezvousService service, AddressCaps caps, long maxQueuedBytes) {
         this.service = service;
+        this.caps = caps;
+        this.maxQueuedBytes = maxQueuedBytes;
     }
 
     @Override
     public void onWebSocketOpen(Session session) {
+        remote = session.getRemoteSocketAddress() instanceof InetSocketAddress a ? a : new InetSocketAddress(0);
+        if (!caps.tryAcquire(remote.getAddress())) {
+            LOG.fine(() -> "closing a control connection from " + remote + ": over " + caps.perAddress() + " from that address");
+            session.close(CLOSE_TRY_AGAIN_LATER, "too many connections from this address", Callback.NOOP);
+            return;
+        }
+        counted = true;
         control = service.open(new Connection() {
             @Override
             public void send(String text) {
-                if (session.isOpen()) {
-                    session.sendText(text, Callback.NOOP);
+                if (!session.isOpen()) {
+                    return;
                 }
+                // Jetty sends UTF-8; the UTF-16 length bounds it within a factor of 3, close enough for a queue bound.
+                long size = text.length();
+                if (queued.addAndGet(size) > maxQueuedBytes) {
+                    LOG.info(() -> "disconnecting " + remote + ": more than " + maxQueuedBytes + " bytes queued (slow reader)");
+                    session.disconnect();
+                    return;
+                }
+                session.sendText(text, Callback.from(() -> queued.addAndGet(-size), failure -> queued.addAndGet(-size)));
             }
 
             @Override
@@ -40,7 +73,7 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
 
             @Override
             public InetSocketAddress remoteAddress() {
-                return session.getRemoteSocketAddress() instanceof InetSocketAddress a ? a : new InetSocketAddress(0);
+                return remote;
             }
         });
     }
@@ -54,20 +87,29 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason, org.eclipse.jetty.websocket.api.Callback callback) {
-        ControlSession c = control;
-        if (c != null) {
-            c.onClose();
-        }
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        closed();
         callback.succeed();
     }
 
     @Override
     public void onWebSocketError(Throwable cause) {
         LOG.log(Level.FINE, "control connection error", cause);
+        closed();
+    }
+
+    private void closed() {
+        if (counted && released.compareAndSet(false, true)) {
+            caps.release(remote.getAddress());
+        }
         ControlSession c = control;
         if (c != null) {
             c.onClose();
         }
+    }
+
+    /** @return bytes queued for this device and not yet written (diagnostics, tests) */
+    long queuedBytes() {
+        return queued.get();
     }
 }

@@ -6,7 +6,10 @@ import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Who is online and which network every ever-admitted device belongs to. Two concurrent hash
+ * Who is online and which network admitted devices belong to. With {@code forgetOnLeave} (open
+ * mode, and any authenticator without a fixed list) a device's network is forgotten when its
+ * last session leaves, so the map is bounded by the devices online; with an allow-list it is
+ * bounded by the list, and remembering lets a peer hear OFFLINE rather than UNKNOWN. Two concurrent hash
  * maps: O(1) per operation, no lock shared across devices and no thread per device, so 10,000
  * devices cost a few megabytes. In-memory only; a multi-node deployment would back this with a
  * shared store (Redis), never a home-made cluster protocol.
@@ -14,6 +17,17 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class PresenceRegistry {
     private final ConcurrentHashMap<DeviceId, ControlSession> online = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<DeviceId, String> networks = new ConcurrentHashMap<>();
+    private final boolean forgetOnLeave;
+
+    /** Remembers networks of devices that left (allow-list mode). */
+    public PresenceRegistry() {
+        this(false);
+    }
+
+    /** @param forgetOnLeave forget a device's network when it leaves (open mode, unbounded authenticators) */
+    public PresenceRegistry(boolean forgetOnLeave) {
+        this.forgetOnLeave = forgetOnLeave;
+    }
 
     /**
      * Registers an admitted session, replacing an older one of the same device.
@@ -28,8 +42,13 @@ public final class PresenceRegistry {
 
     /** Removes the session if it is still the device's current one. @param session the closing session */
     void unregister(ControlSession session) {
-        if (session.deviceId() != null) {
-            online.remove(session.deviceId(), session);
+        if (session.deviceId() != null && online.remove(session.deviceId(), session) && forgetOnLeave) {
+            // A newer session of the same device may register between these two lines; it re-adds its network.
+            networks.remove(session.deviceId(), session.network());
+            ControlSession current = online.get(session.deviceId());
+            if (current != null) {
+                networks.put(current.deviceId(), current.network());
+            }
         }
     }
 
@@ -51,6 +70,11 @@ public final class PresenceRegistry {
     /** @return number of devices online */
     public int onlineCount() {
         return online.size();
+    }
+
+    /** @return devices whose network is remembered (online, and with an allow-list, offline ones too) */
+    public int knownCount() {
+        return networks.size();
     }
 
     /** @return a weakly consistent view of the live sessions */

@@ -2,22 +2,29 @@ package io.peerlink.server.rendezvous;
 
 import io.peerlink.DeviceId;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.identity.DeviceIdentity;
-import io.peerlink.core.internal.rendezvous.Introduction;
-import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
-import io.peerlink.core.internal.rendezvous.protocol.Handshake;
-import io.peerlink.core.internal.rendezvous.protocol.Message;
-import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
-import io.peerlink.core.internal.rendezvous.protocol.RendezvousCodec;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.ErrorCode;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.protocol.rendezvous.Message;
+import io.peerlink.protocol.rendezvous.ProtocolException;
+import io.peerlink.protocol.rendezvous.RendezvousCodec;
+import io.peerlink.protocol.rendezvous.Role;
 import io.peerlink.server.ServerConfig;
 import io.peerlink.spi.AccessPolicy;
 import io.peerlink.spi.AuthRequest;
 import io.peerlink.spi.AuthResult;
 import io.peerlink.spi.Authenticator;
 
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -45,6 +52,8 @@ public final class RendezvousService implements AutoCloseable {
     /** WebSocket close code: going away. */
     static final int CLOSE_GOING_AWAY = 1001;
     private static final long START_NANOS = System.nanoTime();
+    /** The one answer for "no such device" and "not allowed" alike. */
+    static final String NOT_REACHABLE = "no device with this ID that this device may reach";
 
     private final ServerConfig config;
     private final Authenticator authenticator;
@@ -59,6 +68,8 @@ public final class RendezvousService implements AutoCloseable {
     private final AtomicLong connectRequests = new AtomicLong();
     private final AtomicLong protocolErrors = new AtomicLong();
     private final ScheduledFuture<?> sweep;
+    /** The server names a hello may be signed for (lower-case). */
+    private final Set<String> serverNames;
 
     private record PendingConnect(long id, ControlSession requester, long requesterRequestId, ControlSession target,
                                   ScheduledFuture<?> timeout) {
@@ -81,8 +92,38 @@ public final class RendezvousService implements AutoCloseable {
             return t;
         });
         timers.setRemoveOnCancelPolicy(true);
+        this.serverNames = serverNames(config);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /** Configured names, or else every literal address of this machine plus {@code localhost}. */
+    private static Set<String> serverNames(ServerConfig config) {
+        Set<String> names = new HashSet<>();
+        if (!config.serverNames().isEmpty()) {
+            for (String n : config.serverNames()) {
+                names.add(n.toLowerCase(Locale.ROOT));
+            }
+            return Collections.unmodifiableSet(names);
+        }
+        names.add("localhost");
+        try {
+            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                    String text = a.getHostAddress();
+                    int zone = text.indexOf('%');
+                    names.add((zone < 0 ? text : text.substring(0, zone)).toLowerCase(Locale.ROOT));
+                }
+            }
+        } catch (SocketException e) {
+            LOG.log(Level.WARNING, "cannot list network interfaces; only 'localhost' is accepted as server name", e);
+        }
+        return Collections.unmodifiableSet(names);
+    }
+
+    /** @return the server names a hello may be signed for */
+    public Set<String> serverNames() {
+        return serverNames;
     }
 
     RendezvousCodec codec() {
@@ -200,7 +241,14 @@ public final class RendezvousService implements AutoCloseable {
             s.fail(ErrorCode.KEY_MISMATCH, "publicKey does not derive deviceId " + hello.deviceId(), CLOSE_POLICY);
             return;
         }
-        if (!DeviceIdentity.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId()), hello.signature())) {
+        if (!serverNames.contains(hello.server().toLowerCase(Locale.ROOT))) {
+            // A hello signed for another server was relayed here (or the device dials a name the operator did not list).
+            s.fail(ErrorCode.WRONG_SERVER, "this hello is signed for server '" + hello.server() + "', which is not this server"
+                    + " (configure its names with --server-name)", CLOSE_POLICY);
+            return;
+        }
+        if (!DeviceIdentity.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId(), hello.server()),
+                hello.signature())) {
             s.fail(ErrorCode.BAD_SIGNATURE, "signature does not verify over this connection's challenge", CLOSE_POLICY);
             return;
         }
@@ -220,7 +268,7 @@ public final class RendezvousService implements AutoCloseable {
         }
         String network = ((AuthResult.Admitted) result).network();
         s.admit(hello.deviceId(), network);
-        s.candidates = hello.candidates();
+        s.candidates = CandidateFilter.filter(hello.candidates(), s.connection.remoteAddress());
         ControlSession replaced = registry.register(s);
         if (replaced != null && replaced != s) {
             replaced.fail(ErrorCode.REPLACED, "the same device connected again", CLOSE_POLICY);
@@ -257,7 +305,7 @@ public final class RendezvousService implements AutoCloseable {
                 s.rttSample(sample / 1000.0);
             }
         } else if (message instanceof Message.Candidates c) {
-            s.candidates = c.candidates();
+            s.candidates = CandidateFilter.filter(c.candidates(), s.connection.remoteAddress());
         } else if (message instanceof Message.Connect c) {
             onConnect(s, c);
         } else if (message instanceof Message.Accept a) {
@@ -294,14 +342,10 @@ public final class RendezvousService implements AutoCloseable {
             s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED, "a device cannot connect to itself"));
             return;
         }
-        if (toNetwork == null) {
-            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, "no such device has registered"));
-            return;
-        }
-        // Policy before presence: a device must not learn whether a device it may not reach is online.
-        if (!policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
-            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED,
-                    "access policy '" + policy.name() + "' does not allow it"));
+        // Never registered and not allowed get one and the same answer, and policy comes before presence:
+        // a device must not learn whether an ID it may not reach exists, nor whether it is online.
+        if (toNetwork == null || !policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
+            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
             return;
         }
         ControlSession target = registry.online(to);
@@ -350,9 +394,9 @@ public final class RendezvousService implements AutoCloseable {
         long startTarget = Math.round(d - oneWayTarget);
         introductions.incrementAndGet();
         requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
-                requesterCid, targetCid, Introduction.Role.INITIATOR, startRequester));
+                requesterCid, targetCid, Role.INITIATOR, startRequester));
         target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
-                targetCid, requesterCid, Introduction.Role.RESPONDER, startTarget));
+                targetCid, requesterCid, Role.RESPONDER, startTarget));
     }
 
     private long nonZeroRandom() {

@@ -1,9 +1,9 @@
 package io.peerlink.server.stun;
 
-import io.peerlink.core.internal.stun.Stun;
-import io.peerlink.core.internal.stun.StunEncoder;
-import io.peerlink.core.internal.stun.StunFormatException;
-import io.peerlink.core.internal.stun.StunMessage;
+import io.peerlink.protocol.stun.Stun;
+import io.peerlink.protocol.stun.StunEncoder;
+import io.peerlink.protocol.stun.StunFormatException;
+import io.peerlink.protocol.stun.StunMessage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,6 +29,11 @@ import java.util.logging.Logger;
  * work whether it is valid or not, a flood of garbage only competes for socket-buffer space and
  * never starves valid requests of answers (clients retransmit per RFC 8489 6.2.1 for what the
  * kernel drops).
+ *
+ * <p>Reflection: an answer (40-84 bytes) is larger than the smallest request (20 bytes), so a
+ * spoofed source could aim answers at a victim. Answers are therefore limited per source IP
+ * address and second ({@link SourceRateLimiter}); requests over the limit are dropped
+ * unanswered. One request never gets more than one answer.
  */
 public final class StunServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StunServer.class.getName());
@@ -42,9 +47,12 @@ public final class StunServer implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
     private volatile InetSocketAddress lastAnswered;
+    private final AtomicLong rateLimited = new AtomicLong();
+    private final SourceRateLimiter limiter;
 
-    private StunServer(DatagramChannel channel) throws IOException {
+    private StunServer(DatagramChannel channel, int perSourcePerSecond) throws IOException {
         this.channel = channel;
+        this.limiter = new SourceRateLimiter(perSourcePerSecond);
         this.localAddress = (InetSocketAddress) channel.getLocalAddress();
         this.thread = new Thread(this::serve, "peerlink-stun-" + localAddress.getPort());
         this.thread.setDaemon(true);
@@ -58,6 +66,18 @@ public final class StunServer implements AutoCloseable {
      * @throws UncheckedIOException if the port cannot be bound
      */
     public static StunServer start(InetSocketAddress bind) {
+        return start(bind, 20);
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @param bind the address and port to bind (port 0 for an ephemeral port; 3478 is the STUN default)
+     * @param perSourcePerSecond answers per source IP address and second (burst twice that)
+     * @return the running server
+     * @throws UncheckedIOException if the port cannot be bound
+     */
+    public static StunServer start(InetSocketAddress bind, int perSourcePerSecond) {
         DatagramChannel channel = null;
         try {
             channel = bind.getAddress() != null && bind.getAddress() instanceof java.net.Inet6Address
@@ -66,7 +86,7 @@ public final class StunServer implements AutoCloseable {
             // A large receive buffer absorbs bursts so valid requests are not lost behind garbage.
             channel.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
             channel.bind(bind);
-            StunServer server = new StunServer(channel);
+            StunServer server = new StunServer(channel, perSourcePerSecond);
             server.thread.start();
             LOG.info(() -> "STUN server listening on udp " + server.localAddress);
             return server;
@@ -94,6 +114,11 @@ public final class StunServer implements AutoCloseable {
                 InetSocketAddress source = (InetSocketAddress) channel.receive(in);
                 in.flip();
                 if (!handle(in, source, request, encoder, out, txid)) {
+                    dropped.incrementAndGet();
+                    continue;
+                }
+                if (!limiter.tryAcquire(source.getAddress())) {
+                    rateLimited.incrementAndGet();
                     dropped.incrementAndGet();
                     continue;
                 }
@@ -147,6 +172,11 @@ public final class StunServer implements AutoCloseable {
     /** @return responses sent so far */
     public long answered() {
         return answered.get();
+    }
+
+    /** @return valid requests dropped by the per-source limit so far (also counted in {@link #dropped()}) */
+    public long rateLimited() {
+        return rateLimited.get();
     }
 
     /** @return the source address of the last answered request (diagnostics), or {@code null} */

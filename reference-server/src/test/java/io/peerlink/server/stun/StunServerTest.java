@@ -1,8 +1,8 @@
 package io.peerlink.server.stun;
 
-import io.peerlink.core.internal.stun.Stun;
-import io.peerlink.core.internal.stun.StunClient;
-import io.peerlink.core.internal.stun.StunMessage;
+import io.peerlink.protocol.stun.Stun;
+import io.peerlink.protocol.stun.StunClient;
+import io.peerlink.protocol.stun.StunMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;

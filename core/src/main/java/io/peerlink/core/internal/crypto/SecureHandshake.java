@@ -2,7 +2,7 @@ package io.peerlink.core.internal.crypto;
 
 import io.peerlink.DeviceId;
 import io.peerlink.core.internal.crypto.HandshakeException.Reason;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -19,6 +19,7 @@ final class DeviceBuilderImpl implements Device.Builder {
     Path keyFile;
     boolean ephemeral;
     URI rendezvous;
+    io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress stunServer;
     /** A transport to add: by bind endpoint (and optionally provider), or an instance (tests). */
     record TransportSpec(Endpoint bind, String provider, Transport instance) {
@@ -55,6 +56,12 @@ final class DeviceBuilderImpl implements Device.Builder {
             throw new IllegalArgumentException("rendezvous URI must be ws:// or wss://, got " + controlUri);
         }
         this.rendezvous = controlUri;
+        return this;
+    }
+
+    @Override
+    public Device.Builder rendezvousPin(String pin) {
+        this.rendezvousPin = io.peerlink.protocol.rendezvous.ServerPin.parse(pin);
         return this;
     }
 

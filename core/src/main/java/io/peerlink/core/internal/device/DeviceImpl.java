@@ -15,8 +15,8 @@ import io.peerlink.PeerLink;
 import io.peerlink.PeerLinkException;
 import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.identity.DeviceIdentity;
 import io.peerlink.core.internal.link.ConnectionTable;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupFormatException;
 import io.peerlink.core.internal.link.SetupPacket;
@@ -111,7 +111,7 @@ final class DeviceImpl implements Device {
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
         }
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, identity, Map.of(), new RendezvousListener());
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
         } else {
             rendezvousClient = null;

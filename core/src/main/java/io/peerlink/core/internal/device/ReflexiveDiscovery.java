@@ -3,8 +3,8 @@ package io.peerlink.core.internal.device;
 import io.peerlink.Endpoint;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.loop.EventLoop;
-import io.peerlink.core.internal.stun.StunClient;
-import io.peerlink.core.internal.stun.StunFormatException;
+import io.peerlink.protocol.stun.StunClient;
+import io.peerlink.protocol.stun.StunFormatException;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

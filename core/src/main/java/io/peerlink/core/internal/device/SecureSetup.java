@@ -11,7 +11,7 @@ import io.peerlink.core.internal.crypto.HandshakeException;
 import io.peerlink.core.internal.crypto.NoiseSuite;
 import io.peerlink.core.internal.crypto.SecureHandshake;
 import io.peerlink.core.internal.crypto.SessionKeys;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;

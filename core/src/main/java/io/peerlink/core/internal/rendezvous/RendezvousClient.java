@@ -5,17 +5,30 @@ import io.peerlink.DeviceId;
 import io.peerlink.PeerLinkException;
 import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.identity.DeviceIdentity;
-import io.peerlink.core.internal.rendezvous.protocol.ErrorCode;
-import io.peerlink.core.internal.rendezvous.protocol.Handshake;
-import io.peerlink.core.internal.rendezvous.protocol.Message;
-import io.peerlink.core.internal.rendezvous.protocol.ProtocolException;
-import io.peerlink.core.internal.rendezvous.protocol.RendezvousCodec;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.ErrorCode;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.protocol.rendezvous.Message;
+import io.peerlink.protocol.rendezvous.ProtocolException;
+import io.peerlink.protocol.rendezvous.RendezvousCodec;
+import io.peerlink.protocol.rendezvous.Role;
+import io.peerlink.protocol.rendezvous.ServerPin;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+import java.net.ConnectException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +50,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * reconnects with exponential backoff and jitter (250 ms doubling, capped at 30 s), registering
  * again by itself after a server restart.
  *
+ * <p>Security (docs/security.md): the hello signature covers the server name this client
+ * dialed, so a server cannot replay it elsewhere; over {@code wss://} the server's key can be
+ * pinned ({@link ServerPin}); an {@code introduce} is taken only for a connect this client sent
+ * (INITIATOR, same peer) or an incoming request it accepted (RESPONDER, same peer) — anything
+ * else is answered with {@code UNKNOWN_REQUEST} and dropped.
+ *
  * <p>Threads: all state lives on one private scheduler thread; WebSocket callbacks only hand
  * messages to it. {@link Listener} callbacks run on a separate private thread, so a listener
  * may block or call back into this client without deadlocking the connection.
@@ -48,6 +67,7 @@ public final class RendezvousClient implements AutoCloseable {
     private static final Duration REGISTER_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final long START_NANOS = System.nanoTime();
+    private static final int MAX_ACCEPTED = 1024;
 
     /** Receives what the server asks of and tells this device. */
     public interface Listener {
@@ -72,6 +92,8 @@ public final class RendezvousClient implements AutoCloseable {
     }
 
     private final URI server;
+    private final String serverName;
+    private final ServerPin pin;
     private final DeviceIdentity identity;
     private final Map<String, String> claims;
     private final Listener listener;
@@ -92,6 +114,10 @@ public final class RendezvousClient implements AutoCloseable {
     private long nextRequestId = 1;
     private final Map<Long, PendingConnect> connects = new HashMap<>();
     private final Map<Long, CompletableFuture<Boolean>> presences = new HashMap<>();
+    /** Incoming requests this device accepted and whose introduction is due, by request ID: the peer expected. */
+    private final Map<Long, DeviceId> accepted = new HashMap<>();
+    private boolean everRegistered;
+    private volatile String pinFailure;
     private ScheduledFuture<?> keepaliveTask;
     private ScheduledFuture<?> watchdog;
     private long lastHeardNanos;
@@ -111,14 +137,98 @@ public final class RendezvousClient implements AutoCloseable {
      * @param listener receives incoming requests and introductions
      */
     public RendezvousClient(URI server, DeviceIdentity identity, Map<String, String> claims, Listener listener) {
+        this(server, null, identity, claims, listener);
+    }
+
+    /**
+     * @param server the control URI, {@code ws://} or {@code wss://}
+     * @param pin for {@code wss://}: accept only a server key with this pin (instead of the JDK's
+     *        certificate authorities and host-name check); null to use the JDK's default trust
+     * @param identity this device's identity
+     * @param claims claims for the authenticator, e.g. {@code network}
+     * @param listener receives incoming requests and introductions
+     * @throws IllegalArgumentException if a pin is given for a {@code ws://} URI
+     */
+    public RendezvousClient(URI server, ServerPin pin, DeviceIdentity identity, Map<String, String> claims, Listener listener) {
         this.server = Objects.requireNonNull(server, "server");
+        this.serverName = Handshake.serverName(server);
+        this.pin = pin;
+        if (pin != null && !"wss".equalsIgnoreCase(server.getScheme())) {
+            throw new IllegalArgumentException("a server pin needs a wss:// rendezvous URI, got " + server);
+        }
         this.identity = Objects.requireNonNull(identity, "identity");
         this.claims = Map.copyOf(Objects.requireNonNull(claims, "claims"));
         this.listener = Objects.requireNonNull(listener, "listener");
         String name = "peerlink-rendezvous-" + identity.id().shortForm();
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name));
         this.callbacks = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-callbacks"));
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(loop).build();
+        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(loop);
+        if (pin != null) {
+            hb.sslContext(pinnedContext(pin));
+        }
+        this.http = hb.build();
+    }
+
+    /**
+     * A TLS context that trusts exactly the pinned key. The pin replaces both the CA check and the
+     * host-name check: it names the key itself, which is stronger than either.
+     */
+    private SSLContext pinnedContext(ServerPin expected) {
+        X509ExtendedTrustManager trust = new X509ExtendedTrustManager() {
+            private void check(X509Certificate[] chain) throws CertificateException {
+                if (chain == null || chain.length == 0) {
+                    throw new CertificateException("the server sent no certificate");
+                }
+                if (!expected.matches(chain[0])) {
+                    String why = "server certificate key " + ServerPin.of(chain[0]) + " does not match the pinned " + expected
+                            + " for " + server;
+                    pinFailure = why;
+                    throw new CertificateException(why);
+                }
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                check(chain);
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                check(chain);
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                check(chain);
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                throw new CertificateException("a device does not accept TLS clients");
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                throw new CertificateException("a device does not accept TLS clients");
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("a device does not accept TLS clients");
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new javax.net.ssl.TrustManager[] {trust}, new SecureRandom());
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK has no TLS context", e);
+        }
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -271,11 +381,48 @@ public final class RendezvousClient implements AutoCloseable {
                 .buildAsync(server, new SocketListener(gen))
                 .whenCompleteAsync((ws, failure) -> {
                     if (failure != null) {
-                        disconnected(gen, "cannot connect: " + failure);
+                        String why = describe(failure);
+                        if (!everRegistered && gen == generation) {
+                            // Fail fast: whoever waits for the first registration learns the cause now
+                            // (refused, unresolvable, wrong pin) instead of at a timeout. Reconnecting goes on.
+                            registered.completeExceptionally(new PeerLinkException(why));
+                        }
+                        disconnected(gen, why);
                     } else if (gen != generation || state == Rendezvous.State.CLOSED) {
                         ws.abort();
                     }
                 }, loop);
+    }
+
+    /** One line naming the cause of a failed connection attempt, e.g. "connection refused to ws://...". */
+    private String describe(Throwable failure) {
+        String pinned = pinFailure;
+        if (pinned != null) {
+            return pinned;
+        }
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            if (root instanceof SSLHandshakeException || root instanceof ConnectException) {
+                break; // the JDK wraps a refused connect's ClosedChannelException in a ConnectException
+            }
+            root = root.getCause();
+        }
+        if (root instanceof ConnectException) {
+            return "connection refused to " + server;
+        }
+        if (root instanceof java.nio.channels.UnresolvedAddressException || root instanceof java.net.UnknownHostException) {
+            return "cannot resolve the host of " + server;
+        }
+        if (root instanceof java.net.http.HttpConnectTimeoutException) {
+            return "no answer from " + server + " within 10 s (connect timed out)";
+        }
+        if (root instanceof SSLHandshakeException) {
+            return "TLS handshake with " + server + " failed: " + root.getMessage();
+        }
+        if (root instanceof java.net.http.WebSocketHandshakeException) {
+            return server + " is not a PeerLink rendezvous endpoint (WebSocket upgrade refused)";
+        }
+        return "cannot connect to " + server + ": " + (root.getMessage() == null ? root.toString() : root.getMessage());
     }
 
     private void disconnected(int gen, String why) {
@@ -319,6 +466,7 @@ public final class RendezvousClient implements AutoCloseable {
             p.result.completeExceptionally(cause);
         }
         connects.clear();
+        accepted.clear();
         for (CompletableFuture<Boolean> f : presences.values()) {
             f.completeExceptionally(cause);
         }
@@ -371,11 +519,12 @@ public final class RendezvousClient implements AutoCloseable {
             return;
         }
         if (message instanceof Message.Challenge c) {
-            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id()));
+            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id(), serverName));
             helloCandidates = candidates;
-            send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, claims, candidates));
+            send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, serverName, claims, candidates));
         } else if (message instanceof Message.Welcome w) {
             attempts = 0;
+            everRegistered = true;
             if (watchdog != null) {
                 watchdog.cancel(false);
             }
@@ -401,28 +550,12 @@ public final class RendezvousClient implements AutoCloseable {
         } else if (message instanceof Message.Incoming in) {
             onIncoming(gen, in);
         } else if (message instanceof Message.Introduce in) {
-            Introduction intro = new Introduction(in.peer(), in.peerCandidates(), in.sessionToken(), in.localConnectionId(),
-                    in.remoteConnectionId(), in.role(), Duration.ofMillis(in.startInMillis()));
-            if (in.role() == Introduction.Role.INITIATOR) {
-                PendingConnect p = connects.remove(in.requestId());
-                if (p != null) {
-                    p.timeout.cancel(false);
-                    p.result.complete(intro);
-                }
-            } else {
-                callbacks.execute(() -> {
-                    try {
-                        listener.onIntroduction(intro);
-                    } catch (RuntimeException e) {
-                        LOG.log(System.Logger.Level.WARNING, "listener.onIntroduction failed", e);
-                    }
-                });
-            }
+            onIntroduce(in);
         } else if (message instanceof Message.Unreachable u) {
             PendingConnect p = connects.remove(u.requestId());
             if (p != null) {
                 p.timeout.cancel(false);
-                p.result.completeExceptionally(new UnreachableException(u.to(), u.reason(), u.detail()));
+                p.result.completeExceptionally(new UnreachableException(u.to(), u.reason(), u.message()));
             }
         } else if (message instanceof Message.PresenceResult r) {
             CompletableFuture<Boolean> f = presences.remove(r.requestId());
@@ -434,6 +567,42 @@ public final class RendezvousClient implements AutoCloseable {
         } else {
             LOG.log(System.Logger.Level.DEBUG, () -> "ignoring " + message.getClass().getSimpleName() + " from the server");
         }
+    }
+
+    private void onIntroduce(Message.Introduce in) {
+        Introduction intro = new Introduction(in.peer(), in.peerCandidates(), in.sessionToken(), in.localConnectionId(),
+                in.remoteConnectionId(), in.role() == Role.INITIATOR ? Introduction.Role.INITIATOR : Introduction.Role.RESPONDER,
+                Duration.ofMillis(in.startInMillis()));
+        if (in.role() == Role.INITIATOR) {
+            PendingConnect p = connects.get(in.requestId());
+            if (p == null || !p.target.equals(in.peer())) {
+                refuseIntroduction(in, "this device has no pending connect " + in.requestId() + " to " + in.peer());
+                return;
+            }
+            connects.remove(in.requestId());
+            p.timeout.cancel(false);
+            p.result.complete(intro);
+        } else {
+            DeviceId expected = accepted.get(in.requestId());
+            if (expected == null || !expected.equals(in.peer())) {
+                // A server (or a ws:// man in the middle) must not open links the application never accepted.
+                refuseIntroduction(in, "this device did not accept an incoming request " + in.requestId() + " from " + in.peer());
+                return;
+            }
+            accepted.remove(in.requestId());
+            callbacks.execute(() -> {
+                try {
+                    listener.onIntroduction(intro);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "listener.onIntroduction failed", e);
+                }
+            });
+        }
+    }
+
+    private void refuseIntroduction(Message.Introduce in, String why) {
+        LOG.log(System.Logger.Level.WARNING, () -> identity.id().shortForm() + ": refused an introduction from " + server + ": " + why);
+        send(new Message.Error(ErrorCode.UNKNOWN_REQUEST, "introduction refused: " + why, in.requestId()));
     }
 
     private void onError(int gen, Message.Error e) {
@@ -452,7 +621,7 @@ public final class RendezvousClient implements AutoCloseable {
     }
 
     private static boolean isAdmissionFailure(ErrorCode code) {
-        return code == ErrorCode.DENIED || code == ErrorCode.BAD_SIGNATURE || code == ErrorCode.KEY_MISMATCH
+        return code == ErrorCode.DENIED || code == ErrorCode.BAD_SIGNATURE || code == ErrorCode.KEY_MISMATCH || code == ErrorCode.WRONG_SERVER
                 || code == ErrorCode.UNSUPPORTED_VERSION;
     }
 
@@ -464,6 +633,10 @@ public final class RendezvousClient implements AutoCloseable {
                 if (decided.compareAndSet(false, true)) {
                     loop.execute(() -> {
                         if (gen == generation) {
+                            if (accepted.size() >= MAX_ACCEPTED) {
+                                accepted.clear(); // a server that never introduces must not grow this map
+                            }
+                            accepted.put(in.requestId(), in.from());
                             send(new Message.Accept(in.requestId()));
                         }
                     });

@@ -2,7 +2,7 @@ package io.peerlink.core.internal.crypto;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.peerlink.core.internal.crypto.PacketProtector.OpenResult;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 
 import java.nio.ByteBuffer;
 

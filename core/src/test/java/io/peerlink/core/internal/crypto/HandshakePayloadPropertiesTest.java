@@ -1,7 +1,7 @@
 package io.peerlink.core.internal.crypto;
 
 import io.peerlink.core.internal.crypto.HandshakeException.Reason;
-import io.peerlink.core.internal.identity.DeviceIdentity;
+import io.peerlink.protocol.identity.DeviceIdentity;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;

@@ -1,0 +1,99 @@
+package io.peerlink.cli;
+
+import io.peerlink.server.ReferenceServer;
+import io.peerlink.server.ServerConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code peerlink server}: runs the reference server until interrupted. */
+@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN).")
+final class ServerCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--host", description = "Bind address. Default: ${DEFAULT-VALUE}", defaultValue = "0.0.0.0")
+    String host;
+
+    @Option(names = "--http-port", description = "HTTP/WebSocket port. Default: ${DEFAULT-VALUE}", defaultValue = "8080")
+    int httpPort;
+
+    @Option(names = "--stun-port", description = "STUN UDP port. Default: ${DEFAULT-VALUE}", defaultValue = "3478")
+    int stunPort;
+
+    @Option(names = "--allow-list", description = "Allow-list file: lines 'deviceId [network]'")
+    Path allowList;
+
+    @Option(names = "--open", description = "Admit every device (demos only; logs a loud warning)")
+    boolean open;
+
+    @Option(names = "--tls-keystore", description = "PKCS#12 key store: serve wss:// instead of ws://")
+    Path tlsKeyStore;
+
+    @Option(names = "--tls-password-env", defaultValue = "PEERLINK_TLS_PASSWORD",
+            description = "Environment variable holding the key store password. Default: ${DEFAULT-VALUE}")
+    String tlsPasswordEnv;
+
+    @Option(names = "--server-name", split = ",", description = "Names devices dial this server by (default: this machine's addresses)")
+    List<String> serverNames = new ArrayList<>();
+
+    @Option(names = "--status-token-env", description = "Serve /status to holders of the bearer token in this environment variable")
+    String statusTokenEnv;
+
+    @Option(names = "--max-connections-per-address", defaultValue = "64",
+            description = "Open control connections per IP address. Default: ${DEFAULT-VALUE}")
+    int perAddress;
+
+    @Override
+    public Integer call() throws Exception {
+        if (allowList == null && !open) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "no devices would be admitted: pass --allow-list FILE (lines 'deviceId [network]') or --open (trusted lab only)");
+        }
+        ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
+                .serverNames(serverNames).limits(ServerConfig.Limits.defaults().withConnectionCaps(20_000, perAddress));
+        if (allowList != null) {
+            if (!Files.isReadable(allowList)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "cannot read the allow-list " + allowList
+                        + " (create it with one 'deviceId [network]' per line)");
+            }
+            b.allowListFile(allowList);
+        }
+        if (tlsKeyStore != null) {
+            String password = System.getenv(tlsPasswordEnv);
+            if (password == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--tls-keystore needs the key store password in the"
+                        + " environment variable " + tlsPasswordEnv + " (or name another with --tls-password-env)");
+            }
+            b.tls(new ServerConfig.Tls(tlsKeyStore, password));
+        }
+        if (statusTokenEnv != null) {
+            String token = System.getenv(statusTokenEnv);
+            if (token == null || token.length() < 16) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "set " + statusTokenEnv
+                        + " to a token of at least 16 characters for /status");
+            }
+            b.statusToken(token);
+        }
+        if (open) {
+            b.open(true);
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        try (ReferenceServer server = ReferenceServer.start(b.build())) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            System.out.println("server " + server.controlUri() + " stun " + server.stunAddress()
+                    + (server.serverPin() == null ? "" : " pin " + server.serverPin()));
+            System.out.flush();
+            stop.await();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,96 @@
+package io.peerlink.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The project standard "errors a person can act on" (docs/cli.md): a usage or environment mistake
+ * prints one line saying what is wrong and what to do, exits non-zero, and shows no stack trace
+ * unless {@code -v} asks for one. The CLI runs as a real subprocess, as a person would run it.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CliErrorsTest {
+    @TempDir
+    Path dir;
+
+    private record Result(int exit, String out, String err) {
+    }
+
+    private Result run(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.peerlink.cli.Main"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(dir.resolve("out.txt").toFile())
+                .redirectError(dir.resolve("err.txt").toFile()).start();
+        assertTrue(p.waitFor(50, TimeUnit.SECONDS), "the CLI did not finish: " + String.join(" ", args));
+        return new Result(p.exitValue(), Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8),
+                Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8));
+    }
+
+    private static void assertOneActionableLine(String text, String... mustContain) {
+        List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), "exactly one line expected:\n" + text);
+        assertFalse(text.contains("\tat ") || text.contains("Exception"), "no stack trace, no exception class names:\n" + text);
+        for (String s : mustContain) {
+            assertTrue(lines.get(0).contains(s), "'" + s + "' missing from: " + lines.get(0));
+        }
+    }
+
+    @Test
+    void serverWithoutAnAdmissionChoiceSaysWhichFlagToPass() throws Exception {
+        Result r = run("server", "--http-port", "0", "--stun-port", "0");
+        assertEquals(Main.EXIT_USAGE, r.exit);
+        assertOneActionableLine(r.err, "--allow-list", "--open");
+    }
+
+    @Test
+    void keyInAMissingDirectorySaysWhatToCreate() throws Exception {
+        Result r = run("device", "id", "-k", "missing-dir/a.key");
+        assertEquals(Main.EXIT_FAILED, r.exit);
+        assertOneActionableLine(r.err, "missing-dir", "does not exist", "create it");
+        assertTrue(r.out.isBlank(), r.out);
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() throws Exception {
+        Result r = run("-v", "device", "id", "-k", "missing-dir/a.key");
+        assertEquals(Main.EXIT_FAILED, r.exit);
+        assertTrue(r.err.contains("\tat "), "-v shows the stack trace:\n" + r.err);
+    }
+
+    @Test
+    void sendingThroughADeadServerFailsFastWithTheCause() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // free once closed: nothing listens there
+        }
+        Files.writeString(dir.resolve("f.bin"), "payload");
+        String uri = "ws://127.0.0.1:" + port + "/peerlink/v1";
+        Result r = run("device", "send", "-k", "a.key", "-s", uri, "--stun", "127.0.0.1:" + port, "-b", "127.0.0.1:0",
+                "--to", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "-f", "f.bin");
+        assertEquals(DeviceCommand.EXIT_UNREACHABLE, r.exit, r.out + r.err);
+        List<String> outcome = r.out.lines().filter(l -> l.startsWith("error") || l.startsWith("unreachable")).toList();
+        assertEquals(1, outcome.size(), r.out);
+        assertTrue(outcome.get(0).contains("connection refused to " + uri), outcome.get(0));
+        assertFalse(r.err.contains("\tat "), r.err);
+    }
+
+    @Test
+    void aMistypedOptionIsOneLineWithWhereTheHelpIs() throws Exception {
+        Result r = run("device", "send", "--bogus");
+        assertEquals(Main.EXIT_USAGE, r.exit);
+        assertOneActionableLine(r.err, "--bogus", "--help");
+    }
+}

@@ -1,0 +1,62 @@
+package io.peerlink.protocol.rendezvous;
+
+import io.peerlink.DeviceId;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/** What a device signs in its {@code hello}, and the constants of the handshake. */
+public final class Handshake {
+    /**
+     * Domain-separation prefix: a signature made for the rendezvous can be used for nothing else.
+     * v2 (protocol version 2) adds the server name to the signed bytes.
+     */
+    public static final String CONTEXT = "peerlink-rendezvous-v2";
+    /** Bytes of a challenge nonce. */
+    public static final int NONCE_LENGTH = 32;
+    /** The protocol version this code speaks (the {@code v} of a hello). */
+    public static final int VERSION = 2;
+    /** The WebSocket path of the control connection. */
+    public static final String PATH = "/peerlink/v1";
+
+    private Handshake() {
+    }
+
+    /**
+     * The name a device signs for the server it dialed: the URI's host, lower-case, without
+     * brackets for IPv6 and without the port (port forwarding and proxies change ports, not who
+     * the server is).
+     *
+     * @param controlUri the control URI the device connects to
+     * @return the server name, e.g. {@code rendezvous.example.org} or {@code 192.0.2.1}
+     * @throws IllegalArgumentException if the URI has no host
+     */
+    public static String serverName(URI controlUri) {
+        String host = controlUri.getHost();
+        if (host == null || host.isEmpty()) {
+            throw new IllegalArgumentException("control URI has no host: " + controlUri);
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return host.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * @param nonce the server's 32-byte challenge nonce for this connection
+     * @param deviceId the device's ID
+     * @param serverName the server's name as the device dialed it ({@link #serverName(URI)})
+     * @return {@code ASCII(CONTEXT) || nonce || ASCII(deviceId) || 0x00 || UTF-8(serverName)}
+     */
+    public static byte[] signedPayload(byte[] nonce, DeviceId deviceId, String serverName) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        out.writeBytes(CONTEXT.getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(nonce);
+        out.writeBytes(deviceId.value().getBytes(StandardCharsets.US_ASCII));
+        out.write(0);
+        out.writeBytes(serverName.getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,238 @@
+package io.peerlink.protocol.rendezvous;
+
+import io.peerlink.Candidate;
+import io.peerlink.DeviceId;
+import io.peerlink.UnreachableException;
+import jakarta.json.bind.annotation.JsonbPropertyOrder;
+import jakarta.json.bind.annotation.JsonbSubtype;
+import jakarta.json.bind.annotation.JsonbTypeAdapter;
+import jakarta.json.bind.annotation.JsonbTypeInfo;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A rendezvous control message (docs/protocol-rendezvous.md). Each record is one {@code type};
+ * JSON-B maps the {@code type} key to the record through the {@link JsonbTypeInfo} below, and each
+ * record's constructor validates its fields (throwing {@link FieldException}), so a record that
+ * exists is a valid message. {@link RendezvousCodec} adds what JSON-B cannot say: strict JSON
+ * types, integer ranges and no trailing data. Byte arrays are owned by the record: do not mutate.
+ */
+@JsonbTypeInfo(key = "type", value = {
+        @JsonbSubtype(alias = "challenge", type = Message.Challenge.class),
+        @JsonbSubtype(alias = "hello", type = Message.Hello.class),
+        @JsonbSubtype(alias = "welcome", type = Message.Welcome.class),
+        @JsonbSubtype(alias = "error", type = Message.Error.class),
+        @JsonbSubtype(alias = "candidates", type = Message.Candidates.class),
+        @JsonbSubtype(alias = "connect", type = Message.Connect.class),
+        @JsonbSubtype(alias = "unreachable", type = Message.Unreachable.class),
+        @JsonbSubtype(alias = "incoming", type = Message.Incoming.class),
+        @JsonbSubtype(alias = "accept", type = Message.Accept.class),
+        @JsonbSubtype(alias = "reject", type = Message.Reject.class),
+        @JsonbSubtype(alias = "introduce", type = Message.Introduce.class),
+        @JsonbSubtype(alias = "ping", type = Message.Ping.class),
+        @JsonbSubtype(alias = "pong", type = Message.Pong.class),
+        @JsonbSubtype(alias = "presence", type = Message.Presence.class),
+        @JsonbSubtype(alias = "presenceResult", type = Message.PresenceResult.class)
+})
+public sealed interface Message {
+
+    /**
+     * Server to device on open: sign this nonce.
+     *
+     * @param nonce 32 random bytes (base64 on the wire)
+     * @param serverTime epoch millis
+     */
+    @JsonbPropertyOrder({"nonce", "serverTime"})
+    record Challenge(byte[] nonce, long serverTime) implements Message {
+        /** @throws FieldException if the nonce is not 32 bytes */
+        public Challenge {
+            Check.length(nonce, Handshake.NONCE_LENGTH, "nonce");
+        }
+    }
+
+    /**
+     * Device to server: prove the identity and register.
+     *
+     * @param v protocol version ({@link Handshake#VERSION})
+     * @param deviceId claimed device ID
+     * @param publicKey raw 32-byte Ed25519 key (base64)
+     * @param signature 64-byte Ed25519 signature over {@link Handshake#signedPayload(byte[], DeviceId, String)} (base64)
+     * @param server the server name the device dialed and signed ({@link Handshake#serverName(java.net.URI)})
+     * @param claims untrusted claims, e.g. {@code network}; absent = none
+     * @param candidates the device's current candidates; absent = none
+     */
+    @JsonbPropertyOrder({"v", "deviceId", "publicKey", "signature", "server", "claims", "candidates"})
+    record Hello(int v, DeviceId deviceId, byte[] publicKey, byte[] signature, String server, Map<String, String> claims,
+                 List<Candidate> candidates) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Hello {
+            Check.present(deviceId, "deviceId");
+            Check.length(publicKey, 32, "publicKey");
+            Check.length(signature, 64, "signature");
+            Check.text(server, "server");
+            claims = Check.claims(claims);
+            candidates = Check.candidates(candidates, "candidates");
+        }
+    }
+
+    /**
+     * Server to device: admitted.
+     *
+     * @param sessionId server-chosen
+     * @param network admitted network
+     * @param keepaliveSeconds ping interval, 1..3600
+     */
+    @JsonbPropertyOrder({"sessionId", "network", "keepaliveSeconds"})
+    record Welcome(String sessionId, String network, int keepaliveSeconds) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Welcome {
+            Check.text(sessionId, "sessionId");
+            Check.text(network, "network");
+            Check.range(keepaliveSeconds, 1, 3600, "keepaliveSeconds");
+        }
+    }
+
+    /**
+     * Either direction: something went wrong.
+     *
+     * @param code what
+     * @param message detail
+     * @param requestId related request, or null
+     */
+    @JsonbPropertyOrder({"code", "message", "requestId"})
+    record Error(ErrorCode code, String message, Long requestId) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Error {
+            Check.present(code, "code");
+            Check.text(message, "message");
+            if (requestId != null) {
+                Check.requestId(requestId);
+            }
+        }
+    }
+
+    /** Device to server: replaces the device's candidate list. @param candidates the new list */
+    record Candidates(List<Candidate> candidates) implements Message {
+        /** @throws FieldException if there are too many */
+        public Candidates {
+            candidates = Check.candidates(candidates, "candidates");
+        }
+    }
+
+    /** Device to server: introduce me to {@code to}. @param requestId device-chosen @param to target */
+    @JsonbPropertyOrder({"requestId", "to"})
+    record Connect(long requestId, DeviceId to) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Connect {
+            Check.requestId(requestId);
+            Check.present(to, "to");
+        }
+    }
+
+    /**
+     * Server to requester: the connect failed.
+     *
+     * @param requestId the connect's
+     * @param to target
+     * @param reason why
+     * @param message detail text; absent = empty
+     */
+    @JsonbPropertyOrder({"requestId", "to", "reason", "message"})
+    record Unreachable(long requestId, DeviceId to, UnreachableException.Reason reason, String message) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Unreachable {
+            Check.requestId(requestId);
+            Check.present(to, "to");
+            Check.present(reason, "reason");
+            message = Check.optionalText(message, "message");
+        }
+    }
+
+    /** Server to target: {@code from} wants to connect. @param requestId server-chosen @param from requester */
+    @JsonbPropertyOrder({"requestId", "from"})
+    record Incoming(long requestId, DeviceId from) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Incoming {
+            Check.requestId(requestId);
+            Check.present(from, "from");
+        }
+    }
+
+    /** Target to server: accept an incoming request. @param requestId the incoming's */
+    record Accept(long requestId) implements Message {
+        /** @throws FieldException if out of range */
+        public Accept {
+            Check.requestId(requestId);
+        }
+    }
+
+    /** Target to server: decline. @param requestId the incoming's @param reason text for the requester; absent = empty */
+    @JsonbPropertyOrder({"requestId", "reason"})
+    record Reject(long requestId, String reason) implements Message {
+        /** @throws FieldException if a field is out of range */
+        public Reject {
+            Check.requestId(requestId);
+            reason = Check.optionalText(reason, "reason");
+        }
+    }
+
+    /**
+     * Server to both sides after accept.
+     *
+     * @param requestId the requester's connect ID (to the requester) or the incoming's ID (to the target)
+     * @param peer the other device
+     * @param peerCandidates its candidates
+     * @param sessionToken one-time 128-bit token (base64url), same for both sides
+     * @param localConnectionId ID the peer addresses this device with (16 hex digits; boxed only because JSON-B adapts reference types)
+     * @param remoteConnectionId ID this device addresses the peer with (16 hex digits)
+     * @param role INITIATOR for the requester
+     * @param startInMillis delay before the synchronised start, 0..60000
+     */
+    @JsonbPropertyOrder({"requestId", "peer", "peerCandidates", "sessionToken", "localConnectionId", "remoteConnectionId",
+            "role", "startInMillis"})
+    record Introduce(long requestId, DeviceId peer, List<Candidate> peerCandidates, String sessionToken,
+                     @JsonbTypeAdapter(Adapters.ConnectionId.class) Long localConnectionId,
+                     @JsonbTypeAdapter(Adapters.ConnectionId.class) Long remoteConnectionId, Role role, long startInMillis)
+            implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Introduce {
+            Check.requestId(requestId);
+            Check.present(peer, "peer");
+            peerCandidates = Check.candidates(peerCandidates, "peerCandidates");
+            Check.sessionToken(sessionToken);
+            Check.present(localConnectionId, "localConnectionId");
+            Check.present(remoteConnectionId, "remoteConnectionId");
+            Check.present(role, "role");
+            Check.range(startInMillis, 0, 60_000, "startInMillis");
+        }
+    }
+
+    /** Keepalive and RTT probe, either direction. @param t sender's clock, echoed in the pong */
+    record Ping(long t) implements Message {
+    }
+
+    /** Answer to a ping. @param t the ping's t */
+    record Pong(long t) implements Message {
+    }
+
+    /** Device to server: is {@code of} online? @param requestId device-chosen @param of the peer */
+    @JsonbPropertyOrder({"requestId", "of"})
+    record Presence(long requestId, DeviceId of) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Presence {
+            Check.requestId(requestId);
+            Check.present(of, "of");
+        }
+    }
+
+    /** Server to device. @param requestId the presence's @param of the peer @param online true if reachable now */
+    @JsonbPropertyOrder({"requestId", "of", "online"})
+    record PresenceResult(long requestId, DeviceId of, boolean online) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public PresenceResult {
+            Check.requestId(requestId);
+            Check.present(of, "of");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/**
+ * Wire formats that PeerLink devices and servers share: the rendezvous control protocol
+ * (docs/protocol-rendezvous.md), STUN Binding (RFC 8489) and the device identity (an Ed25519
+ * key file and its signatures). The reference server and the core runtime both use these
+ * packages; nothing here depends on either.
+ */
+module io.peerlink.protocol {
+    requires transitive io.peerlink.api;
+    requires jakarta.json;
+    requires jakarta.json.bind;
+
+    exports io.peerlink.protocol.rendezvous;
+    exports io.peerlink.protocol.stun;
+    exports io.peerlink.protocol.identity;
+
+    // JSON-B (Yasson, a run-time dependency) reads and writes the message records reflectively.
+    // Unqualified: a qualified opens to a module javac cannot see is a warning.
+    opens io.peerlink.protocol.rendezvous;
+}
