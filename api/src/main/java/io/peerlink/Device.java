@@ -31,13 +31,17 @@ public interface Device extends AutoCloseable {
      *
      * @param peer the peer
      * @return completes with the link; fails with {@link UnreachableException} naming why
+     *         ({@code WRONG_PEER} if the device behind the introduced path cannot prove it is
+     *         {@code peer})
      * @throws NullPointerException if peer is null
      * @throws IllegalStateException if there is no rendezvous server or the device is closed
      */
     CompletionStage<PeerLink> connect(DeviceId peer);
 
     /**
-     * Establishes a link directly to a known endpoint, without a rendezvous server.
+     * Establishes a link directly to a known endpoint, without a rendezvous server, with any
+     * device that proves its identity in the secure handshake (check {@link PeerLink#peer()}, or
+     * use {@link #connect(Endpoint, DeviceId)}).
      *
      * @param endpoint where the peer listens
      * @return completes with the link; fails with {@link UnreachableException} on timeout

@@ -15,7 +15,10 @@ import java.util.concurrent.CompletionStage;
  */
 public interface PeerLink extends AutoCloseable {
 
-    /** @return the peer's device ID, as established by link set-up (see docs/security.md) */
+    /**
+     * @return the peer's device ID, derived from the key that signed its side of the secure
+     *         handshake (never a claim; docs/security.md, "Data path")
+     */
     DeviceId peer();
 
     /** @return the reliable channel carried by this link */
