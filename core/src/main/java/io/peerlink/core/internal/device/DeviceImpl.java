@@ -265,6 +265,17 @@ final class DeviceImpl implements Device {
         return withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer);
     }
 
+    /**
+     * Runs link set-up for an introduction (as the rendezvous listener does); tests drive it with
+     * introductions a misbehaving server would send.
+     *
+     * @param intro the introduction
+     * @param result completes with the link
+     */
+    void introduced(Introduction intro, CompletableFuture<PeerLink> result) {
+        loop.execute(() -> punch(intro, result));
+    }
+
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
