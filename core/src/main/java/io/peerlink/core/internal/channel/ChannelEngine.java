@@ -53,6 +53,12 @@ public final class ChannelEngine implements ReliableChannel {
     public static final int MESSAGE_OVERHEAD = 64;
     /** Credit a sender may use before the first MAX_DATA arrives. */
     public static final long INITIAL_CREDIT = 64 << 10;
+    /**
+     * ACK-only packets in a row after which the next one also carries PING and IMMEDIATE_ACK. A side that only
+     * acknowledges (the receiver of a bulk transfer) otherwise never gets a packet of its own
+     * acknowledged, and the sealer's key update waits for exactly that (RFC 9000 13.2.4, RFC 9001 6).
+     */
+    static final int ACK_ONLY_RUN = 16;
     /** Packets one flush may send before yielding the loop to other tasks. */
     private static final int PACKETS_PER_FLUSH = 64;
     private static final System.Logger LOG = System.getLogger(ChannelEngine.class.getName());
@@ -94,6 +100,7 @@ public final class ChannelEngine implements ReliableChannel {
     private boolean userPingPending;
     private CompletableFuture<Duration> pingFuture;
     private int probesPending;
+    private int ackOnlyRun;
     private LongConsumer pathResponseListener;
     private PacketObserver packetObserver;
 
@@ -613,7 +620,7 @@ public final class ChannelEngine implements ReliableChannel {
         b.clear();
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         boolean any = false;
         boolean eliciting = false;
         boolean hasAck = false;
@@ -637,6 +644,17 @@ public final class ChannelEngine implements ReliableChannel {
         }
         if (!any) {
             return false;
+        }
+        if (eliciting || hasClose) {
+            ackOnlyRun = 0;
+        } else if (++ackOnlyRun >= ACK_ONLY_RUN && tracker.ackElicitingInFlight() == 0 && b.remaining() >= 2) {
+            // IMMEDIATE_ACK too: the point is to learn soon that the peer got a packet sealed
+            // with our current key, not in maxAckDelay.
+            FrameCodec.encodePing(b);
+            FrameCodec.encodeImmediateAck(b);
+            eliciting = true;
+            immediateAck = true;
+            ackOnlyRun = 0;
         }
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
@@ -712,7 +730,7 @@ public final class ChannelEngine implements ReliableChannel {
         ByteBuffer b = ByteBuffer.allocate(datagramSize);
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         FrameCodec.encodePath(b, response, data);
         int room = Math.min(b.remaining(), padTo - packetCodec.tagLength() - b.position());
         if (room > 0) {
@@ -736,7 +754,7 @@ public final class ChannelEngine implements ReliableChannel {
         b.clear();
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         FrameCodec.encodeClose(b, code, reasonBytes);
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
@@ -815,7 +833,7 @@ public final class ChannelEngine implements ReliableChannel {
             replyWhenClosed(d);
             return;
         }
-        long pn = packetCodec.open(d, localConnectionId, acks.largest());
+        long pn = packetCodec.open(d, localConnectionId, acks.largest(), now);
         if (pn < 0) {
             if (pn == PacketCodec.DROPPED) {
                 counters.corruptDropped++;
@@ -899,7 +917,7 @@ public final class ChannelEngine implements ReliableChannel {
     }
 
     private void replyWhenClosed(ByteBuffer d) {
-        if (packetCodec.open(d, localConnectionId, acks.largest()) >= 0 && close.takeReply()) {
+        if (packetCodec.open(d, localConnectionId, acks.largest(), loop.nanoTime()) >= 0 && close.takeReply()) {
             sendCloseNow(close.code(), new String(close.reason(), StandardCharsets.UTF_8));
         }
     }

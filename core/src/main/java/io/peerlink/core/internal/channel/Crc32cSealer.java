@@ -33,7 +33,7 @@ public final class Crc32cSealer implements PacketSealer {
     }
 
     @Override
-    public boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber) {
+    public boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber, int keyPhase, long nowNanos) {
         int position = datagram.position();
         int end = datagram.limit();
         int tagAt = end - TAG_LENGTH;

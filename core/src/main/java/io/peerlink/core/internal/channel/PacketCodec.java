@@ -20,7 +20,7 @@ import java.util.Objects;
  * protocol violations.
  */
 public final class PacketCodec {
-    /** Link type byte of a normal channel packet. */
+    /** Link type byte of a normal channel packet; the low bit is the key phase (0x40 or 0x41). */
     public static final int TYPE_PACKET = LinkHeader.CHANNEL_FIRST;
     /** Bytes of the truncated packet number on the wire. */
     public static final int PACKET_NUMBER_LENGTH = 4;
@@ -71,10 +71,28 @@ public final class PacketCodec {
      * @param packetNumber full packet number; the low 32 bits go on the wire
      */
     public void writeHeader(ByteBuffer dst, long destinationConnectionId, long packetNumber) {
-        dst.put((byte) TYPE_PACKET);
+        writeHeader(dst, destinationConnectionId, packetNumber, System.nanoTime());
+    }
+
+    /**
+     * Writes the header at the buffer's position; the next {@link #seal} seals this packet. The
+     * type byte carries the sealer's key phase in its low bit ({@code 0x40} or {@code 0x41}).
+     *
+     * @param dst destination
+     * @param destinationConnectionId the peer's connection ID
+     * @param packetNumber full packet number; the low 32 bits go on the wire
+     * @param nowNanos the loop clock (the sealer's key update is time-based)
+     */
+    public void writeHeader(ByteBuffer dst, long destinationConnectionId, long packetNumber, long nowNanos) {
+        dst.put((byte) (TYPE_PACKET | (sealer.keyPhase(nowNanos) & 1)));
         dst.putLong(destinationConnectionId);
         dst.putInt((int) packetNumber);
         headerPacketNumber = packetNumber;
+    }
+
+    /** @param packetNumber acknowledged by the peer (the sealer's key update waits for one) */
+    public void onAcknowledged(long packetNumber) {
+        sealer.onAcknowledged(packetNumber);
     }
 
     /**
@@ -89,11 +107,6 @@ public final class PacketCodec {
         sealer.seal(packet, start, HEADER_LENGTH, headerPacketNumber);
     }
 
-    /** @param packetNumber a packet of ours the peer acknowledged (the sealer may update keys) */
-    public void onAcknowledged(long packetNumber) {
-        sealer.onAcknowledged(packetNumber);
-    }
-
     /**
      * Opens a received datagram and reconstructs its packet number. On success the buffer's
      * position is at the first frame and its limit just before the tag.
@@ -104,14 +117,26 @@ public final class PacketCodec {
      * @return the full packet number, {@link #DROPPED} or {@link #NOT_FOR_US}
      */
     public long open(ByteBuffer datagram, long localConnectionId, long largestReceived) {
+        return open(datagram, localConnectionId, largestReceived, System.nanoTime());
+    }
+
+    /**
+     * As {@link #open(ByteBuffer, long, long)} with the loop clock (the sealer's key update and
+     * replay window may use it).
+     *
+     * @param datagram the whole datagram between position and limit
+     * @param localConnectionId our connection ID
+     * @param largestReceived largest packet number received so far, -1 if none
+     * @param nowNanos the loop clock
+     * @return the full packet number, {@link #DROPPED} or {@link #NOT_FOR_US}
+     */
+    public long open(ByteBuffer datagram, long localConnectionId, long largestReceived, long nowNanos) {
         int start = datagram.position();
         int end = datagram.limit();
         if (end - start < HEADER_LENGTH + tagLength + 1) {
             return DROPPED;
         }
         int type = datagram.get(start) & 0xFF;
-        // The low bit is the sealer's key phase (PacketSealer.keyPhase); the header is associated
-        // data, so a flipped bit fails to open.
         if ((type & ~1) != TYPE_PACKET) {
             return DROPPED;
         }
@@ -120,7 +145,7 @@ public final class PacketCodec {
         }
         long truncated = datagram.getInt(start + LinkHeader.LENGTH) & 0xFFFFFFFFL;
         long pn = decodePacketNumber(largestReceived, truncated);
-        if (!sealer.open(datagram, start, HEADER_LENGTH, pn)) {
+        if (!sealer.open(datagram, start, HEADER_LENGTH, pn, type & 1, nowNanos)) {
             return DROPPED;
         }
         datagram.position(start + HEADER_LENGTH).limit(end - tagLength);

@@ -31,21 +31,32 @@ public interface PacketSealer {
     /**
      * Authenticates and opens {@code [start, datagram.limit())} in place.
      *
-     * @param datagram a received datagram; position and limit are not changed
+     * @param datagram a received datagram
      * @param start index of the header's first byte
      * @param headerLength bytes of header (associated data)
      * @param packetNumber the full packet number reconstructed from the header
-     * @return true if authentic: the plaintext frames are then at
-     *         {@code [start + headerLength, limit - tagLength())}; false to drop the datagram silently
+     * @param keyPhase the key-phase bit from the header's type byte, 0 or 1
+     * @param nowNanos the loop clock
+     * @return true if authentic (and not a replay): the plaintext frames are then at
+     *         {@code [start + headerLength, limit - tagLength())}; false to drop the datagram
+     *         silently. Must not throw for hostile input.
      */
-    boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber);
+    boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber, int keyPhase, long nowNanos);
 
     /**
-     * The peer acknowledged a packet sealed by this sealer (an AEAD sealer may then move to its next
-     * key, RFC 9001 section 6). The sealer may also set the low bit of the type byte at
-     * {@code start} in {@link #seal} (its key phase); the header is associated data. Default: nothing.
+     * @param nowNanos the loop clock
+     * @return the key-phase bit (0 or 1) of the key the next {@link #seal} uses; {@link PacketCodec}
+     *         writes it into the low bit of the header's type byte. Sealers without key update: 0.
+     */
+    default int keyPhase(long nowNanos) {
+        return 0;
+    }
+
+    /**
+     * The peer acknowledged this packet: a sealer with key update may move to the next key once
+     * a packet sealed with the current one was acknowledged (RFC 9001 section 6).
      *
-     * @param packetNumber the acknowledged packet number
+     * @param packetNumber an acknowledged packet number
      */
     default void onAcknowledged(long packetNumber) {
     }

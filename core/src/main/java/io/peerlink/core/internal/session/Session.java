@@ -9,7 +9,9 @@ import io.peerlink.PathState;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.channel.ChannelEngine;
 import io.peerlink.core.internal.channel.DatagramPath;
+import io.peerlink.core.internal.channel.ProtectorSealer;
 import io.peerlink.core.internal.channel.ReceiveBudget;
+import io.peerlink.core.internal.crypto.PacketProtector;
 import io.peerlink.core.internal.crypto.RekeyPolicy;
 import io.peerlink.core.internal.crypto.SessionKeys;
 import io.peerlink.core.internal.link.LinkSocket;
@@ -117,12 +119,12 @@ public final class Session implements ChannelEngine.PacketObserver {
         paths.add(first);
         active = first;
         if (keys != null) {
-            ProtectedSealer sealer = new ProtectedSealer(keys.newPacketProtector(RekeyPolicy.DEFAULT, loop.nanoTime()), loop);
+            PacketProtector protector = keys.newPacketProtector(RekeyPolicy.DEFAULT, loop.nanoTime());
             keys.destroy();
-            this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, sealer, budget);
+            this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, new ProtectorSealer(protector), budget);
             // Keys erased once the channel is closed; the device unregisters the connection ID at
             // the same moment, so nothing is opened with them afterwards.
-            engine.closed().thenRun(sealer::destroy);
+            engine.closed().thenRun(protector::destroy);
         } else {
             this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, new io.peerlink.core.internal.channel.Crc32cSealer(), budget);
         }

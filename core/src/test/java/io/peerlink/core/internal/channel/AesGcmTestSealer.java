@@ -77,7 +77,7 @@ final class AesGcmTestSealer implements PacketSealer {
     }
 
     @Override
-    public boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber) {
+    public boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber, int keyPhase, long nowNanos) {
         byte[] a = datagram.array();
         int base = datagram.arrayOffset();
         int from = start + headerLength;

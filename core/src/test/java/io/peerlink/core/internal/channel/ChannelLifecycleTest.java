@@ -323,4 +323,26 @@ class ChannelLifecycleTest {
             assertThrows(IllegalArgumentException.class, () -> p.a.send(ByteBuffer.allocate(1001)));
         }
     }
+
+    @Test
+    void aReliablePathGetsAFixedWindowAndAnUnreliableOneNewReno() throws Exception {
+        try (io.peerlink.core.internal.loop.EventLoop loop = new io.peerlink.core.internal.loop.EventLoop("cc")) {
+            DatagramPath relay = new FrameCodecPropertiesTest.DiscardPath() {
+                @Override
+                public boolean reliable() {
+                    return true;
+                }
+            };
+            ChannelEngine e = new ChannelEngine(loop, 1, 2, relay, FAST);
+            e.start();
+            assertInstanceOf(FixedWindowController.class, ChannelPair.onLoop(loop, () -> e.tracker().congestionController()));
+            assertEquals(FixedWindowController.DEFAULT_WINDOW, e.stats().congestionWindow());
+            ChannelPair.onLoop(loop, () -> {
+                e.setPath(new FrameCodecPropertiesTest.DiscardPath());
+                return null;
+            });
+            assertInstanceOf(NewRenoController.class, ChannelPair.onLoop(loop, () -> e.tracker().congestionController()));
+            e.abort();
+        }
+    }
 }

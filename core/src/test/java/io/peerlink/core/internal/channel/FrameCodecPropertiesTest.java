@@ -214,7 +214,7 @@ class FrameCodecPropertiesTest {
         // Too short to be a packet, or of an unknown type: unauthenticated, so dropped, never a violation.
         assertEquals(PacketCodec.DROPPED, codec.open(ByteBuffer.wrap(new byte[10]), 7, 4));
         ByteBuffer otherType = ByteBuffer.wrap(p.array().clone(), 0, p.limit());
-        otherType.put(0, (byte) 0x41);
+        otherType.put(0, (byte) 0x42);
         assertEquals(PacketCodec.DROPPED, codec.open(otherType, 7, 4));
     }
 
@@ -273,7 +273,7 @@ class FrameCodecPropertiesTest {
     }
 
     /** A path that drops everything; the engine under test only receives. */
-    static final class DiscardPath implements DatagramPath {
+    static class DiscardPath implements DatagramPath {
         @Override
         public boolean send(ByteBuffer datagram) {
             datagram.position(datagram.limit());
