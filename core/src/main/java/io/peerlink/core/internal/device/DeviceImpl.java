@@ -453,8 +453,10 @@ final class DeviceImpl implements Device {
                     ConnectivityCheck check = via == socket ? checks.get(probe.destinationCid()) : null;
                     if (check != null) {
                         check.onProbe(source, probe);
-                    } else if (probe.type() == SetupPacket.PROBE && links.containsKey(probe.destinationCid())) {
-                        // The peer is still checking after we finished: answer so it can finish too.
+                    } else if (probe.type() == SetupPacket.PROBE
+                            && (links.containsKey(probe.destinationCid()) || secureSetup.holds(probe.destinationCid()))) {
+                        // The peer is still checking after we finished (our link, or our side of
+                        // the handshake, already exists): answer so it can finish too.
                         ByteBuffer b = ByteBuffer.allocate(64);
                         SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
                         b.flip();
