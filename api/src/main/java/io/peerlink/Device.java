@@ -183,6 +183,26 @@ public interface Device extends AutoCloseable {
         Builder connectTimeout(Duration timeout);
 
         /**
+         * Sets where application code runs: {@link IncomingHandler}s, {@link MessageHandler}s,
+         * {@link LinkListener}s and the completion of every stage the device and its links
+         * return. The device's event loop never runs application code, so a slow or blocking
+         * callback cannot stall other links. One link's message handler and listeners run one at
+         * a time, in order; different links' run in parallel as far as the executor allows. Stage
+         * completions are not queued behind a link's callbacks, so a callback may wait for a
+         * stage (given a thread to complete it on). The executor must not run tasks on the
+         * submitting thread: that thread may be the event loop, where waiting for a stage fails
+         * with an {@link IllegalStateException} instead of freezing the device.
+         *
+         * <p>Default: a pool of daemon threads named {@code peerlink-callback-<device>-<n>},
+         * created on demand, each ended after 10 s idle.
+         *
+         * @param executor the executor
+         * @return this
+         * @throws NullPointerException if executor is null
+         */
+        Builder callbackExecutor(java.util.concurrent.Executor executor);
+
+        /**
          * Builds and starts the device: binds transports and, if configured, starts connecting
          * to the rendezvous server.
          *

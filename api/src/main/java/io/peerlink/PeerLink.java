@@ -66,13 +66,18 @@ public interface PeerLink extends AutoCloseable {
     CompletionStage<Duration> ping();
 
     /**
-     * @param listener called on the device's event loop thread for each {@link LinkEvent}; must
-     *        not block
+     * @param listener called for each {@link LinkEvent} on the device's callback executor, in
+     *        order with the link's messages
      * @throws NullPointerException if listener is null
      */
     void addListener(LinkListener listener);
 
-    /** Closes the channel gracefully and waits at most the close timeout. Idempotent. */
+    /**
+     * Closes the channel gracefully and waits at most the close timeout. Idempotent.
+     *
+     * @throws IllegalStateException if called on the device's event loop thread (only possible
+     *         with a callback executor that runs tasks on the submitting thread)
+     */
     @Override
     void close();
 }

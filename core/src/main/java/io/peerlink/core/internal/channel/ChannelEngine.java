@@ -38,10 +38,12 @@ import java.util.function.LongConsumer;
  *
  * <p>Public methods are thread-safe and hand their work to the event loop; {@link #onDatagram}
  * and {@link #setPath} run on the loop thread, where all protocol state lives. Send futures
- * complete, and the message handler runs, on the loop thread. Every piece of work the engine runs
- * on the loop is guarded: anything it throws — a bug, an {@code Error} from the application's
- * handler or from the path, an {@code OutOfMemoryError} — closes this channel with ABORTED and the
- * throwable in the reason, logged at ERROR; the loop and the device's other channels go on.
+ * complete on the loop thread (the device exposes them to applications through
+ * {@code loop.Callbacks}); the message handler runs on this channel's serial callback executor,
+ * never on the loop. Every piece of work the engine runs on the loop is guarded: anything it
+ * throws — a bug, an {@code Error} from the path or the sealer, an {@code OutOfMemoryError} —
+ * closes this channel with ABORTED and the throwable in the reason, logged at ERROR; the loop and
+ * the device's other channels go on.
  *
  * <p>Every queue is bounded: messages and datagrams waiting to be sent by the send buffer (each
  * costs its length plus {@link #MESSAGE_OVERHEAD}), fragments awaiting retransmission by the
@@ -70,11 +72,15 @@ public final class ChannelEngine implements ReliableChannel {
     private static final int CLOSED = 2;
 
     private final EventLoop loop;
+    /** Runs the message handler in order, off the loop. */
+    private final java.util.concurrent.Executor callbacks;
     private final long localConnectionId;
     private final long remoteConnectionId;
     private final ChannelOptions options;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private final CompletableFuture<CloseReason> closedFuture = new CompletableFuture<>();
+    /** Completes after {@link #closedFuture}, once every message handed to the handler before was handled. */
+    private final CompletableFuture<CloseReason> deliveredAndClosed = new CompletableFuture<>();
     private volatile CloseReason closeReason;
     private volatile DatagramPath path;
     private volatile int datagramSize;
@@ -137,13 +143,14 @@ public final class ChannelEngine implements ReliableChannel {
      * @param path the initial path
      * @param options tuning
      * @param sealer seals and opens every packet (an AEAD once the link is secure); used on the loop only
-     * @param budget reassembly memory shared with the other channels of the device
+     * @param budget reassembly memory, shared with the other channels that hold the same budget
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if the path's datagrams are too small for a packet
      */
     public ChannelEngine(EventLoop loop, long localConnectionId, long remoteConnectionId,
                          DatagramPath path, ChannelOptions options, PacketSealer sealer, ReceiveBudget budget) {
         this.loop = Objects.requireNonNull(loop, "loop");
+        this.callbacks = loop.callbacks().serial();
         this.options = Objects.requireNonNull(options, "options");
         this.path = Objects.requireNonNull(path, "path");
         this.packetCodec = new PacketCodec(sealer);
@@ -157,7 +164,8 @@ public final class ChannelEngine implements ReliableChannel {
         this.acks = new AckTracker(options.ackEveryPackets(), options.maxAckDelay().toNanos());
         this.sendBuffer = new SendBuffer(options.sendBufferSize(), options.maxMessageSize());
         this.sender = new Sender(sendBuffer, counters);
-        this.receiver = new Receiver(options, counters, budget, () -> state.get() == CLOSED);
+        this.receiver = new Receiver(options, counters, budget, () -> state.get() == CLOSED, callbacks,
+                this::releaseAfterHandler);
         this.idleNanos = options.idleTimeout().toNanos();
         this.keepaliveNanos = options.keepaliveInterval().toNanos();
         this.lastReceived = loop.nanoTime();
@@ -265,18 +273,46 @@ public final class ChannelEngine implements ReliableChannel {
             }
             close.maybeStart(sender.drained(), loop.nanoTime(), tracker.ptoNanos());
         });
-        return closedFuture.minimalCompletionStage();
+        return deliveredAndClosed.minimalCompletionStage();
     }
 
     @Override
     public void abort() {
+        abort(CloseReason.ABORTED, "aborted by the application");
+    }
+
+    /**
+     * Closes at once with a reason of the runtime's (e.g. the device failed).
+     *
+     * @param code a {@link CloseReason} code
+     * @param reason told to the peer and reported by {@link #closed()}
+     */
+    public void abort(int code, String reason) {
         state.compareAndSet(OPEN, CLOSING);
-        onLoop(() -> closeNow(CloseReason.ABORTED, "aborted by the application"));
+        onLoop(() -> closeNow(code, reason));
+    }
+
+    /**
+     * @return completes on the loop as soon as the channel is closed, without waiting for the
+     *         message handler (for the runtime; {@link #closed()} waits for the handler)
+     */
+    public CompletionStage<CloseReason> closedOnLoop() {
+        return closedFuture.minimalCompletionStage();
+    }
+
+    /** @return the event loop this channel is confined to */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** @return the serial executor this channel's application callbacks run on, in order */
+    public java.util.concurrent.Executor callbackExecutor() {
+        return callbacks;
     }
 
     @Override
     public CompletionStage<CloseReason> closed() {
-        return closedFuture.minimalCompletionStage();
+        return deliveredAndClosed.minimalCompletionStage();
     }
 
     @Override
@@ -535,6 +571,11 @@ public final class ChannelEngine implements ReliableChannel {
             // The runtime is shutting down; nothing will run on this channel again.
             finish(new CloseReason(CloseReason.SHUTDOWN, "event loop stopped", false));
         }
+    }
+
+    /** Callback thread: the handler returned; the message's credit and memory go back on the loop. */
+    private void releaseAfterHandler(InboundMessage in) {
+        onLoop(() -> receiver.released(in));
     }
 
     private ChannelClosedException closedException() {
@@ -968,6 +1009,8 @@ public final class ChannelEngine implements ReliableChannel {
         }
         sendBuffer.fail(failure);
         closedFuture.complete(reason);
+        // Through the handler's queue: whoever sees "closed" has seen every message before it.
+        callbacks.execute(() -> deliveredAndClosed.complete(reason));
     }
 
     // ---- timers: one per channel, re-armed to the earliest deadline

@@ -3,10 +3,10 @@ package io.peerlink.core.internal.channel;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Memory for reassembling received messages, shared by every channel that holds it (a device's
- * links share one; thread-safe). Flow-control credit already bounds what one peer may
- * <em>announce</em>; this bounds what all peers together make the runtime <em>allocate</em>:
- * reassembly chunks, assembled messages waiting for delivery, and range bookkeeping. A channel
+ * Memory for reassembling received messages, shared by every channel that holds it (thread-safe;
+ * meant to be one per device, or {@link #shared()} for the whole JVM). Flow-control credit
+ * already bounds what one peer may <em>announce</em>; this bounds what all peers together make
+ * the runtime <em>allocate</em>: reassembly chunks, assembled messages waiting for delivery, and range bookkeeping. A channel
  * whose next allocation does not fit closes with PROTOCOL_VIOLATION ("receive budget exhausted");
  * the other channels keep what they hold and go on.
  */

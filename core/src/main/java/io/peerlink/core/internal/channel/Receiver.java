@@ -7,7 +7,9 @@ import io.peerlink.MessageHandler;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The receiving half of a channel: reassembly of DATA fragments into messages, delivery in order
@@ -20,12 +22,12 @@ import java.util.function.BooleanSupplier;
  * this channel with PROTOCOL_VIOLATION.
  */
 final class Receiver {
-    private static final System.Logger LOG = System.getLogger(Receiver.class.getName());
-
     private final ChannelOptions options;
     private final ChannelCounters counters;
     private final ReceiveBudget budget;
     private final BooleanSupplier closed;
+    private final Executor callbacks;
+    private final Consumer<InboundMessage> releaseOnLoop;
     private volatile MessageHandler handler;
 
     private final MessageWindow orderedWindow = new MessageWindow();
@@ -42,11 +44,19 @@ final class Receiver {
     private long maxDataGranted;
     private boolean maxDataPending;
 
-    Receiver(ChannelOptions options, ChannelCounters counters, ReceiveBudget budget, BooleanSupplier closed) {
+    /**
+     * @param closed true once the channel closed
+     * @param callbacks the link's serial callback executor: the handler runs there, never on the loop
+     * @param releaseOnLoop posts {@link #released} back to the loop once the handler returned
+     */
+    Receiver(ChannelOptions options, ChannelCounters counters, ReceiveBudget budget, BooleanSupplier closed,
+             Executor callbacks, Consumer<InboundMessage> releaseOnLoop) {
         this.options = options;
         this.counters = counters;
         this.budget = budget;
         this.closed = closed;
+        this.callbacks = callbacks;
+        this.releaseOnLoop = releaseOnLoop;
         // The window covers the largest message plus its overhead, with room to spare, so a sender
         // blocked on credit is always unblocked once everything before it is delivered.
         this.window = Math.max(options.receiveWindow(), (long) options.maxMessageSize() + ChannelEngine.MESSAGE_OVERHEAD + 8192);
@@ -141,11 +151,8 @@ final class Receiver {
             return;
         }
         byte[] copy = f.payload();
-        try {
-            h.onMessage(ByteBuffer.wrap(copy).asReadOnlyBuffer(), Delivery.UNRELIABLE);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "message handler failed", e);
-        }
+        ByteBuffer message = ByteBuffer.wrap(copy).asReadOnlyBuffer();
+        callbacks.execute(() -> h.onMessage(message, Delivery.UNRELIABLE));
         counters.payloadBytesDelivered += copy.length;
     }
 
@@ -177,16 +184,32 @@ final class Receiver {
         }
     }
 
+    /**
+     * The handler runs on the link's callback executor, never on the loop (a handler that throws
+     * is logged there and the next message is delivered); the message's credit and its memory in
+     * the receive budget stay held until it returns, so a slow handler slows the sender
+     * (back-pressure) and is bounded by the budget like any reassembly.
+     */
     private void deliver(MessageHandler h, InboundMessage in, Delivery delivery) throws FrameFormatException {
-        byte[] bytes = in.bytes();
-        try {
-            h.onMessage(ByteBuffer.wrap(bytes).asReadOnlyBuffer(), delivery);
-        } catch (RuntimeException e) {
-            // An application bug in one message does not end the channel; an Error does (the
-            // engine's guard closes the channel with it as the reason).
-            LOG.log(System.Logger.Level.WARNING, "message handler failed", e);
-        } finally {
-            in.release();
+        ByteBuffer message = ByteBuffer.wrap(in.bytes()).asReadOnlyBuffer();
+        callbacks.execute(() -> {
+            try {
+                h.onMessage(message, delivery);
+            } finally {
+                try {
+                    releaseOnLoop.accept(in);
+                } catch (RuntimeException loopGone) {
+                    // the loop is gone; nothing to credit any more
+                }
+            }
+        });
+    }
+
+    /** Loop thread: the handler returned; give the message's window and memory back. */
+    void released(InboundMessage in) {
+        in.release();
+        if (closed.getAsBoolean()) {
+            return;
         }
         counters.payloadBytesDelivered += in.length;
         creditHeld -= in.credit;

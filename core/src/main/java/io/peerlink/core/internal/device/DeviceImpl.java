@@ -23,6 +23,7 @@ import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.punch.ConnectivityCheck;
 import io.peerlink.core.internal.punch.NoPathException;
+import io.peerlink.core.internal.punch.ProbeBudget;
 import io.peerlink.core.internal.punch.PunchOptions;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
@@ -76,11 +77,17 @@ final class DeviceImpl implements Device {
     private final ConnectionTable connections;
     private final ChannelOptions channelOptions;
     private final PunchOptions punchOptions;
+    /** Bounds the connectivity-check datagrams of all this device's checks (loop-confined). */
+    private final ProbeBudget probeBudget;
     private final Duration connectTimeout;
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Why the event loop failed (an Error in a task), or null. */
+    private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
+    /** Incoming-link handlers run here, in order, off the loop. */
+    private final java.util.concurrent.Executor incomingCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
     // loop-confined set-up state
@@ -104,12 +111,15 @@ final class DeviceImpl implements Device {
         this.socket = sockets.stream().filter(s -> "udp".equals(s.localEndpoint().scheme())).findFirst().orElse(sockets.get(0));
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
+        this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
         this.secureSetup = new SecureSetup(identity, loop, new SetupHost(), b.pendingRequestTimeout.toNanos(), b.incomingRequestsPerSecond);
         for (LinkSocket s : sockets) {
             s.onSetup((source, datagram) -> onSetup(s, source, datagram));
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
         }
+        this.incomingCallbacks = loop.callbacks().serial();
+        loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
@@ -131,7 +141,7 @@ final class DeviceImpl implements Device {
                 throw e;
             }
         }
-        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm(), b.callbackExecutor);
         ConnectionTable connections = new ConnectionTable();
         List<LinkSocket> sockets = new ArrayList<>();
         for (int i = 0; i < transports.size(); i++) {
@@ -240,8 +250,15 @@ final class DeviceImpl implements Device {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("device is closed");
+            Throwable f = failure;
+            throw new IllegalStateException(f == null ? "device is closed" : "device failed: " + f, f);
         }
+    }
+
+    /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
+    private void fail(Throwable cause) {
+        failure = cause;
+        close();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -262,7 +279,7 @@ final class DeviceImpl implements Device {
                 loop.execute(() -> punch(intro, result));
             }
         });
-        return withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer);
+        return loop.callbacks().expose(withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer));
     }
 
     /**
@@ -280,10 +297,10 @@ final class DeviceImpl implements Device {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
                 + ", peer candidates " + intro.peerCandidates());
-        byte[] token = tokenDigest(intro.sessionToken());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                token, intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl);
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
+                probeBudget);
         checks.put(intro.localConnectionId(), check);
         boolean initiator = intro.role() == Introduction.Role.INITIATOR;
         long initiatorCid = initiator ? intro.localConnectionId() : intro.remoteConnectionId();
@@ -296,13 +313,16 @@ final class DeviceImpl implements Device {
                     (via, remote) -> kindOf(intro, remote));
         }
         check.result().whenComplete((selected, error) -> onLoop(() -> {
-            checks.remove(intro.localConnectionId());
             if (error != null) {
+                checks.remove(intro.localConnectionId());
                 Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
                 result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
                         cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
                 return;
             }
+            // The finished check keeps answering the peer's (authenticated) probes for a while: the
+            // peer may still be checking, e.g. when our answer to its nomination was lost.
+            loop.schedule(() -> checks.remove(intro.localConnectionId()), punchOptions.totalDuration().toNanos());
             if (initiator) {
                 PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
                 secureSetup.initiate(socket, selected.remote(), intro.localConnectionId(), intro.remoteConnectionId(), prologue,
@@ -337,15 +357,6 @@ final class DeviceImpl implements Device {
         }
     }
 
-    static byte[] tokenDigest(String sessionToken) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
-            return java.util.Arrays.copyOf(d, SetupPacket.TOKEN_LENGTH);
-        } catch (NoSuchAlgorithmException e) {
-            throw new PeerLinkException("SHA-256 unavailable", e);
-        }
-    }
-
     private final class RendezvousListener implements RendezvousClient.Listener {
         @Override
         public void onIncoming(DeviceId from, IncomingDecision decision) {
@@ -355,7 +366,7 @@ final class DeviceImpl implements Device {
                 return;
             }
             AtomicBoolean decided = new AtomicBoolean();
-            handler.onIncoming(new IncomingRequest() {
+            IncomingRequest request = new IncomingRequest() {
                 @Override
                 public DeviceId from() {
                     return from;
@@ -369,7 +380,7 @@ final class DeviceImpl implements Device {
                     CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                     acceptedIncoming.put(from, f);
                     decision.accept();
-                    return withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from);
+                    return loop.callbacks().expose(withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from));
                 }
 
                 @Override
@@ -379,7 +390,8 @@ final class DeviceImpl implements Device {
                     }
                     decision.reject(reason);
                 }
-            });
+            };
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
         }
 
         @Override
@@ -409,12 +421,12 @@ final class DeviceImpl implements Device {
 
         @Override
         public CompletionStage<Void> registered() {
-            return rendezvousClient.registered().thenCombine(gathered, (a, b) -> null);
+            return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
         }
 
         @Override
         public CompletionStage<Boolean> isOnline(DeviceId peer) {
-            return rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer"));
+            return loop.callbacks().expose(rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer")));
         }
     }
 
@@ -441,7 +453,7 @@ final class DeviceImpl implements Device {
             secureSetup.initiate(via, target, cid, 0, SecureSetup.directPrologue(cid), expected, result,
                     connectTimeout.toNanos(), Session.kindOf(via, target));
         });
-        return result;
+        return loop.callbacks().expose(result);
     }
 
     private void onSetup(LinkSocket via, Endpoint source, ByteBuffer datagram) {
@@ -453,14 +465,6 @@ final class DeviceImpl implements Device {
                     ConnectivityCheck check = via == socket ? checks.get(probe.destinationCid()) : null;
                     if (check != null) {
                         check.onProbe(source, probe);
-                    } else if (probe.type() == SetupPacket.PROBE
-                            && (links.containsKey(probe.destinationCid()) || secureSetup.holds(probe.destinationCid()))) {
-                        // The peer is still checking after we finished (our link, or our side of
-                        // the handshake, already exists): answer so it can finish too.
-                        ByteBuffer b = ByteBuffer.allocate(64);
-                        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
-                        b.flip();
-                        via.send(source, b);
                     }
                 }
                 case SetupPacket.HS_INIT, SetupPacket.HS_RESP, SetupPacket.HS_FIN ->
@@ -500,6 +504,16 @@ final class DeviceImpl implements Device {
         @Override
         public CompletableFuture<PeerLink> pending(CompletableFuture<PeerLink> f) {
             return DeviceImpl.this.pending(f);
+        }
+
+        @Override
+        public void offer(IncomingHandler handler, IncomingRequest request) {
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
+        }
+
+        @Override
+        public CompletionStage<PeerLink> expose(CompletableFuture<PeerLink> internal) {
+            return loop.callbacks().expose(internal);
         }
     }
 
@@ -554,10 +568,16 @@ final class DeviceImpl implements Device {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Throwable failed = failure;
+        String why = failed == null ? "device closed" : "device failed: " + failed;
         for (PeerLinkImpl link : List.copyOf(links.values())) {
-            link.engine().abort();
+            if (failed == null) {
+                link.engine().abort();
+            } else {
+                link.engine().abort(CloseReason.SHUTDOWN, why);
+            }
         }
-        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "device closed", false));
+        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
         }
@@ -565,7 +585,18 @@ final class DeviceImpl implements Device {
             rendezvousClient.close();
         }
         // Let the loop run what is queued (the aborts send CLOSE frames) before it stops.
-        if (!loop.inLoop()) {
+        if (loop.inLoop()) {
+            // Closing from the loop (it failed): the aborts are queued; the loop runs queued
+            // tasks when it closes, so close the socket in a task behind them.
+            try {
+                loop.execute(socket::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                socket.close();
+            }
+            loop.close();
+            return;
+        }
+        {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
             loop.execute(drained::countDown);
             try {

@@ -61,6 +61,12 @@ final class SecureSetup {
         IncomingHandler incomingHandler();
 
         CompletableFuture<PeerLink> pending(CompletableFuture<PeerLink> f);
+
+        /** Hands a request to the application's handler on the device's callback executor. */
+        void offer(IncomingHandler handler, IncomingRequest request);
+
+        /** @return the stage the application sees: its continuations never run on the loop */
+        CompletionStage<PeerLink> expose(CompletableFuture<PeerLink> internal);
     }
 
     private final DeviceIdentity identity;
@@ -426,7 +432,7 @@ final class SecureSetup {
             return;
         }
         AtomicBoolean decided = new AtomicBoolean();
-        handler.onIncoming(new IncomingRequest() {
+        host.offer(handler, new IncomingRequest() {
             @Override
             public DeviceId from() {
                 return peer;
@@ -454,7 +460,7 @@ final class SecureSetup {
                     r.hs.destroy();
                     f.complete(link);
                 });
-                return f;
+                return host.expose(f);
             }
 
             @Override

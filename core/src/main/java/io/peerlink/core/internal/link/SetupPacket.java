@@ -6,14 +6,18 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+import javax.crypto.Mac;
 
 /**
  * Link set-up datagrams (types 0x50..0x5F; docs/protocol-punching.md). All share the
  * {@link LinkHeader} and are fixed-layout, so decoding is a bounds check plus reads.
  *
  * <pre>
- * PROBE      0x50 | dstCID(8) | txid(8) | token(16) | flags(1) | srcCID(8)
- * PROBE_ACK  0x51 | dstCID(8) | txid(8) | token(16) | flags(1) | family(1) | port(2) | addr(4|16)
+ * PROBE      0x50 | dstCID(8) | txid(8) | flags(1) | srcCID(8) | mac(16)
+ * PROBE_ACK  0x51 | dstCID(8) | txid(8) | flags(1) | family(1) | port(2) | addr(4|16) | mac(16)
  * HELLO_REJ  0x56 | clientCID(8) | nonce(8) | reasonLength(1) | reason(UTF-8)
  * HS_INIT    0x57 | dstCID(8) | srcCID(8) | Noise XX message 1 (32)
  * HS_RESP    0x58 | dstCID(8) | srcCID(8) | Noise XX message 2 (..MAX_MESSAGE)
@@ -26,6 +30,11 @@ import java.nio.charset.StandardCharsets;
  *
  * PROBE flags: bit 0 = NOMINATE (the initiator's choice of path, as ICE's USE-CANDIDATE),
  * bit 1 = OPENER (sent with a low TTL; never expected to arrive).
+ *
+ * <p>The {@code mac} of PROBE and PROBE_ACK is HMAC-SHA256, truncated to 16 bytes, over every
+ * byte before it, keyed by the sender's direction key (derived from the rendezvous session
+ * secret; see {@code punch.ProbeKeys}). Decoding only checks the layout: the receiver that knows
+ * the key calls {@link Probe#verify(Mac)} before believing anything in it.
  */
 public final class SetupPacket {
     /** Connectivity check. */
@@ -51,19 +60,41 @@ public final class SetupPacket {
     /** PROBE flag: a low-TTL opener. */
     public static final int FLAG_OPENER = 2;
 
-    /** Length of the session-token digest carried by probes. */
-    public static final int TOKEN_LENGTH = 16;
-    static final int PROBE_LENGTH = LinkHeader.LENGTH + 8 + TOKEN_LENGTH + 1 + 8;
+    /** Length of the truncated HMAC-SHA256 that ends PROBE and PROBE_ACK. */
+    public static final int MAC_LENGTH = 16;
+    static final int PROBE_LENGTH = LinkHeader.LENGTH + 8 + 1 + 8 + MAC_LENGTH;
+    /** PROBE_ACK without address bytes. */
+    static final int PROBE_ACK_FIXED_LENGTH = LinkHeader.LENGTH + 8 + 1 + 1 + 2 + MAC_LENGTH;
 
     private SetupPacket() {
     }
 
-    /** A decoded PROBE or PROBE_ACK. */
-    public record Probe(int type, long destinationCid, long txid, byte[] token, int flags, long sourceCid,
-                        InetSocketAddress observed) {
+    /**
+     * A decoded PROBE or PROBE_ACK, not yet authenticated.
+     *
+     * @param type PROBE or PROBE_ACK
+     * @param destinationCid the receiver's connection ID
+     * @param txid transaction ID
+     * @param flags PROBE flags (echoed in the ACK)
+     * @param sourceCid the sender's connection ID (PROBE only, else 0)
+     * @param observed the address the ACKed probe came from (PROBE_ACK only, else null)
+     * @param authenticated the bytes the MAC covers
+     * @param mac the MAC the datagram carries
+     */
+    public record Probe(int type, long destinationCid, long txid, int flags, long sourceCid,
+                        InetSocketAddress observed, byte[] authenticated, byte[] mac) {
         /** @return true for a PROBE with the NOMINATE flag */
         public boolean nominate() {
             return (flags & FLAG_NOMINATE) != 0;
+        }
+
+        /**
+         * @param key HMAC-SHA256 initialised with the sender's direction key; loop-confined
+         * @return true if the MAC is right (compared in constant time)
+         */
+        public boolean verify(Mac key) {
+            byte[] expected = key.doFinal(authenticated);
+            return MessageDigest.isEqual(Arrays.copyOf(expected, MAC_LENGTH), mac);
         }
     }
 
@@ -133,26 +164,37 @@ public final class SetupPacket {
      * @param out destination, at least {@value #PROBE_LENGTH} bytes remaining
      * @param destinationCid receiver's connection ID
      * @param txid transaction ID
-     * @param token 16-byte session token digest
      * @param flags PROBE flags
      * @param sourceCid sender's connection ID
+     * @param key HMAC-SHA256 initialised with this side's direction key
      */
-    public static void writeProbe(ByteBuffer out, long destinationCid, long txid, byte[] token, int flags, long sourceCid) {
-        out.put((byte) PROBE).putLong(destinationCid).putLong(txid).put(token, 0, TOKEN_LENGTH).put((byte) flags).putLong(sourceCid);
+    public static void writeProbe(ByteBuffer out, long destinationCid, long txid, int flags, long sourceCid, Mac key) {
+        int start = out.position();
+        out.put((byte) PROBE).putLong(destinationCid).putLong(txid).put((byte) flags).putLong(sourceCid);
+        appendMac(out, start, key);
     }
 
     /**
      * @param out destination
      * @param destinationCid the prober's connection ID
      * @param txid the probe's transaction ID
-     * @param token the session token digest
-     * @param flags the probe's flags, echoed
+     * @param flags the flags to echo
      * @param observed the source address the probe came from
+     * @param key HMAC-SHA256 initialised with this side's direction key
      */
-    public static void writeProbeAck(ByteBuffer out, long destinationCid, long txid, byte[] token, int flags, InetSocketAddress observed) {
+    public static void writeProbeAck(ByteBuffer out, long destinationCid, long txid, int flags, InetSocketAddress observed, Mac key) {
+        int start = out.position();
         byte[] addr = observed.getAddress().getAddress();
-        out.put((byte) PROBE_ACK).putLong(destinationCid).putLong(txid).put(token, 0, TOKEN_LENGTH).put((byte) flags)
+        out.put((byte) PROBE_ACK).putLong(destinationCid).putLong(txid).put((byte) flags)
                 .put((byte) (addr.length == 4 ? 4 : 6)).putShort((short) observed.getPort()).put(addr);
+        appendMac(out, start, key);
+    }
+
+    private static void appendMac(ByteBuffer out, int start, Mac key) {
+        ByteBuffer covered = out.duplicate();
+        covered.limit(out.position()).position(start);
+        key.update(covered);
+        out.put(key.doFinal(), 0, MAC_LENGTH);
     }
 
     /**
@@ -168,50 +210,58 @@ public final class SetupPacket {
     }
 
     /**
+     * Decodes the layout; authenticity is checked by {@link Probe#verify(Mac)}.
+     *
      * @param in a whole datagram starting with a PROBE or PROBE_ACK type byte
      * @return the probe
-     * @throws SetupFormatException if the length or an address family is wrong
+     * @throws SetupFormatException if the type, length or an address family is wrong
      */
     public static Probe readProbe(ByteBuffer in) throws SetupFormatException {
         int start = in.position();
         int len = in.remaining();
-        if (len < PROBE_LENGTH - 8) {
+        if (len < LinkHeader.LENGTH + 8 + 1 + MAC_LENGTH) {
             throw new SetupFormatException("probe too short: " + len + " bytes");
         }
         int type = in.get(start) & 0xff;
         long dst = in.getLong(start + 1);
         long txid = in.getLong(start + 9);
-        byte[] token = new byte[TOKEN_LENGTH];
-        in.get(start + 17, token);
-        int flags = in.get(start + 33) & 0xff;
+        int flags = in.get(start + 17) & 0xff;
+        long sourceCid = 0;
+        InetSocketAddress observed = null;
         if (type == PROBE) {
             if (len != PROBE_LENGTH) {
                 throw new SetupFormatException("PROBE must have " + PROBE_LENGTH + " bytes, got " + len);
             }
-            return new Probe(type, dst, txid, token, flags, in.getLong(start + 34), null);
-        }
-        if (type != PROBE_ACK) {
+            sourceCid = in.getLong(start + 18);
+        } else if (type == PROBE_ACK) {
+            if (len < PROBE_ACK_FIXED_LENGTH) {
+                throw new SetupFormatException("PROBE_ACK too short: " + len + " bytes");
+            }
+            int family = in.get(start + 18) & 0xff;
+            int addrLen = family == 4 ? 4 : family == 6 ? 16 : -1;
+            if (addrLen < 0) {
+                throw new SetupFormatException("PROBE_ACK has unknown address family " + family);
+            }
+            if (len != PROBE_ACK_FIXED_LENGTH + addrLen) {
+                throw new SetupFormatException("PROBE_ACK for family " + family + " must have "
+                        + (PROBE_ACK_FIXED_LENGTH + addrLen) + " bytes, got " + len);
+            }
+            int port = in.getShort(start + 19) & 0xffff;
+            byte[] addr = new byte[addrLen];
+            in.get(start + 21, addr);
+            try {
+                observed = new InetSocketAddress(InetAddress.getByAddress(addr), port);
+            } catch (UnknownHostException e) {
+                throw new SetupFormatException("bad address in PROBE_ACK");
+            }
+        } else {
             throw new SetupFormatException("not a probe type: 0x" + Integer.toHexString(type));
         }
-        if (len < 37) {
-            throw new SetupFormatException("PROBE_ACK too short: " + len + " bytes");
-        }
-        int family = in.get(start + 34) & 0xff;
-        int addrLen = family == 4 ? 4 : family == 6 ? 16 : -1;
-        if (addrLen < 0) {
-            throw new SetupFormatException("PROBE_ACK has unknown address family " + family);
-        }
-        if (len != 37 + addrLen) {
-            throw new SetupFormatException("PROBE_ACK for family " + family + " must have " + (37 + addrLen) + " bytes, got " + len);
-        }
-        int port = in.getShort(start + 35) & 0xffff;
-        byte[] addr = new byte[addrLen];
-        in.get(start + 37, addr);
-        try {
-            return new Probe(type, dst, txid, token, flags, 0, new InetSocketAddress(InetAddress.getByAddress(addr), port));
-        } catch (UnknownHostException e) {
-            throw new SetupFormatException("bad address in PROBE_ACK");
-        }
+        byte[] authenticated = new byte[len - MAC_LENGTH];
+        in.get(start, authenticated);
+        byte[] mac = new byte[MAC_LENGTH];
+        in.get(start + len - MAC_LENGTH, mac);
+        return new Probe(type, dst, txid, flags, sourceCid, observed, authenticated, mac);
     }
 
     /**

@@ -282,19 +282,40 @@ class ChannelHardeningTest {
     // ---- a task that throws fails its link loudly, and only its link
 
     @Test
-    void anErrorThrownByTheHandlerFailsThatLinkWithTheErrorAsReason() throws Exception {
+    void anErrorInTheEnginesOwnWorkFailsThatLinkWithTheErrorAsReason() throws Exception {
         try (EventLoop loop = new EventLoop("errors")) {
-            HostilePeer victim = new HostilePeer(loop, FAST, new ReceiveBudget(64L << 20));
+            // The victim's packet protection runs out of memory on the third packet it opens.
+            AtomicLong opened = new AtomicLong();
+            Crc32cSealer crc = new Crc32cSealer();
+            PacketSealer exploding = new PacketSealer() {
+                @Override
+                public int tagLength() {
+                    return crc.tagLength();
+                }
+
+                @Override
+                public void seal(ByteBuffer packet, int start, int headerLength, long packetNumber) {
+                    crc.seal(packet, start, headerLength, packetNumber);
+                }
+
+                @Override
+                public boolean open(ByteBuffer datagram, int start, int headerLength, long packetNumber, int keyPhase, long now) {
+                    if (opened.incrementAndGet() == 3) {
+                        throw new OutOfMemoryError("simulated by the test");
+                    }
+                    return crc.open(datagram, start, headerLength, packetNumber, keyPhase, now);
+                }
+            };
+            HostilePeer victim = new HostilePeer(loop, FAST, new ReceiveBudget(64L << 20), exploding);
             HostilePeer other = new HostilePeer(loop, FAST, new ReceiveBudget(64L << 20));
-            victim.engine.onMessage((m, d) -> {
-                throw new OutOfMemoryError("simulated by the test");
-            });
             List<byte[]> otherGot = collect(other.engine);
-            victim.sendMessage(true, 0, random(100, 7));
+            for (int i = 0; i < 3; i++) {
+                victim.send(FrameCodec::encodePing);
+            }
             CloseReason r = closeReason(victim.engine);
             assertEquals(CloseReason.ABORTED, r.code(), r.toString());
             assertTrue(r.message().contains("OutOfMemoryError") && r.message().contains("simulated by the test"), r.message());
-            // The CLOSE went to the peer, the loop lives on, the other link works.
+            // The CLOSE went to the peer, the loop lives on, the other link on it works.
             boolean[] closeSent = {false};
             victim.drain((pn, f) -> closeSent[0] |= f.type() == Frame.TYPE_CLOSE);
             assertTrue(closeSent[0], "the peer is told");
@@ -302,6 +323,31 @@ class ChannelHardeningTest {
             other.sendMessage(false, 0, m);
             await(otherGot, 1);
             assertArrayEquals(m, otherGot.get(0));
+            assertTrue(other.engine.isOpen());
+        }
+    }
+
+    @Test
+    void aHandlerThatThrowsDoesNotStopTheLinkOrItsNextMessages() throws Exception {
+        try (EventLoop loop = new EventLoop("handler-error")) {
+            HostilePeer peer = new HostilePeer(loop, FAST, new ReceiveBudget(64L << 20));
+            List<byte[]> got = new CopyOnWriteArrayList<>();
+            peer.engine.onMessage((m, d) -> {
+                byte[] b = new byte[m.remaining()];
+                m.get(b);
+                got.add(b);
+                if (got.size() == 1) {
+                    // Runs on the link's callback executor: logged there, the next message comes.
+                    throw new StackOverflowError("simulated by the test");
+                }
+            });
+            byte[] first = random(3000, 12);
+            byte[] second = random(4000, 13);
+            peer.sendMessage(false, 0, first);
+            peer.sendMessage(false, 1, second);
+            await(got, 2);
+            assertArrayEquals(second, got.get(1));
+            assertTrue(peer.engine.isOpen());
         }
     }
 

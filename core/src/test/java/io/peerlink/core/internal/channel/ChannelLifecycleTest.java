@@ -234,11 +234,10 @@ class ChannelLifecycleTest {
                 futures.add(p.a.send(ByteBuffer.wrap(m)).toCompletableFuture());
             }
             // Migrate once the transfer is under way (a fixed sleep stopped being "mid-transfer"
-            // when the channel got faster under loss): the first message arrived, 99 are left.
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (p.receivedByB.isEmpty() && System.nanoTime() < until) {
-                Thread.sleep(1);
-            }
+            // when the channel got faster under loss): the first message was acknowledged, 99 are
+            // left. (Not "the first message was handled": the handler runs on a callback thread,
+            // which a loaded machine may schedule after the whole transfer.)
+            futures.get(0).get(30, TimeUnit.SECONDS);
             ChannelPair.onLoop(p.loopA, () -> {
                 p.a.setPath(new TransportPath(second, p.transportB.localEndpoint()));
                 return null;
@@ -248,6 +247,10 @@ class ChannelLifecycleTest {
                 p.b.setPath(new TransportPath(p.transportB, second.localEndpoint()));
                 return null;
             });
+            // One more after the switch, so the new path carries traffic however fast the rest went.
+            byte[] last = random(10_000, 1000);
+            sent.add(last);
+            futures.add(p.a.send(ByteBuffer.wrap(last)).toCompletableFuture());
             CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
             ChannelDeliveryPropertiesTest.awaitReceived(p, sent.size());
             assertEquals(sent.size(), p.receivedByB.size());

@@ -29,6 +29,11 @@ final class HostilePeer {
     private long nextPacketNumber;
 
     HostilePeer(EventLoop loop, ChannelOptions options, ReceiveBudget budget) {
+        this(loop, options, budget, new Crc32cSealer());
+    }
+
+    /** @param sealer the engine's packet protection (the peer seals with CRC32C: use a compatible one) */
+    HostilePeer(EventLoop loop, ChannelOptions options, ReceiveBudget budget, PacketSealer sealer) {
         this.loop = loop;
         DatagramPath capture = new DatagramPath() {
             @Override
@@ -44,7 +49,7 @@ final class HostilePeer {
                 return 1200;
             }
         };
-        this.engine = new ChannelEngine(loop, TARGET_CID, PEER_CID, capture, options, new Crc32cSealer(), budget);
+        this.engine = new ChannelEngine(loop, TARGET_CID, PEER_CID, capture, options, sealer, budget);
         engine.start();
     }
 
