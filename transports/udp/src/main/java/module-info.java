@@ -1,8 +1,7 @@
 /**
  * PeerLink's UDP transport: one {@link java.nio.channels.DatagramChannel} per transport, a single
  * receive thread, non-blocking sends, and IP TTL control for NAT hole-punch openers (through JNA,
- * which needs {@code --add-opens java.base/sun.nio.ch=io.peerlink.transport.udp} on the module
- * path or {@code =ALL-UNNAMED} on the class path). Found through
+ * on Linux and macOS, without any JVM flag). Found through
  * {@link io.peerlink.spi.TransportProvider} under the scheme {@code udp}.
  */
 module io.peerlink.transport.udp {

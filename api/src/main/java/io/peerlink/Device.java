@@ -31,13 +31,17 @@ public interface Device extends AutoCloseable {
      *
      * @param peer the peer
      * @return completes with the link; fails with {@link UnreachableException} naming why
+     *         ({@code WRONG_PEER} if the device behind the introduced path cannot prove it is
+     *         {@code peer})
      * @throws NullPointerException if peer is null
      * @throws IllegalStateException if there is no rendezvous server or the device is closed
      */
     CompletionStage<PeerLink> connect(DeviceId peer);
 
     /**
-     * Establishes a link directly to a known endpoint, without a rendezvous server.
+     * Establishes a link directly to a known endpoint, without a rendezvous server, with any
+     * device that proves its identity in the secure handshake (check {@link PeerLink#peer()}, or
+     * use {@link #connect(Endpoint, DeviceId)}).
      *
      * @param endpoint where the peer listens
      * @return completes with the link; fails with {@link UnreachableException} on timeout
@@ -46,6 +50,21 @@ public interface Device extends AutoCloseable {
      * @throws IllegalStateException if the device is closed
      */
     CompletionStage<PeerLink> connect(Endpoint endpoint);
+
+    /**
+     * Establishes a link directly to a known endpoint and requires the peer to prove a given
+     * identity in the secure handshake.
+     *
+     * @param endpoint where the peer listens
+     * @param expected the device that must answer, or null to accept any verified device (then
+     *        check {@link PeerLink#peer()})
+     * @return completes with the link; fails with {@link UnreachableException}: {@code WRONG_PEER}
+     *         if another device answered, {@code REJECTED}, or {@code TIMEOUT}
+     * @throws NullPointerException if endpoint is null
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
+     * @throws IllegalStateException if the device is closed
+     */
+    CompletionStage<PeerLink> connect(Endpoint endpoint, DeviceId expected);
 
     /**
      * Sets the handler of incoming link requests, direct or through the rendezvous. Without one,
@@ -162,6 +181,26 @@ public interface Device extends AutoCloseable {
          * @return this
          */
         Builder connectTimeout(Duration timeout);
+
+        /**
+         * Sets where application code runs: {@link IncomingHandler}s, {@link MessageHandler}s,
+         * {@link LinkListener}s and the completion of every stage the device and its links
+         * return. The device's event loop never runs application code, so a slow or blocking
+         * callback cannot stall other links. One link's message handler and listeners run one at
+         * a time, in order; different links' run in parallel as far as the executor allows. Stage
+         * completions are not queued behind a link's callbacks, so a callback may wait for a
+         * stage (given a thread to complete it on). The executor must not run tasks on the
+         * submitting thread: that thread may be the event loop, where waiting for a stage fails
+         * with an {@link IllegalStateException} instead of freezing the device.
+         *
+         * <p>Default: a pool of daemon threads named {@code peerlink-callback-<device>-<n>},
+         * created on demand, each ended after 10 s idle.
+         *
+         * @param executor the executor
+         * @return this
+         * @throws NullPointerException if executor is null
+         */
+        Builder callbackExecutor(java.util.concurrent.Executor executor);
 
         /**
          * Builds and starts the device: binds transports and, if configured, starts connecting

@@ -1,6 +1,10 @@
 package io.peerlink;
 
-/** Receives {@link LinkEvent}s; called on the link's event thread and must not block. */
+/**
+ * Receives {@link LinkEvent}s, on the device's callback executor
+ * ({@link Device.Builder#callbackExecutor}), in order with the link's messages, never on the
+ * event loop.
+ */
 @FunctionalInterface
 public interface LinkListener {
     /** @param event what happened */

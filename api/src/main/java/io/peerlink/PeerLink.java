@@ -15,7 +15,10 @@ import java.util.concurrent.CompletionStage;
  */
 public interface PeerLink extends AutoCloseable {
 
-    /** @return the peer's device ID, as established by link set-up (see docs/security.md) */
+    /**
+     * @return the peer's device ID, derived from the key that signed its side of the secure
+     *         handshake (never a claim; docs/security.md, "Data path")
+     */
     DeviceId peer();
 
     /** @return the reliable channel carried by this link */
@@ -63,13 +66,18 @@ public interface PeerLink extends AutoCloseable {
     CompletionStage<Duration> ping();
 
     /**
-     * @param listener called on the device's event loop thread for each {@link LinkEvent}; must
-     *        not block
+     * @param listener called for each {@link LinkEvent} on the device's callback executor, in
+     *        order with the link's messages
      * @throws NullPointerException if listener is null
      */
     void addListener(LinkListener listener);
 
-    /** Closes the channel gracefully and waits at most the close timeout. Idempotent. */
+    /**
+     * Closes the channel gracefully and waits at most the close timeout. Idempotent.
+     *
+     * @throws IllegalStateException if called on the device's event loop thread (only possible
+     *         with a callback executor that runs tasks on the submitting thread)
+     */
     @Override
     void close();
 }

@@ -6,7 +6,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * Ordered, reliable, flow- and congestion-controlled messages over an unreliable datagram path,
  * with an unordered-reliable mode and unreliable datagrams alongside. Obtained from a
- * {@link PeerLink}. All methods are thread-safe and never block.
+ * {@link PeerLink}. All methods are thread-safe and never block. Every stage it returns completes
+ * on the device's callback executor ({@link Device.Builder#callbackExecutor}), never on the
+ * event loop.
  *
  * <p>Lifecycle: OPEN → CLOSING (after {@link #close()}: no new sends, outstanding data is still
  * delivered) → CLOSED; {@link #abort()} or a failure moves any state straight to CLOSED.

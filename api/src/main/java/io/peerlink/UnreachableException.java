@@ -19,7 +19,12 @@ public class UnreachableException extends PeerLinkException {
         /** Both sides were introduced but no candidate pair got through and no relay was available. */
         NO_PATH,
         /** The peer did not answer in time. */
-        TIMEOUT
+        TIMEOUT,
+        /**
+         * The handshake proved another identity than the one expected (a device in the middle, a
+         * rendezvous server or a stale endpoint pointing elsewhere).
+         */
+        WRONG_PEER
     }
 
     private final transient DeviceId peer;

@@ -557,8 +557,7 @@ public final class NatLab implements AutoCloseable {
     }
 
     /**
-     * Starts {@code ip netns exec <ns> <java> --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp
-     * <this JVM's class path> <mainClass> <args>}. Output goes to
+     * Starts {@code ip netns exec <ns> <java> -cp <this JVM's class path> <mainClass> <args>}. Output goes to
      * {@code <logDirectory>/<node>-<SimpleName>-<n>.out|.err}. The process is killed by
      * {@link #close()} if still running.
      */
@@ -581,13 +580,11 @@ public final class NatLab implements AutoCloseable {
 
     /**
      * The command line that runs a main class in a fresh JVM like this one: same java binary,
-     * the PeerLink JVM flags, this JVM's class path.
+     * small-heap flags, this JVM's class path (PeerLink needs no JVM flag of its own).
      */
     public static List<String> javaCommand(String mainClass, List<String> jvmFlags, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--add-opens");
-        command.add("java.base/sun.nio.ch=ALL-UNNAMED");
         // Small heap and fast start: labs run several device JVMs on a 2-core machine.
         command.add("-XX:+UseSerialGC");
         command.add("-XX:TieredStopAtLevel=1");

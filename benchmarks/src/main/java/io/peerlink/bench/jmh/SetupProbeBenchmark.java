@@ -2,6 +2,7 @@ package io.peerlink.bench.jmh;
 
 import io.peerlink.core.internal.link.SetupFormatException;
 import io.peerlink.core.internal.link.SetupPacket;
+import io.peerlink.core.internal.punch.ProbeKeys;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,9 +22,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Decoding the connectivity-check packets of link setup: a PROBE and a PROBE_ACK (IPv4 observed
- * address). {@link SetupPacket#readProbe} returns a record with a token array (and, for
+ * address). {@link SetupPacket#readProbe} returns a record with the MAC-covered bytes and the MAC (and, for
  * PROBE_ACK, an {@link InetSocketAddress}), so it allocates by design; {@code -prof gc} shows how
- * much. Baseline: reading the same PROBE fields with absolute gets into primitives, the least a
+ * much (verifying the MAC is a separate step, not measured here). Baseline: reading the same PROBE fields with absolute gets into primitives, the least a
  * decoder of that layout can do.
  */
 @State(Scope.Thread)
@@ -43,14 +44,11 @@ public class SetupProbeBenchmark {
      */
     @Setup
     public void setUp() throws UnknownHostException {
-        byte[] token = new byte[SetupPacket.TOKEN_LENGTH];
-        for (int i = 0; i < token.length; i++) {
-            token[i] = (byte) (i * 13 + 1);
-        }
-        SetupPacket.writeProbe(probe, 0x0102030405060708L, 99, token, SetupPacket.FLAG_NOMINATE, 0x1112131415161718L);
+        javax.crypto.Mac key = ProbeKeys.derive("benchmark-session-secret", true).outbound();
+        SetupPacket.writeProbe(probe, 0x0102030405060708L, 99, SetupPacket.FLAG_NOMINATE, 0x1112131415161718L, key);
         probe.flip();
         InetSocketAddress observed = new InetSocketAddress(InetAddress.getByAddress(new byte[] {(byte) 198, 51, 100, 9}), 50000);
-        SetupPacket.writeProbeAck(probeAck, 0x1112131415161718L, 99, token, SetupPacket.FLAG_NOMINATE, observed);
+        SetupPacket.writeProbeAck(probeAck, 0x1112131415161718L, 99, SetupPacket.FLAG_NOMINATE, observed, key);
         probeAck.flip();
     }
 
@@ -88,9 +86,9 @@ public class SetupProbeBenchmark {
         long v = b.get(start) & 0xff;
         v ^= b.getLong(start + 1);
         v ^= b.getLong(start + 9);
-        v ^= b.getLong(start + 17);
-        v ^= b.getLong(start + 25);
-        v ^= b.get(start + 33) & 0xff;
+        v ^= b.get(start + 17) & 0xff;
+        v ^= b.getLong(start + 18);
+        v ^= b.getLong(start + 26);
         v ^= b.getLong(start + 34);
         return v;
     }

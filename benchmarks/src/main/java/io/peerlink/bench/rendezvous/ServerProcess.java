@@ -61,11 +61,10 @@ final class ServerProcess implements AutoCloseable {
         List<String> javaCommand = new ArrayList<>(List.of(java, "-Xmx" + heap,
                 // A GC log is the first place to look if the heap gets tight or pauses stretch latency.
                 "-Xlog:gc:file=" + logDir.resolve("server-gc.log"),
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
-                "--max-connections-per-address", "100000"));
+                "--max-connections-per-address", "100000", "--coap-port", "-1"));
         if (allowList == null) {
             javaCommand.add("--open");
         } else {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 
 /** Collects a device's configuration; {@link #build()} validates and starts it. */
 final class DeviceBuilderImpl implements Device.Builder {
@@ -32,6 +33,10 @@ final class DeviceBuilderImpl implements Device.Builder {
     boolean hostCandidates = true;
     /** How long a direct link request is held undecided or rejected; not in the API (tests shorten it). */
     Duration pendingRequestTimeout = Duration.ofSeconds(30);
+    /** New incoming direct handshakes admitted per second (and burst); not in the API yet. */
+    double incomingRequestsPerSecond = 50;
+    /** Null: the default callback executor (see loop.Callbacks). */
+    Executor callbackExecutor;
 
     @Override
     public Device.Builder identity(Path keyFile) {
@@ -107,9 +112,7 @@ final class DeviceBuilderImpl implements Device.Builder {
 
     @Override
     public Device.Builder openerTtl(int ttl) {
-        PunchOptions d = punchOptions;
-        this.punchOptions = new PunchOptions(d.attempts(), d.attemptDuration(), d.openerCount(), ttl,
-                d.openerLead(), d.firstProbeInterval(), d.nominationGrace());
+        this.punchOptions = punchOptions.withOpenerTtl(ttl);
         return this;
     }
 
@@ -126,6 +129,12 @@ final class DeviceBuilderImpl implements Device.Builder {
             throw new IllegalArgumentException("connectTimeout must be positive: " + timeout);
         }
         this.connectTimeout = timeout;
+        return this;
+    }
+
+    @Override
+    public Device.Builder callbackExecutor(Executor executor) {
+        this.callbackExecutor = Objects.requireNonNull(executor, "executor");
         return this;
     }
 

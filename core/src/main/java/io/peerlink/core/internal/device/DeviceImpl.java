@@ -23,10 +23,13 @@ import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.punch.ConnectivityCheck;
 import io.peerlink.core.internal.punch.NoPathException;
+import io.peerlink.core.internal.punch.ProbeBudget;
 import io.peerlink.core.internal.punch.PunchOptions;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
 import io.peerlink.core.internal.rendezvous.RendezvousClient;
+import io.peerlink.core.internal.channel.ReceiveBudget;
+import io.peerlink.core.internal.crypto.SessionKeys;
 import io.peerlink.core.internal.session.Session;
 import io.peerlink.spi.Transport;
 
@@ -64,8 +67,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class DeviceImpl implements Device {
     private static final System.Logger LOG = System.getLogger(DeviceImpl.class.getName());
-    /** Incoming direct hellos awaiting a decision or kept for retransmitted hellos; bounded. */
-    static final int MAX_PENDING_HELLOS = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final DeviceIdentity identity;
@@ -76,20 +77,24 @@ final class DeviceImpl implements Device {
     private final ConnectionTable connections;
     private final ChannelOptions channelOptions;
     private final PunchOptions punchOptions;
+    /** Bounds the connectivity-check datagrams of all this device's checks (loop-confined). */
+    private final ProbeBudget probeBudget;
     private final Duration connectTimeout;
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Why the event loop failed (an Error in a task), or null. */
+    private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
+    /** Incoming-link handlers run here, in order, off the loop. */
+    private final java.util.concurrent.Executor incomingCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
     // loop-confined set-up state
-    private final Map<Long, PendingDial> dials = new HashMap<>();
-    private final Map<String, IncomingHello> hellos = new HashMap<>();
-    /** How long an undecided or rejected direct request is kept (answering retransmitted HELLOs). */
-    private final long pendingRequestNanos;
-    private long hellosDropped;
+    private final SecureSetup secureSetup;
     private final Map<Long, ConnectivityCheck> checks = new HashMap<>();
+    /** Reassembly memory of all links of this device (docs/protocol-channel.md). */
+    private final ReceiveBudget receiveBudget = ReceiveBudget.shared();
     private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
     /** Link set-ups not finished yet; close() fails them, so no caller waits forever. */
     private final Set<CompletableFuture<PeerLink>> pendingLinks = ConcurrentHashMap.newKeySet();
@@ -106,12 +111,15 @@ final class DeviceImpl implements Device {
         this.socket = sockets.stream().filter(s -> "udp".equals(s.localEndpoint().scheme())).findFirst().orElse(sockets.get(0));
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
+        this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
-        this.pendingRequestNanos = b.pendingRequestTimeout.toNanos();
+        this.secureSetup = new SecureSetup(identity, loop, new SetupHost(), b.pendingRequestTimeout.toNanos(), b.incomingRequestsPerSecond);
         for (LinkSocket s : sockets) {
             s.onSetup((source, datagram) -> onSetup(s, source, datagram));
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
         }
+        this.incomingCallbacks = loop.callbacks().serial();
+        loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
@@ -133,7 +141,7 @@ final class DeviceImpl implements Device {
                 throw e;
             }
         }
-        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm());
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm(), b.callbackExecutor);
         ConnectionTable connections = new ConnectionTable();
         List<LinkSocket> sockets = new ArrayList<>();
         for (int i = 0; i < transports.size(); i++) {
@@ -242,8 +250,15 @@ final class DeviceImpl implements Device {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("device is closed");
+            Throwable f = failure;
+            throw new IllegalStateException(f == null ? "device is closed" : "device failed: " + f, f);
         }
+    }
+
+    /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
+    private void fail(Throwable cause) {
+        failure = cause;
+        close();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -264,32 +279,55 @@ final class DeviceImpl implements Device {
                 loop.execute(() -> punch(intro, result));
             }
         });
-        return withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer);
+        return loop.callbacks().expose(withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer));
+    }
+
+    /**
+     * Runs link set-up for an introduction (as the rendezvous listener does); tests drive it with
+     * introductions a misbehaving server would send.
+     *
+     * @param intro the introduction
+     * @param result completes with the link
+     */
+    void introduced(Introduction intro, CompletableFuture<PeerLink> result) {
+        loop.execute(() -> punch(intro, result));
     }
 
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
                 + ", peer candidates " + intro.peerCandidates());
-        byte[] token = tokenDigest(intro.sessionToken());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                token, intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl);
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
+                probeBudget);
         checks.put(intro.localConnectionId(), check);
-        // The check completes on the loop; open the link right there. A further hop through the
-        // loop's queue would let the peer's first channel packet (its flow-control credit), already
-        // queued behind the nominating PROBE_ACK, find no link and be dropped, stalling the sender
-        // for a retransmission timeout.
+        boolean initiator = intro.role() == Introduction.Role.INITIATOR;
+        long initiatorCid = initiator ? intro.localConnectionId() : intro.remoteConnectionId();
+        long responderCid = initiator ? intro.remoteConnectionId() : intro.localConnectionId();
+        byte[] prologue = SecureSetup.rendezvousPrologue(sha256(intro.sessionToken()), initiatorCid, responderCid);
+        if (!initiator) {
+            // The handshake, not the check, opens the responder's link: it proves the introduced
+            // peer and the path its messages came on.
+            secureSetup.expect(intro.localConnectionId(), intro.remoteConnectionId(), prologue, intro.peer(), result,
+                    (via, remote) -> kindOf(intro, remote));
+        }
         check.result().whenComplete((selected, error) -> onLoop(() -> {
-            checks.remove(intro.localConnectionId());
             if (error != null) {
+                checks.remove(intro.localConnectionId());
                 Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
                 result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
                         cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
                 return;
             }
-            PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
-            result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), socket, selected.remote(), kind));
+            // The finished check keeps answering the peer's (authenticated) probes for a while: the
+            // peer may still be checking, e.g. when our answer to its nomination was lost.
+            loop.schedule(() -> checks.remove(intro.localConnectionId()), punchOptions.totalDuration().toNanos());
+            if (initiator) {
+                PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+                secureSetup.initiate(socket, selected.remote(), intro.localConnectionId(), intro.remoteConnectionId(), prologue,
+                        intro.peer(), result, connectTimeout.toNanos(), kind);
+            }
         }));
         check.start(intro.startIn());
     }
@@ -302,10 +340,18 @@ final class DeviceImpl implements Device {
         }
     }
 
-    static byte[] tokenDigest(String sessionToken) {
+    private static PathKind kindOf(Introduction intro, Endpoint remote) {
+        for (Candidate c : intro.peerCandidates()) {
+            if (c.endpoint().equals(remote)) {
+                return c.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+            }
+        }
+        return PathKind.DIRECT_PUBLIC;
+    }
+
+    static byte[] sha256(String sessionToken) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
-            return java.util.Arrays.copyOf(d, SetupPacket.TOKEN_LENGTH);
+            return MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new PeerLinkException("SHA-256 unavailable", e);
         }
@@ -320,7 +366,7 @@ final class DeviceImpl implements Device {
                 return;
             }
             AtomicBoolean decided = new AtomicBoolean();
-            handler.onIncoming(new IncomingRequest() {
+            IncomingRequest request = new IncomingRequest() {
                 @Override
                 public DeviceId from() {
                     return from;
@@ -334,7 +380,7 @@ final class DeviceImpl implements Device {
                     CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
                     acceptedIncoming.put(from, f);
                     decision.accept();
-                    return withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from);
+                    return loop.callbacks().expose(withTimeout(f, connectTimeout.plus(punchOptions.totalDuration()), from));
                 }
 
                 @Override
@@ -344,7 +390,8 @@ final class DeviceImpl implements Device {
                     }
                     decision.reject(reason);
                 }
-            });
+            };
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
         }
 
         @Override
@@ -374,42 +421,27 @@ final class DeviceImpl implements Device {
 
         @Override
         public CompletionStage<Void> registered() {
-            return rendezvousClient.registered().thenCombine(gathered, (a, b) -> null);
+            return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
         }
 
         @Override
         public CompletionStage<Boolean> isOnline(DeviceId peer) {
-            return rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer"));
+            return loop.callbacks().expose(rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer")));
         }
     }
 
     // ---------------------------------------------------------------- direct links
 
-    private record PendingDial(long nonce, LinkSocket socket, Endpoint remote, CompletableFuture<PeerLink> future, long deadline) {
-    }
-
-    private static final class IncomingHello {
-        final long clientCid;
-        final long nonce;
-        final DeviceId device;
-        long serverCid;
-        boolean rejected;
-        String rejectReason;
-        EventLoop.Timer expiry;
-        boolean expired;
-
-        IncomingHello(long clientCid, long nonce, DeviceId device) {
-            this.clientCid = clientCid;
-            this.nonce = nonce;
-            this.device = device;
-        }
+    @Override
+    public CompletionStage<PeerLink> connect(Endpoint endpoint) {
+        return connect(endpoint, null);
     }
 
     @Override
-    public CompletionStage<PeerLink> connect(Endpoint endpoint) {
+    public CompletionStage<PeerLink> connect(Endpoint endpoint, DeviceId expected) {
         Objects.requireNonNull(endpoint, "endpoint");
         checkOpen();
-        // Resolved once, here: the HELLO_ACK must come from exactly where the HELLO went.
+        // Resolved once, here: handshake answers must come from exactly where the request went.
         Endpoint target = "udp".equals(endpoint.scheme()) ? Endpoint.udp(endpoint.toSocketAddress()) : endpoint;
         LinkSocket via = socketFor(target);
         if (via == null) {
@@ -418,35 +450,10 @@ final class DeviceImpl implements Device {
         CompletableFuture<PeerLink> result = pending(new CompletableFuture<>());
         loop.execute(() -> {
             long cid = newConnectionId();
-            long nonce = RANDOM.nextLong();
-            dials.put(cid, new PendingDial(nonce, via, target, result, loop.nanoTime() + connectTimeout.toNanos()));
-            sendHello(cid, 100_000_000L);
+            secureSetup.initiate(via, target, cid, 0, SecureSetup.directPrologue(cid), expected, result,
+                    connectTimeout.toNanos(), Session.kindOf(via, target));
         });
-        return result;
-    }
-
-    private void sendHello(long cid, long interval) {
-        PendingDial d = dials.get(cid);
-        if (d == null || d.future().isDone()) {
-            dials.remove(cid);
-            return;
-        }
-        if (loop.nanoTime() >= d.deadline()) {
-            dials.remove(cid);
-            d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.TIMEOUT,
-                    "no answer from " + d.remote() + " within " + connectTimeout));
-            return;
-        }
-        ByteBuffer b = ByteBuffer.allocate(128);
-        SetupPacket.writeHello(b, SetupPacket.HELLO, cid, 0, d.nonce(), identity.id());
-        b.flip();
-        try {
-            d.socket().send(d.remote(), b);
-        } catch (IllegalStateException e) {
-            // Transport stopped: keep retrying until the deadline, as for a lost datagram.
-            LOG.log(System.Logger.Level.DEBUG, "HELLO not sent: " + e.getMessage());
-        }
-        loop.schedule(() -> sendHello(cid, Math.min(interval * 2, 1_000_000_000L)), interval);
+        return loop.callbacks().expose(result);
     }
 
     private void onSetup(LinkSocket via, Endpoint source, ByteBuffer datagram) {
@@ -458,24 +465,11 @@ final class DeviceImpl implements Device {
                     ConnectivityCheck check = via == socket ? checks.get(probe.destinationCid()) : null;
                     if (check != null) {
                         check.onProbe(source, probe);
-                    } else if (probe.type() == SetupPacket.PROBE && links.containsKey(probe.destinationCid())) {
-                        // The peer is still checking after we finished: answer so it can finish too.
-                        ByteBuffer b = ByteBuffer.allocate(64);
-                        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), probe.token(), probe.flags(), source.toSocketAddress());
-                        b.flip();
-                        via.send(source, b);
                     }
                 }
-                case SetupPacket.HELLO -> onHello(via, source, SetupPacket.readHello(datagram));
-                case SetupPacket.HELLO_ACK -> onHelloAck(via, source, SetupPacket.readHello(datagram));
-                case SetupPacket.HELLO_REJECT -> {
-                    SetupPacket.HelloReject r = SetupPacket.readHelloReject(datagram);
-                    PendingDial d = dials.get(r.clientCid());
-                    if (d != null && d.nonce() == r.nonce() && d.socket() == via && d.remote().equals(source)) {
-                        dials.remove(r.clientCid());
-                        d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.REJECTED, r.reason()));
-                    }
-                }
+                case SetupPacket.HS_INIT, SetupPacket.HS_RESP, SetupPacket.HS_FIN ->
+                        secureSetup.onHandshake(via, source, SetupPacket.readHandshake(datagram));
+                case SetupPacket.HELLO_REJECT -> secureSetup.onReject(via, source, SetupPacket.readHelloReject(datagram));
                 default -> LOG.log(System.Logger.Level.DEBUG, "unknown set-up type 0x" + Integer.toHexString(type) + " from " + source);
             }
         } catch (SetupFormatException e) {
@@ -483,121 +477,52 @@ final class DeviceImpl implements Device {
         }
     }
 
-    private void onHello(LinkSocket via, Endpoint source, SetupPacket.Hello hello) {
-        String key = via.localEndpoint() + "/" + source + "/" + Long.toHexString(hello.clientCid());
-        IncomingHello state = hellos.get(key);
-        if (state != null) {
-            if (state.nonce == hello.nonce()) {
-                answerHello(via, source, state);
-            }
-            return;
-        }
-        if (hellos.size() >= MAX_PENDING_HELLOS) {
-            // Once per power of two: a flood must not turn into a flood of log lines.
-            if (Long.bitCount(++hellosDropped) == 1) {
-                LOG.log(System.Logger.Level.WARNING, "dropping HELLO from " + source + ": " + MAX_PENDING_HELLOS
-                        + " link requests pending (" + hellosDropped + " dropped so far)");
-            }
-            return;
-        }
-        IncomingHello fresh = new IncomingHello(hello.clientCid(), hello.nonce(), hello.device());
-        hellos.put(key, fresh);
-        // Undecided requests expire too, so spoofed HELLOs cannot hold the table for ever.
-        fresh.expiry = loop.schedule(() -> {
-            fresh.expired = true;
-            hellos.remove(key, fresh);
-        }, pendingRequestNanos);
-        IncomingHandler handler = incomingHandler;
-        if (handler == null) {
-            fresh.rejected = true;
-            fresh.rejectReason = "device accepts no incoming links";
-            answerHello(via, source, fresh);
-            return;
-        }
-        AtomicBoolean decided = new AtomicBoolean();
-        handler.onIncoming(new IncomingRequest() {
-            @Override
-            public DeviceId from() {
-                return hello.device();
-            }
-
-            @Override
-            public CompletionStage<PeerLink> accept() {
-                if (!decided.compareAndSet(false, true)) {
-                    throw new IllegalStateException("already decided");
-                }
-                CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
-                loop.execute(() -> {
-                    if (fresh.expired) {
-                        f.completeExceptionally(new UnreachableException(hello.device(), UnreachableException.Reason.TIMEOUT,
-                                "the request expired before it was accepted"));
-                        return;
-                    }
-                    fresh.expiry.cancel();
-                    fresh.serverCid = newConnectionId();
-                    PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, via, source,
-                            Session.kindOf(via, source));
-                    link.engine().closed().thenRun(() -> loop.execute(() -> hellos.remove(key, fresh)));
-                    answerHello(via, source, fresh);
-                    f.complete(link);
-                });
-                return f;
-            }
-
-            @Override
-            public void reject(String reason) {
-                if (!decided.compareAndSet(false, true)) {
-                    throw new IllegalStateException("already decided");
-                }
-                loop.execute(() -> {
-                    if (fresh.expired) {
-                        return;
-                    }
-                    fresh.rejected = true;
-                    fresh.rejectReason = reason;
-                    answerHello(via, source, fresh);
-                    // The expiry already scheduled removes the entry; until then retransmitted
-                    // HELLOs get the same HELLO_REJECT.
-                });
-            }
-        });
-    }
-
     /** @return incoming direct requests held now (tests); completes on the loop */
-    CompletableFuture<Integer> pendingHellos() {
+    CompletableFuture<Integer> pendingRequests() {
         CompletableFuture<Integer> f = new CompletableFuture<>();
-        loop.execute(() -> f.complete(hellos.size()));
+        loop.execute(() -> f.complete(secureSetup.pendingRequests()));
         return f;
     }
 
-    private void answerHello(LinkSocket via, Endpoint source, IncomingHello state) {
-        ByteBuffer b = ByteBuffer.allocate(256);
-        if (state.rejected) {
-            SetupPacket.writeHelloReject(b, state.clientCid, state.nonce, state.rejectReason);
-        } else if (state.serverCid != 0) {
-            SetupPacket.writeHello(b, SetupPacket.HELLO_ACK, state.clientCid, state.serverCid, state.nonce, identity.id());
-        } else {
-            return;
+    private final class SetupHost implements SecureSetup.Host {
+        @Override
+        public PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote,
+                                     PathKind kind, SessionKeys keys) {
+            return DeviceImpl.this.openLink(peer, localCid, remoteCid, via, remote, kind, keys);
         }
-        b.flip();
-        via.send(source, b);
-    }
 
-    private void onHelloAck(LinkSocket via, Endpoint source, SetupPacket.Hello ack) {
-        PendingDial d = dials.get(ack.clientCid());
-        // Only from where the HELLO went: the nonce round trip is what validates that path.
-        if (d == null || d.nonce() != ack.nonce() || d.socket() != via || !d.remote().equals(source)) {
-            return;
+        @Override
+        public long newConnectionId() {
+            return DeviceImpl.this.newConnectionId();
         }
-        dials.remove(ack.clientCid());
-        d.future().complete(openLink(ack.device(), ack.clientCid(), ack.serverCid(), via, source, Session.kindOf(via, source)));
+
+        @Override
+        public IncomingHandler incomingHandler() {
+            return incomingHandler;
+        }
+
+        @Override
+        public CompletableFuture<PeerLink> pending(CompletableFuture<PeerLink> f) {
+            return DeviceImpl.this.pending(f);
+        }
+
+        @Override
+        public void offer(IncomingHandler handler, IncomingRequest request) {
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
+        }
+
+        @Override
+        public CompletionStage<PeerLink> expose(CompletableFuture<PeerLink> internal) {
+            return loop.callbacks().expose(internal);
+        }
     }
 
     // ---------------------------------------------------------------- links
 
-    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote, PathKind kind) {
+    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote, PathKind kind,
+                                  SessionKeys keys) {
         PeerLinkImpl link = new PeerLinkImpl(peer, this::socketBoundTo);
-        Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, link::fire);
+        Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, link::fire, keys, receiveBudget);
         link.attach(session);
         links.put(localCid, link);
         connections.register(localCid, session::onDatagram);
@@ -613,7 +538,7 @@ final class DeviceImpl implements Device {
         long id;
         do {
             id = RANDOM.nextLong();
-        } while (id == 0 || connections.contains(id) || links.containsKey(id) || dials.containsKey(id));
+        } while (id == 0 || connections.contains(id) || links.containsKey(id) || secureSetup.holds(id));
         return id;
     }
 
@@ -643,10 +568,16 @@ final class DeviceImpl implements Device {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Throwable failed = failure;
+        String why = failed == null ? "device closed" : "device failed: " + failed;
         for (PeerLinkImpl link : List.copyOf(links.values())) {
-            link.engine().abort();
+            if (failed == null) {
+                link.engine().abort();
+            } else {
+                link.engine().abort(CloseReason.SHUTDOWN, why);
+            }
         }
-        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "device closed", false));
+        ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
         }
@@ -654,7 +585,18 @@ final class DeviceImpl implements Device {
             rendezvousClient.close();
         }
         // Let the loop run what is queued (the aborts send CLOSE frames) before it stops.
-        if (!loop.inLoop()) {
+        if (loop.inLoop()) {
+            // Closing from the loop (it failed): the aborts are queued; the loop runs queued
+            // tasks when it closes, so close the socket in a task behind them.
+            try {
+                loop.execute(socket::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                socket.close();
+            }
+            loop.close();
+            return;
+        }
+        {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
             loop.execute(drained::countDown);
             try {

@@ -10,6 +10,8 @@ import io.peerlink.PeerLink;
 import io.peerlink.ReliableChannel;
 import io.peerlink.core.internal.channel.ChannelEngine;
 import io.peerlink.core.internal.link.LinkSocket;
+import io.peerlink.core.internal.loop.ApplicationChannel;
+import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.session.Session;
 
 import java.time.Duration;
@@ -20,22 +22,25 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-/** A {@link PeerLink}: a session (channel engine plus paths) with a verified-by-set-up peer. */
+/** A {@link PeerLink}: a session (channel engine plus paths) with a peer verified by the secure handshake. */
 final class PeerLinkImpl implements PeerLink {
     private final DeviceId peer;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
     private final Function<Endpoint, LinkSocket> socketByLocal;
     private Session session;
+    private ReliableChannel applicationChannel;
 
     PeerLinkImpl(DeviceId peer, Function<Endpoint, LinkSocket> socketByLocal) {
         this.peer = peer;
         this.socketByLocal = socketByLocal;
     }
 
-    /** Attaches the session; called once, before the link is handed out. */
+    /** Attaches the session; called once, on the loop, before the link is handed out. */
     void attach(Session s) {
         this.session = s;
-        s.engine().closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
+        ChannelEngine engine = s.engine();
+        this.applicationChannel = new ApplicationChannel(engine, engine.loop().callbacks());
+        engine.closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
     }
 
     Session session() {
@@ -46,7 +51,12 @@ final class PeerLinkImpl implements PeerLink {
         return session.engine();
     }
 
+    /** Listeners run on the link's serial callback executor, after the messages before the event. */
     void fire(LinkEvent event) {
+        session.engine().callbackExecutor().execute(() -> fireNow(event));
+    }
+
+    private void fireNow(LinkEvent event) {
         for (LinkListener l : listeners) {
             try {
                 l.onEvent(event);
@@ -64,7 +74,7 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public ReliableChannel channel() {
-        return session.engine();
+        return applicationChannel;
     }
 
     @Override
@@ -79,12 +89,16 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public CompletionStage<PathInfo> addPath(Endpoint local, Endpoint remote) {
-        return session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), false);
+        return expose(session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), false));
     }
 
     @Override
     public CompletionStage<PathInfo> switchPath(Endpoint local, Endpoint remote) {
-        return session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), true);
+        return expose(session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), true));
+    }
+
+    private <T> CompletionStage<T> expose(CompletionStage<T> internal) {
+        return session.engine().loop().callbacks().expose(internal);
     }
 
     private LinkSocket socket(Endpoint local) {
@@ -97,7 +111,7 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public CompletionStage<Duration> ping() {
-        return session.engine().ping();
+        return expose(session.engine().ping());
     }
 
     @Override
@@ -107,8 +121,12 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public void close() {
+        EventLoop.checkNotOnLoop("PeerLink.close() waits for the close handshake");
         ChannelEngine engine = session.engine();
-        CompletionStage<CloseReason> closing = engine.close();
+        engine.close();
+        // Not engine.close()'s stage: that one waits for this link's message handler, which may
+        // be the very caller (close() inside onMessage).
+        CompletionStage<CloseReason> closing = engine.closedOnLoop();
         try {
             closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

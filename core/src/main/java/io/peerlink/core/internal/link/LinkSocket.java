@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The hand-off is batched: the receive thread appends to an inbox and submits one drain task
  * only when none is pending, so a burst of datagrams costs one loop task, not one each. The
  * channel receiver is looked up on the loop, in arrival order with everything else the loop does:
- * a channel registered by a set-up packet (HELLO_ACK) therefore receives the channel packets that
+ * a channel registered by a set-up packet (a handshake message) therefore receives the channel packets that
  * arrived right behind it. (Looking it up on the receive thread dropped them, typically the
  * peer's first MAX_DATA, and the sender then sat on 64 KiB of initial credit until the probe
  * timeout, about a second with the initial RTT.) At most {@link #MAX_PENDING_BYTES} (counting

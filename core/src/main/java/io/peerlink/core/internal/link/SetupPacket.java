@@ -1,64 +1,159 @@
 package io.peerlink.core.internal.link;
 
-import io.peerlink.DeviceId;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+import javax.crypto.Mac;
 
 /**
  * Link set-up datagrams (types 0x50..0x5F; docs/protocol-punching.md). All share the
  * {@link LinkHeader} and are fixed-layout, so decoding is a bounds check plus reads.
  *
  * <pre>
- * PROBE      0x50 | dstCID(8) | txid(8) | token(16) | flags(1) | srcCID(8)
- * PROBE_ACK  0x51 | dstCID(8) | txid(8) | token(16) | flags(1) | family(1) | port(2) | addr(4|16)
- * HELLO      0x54 | 0(8)      | clientCID(8) | nonce(8) | deviceId(52 ASCII)
- * HELLO_ACK  0x55 | clientCID(8) | serverCID(8) | nonce(8) | deviceId(52 ASCII)
+ * PROBE      0x50 | dstCID(8) | txid(8) | flags(1) | srcCID(8) | mac(16)
+ * PROBE_ACK  0x51 | dstCID(8) | txid(8) | flags(1) | family(1) | port(2) | addr(4|16) | mac(16)
  * HELLO_REJ  0x56 | clientCID(8) | nonce(8) | reasonLength(1) | reason(UTF-8)
+ * HS_INIT    0x57 | dstCID(8) | srcCID(8) | Noise XX message 1 (32)
+ * HS_RESP    0x58 | dstCID(8) | srcCID(8) | Noise XX message 2 (..MAX_MESSAGE)
+ * HS_FIN     0x59 | dstCID(8) | srcCID(8) | Noise XX message 3 (..MAX_MESSAGE)
  * </pre>
+ *
+ * Handshake packets carry the secure handshake (docs/protocol-punching.md, "Secure handshake"):
+ * dstCID is 0 in a direct HS_INIT (the listener has no connection ID for the dialer yet), the
+ * responder's connection ID in a rendezvous HS_INIT and in HS_FIN, the initiator's in HS_RESP.
  *
  * PROBE flags: bit 0 = NOMINATE (the initiator's choice of path, as ICE's USE-CANDIDATE),
  * bit 1 = OPENER (sent with a low TTL; never expected to arrive).
+ *
+ * <p>The {@code mac} of PROBE and PROBE_ACK is HMAC-SHA256, truncated to 16 bytes, over every
+ * byte before it, keyed by the sender's direction key (derived from the rendezvous session
+ * secret; see {@code punch.ProbeKeys}). Decoding only checks the layout: the receiver that knows
+ * the key calls {@link Probe#verify(Mac)} before believing anything in it.
  */
 public final class SetupPacket {
     /** Connectivity check. */
     public static final int PROBE = 0x50;
     /** Answer to a connectivity check, reporting the source address it came from. */
     public static final int PROBE_ACK = 0x51;
-    /** Direct link request (no rendezvous). */
-    public static final int HELLO = 0x54;
-    /** Direct link accepted. */
-    public static final int HELLO_ACK = 0x55;
-    /** Direct link refused. */
+    /** Direct link refused (after the handshake proved the dialer; nonce 0). */
     public static final int HELLO_REJECT = 0x56;
+
+    /** Secure handshake, message 1 (initiator to responder). */
+    public static final int HS_INIT = 0x57;
+    /** Secure handshake, message 2 (responder to initiator). */
+    public static final int HS_RESP = 0x58;
+    /** Secure handshake, message 3 (initiator to responder). */
+    public static final int HS_FIN = 0x59;
+    /** Bytes before the Noise message in a handshake packet: type, destination and source connection IDs. */
+    public static final int HANDSHAKE_HEADER_LENGTH = LinkHeader.LENGTH + 8;
+    /** Largest Noise message a handshake packet carries (message 2 and 3 with the identity payload). */
+    public static final int MAX_HANDSHAKE_MESSAGE = 1024;
 
     /** PROBE flag: the initiator nominates this pair. */
     public static final int FLAG_NOMINATE = 1;
     /** PROBE flag: a low-TTL opener. */
     public static final int FLAG_OPENER = 2;
 
-    /** Length of the session-token digest carried by probes. */
-    public static final int TOKEN_LENGTH = 16;
-    static final int PROBE_LENGTH = LinkHeader.LENGTH + 8 + TOKEN_LENGTH + 1 + 8;
-    static final int HELLO_LENGTH = LinkHeader.LENGTH + 8 + 8 + DeviceId.LENGTH;
+    /** Length of the truncated HMAC-SHA256 that ends PROBE and PROBE_ACK. */
+    public static final int MAC_LENGTH = 16;
+    static final int PROBE_LENGTH = LinkHeader.LENGTH + 8 + 1 + 8 + MAC_LENGTH;
+    /** PROBE_ACK without address bytes. */
+    static final int PROBE_ACK_FIXED_LENGTH = LinkHeader.LENGTH + 8 + 1 + 1 + 2 + MAC_LENGTH;
 
     private SetupPacket() {
     }
 
-    /** A decoded PROBE or PROBE_ACK. */
-    public record Probe(int type, long destinationCid, long txid, byte[] token, int flags, long sourceCid,
-                        InetSocketAddress observed) {
+    /**
+     * A decoded PROBE or PROBE_ACK, not yet authenticated.
+     *
+     * @param type PROBE or PROBE_ACK
+     * @param destinationCid the receiver's connection ID
+     * @param txid transaction ID
+     * @param flags PROBE flags (echoed in the ACK)
+     * @param sourceCid the sender's connection ID (PROBE only, else 0)
+     * @param observed the address the ACKed probe came from (PROBE_ACK only, else null)
+     * @param authenticated the bytes the MAC covers
+     * @param mac the MAC the datagram carries
+     */
+    public record Probe(int type, long destinationCid, long txid, int flags, long sourceCid,
+                        InetSocketAddress observed, byte[] authenticated, byte[] mac) {
         /** @return true for a PROBE with the NOMINATE flag */
         public boolean nominate() {
             return (flags & FLAG_NOMINATE) != 0;
         }
+
+        /**
+         * @param key HMAC-SHA256 initialised with the sender's direction key; loop-confined
+         * @return true if the MAC is right (compared in constant time)
+         */
+        public boolean verify(Mac key) {
+            byte[] expected = key.doFinal(authenticated);
+            return MessageDigest.isEqual(Arrays.copyOf(expected, MAC_LENGTH), mac);
+        }
     }
 
-    /** A decoded HELLO or HELLO_ACK. */
-    public record Hello(int type, long clientCid, long serverCid, long nonce, DeviceId device) {
+    /**
+     * A decoded handshake packet.
+     *
+     * @param type HS_INIT, HS_RESP or HS_FIN
+     * @param destinationCid the receiver's connection ID (0 in a direct HS_INIT)
+     * @param sourceCid the sender's connection ID
+     * @param message the Noise message
+     */
+    public record Handshake(int type, long destinationCid, long sourceCid, byte[] message) {
+    }
+
+    /**
+     * @param type HS_INIT, HS_RESP or HS_FIN
+     * @param destinationCid the receiver's connection ID (0 in a direct HS_INIT)
+     * @param sourceCid the sender's connection ID
+     * @param message the Noise message
+     * @return the datagram, flipped
+     * @throws IllegalArgumentException if the type is not a handshake type or the message is too long
+     */
+    public static ByteBuffer handshake(int type, long destinationCid, long sourceCid, byte[] message) {
+        if (type != HS_INIT && type != HS_RESP && type != HS_FIN) {
+            throw new IllegalArgumentException("not a handshake type: 0x" + Integer.toHexString(type));
+        }
+        if (message.length > MAX_HANDSHAKE_MESSAGE) {
+            throw new IllegalArgumentException("handshake message of " + message.length + " bytes exceeds " + MAX_HANDSHAKE_MESSAGE);
+        }
+        ByteBuffer b = ByteBuffer.allocate(HANDSHAKE_HEADER_LENGTH + message.length);
+        b.put((byte) type).putLong(destinationCid).putLong(sourceCid).put(message);
+        return b.flip();
+    }
+
+    /**
+     * @param in a whole datagram starting with a handshake type byte
+     * @return the packet
+     * @throws SetupFormatException if it is too short or too long, or its message is empty
+     */
+    public static Handshake readHandshake(ByteBuffer in) throws SetupFormatException {
+        int start = in.position();
+        int len = in.remaining();
+        if (len == 0) {
+            throw new SetupFormatException("empty datagram");
+        }
+        int type = in.get(start) & 0xff;
+        if (type != HS_INIT && type != HS_RESP && type != HS_FIN) {
+            throw new SetupFormatException("not a handshake type: 0x" + Integer.toHexString(type));
+        }
+        int header = HANDSHAKE_HEADER_LENGTH;
+        if (len <= header) {
+            throw new SetupFormatException("handshake packet of " + len + " bytes carries no message");
+        }
+        if (len > header + MAX_HANDSHAKE_MESSAGE) {
+            throw new SetupFormatException("handshake packet of " + len + " bytes exceeds " + (header + MAX_HANDSHAKE_MESSAGE));
+        }
+        byte[] message = new byte[len - header];
+        in.get(start + header, message);
+        return new Handshake(type, in.getLong(start + 1), in.getLong(start + 9), message);
     }
 
     /** A decoded HELLO_REJECT. */
@@ -69,39 +164,37 @@ public final class SetupPacket {
      * @param out destination, at least {@value #PROBE_LENGTH} bytes remaining
      * @param destinationCid receiver's connection ID
      * @param txid transaction ID
-     * @param token 16-byte session token digest
      * @param flags PROBE flags
      * @param sourceCid sender's connection ID
+     * @param key HMAC-SHA256 initialised with this side's direction key
      */
-    public static void writeProbe(ByteBuffer out, long destinationCid, long txid, byte[] token, int flags, long sourceCid) {
-        out.put((byte) PROBE).putLong(destinationCid).putLong(txid).put(token, 0, TOKEN_LENGTH).put((byte) flags).putLong(sourceCid);
+    public static void writeProbe(ByteBuffer out, long destinationCid, long txid, int flags, long sourceCid, Mac key) {
+        int start = out.position();
+        out.put((byte) PROBE).putLong(destinationCid).putLong(txid).put((byte) flags).putLong(sourceCid);
+        appendMac(out, start, key);
     }
 
     /**
      * @param out destination
      * @param destinationCid the prober's connection ID
      * @param txid the probe's transaction ID
-     * @param token the session token digest
-     * @param flags the probe's flags, echoed
+     * @param flags the flags to echo
      * @param observed the source address the probe came from
+     * @param key HMAC-SHA256 initialised with this side's direction key
      */
-    public static void writeProbeAck(ByteBuffer out, long destinationCid, long txid, byte[] token, int flags, InetSocketAddress observed) {
+    public static void writeProbeAck(ByteBuffer out, long destinationCid, long txid, int flags, InetSocketAddress observed, Mac key) {
+        int start = out.position();
         byte[] addr = observed.getAddress().getAddress();
-        out.put((byte) PROBE_ACK).putLong(destinationCid).putLong(txid).put(token, 0, TOKEN_LENGTH).put((byte) flags)
+        out.put((byte) PROBE_ACK).putLong(destinationCid).putLong(txid).put((byte) flags)
                 .put((byte) (addr.length == 4 ? 4 : 6)).putShort((short) observed.getPort()).put(addr);
+        appendMac(out, start, key);
     }
 
-    /**
-     * @param out destination
-     * @param type HELLO or HELLO_ACK
-     * @param clientCid dialer's connection ID
-     * @param serverCid listener's connection ID (0 in HELLO)
-     * @param nonce dialer's nonce, echoed
-     * @param device the sender's device ID
-     */
-    public static void writeHello(ByteBuffer out, int type, long clientCid, long serverCid, long nonce, DeviceId device) {
-        out.put((byte) type).putLong(type == HELLO ? 0 : clientCid).putLong(type == HELLO ? clientCid : serverCid)
-                .putLong(nonce).put(device.value().getBytes(StandardCharsets.US_ASCII));
+    private static void appendMac(ByteBuffer out, int start, Mac key) {
+        ByteBuffer covered = out.duplicate();
+        covered.limit(out.position()).position(start);
+        key.update(covered);
+        out.put(key.doFinal(), 0, MAC_LENGTH);
     }
 
     /**
@@ -117,84 +210,58 @@ public final class SetupPacket {
     }
 
     /**
+     * Decodes the layout; authenticity is checked by {@link Probe#verify(Mac)}.
+     *
      * @param in a whole datagram starting with a PROBE or PROBE_ACK type byte
      * @return the probe
-     * @throws SetupFormatException if the length or an address family is wrong
+     * @throws SetupFormatException if the type, length or an address family is wrong
      */
     public static Probe readProbe(ByteBuffer in) throws SetupFormatException {
         int start = in.position();
         int len = in.remaining();
-        if (len < PROBE_LENGTH - 8) {
+        if (len < LinkHeader.LENGTH + 8 + 1 + MAC_LENGTH) {
             throw new SetupFormatException("probe too short: " + len + " bytes");
         }
         int type = in.get(start) & 0xff;
         long dst = in.getLong(start + 1);
         long txid = in.getLong(start + 9);
-        byte[] token = new byte[TOKEN_LENGTH];
-        in.get(start + 17, token);
-        int flags = in.get(start + 33) & 0xff;
+        int flags = in.get(start + 17) & 0xff;
+        long sourceCid = 0;
+        InetSocketAddress observed = null;
         if (type == PROBE) {
             if (len != PROBE_LENGTH) {
                 throw new SetupFormatException("PROBE must have " + PROBE_LENGTH + " bytes, got " + len);
             }
-            return new Probe(type, dst, txid, token, flags, in.getLong(start + 34), null);
-        }
-        if (type != PROBE_ACK) {
+            sourceCid = in.getLong(start + 18);
+        } else if (type == PROBE_ACK) {
+            if (len < PROBE_ACK_FIXED_LENGTH) {
+                throw new SetupFormatException("PROBE_ACK too short: " + len + " bytes");
+            }
+            int family = in.get(start + 18) & 0xff;
+            int addrLen = family == 4 ? 4 : family == 6 ? 16 : -1;
+            if (addrLen < 0) {
+                throw new SetupFormatException("PROBE_ACK has unknown address family " + family);
+            }
+            if (len != PROBE_ACK_FIXED_LENGTH + addrLen) {
+                throw new SetupFormatException("PROBE_ACK for family " + family + " must have "
+                        + (PROBE_ACK_FIXED_LENGTH + addrLen) + " bytes, got " + len);
+            }
+            int port = in.getShort(start + 19) & 0xffff;
+            byte[] addr = new byte[addrLen];
+            in.get(start + 21, addr);
+            try {
+                observed = new InetSocketAddress(InetAddress.getByAddress(addr), port);
+            } catch (UnknownHostException e) {
+                throw new SetupFormatException("bad address in PROBE_ACK");
+            }
+        } else {
             throw new SetupFormatException("not a probe type: 0x" + Integer.toHexString(type));
         }
-        if (len < 37) {
-            throw new SetupFormatException("PROBE_ACK too short: " + len + " bytes");
-        }
-        int family = in.get(start + 34) & 0xff;
-        int addrLen = family == 4 ? 4 : family == 6 ? 16 : -1;
-        if (addrLen < 0) {
-            throw new SetupFormatException("PROBE_ACK has unknown address family " + family);
-        }
-        if (len != 37 + addrLen) {
-            throw new SetupFormatException("PROBE_ACK for family " + family + " must have " + (37 + addrLen) + " bytes, got " + len);
-        }
-        int port = in.getShort(start + 35) & 0xffff;
-        byte[] addr = new byte[addrLen];
-        in.get(start + 37, addr);
-        try {
-            return new Probe(type, dst, txid, token, flags, 0, new InetSocketAddress(InetAddress.getByAddress(addr), port));
-        } catch (UnknownHostException e) {
-            throw new SetupFormatException("bad address in PROBE_ACK");
-        }
-    }
-
-    /**
-     * @param in a whole datagram starting with HELLO or HELLO_ACK
-     * @return the hello
-     * @throws SetupFormatException if the length or device ID is wrong
-     */
-    public static Hello readHello(ByteBuffer in) throws SetupFormatException {
-        int start = in.position();
-        if (in.remaining() != HELLO_LENGTH) {
-            throw new SetupFormatException("HELLO must have " + HELLO_LENGTH + " bytes, got " + in.remaining());
-        }
-        int type = in.get(start) & 0xff;
-        long first = in.getLong(start + 1);
-        long second = in.getLong(start + 9);
-        long nonce = in.getLong(start + 17);
-        byte[] id = new byte[DeviceId.LENGTH];
-        in.get(start + 25, id);
-        DeviceId device;
-        try {
-            device = new DeviceId(new String(id, StandardCharsets.US_ASCII));
-        } catch (IllegalArgumentException e) {
-            throw new SetupFormatException("HELLO carries an invalid device ID: " + e.getMessage());
-        }
-        if (type == HELLO) {
-            if (first != 0) {
-                throw new SetupFormatException("HELLO must be addressed to connection ID 0");
-            }
-            return new Hello(type, second, 0, nonce, device);
-        }
-        if (type != HELLO_ACK) {
-            throw new SetupFormatException("not a hello type: 0x" + Integer.toHexString(type));
-        }
-        return new Hello(type, first, second, nonce, device);
+        byte[] authenticated = new byte[len - MAC_LENGTH];
+        in.get(start, authenticated);
+        byte[] mac = new byte[MAC_LENGTH];
+        in.get(start + len - MAC_LENGTH, mac);
+        return new Probe(type, dst, txid, flags, sourceCid, observed, authenticated, mac);
     }
 
     /**

@@ -1,10 +1,13 @@
 package io.peerlink.core.internal.loop;
 
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The single event thread of a runtime. Every link's state is confined to it, and every timer
@@ -19,6 +22,16 @@ import java.util.concurrent.locks.LockSupport;
  * insertion each and no system call, so the hand-off is batched without any extra latency.
  * Timers live in an indexed binary heap confined to the loop thread (O(log n) insert and cancel),
  * so re-armed channel timers never pile up as cancelled garbage.
+ *
+ * <p>Failure and shutdown rules (docs/architecture.md, "Threading"): a task that throws a
+ * {@link RuntimeException} is logged and the loop goes on (a bug in one link must not stop the
+ * others); a task that throws anything else (an {@link Error} such as {@link OutOfMemoryError})
+ * leaves the runtime in an unknown state, so the loop logs it, hands it to the
+ * {@linkplain #onFailure failure handler} (the device closes every link with that reason) and
+ * closes. At {@link #close()} every task already queued still runs; a task submitted after it is
+ * refused with {@link RejectedExecutionException}, so its submitter can fail whatever waits on
+ * it; pending timers are dropped (their owners are closed first). Application code never runs
+ * here: see {@link Callbacks}.
  */
 public final class EventLoop implements Executor, AutoCloseable {
 
@@ -33,7 +46,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     private static final int TASK_BUDGET = 256;
 
     private final Thread thread;
+    private final Callbacks callbacks;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private volatile Consumer<Throwable> failureHandler = t -> { };
+    private volatile Throwable failure;
+    private final CountDownLatch terminated = new CountDownLatch(1);
     /** True while the loop thread is parked or about to park; producers unpark only then. */
     private volatile boolean parked;
     private volatile boolean closed;
@@ -43,16 +60,66 @@ public final class EventLoop implements Executor, AutoCloseable {
     private int heapSize;
     private long sequence;
 
-    /** @param name the thread's name */
+    /** @param name the thread's name; application callbacks run on the default executor */
     public EventLoop(String name) {
-        thread = new Thread(this::run, name);
+        this(name, null);
+    }
+
+    /**
+     * @param name the thread's name
+     * @param callbackExecutor where application callbacks run, or null for the default
+     *        (see {@link Callbacks})
+     */
+    public EventLoop(String name, Executor callbackExecutor) {
+        this.callbacks = new Callbacks(callbackExecutor, name);
+        thread = new LoopThread(this::run, name);
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** The loop's thread type, so that any loop thread can be recognised. */
+    private static final class LoopThread extends Thread {
+        LoopThread(Runnable run, String name) {
+            super(run, name);
+        }
     }
 
     /** @return true when called on this loop's thread */
     public boolean inLoop() {
         return Thread.currentThread() == thread;
+    }
+
+    /** @return true when called on the thread of any event loop */
+    public static boolean onAnyLoop() {
+        return Thread.currentThread() instanceof LoopThread;
+    }
+
+    /**
+     * @param what the operation that would wait for the loop
+     * @throws BlockingOperationException if called on an event loop thread
+     */
+    public static void checkNotOnLoop(String what) {
+        if (onAnyLoop()) {
+            throw new BlockingOperationException(what);
+        }
+    }
+
+    /** @return where application callbacks of this runtime run */
+    public Callbacks callbacks() {
+        return callbacks;
+    }
+
+    /**
+     * @param handler called on the loop with the throwable when a task throws something other
+     *        than a RuntimeException; the loop closes right after it returns
+     */
+    public void onFailure(Consumer<Throwable> handler) {
+        this.failureHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /** @return what made the loop fail, or null */
+    public Throwable failure() {
+        return failure;
     }
 
     /**
@@ -66,6 +133,11 @@ public final class EventLoop implements Executor, AutoCloseable {
             throw new RejectedExecutionException("event loop " + thread.getName() + " is closed");
         }
         tasks.add(task);
+        // close() may have run between the check above and the add: then either the loop's final
+        // drain takes the task (remove fails) or this thread takes it back and refuses it.
+        if (closed && tasks.remove(task)) {
+            throw new RejectedExecutionException("event loop " + thread.getName() + " is closed");
+        }
         // Dekker-style with the loop's "parked = true; check queue": one of the two sees the other.
         if (parked) {
             LockSupport.unpark(thread);
@@ -97,11 +169,25 @@ public final class EventLoop implements Executor, AutoCloseable {
         return System.nanoTime();
     }
 
-    /** Stops the thread; queued tasks and timers are dropped. Idempotent. */
+    /**
+     * Stops accepting tasks; the thread runs every task already queued, drops pending timers and
+     * ends. Idempotent; does not wait (see {@link #awaitTermination}).
+     */
     @Override
     public void close() {
         closed = true;
         LockSupport.unpark(thread);
+    }
+
+    /**
+     * @param timeoutNanos how long to wait
+     * @return true if the thread ended (after running the queued tasks) within the time
+     * @throws InterruptedException if interrupted while waiting
+     * @throws BlockingOperationException if called on the loop itself
+     */
+    public boolean awaitTermination(long timeoutNanos) throws InterruptedException {
+        checkNotOnLoop("awaiting the event loop's termination");
+        return terminated.await(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     private void run() {
@@ -134,8 +220,14 @@ public final class EventLoop implements Executor, AutoCloseable {
             }
             parked = false;
         }
-        tasks.clear();
+        // Queued tasks run, never vanish: they may complete futures someone waits on. Producers
+        // racing with close() take their task back (see execute), so this ends.
+        for (Runnable r; (r = tasks.poll()) != null; ) {
+            runTask(r);
+        }
         Arrays.fill(heap, null);
+        heapSize = 0;
+        terminated.countDown();
     }
 
     private void runTask(Runnable r) {
@@ -144,7 +236,25 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (RuntimeException e) {
             // A bug in one link must not stop every other link of the runtime.
             LOG.log(System.Logger.Level.WARNING, "task on event loop " + thread.getName() + " failed", e);
+        } catch (Throwable t) {
+            fail(t);
         }
+    }
+
+    /** An Error (or a checked throwable smuggled out): state may be corrupt, so fail loudly and stop. */
+    private void fail(Throwable t) {
+        if (failure == null) {
+            failure = t;
+            LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " failed; closing the runtime", t);
+            try {
+                failureHandler.accept(t);
+            } catch (Throwable again) {
+                LOG.log(System.Logger.Level.ERROR, "failure handler of event loop " + thread.getName() + " failed", again);
+            }
+        } else {
+            LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " failed again while closing", t);
+        }
+        closed = true;
     }
 
     // ---- indexed binary min-heap, loop thread only

@@ -6,13 +6,16 @@ import io.peerlink.Endpoint;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
+import io.peerlink.spi.Transport;
 
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,18 +30,39 @@ import java.util.concurrent.CompletableFuture;
  *     the device's own NAT(s) create a mapping towards the peer without the packet reaching the
  *     peer's NAT (where it would create a clashing conntrack entry);</li>
  * <li>then full-TTL PROBEs to every candidate in priority order (private/LAN first), repeated
- *     with a growing interval; a probe from an unknown source adds a peer-reflexive candidate and
- *     triggers a probe back;</li>
- * <li>the initiator nominates the best pair that answered (waiting a short grace for a better
- *     one), the responder adopts the nominated source address.</li>
+ *     with a growing interval; an authentic probe from an unknown source adds a peer-reflexive
+ *     candidate (at most {@value #MAX_PEER_REFLEXIVE}) and triggers a probe back;</li>
+ * <li>the initiator nominates the best <em>validated</em> pair (waiting a short grace for a
+ *     better one); the responder adopts the nominated source only once its own probe to that
+ *     address was answered.</li>
  * </ol>
- * Confined to the event loop.
+ *
+ * <p>What makes it safe against the peer's candidates, the network and colliding addresses:
+ * probes and ACKs carry a MAC under {@link ProbeKeys} (never the session secret or a digest of
+ * it); a pair is validated only by an authentic ACK that comes from exactly the address the probe
+ * went to, with the probe's transaction ID; candidates pass {@link CandidateFilter}; every
+ * datagram is charged to the device's {@link ProbeBudget}, and every probe and opener to this
+ * check's limit of {@value #MAX_DATAGRAMS_PER_ADDRESS} per destination address.
+ *
+ * <p>When openers are needed (the peer has public candidates) but the transport cannot set a TTL,
+ * the check still tries (a LAN or full-cone path may work), and if no pair answers it fails with
+ * that reason, not silently. Confined to the event loop.
  */
 public final class ConnectivityCheck {
 
     /** The selected path. */
     public record Selected(Endpoint remote, CandidateType type) {
     }
+
+    /** Peer-reflexive candidates one check adds at most (spoofed or replayed probe sources). */
+    public static final int MAX_PEER_REFLEXIVE = 4;
+    /**
+     * Probes and openers one check sends to one IP address at most, over its whole run. The
+     * default schedule needs about 42 for one public candidate (3 attempts of 3 openers and ~9
+     * probes, plus nominations). ACKs answer authentic probes one for one and are charged to the
+     * device's {@link ProbeBudget} only.
+     */
+    public static final int MAX_DATAGRAMS_PER_ADDRESS = 48;
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final System.Logger LOG = System.getLogger(ConnectivityCheck.class.getName());
@@ -48,53 +72,77 @@ public final class ConnectivityCheck {
     private final LinkSocket socket;
     private final long localCid;
     private final long remoteCid;
-    private final byte[] token;
+    private final ProbeKeys keys;
     private final boolean initiator;
     private final PunchOptions options;
     private final int openerTtl;
-    private final List<Candidate> remotes = new ArrayList<>();
+    private final ProbeBudget budget;
+    private final CandidateFilter filter;
+    private final List<Candidate> remotes;
+    private final List<String> dropped = new ArrayList<>();
     private final Map<Long, Candidate> outstanding = new HashMap<>();
     private final Set<Endpoint> succeeded = new LinkedHashSet<>();
-    private final Set<Endpoint> triggered = new java.util.HashSet<>();
+    private final Set<Endpoint> triggered = new HashSet<>();
+    private final Map<InetAddress, Integer> sentPerAddress = new HashMap<>();
     private final CompletableFuture<Selected> result = new CompletableFuture<>();
     private final List<EventLoop.Timer> timers = new ArrayList<>();
     private Selected nominated;
+    private Selected selected;
+    private Endpoint nominationFrom;
     private EventLoop.Timer graceTimer;
+    private int peerReflexive;
     private int probesSent;
     private int openersSent;
+    private int acksSent;
+    private int unauthentic;
+    private int refusedByBudget;
+    private String openerProblem;
 
     /**
      * @param loop the event loop everything runs on
      * @param socket the device's socket
      * @param localCid this side's connection ID (probes to us carry it)
      * @param remoteCid the peer's connection ID
-     * @param token 16-byte digest of the one-time session token
+     * @param sessionSecret the introduction's one-time secret; only keys derived from it are used
      * @param initiator true on the side that nominates
-     * @param remoteCandidates the peer's candidates
-     * @param options timing
+     * @param remoteCandidates the peer's candidates, untrusted
+     * @param options timing and filtering
      * @param openerTtl TTL for openers
+     * @param budget the device's datagram budget, shared by its checks
      */
-    public ConnectivityCheck(EventLoop loop, LinkSocket socket, long localCid, long remoteCid, byte[] token,
-                             boolean initiator, List<Candidate> remoteCandidates, PunchOptions options, int openerTtl) {
+    public ConnectivityCheck(EventLoop loop, LinkSocket socket, long localCid, long remoteCid, String sessionSecret,
+                             boolean initiator, List<Candidate> remoteCandidates, PunchOptions options, int openerTtl,
+                             ProbeBudget budget) {
         this.loop = loop;
         this.socket = socket;
         this.localCid = localCid;
         this.remoteCid = remoteCid;
-        this.token = token.clone();
+        this.keys = ProbeKeys.derive(sessionSecret, initiator);
         this.initiator = initiator;
         this.options = options;
         this.openerTtl = openerTtl;
+        this.budget = budget;
+        this.filter = CandidateFilter.forTransport(socket.transport(), options);
+        this.remotes = new ArrayList<>(filter.filter(remoteCandidates));
         for (Candidate c : remoteCandidates) {
-            if (socket.transport().supports(c.endpoint())) {
-                remotes.add(c);
+            String why = filter.rejection(c.endpoint());
+            if (why != null) {
+                dropped.add(c.endpoint() + " (" + why + ")");
             }
         }
-        remotes.sort(Comparator.comparingLong(Candidate::priority).reversed());
+        if (!dropped.isEmpty()) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "peer candidates not probed: " + dropped);
+        }
     }
 
     /** @return completes with the selected path, or fails with {@link NoPathException} */
     public CompletableFuture<Selected> result() {
         return result;
+    }
+
+    /** @return the candidates this check probes (filtered, plus peer-reflexive ones), highest priority first */
+    public List<Candidate> candidates() {
+        return List.copyOf(remotes);
     }
 
     /**
@@ -127,12 +175,11 @@ public final class ConnectivityCheck {
             return;
         }
         boolean opened = false;
-        if (options.openerCount() > 0 && socket.transport().capabilities().ttlControl()) {
-            for (Candidate c : remotes) {
-                if (c.type() != CandidateType.HOST) {
+        if (options.openerCount() > 0) {
+            for (Candidate c : List.copyOf(remotes)) {
+                if (c.type() != CandidateType.HOST && openersPossible()) {
                     for (int i = 0; i < options.openerCount(); i++) {
                         sendProbe(c, SetupPacket.FLAG_OPENER, openerTtl);
-                        openersSent++;
                     }
                     opened = true;
                 }
@@ -142,6 +189,14 @@ public final class ConnectivityCheck {
         probeRound(true, false);
         long lead = opened ? options.openerLead().toNanos() : 0;
         scheduleProbes(lead, options.firstProbeInterval().toNanos(), options.attemptDuration().toNanos() - lead);
+    }
+
+    /** Records, once, why openers cannot be sent. */
+    private boolean openersPossible() {
+        if (openerProblem == null && !socket.transport().capabilities().ttlControl()) {
+            openerProblem = "the transport " + socket.transport() + " declares no TTL control";
+        }
+        return openerProblem == null;
     }
 
     private void scheduleProbes(long delay, long interval, long remaining) {
@@ -166,30 +221,63 @@ public final class ConnectivityCheck {
         }
     }
 
-    private void sendProbe(Candidate c, int flags, int ttl) {
-        long txid = RANDOM.nextLong();
-        if ((flags & SetupPacket.FLAG_OPENER) == 0) {
-            outstanding.put(txid, c);
-            probesSent++;
+    /**
+     * Charges one datagram to {@code to}: a probe or opener to this check's per-address limit and
+     * the device budget, an ACK to the device budget only.
+     */
+    private boolean allowed(Endpoint to, boolean ack) {
+        InetAddress address = to.toSocketAddress().getAddress();
+        int sent = sentPerAddress.getOrDefault(address, 0);
+        if ((!ack && sent >= MAX_DATAGRAMS_PER_ADDRESS) || !budget.tryAcquire(address)) {
+            refusedByBudget++;
+            return false;
         }
+        if (!ack) {
+            sentPerAddress.put(address, sent + 1);
+        }
+        return true;
+    }
+
+    private void sendProbe(Candidate c, int flags, int ttl) {
+        if (!allowed(c.endpoint(), false)) {
+            return;
+        }
+        long txid = RANDOM.nextLong();
         ByteBuffer b = ByteBuffer.allocate(64);
-        SetupPacket.writeProbe(b, remoteCid, txid, token, flags, localCid);
+        SetupPacket.writeProbe(b, remoteCid, txid, flags, localCid, keys.outbound());
         b.flip();
         if (ttl > 0) {
-            socket.sendWithTtl(c.endpoint(), b, ttl);
-        } else {
-            socket.send(c.endpoint(), b);
+            sendOpener(c.endpoint(), b, ttl);
+            return;
+        }
+        outstanding.put(txid, c);
+        probesSent++;
+        socket.send(c.endpoint(), b);
+    }
+
+    private void sendOpener(Endpoint to, ByteBuffer datagram, int ttl) {
+        Transport transport = socket.transport();
+        try {
+            transport.send(to, datagram, ttl);
+            openersSent++;
+        } catch (UnsupportedOperationException e) {
+            // The transport declared TTL control but this socket has none (its descriptor could
+            // not be found): say so in the failure instead of sending full-TTL "openers".
+            openerProblem = e.getMessage();
         }
     }
 
     /**
-     * A PROBE or PROBE_ACK addressed to our connection ID. Loop thread.
+     * A PROBE or PROBE_ACK addressed to our connection ID. Loop thread. Also called after the
+     * check finished (while the device keeps it), so that a peer still checking gets its answer.
      *
      * @param source where it came from
      * @param probe the decoded packet
      */
     public void onProbe(Endpoint source, SetupPacket.Probe probe) {
-        if (!java.security.MessageDigest.isEqual(probe.token(), token)) {
+        if (!probe.verify(keys.inbound())) {
+            unauthentic++;
+            LOG.log(System.Logger.Level.DEBUG, () -> "dropped a probe with a wrong MAC from " + source);
             return;
         }
         if (probe.type() == SetupPacket.PROBE) {
@@ -200,36 +288,78 @@ public final class ConnectivityCheck {
     }
 
     private void onRequest(Endpoint source, SetupPacket.Probe probe) {
-        ByteBuffer b = ByteBuffer.allocate(64);
-        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), token, probe.flags(), source.toSocketAddress());
-        b.flip();
-        socket.send(source, b);
+        if (filter.rejection(source) != null) {
+            return; // an authentic probe replayed from a source we must never send to
+        }
         Candidate known = find(source);
-        if (known == null) {
+        if (known == null && !result.isDone() && peerReflexive < MAX_PEER_REFLEXIVE) {
             LOG.log(System.Logger.Level.DEBUG, () -> "probe from unknown source " + source + ": peer-reflexive candidate");
             // ICE 7.3.1.3: a peer-reflexive candidate; probe it right away (triggered check).
             known = Candidate.of(source, CandidateType.PEER_REFLEXIVE, 65535);
+            peerReflexive++;
             remotes.add(known);
             remotes.sort(Comparator.comparingLong(Candidate::priority).reversed());
         }
-        // Trigger one check back per source (ICE 7.3.1.4), not one per probe: answering every
-        // probe with a probe would make the two sides ping-pong until nomination.
-        if (!result.isDone() && nominated == null && triggered.add(source)) {
-            sendProbe(known, 0, 0);
+        if (known == null) {
+            return;
         }
-        if (!initiator && probe.nominate() && !result.isDone()) {
-            nominated = new Selected(source, known.type());
-            finish(nominated);
+        int ackFlags = probe.flags();
+        boolean finishNow = false;
+        if (!initiator && probe.nominate()) {
+            if (!result.isDone()) {
+                nominationFrom = source;
+                // Adopt the nominated address only once our own probe to it was answered: a
+                // replayed NOMINATE from a spoofed source must not point the link at a victim.
+                finishNow = succeeded.contains(source);
+            }
+            if (!finishNow && (selected == null || !selected.remote().equals(source))) {
+                ackFlags &= ~SetupPacket.FLAG_NOMINATE; // "not yet": the initiator repeats it
+            }
+        }
+        sendAck(source, probe, ackFlags);
+        if (finishNow) {
+            finish(new Selected(source, known.type()));
+            return;
+        }
+        // Trigger one check back per source (ICE 7.3.1.4), not one per probe: answering every
+        // probe with a probe would make the two sides ping-pong until nomination. A nominated
+        // but unvalidated source gets one with every nomination, so it validates promptly.
+        if (!result.isDone() && nominated == null && (triggered.add(source) || source.equals(nominationFrom))) {
+            sendProbe(known, 0, 0);
         }
     }
 
-    private void onAck(Endpoint source, SetupPacket.Probe ack) {
-        Candidate c = outstanding.remove(ack.txid());
-        if (c == null || result.isDone()) {
+    private void sendAck(Endpoint to, SetupPacket.Probe probe, int flags) {
+        if (!allowed(to, true)) {
             return;
         }
+        ByteBuffer b = ByteBuffer.allocate(64);
+        SetupPacket.writeProbeAck(b, probe.sourceCid(), probe.txid(), flags, to.toSocketAddress(), keys.outbound());
+        b.flip();
+        acksSent++;
+        socket.send(to, b);
+    }
+
+    private void onAck(Endpoint source, SetupPacket.Probe ack) {
+        Candidate c = outstanding.get(ack.txid());
+        if (c == null) {
+            return;
+        }
+        if (!c.endpoint().equals(source)) {
+            // The answer must come from the address probed: an ACK from elsewhere proves nothing
+            // about the pair (ICE's symmetric-address check). The probe stays outstanding.
+            LOG.log(System.Logger.Level.DEBUG, () -> "ignored an ACK for " + c.endpoint() + " that came from " + source);
+            return;
+        }
+        outstanding.remove(ack.txid());
+        if (result.isDone()) {
+            return;
+        }
+        boolean fresh = succeeded.add(source);
         if (!initiator) {
-            succeeded.add(source);
+            if (source.equals(nominationFrom)) {
+                finish(new Selected(source, c.type()));
+            }
             return;
         }
         if (nominated != null) {
@@ -238,11 +368,11 @@ public final class ConnectivityCheck {
             }
             return;
         }
-        if (!succeeded.add(source)) {
+        if (!fresh) {
             return;
         }
         LOG.log(System.Logger.Level.DEBUG, () -> "check succeeded: " + c.type() + " " + source + " (we are seen as " + ack.observed() + ")");
-        Candidate best = remotes.isEmpty() ? c : remotes.get(0);
+        Candidate best = remotes.get(0);
         if (c.type() == CandidateType.HOST || c == best) {
             nominate();
         } else if (graceTimer == null) {
@@ -252,23 +382,16 @@ public final class ConnectivityCheck {
     }
 
     private void nominate() {
-        if (nominated != null || result.isDone() || succeeded.isEmpty()) {
+        if (nominated != null || result.isDone()) {
             return;
         }
-        Candidate choice = null;
         for (Candidate c : remotes) {
             if (succeeded.contains(c.endpoint())) {
-                choice = c;
-                break;
+                nominated = new Selected(c.endpoint(), c.type());
+                sendNomination(c, options.firstProbeInterval().toNanos());
+                return;
             }
         }
-        if (choice == null) {
-            Endpoint e = succeeded.iterator().next();
-            choice = Candidate.of(e, CandidateType.PEER_REFLEXIVE, 65535);
-        }
-        nominated = new Selected(choice.endpoint(), choice.type());
-        Candidate target = choice;
-        sendNomination(target, options.firstProbeInterval().toNanos());
     }
 
     private void sendNomination(Candidate target, long interval) {
@@ -288,18 +411,36 @@ public final class ConnectivityCheck {
         return null;
     }
 
-    private void finish(Selected selected) {
-        LOG.log(System.Logger.Level.DEBUG, () -> "selected " + selected + " after " + probesSent + " probes, " + openersSent + " openers");
+    private void finish(Selected chosen) {
+        LOG.log(System.Logger.Level.DEBUG, () -> "selected " + chosen + " after " + probesSent + " probes, " + openersSent + " openers");
+        selected = chosen;
         cancelTimers();
-        result.complete(selected);
+        result.complete(chosen);
     }
 
     private void giveUp() {
-        if (!result.isDone()) {
-            cancelTimers();
-            result.completeExceptionally(new NoPathException("no candidate pair answered after " + options.attempts()
-                    + " attempts (" + probesSent + " probes, " + openersSent + " openers to " + remotes.size() + " candidates)"));
+        if (result.isDone()) {
+            return;
         }
+        cancelTimers();
+        StringBuilder why = new StringBuilder("no candidate pair answered after ").append(options.attempts())
+                .append(" attempts (").append(probesSent).append(" probes, ").append(openersSent).append(" openers to ")
+                .append(remotes.size()).append(" candidates");
+        if (refusedByBudget > 0) {
+            why.append(", ").append(refusedByBudget).append(" datagrams refused by the probe budget");
+        }
+        if (unauthentic > 0) {
+            why.append(", ").append(unauthentic).append(" probes with a wrong MAC dropped");
+        }
+        why.append(')');
+        if (!dropped.isEmpty()) {
+            why.append("; peer candidates not probed: ").append(dropped);
+        }
+        if (openerProblem != null && remotes.stream().anyMatch(c -> c.type() != CandidateType.HOST)) {
+            why.append("; low-TTL openers could not be sent (").append(openerProblem)
+                    .append("), so NATs that drop an unsolicited first packet (most Linux-based routers) could not be punched");
+        }
+        result.completeExceptionally(new NoPathException(why.toString()));
     }
 
     private void cancelTimers() {

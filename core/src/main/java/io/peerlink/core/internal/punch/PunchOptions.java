@@ -15,9 +15,12 @@ import java.time.Duration;
  * @param openerLead delay between openers and the first full-TTL probe to reflexive candidates
  * @param firstProbeInterval first retransmission interval of probes; doubles up to 200 ms
  * @param nominationGrace how long the initiator waits for a better pair after a worse one succeeded
+ * @param loopbackCandidates whether a peer's loopback candidates may be probed although this
+ *        device's socket is not bound to loopback (tests only: see {@link CandidateFilter})
  */
 public record PunchOptions(int attempts, Duration attemptDuration, int openerCount, int openerTtl,
-                           Duration openerLead, Duration firstProbeInterval, Duration nominationGrace) {
+                           Duration openerLead, Duration firstProbeInterval, Duration nominationGrace,
+                           boolean loopbackCandidates) {
 
     /** Largest TTL the probe-derived opener TTL may take. */
     public static final int MAX_AUTO_TTL = 3;
@@ -25,7 +28,26 @@ public record PunchOptions(int attempts, Duration attemptDuration, int openerCou
     /** @return the defaults: 3 attempts of 1 s, 3 openers, auto TTL, 40 ms lead */
     public static PunchOptions defaults() {
         return new PunchOptions(3, Duration.ofMillis(1000), 3, 0, Duration.ofMillis(40),
-                Duration.ofMillis(20), Duration.ofMillis(30));
+                Duration.ofMillis(20), Duration.ofMillis(30), false);
+    }
+
+    /**
+     * @param ttl the opener TTL, 0 = auto
+     * @return these options with that opener TTL
+     * @throws IllegalArgumentException if ttl is out of range
+     */
+    public PunchOptions withOpenerTtl(int ttl) {
+        return new PunchOptions(attempts, attemptDuration, openerCount, ttl, openerLead, firstProbeInterval,
+                nominationGrace, loopbackCandidates);
+    }
+
+    /**
+     * @param allow whether loopback candidates may be probed from a socket not bound to loopback
+     * @return these options with that choice
+     */
+    public PunchOptions withLoopbackCandidates(boolean allow) {
+        return new PunchOptions(attempts, attemptDuration, openerCount, openerTtl, openerLead, firstProbeInterval,
+                nominationGrace, allow);
     }
 
     /** @throws IllegalArgumentException naming the first value out of range */

@@ -90,6 +90,13 @@ final class Path implements DatagramPath {
         }
     }
 
+    /** Reliable and ordered (a TCP relay, MQTT QoS 1): the channel picks its congestion controller by this. */
+    @Override
+    public boolean reliable() {
+        var caps = socket.transport().capabilities();
+        return caps.reliable() && caps.ordered();
+    }
+
     @Override
     public int maxDatagramSize() {
         return socket.transport().capabilities().maxDatagramSize();

@@ -9,6 +9,11 @@ import io.peerlink.PathState;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.channel.ChannelEngine;
 import io.peerlink.core.internal.channel.DatagramPath;
+import io.peerlink.core.internal.channel.ProtectorSealer;
+import io.peerlink.core.internal.channel.ReceiveBudget;
+import io.peerlink.core.internal.crypto.PacketProtector;
+import io.peerlink.core.internal.crypto.RekeyPolicy;
+import io.peerlink.core.internal.crypto.SessionKeys;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.loop.EventLoop;
 
@@ -40,7 +45,7 @@ import java.util.function.Consumer;
  *
  * <p>Everything but the public accessors runs on the event loop.
  */
-public final class Session implements ChannelEngine.PathObserver {
+public final class Session implements ChannelEngine.PacketObserver {
     /** Bytes an unvalidated path the peer opened may send per byte received on it (RFC 9000 8.1). */
     public static final int AMPLIFICATION_LIMIT = Path.AMPLIFICATION_FACTOR;
     /** Paths kept per session; beyond that, new candidates are ignored until one fails. */
@@ -68,6 +73,7 @@ public final class Session implements ChannelEngine.PathObserver {
     private boolean awaitingPeer;
     private volatile PathInfo activeInfo;
     private volatile List<PathInfo> pathInfos;
+    private final CompletableFuture<Void> confirmed = new CompletableFuture<>();
 
     /**
      * Creates the session on the path link set-up established, and starts its engine.
@@ -83,6 +89,28 @@ public final class Session implements ChannelEngine.PathObserver {
      */
     public Session(EventLoop loop, long localCid, long remoteCid, LinkSocket socket, Endpoint remote, PathKind kind,
                    ChannelOptions options, Consumer<LinkEvent.PathChanged> pathChanged) {
+        this(loop, localCid, remoteCid, socket, remote, kind, options, pathChanged, null, ReceiveBudget.shared());
+    }
+
+    /**
+     * Creates a secure session: every packet is sealed with keys from the secure handshake
+     * (erased when the session closes).
+     *
+     * @param loop the device's event loop
+     * @param localCid the connection ID the peer puts in our packets
+     * @param remoteCid the connection ID we put in the peer's packets
+     * @param socket the demultiplexer of the transport the handshake used
+     * @param remote the peer's endpoint the handshake used; validated by it
+     * @param kind how datagrams travel on it
+     * @param options channel options
+     * @param pathChanged told about path changes, on the loop
+     * @param keys the handshake's keys, or null for the unsealed channel (tests, benchmarks); this
+     *        session takes them over and destroys them
+     * @param budget the device's receive budget
+     */
+    public Session(EventLoop loop, long localCid, long remoteCid, LinkSocket socket, Endpoint remote, PathKind kind,
+                   ChannelOptions options, Consumer<LinkEvent.PathChanged> pathChanged, SessionKeys keys,
+                   ReceiveBudget budget) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.pathChanged = Objects.requireNonNull(pathChanged, "pathChanged");
         Path first = new Path(socket, remote, kind, false, PathState.ACTIVE);
@@ -90,9 +118,24 @@ public final class Session implements ChannelEngine.PathObserver {
         first.lastHeard = loop.nanoTime();
         paths.add(first);
         active = first;
-        this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options);
-        engine.setPathObserver(this);
+        if (keys != null) {
+            PacketProtector protector = keys.newPacketProtector(RekeyPolicy.DEFAULT, loop.nanoTime());
+            keys.destroy();
+            this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, new ProtectorSealer(protector), budget);
+            // Keys erased once the channel is closed; the device unregisters the connection ID at
+            // the same moment, so nothing is opened with them afterwards.
+            engine.closed().thenRun(protector::destroy);
+        } else {
+            this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, new io.peerlink.core.internal.channel.Crc32cSealer(), budget);
+        }
+        engine.onPacket(this);
+        engine.onPathResponse(this::onPathResponse);
         publish();
+    }
+
+    /** @return completes on the loop when the first packet from the peer opens (the peer has the keys) */
+    public CompletionStage<Void> confirmed() {
+        return confirmed;
     }
 
     /** Starts the engine (credit, timers). */
@@ -137,6 +180,7 @@ public final class Session implements ChannelEngine.PathObserver {
     @Override
     public void onPacket(DatagramPath arrivedOn, int size, boolean largest, boolean probing) {
         Path p = (Path) arrivedOn;
+        confirmed.complete(null);
         if (!paths.contains(p) && !admit(p)) {
             return;
         }
@@ -164,8 +208,8 @@ public final class Session implements ChannelEngine.PathObserver {
         }
     }
 
-    @Override
-    public void onPathResponse(DatagramPath arrivedOn, long data) {
+    /** A PATH_RESPONSE arrived (on any path: it validates the path its challenge went on). */
+    private void onPathResponse(long data) {
         for (Path p : paths) {
             if (p.state == PathState.PROBING && p.challengesSent > 0 && p.challenge == data) {
                 validated(p);

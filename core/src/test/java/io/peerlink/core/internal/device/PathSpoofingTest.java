@@ -116,9 +116,11 @@ class PathSpoofingTest {
 
             // And a forged NOMINATE for B's side of the link, from the victim's address.
             long bCid = ((PeerLinkImpl) atB).engine().localConnectionId();
+            javax.crypto.Mac guessedKey = javax.crypto.Mac.getInstance("HmacSHA256");
+            guessedKey.init(new javax.crypto.spec.SecretKeySpec(new byte[32], "HmacSHA256"));
             for (int i = 0; i < 5; i++) {
                 ByteBuffer nominate = ByteBuffer.allocate(64);
-                SetupPacket.writeProbe(nominate, bCid, i, new byte[SetupPacket.TOKEN_LENGTH], SetupPacket.FLAG_NOMINATE, 42);
+                SetupPacket.writeProbe(nominate, bCid, i, SetupPacket.FLAG_NOMINATE, 42, guessedKey);
                 victim.spoof(java.util.Arrays.copyOf(nominate.array(), nominate.position()), bAddress);
             }
 

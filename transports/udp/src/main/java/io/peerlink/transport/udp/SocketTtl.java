@@ -5,53 +5,60 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 
 /**
  * Sets and reads the unicast IP TTL (IPv4 {@code IP_TTL}, IPv6 {@code IPV6_UNICAST_HOPS}) of a
- * {@link DatagramChannel}'s socket. The JDK has no unicast TTL option, so this takes the file
- * descriptor out of {@code sun.nio.ch.DatagramChannelImpl} by reflection (which needs
- * {@code --add-opens java.base/sun.nio.ch=...}) and calls {@code setsockopt}/{@code getsockopt}
- * through JNA. Probed once per JVM; when anything is missing, {@link #instance()} is null and a
- * single warning says what to add.
+ * {@link DatagramChannel}'s socket through JNA, without any JVM flag.
+ *
+ * <p>The JDK has no unicast TTL option ({@code IP_MULTICAST_TTL} only affects multicast, and
+ * {@code jdk.net.ExtendedSocketOptions} has no IP_TTL on 17), and the channel's file descriptor
+ * is private to {@code sun.nio.ch} (reading it needed {@code --add-opens}). So the descriptor is
+ * found the way a debugger would: {@link SocketDescriptors} lists the process's open descriptors
+ * and keeps the sockets whose {@code getsockname} equals the channel's bound address, then marks
+ * the channel with two successive {@code IP_MULTICAST_TTL} values through the public JDK API and
+ * keeps the one descriptor that shows both (one {@code getsockname} per open descriptor, once per
+ * transport start). Probed once per JVM; when the platform cannot (not
+ * Linux or macOS, JNA missing), {@link #instance()} is null and a single warning says why.
  */
 final class SocketTtl {
-
-    /** The JVM flag that makes the file descriptor reachable on the class path. */
-    static final String REQUIRED_JVM_FLAG = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
 
     private static final System.Logger LOG = System.getLogger(SocketTtl.class.getName());
     private static final Object PROBE_LOCK = new Object();
     private static volatile Probe probe;
 
-    /** JNA binding of the two libc calls; int arrays are passed as pointers. */
+    /** JNA binding of the libc calls; int arrays are passed as pointers. */
     interface LibC extends Library {
         int setsockopt(int fd, int level, int name, int[] value, int length) throws LastErrorException;
 
         int getsockopt(int fd, int level, int name, int[] value, int[] length) throws LastErrorException;
+
+        /** Not declared to throw: most descriptors probed are not sockets, and -1 is the answer. */
+        int getsockname(int fd, byte[] address, int[] length);
+    }
+
+    /** Option numbers that differ between kernels; only the two we can check are supported. */
+    record Constants(int ipTtl, int ipMulticastTtl, int ipv6UnicastHops, int ipv6MulticastHops, int afInet6,
+                     boolean bsdSockaddr, String descriptorDirectory) {
+        static final int IPPROTO_IP = 0;
+        static final int IPPROTO_IPV6 = 41;
+        static final int AF_INET = 2;
     }
 
     private record Probe(SocketTtl instance, String unavailableReason) {
     }
 
     private final LibC libc;
-    private final Field fdField;
-    private final Method fdMethod;
-    private final int ipProtoIp;
-    private final int ipTtl;
-    private final int ipProtoIpv6;
-    private final int ipv6UnicastHops;
+    private final Constants constants;
+    private final SocketDescriptors descriptors;
 
-    private SocketTtl(LibC libc, Field fdField, Method fdMethod, int ipTtl, int ipv6UnicastHops) {
+    private SocketTtl(LibC libc, Constants constants) {
         this.libc = libc;
-        this.fdField = fdField;
-        this.fdMethod = fdMethod;
-        this.ipProtoIp = 0;
-        this.ipTtl = ipTtl;
-        this.ipProtoIpv6 = 41;
-        this.ipv6UnicastHops = ipv6UnicastHops;
+        this.constants = constants;
+        this.descriptors = new SocketDescriptors(libc, constants);
     }
 
     /** @return the TTL controller, or null (after one logged warning) when this JVM cannot have one */
@@ -65,11 +72,9 @@ final class SocketTtl {
                     probe = p;
                     if (p.instance == null) {
                         LOG.log(System.Logger.Level.WARNING, "PeerLink UDP: IP TTL control is unavailable, so "
-                                + "capabilities().ttlControl() is false and low-TTL hole-punch openers cannot be sent "
-                                + "(punching through common Linux NATs may fail). Cause: " + p.unavailableReason
-                                + ". Fix: start the JVM with " + REQUIRED_JVM_FLAG
-                                + " (or --add-opens java.base/sun.nio.ch=io.peerlink.transport.udp on the module path)"
-                                + " and keep net.java.dev.jna:jna on the path.");
+                                + "capabilities().ttlControl() is false, low-TTL hole-punch openers cannot be sent and "
+                                + "punches that need them fail with this reason. Cause: " + p.unavailableReason
+                                + ". TTL control needs Linux or macOS and net.java.dev.jna:jna on the path.");
                     }
                 }
             }
@@ -84,33 +89,13 @@ final class SocketTtl {
     }
 
     private static Probe probeOnce() {
-        int ipTtl;
-        int ipv6Hops;
-        // Option numbers differ between kernels; only the two we can check are supported.
+        Constants constants;
         if (Platform.isLinux()) {
-            ipTtl = 2;
-            ipv6Hops = 16;
+            constants = new Constants(2, 33, 16, 18, 10, false, "/proc/self/fd");
         } else if (Platform.isMac()) {
-            ipTtl = 4;
-            ipv6Hops = 4;
+            constants = new Constants(4, 10, 4, 10, 30, true, "/dev/fd");
         } else {
             return new Probe(null, "unsupported OS for setsockopt(IP_TTL) through JNA: " + System.getProperty("os.name"));
-        }
-        Field field = null;
-        Method method = null;
-        try {
-            Class<?> impl = Class.forName("sun.nio.ch.DatagramChannelImpl");
-            try {
-                field = impl.getDeclaredField("fdVal");
-                field.setAccessible(true);
-            } catch (NoSuchFieldException e) {
-                // Some JDK builds drop the cached int; SelChImpl.getFDVal() is the stable accessor.
-                method = impl.getMethod("getFDVal");
-                method.setAccessible(true);
-            }
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            // InaccessibleObjectException (java.base does not open sun.nio.ch) lands here.
-            return new Probe(null, "cannot read the DatagramChannel file descriptor (" + e + ")");
         }
         LibC libc;
         try {
@@ -121,25 +106,28 @@ final class SocketTtl {
             }
             return new Probe(null, "JNA cannot load the C library (" + e + ")");
         }
-        return new Probe(new SocketTtl(libc, field, method, ipTtl, ipv6Hops), null);
+        return new Probe(new SocketTtl(libc, constants), null);
     }
 
     /**
-     * @param channel an open channel created by the JDK's default provider
+     * @param channel an open, bound channel
+     * @param ipv6 whether the channel's socket is AF_INET6
      * @return its socket's file descriptor
-     * @throws IllegalStateException if the channel is not a {@code sun.nio.ch.DatagramChannelImpl}
+     * @throws IOException if the descriptor cannot be identified (with the reason)
      */
-    int fd(DatagramChannel channel) {
+    int fd(DatagramChannel channel, boolean ipv6) throws IOException {
+        InetSocketAddress local = (InetSocketAddress) channel.getLocalAddress();
+        if (local == null) {
+            throw new IOException("the channel is not bound, so its socket cannot be found by address");
+        }
+        int original = channel.getOption(StandardSocketOptions.IP_MULTICAST_TTL);
+        int[] markers = SocketDescriptors.markers(original);
         try {
-            if (fdField != null) {
-                if (!fdField.getDeclaringClass().isInstance(channel)) {
-                    throw new IllegalStateException("not a JDK DatagramChannelImpl: " + channel.getClass().getName());
-                }
-                return fdField.getInt(channel);
-            }
-            return (int) fdMethod.invoke(channel);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot read the file descriptor of " + channel, e);
+            return descriptors.find(local, ipv6, marker -> {
+                channel.setOption(StandardSocketOptions.IP_MULTICAST_TTL, marker);
+            }, markers);
+        } finally {
+            channel.setOption(StandardSocketOptions.IP_MULTICAST_TTL, original);
         }
     }
 
@@ -153,9 +141,9 @@ final class SocketTtl {
         int[] value = {0};
         int[] length = {4};
         if (ipv6Socket) {
-            libc.getsockopt(fd, ipProtoIpv6, ipv6UnicastHops, value, length);
+            libc.getsockopt(fd, Constants.IPPROTO_IPV6, constants.ipv6UnicastHops(), value, length);
         } else {
-            libc.getsockopt(fd, ipProtoIp, ipTtl, value, length);
+            libc.getsockopt(fd, Constants.IPPROTO_IP, constants.ipTtl(), value, length);
         }
         return value[0];
     }
@@ -167,7 +155,7 @@ final class SocketTtl {
     int getIpv4(int fd) {
         int[] value = {0};
         int[] length = {4};
-        libc.getsockopt(fd, ipProtoIp, ipTtl, value, length);
+        libc.getsockopt(fd, Constants.IPPROTO_IP, constants.ipTtl(), value, length);
         return value[0];
     }
 
@@ -182,9 +170,9 @@ final class SocketTtl {
      * @throws LastErrorException if setsockopt fails
      */
     void set(int fd, boolean ipv6Socket, int ipv4Ttl, int ipv6Hops) {
-        libc.setsockopt(fd, ipProtoIp, ipTtl, new int[] {ipv4Ttl}, 4);
+        libc.setsockopt(fd, Constants.IPPROTO_IP, constants.ipTtl(), new int[] {ipv4Ttl}, 4);
         if (ipv6Socket) {
-            libc.setsockopt(fd, ipProtoIpv6, ipv6UnicastHops, new int[] {ipv6Hops}, 4);
+            libc.setsockopt(fd, Constants.IPPROTO_IPV6, constants.ipv6UnicastHops(), new int[] {ipv6Hops}, 4);
         }
     }
 }

@@ -32,8 +32,9 @@ public final class UdpOptions {
 
     /**
      * Whether to enable IP TTL control ({@code Transport.send(remote, datagram, ttl)}); true by
-     * default. When false, or when the JVM cannot provide it (no JNA, no access to the channel's
-     * file descriptor), {@code capabilities().ttlControl()} is false.
+     * default, and needs no JVM flag. When false, or when the platform cannot provide it (not Linux
+     * or macOS, JNA missing), {@code capabilities().ttlControl()} is false and a TTL send throws
+     * {@code UnsupportedOperationException} naming the reason.
      */
     public static final TransportConfig.Option<Boolean> TTL_CONTROL =
             new TransportConfig.Option<>("udp.ttlControl", Boolean.class, Boolean.TRUE);

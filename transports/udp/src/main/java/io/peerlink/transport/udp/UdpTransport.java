@@ -281,6 +281,8 @@ final class UdpTransport implements Transport {
         final Thread thread;
         /** -1 without TTL control. */
         final int fd;
+        /** Why this socket has no TTL control although the JVM has it; null when it has. */
+        final String ttlUnavailable;
         final int defaultIpv4Ttl;
         final int defaultIpv6Hops;
         private volatile boolean closing;
@@ -299,13 +301,25 @@ final class UdpTransport implements Transport {
             this.channel = channel;
             this.selector = selector;
             this.local = Endpoint.udp((InetSocketAddress) channel.getLocalAddress());
+            int found = -1;
+            String problem = null;
             if (ttl != null) {
-                fd = ttl.fd(channel);
+                try {
+                    found = ttl.fd(channel, ipv6Socket);
+                } catch (IOException | RuntimeException e) {
+                    // Ordinary traffic does not need the descriptor: keep the socket, and let
+                    // every TTL send fail with this reason instead of leaving with the default TTL.
+                    problem = "cannot find the socket's file descriptor: " + e.getMessage();
+                    LOG.log(System.Logger.Level.WARNING, "UDP " + local + ": no TTL control, " + problem);
+                }
+            }
+            fd = found;
+            ttlUnavailable = problem;
+            if (found >= 0) {
                 // Restore exactly what the socket had, whatever the system default is.
-                defaultIpv4Ttl = ttl.getIpv4(fd);
-                defaultIpv6Hops = ipv6Socket ? ttl.get(fd, true) : -1;
+                defaultIpv4Ttl = ttl.getIpv4(found);
+                defaultIpv6Hops = ipv6Socket ? ttl.get(found, true) : -1;
             } else {
-                fd = -1;
                 defaultIpv4Ttl = -1;
                 defaultIpv6Hops = -1;
             }
@@ -341,6 +355,9 @@ final class UdpTransport implements Transport {
         boolean sendWithTtl(ByteBuffer datagram, InetSocketAddress to, int ttlValue) {
             if (closing) {
                 throw new IllegalStateException("UDP transport was stopped during send");
+            }
+            if (fd < 0) {
+                throw new UnsupportedOperationException("this UDP transport has no TTL control: " + ttlUnavailable);
             }
             try {
                 ttl.set(fd, ipv6Socket, ttlValue, ttlValue);

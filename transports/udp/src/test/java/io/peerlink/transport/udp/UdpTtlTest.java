@@ -22,15 +22,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * TTL control: the socket option really changes (getsockopt), the TTL really changes on the wire
  * (an IP_RECVTTL receiver on loopback), the default comes back even under concurrent ordinary
- * sends, and without the JVM flag the transport says so once and declares no TTL control.
+ * sends, and none of it needs a JVM flag.
  */
 class UdpTtlTest {
 
@@ -41,7 +39,8 @@ class UdpTtlTest {
         SocketTtl ttl = SocketTtl.instance();
         assertNotNull(ttl, "TTL control unavailable: " + SocketTtl.unavailableReason());
         try (DatagramChannel v4 = DatagramChannel.open(StandardProtocolFamily.INET)) {
-            int fd = ttl.fd(v4);
+            v4.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int fd = ttl.fd(v4, false);
             int before = ttl.get(fd, false);
             ttl.set(fd, false, 7, 7);
             assertEquals(7, ttl.get(fd, false));
@@ -49,7 +48,8 @@ class UdpTtlTest {
             assertEquals(before, ttl.get(fd, false));
         }
         try (DatagramChannel v6 = DatagramChannel.open(StandardProtocolFamily.INET6)) {
-            int fd = ttl.fd(v6);
+            v6.bind(new java.net.InetSocketAddress(InetAddress.getByName("::"), 0));
+            int fd = ttl.fd(v6, true);
             ttl.set(fd, true, 3, 9);
             assertEquals(9, ttl.get(fd, true), "IPV6_UNICAST_HOPS");
             assertEquals(3, ttl.getIpv4(fd), "IP_TTL on a dual-stack socket (used for IPv4-mapped peers)");
@@ -131,24 +131,80 @@ class UdpTtlTest {
     }
 
     /**
-     * A JVM without {@code --add-opens java.base/sun.nio.ch}: TTL control is off, send with a TTL
-     * throws UnsupportedOperationException, ordinary sends work, and exactly one warning names the
-     * missing flag although two transports are created.
+     * A JVM started with no flag at all (the class path only): TTL control is on, and an opener
+     * sent with TTL 2 arrives with TTL 2 while the next ordinary datagram has the default again.
      */
     @Test
-    void withoutTheJvmFlagTtlControlIsOffAndOneWarningNamesTheFlag() throws Exception {
+    void ttlControlNeedsNoJvmFlag() throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), NoTtlMain.class.getName())
-                .redirectErrorStream(false).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), "child failed: " + out + err);
-        assertTrue(out.contains("ttlControl=false"), out + err);
-        assertTrue(out.contains("ttlSend=UnsupportedOperationException"), out + err);
-        assertTrue(out.contains("plainSend=true"), out + err);
-        assertEquals(1, count(err, "IP TTL control is unavailable"), "exactly one warning expected:\n" + err);
-        assertTrue(err.contains("--add-opens java.base/sun.nio.ch=ALL-UNNAMED"), "the warning must name the JVM flag:\n" + err);
+        try (RecvTtlWitness witness = RecvTtlWitness.openOrNull()) {
+            assertNotNull(witness, "IP_RECVTTL witness needs 64-bit Linux");
+            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), NoFlagMain.class.getName(),
+                    witness.endpoint().toString()).start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), "child failed: " + out + err);
+            assertTrue(out.contains("ttlControl=true"), out + err);
+            assertEquals(2, witness.nextTtl(WAIT), "the opener must leave with TTL 2");
+            assertEquals(systemDefaultTtl(), witness.nextTtl(WAIT), "the ordinary datagram must leave with the default TTL");
+            assertEquals(0, count(err, "IP TTL control is unavailable"), "no warning expected:\n" + err);
+        }
+    }
+
+    /**
+     * Three sockets bound to the same address and port (SO_REUSEADDR): the descriptor found for
+     * each channel is really that channel's, shown by setting the unicast TTL through the found
+     * descriptor and watching only that channel's datagrams change.
+     */
+    @Test
+    void findsTheRightDescriptorAmongSocketsSharingAnAddress() throws Exception {
+        SocketTtl ttl = SocketTtl.instance();
+        assertNotNull(ttl, "TTL control unavailable: " + SocketTtl.unavailableReason());
+        List<DatagramChannel> channels = new ArrayList<>();
+        try (RecvTtlWitness witness = RecvTtlWitness.openOrNull()) {
+            assertNotNull(witness);
+            java.net.InetSocketAddress shared = null;
+            for (int i = 0; i < 3; i++) {
+                DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
+                channels.add(c);
+                c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+                c.bind(shared != null ? shared : new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                shared = (java.net.InetSocketAddress) c.getLocalAddress();
+            }
+            int[] fds = new int[3];
+            for (int i = 0; i < 3; i++) {
+                fds[i] = ttl.fd(channels.get(i), false);
+                assertEquals(1, channels.get(i).getOption(java.net.StandardSocketOptions.IP_MULTICAST_TTL),
+                        "the marker must be removed again");
+            }
+            assertEquals(3, java.util.Arrays.stream(fds).distinct().count(), "three channels, three descriptors");
+            for (int i = 0; i < 3; i++) {
+                ttl.set(fds[i], false, 10 + i, 10 + i);
+            }
+            for (int i = 0; i < 3; i++) {
+                channels.get(i).send(ByteBuffer.wrap(new byte[] {(byte) i}), witness.endpoint().toSocketAddress());
+                assertEquals(10 + i, witness.nextTtl(WAIT), "channel " + i + " must carry the TTL set through its own descriptor");
+            }
+        } finally {
+            for (DatagramChannel c : channels) {
+                c.close();
+            }
+        }
+    }
+
+    /** No descriptor shows the marker (a marker that sets nothing): the lookup says so. */
+    @Test
+    void anUnidentifiableSocketIsReportedNotGuessed() throws Exception {
+        assertNotNull(SocketTtl.instance());
+        SocketDescriptors descriptors = new SocketDescriptors(com.sun.jna.Native.load("c", SocketTtl.LibC.class),
+                new SocketTtl.Constants(2, 33, 16, 18, 10, false, "/proc/self/fd"));
+        try (DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            c.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> descriptors.find((java.net.InetSocketAddress) c.getLocalAddress(), false, value -> { }, new int[] {201, 113}));
+            assertTrue(e.getMessage().contains("cannot identify the socket bound to"), e.getMessage());
+        }
     }
 
     private static int systemDefaultTtl() throws java.io.IOException {
@@ -166,32 +222,26 @@ class UdpTtlTest {
         return n;
     }
 
-    /** Run by the test above in a JVM started without the add-opens flag. */
-    public static final class NoTtlMain {
-        private NoTtlMain() {
+    /** Run by {@link #ttlControlNeedsNoJvmFlag()} in a JVM started without any flag. */
+    public static final class NoFlagMain {
+        private NoFlagMain() {
         }
 
         /**
-         * @param args unused
+         * @param args the witness endpoint
          * @throws Exception on failure (non-zero exit)
          */
         public static void main(String[] args) throws Exception {
-            assertNull(System.getProperty("peerlink.test.marker"));
-            UdpTransportProvider provider = new UdpTransportProvider();
-            Transport a = provider.create(TransportConfig.bind(Endpoint.parse("udp://127.0.0.1:0")).build());
-            Transport b = provider.create(TransportConfig.bind(Endpoint.parse("udp://127.0.0.1:0")).build());
-            System.out.println("ttlControl=" + (a.capabilities().ttlControl() || b.capabilities().ttlControl()));
+            Endpoint witness = Endpoint.parse(args[0]);
+            Transport a = new UdpTransportProvider().create(TransportConfig.bind(Endpoint.parse("udp://127.0.0.1:0")).build());
+            System.out.println("ttlControl=" + a.capabilities().ttlControl());
             a.start((source, datagram) -> { });
             try {
-                a.send(a.localEndpoint(), ByteBuffer.allocate(1), 2);
-                System.out.println("ttlSend=accepted");
-            } catch (UnsupportedOperationException e) {
-                System.out.println("ttlSend=UnsupportedOperationException");
+                a.send(witness, ByteBuffer.allocate(1), 2);
+                a.send(witness, ByteBuffer.allocate(1));
+            } finally {
+                a.destroy();
             }
-            System.out.println("plainSend=" + a.send(a.localEndpoint(), ByteBuffer.allocate(1)));
-            a.destroy();
-            b.destroy();
-            assertNotEquals(0, 1);
         }
     }
 }
