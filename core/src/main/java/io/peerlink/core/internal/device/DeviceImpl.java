@@ -526,7 +526,7 @@ final class DeviceImpl implements Device {
         link.attach(session);
         links.put(localCid, link);
         connections.register(localCid, session::onDatagram);
-        session.engine().closed().thenRun(() -> {
+        session.engine().closedOnLoop().thenRun(() -> {
             connections.unregister(localCid);
             links.remove(localCid);
         });

@@ -261,7 +261,7 @@ final class SecureSetup {
         PeerLinkImpl link = host.openLink(in.hs.remoteId(), in.cid, responderCid, via, source, in.kind, in.hs.sessionKeys());
         in.link = link;
         link.session().confirmed().thenRun(() -> in.future.complete(link));
-        link.engine().closed().thenAccept(reason -> in.future.completeExceptionally(
+        link.engine().closedOnLoop().thenAccept(reason -> in.future.completeExceptionally(
                 new UnreachableException(link.peer(), UnreachableException.Reason.TIMEOUT, "link closed before it was confirmed: " + reason)));
         // Keep resending HS_FIN until the responder's first packet confirms the session.
         if (in.retry != null) {

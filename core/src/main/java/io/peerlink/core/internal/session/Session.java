@@ -124,7 +124,7 @@ public final class Session implements ChannelEngine.PacketObserver {
             this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, new ProtectorSealer(protector), budget);
             // Keys erased once the channel is closed; the device unregisters the connection ID at
             // the same moment, so nothing is opened with them afterwards.
-            engine.closed().thenRun(protector::destroy);
+            engine.closedOnLoop().thenRun(protector::destroy);
         } else {
             this.engine = new ChannelEngine(loop, localCid, remoteCid, first, options, new io.peerlink.core.internal.channel.Crc32cSealer(), budget);
         }
