@@ -11,7 +11,6 @@ import io.peerlink.ReliableChannel;
 import io.peerlink.core.internal.channel.ChannelEngine;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.loop.ApplicationChannel;
-import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.session.Session;
 
 import java.time.Duration;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /** A {@link PeerLink}: a session (channel engine plus paths) with a peer verified by the secure handshake. */
@@ -120,21 +118,13 @@ final class PeerLinkImpl implements PeerLink {
     }
 
     @Override
-    public void close() {
-        EventLoop.checkNotOnLoop("PeerLink.close() waits for the close handshake");
-        ChannelEngine engine = session.engine();
-        engine.close();
-        // Not engine.close()'s stage: that one waits for this link's message handler, which may
-        // be the very caller (close() inside onMessage).
-        CompletionStage<CloseReason> closing = engine.closedOnLoop();
-        try {
-            closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            engine.abort();
-        } catch (Exception e) {
-            engine.abort();
-        }
+    public CompletionStage<CloseReason> close() {
+        return applicationChannel.close();
+    }
+
+    @Override
+    public void abort() {
+        applicationChannel.abort();
     }
 
     @Override
