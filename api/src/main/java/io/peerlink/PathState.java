@@ -4,9 +4,9 @@ package io.peerlink;
  * Where a path of a {@link PeerLink} stands (docs/architecture.md, "Sessions and paths"):
  *
  * <pre>
- *  PROBING --PATH_RESPONSE--> VALIDATED --chosen--> ACTIVE --replaced--> STANDBY
- *     |                                               ^                     |
- *     +--no answer--> FAILED      (transport failed) -+--> FAILED  <--------+
+ *  PROBING --PATH_RESPONSE--&gt; VALIDATED --chosen--&gt; ACTIVE --replaced--&gt; STANDBY
+ *     |                                                 |                    |
+ *     +--no answer--&gt; FAILED   &lt;--transport failed--+--------------------+
  * </pre>
  */
 public enum PathState {
