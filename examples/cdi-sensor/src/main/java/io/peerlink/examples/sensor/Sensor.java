@@ -26,18 +26,18 @@ public class Sensor {
                 + settings.collector());
         device.rendezvous().registered().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Random random = new Random();
-        try (PeerLink link = device.connect(settings.collector()).toCompletableFuture().get(60, TimeUnit.SECONDS)) {
-            for (int i = 1; i <= settings.readings(); i++) {
-                String reading = String.format(Locale.ROOT, "reading %d temperature=%.2f", i, 20 + random.nextGaussian());
-                // Wait for each reading to be delivered, so a closed link shows up as a failure here.
-                link.channel().send(ByteBuffer.wrap(reading.getBytes(StandardCharsets.UTF_8)))
-                        .toCompletableFuture().get(30, TimeUnit.SECONDS);
-                System.out.println("sent " + reading);
-                if (i < settings.readings()) {
-                    Thread.sleep(settings.interval().toMillis());
-                }
+        PeerLink link = device.connect(settings.collector()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        for (int i = 1; i <= settings.readings(); i++) {
+            String reading = String.format(Locale.ROOT, "reading %d temperature=%.2f", i, 20 + random.nextGaussian());
+            // Wait for each reading to be delivered, so a closed link shows up as a failure here.
+            link.channel().send(ByteBuffer.wrap(reading.getBytes(StandardCharsets.UTF_8)))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            System.out.println("sent " + reading);
+            if (i < settings.readings()) {
+                Thread.sleep(settings.interval().toMillis());
             }
         }
+        System.out.println("link closed: " + link.close().toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
 
     /** Link events arrive as CDI events; here they are only printed. */
