@@ -1,6 +1,7 @@
 package io.peerlink.cdi;
 
 import io.peerlink.Device;
+import io.peerlink.Endpoint;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -12,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -32,10 +35,12 @@ import java.util.Set;
  * @param hostCandidates whether to advertise private addresses, or null for the runtime's default
  * @param connectTimeout how long a connect tries, or null for the runtime's default
  * @param openerTtl the IP TTL of hole-punch openers, 1..255, or 0 to derive it (the runtime's default)
+ * @param transports further transports, each bound to an endpoint and made by the provider of its
+ *        scheme (e.g. {@code udp://0.0.0.0:0}); may be empty
  */
 public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rendezvous, String rendezvousPin,
                              InetSocketAddress udp, InetSocketAddress stun, Boolean hostCandidates,
-                             Duration connectTimeout, int openerTtl) {
+                             Duration connectTimeout, int openerTtl, List<Endpoint> transports) {
 
     /** System property naming a properties file with the keys below. */
     public static final String CONFIG_FILE = "peerlink.config";
@@ -59,8 +64,14 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
     /** IP TTL of hole-punch openers, 1..255, or 0 (the default) to derive it (docs/protocol-punching.md). */
     public static final String OPENER_TTL = "peerlink.opener-ttl";
 
+    /**
+     * Further transports, comma-separated endpoint URIs such as {@code udp://0.0.0.0:0}; each is made
+     * by the provider of its scheme found on the class path.
+     */
+    public static final String TRANSPORTS = "peerlink.transports";
+
     private static final Set<String> KEYS = Set.of(IDENTITY, IDENTITY_EPHEMERAL, RENDEZVOUS, RENDEZVOUS_PIN, UDP, STUN,
-            HOST_CANDIDATES, CONNECT_TIMEOUT, OPENER_TTL);
+            HOST_CANDIDATES, CONNECT_TIMEOUT, OPENER_TTL, TRANSPORTS);
 
     /**
      * @throws PeerLinkConfigurationException if neither an identity file nor an ephemeral identity
@@ -74,9 +85,11 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
             throw new PeerLinkConfigurationException(IDENTITY + " and " + IDENTITY_EPHEMERAL
                     + "=true are both set: choose one identity");
         }
-        if (udp == null) {
+        transports = List.copyOf(Objects.requireNonNull(transports, "transports"));
+        if (udp == null && transports.isEmpty()) {
             // The runtime never adds a transport silently, so neither does configuration.
-            throw missing(UDP, "the UDP bind address, host:port (0.0.0.0:0 for any port on all interfaces)");
+            throw missing(UDP, "the UDP bind address, host:port (0.0.0.0:0 for any port on all interfaces), or "
+                    + TRANSPORTS + " (endpoint URIs such as udp://0.0.0.0:0)");
         }
         if (openerTtl < 0 || openerTtl > 255) {
             throw malformed(OPENER_TTL, Integer.toString(openerTtl), "expected 0..255");
@@ -148,7 +161,8 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
                 address(properties, STUN),
                 bool(properties, HOST_CANDIDATES),
                 duration(properties, CONNECT_TIMEOUT),
-                ttl(properties, OPENER_TTL));
+                ttl(properties, OPENER_TTL),
+                endpoints(properties, TRANSPORTS));
     }
 
     /**
@@ -172,7 +186,12 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
                 throw new PeerLinkConfigurationException(RENDEZVOUS_PIN + "=" + rendezvousPin + ": " + e.getMessage(), e);
             }
         }
-        builder.udp(udp);
+        if (udp != null) {
+            builder.udp(udp);
+        }
+        for (Endpoint transport : transports) {
+            builder.transport(transport);
+        }
         if (stun != null) {
             builder.stunServer(stun);
         }
@@ -239,6 +258,22 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
         } catch (DateTimeParseException e) {
             throw malformed(key, value, "expected an ISO-8601 duration such as PT10S");
         }
+    }
+
+    private static List<Endpoint> endpoints(Map<String, String> properties, String key) {
+        String value = blankToNull(properties.get(key));
+        if (value == null) {
+            return List.of();
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (String part : value.split(",")) {
+            try {
+                endpoints.add(Endpoint.parse(part.trim()));
+            } catch (IllegalArgumentException e) {
+                throw malformed(key, value, e.getMessage());
+            }
+        }
+        return endpoints;
     }
 
     private static int ttl(Map<String, String> properties, String key) {

@@ -294,8 +294,9 @@ class CdiDeviceTest {
         @Alternative
         @Priority(1)
         DeviceSettings settings() {
+            // The transport as an endpoint URI, made by the provider of its scheme.
             return DeviceSettings.fromProperties(Map.of(DeviceSettings.IDENTITY_EPHEMERAL, "true",
-                    DeviceSettings.UDP, "127.0.0.1:0"));
+                    DeviceSettings.TRANSPORTS, "udp://127.0.0.1:0"));
         }
     }
 
@@ -304,6 +305,7 @@ class CdiDeviceTest {
         WeldContainer container = toClosed(weld(App.class, OwnSettings.class).initialize());
         Device device = container.select(App.class).get().device();
         assertEquals(1, device.localEndpoints().size(), device.localEndpoints().toString());
+        assertEquals("udp", device.localEndpoints().get(0).scheme());
         assertThrows(IllegalStateException.class, device::rendezvous, "no rendezvous was configured");
     }
 

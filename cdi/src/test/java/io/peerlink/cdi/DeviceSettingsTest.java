@@ -1,5 +1,6 @@
 package io.peerlink.cdi;
 
+import io.peerlink.Endpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,6 +44,7 @@ class DeviceSettingsTest {
         map.put(DeviceSettings.HOST_CANDIDATES, "false");
         map.put(DeviceSettings.CONNECT_TIMEOUT, "PT7S");
         map.put(DeviceSettings.OPENER_TTL, "2");
+        map.put(DeviceSettings.TRANSPORTS, "udp://127.0.0.1:0, udp://[::1]:0");
         DeviceSettings s = DeviceSettings.fromProperties(map);
         assertEquals(Path.of("device.key"), s.identity());
         assertEquals(new InetSocketAddress("127.0.0.1", 0), s.udp());
@@ -51,6 +54,7 @@ class DeviceSettingsTest {
         assertEquals(Boolean.FALSE, s.hostCandidates());
         assertEquals(Duration.ofSeconds(7), s.connectTimeout());
         assertEquals(2, s.openerTtl());
+        assertEquals(List.of(Endpoint.parse("udp://127.0.0.1:0"), Endpoint.parse("udp://[::1]:0")), s.transports());
     }
 
     @Test
@@ -77,6 +81,16 @@ class DeviceSettingsTest {
     }
 
     @Test
+    void transportsAloneAreEnough() {
+        Map<String, String> map = minimal();
+        map.remove(DeviceSettings.UDP);
+        map.put(DeviceSettings.TRANSPORTS, "udp://127.0.0.1:0");
+        DeviceSettings s = DeviceSettings.fromProperties(map);
+        assertNull(s.udp());
+        assertEquals(1, s.transports().size());
+    }
+
+    @Test
     void malformedValuesAreNamedWithTheirKey() {
         Map<String, String[]> cases = Map.of(
                 DeviceSettings.UDP, new String[] {"127.0.0.1", "::1:0", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:x"},
@@ -85,7 +99,8 @@ class DeviceSettingsTest {
                 DeviceSettings.HOST_CANDIDATES, new String[] {"yes"},
                 DeviceSettings.CONNECT_TIMEOUT, new String[] {"10s", "PT0S", "PT-1S"},
                 DeviceSettings.IDENTITY_EPHEMERAL, new String[] {"1"},
-                DeviceSettings.OPENER_TTL, new String[] {"256", "-1", "three"});
+                DeviceSettings.OPENER_TTL, new String[] {"256", "-1", "three"},
+                DeviceSettings.TRANSPORTS, new String[] {"udp://127.0.0.1", "udp://127.0.0.1:0,nonsense"});
         cases.forEach((key, values) -> {
             for (String value : values) {
                 Map<String, String> map = minimal();
