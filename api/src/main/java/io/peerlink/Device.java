@@ -30,7 +30,12 @@ public interface Device extends AutoCloseable {
      * relay fallback where configured.
      *
      * @param peer the peer
-     * @return completes with the link; fails with {@link UnreachableException} naming why
+     * @return completes with the link; fails with {@link UnreachableException} naming why:
+     *         {@code NO_RENDEZVOUS} at once, with the cause (e.g. "connection refused to
+     *         ws://..."), while the rendezvous server cannot be reached; OFFLINE, DENIED, UNKNOWN,
+     *         REJECTED as the server answers; NO_PATH after the connectivity checks (3 s by
+     *         default); TIMEOUT after {@link Builder#connectTimeout} plus the checks' duration
+     *         (13 s by default), with the last rendezvous failure as cause if any
      * @throws NullPointerException if peer is null
      * @throws IllegalStateException if there is no rendezvous server or the device is closed
      */
@@ -56,9 +61,35 @@ public interface Device extends AutoCloseable {
      */
     void onIncoming(IncomingHandler handler);
 
-    /** Closes every link and transport and the rendezvous connection. Idempotent. */
+    /**
+     * Shuts the device down gracefully and returns when it is down. Refuses new links and fails
+     * link set-ups still in progress ({@link ChannelClosedException}, {@link CloseReason#SHUTDOWN});
+     * closes every open link as {@link PeerLink#close()} does, so that everything accepted by
+     * {@code send} is delivered and acknowledged; then closes the rendezvous connection and the
+     * transports. Links close before the rendezvous connection, so peers do not see this device
+     * go offline while its data is still in flight.
+     *
+     * <p>Maximum time: {@link ChannelOptions#closeTimeout()} (default 10 s) plus 1 s. Links not
+     * closed by then are aborted with {@link CloseReason#SHUTDOWN} and their pending sends fail
+     * with {@link ChannelClosedException}: an accepted message is delivered or its stage fails,
+     * never dropped silently.
+     *
+     * <p>Idempotent: a second call returns when the first one has finished (or at once if the
+     * first one was {@link #abort()}).
+     *
+     * @throws IllegalStateException if called on the device's event loop thread (only possible
+     *         with a callback executor that runs tasks on the submitting thread)
+     */
     @Override
     void close();
+
+    /**
+     * Shuts the device down at once: aborts every link (the peers see {@link CloseReason#ABORTED}
+     * "device aborted"), fails every pending send and link set-up, closes the rendezvous
+     * connection and the transports. Returns within about 1 s (the time the loop gets to send the
+     * peers their CLOSE frames). Never waits for a peer. Idempotent.
+     */
+    void abort();
 
     /** Builds a {@link Device}; not thread-safe. Obtain one from {@link PeerLinks#device()}. */
     interface Builder {
@@ -77,6 +108,11 @@ public interface Device extends AutoCloseable {
         Builder ephemeralIdentity();
 
         /**
+         * The control connection registers within 15 s or is retried; after a loss it reconnects
+         * with exponential backoff (250 ms doubling, at most 30 s between attempts); the server
+         * pings every 15 s and either side drops a connection silent for 3 intervals
+         * (docs/protocol-rendezvous.md).
+         *
          * @param controlUri the rendezvous server's control URI
          * @return this
          */
@@ -132,7 +168,11 @@ public interface Device extends AutoCloseable {
         Builder channelOptions(ChannelOptions options);
 
         /**
-         * @param timeout how long {@link Device#connect} tries before failing
+         * @param timeout how long {@link Device#connect} tries before failing with
+         *        {@link UnreachableException.Reason#TIMEOUT}; default 10 s. {@code connect(DeviceId)}
+         *        adds the connectivity checks' duration (3 attempts of 1 s), so it fails after
+         *        13 s by default; {@code connect(Endpoint)} after exactly this timeout. The same bound
+         *        applies to accepting an incoming link through the rendezvous.
          * @return this
          */
         Builder connectTimeout(Duration timeout);

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletionStage;
  * without losing or duplicating a message. Obtained from {@link Device#connect(DeviceId)},
  * {@link Device#connect(Endpoint)} or an {@link IncomingRequest}.
  */
-public interface PeerLink extends AutoCloseable {
+public interface PeerLink {
 
     /** @return the peer's device ID (authenticated once encryption is on) */
     DeviceId peer();
@@ -35,11 +35,26 @@ public interface PeerLink extends AutoCloseable {
     void addListener(LinkListener listener);
 
     /**
-     * Closes the channel gracefully and waits at most the close timeout. Idempotent.
+     * Closes the link gracefully, without blocking: new sends are refused, everything already
+     * accepted by {@link ReliableChannel#send} is delivered and acknowledged, then the peer is told.
+     * Same as {@code channel().close()}. May be called from any thread, including inside a
+     * callback of this link. Idempotent.
      *
-     * @throws IllegalStateException if called on the device's event loop thread (only possible
-     *         with a callback executor that runs tasks on the submitting thread)
+     * <p>Maximum time: {@link ChannelOptions#closeTimeout()} (default 10 s). If the peer has not
+     * acknowledged everything by then, the link is aborted: the stage completes with
+     * {@link CloseReason#ABORTED} ("graceful close did not finish within ...") and every send
+     * still pending fails with {@link ChannelClosedException}, so no accepted message is dropped
+     * silently.
+     *
+     * @return completes, on the device's callback executor, with how the link closed:
+     *         {@link CloseReason#NORMAL} if everything was delivered
      */
-    @Override
-    void close();
+    CompletionStage<CloseReason> close();
+
+    /**
+     * Closes the link at once: tells the peer, fails every pending send with
+     * {@link ChannelClosedException} (reason {@link CloseReason#ABORTED}), discards buffered data.
+     * Never blocks. Idempotent.
+     */
+    void abort();
 }

@@ -64,6 +64,8 @@ final class DeviceImpl implements Device {
     /** Incoming direct hellos awaiting a decision or kept for retransmitted hellos; bounded. */
     private static final int MAX_PENDING_HELLOS = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long a peer reported offline gets to answer a PING over the link. */
+    static final Duration PEER_OFFLINE_CONFIRM = Duration.ofSeconds(1);
 
     private final DeviceIdentity identity;
     private final EventLoop loop;
@@ -76,13 +78,18 @@ final class DeviceImpl implements Device {
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Completes once close() or abort() has stopped the loop and the socket. */
+    private final CompletableFuture<Void> down = new CompletableFuture<>();
     /** Why the event loop failed (an Error in a task), or null. */
     private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
     /** Incoming-link handlers run here, in order, off the loop. */
     private final java.util.concurrent.Executor incomingCallbacks;
+    /** Rendezvous state listeners run here, in order, off the loop. */
+    private final java.util.concurrent.Executor stateCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Rendezvous.State>> stateListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     // loop-confined set-up state
     private final Map<Long, PendingDial> dials = new HashMap<>();
     private final Map<String, IncomingHello> hellos = new HashMap<>();
@@ -104,6 +111,7 @@ final class DeviceImpl implements Device {
         this.connectTimeout = b.connectTimeout;
         socket.onSetup(this::onSetup);
         this.incomingCallbacks = loop.callbacks().serial();
+        this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
@@ -199,7 +207,7 @@ final class DeviceImpl implements Device {
     /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
     private void fail(Throwable cause) {
         failure = cause;
-        close();
+        abort();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -253,6 +261,23 @@ final class DeviceImpl implements Device {
         check.start(intro.startIn());
     }
 
+    /**
+     * The server says the link's peer lost its control connection. A peer that only lost the
+     * server still answers over the link, so ask it: no answer to a PING within
+     * {@link #PEER_OFFLINE_CONFIRM} closes the link with PEER_OFFLINE.
+     */
+    private void confirmOffline(PeerLinkImpl link) {
+        CompletableFuture<java.time.Duration> ping = link.engine().ping().toCompletableFuture();
+        EventLoop.Timer t = loop.schedule(() -> {
+            if (!ping.isDone()) {
+                link.engine().abort(CloseReason.PEER_OFFLINE,
+                        "the rendezvous server reported the peer offline and it did not answer a ping within "
+                                + PEER_OFFLINE_CONFIRM.toMillis() + " ms");
+            }
+        }, PEER_OFFLINE_CONFIRM.toNanos());
+        ping.whenComplete((d, e) -> t.cancel());
+    }
+
     private void onLoop(Runnable task) {
         if (loop.inLoop()) {
             task.run();
@@ -299,6 +324,22 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public void onStateChange(Rendezvous.State state) {
+            for (java.util.function.Consumer<Rendezvous.State> l : stateListeners) {
+                stateCallbacks.execute(() -> l.accept(state));
+            }
+        }
+
+        @Override
+        public void onPeerOffline(DeviceId peer) {
+            for (PeerLinkImpl link : List.copyOf(links.values())) {
+                if (link.peer().equals(peer) && link.engine().isOpen()) {
+                    loop.execute(() -> confirmOffline(link));
+                }
+            }
+        }
+
+        @Override
         public void onIntroduction(Introduction introduction) {
             CompletableFuture<PeerLink> f = acceptedIncoming.remove(introduction.peer());
             CompletableFuture<PeerLink> target = f != null ? f : pending(new CompletableFuture<>());
@@ -326,6 +367,11 @@ final class DeviceImpl implements Device {
         @Override
         public CompletionStage<Void> registered() {
             return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
+        }
+
+        @Override
+        public void onStateChange(java.util.function.Consumer<State> listener) {
+            stateListeners.add(Objects.requireNonNull(listener, "listener"));
         }
 
         @Override
@@ -557,7 +603,8 @@ final class DeviceImpl implements Device {
 
     private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, Duration timeout, DeviceId peer) {
         EventLoop.Timer t = loop.schedule(() -> f.completeExceptionally(new UnreachableException(peer,
-                UnreachableException.Reason.TIMEOUT, "no link within " + timeout)), timeout.toNanos());
+                UnreachableException.Reason.TIMEOUT, "no link within " + timeout,
+                rendezvousClient == null ? null : rendezvousClient.lastFailure())), timeout.toNanos());
         f.whenComplete((v, e) -> t.cancel());
         return f;
     }
@@ -572,21 +619,66 @@ final class DeviceImpl implements Device {
 
     @Override
     public void close() {
+        EventLoop.checkNotOnLoop("Device.close() waits for its links to close");
+        if (!closed.compareAndSet(false, true)) {
+            awaitDown();
+            return;
+        }
+        failPendingLinks("device closed");
+        List<CompletableFuture<CloseReason>> closing = new ArrayList<>();
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().close();
+            closing.add(link.engine().closedOnLoop().toCompletableFuture());
+        }
+        // Bounded: each engine aborts itself after closeTimeout; the extra second covers the
+        // loop's latency. Whatever is still open then is aborted below (its sends fail).
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                    .get(channelOptions.closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "links did not close within " + channelOptions.closeTimeout() + " + 1 s; aborting them");
+        }
+        stop(CloseReason.SHUTDOWN, "device closed; graceful close did not finish in time");
+    }
+
+    @Override
+    public void abort() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         Throwable failed = failure;
-        String why = failed == null ? "device closed" : "device failed: " + failed;
-        for (PeerLinkImpl link : List.copyOf(links.values())) {
-            if (failed == null) {
-                link.engine().abort();
-            } else {
-                link.engine().abort(CloseReason.SHUTDOWN, why);
-            }
+        failPendingLinks(failed == null ? "device aborted" : "device failed: " + failed);
+        if (failed == null) {
+            stop(CloseReason.ABORTED, "device aborted");
+        } else {
+            stop(CloseReason.SHUTDOWN, "device failed: " + failed);
         }
+    }
+
+    private void failPendingLinks(String why) {
         ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
+        }
+    }
+
+    /** Waits (bounded) until the first close() or abort() has stopped the device. */
+    private void awaitDown() {
+        try {
+            down.get(channelOptions.closeTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the first close reports its own trouble
+        }
+    }
+
+    /** Aborts what is left with the given reason, then stops the rendezvous, socket and loop. */
+    private void stop(int code, String why) {
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().abort(code, why);
         }
         if (rendezvousClient != null) {
             rendezvousClient.close();
@@ -601,6 +693,7 @@ final class DeviceImpl implements Device {
                 socket.close();
             }
             loop.close();
+            down.complete(null);
             return;
         }
         {
@@ -614,6 +707,7 @@ final class DeviceImpl implements Device {
         }
         socket.close();
         loop.close();
+        down.complete(null);
     }
 
     @Override

@@ -9,13 +9,11 @@ import io.peerlink.PeerLink;
 import io.peerlink.ReliableChannel;
 import io.peerlink.core.internal.channel.ChannelEngine;
 import io.peerlink.core.internal.loop.ApplicationChannel;
-import io.peerlink.core.internal.loop.EventLoop;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /** A {@link PeerLink}: a channel engine plus the path it runs on. */
 final class PeerLinkImpl implements PeerLink {
@@ -79,20 +77,13 @@ final class PeerLinkImpl implements PeerLink {
     }
 
     @Override
-    public void close() {
-        EventLoop.checkNotOnLoop("PeerLink.close() waits for the close handshake");
-        engine.close();
-        // Not engine.close()'s stage: that one waits for this link's message handler, which may
-        // be the very caller (close() inside onMessage).
-        CompletionStage<CloseReason> closing = engine.closedOnLoop();
-        try {
-            closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            engine.abort();
-        } catch (Exception e) {
-            engine.abort();
-        }
+    public CompletionStage<CloseReason> close() {
+        return applicationChannel.close();
+    }
+
+    @Override
+    public void abort() {
+        applicationChannel.abort();
     }
 
     @Override
