@@ -65,6 +65,7 @@ class AllowListReloadTest {
         TestDevice r = closing(TestDevice.started(server.controlUri(), removed));
         s.awaitRegistered();
         r.awaitRegistered();
+        assertEquals(removed.id(), s.client.connect(removed.id()).toCompletableFuture().get(10, TimeUnit.SECONDS).peer());
         s.states.clear();
 
         rewrite(list, stays.id() + " lab\n" + added.id() + " lab\n", 10);
@@ -72,6 +73,7 @@ class AllowListReloadTest {
                 "the removed device is disconnected");
         assertEquals(Rendezvous.State.REGISTERED, s.client.state());
         assertNull(s.states.poll(), "the device that stays listed never lost its connection");
+        assertEquals(removed.id(), s.peersOffline.poll(10, TimeUnit.SECONDS), "its peer that was removed is reported offline");
 
         TestDevice a = closing(TestDevice.started(server.controlUri(), added));
         a.awaitRegistered();

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -49,8 +50,11 @@ class DrainTest {
         assertEquals("ready\n", ready.body());
 
         TestDevice device = closing(TestDevice.started(first.controlUri(), DeviceIdentity.ephemeral()));
+        TestDevice peer = closing(TestDevice.started(first.controlUri(), DeviceIdentity.ephemeral()));
         device.awaitRegistered();
-        assertEquals(1, first.connectedDevices());
+        peer.awaitRegistered();
+        assertEquals(peer.id(), device.client.connect(peer.id()).toCompletableFuture().get(10, TimeUnit.SECONDS).peer());
+        assertEquals(2, first.connectedDevices());
         device.states.clear();
 
         first.drain();
@@ -59,18 +63,23 @@ class DrainTest {
         assertEquals("draining\n", draining.body());
         assertEquals(200, get(first, "/healthz").statusCode(), "a draining server is alive, just not ready");
         device.awaitState(Rendezvous.State.RECONNECTING);
+        peer.awaitState(Rendezvous.State.RECONNECTING);
         assertEquals(0, first.connectedDevices());
         // While the old node drains, reconnect attempts are closed again; the device keeps trying.
         Thread.sleep(600);
         assertEquals(0, first.connectedDevices());
         assertNotEquals(Rendezvous.State.CLOSED, device.client.state());
+        // The server going away says nothing about the devices: their direct link is not declared dead.
+        assertNull(device.peersOffline.poll());
+        assertNull(peer.peersOffline.poll());
 
         // The replacement node takes over the same address: the device re-registers by itself.
         int port = first.controlUri().getPort();
         first.close();
         ReferenceServer second = closing(openServer(port));
         device.awaitState(Rendezvous.State.REGISTERED);
-        assertEquals(1, second.connectedDevices());
+        peer.awaitState(Rendezvous.State.REGISTERED);
+        assertEquals(2, second.connectedDevices());
         assertEquals(200, get(second, "/readyz").statusCode());
     }
 }
