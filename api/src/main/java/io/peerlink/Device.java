@@ -21,7 +21,7 @@ public interface Device extends AutoCloseable {
      */
     Rendezvous rendezvous();
 
-    /** @return the local endpoints the device's transports are bound to */
+    /** @return the local endpoints the device's transports are bound to, in the order they were added */
     java.util.List<Endpoint> localEndpoints();
 
     /**
@@ -35,22 +35,40 @@ public interface Device extends AutoCloseable {
      *         ws://..."), while the rendezvous server cannot be reached; OFFLINE, DENIED, UNKNOWN,
      *         REJECTED as the server answers; NO_PATH after the connectivity checks (3 s by
      *         default); TIMEOUT after {@link Builder#connectTimeout} plus the checks' duration
-     *         (13 s by default), with the last rendezvous failure as cause if any
+     *         (13 s by default), with the last rendezvous failure as cause if any; {@code WRONG_PEER} if
+     *         the device behind the introduced path cannot prove it is {@code peer}
      * @throws NullPointerException if peer is null
      * @throws IllegalStateException if there is no rendezvous server or the device is closed
      */
     CompletionStage<PeerLink> connect(DeviceId peer);
 
     /**
-     * Establishes a link directly to a known endpoint, without a rendezvous server.
+     * Establishes a link directly to a known endpoint, without a rendezvous server, with any
+     * device that proves its identity in the secure handshake (check {@link PeerLink#peer()}, or
+     * use {@link #connect(Endpoint, DeviceId)}).
      *
      * @param endpoint where the peer listens
      * @return completes with the link; fails with {@link UnreachableException} on timeout
      * @throws NullPointerException if endpoint is null
-     * @throws IllegalArgumentException if no transport supports the endpoint
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
      * @throws IllegalStateException if the device is closed
      */
     CompletionStage<PeerLink> connect(Endpoint endpoint);
+
+    /**
+     * Establishes a link directly to a known endpoint and requires the peer to prove a given
+     * identity in the secure handshake.
+     *
+     * @param endpoint where the peer listens
+     * @param expected the device that must answer, or null to accept any verified device (then
+     *        check {@link PeerLink#peer()})
+     * @return completes with the link; fails with {@link UnreachableException}: {@code WRONG_PEER}
+     *         if another device answered, {@code REJECTED}, or {@code TIMEOUT}
+     * @throws NullPointerException if endpoint is null
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
+     * @throws IllegalStateException if the device is closed
+     */
+    CompletionStage<PeerLink> connect(Endpoint endpoint, DeviceId expected);
 
     /**
      * Sets the handler of incoming link requests, direct or through the rendezvous. Without one,
@@ -131,12 +149,38 @@ public interface Device extends AutoCloseable {
 
         /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
-         * interfaces). Transports are never added silently: a device without one cannot link.
+         * interfaces): shorthand for {@code transport(Endpoint.udp(bindAddress))}. Transports are
+         * never added silently: a device without one cannot link.
          *
          * @param bindAddress the address to bind
          * @return this
          */
         Builder udp(InetSocketAddress bindAddress);
+
+        /**
+         * Adds a transport bound to an endpoint, created by the {@link java.util.ServiceLoader}
+         * provider ({@code io.peerlink.spi.TransportProvider}) of the endpoint's scheme. A device
+         * holds any number of transports; links and paths use whichever supports the remote
+         * endpoint. If several providers serve the scheme, {@link #build()} fails naming them
+         * all: pick one with {@link #transport(Endpoint, String)}. A built-in transport is never
+         * replaced by another provider unless the application names that provider.
+         *
+         * @param bind where to bind, e.g. {@code udp://0.0.0.0:0}
+         * @return this
+         * @throws NullPointerException if bind is null
+         */
+        Builder transport(Endpoint bind);
+
+        /**
+         * Adds a transport made by one named provider of the endpoint's scheme.
+         *
+         * @param bind where to bind
+         * @param provider the provider's class name, e.g.
+         *        {@code io.peerlink.transport.udp.UdpTransportProvider}
+         * @return this
+         * @throws NullPointerException if an argument is null
+         */
+        Builder transport(Endpoint bind, String provider);
 
         /**
          * @param server the STUN server used to learn this device's reflexive address; default:
@@ -204,7 +248,9 @@ public interface Device extends AutoCloseable {
          * @return the device
          * @throws IllegalStateException if no identity or no transport was configured
          * @throws IdentityException if the key file is unusable
-         * @throws PeerLinkException if a transport cannot be bound
+         * @throws PeerLinkException if a transport cannot be bound, no provider serves its scheme,
+         *         several do and none was named, or the named one is not found (the message lists
+         *         the providers found)
          */
         Device build();
     }

@@ -38,7 +38,12 @@ public class UnreachableException extends PeerLinkException {
          * resolvable, TLS or pin failure, admission rejected). Fails at once rather than at the
          * timeout. The device keeps reconnecting; try again later.
          */
-        NO_RENDEZVOUS
+        NO_RENDEZVOUS,
+        /**
+         * The handshake proved another identity than the one expected (a device in the middle, a
+         * rendezvous server or a stale endpoint pointing elsewhere).
+         */
+        WRONG_PEER
     }
 
     private final transient DeviceId peer;
