@@ -61,7 +61,7 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--server-name", split = ",", description = "Names devices dial this server by (default: this machine's addresses)")
     List<String> serverNames = new ArrayList<>();
 
-    @Option(names = "--status-token-env", description = "Serve /status to holders of the bearer token in this environment variable")
+    @Option(names = "--status-token-env", description = "Serve /status and /metrics (Prometheus) to holders of the bearer token in this environment variable")
     String statusTokenEnv;
 
     @Option(names = "--max-connections-per-address", defaultValue = "64",
@@ -106,13 +106,25 @@ final class ServerCommand implements Callable<Integer> {
             b.open(true);
         }
         CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
         try (ReferenceServer server = ReferenceServer.start(b.build())) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            // The JVM halts once its shutdown hooks return: this one waits for close() (which first tells
+            // every device to reconnect, close code 1012) so SIGTERM is a graceful shutdown.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stop.countDown();
+                try {
+                    stopped.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
             System.out.println("server " + server.controlUri() + " stun " + server.stunAddress()
                     + (server.serverPin() == null ? "" : " pin " + server.serverPin())
                     + " coap " + server.coapEndpoint());
             System.out.flush();
             stop.await();
+        } finally {
+            stopped.countDown();
         }
         return 0;
     }

@@ -2,7 +2,9 @@ package io.peerlink.server;
 
 import io.peerlink.protocol.rendezvous.Handshake;
 import io.peerlink.protocol.rendezvous.ServerPin;
+import io.peerlink.server.auth.AllowListAuthenticator;
 import io.peerlink.server.bridge.BridgeHosting;
+import io.peerlink.server.metrics.ServerMetrics;
 import io.peerlink.server.rendezvous.AddressCaps;
 import io.peerlink.server.rendezvous.JettyControlEndpoint;
 import io.peerlink.server.rendezvous.RendezvousService;
@@ -53,7 +55,7 @@ import java.util.logging.Logger;
 
 /**
  * The PeerLink reference server in one object: Jetty 12 serving the rendezvous control
- * WebSocket at {@code /peerlink/v1}, {@code GET /healthz} and {@code GET /status}, plus the STUN
+ * WebSocket at {@code /peerlink/v1}, {@code GET /healthz}, {@code GET /status} and {@code GET /metrics}, plus the STUN
  * server; components assembled by CDI (Weld SE, no classpath scanning). Everything is in memory.
  *
  * <pre>{@code
@@ -73,8 +75,11 @@ public final class ReferenceServer implements AutoCloseable {
     private final URI controlUri;
     private final ServerPin pin;
     private volatile BridgeHosting bridge;
+    private volatile AllowListReloader reloader;
     private volatile boolean closed;
     private static final Jsonb JSON = JsonbBuilder.create();
+    /** How often the allow-list file's modification time is checked (docs/operations.md). */
+    static final long ALLOW_LIST_CHECK_MILLIS = 1000;
 
     /**
      * What {@code GET /status} answers (JSON-B writes it).
@@ -151,6 +156,12 @@ public final class ReferenceServer implements AutoCloseable {
             URI uri = URI.create((pin == null ? "ws://" : "wss://") + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
             ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri, pin);
             server.bridge = bridge;
+            if (container.select(io.peerlink.spi.Authenticator.class).get() instanceof AllowListAuthenticator list
+                    && list.file() != null) {
+                server.reloader = new AllowListReloader(list, rendezvous, ALLOW_LIST_CHECK_MILLIS);
+            }
+            // Every listener (HTTP, STUN, CoAP) is bound by now.
+            jetty.getBean(Readiness.class).ready();
             LOG.info(() -> "PeerLink reference server: control " + uri + (pin == null ? "" : " (TLS key pin " + pin + ")")
                     + ", server names " + (config.serverNames().isEmpty() ? "this machine's addresses" : config.serverNames())
                     + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
@@ -225,6 +236,11 @@ public final class ReferenceServer implements AutoCloseable {
         connector.setPort(config.httpPort());
         bridge.configure(connector);
         server.addConnector(connector);
+        // Added as a bean so start() can find it; connection metrics attach to the connector added above.
+        ServerMetrics metrics = new ServerMetrics(rendezvous, stun, server);
+        server.addBean(metrics, false);
+        Readiness readiness = new Readiness();
+        server.addBean(readiness, false);
         ContextHandler context = new ContextHandler("/");
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, context, container -> {
             // Jetty's own limit is set above ours so an oversized message reaches the protocol layer and
@@ -242,18 +258,32 @@ public final class ReferenceServer implements AutoCloseable {
                 if (!"GET".equals(request.getMethod())) {
                     return false;
                 }
+                if ("/readyz".equals(path)) {
+                    Readiness.State state = readiness.state();
+                    response.setStatus(state == Readiness.State.READY ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503);
+                    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+                    Content.Sink.write(response, true, state.name().toLowerCase(java.util.Locale.ROOT) + "\n", callback);
+                    return true;
+                }
                 if ("/healthz".equals(path)) {
                     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
                     Content.Sink.write(response, true, "ok\n", callback);
                     return true;
                 }
+                boolean operatorPath = "/status".equals(path) || "/metrics".equals(path);
+                if (operatorPath && config.statusToken() != null
+                        && !authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION), config.statusToken())) {
+                    response.setStatus(HttpStatus.UNAUTHORIZED_401);
+                    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"peerlink\"");
+                    Content.Sink.write(response, true, "operator token required\n", callback);
+                    return true;
+                }
+                if ("/metrics".equals(path) && config.statusToken() != null) {
+                    response.getHeaders().put(HttpHeader.CONTENT_TYPE, ServerMetrics.contentType());
+                    Content.Sink.write(response, true, metrics.scrape(), callback);
+                    return true;
+                }
                 if ("/status".equals(path) && config.statusToken() != null) {
-                    if (!authorized(request.getHeaders().get(HttpHeader.AUTHORIZATION), config.statusToken())) {
-                        response.setStatus(HttpStatus.UNAUTHORIZED_401);
-                        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"peerlink\"");
-                        Content.Sink.write(response, true, "operator token required\n", callback);
-                        return true;
-                    }
                     Status status = new Status(rendezvous.devicesOnline(), rendezvous.introductions(), rendezvous.connectRequests(),
                             rendezvous.protocolErrors(), stun == null ? null : new StunStatus(stun.answered(), stun.dropped(), stun.rateLimited()));
                     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
@@ -332,13 +362,29 @@ public final class ReferenceServer implements AutoCloseable {
         return config;
     }
 
-    /** Stops Jetty (closing every control connection), STUN and the CDI container; idempotent. */
+    /**
+     * Starts draining: {@code /readyz} answers 503 from now on, and every device is disconnected
+     * with WebSocket close code 1012 (service restart), on which devices reconnect with jittered
+     * backoff — to another node when the control URI's name points elsewhere. New control
+     * connections are closed the same way. The server keeps serving HTTP until {@link #close()}.
+     * Idempotent.
+     */
+    public void drain() {
+        jetty.getBean(Readiness.class).draining();
+        rendezvous.drain();
+    }
+
+    /** Drains (see {@link #drain()}), then stops Jetty, STUN and the CDI container; idempotent. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        if (reloader != null) {
+            reloader.close();
+        }
+        drain();
         if (bridge != null) {
             bridge.close();
         }
@@ -350,6 +396,10 @@ public final class ReferenceServer implements AutoCloseable {
         // Closed here as well as by the CDI disposers, so the ports are free when close() returns.
         if (stun != null) {
             stun.close();
+        }
+        ServerMetrics metrics = jetty.getBean(ServerMetrics.class);
+        if (metrics != null) {
+            metrics.close();
         }
         rendezvous.close();
         container.shutdown();

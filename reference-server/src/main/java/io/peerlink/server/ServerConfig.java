@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param serverNames the names devices dial this server by (host names or IP literals, no port); a hello signed for
  *        another name is refused. Empty (the default): the literal addresses of this machine's interfaces and
  *        {@code localhost}, which protects only devices that dial an IP address
- * @param statusToken the bearer token {@code /status} requires, or null (the default) to not serve {@code /status}
+ * @param statusToken the bearer token {@code /status} and {@code /metrics} require, or null (the default) to serve neither
  * @param bridge the CoAP resource directory the server hosts
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,

@@ -20,6 +20,7 @@ final class TestDevice implements AutoCloseable {
     final BlockingQueue<DeviceId> incoming = new LinkedBlockingQueue<>();
     final BlockingQueue<Introduction> introductions = new LinkedBlockingQueue<>();
     final BlockingQueue<Rendezvous.State> states = new LinkedBlockingQueue<>();
+    final BlockingQueue<DeviceId> peersOffline = new LinkedBlockingQueue<>();
     volatile String rejectReason;
     /** When set, incoming requests are recorded and their decisions parked here, unanswered. */
     volatile boolean holdIncoming;
@@ -50,6 +51,11 @@ final class TestDevice implements AutoCloseable {
             @Override
             public void onIntroduction(Introduction introduction) {
                 introductions.add(introduction);
+            }
+
+            @Override
+            public void onPeerOffline(DeviceId peer) {
+                peersOffline.add(peer);
             }
 
             @Override

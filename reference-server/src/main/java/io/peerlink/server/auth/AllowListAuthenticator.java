@@ -18,14 +18,16 @@ import java.util.Objects;
 /**
  * {@code allow-list}: admits exactly the devices listed in a file, each into its network.
  * Lines are {@code deviceId [network]} (network defaults to {@code default}); blank lines and
- * text after {@code #} are ignored. The file is read once at start; a bad line stops the server
- * with its line number. Unknown devices are denied with a reason that names their ID, so an
+ * text after {@code #} are ignored. The file is read at start, where a bad line stops the server
+ * with its line number, and again by {@link #reload()} when it changes (the reference server checks
+ * its modification time every second), where a bad file keeps the previous list. Unknown devices are denied with a reason that names their ID, so an
  * operator can copy it into the file.
  */
 public final class AllowListAuthenticator implements Authenticator, ServerConfigurable {
     /** The network of a line without one. */
     public static final String DEFAULT_NETWORK = "default";
     private volatile Map<DeviceId, String> allowed;
+    private volatile Path file;
 
     /** Used by {@link java.util.ServiceLoader}; {@link #configure(ServerConfig)} loads the file. */
     public AllowListAuthenticator() {
@@ -46,7 +48,7 @@ public final class AllowListAuthenticator implements Authenticator, ServerConfig
         if (allowed != null) {
             return;
         }
-        Path file = config.allowListFile();
+        file = config.allowListFile();
         // No file: an empty allow-list. Secure by default: the server runs and serves, but admits
         // no device until the operator lists some (or chooses open mode for a trusted lab).
         allowed = file == null ? Map.of() : parse(file);
@@ -83,6 +85,27 @@ public final class AllowListAuthenticator implements Authenticator, ServerConfig
             }
         }
         return Map.copyOf(out);
+    }
+
+    /** @return the file the list was read from, or null (empty list, or given in memory) */
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Reads the file again and replaces the list at once; on a bad file the old list stays.
+     *
+     * @return the new list, device to network
+     * @throws IllegalStateException naming the file and line of the first problem
+     */
+    public Map<DeviceId, String> reload() {
+        Path f = file;
+        if (f == null) {
+            return allowed;
+        }
+        Map<DeviceId, String> next = parse(f);
+        allowed = next;
+        return next;
     }
 
     @Override

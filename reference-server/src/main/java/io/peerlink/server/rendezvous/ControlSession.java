@@ -80,6 +80,9 @@ public final class ControlSession {
     }
 
     void fail(ErrorCode code, String text, int closeCode) {
+        if (!admitted() && !closed) {
+            service.events().refused(code);
+        }
         sendError(code, text, null);
         closed = true;
         connection.close(closeCode, code.name());

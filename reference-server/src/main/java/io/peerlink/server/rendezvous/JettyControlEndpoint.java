@@ -58,12 +58,14 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
                 }
                 // Jetty sends UTF-8; the UTF-16 length bounds it within a factor of 3, close enough for a queue bound.
                 long size = text.length();
+                service.queuedBytes.addAndGet(size);
                 if (queued.addAndGet(size) > maxQueuedBytes) {
+                    service.queuedBytes.addAndGet(-size);
                     LOG.info(() -> "disconnecting " + remote + ": more than " + maxQueuedBytes + " bytes queued (slow reader)");
                     session.disconnect();
                     return;
                 }
-                session.sendText(text, Callback.from(() -> queued.addAndGet(-size), failure -> queued.addAndGet(-size)));
+                session.sendText(text, Callback.from(() -> dequeued(size), failure -> dequeued(size)));
             }
 
             @Override
@@ -106,6 +108,11 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
         if (c != null) {
             c.onClose();
         }
+    }
+
+    private void dequeued(long size) {
+        queued.addAndGet(-size);
+        service.queuedBytes.addAndGet(-size);
     }
 
     /** @return bytes queued for this device and not yet written (diagnostics, tests) */

@@ -77,6 +77,20 @@ public final class PresenceRegistry {
         return networks.size();
     }
 
+    /** Forgets the networks of devices a new allow-list no longer has. @param allowed device to network */
+    void retainNetworks(java.util.Map<DeviceId, String> allowed) {
+        networks.keySet().removeIf(id -> !allowed.containsKey(id) && !online.containsKey(id));
+    }
+
+    /** @return devices online per network, counted now (O(devices online); a scrape, not a hot path) */
+    public java.util.Map<String, Integer> onlineByNetwork() {
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+        for (ControlSession s : online.values()) {
+            counts.merge(s.network(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
     /** @return a weakly consistent view of the live sessions */
     Collection<ControlSession> sessions() {
         return online.values();

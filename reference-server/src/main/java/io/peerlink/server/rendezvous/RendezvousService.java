@@ -50,6 +50,8 @@ public final class RendezvousService implements AutoCloseable {
     static final int CLOSE_POLICY = 1008;
     /** WebSocket close code: message too big. */
     static final int CLOSE_TOO_BIG = 1009;
+    /** WebSocket close code: service restart (RFC 6455 registry); devices reconnect with backoff. */
+    public static final int CLOSE_SERVICE_RESTART = 1012;
     /** WebSocket close code: going away. */
     static final int CLOSE_GOING_AWAY = 1001;
     private static final long START_NANOS = System.nanoTime();
@@ -70,6 +72,10 @@ public final class RendezvousService implements AutoCloseable {
     private final AtomicLong connectRequests = new AtomicLong();
     private final AtomicLong protocolErrors = new AtomicLong();
     private final ScheduledFuture<?> sweep;
+    /** Bytes queued for all devices and not yet written (see JettyControlEndpoint). */
+    final AtomicLong queuedBytes = new AtomicLong();
+    private volatile RendezvousEvents events = RendezvousEvents.NONE;
+    private volatile boolean draining;
     /** The server names a hello may be signed for (lower-case). */
     private final Set<String> serverNames;
 
@@ -128,6 +134,20 @@ public final class RendezvousService implements AutoCloseable {
         return serverNames;
     }
 
+    /** @param events the observer of admissions, refusals and introductions (replaces the previous one) */
+    public void events(RendezvousEvents events) {
+        this.events = Objects.requireNonNull(events, "events");
+    }
+
+    RendezvousEvents events() {
+        return events;
+    }
+
+    /** @return bytes queued on every control connection and not yet written to the network */
+    public long queuedBytes() {
+        return queuedBytes.get();
+    }
+
     RendezvousCodec codec() {
         return codec;
     }
@@ -145,6 +165,11 @@ public final class RendezvousService implements AutoCloseable {
      */
     public ControlSession open(Connection connection) {
         ControlSession s = new ControlSession(this, connection);
+        if (draining) {
+            s.closed = true;
+            connection.close(CLOSE_SERVICE_RESTART, "server draining; reconnect later");
+            return s;
+        }
         s.nonce = new byte[Handshake.NONCE_LENGTH];
         random.nextBytes(s.nonce);
         s.tokens = config.limits().messageBurst();
@@ -294,6 +319,7 @@ public final class RendezvousService implements AutoCloseable {
                 }
             }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
+        events.admitted(network);
         LOG.fine(() -> "admitted " + hello.deviceId() + " into " + network);
     }
 
@@ -319,7 +345,7 @@ public final class RendezvousService implements AutoCloseable {
                 return;
             }
             p.timeout.cancel(false);
-            p.requester.send(new Message.Unreachable(p.requesterRequestId, s.deviceId(), UnreachableException.Reason.REJECTED, r.reason()));
+            unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, s.deviceId(), UnreachableException.Reason.REJECTED, r.reason()));
         } else if (message instanceof Message.Presence p) {
             DeviceId of = p.of();
             String toNetwork = registry.networkOf(of);
@@ -336,30 +362,35 @@ public final class RendezvousService implements AutoCloseable {
         }
     }
 
+    private void unreachable(ControlSession requester, Message.Unreachable u) {
+        events.unreachable(u.reason());
+        requester.send(u);
+    }
+
     private void onConnect(ControlSession s, Message.Connect c) {
         connectRequests.incrementAndGet();
         DeviceId to = c.to();
         String toNetwork = registry.networkOf(to);
         if (to.equals(s.deviceId())) {
-            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED, "a device cannot connect to itself"));
+            unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED, "a device cannot connect to itself"));
             return;
         }
         // Never registered and not allowed get one and the same answer, and policy comes before presence:
         // a device must not learn whether an ID it may not reach exists, nor whether it is online.
         if (toNetwork == null || !policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
-            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
+            unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
             return;
         }
         ControlSession target = registry.online(to);
         if (target == null || target.closed) {
-            s.send(new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE, "the device is not connected"));
+            unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE, "the device is not connected"));
             return;
         }
         long id = nextIncomingId.incrementAndGet();
         ScheduledFuture<?> timeout = timers.schedule(() -> {
             PendingConnect p = pending.remove(id);
             if (p != null) {
-                p.requester.send(new Message.Unreachable(p.requesterRequestId, to, UnreachableException.Reason.TIMEOUT,
+                unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, to, UnreachableException.Reason.TIMEOUT,
                         "the device did not answer within " + config.limits().connectTimeout().toMillis() + " ms"));
             }
         }, config.limits().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -395,6 +426,7 @@ public final class RendezvousService implements AutoCloseable {
         long startRequester = Math.round(d - oneWayRequester);
         long startTarget = Math.round(d - oneWayTarget);
         introductions.incrementAndGet();
+        events.introduced();
         // Remembered so that either side going offline is told to the other (peer-offline).
         requester.introducedTo.add(target.deviceId());
         target.introducedTo.add(requester.deviceId());
@@ -428,7 +460,7 @@ public final class RendezvousService implements AutoCloseable {
                 if ((p.target == s || p.requester == s) && pending.remove(p.id, p)) {
                     p.timeout.cancel(false);
                     if (p.target == s) {
-                        p.requester.send(new Message.Unreachable(p.requesterRequestId, s.deviceId(),
+                        unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, s.deviceId(),
                                 UnreachableException.Reason.OFFLINE, "the device disconnected before answering"));
                     }
                 }
@@ -502,6 +534,53 @@ public final class RendezvousService implements AutoCloseable {
     /** @return the registry */
     public PresenceRegistry registry() {
         return registry;
+    }
+
+    /**
+     * Disconnects every device with close code 1012 and closes new connections the same way
+     * from now on: the client treats any server close as "reconnect with jittered backoff".
+     * Idempotent.
+     */
+    public void drain() {
+        draining = true;
+        for (ControlSession s : registry.sessions()) {
+            // The server leaving says nothing about the device: links between devices carry on, so no peer-offline.
+            s.introducedTo.clear();
+            registry.unregister(s);
+            s.closed = true;
+            s.connection.close(CLOSE_SERVICE_RESTART, "server draining; reconnect later");
+        }
+    }
+
+    /**
+     * Applies a new allow-list: devices online that it still lists in the same network stay
+     * connected untouched; unlisted ones are disconnected with DENIED (which the client treats as
+     * final) and forgotten; ones moved to another network are closed with 1012 and re-admitted
+     * there when they reconnect.
+     *
+     * @param allowed device to network, the whole new list
+     * @return the number of devices disconnected
+     */
+    public int retainAllowed(java.util.Map<DeviceId, String> allowed) {
+        int removed = 0;
+        for (ControlSession s : registry.sessions()) {
+            String network = allowed.get(s.deviceId());
+            if (network == null) {
+                registry.unregister(s);
+                tellPeersOffline(s);
+                s.fail(ErrorCode.DENIED, "device " + s.deviceId() + " was removed from this server's allow-list", CLOSE_POLICY);
+                removed++;
+            } else if (!network.equals(s.network())) {
+                // Moved to another network: reconnecting admits it there.
+                registry.unregister(s);
+                tellPeersOffline(s);
+                s.closed = true;
+                s.connection.close(CLOSE_SERVICE_RESTART, "network changed; reconnect");
+                removed++;
+            }
+        }
+        registry.retainNetworks(allowed);
+        return removed;
     }
 
     /** Stops the timers; idempotent. Connections are closed by the WebSocket server. */
