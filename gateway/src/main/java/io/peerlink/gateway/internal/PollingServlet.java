@@ -19,6 +19,15 @@ public final class PollingServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        engineIo.handleRequest(request, response);
+        try {
+            engineIo.handleRequest(request, response);
+        } catch (RuntimeException e) {
+            // engine.io's payload decoder throws unchecked exceptions (index/number errors) on
+            // garbage; that is the client's fault, so it gets a 400 with the reason, not a 500.
+            if (!response.isCommitted()) {
+                response.resetBuffer();
+                response.sendError(HttpServletResponse.SC_BAD_REQUEST, "malformed Engine.IO payload: " + e);
+            }
+        }
     }
 }
