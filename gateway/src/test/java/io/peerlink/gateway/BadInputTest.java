@@ -90,6 +90,7 @@ class BadInputTest {
             // ...and nobody else's.
             assertGoodGatewayAnswers(server);
             assertTrue(server.gateway.platform().onlineGateways().contains("gw-good"));
+            assertTrue(goodNode.isAlive());
         }
     }
 
@@ -114,6 +115,7 @@ class BadInputTest {
             assertGoodGatewayAnswers(server);
             assertEquals(200, rawHandshakeStatus(server.port, "127.0.0.2"));
             assertEquals(429, rawHandshakeStatus(server.port, "127.0.0.1"));
+            assertTrue(goodNode.isAlive());
         }
     }
 
@@ -141,6 +143,56 @@ class BadInputTest {
             assertTrue(status == 200 || status == 400, "status " + status);
             assertGoodGatewayAnswers(server);
             assertTrue(server.gateway.platform().onlineGateways().contains("gw-good"));
+            assertTrue(goodNode.isAlive());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "42/gateway,[\"telemetry\",{\"deviceId\":",
+        "42/gateway,[]",
+        "42/gateway,[42,{}]",
+        "42/gateway,{\"a\":1}",
+        "4999",
+        "\u0000\u00ff garbage"})
+    void malformedPacketsOverWebSocketDoNotAffectOthers(String packet) throws Exception {
+        byte[] good = GatewayInteropTest.secret();
+        try (TestServer server = server(good, GatewayInteropTest.secret(), GatewayLimits.DEFAULTS);
+             NodeGateway goodNode = goodGateway(server, "polling", good)) {
+            java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+            java.net.http.WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:"
+                    + server.port + "/socket.io/?EIO=4&transport=websocket"), new java.net.http.WebSocket.Listener() {
+                        @Override
+                        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                CharSequence data, boolean last) {
+                            received.add(data.toString());
+                            w.request(1);
+                            return null;
+                        }
+
+                        @Override
+                        public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w,
+                                int status, String reason) {
+                            closed.complete(status);
+                            return null;
+                        }
+
+                        @Override
+                        public void onError(java.net.http.WebSocket w, Throwable error) {
+                            closed.complete(-1);
+                        }
+                    }).get(10, TimeUnit.SECONDS);
+            String open = received.poll(10, TimeUnit.SECONDS);
+            assertTrue(open != null && open.startsWith("0{"), String.valueOf(open));
+            ws.sendText("40/gateway,", true).get(10, TimeUnit.SECONDS);
+            String connected = received.poll(10, TimeUnit.SECONDS);
+            assertTrue(connected != null && connected.startsWith("40/gateway,"), String.valueOf(connected));
+            ws.sendText(packet, true).get(10, TimeUnit.SECONDS);
+            assertGoodGatewayAnswers(server);
+            assertTrue(server.gateway.platform().onlineGateways().contains("gw-good"));
+            assertTrue(goodNode.isAlive());
+            ws.abort();
         }
     }
 

@@ -28,8 +28,12 @@ final class TestServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         gateway.close();
-        jetty.stop();
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("jetty did not stop", e);
+        }
     }
 }
