@@ -19,9 +19,12 @@ import java.time.Duration;
  * @param rttVariation round-trip time variation
  * @param congestionWindow congestion window in bytes
  * @param bytesInFlight bytes sent and neither acknowledged nor declared lost
+ * @param spuriousRetransmittedBytes message bytes sent again that turned out to have arrived
+ *        the first time (the original packet was acknowledged after it had been declared lost);
+ *        included in {@code retransmittedBytes}
  */
 public record ChannelStats(long datagramsSent, long datagramsReceived, long bytesSent, long bytesReceived,
                            long payloadBytesSent, long payloadBytesDelivered, long retransmittedBytes,
                            long ackBytesSent, long packetsLost, Duration smoothedRtt, Duration rttVariation,
-                           long congestionWindow, long bytesInFlight) {
+                           long congestionWindow, long bytesInFlight, long spuriousRetransmittedBytes) {
 }

@@ -1,6 +1,7 @@
 package io.peerlink;
 
 import io.peerlink.runtime.PeerLinkProvider;
+import io.peerlink.runtime.ResourceBridgeProvider;
 
 import java.util.Iterator;
 import java.util.Objects;
@@ -44,11 +45,32 @@ public final class PeerLinks {
     }
 
     /**
-     * @return a resource bridge builder from the runtime found on the class or module path
-     * @throws PeerLinkException if no runtime with a resource bridge is found
+     * @return a resource bridge builder from the bridge implementation found by
+     *         {@link ServiceLoader} ({@link ResourceBridgeProvider}); independent of the link
+     *         runtime, so {@code peerlink-bridge} works beside {@code peerlink-core} or without it
+     * @throws PeerLinkException if no bridge implementation is found, naming the artifact to add
      */
-    public static PeerLinkProvider.BridgeBuilder resourceBridge() {
-        return provider().resourceBridgeBuilder();
+    public static ResourceBridge.Builder resourceBridge() {
+        try {
+            Iterator<ResourceBridgeProvider> it = ServiceLoader.load(ResourceBridgeProvider.class).iterator();
+            if (it.hasNext()) {
+                return it.next().builder();
+            }
+        } catch (ServiceConfigurationError e) {
+            throw new PeerLinkException("a ResourceBridge implementation was found but could not be loaded: "
+                    + e.getMessage(), e);
+        }
+        throw new PeerLinkException("no ResourceBridge implementation found: add io.peerlink:peerlink-bridge to the "
+                + "class or module path");
+    }
+
+    /**
+     * @param provider an explicit bridge implementation, for tests and containers
+     * @return a resource bridge builder from it
+     * @throws NullPointerException if provider is null
+     */
+    public static ResourceBridge.Builder resourceBridge(ResourceBridgeProvider provider) {
+        return Objects.requireNonNull(provider, "provider").builder();
     }
 
     /**

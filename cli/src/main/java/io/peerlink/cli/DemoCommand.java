@@ -43,7 +43,7 @@ final class DemoCommand implements Callable<Integer> {
         DeviceIdentity bob = DeviceIdentity.loadOrCreate(work.resolve("bob.key"));
         Path allowList = work.resolve("allow-list");
         Files.writeString(allowList, "# demo devices, one network\n" + alice.id() + " demo\n" + bob.id() + " demo\n");
-        ServerConfig config = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).allowListFile(allowList).build();
+        ServerConfig config = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1).allowListFile(allowList).build();
         try (DeleteOnExit cleanup = new DeleteOnExit(work); ReferenceServer server = ReferenceServer.start(config)) {
             out.println("demo files in " + cleanup.dir() + " (removed on exit)");
             out.println("server " + server.controlUri() + " stun " + server.stunAddress());

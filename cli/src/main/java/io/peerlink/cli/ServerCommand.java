@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code peerlink server}: runs the reference server until interrupted. */
-@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN).")
+@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN, CoAP resource directory).")
 final class ServerCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -28,6 +28,22 @@ final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--stun-port", description = "STUN UDP port. Default: ${DEFAULT-VALUE}", defaultValue = "3478")
     int stunPort;
+
+    @Option(names = "--coap-port", description = "CoAP UDP port of the resource directory (-1: off). Default: ${DEFAULT-VALUE}",
+            defaultValue = "5683")
+    int coapPort;
+
+    @Option(names = "--rd-storage", description = "Database file that keeps directory registrations across restarts "
+            + "(default: memory only)")
+    Path rdStorage;
+
+    @Option(names = "--ws-descriptions", description = "Directory of OpenAPI 3 / RAML 1.0 descriptions: each web "
+            + "service becomes virtual CoAP resources under /ws/<service>/")
+    Path wsDescriptions;
+
+    @Option(names = "--ws-secrets", description = "Properties file with the API keys the descriptions need "
+            + "(<service>.<scheme>=value); keep it readable by the server's user only")
+    Path wsSecrets;
 
     @Option(names = "--allow-list", description = "Allow-list file: lines 'deviceId [network]'")
     Path allowList;
@@ -59,6 +75,7 @@ final class ServerCommand implements Callable<Integer> {
                     "no devices would be admitted: pass --allow-list FILE (lines 'deviceId [network]') or --open (trusted lab only)");
         }
         ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
+                .coapPort(coapPort).rdStorage(rdStorage).wsDescriptions(wsDescriptions).wsSecrets(wsSecrets)
                 .serverNames(serverNames).limits(ServerConfig.Limits.defaults().withConnectionCaps(20_000, perAddress));
         if (allowList != null) {
             if (!Files.isReadable(allowList)) {
@@ -90,7 +107,8 @@ final class ServerCommand implements Callable<Integer> {
         try (ReferenceServer server = ReferenceServer.start(b.build())) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             System.out.println("server " + server.controlUri() + " stun " + server.stunAddress()
-                    + (server.serverPin() == null ? "" : " pin " + server.serverPin()));
+                    + (server.serverPin() == null ? "" : " pin " + server.serverPin())
+                    + " coap " + server.coapEndpoint());
             System.out.flush();
             stop.await();
         }

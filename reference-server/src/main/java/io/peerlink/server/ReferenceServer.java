@@ -2,6 +2,7 @@ package io.peerlink.server;
 
 import io.peerlink.protocol.rendezvous.Handshake;
 import io.peerlink.protocol.rendezvous.ServerPin;
+import io.peerlink.server.bridge.BridgeHosting;
 import io.peerlink.server.rendezvous.AddressCaps;
 import io.peerlink.server.rendezvous.JettyControlEndpoint;
 import io.peerlink.server.rendezvous.RendezvousService;
@@ -71,6 +72,7 @@ public final class ReferenceServer implements AutoCloseable {
     private final StunServer stun;
     private final URI controlUri;
     private final ServerPin pin;
+    private volatile BridgeHosting bridge;
     private volatile boolean closed;
     private static final Jsonb JSON = JsonbBuilder.create();
 
@@ -133,11 +135,13 @@ public final class ReferenceServer implements AutoCloseable {
             throw new IllegalStateException("reference server failed to assemble: " + rootMessage(e), e);
         }
         Server jetty = null;
+        BridgeHosting bridge = null;
         try {
             RendezvousService rendezvous = container.select(RendezvousService.class).get();
             StunServer stun = container.select(ServerComponents.StunServerHolder.class).get().server();
             ServerPin pin = config.tls() == null ? null : pinOf(config.tls());
-            jetty = jetty(config, rendezvous, stun);
+            bridge = BridgeHosting.start(config);
+            jetty = jetty(config, rendezvous, stun, bridge);
             jetty.start();
             ServerConnector connector = (ServerConnector) jetty.getConnectors()[0];
             String host = config.bindHost();
@@ -146,6 +150,7 @@ public final class ReferenceServer implements AutoCloseable {
             }
             URI uri = URI.create((pin == null ? "ws://" : "wss://") + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
             ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri, pin);
+            server.bridge = bridge;
             LOG.info(() -> "PeerLink reference server: control " + uri + (pin == null ? "" : " (TLS key pin " + pin + ")")
                     + ", server names " + (config.serverNames().isEmpty() ? "this machine's addresses" : config.serverNames())
                     + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
@@ -153,6 +158,9 @@ public final class ReferenceServer implements AutoCloseable {
                     + "'; started in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms (CDI " + weldMillis + " ms)");
             return server;
         } catch (Exception e) {
+            if (bridge != null) {
+                bridge.close();
+            }
             if (jetty != null) {
                 try {
                     jetty.stop();
@@ -190,7 +198,7 @@ public final class ReferenceServer implements AutoCloseable {
         }
     }
 
-    private static Server jetty(ServerConfig config, RendezvousService rendezvous, StunServer stun) {
+    private static Server jetty(ServerConfig config, RendezvousService rendezvous, StunServer stun, BridgeHosting bridge) {
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("peerlink-http");
         threads.setDaemon(true);
@@ -215,6 +223,7 @@ public final class ReferenceServer implements AutoCloseable {
         AddressCaps caps = new AddressCaps(config.limits().maxConnectionsPerAddress());
         connector.setHost(config.bindHost());
         connector.setPort(config.httpPort());
+        bridge.configure(connector);
         server.addConnector(connector);
         ContextHandler context = new ContextHandler("/");
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, context, container -> {
@@ -226,7 +235,7 @@ public final class ReferenceServer implements AutoCloseable {
             container.addMapping(Handshake.PATH, (request, response, callback) ->
                     new JettyControlEndpoint(rendezvous, caps, config.limits().maxQueuedBytes()));
         });
-        ws.setHandler(new Handler.Abstract.NonBlocking() {
+        ws.setHandler(bridge.httpHandler(new Handler.Abstract.NonBlocking() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = Request.getPathInContext(request);
@@ -253,7 +262,7 @@ public final class ReferenceServer implements AutoCloseable {
                 }
                 return false;
             }
-        });
+        }));
         context.setHandler(ws);
         server.setHandler(context);
         server.setStopTimeout(2000);
@@ -298,6 +307,11 @@ public final class ReferenceServer implements AutoCloseable {
         return stun == null ? null : stun.localAddress();
     }
 
+    /** @return the resource directory's CoAP endpoint, or null if the bridge is off */
+    public io.peerlink.Endpoint coapEndpoint() {
+        return bridge == null ? null : bridge.coapEndpoint();
+    }
+
     /** @return devices with a live, admitted control connection */
     public int connectedDevices() {
         return rendezvous.devicesOnline();
@@ -325,6 +339,9 @@ public final class ReferenceServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (bridge != null) {
+            bridge.close();
+        }
         try {
             jetty.stop();
         } catch (Exception e) {

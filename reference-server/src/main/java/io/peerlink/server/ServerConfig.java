@@ -23,10 +23,35 @@ import java.util.Objects;
  *        another name is refused. Empty (the default): the literal addresses of this machine's interfaces and
  *        {@code localhost}, which protects only devices that dial an IP address
  * @param statusToken the bearer token {@code /status} requires, or null (the default) to not serve {@code /status}
+ * @param bridge the CoAP resource directory the server hosts
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
                            boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
-                           List<String> serverNames, String statusToken) {
+                           List<String> serverNames, String statusToken, Bridge bridge) {
+
+    /**
+     * The hosted ResourceBridge (module peerlink-bridge): a CoAP resource directory.
+     *
+     * @param coapPort UDP port of the CoAP endpoint (default 5683, CoAP's; 0 = ephemeral; -1 = no bridge)
+     * @param storage database file that keeps registrations across restarts, or null for memory only
+     * @param descriptions directory of OpenAPI 3 / RAML 1.0 web-service descriptions exposed as virtual
+     *        resources, or null for none
+     * @param secretsFile properties file of secrets the descriptions ask for ({@code <service>.<scheme>=value}),
+     *        or null for none
+     */
+    public record Bridge(int coapPort, Path storage, Path descriptions, Path secretsFile) {
+        /** @throws IllegalArgumentException if the port is out of range */
+        public Bridge {
+            if (coapPort < -1 || coapPort > 65535) {
+                throw new IllegalArgumentException("coapPort out of range: " + coapPort);
+            }
+        }
+
+        /** @return the defaults: CoAP on 5683, registrations in memory */
+        public static Bridge defaults() {
+            return new Bridge(5683, null, null, null);
+        }
+    }
 
     /**
      * TLS from a PKCS#12 key store holding one private key and its certificate chain.
@@ -129,6 +154,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         Objects.requireNonNull(accessPolicy, "accessPolicy");
         Objects.requireNonNull(keepalive, "keepalive");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(bridge, "bridge");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("httpPort out of range: " + httpPort);
         }
@@ -175,6 +201,10 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private Tls tls;
         private List<String> serverNames = List.of();
         private String statusToken;
+        private int coapPort = Bridge.defaults().coapPort();
+        private Path rdStorage;
+        private Path wsDescriptions;
+        private Path wsSecrets;
 
         private Builder() {
         }
@@ -251,13 +281,37 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return this;
         }
 
+        /** @param v CoAP port of the hosted resource directory, 0 for ephemeral, -1 for none @return this */
+        public Builder coapPort(int v) {
+            coapPort = v;
+            return this;
+        }
+
+        /** @param v database file keeping directory registrations across restarts; null for memory @return this */
+        public Builder rdStorage(Path v) {
+            rdStorage = v;
+            return this;
+        }
+
+        /** @param v directory of web-service descriptions for virtual resources; null for none @return this */
+        public Builder wsDescriptions(Path v) {
+            wsDescriptions = v;
+            return this;
+        }
+
+        /** @param v properties file with the secrets the descriptions need; null for none @return this */
+        public Builder wsSecrets(Path v) {
+            wsSecrets = v;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException if a value is invalid
          */
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
-                    tls, serverNames, statusToken);
+                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets));
         }
     }
 }

@@ -53,7 +53,7 @@ class ControlPlaneSecurityTest {
     }
 
     private ReferenceServer start(ServerConfig.Builder b) {
-        ReferenceServer s = ReferenceServer.start(b.bindHost("127.0.0.1").httpPort(0).stunPort(0).open(true).build());
+        ReferenceServer s = ReferenceServer.start(b.bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1).open(true).build());
         closeables.add(s);
         return s;
     }

@@ -60,7 +60,7 @@ class DeviceLinkTest {
     private void startServer(String allowList) throws Exception {
         Path file = dir.resolve("allow-list");
         Files.writeString(file, allowList);
-        server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+        server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
                 .allowListFile(file).build());
         toClose.add(server);
     }

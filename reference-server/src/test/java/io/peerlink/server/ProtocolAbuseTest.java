@@ -32,7 +32,7 @@ class ProtocolAbuseTest {
         dir = Files.createTempDirectory("peerlink-abuse");
         Path file = dir.resolve("allow-list");
         Files.writeString(file, ATTACKER.id() + "\n" + VICTIM.id() + "\n" + BYSTANDER.id() + "\n");
-        server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+        server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1)
                 .allowListFile(file).keepalive(Duration.ofSeconds(5)).build());
         bystander = TestDevice.started(server.controlUri(), BYSTANDER);
         bystander.awaitRegistered();

@@ -50,7 +50,7 @@ class ReferenceServerTest {
     private ReferenceServer allowListServer(String allowList, Duration keepalive) throws Exception {
         Path file = dir.resolve("allow-list");
         Files.writeString(file, allowList);
-        return closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+        return closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
                 .allowListFile(file).keepalive(keepalive).statusToken(STATUS_TOKEN).build()));
     }
 
@@ -86,7 +86,7 @@ class ReferenceServerTest {
 
     @Test
     void openModeAdmitsAnyDeviceIntoTheDefaultNetwork() throws Exception {
-        ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+        ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1)
                 .open(true).build()));
         assertNull(server.stunAddress());
         TestDevice a = device(server, DeviceIdentity.ephemeral());
@@ -222,7 +222,7 @@ class ReferenceServerTest {
         DeviceIdentity ib = DeviceIdentity.ephemeral();
         Path file = dir.resolve("allow-list");
         Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
-        ServerConfig first = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(file)
+        ServerConfig first = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).allowListFile(file)
                 .keepalive(Duration.ofSeconds(1)).build();
         ReferenceServer server = ReferenceServer.start(first);
         int port = server.controlUri().getPort();
@@ -233,7 +233,7 @@ class ReferenceServerTest {
         a.states.clear();
         server.close();
         a.awaitState(Rendezvous.State.RECONNECTING);
-        ServerConfig second = ServerConfig.builder().bindHost("127.0.0.1").httpPort(port).stunPort(-1).allowListFile(file)
+        ServerConfig second = ServerConfig.builder().bindHost("127.0.0.1").httpPort(port).stunPort(-1).coapPort(-1).allowListFile(file)
                 .keepalive(Duration.ofSeconds(1)).build();
         ReferenceServer restarted = closing(ReferenceServer.start(second));
         a.awaitState(Rendezvous.State.REGISTERED);
@@ -249,26 +249,26 @@ class ReferenceServerTest {
     @Test
     void misconfigurationStopsStartWithAMessageSayingWhatToFix() throws Exception {
         IllegalStateException noFile = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
-                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).build()));
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).build()));
         assertTrue(noFile.getMessage().contains("allow-list file"), noFile.getMessage());
 
         IllegalStateException unknown = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
-                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).authenticator("ldap").build()));
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).authenticator("ldap").build()));
         assertTrue(unknown.getMessage().contains("no Authenticator named 'ldap'") && unknown.getMessage().contains("allow-list"), unknown.getMessage());
 
         Path bad = dir.resolve("bad-list");
         Files.writeString(bad, "# ok\nnot-a-device-id lab\n");
         IllegalStateException badLine = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
-                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).allowListFile(bad).build()));
+                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).allowListFile(bad).build()));
         assertTrue(badLine.getMessage().contains("line 2"), badLine.getMessage());
 
-        ReferenceServer running = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+        ReferenceServer running = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
                 .open(true).build()));
         IllegalStateException httpTaken = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
-                .bindHost("127.0.0.1").httpPort(running.controlUri().getPort()).stunPort(-1).open(true).build()));
+                .bindHost("127.0.0.1").httpPort(running.controlUri().getPort()).stunPort(-1).coapPort(-1).open(true).build()));
         assertTrue(httpTaken.getMessage().contains("ailed to bind") || httpTaken.getMessage().contains("in use"), httpTaken.getMessage());
         IllegalStateException stunTaken = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
-                .bindHost("127.0.0.1").httpPort(0).stunPort(running.stunAddress().getPort()).open(true).build()));
+                .bindHost("127.0.0.1").httpPort(0).stunPort(running.stunAddress().getPort()).coapPort(-1).open(true).build()));
         assertTrue(stunTaken.getMessage().contains("cannot bind STUN server"), stunTaken.getMessage());
         assertEquals(0, running.connectedDevices(), "the running server is unaffected");
     }
@@ -280,7 +280,7 @@ class ReferenceServerTest {
         Path file = dir.resolve("allow-list");
         Files.writeString(file, ia.id() + "\n" + ib.id() + "\n");
         ServerConfig.Limits limits = ServerConfig.Limits.defaults().withConnectTimeout(Duration.ofMillis(500));
-        ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+        ReferenceServer server = closing(ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1)
                 .allowListFile(file).limits(limits).build()));
         TestDevice a = device(server, ia);
         TestDevice b = device(server, ib);

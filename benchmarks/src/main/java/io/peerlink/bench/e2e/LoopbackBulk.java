@@ -9,6 +9,13 @@ import io.peerlink.PeerLinks;
 import io.peerlink.ReliableChannel;
 import io.peerlink.SendBufferFullException;
 import io.peerlink.core.internal.channel.ChannelEngine;
+import io.peerlink.core.internal.channel.Crc32cSealer;
+import io.peerlink.core.internal.channel.PacketSealer;
+import io.peerlink.core.internal.channel.ProtectorSealer;
+import io.peerlink.core.internal.channel.ReceiveBudget;
+import io.peerlink.core.internal.crypto.NoiseSuite;
+import io.peerlink.core.internal.crypto.RekeyPolicy;
+import io.peerlink.core.internal.crypto.SessionKeys;
 import io.peerlink.core.internal.channel.TransportPath;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.loop.EventLoop;
@@ -25,6 +32,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.time.LocalDate;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -61,7 +69,8 @@ import java.util.zip.CRC32;
  *
  * <p>Options: {@code --mib N} (payload, default 100), {@code --runs N} (3), {@code --loss P}
  * (0.05), {@code --message-kib N} (64), {@code --outstanding N} (messages in flight, 64),
- * {@code --idle-links N} (1000, 0 skips), {@code --cases raw,device,engine,lossy}.
+ * {@code --idle-links N} (1000, 0 skips), {@code --cases raw,device,engine,lossy} (also {@code sealed}:
+ * as {@code engine} with every packet AEAD-sealed by the security layer's {@code PacketProtector}).
  */
 public final class LoopbackBulk {
     private static final int DATAGRAM = 1200;
@@ -109,7 +118,7 @@ public final class LoopbackBulk {
 
     /** Result of one transfer. */
     private record Result(double mibPerSecond, long payload, long bytesSent, long ackBytes, long retransmitted,
-                          long lostDatagrams, long sentDatagrams, double srttMillis) {
+                          long spurious, long lostDatagrams, long sentDatagrams, double srttMillis) {
         double overhead() {
             return (double) bytesSent / payload;
         }
@@ -136,6 +145,9 @@ public final class LoopbackBulk {
             results.put(c, new ArrayList<>());
         }
         // Warm-up: JIT the hot paths so the first measured run is not the interpreter's.
+        if (cases.contains("sealed")) {
+            engine(0, Math.min(payload, 16L << 20), true);
+        }
         if (cases.contains("engine") || cases.contains("lossy") || cases.contains("device")) {
             engine(0, Math.min(payload, 16L << 20));
         }
@@ -146,12 +158,13 @@ public final class LoopbackBulk {
                     case "device" -> device();
                     case "engine" -> engine(0, payload);
                     case "lossy" -> engine(loss, payload);
+                    case "sealed" -> engine(0, payload, true);
                     default -> throw new IllegalArgumentException("unknown case " + c);
                 };
                 results.get(c).add(res);
-                System.out.printf(Locale.ROOT, "run %d %-7s %8.1f MiB/s  sent/payload %.4f  ack %.3f %%  retx %.2f %%  lost %d of %d datagrams  srtt %.2f ms%n",
+                System.out.printf(Locale.ROOT, "run %d %-7s %8.1f MiB/s  sent/payload %.4f  ack %.3f %%  retx %.2f %% (%d B, spurious %d B)  lost %d of %d datagrams  srtt %.2f ms%n",
                         r + 1, c, res.mibPerSecond, res.overhead(), res.ackShare() * 100, res.retransmitShare() * 100,
-                        res.lostDatagrams, res.sentDatagrams, res.srttMillis);
+                        res.retransmitted, res.spurious, res.lostDatagrams, res.sentDatagrams, res.srttMillis);
             }
         }
         printTable(results);
@@ -208,7 +221,7 @@ public final class LoopbackBulk {
             long elapsed = lastReceived.get() - start;
             long got = receivedBytes.get();
             long lost = count - got / DATAGRAM;
-            return new Result(got / (elapsed / 1e9) / (1 << 20), got, count * (long) DATAGRAM, 0, 0, lost, count, 0);
+            return new Result(got / (elapsed / 1e9) / (1 << 20), got, count * (long) DATAGRAM, 0, 0, 0, lost, count, 0);
         }
     }
 
@@ -242,6 +255,15 @@ public final class LoopbackBulk {
     }
 
     private Result engine(double lossRate, long bytes) throws Exception {
+        return engine(lossRate, bytes, false);
+    }
+
+    /**
+     * @param sealed true: both engines seal every packet with the security layer's
+     *        {@code PacketProtector} (AES-GCM, keys from random secrets, default rekey policy)
+     *        instead of the CRC32C tag
+     */
+    private Result engine(double lossRate, long bytes, boolean sealed) throws Exception {
         Transport ta = udp();
         Transport tb = udp();
         ImpairedTransport ia = null;
@@ -259,8 +281,23 @@ public final class LoopbackBulk {
             sb.start();
             try {
                 ChannelOptions opts = ChannelOptions.defaults();
-                ChannelEngine ea = new ChannelEngine(loopA, 11, 22, new TransportPath(ta, sb.localEndpoint()), opts);
-                ChannelEngine eb = new ChannelEngine(loopB, 22, 11, new TransportPath(tb, sa.localEndpoint()), opts);
+                PacketSealer sealA = new Crc32cSealer();
+                PacketSealer sealB = new Crc32cSealer();
+                if (sealed) {
+                    byte[] s1 = new byte[32];
+                    byte[] s2 = new byte[32];
+                    SecureRandom random = new SecureRandom();
+                    random.nextBytes(s1);
+                    random.nextBytes(s2);
+                    long now = System.nanoTime();
+                    sealA = new ProtectorSealer(SessionKeys.fromSecrets(NoiseSuite.AESGCM, s1, s2)
+                            .newPacketProtector(RekeyPolicy.DEFAULT, now));
+                    sealB = new ProtectorSealer(SessionKeys.fromSecrets(NoiseSuite.AESGCM, s2, s1)
+                            .newPacketProtector(RekeyPolicy.DEFAULT, now));
+                }
+                ReceiveBudget budget = ReceiveBudget.shared();
+                ChannelEngine ea = new ChannelEngine(loopA, 11, 22, new TransportPath(ta, sb.localEndpoint()), opts, sealA, budget);
+                ChannelEngine eb = new ChannelEngine(loopB, 22, 11, new TransportPath(tb, sa.localEndpoint()), opts, sealB, budget);
                 sa.register(11, (src, d) -> ea.onDatagram(d));
                 sb.register(22, (src, d) -> eb.onDatagram(d));
                 ea.start();
@@ -342,7 +379,7 @@ public final class LoopbackBulk {
         ChannelStats r = rxStats.get();
         double seconds = (end - start) / 1e9;
         return new Result(bytes / seconds / (1 << 20), bytes, s.bytesSent(), s.ackBytesSent() + r.ackBytesSent(),
-                s.retransmittedBytes(), lost.get(), s.datagramsSent() + r.datagramsSent(),
+                s.retransmittedBytes(), s.spuriousRetransmittedBytes(), lost.get(), s.datagramsSent() + r.datagramsSent(),
                 s.smoothedRtt().toNanos() / 1e6);
     }
 
@@ -374,6 +411,10 @@ public final class LoopbackBulk {
         double raw = results.containsKey("raw") ? median(results.get("raw"), Result::mibPerSecond) : Double.NaN;
         double dev = results.containsKey("device") ? median(results.get("device"), Result::mibPerSecond) : Double.NaN;
         double eng = results.containsKey("engine") ? median(results.get("engine"), Result::mibPerSecond) : Double.NaN;
+        if (results.containsKey("sealed")) {
+            System.out.printf(Locale.ROOT, "ratio sealed / engine    %.2f  (AES-GCM PacketProtector vs CRC32C; target >= 0.80)%n",
+                    median(results.get("sealed"), Result::mibPerSecond) / eng);
+        }
         double lossy = results.containsKey("lossy") ? median(results.get("lossy"), Result::mibPerSecond) : Double.NaN;
         System.out.printf(Locale.ROOT, "ratio device / raw       %.2f  (target >= 0.50)%n", dev / raw);
         System.out.printf(Locale.ROOT, "ratio engine / raw       %.2f%n", eng / raw);

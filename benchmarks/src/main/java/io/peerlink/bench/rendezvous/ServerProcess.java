@@ -64,7 +64,7 @@ final class ServerProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
-                "--max-connections-per-address", "100000"));
+                "--max-connections-per-address", "100000", "--coap-port", "-1"));
         if (allowList == null) {
             javaCommand.add("--open");
         } else {

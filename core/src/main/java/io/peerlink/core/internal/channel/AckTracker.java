@@ -12,6 +12,14 @@ import java.nio.ByteBuffer;
 public final class AckTracker {
     /** Ranges remembered and reported; older ranges are forgotten. */
     public static final int MAX_RANGES = 32;
+    /**
+     * Ranges whose highest packet is this far below the largest received are no longer reported.
+     * The sender learnt of them from the many ACKs that carried them while they were recent (an
+     * ACK goes out at least every 10 ack-eliciting packets), and gaps never close (packet numbers
+     * are never reused, and the sender skips a number now and then), so without this limit every
+     * ACK would carry all {@link #MAX_RANGES} ranges for the rest of the channel's life.
+     */
+    public static final long REPORT_SPAN = 2048;
     /** Packets received after a new gap when an immediate ACK goes out (RFC 9002's kPacketThreshold). */
     static final int RECOVERY_PACKETS = 3;
 
@@ -184,7 +192,16 @@ public final class AckTracker {
      * @return encoded size of the ACK frame {@link #writeAck} would write
      */
     public int ackSize(long now) {
-        return FrameCodec.ackSize(low, high, count, delayMicros(now));
+        return FrameCodec.ackSize(low, high, reportedRanges(), delayMicros(now));
+    }
+
+    private int reportedRanges() {
+        int n = 1;
+        long oldest = high[0] - REPORT_SPAN;
+        while (n < count && high[n] >= oldest) {
+            n++;
+        }
+        return n;
     }
 
     private long delayMicros(long now) {
@@ -198,7 +215,7 @@ public final class AckTracker {
      * @param now loop clock
      */
     public void writeAck(ByteBuffer dst, long now) {
-        FrameCodec.encodeAck(dst, low, high, count, delayMicros(now));
+        FrameCodec.encodeAck(dst, low, high, reportedRanges(), delayMicros(now));
         ackPending = false;
         ackNow = false;
         unacknowledgedEliciting = 0;

@@ -13,37 +13,59 @@ import io.peerlink.core.internal.loop.EventLoop;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * The reliable channel: ARQ, flow and congestion control over one {@link DatagramPath}
- * (docs/protocol-channel.md). Public methods are thread-safe and hand their work to the event
- * loop; {@link #onDatagram} and {@link #setPath} run on the loop thread, where all protocol state
- * lives. Send futures complete on the loop thread (the device exposes them to applications
- * through {@code loop.Callbacks}); the message handler runs on this channel's serial callback
- * executor, never on the loop.
+ * (docs/protocol-channel.md). The engine routes events between small state machines and builds
+ * packets from the frames they want sent:
+ * <ul>
+ * <li>{@link Sender} — send queue, fragmentation, retransmission, the peer's credit;</li>
+ * <li>{@link Receiver} — reassembly, delivery, the credit we grant;</li>
+ * <li>{@link AckTracker} — which packets arrived, when to acknowledge;</li>
+ * <li>{@link SentPacketTracker} — sent packets, loss detection, PTO; it owns the
+ *     {@link RttEstimator}, the path's {@link CongestionController} and the {@link Pacer};</li>
+ * <li>{@link CloseHandshake} — the graceful close;</li>
+ * <li>{@link PacketCodec} with its {@link PacketSealer} — packet header and protection;</li>
+ * <li>{@link ChannelCounters} — the statistics.</li>
+ * </ul>
  *
- * <p>Every queue is bounded: messages and datagrams waiting to be sent by the send buffer
- * (each costs its length plus {@link #MESSAGE_OVERHEAD}), fragments awaiting retransmission by
- * the messages they belong to, received messages by the flow-control credit this side granted,
- * ACK ranges by {@link AckTracker#MAX_RANGES}.
+ * <p>Public methods are thread-safe and hand their work to the event loop; {@link #onDatagram}
+ * and {@link #setPath} run on the loop thread, where all protocol state lives. Send futures
+ * complete on the loop thread (the device exposes them to applications through
+ * {@code loop.Callbacks}); the message handler runs on this channel's serial callback executor,
+ * never on the loop. Every piece of work the engine runs on the loop is guarded: anything it
+ * throws — a bug, an {@code Error} from the path or the sealer, an {@code OutOfMemoryError} —
+ * closes this channel with ABORTED and the throwable in the reason, logged at ERROR; the loop and
+ * the device's other channels go on.
+ *
+ * <p>Every queue is bounded: messages and datagrams waiting to be sent by the send buffer (each
+ * costs its length plus {@link #MESSAGE_OVERHEAD}), fragments awaiting retransmission by the
+ * messages they belong to, received messages by the flow-control credit this side granted and by
+ * the {@link ReceiveBudget}, ACK ranges by {@link AckTracker#MAX_RANGES}.
  */
 public final class ChannelEngine implements ReliableChannel {
     /** Credit and send-buffer bytes charged per message on top of its length. */
     public static final int MESSAGE_OVERHEAD = 64;
     /** Credit a sender may use before the first MAX_DATA arrives. */
     public static final long INITIAL_CREDIT = 64 << 10;
-    private static final int MAX_CLOSE_REPLIES = 8;
+    /**
+     * ACK-only packets in a row after which the next one also carries PING and IMMEDIATE_ACK. A side that only
+     * acknowledges (the receiver of a bulk transfer) otherwise never gets a packet of its own
+     * acknowledged, and the sealer's key update waits for exactly that (RFC 9000 13.2.4, RFC 9001 6).
+     */
+    static final int ACK_ONLY_RUN = 16;
     /** Packets one flush may send before yielding the loop to other tasks. */
     private static final int PACKETS_PER_FLUSH = 64;
     private static final System.Logger LOG = System.getLogger(ChannelEngine.class.getName());
+    /** Seeds each channel's packet-number skipping, so a peer cannot predict which numbers are skipped. */
+    private static final java.security.SecureRandom SEEDS = new java.security.SecureRandom();
 
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
@@ -62,52 +84,30 @@ public final class ChannelEngine implements ReliableChannel {
     private volatile CloseReason closeReason;
     private volatile DatagramPath path;
     private volatile int datagramSize;
-    private volatile MessageHandler handler;
 
-    // shared with sending threads
-    private final AtomicLong buffered = new AtomicLong();
-    private final Object writableLock = new Object();
-    private CompletableFuture<Void> writable;
+    private final SendBuffer sendBuffer;
+    private final ChannelCounters counters = new ChannelCounters();
 
     // loop-confined from here on
-    private final PacketCodec packetCodec = new PacketCodec();
+    private final PacketCodec packetCodec;
     private final Frame frame = new Frame();
     private final SentPacketTracker tracker;
     private final AckTracker acks;
+    private final Sender sender;
+    private final Receiver receiver;
+    private final CloseHandshake close = new CloseHandshake();
     private final Listener listener = new Listener();
     private ByteBuffer out;
-
-    private final ArrayDeque<OutboundMessage> sendQueue = new ArrayDeque<>();
-    private final ArrayDeque<OutboundMessage> datagramQueue = new ArrayDeque<>();
-    private final ArrayDeque<Fragment> retransmitQueue = new ArrayDeque<>();
-    private final ArrayDeque<OutboundMessage> inflightOrdered = new ArrayDeque<>();
-    private final ArrayDeque<OutboundMessage> inflightUnordered = new ArrayDeque<>();
-    private long nextOrderedNumber;
-    private long nextUnorderedNumber;
-    private long peerMaxData = INITIAL_CREDIT;
-    private long creditUsed;
-
-    private final MessageWindow orderedWindow = new MessageWindow();
-    private final MessageWindow unorderedWindow = new MessageWindow();
-    private HashMap<Long, InboundMessage> orderedInbound;
-    private HashMap<Long, InboundMessage> unorderedInbound;
-    private ArrayDeque<InboundMessage> heldUnordered;
-    private long nextToDeliver;
-    private final long window;
-    private long creditHeld;
-    private long creditReleased;
-    private long maxDataGranted;
-    private boolean maxDataPending;
 
     private long ackFrequencySequence = -1;
     private int ackFrequencySent = -1;
     private boolean ackFrequencyPending;
-    private boolean pathResponsePending;
-    private long pathResponseData;
     private boolean pingPending;
     private boolean userPingPending;
     private CompletableFuture<Duration> pingFuture;
     private int probesPending;
+    private int ackOnlyRun;
+    private LongConsumer pathResponseListener;
 
     private EventLoop.Timer timer;
     private long timerAt = Long.MAX_VALUE;
@@ -118,32 +118,10 @@ public final class ChannelEngine implements ReliableChannel {
     private final long keepaliveNanos;
     private boolean flushScheduled;
 
-    private boolean closeRequested;
-    private boolean peerCloseReceived;
-    private long closeDeadline = Long.MAX_VALUE;
-    private boolean closeFramePending;
-    private boolean closeSent;
-    private long closeResendAt = Long.MAX_VALUE;
-    private int closeResends;
-    private int closeCode = -1;
-    private byte[] closeReasonBytes = new byte[0];
-    private int closeRepliesLeft = MAX_CLOSE_REPLIES;
-
-    private long datagramsSent;
-    private long datagramsReceived;
-    private long bytesSent;
-    private long bytesReceived;
-    private long payloadBytesSent;
-    private long payloadBytesDelivered;
-    private long retransmittedBytes;
-    private long ackBytesSent;
-    private long corruptDropped;
-    long probeTimeouts;
-    long timerRuns;
-    long pacingStalls;
-    long cwndStalls;
-
     /**
+     * An unsealed channel (CRC32C tags) whose reassembly draws on the process-wide
+     * {@link ReceiveBudget#shared()} budget.
+     *
      * @param loop the runtime's event loop; all state is confined to it
      * @param localConnectionId the connection ID the peer puts in our packets
      * @param remoteConnectionId the connection ID we put in the peer's packets
@@ -154,20 +132,39 @@ public final class ChannelEngine implements ReliableChannel {
      */
     public ChannelEngine(EventLoop loop, long localConnectionId, long remoteConnectionId,
                          DatagramPath path, ChannelOptions options) {
+        this(loop, localConnectionId, remoteConnectionId, path, options, new Crc32cSealer(), ReceiveBudget.shared());
+    }
+
+    /**
+     * @param loop the runtime's event loop; all state is confined to it
+     * @param localConnectionId the connection ID the peer puts in our packets
+     * @param remoteConnectionId the connection ID we put in the peer's packets
+     * @param path the initial path
+     * @param options tuning
+     * @param sealer seals and opens every packet (an AEAD once the link is secure); used on the loop only
+     * @param budget reassembly memory, shared with the other channels that hold the same budget
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the path's datagrams are too small for a packet
+     */
+    public ChannelEngine(EventLoop loop, long localConnectionId, long remoteConnectionId,
+                         DatagramPath path, ChannelOptions options, PacketSealer sealer, ReceiveBudget budget) {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.callbacks = loop.callbacks().serial();
         this.options = Objects.requireNonNull(options, "options");
         this.path = Objects.requireNonNull(path, "path");
+        this.packetCodec = new PacketCodec(sealer);
+        Objects.requireNonNull(budget, "budget");
         this.localConnectionId = localConnectionId;
         this.remoteConnectionId = remoteConnectionId;
         this.datagramSize = usableSize(path);
-        this.tracker = new SentPacketTracker(datagramSize, options.initialRtt().toNanos(),
-                options.maxAckDelay().toNanos(), Math.max(options.sendBufferSize(), 1L << 20) * 2);
+        this.tracker = new SentPacketTracker(datagramSize,
+                new RttEstimator(options.initialRtt().toNanos(), options.maxAckDelay().toNanos()),
+                controllerFor(path), new SplittableRandom(SEEDS.nextLong()));
         this.acks = new AckTracker(options.ackEveryPackets(), options.maxAckDelay().toNanos());
-        // The window covers the largest message plus its overhead, with room to spare, so a sender
-        // blocked on credit is always unblocked once everything before it is delivered.
-        this.window = Math.max(options.receiveWindow(), (long) options.maxMessageSize() + MESSAGE_OVERHEAD + 8192);
-        this.maxDataGranted = Math.max(INITIAL_CREDIT, window);
+        this.sendBuffer = new SendBuffer(options.sendBufferSize(), options.maxMessageSize());
+        this.sender = new Sender(sendBuffer, counters);
+        this.receiver = new Receiver(options, counters, budget, () -> state.get() == CLOSED, callbacks,
+                this::releaseAfterHandler);
         this.idleNanos = options.idleTimeout().toNanos();
         this.keepaliveNanos = options.keepaliveInterval().toNanos();
         this.lastReceived = loop.nanoTime();
@@ -176,10 +173,22 @@ public final class ChannelEngine implements ReliableChannel {
 
     private int usableSize(DatagramPath p) {
         int size = Math.min(p.maxDatagramSize(), options.maxDatagramSize());
-        if (size < PacketCodec.OVERHEAD + 64) {
+        if (size < packetCodec.overhead() + 64) {
             throw new IllegalArgumentException("path datagrams of " + size + " bytes are too small for channel packets");
         }
         return size;
+    }
+
+    /**
+     * The congestion controller a path gets by default: a fixed window on a reliable path (its
+     * transport already controls congestion), NewReno otherwise. The window cap keeps an
+     * app-limited sender from growing it without limit.
+     */
+    private CongestionController.Factory controllerFor(DatagramPath p) {
+        long cap = Math.max(options.sendBufferSize(), 1L << 20) * 2;
+        return p.reliable()
+                ? FixedWindowController.factory(Math.min(cap, FixedWindowController.DEFAULT_WINDOW))
+                : NewRenoController.factory(cap);
     }
 
     /** Starts timers (keepalive/idle) and grants the peer its credit. Call once, any thread. */
@@ -188,7 +197,7 @@ public final class ChannelEngine implements ReliableChannel {
             long now = loop.nanoTime();
             lastReceived = now;
             lastSent = now;
-            maxDataPending = true;
+            receiver.requestMaxData();
         });
     }
 
@@ -220,25 +229,18 @@ public final class ChannelEngine implements ReliableChannel {
             return CompletableFuture.failedFuture(closedException());
         }
         long cost = len + (long) MESSAGE_OVERHEAD;
-        long limit = options.sendBufferSize();
-        long cur;
-        do {
-            cur = buffered.get();
-            if (cur > 0 && cur + cost > limit) {
-                return CompletableFuture.failedFuture(new SendBufferFullException(len, cur, limit));
-            }
-        } while (!buffered.compareAndSet(cur, cur + cost));
+        SendBufferFullException full = sendBuffer.reserve(len, cost);
+        if (full != null) {
+            return CompletableFuture.failedFuture(full);
+        }
         ByteBuffer copy = ByteBuffer.allocate(len);
         copy.put(message.duplicate()).flip();
         CompletableFuture<Void> future = new CompletableFuture<>();
         OutboundMessage m = new OutboundMessage(copy, delivery, future, cost);
         try {
-            loop.execute(() -> {
-                enqueue(m);
-                afterEvent();
-            });
+            loop.execute(() -> guarded(() -> enqueue(m)));
         } catch (RejectedExecutionException e) {
-            release(cost);
+            sendBuffer.release(cost);
             future.completeExceptionally(new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, "event loop stopped", false)));
         }
         return future;
@@ -246,45 +248,29 @@ public final class ChannelEngine implements ReliableChannel {
 
     @Override
     public int maxUnreliableSize() {
-        int size = datagramSize;
-        int room = size - PacketCodec.OVERHEAD - 1;
+        int room = datagramSize - packetCodec.overhead() - 1;
         return room - Varint.size(room);
     }
 
     @Override
     public void onMessage(MessageHandler handler) {
-        this.handler = Objects.requireNonNull(handler, "handler");
-        onLoop(this::deliverHeld);
+        receiver.setHandler(Objects.requireNonNull(handler, "handler"));
+        onLoop(receiver::deliverHeld);
     }
 
     @Override
     public CompletionStage<Void> whenWritable() {
-        synchronized (writableLock) {
-            if (state.get() == CLOSED) {
-                return CompletableFuture.failedFuture(closedException());
-            }
-            if (writableNow(buffered.get())) {
-                return CompletableFuture.completedFuture(null);
-            }
-            if (writable == null) {
-                writable = new CompletableFuture<>();
-            }
-            return writable.minimalCompletionStage();
-        }
+        return sendBuffer.whenWritable(() -> state.get() == CLOSED ? closedException() : null);
     }
 
     @Override
     public CompletionStage<CloseReason> close() {
         state.compareAndSet(OPEN, CLOSING);
         onLoop(() -> {
-            if (state.get() == CLOSED || closeRequested) {
+            if (state.get() == CLOSED || !close.request(loop.nanoTime(), options.closeTimeout().toNanos())) {
                 return;
             }
-            closeRequested = true;
-            if (closeDeadline == Long.MAX_VALUE) {
-                closeDeadline = loop.nanoTime() + options.closeTimeout().toNanos();
-            }
-            maybeStartCloseHandshake();
+            close.maybeStart(sender.drained(), loop.nanoTime(), tracker.ptoNanos());
         });
         return deliveredAndClosed.minimalCompletionStage();
     }
@@ -366,16 +352,12 @@ public final class ChannelEngine implements ReliableChannel {
      */
     @Override
     public ChannelStats stats() {
-        return new ChannelStats(datagramsSent, datagramsReceived, bytesSent, bytesReceived, payloadBytesSent,
-                payloadBytesDelivered, retransmittedBytes, ackBytesSent, tracker.packetsLost(),
-                Duration.ofNanos(tracker.smoothedRtt()), Duration.ofNanos(tracker.rttVariation()),
-                tracker.congestionWindow(), tracker.bytesInFlight());
+        return counters.snapshot(tracker);
     }
 
     /** @return internal state for diagnostics (loop thread) */
     String debugState() {
-        return "state=" + state.get() + " sendQueue=" + sendQueue.size() + " retransmit=" + retransmitQueue.size()
-                + " inflightMsgs=" + inflightOrdered.size() + " credit=" + creditUsed + "/" + peerMaxData
+        return "state=" + state.get() + " " + sender
                 + " cwnd=" + tracker.congestionWindow() + " inFlight=" + tracker.bytesInFlight()
                 + " ptoCount=" + tracker.ptoCount() + " deadline=" + (tracker.deadline() - loop.nanoTime())
                 + " timerAt=" + (timerAt - loop.nanoTime()) + " pacing=" + (pacingWakeup - loop.nanoTime())
@@ -383,9 +365,24 @@ public final class ChannelEngine implements ReliableChannel {
                 + " acks.largest=" + acks.largest() + " " + stats();
     }
 
-    /** @return datagrams dropped because their integrity tag did not verify */
+    /** @return datagrams dropped because they did not open (integrity tag, too short, unknown type) */
     public long corruptDatagramsDropped() {
-        return corruptDropped;
+        return counters.corruptDropped;
+    }
+
+    /** @return probe timeouts so far (diagnostics) */
+    long probeTimeouts() {
+        return counters.probeTimeouts;
+    }
+
+    /** @return counters beyond {@link ChannelStats} (diagnostics, tests) */
+    ChannelCounters counters() {
+        return counters;
+    }
+
+    /** @return the loss recovery (tests, loop thread) */
+    SentPacketTracker tracker() {
+        return tracker;
     }
 
     @Override
@@ -398,25 +395,37 @@ public final class ChannelEngine implements ReliableChannel {
     /**
      * One whole received datagram including the 9-byte LinkHeader, whose connection ID equals
      * localConnectionId. Loop thread only; the buffer is valid only during the call. Never
-     * throws: a malformed packet closes the channel with PROTOCOL_VIOLATION.
+     * throws: a malformed packet closes the channel with PROTOCOL_VIOLATION; a datagram that does
+     * not open (see {@link PacketCodec}) is dropped silently.
      *
      * @param datagram the datagram between position and limit
      */
     public void onDatagram(ByteBuffer datagram) {
-        try {
-            receive(datagram);
-        } catch (FrameFormatException e) {
-            closeNow(CloseReason.PROTOCOL_VIOLATION, e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "channel " + Long.toHexString(localConnectionId) + ": internal error on a received packet", e);
-            closeNow(CloseReason.PROTOCOL_VIOLATION, "internal error on a received packet: " + e);
-        }
-        afterEvent();
+        onDatagram(datagram, null);
     }
 
     /**
-     * Switches to another path (NAT rebinding, relay to direct). Loop thread only. Congestion
-     * and RTT state reset (RFC 9000 9.4); outstanding data is retransmitted on the new path as
+     * As {@link #onDatagram(ByteBuffer)}, naming the path the datagram arrived on: a
+     * PATH_CHALLENGE in it is answered on that path (RFC 9000 8.2.2), which is what lets the
+     * link layer validate a new path before it {@link #setPath switches} to it.
+     *
+     * @param datagram the datagram between position and limit
+     * @param arrivedOn the path it came from, or null for the current path
+     */
+    public void onDatagram(ByteBuffer datagram, DatagramPath arrivedOn) {
+        guarded(() -> {
+            try {
+                receive(datagram, arrivedOn);
+            } catch (FrameFormatException e) {
+                closeNow(CloseReason.PROTOCOL_VIOLATION, e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Switches to another path (NAT rebinding, relay to direct). Loop thread only. RTT and
+     * congestion state reset (RFC 9000 9.4) and the new path gets the default controller for its
+     * kind ({@link DatagramPath#reliable()}); outstanding data is retransmitted on the new path as
      * needed, so no message is lost or duplicated.
      *
      * @param newPath the new path
@@ -424,28 +433,112 @@ public final class ChannelEngine implements ReliableChannel {
      * @throws IllegalArgumentException if its datagrams are too small
      */
     public void setPath(DatagramPath newPath) {
+        setPath(newPath, controllerFor(Objects.requireNonNull(newPath, "path")));
+    }
+
+    /**
+     * Switches to another path with a congestion controller of the caller's choosing. Loop
+     * thread only; otherwise as {@link #setPath(DatagramPath)}.
+     *
+     * @param newPath the new path
+     * @param controller makes the new path's congestion controller
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the path's datagrams are too small
+     */
+    public void setPath(DatagramPath newPath, CongestionController.Factory controller) {
         int size = usableSize(Objects.requireNonNull(newPath, "path"));
+        Objects.requireNonNull(controller, "controller");
         this.path = newPath;
         if (size != datagramSize) {
             datagramSize = size;
             out = null;
         }
-        tracker.resetPath(size);
-        afterEvent();
+        tracker.resetPath(size, controller);
+        guarded(() -> { });
+    }
+
+    /** @return the current path */
+    public DatagramPath path() {
+        return path;
+    }
+
+    /**
+     * Sends a PATH_CHALLENGE on a path without switching to it (RFC 9000 8.2.1): the packet is
+     * padded to the channel's datagram size, so a response also proves the path carries full-size
+     * datagrams. The peer answers on the path the challenge arrived on; the answer reaches the
+     * listener of {@link #onPathResponse}. Loop thread only; the packet is ack-eliciting but
+     * carries no data, so nothing is retransmitted if it is lost (the caller retries).
+     *
+     * @param via the path to probe
+     * @param data 8 bytes the peer must echo
+     */
+    public void sendPathChallenge(DatagramPath via, long data) {
+        Objects.requireNonNull(via, "via");
+        guarded(() -> {
+            if (state.get() == CLOSED) {
+                return;
+            }
+            sendControlPacket(via, false, data, true);
+        });
+    }
+
+    /**
+     * @param listener receives the data of every PATH_RESPONSE, on the loop thread (null: none)
+     */
+    public void onPathResponse(LongConsumer listener) {
+        onLoop(() -> pathResponseListener = listener);
     }
 
     // ------------------------------------------------------------------ internals
 
-    private void onLoop(Runnable task) {
+    /**
+     * Runs loop work for this channel and then sends what it made due. Whatever escapes it —
+     * an {@code Error} from the handler or the path included — ends this channel loudly instead
+     * of the loop thread (or, silently, the channel's timers).
+     */
+    private void guarded(Runnable work) {
         try {
-            loop.execute(() -> {
-                task.run();
-                afterEvent();
-            });
+            work.run();
+            afterEvent();
+        } catch (Throwable t) {
+            failInternally(t);
+        }
+    }
+
+    private void failInternally(Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "channel " + Long.toHexString(localConnectionId) + " failed", t);
+        try {
+            closeNow(CloseReason.ABORTED, "internal error: " + t);
+        } catch (Throwable again) {
+            // Sending the CLOSE failed too (the path is what throws): finish without it.
+            t.addSuppressed(again);
+            finish(new CloseReason(CloseReason.ABORTED, "internal error: " + t, false));
+        }
+        cancelTimer();
+    }
+
+    private interface LoopWork {
+        void run() throws FrameFormatException;
+    }
+
+    private void onLoop(LoopWork task) {
+        try {
+            loop.execute(() -> guarded(() -> {
+                try {
+                    task.run();
+                } catch (FrameFormatException e) {
+                    closeNow(CloseReason.PROTOCOL_VIOLATION, e.getMessage());
+                }
+            }));
         } catch (RejectedExecutionException e) {
             // The runtime is shutting down; nothing will run on this channel again.
             finish(new CloseReason(CloseReason.SHUTDOWN, "event loop stopped", false));
         }
+    }
+
+    /** Callback thread: the handler returned; the message's credit and memory go back on the loop. */
+    private void releaseAfterHandler(InboundMessage in) {
+        onLoop(() -> receiver.released(in));
     }
 
     private ChannelClosedException closedException() {
@@ -453,43 +546,13 @@ public final class ChannelEngine implements ReliableChannel {
         return new ChannelClosedException(r != null ? r : new CloseReason(CloseReason.NORMAL, "channel is closing", false));
     }
 
-    /**
-     * Writable means a message of the usual large size fits again: room for the largest message
-     * (or for half the buffer, if messages may be as large as the buffer), or an empty buffer.
-     * A caller woken by whenWritable after a refusal therefore does not spin on the next refusal.
-     */
-    private boolean writableNow(long bufferedBytes) {
-        long limit = options.sendBufferSize();
-        long room = Math.min((long) options.maxMessageSize() + MESSAGE_OVERHEAD, limit / 2);
-        return bufferedBytes == 0 || bufferedBytes + room <= limit;
-    }
-
-    private void release(long bytes) {
-        long now = buffered.addAndGet(-bytes);
-        if (writableNow(now)) {
-            CompletableFuture<Void> w;
-            synchronized (writableLock) {
-                w = writable;
-                writable = null;
-            }
-            if (w != null) {
-                w.complete(null);
-            }
-        }
-    }
-
     private void enqueue(OutboundMessage m) {
-        if (state.get() == CLOSED || closeSent || closeFramePending) {
-            release(m.reserved);
+        if (state.get() == CLOSED || close.refusesSends()) {
+            sendBuffer.release(m.reserved);
             m.future.completeExceptionally(closedException());
             return;
         }
-        if (m.delivery == Delivery.UNRELIABLE) {
-            datagramQueue.add(m);
-        } else {
-            m.number = m.unordered() ? nextUnorderedNumber++ : nextOrderedNumber++;
-            sendQueue.add(m);
-        }
+        sender.enqueue(m);
     }
 
     private void afterEvent() {
@@ -504,21 +567,7 @@ public final class ChannelEngine implements ReliableChannel {
     // ---- sending
 
     private boolean hasElicitingWork() {
-        if (maxDataPending || pathResponsePending || pingPending || probesPending > 0
-                || !retransmitQueue.isEmpty() || !datagramQueue.isEmpty()) {
-            return true;
-        }
-        OutboundMessage m = sendQueue.peek();
-        return m != null && (m.started || canStart(m));
-    }
-
-    private boolean canStart(OutboundMessage m) {
-        if (creditUsed + m.length + MESSAGE_OVERHEAD > peerMaxData) {
-            return false;
-        }
-        ArrayDeque<OutboundMessage> inflight = m.unordered() ? inflightUnordered : inflightOrdered;
-        OutboundMessage oldest = inflight.peek();
-        return oldest == null || m.number < oldest.number + MessageWindow.SPAN;
+        return receiver.maxDataPending() || ackFrequencyPending || pingPending || probesPending > 0 || sender.hasWork();
     }
 
     private void flush() {
@@ -531,18 +580,18 @@ public final class ChannelEngine implements ReliableChannel {
             boolean mayElicit = hasElicitingWork();
             if (mayElicit && probesPending == 0) {
                 if (!tracker.congestionAllows(datagramSize)) {
-                    cwndStalls++;
+                    counters.cwndStalls++;
                     mayElicit = false;
                 } else {
                     long delay = tracker.pacingDelay(now, datagramSize);
                     if (delay > 0) {
-                        pacingWakeup = now + delay;
-                        pacingStalls++;
+                        pacingWakeup = RttEstimator.saturatedAdd(now, delay);
+                        counters.pacingStalls++;
                         mayElicit = false;
                     }
                 }
             }
-            if (!mayElicit && !ackDue && !closeFramePending) {
+            if (!mayElicit && !ackDue && !close.framePending()) {
                 return;
             }
             if (!sendPacket(now, mayElicit)) {
@@ -551,10 +600,14 @@ public final class ChannelEngine implements ReliableChannel {
         }
         if (!flushScheduled) {
             flushScheduled = true;
-            loop.execute(() -> {
-                flushScheduled = false;
-                afterEvent();
-            });
+            try {
+                loop.execute(() -> {
+                    flushScheduled = false;
+                    guarded(() -> { });
+                });
+            } catch (RejectedExecutionException e) {
+                finish(new CloseReason(CloseReason.SHUTDOWN, "event loop stopped", false));
+            }
         }
     }
 
@@ -569,30 +622,24 @@ public final class ChannelEngine implements ReliableChannel {
     private boolean sendPacket(long now, boolean mayElicit) {
         ByteBuffer b = outBuffer();
         b.clear();
-        b.limit(datagramSize - PacketCodec.TAG_LENGTH);
+        b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         boolean any = false;
         boolean eliciting = false;
         boolean hasAck = false;
-        boolean hasClose = false;
         boolean immediateAck = false;
         if (acks.hasUnacknowledged() && acks.hasRanges() && acks.ackSize(now) <= b.remaining()) {
             acks.writeAck(b, now);
             any = true;
             hasAck = true;
         }
-        if (closeFramePending && FrameCodec.closeSize(closeCode, closeReasonBytes) <= b.remaining()) {
-            FrameCodec.encodeClose(b, closeCode, closeReasonBytes);
-            closeFramePending = false;
-            closeSent = true;
-            any = true;
-            hasClose = true;
-        }
+        boolean hasClose = close.writeFrame(b);
+        any |= hasClose;
         if (mayElicit && !hasClose) {
             eliciting = writeElicitingFrames(b, sp);
             any |= eliciting;
-            if (eliciting && b.hasRemaining() && lastPacketForNow(b.position() + PacketCodec.TAG_LENGTH)) {
+            if (eliciting && b.hasRemaining() && lastPacketForNow(b.position() + packetCodec.tagLength())) {
                 // The sender stalls after this packet until an ACK arrives: do not let the
                 // receiver sit on it for maxAckDelay (QUIC ack-frequency's IMMEDIATE_ACK).
                 FrameCodec.encodeImmediateAck(b);
@@ -601,6 +648,17 @@ public final class ChannelEngine implements ReliableChannel {
         }
         if (!any) {
             return false;
+        }
+        if (eliciting || hasClose) {
+            ackOnlyRun = 0;
+        } else if (++ackOnlyRun >= ACK_ONLY_RUN && tracker.ackElicitingInFlight() == 0 && b.remaining() >= 2) {
+            // IMMEDIATE_ACK too: the point is to learn soon that the peer got a packet sealed
+            // with our current key, not in maxAckDelay.
+            FrameCodec.encodePing(b);
+            FrameCodec.encodeImmediateAck(b);
+            eliciting = true;
+            immediateAck = true;
+            ackOnlyRun = 0;
         }
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
@@ -611,33 +669,29 @@ public final class ChannelEngine implements ReliableChannel {
         }
         tracker.commit(sp, now, size, eliciting, immediateAck);
         path.send(b);
-        datagramsSent++;
-        bytesSent += size;
+        counters.datagramsSent++;
+        counters.bytesSent += size;
         lastSent = now;
         if (hasAck && !eliciting && !hasClose) {
-            ackBytesSent += size;
+            counters.ackBytesSent += size;
         }
-        if (hasClose && peerCloseReceived && closeCode == CloseReason.NORMAL) {
+        if (hasClose && close.answersPeer()) {
             // We answered the peer's graceful close; everything of ours is acknowledged.
-            finish(new CloseReason(CloseReason.NORMAL, "closed by peer", !closeRequested));
+            finish(new CloseReason(CloseReason.NORMAL, "closed by peer", !close.requested()));
         }
         return true;
     }
 
     private boolean lastPacketForNow(int size) {
-        if (!tracker.congestionAllows(size + datagramSize)) {
-            return true;
-        }
-        return retransmitQueue.isEmpty() && datagramQueue.isEmpty()
-                && (sendQueue.isEmpty() || !(sendQueue.peek().started || canStart(sendQueue.peek())));
+        return !tracker.congestionAllows(size + datagramSize) || !sender.hasWork();
     }
 
     private boolean writeElicitingFrames(ByteBuffer b, SentPacket sp) {
         boolean eliciting = false;
-        if (maxDataPending && FrameCodec.maxDataSize(maxDataGranted) <= b.remaining()) {
-            FrameCodec.encodeMaxData(b, maxDataGranted);
+        if (receiver.maxDataPending() && FrameCodec.maxDataSize(receiver.maxDataGranted()) <= b.remaining()) {
+            FrameCodec.encodeMaxData(b, receiver.maxDataGranted());
             sp.addFlag(SentPacket.FLAG_MAX_DATA);
-            maxDataPending = false;
+            receiver.maxDataSent();
             eliciting = true;
         }
         if (ackFrequencyPending && FrameCodec.ackFrequencySize(ackFrequencySequence, ackFrequencySent) <= b.remaining()) {
@@ -646,25 +700,13 @@ public final class ChannelEngine implements ReliableChannel {
             ackFrequencyPending = false;
             eliciting = true;
         }
-        if (pathResponsePending && b.remaining() >= 9) {
-            FrameCodec.encodePath(b, true, pathResponseData);
-            pathResponsePending = false;
-            eliciting = true;
+        // A probe carries never-sent data if there is any, never a retransmission: the data in
+        // flight may only be waiting for a late ACK, and if it was lost the probe's ACK says so.
+        if (probesPending == 0) {
+            eliciting |= sender.writeRetransmissions(b, sp, fragmentRoom());
         }
-        eliciting |= writeRetransmissions(b, sp);
-        eliciting |= writeNewData(b, sp);
-        while (!datagramQueue.isEmpty()) {
-            OutboundMessage d = datagramQueue.peek();
-            if (1 + Varint.size(d.length) + d.length > b.remaining()) {
-                break;
-            }
-            datagramQueue.poll();
-            FrameCodec.encodeDatagram(b, d.data, 0, d.length);
-            payloadBytesSent += d.length;
-            release(d.reserved);
-            d.future.complete(null);
-            eliciting = true;
-        }
+        eliciting |= sender.writeNewData(b, sp);
+        eliciting |= sender.writeDatagrams(b);
         if ((pingPending || probesPending > 0) && !eliciting && b.remaining() >= 1) {
             FrameCodec.encodePing(b);
             eliciting = true;
@@ -681,100 +723,42 @@ public final class ChannelEngine implements ReliableChannel {
 
     private int fragmentRoom() {
         // Payload bytes a DATA frame can carry in an otherwise empty packet (worst-case header).
-        return datagramSize - PacketCodec.OVERHEAD - 1 - 8 - 8 - 8 - Varint.size(datagramSize);
+        return datagramSize - packetCodec.overhead() - 1 - 8 - 8 - 8 - Varint.size(datagramSize);
     }
 
-    private boolean writeRetransmissions(ByteBuffer b, SentPacket sp) {
-        boolean wrote = false;
-        while (!retransmitQueue.isEmpty()) {
-            Fragment f = retransmitQueue.peek();
-            if (f.acked || f.message.done) {
-                retransmitQueue.poll();
-                f.queued = false;
-                continue;
-            }
-            OutboundMessage m = f.message;
-            int header = FrameCodec.dataHeaderSize(m.number, m.length, f.offset, f.length);
-            if (header + f.length > b.remaining()) {
-                if (f.length > fragmentRoom()) {
-                    split(f);
-                    continue;
-                }
-                break;
-            }
-            retransmitQueue.poll();
-            f.queued = false;
-            FrameCodec.encodeData(b, m.unordered(), m.number, m.length, f.offset, m.data, f.offset, f.length);
-            sp.addItem(f);
-            retransmittedBytes += f.length;
-            wrote = true;
+    /**
+     * Sends one packet right away, outside the flush: a CLOSE (abortive close, reply of a closed
+     * channel), or a PATH_CHALLENGE/PATH_RESPONSE on a given path. Not congestion controlled.
+     */
+    private void sendControlPacket(DatagramPath via, boolean response, long data, boolean pad) {
+        ByteBuffer b = ByteBuffer.allocate(datagramSize);
+        b.limit(datagramSize - packetCodec.tagLength());
+        SentPacket sp = tracker.open();
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
+        FrameCodec.encodePath(b, response, data);
+        if (pad && b.hasRemaining()) {
+            FrameCodec.encodePadding(b, b.remaining());
         }
-        return wrote;
-    }
-
-    /** Splits a fragment that no longer fits the path (smaller MTU after migration). */
-    private void split(Fragment f) {
-        retransmitQueue.poll();
-        f.queued = false;
-        int room = fragmentRoom();
-        int pieces = (f.length + room - 1) / room;
-        Fragment[] children = new Fragment[pieces];
-        for (int i = 0; i < pieces; i++) {
-            int off = f.offset + i * room;
-            children[i] = new Fragment(f.message, off, Math.min(room, f.offset + f.length - off));
-        }
-        f.children = children;
-        f.message.unackedFragments += pieces - 1;
-        for (int i = pieces - 1; i >= 0; i--) {
-            children[i].queued = true;
-            retransmitQueue.addFirst(children[i]);
-        }
-    }
-
-    private boolean writeNewData(ByteBuffer b, SentPacket sp) {
-        boolean wrote = false;
-        while (true) {
-            OutboundMessage m = sendQueue.peek();
-            if (m == null) {
-                return wrote;
-            }
-            if (!m.started) {
-                if (!canStart(m)) {
-                    return wrote;
-                }
-                m.started = true;
-                creditUsed += m.length + MESSAGE_OVERHEAD;
-                (m.unordered() ? inflightUnordered : inflightOrdered).add(m);
-            }
-            int rest = m.length - m.nextOffset;
-            int header = FrameCodec.dataHeaderSize(m.number, m.length, m.nextOffset, Math.min(rest, b.remaining()));
-            int n = Math.min(rest, b.remaining() - header);
-            // Rather than a sliver now, the whole next packet: fewer headers per payload byte.
-            if (n < 0 || (n < rest && n < 128)) {
-                return wrote;
-            }
-            Fragment f = new Fragment(m, m.nextOffset, n);
-            m.unackedFragments++;
-            FrameCodec.encodeData(b, m.unordered(), m.number, m.length, m.nextOffset, m.data, m.nextOffset, n);
-            m.nextOffset += n;
-            sp.addItem(f);
-            payloadBytesSent += n;
-            wrote = true;
-            if (m.nextOffset >= m.length) {
-                sendQueue.poll();
-            }
-        }
+        b.limit(datagramSize);
+        packetCodec.seal(b, 0);
+        int size = b.position();
+        b.flip();
+        long now = loop.nanoTime();
+        // Not ack-eliciting for loss recovery: nothing in it is retransmitted.
+        tracker.commit(sp, now, size, false);
+        via.send(b);
+        counters.datagramsSent++;
+        counters.bytesSent += size;
     }
 
     private void sendCloseNow(int code, String reason) {
-        closeCode = code;
-        closeReasonBytes = reason.getBytes(StandardCharsets.UTF_8);
+        byte[] reasonBytes = close.abortWith(code, reason);
         ByteBuffer b = outBuffer();
         b.clear();
-        b.limit(datagramSize - PacketCodec.TAG_LENGTH);
+        b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber());
-        FrameCodec.encodeClose(b, closeCode, closeReasonBytes);
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
+        FrameCodec.encodeClose(b, code, reasonBytes);
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
         int size = b.position();
@@ -786,80 +770,9 @@ public final class ChannelEngine implements ReliableChannel {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "CLOSE not sent", e);
         }
-        datagramsSent++;
-        bytesSent += size;
+        counters.datagramsSent++;
+        counters.bytesSent += size;
         lastSent = now;
-    }
-
-    // ---- acknowledgements and losses
-
-    private final class Listener implements SentPacketTracker.Listener {
-        @Override
-        public void onAcked(SentPacket p) {
-            for (int i = 0; i < p.itemCount(); i++) {
-                ackFragment((Fragment) p.item(i));
-            }
-            if ((p.flags() & SentPacket.FLAG_PING) != 0 && pingFuture != null) {
-                CompletableFuture<Duration> f = pingFuture;
-                pingFuture = null;
-                f.complete(Duration.ofNanos(loop.nanoTime() - p.timeSent()));
-            }
-        }
-
-        @Override
-        public void onLost(SentPacket p) {
-            for (int i = 0; i < p.itemCount(); i++) {
-                queueRetransmit((Fragment) p.item(i));
-            }
-            int flags = p.flags();
-            if ((flags & SentPacket.FLAG_MAX_DATA) != 0) {
-                maxDataPending = true;
-            }
-            if ((flags & SentPacket.FLAG_ACK_FREQUENCY) != 0) {
-                ackFrequencyPending = true;
-            }
-            if ((flags & SentPacket.FLAG_PING) != 0 && pingFuture != null) {
-                userPingPending = true;
-                pingPending = true;
-            }
-        }
-    }
-
-    private void queueRetransmit(Fragment f) {
-        if (f.acked || f.queued || f.message.done) {
-            return;
-        }
-        if (f.children != null) {
-            for (Fragment c : f.children) {
-                queueRetransmit(c);
-            }
-            return;
-        }
-        f.queued = true;
-        retransmitQueue.add(f);
-    }
-
-    private void ackFragment(Fragment f) {
-        if (f.acked) {
-            return;
-        }
-        f.acked = true;
-        if (f.children != null) {
-            for (Fragment c : f.children) {
-                ackFragment(c);
-            }
-            return;
-        }
-        OutboundMessage m = f.message;
-        if (--m.unackedFragments == 0 && m.fullySent() && !m.done) {
-            m.done = true;
-            ArrayDeque<OutboundMessage> inflight = m.unordered() ? inflightUnordered : inflightOrdered;
-            while (!inflight.isEmpty() && inflight.peek().done) {
-                inflight.poll();
-            }
-            release(m.reserved);
-            m.future.complete(null);
-        }
     }
 
     private void updateAckFrequency() {
@@ -872,24 +785,66 @@ public final class ChannelEngine implements ReliableChannel {
         }
     }
 
-    // ---- receiving
+    // ---- acknowledgements and losses: routed to the sender and the ping
 
-    private void receive(ByteBuffer d) throws FrameFormatException {
+    private final class Listener implements SentPacketTracker.Listener {
+        @Override
+        public void onAcked(SentPacket p) {
+            packetCodec.onAcknowledged(p.packetNumber());
+            for (int i = 0; i < p.itemCount(); i++) {
+                sender.onAcked((Fragment) p.item(i));
+            }
+            if ((p.flags() & SentPacket.FLAG_PING) != 0 && pingFuture != null) {
+                CompletableFuture<Duration> f = pingFuture;
+                pingFuture = null;
+                f.complete(Duration.ofNanos(loop.nanoTime() - p.timeSent()));
+            }
+        }
+
+        @Override
+        public void onLost(SentPacket p) {
+            for (int i = 0; i < p.itemCount(); i++) {
+                sender.onLost((Fragment) p.item(i));
+            }
+            int flags = p.flags();
+            if ((flags & SentPacket.FLAG_MAX_DATA) != 0) {
+                receiver.requestMaxData();
+            }
+            if ((flags & SentPacket.FLAG_ACK_FREQUENCY) != 0) {
+                ackFrequencyPending = true;
+            }
+            if ((flags & SentPacket.FLAG_PING) != 0 && pingFuture != null) {
+                userPingPending = true;
+                pingPending = true;
+            }
+        }
+
+        @Override
+        public void onAckedAfterLoss(SentPacket p) {
+            for (int i = 0; i < p.itemCount(); i++) {
+                sender.onAckedAfterLoss((Fragment) p.item(i));
+            }
+        }
+    }
+
+    // ---- receiving: frames routed to their state machine
+
+    private void receive(ByteBuffer d, DatagramPath arrivedOn) throws FrameFormatException {
         long now = loop.nanoTime();
         int size = d.remaining();
         if (state.get() == CLOSED) {
             replyWhenClosed(d);
             return;
         }
-        long pn = packetCodec.open(d, localConnectionId, acks.largest());
+        long pn = packetCodec.open(d, localConnectionId, acks.largest(), now);
         if (pn < 0) {
             if (pn == PacketCodec.DROPPED) {
-                corruptDropped++;
+                counters.corruptDropped++;
             }
             return;
         }
-        datagramsReceived++;
-        bytesReceived += size;
+        counters.datagramsReceived++;
+        counters.bytesReceived += size;
         lastReceived = now;
         if (!acks.record(pn, now)) {
             return;
@@ -911,12 +866,10 @@ public final class ChannelEngine implements ReliableChannel {
                 case Frame.TYPE_ACK:
                     tracker.onAck(f, now, listener);
                     updateAckFrequency();
-                    if (closeRequested || peerCloseReceived) {
-                        maybeStartCloseHandshake();
-                    }
+                    close.maybeStart(sender.drained(), now, tracker.ptoNanos());
                     break;
                 case Frame.TYPE_MAX_DATA:
-                    peerMaxData = Math.max(peerMaxData, f.value());
+                    sender.onMaxData(f.value());
                     eliciting = true;
                     break;
                 case Frame.TYPE_ACK_FREQUENCY:
@@ -924,11 +877,13 @@ public final class ChannelEngine implements ReliableChannel {
                     eliciting = true;
                     break;
                 case Frame.TYPE_PATH_CHALLENGE:
-                    pathResponseData = f.value();
-                    pathResponsePending = true;
+                    sendControlPacket(arrivedOn != null ? arrivedOn : path, true, f.value(), false);
                     eliciting = true;
                     break;
                 case Frame.TYPE_PATH_RESPONSE:
+                    if (pathResponseListener != null) {
+                        pathResponseListener.accept(f.value());
+                    }
                     eliciting = true;
                     break;
                 case Frame.TYPE_CLOSE:
@@ -936,11 +891,11 @@ public final class ChannelEngine implements ReliableChannel {
                     break;
                 case Frame.TYPE_DATA_ORDERED:
                 case Frame.TYPE_DATA_UNORDERED:
-                    onData(f);
+                    receiver.onData(f);
                     eliciting = true;
                     break;
                 case Frame.TYPE_DATAGRAM:
-                    onDatagramFrame(f);
+                    receiver.onDatagram(f);
                     eliciting = true;
                     break;
                 default:
@@ -956,150 +911,14 @@ public final class ChannelEngine implements ReliableChannel {
     }
 
     private void replyWhenClosed(ByteBuffer d) {
-        if (closeCode < 0 || closeRepliesLeft <= 0) {
-            return;
-        }
-        try {
-            if (packetCodec.open(d, localConnectionId, acks.largest()) >= 0) {
-                closeRepliesLeft--;
-                sendCloseNow(closeCode, new String(closeReasonBytes, StandardCharsets.UTF_8));
-            }
-        } catch (FrameFormatException e) {
-            // A closed channel has nothing left to protect; ignore garbage.
-        }
-    }
-
-    private void onData(Frame f) throws FrameFormatException {
-        boolean unordered = f.type() == Frame.TYPE_DATA_UNORDERED;
-        if (f.messageLength() > options.maxMessageSize()) {
-            throw new FrameFormatException("message of " + f.messageLength() + " bytes exceeds maxMessageSize " + options.maxMessageSize());
-        }
-        MessageWindow w = unordered ? unorderedWindow : orderedWindow;
-        long number = f.messageNumber();
-        if (w.isComplete(number)) {
-            return;
-        }
-        if (!w.inRange(number)) {
-            throw new FrameFormatException("message number " + number + " is more than " + MessageWindow.SPAN
-                    + " ahead of the oldest incomplete message " + w.watermark());
-        }
-        HashMap<Long, InboundMessage> map;
-        if (unordered) {
-            map = unorderedInbound == null ? (unorderedInbound = new HashMap<>()) : unorderedInbound;
-        } else {
-            map = orderedInbound == null ? (orderedInbound = new HashMap<>()) : orderedInbound;
-        }
-        InboundMessage in = map.get(number);
-        if (in == null) {
-            long cost = f.messageLength() + MESSAGE_OVERHEAD;
-            if (creditReleased + creditHeld + cost > maxDataGranted) {
-                throw new FrameFormatException("flow control: message " + number + " of " + f.messageLength()
-                        + " bytes exceeds the credit granted (" + maxDataGranted + ", used " + (creditReleased + creditHeld) + ")");
-            }
-            creditHeld += cost;
-            in = new InboundMessage(number, (int) f.messageLength(), cost);
-            map.put(number, in);
-        } else if (in.length != f.messageLength()) {
-            throw new FrameFormatException("message " + number + " changed length from " + in.length + " to " + f.messageLength());
-        }
-        if (in.add((int) f.offset(), f.dataLength())) {
-            f.source().get(f.dataOffset(), in.bytes, (int) f.offset(), f.dataLength());
-        }
-        if (!in.complete) {
-            return;
-        }
-        w.markComplete(number);
-        if (unordered) {
-            map.remove(number);
-            MessageHandler h = handler;
-            if (h != null) {
-                deliver(h, in, Delivery.UNORDERED);
-            } else {
-                if (heldUnordered == null) {
-                    heldUnordered = new ArrayDeque<>();
-                }
-                heldUnordered.add(in);
-            }
-        } else {
-            deliverOrdered();
-        }
-    }
-
-    private void onDatagramFrame(Frame f) {
-        MessageHandler h = handler;
-        if (h == null) {
-            return;
-        }
-        byte[] copy = f.payload();
-        ByteBuffer message = ByteBuffer.wrap(copy).asReadOnlyBuffer();
-        callbacks.execute(() -> h.onMessage(message, Delivery.UNRELIABLE));
-        payloadBytesDelivered += copy.length;
-    }
-
-    private void deliverHeld() {
-        MessageHandler h = handler;
-        if (h == null || state.get() == CLOSED) {
-            return;
-        }
-        while (heldUnordered != null && !heldUnordered.isEmpty() && state.get() != CLOSED) {
-            deliver(h, heldUnordered.poll(), Delivery.UNORDERED);
-        }
-        deliverOrdered();
-    }
-
-    private void deliverOrdered() {
-        MessageHandler h = handler;
-        if (h == null || orderedInbound == null) {
-            return;
-        }
-        while (state.get() != CLOSED) {
-            InboundMessage in = orderedInbound.get(nextToDeliver);
-            if (in == null || !in.complete) {
-                return;
-            }
-            orderedInbound.remove(nextToDeliver);
-            nextToDeliver++;
-            deliver(h, in, Delivery.ORDERED);
-        }
-    }
-
-    /**
-     * The handler runs on the link's callback executor, never on the loop; the message's credit
-     * stays held until it returns, so a slow handler still slows the sender (back-pressure).
-     */
-    private void deliver(MessageHandler h, InboundMessage in, Delivery delivery) {
-        ByteBuffer message = ByteBuffer.wrap(in.bytes).asReadOnlyBuffer();
-        callbacks.execute(() -> {
-            try {
-                h.onMessage(message, delivery);
-            } finally {
-                try {
-                    onLoop(() -> released(in));
-                } catch (RuntimeException closed) {
-                    // the loop is gone; nothing to credit any more
-                }
-            }
-        });
-    }
-
-    /** Loop thread: the handler returned; give the message's window back to the sender. */
-    private void released(InboundMessage in) {
-        if (state.get() == CLOSED) {
-            return;
-        }
-        payloadBytesDelivered += in.length;
-        creditHeld -= in.credit;
-        creditReleased += in.credit;
-        long extension = creditReleased + window - maxDataGranted;
-        if (extension >= window / 4 || (extension >= 4096 && creditHeld == 0)) {
-            maxDataGranted += extension;
-            maxDataPending = true;
+        if (packetCodec.open(d, localConnectionId, acks.largest(), loop.nanoTime()) >= 0 && close.takeReply()) {
+            sendCloseNow(close.code(), new String(close.reason(), StandardCharsets.UTF_8));
         }
     }
 
     /** @return bytes of message data received and not yet delivered to the handler (loop thread) */
     long bufferedReceiveBytes() {
-        return creditHeld;
+        return receiver.bufferedBytes();
     }
 
     // ---- closing
@@ -1107,34 +926,17 @@ public final class ChannelEngine implements ReliableChannel {
     private void onPeerClose(Frame f) {
         int code = (int) Math.min(f.value(), Integer.MAX_VALUE);
         if (code != CloseReason.NORMAL) {
-            closeCode = -1;
+            close.forget();
             finish(new CloseReason(code, f.reason(), true));
             return;
         }
-        peerCloseReceived = true;
+        close.onPeerClose(loop.nanoTime(), options.closeTimeout().toNanos());
         state.compareAndSet(OPEN, CLOSING);
-        if (closeSent) {
-            finish(new CloseReason(CloseReason.NORMAL, closeRequested ? "" : "closed by peer", !closeRequested));
+        if (close.sent()) {
+            finish(new CloseReason(CloseReason.NORMAL, close.requested() ? "" : "closed by peer", !close.requested()));
             return;
         }
-        if (closeDeadline == Long.MAX_VALUE) {
-            closeDeadline = loop.nanoTime() + options.closeTimeout().toNanos();
-        }
-        maybeStartCloseHandshake();
-    }
-
-    private boolean drained() {
-        return sendQueue.isEmpty() && datagramQueue.isEmpty() && inflightOrdered.isEmpty() && inflightUnordered.isEmpty();
-    }
-
-    private void maybeStartCloseHandshake() {
-        if (state.get() == CLOSED || closeSent || closeFramePending || !drained()) {
-            return;
-        }
-        closeCode = CloseReason.NORMAL;
-        closeReasonBytes = new byte[0];
-        closeFramePending = true;
-        closeResendAt = loop.nanoTime() + tracker.ptoNanos();
+        close.maybeStart(sender.drained(), loop.nanoTime(), tracker.ptoNanos());
     }
 
     private void closeNow(int code, String reason) {
@@ -1152,39 +954,16 @@ public final class ChannelEngine implements ReliableChannel {
         closeReason = reason;
         cancelTimer();
         ChannelClosedException failure = new ChannelClosedException(reason);
-        failAll(sendQueue, failure);
-        failAll(datagramQueue, failure);
-        failAll(inflightOrdered, failure);
-        failAll(inflightUnordered, failure);
-        retransmitQueue.clear();
-        orderedInbound = null;
-        unorderedInbound = null;
-        heldUnordered = null;
+        sender.failAll(failure);
+        receiver.close();
         if (pingFuture != null) {
             pingFuture.completeExceptionally(failure);
             pingFuture = null;
         }
-        CompletableFuture<Void> w;
-        synchronized (writableLock) {
-            w = writable;
-            writable = null;
-        }
-        if (w != null) {
-            w.completeExceptionally(failure);
-        }
+        sendBuffer.fail(failure);
         closedFuture.complete(reason);
         // Through the handler's queue: whoever sees "closed" has seen every message before it.
         callbacks.execute(() -> deliveredAndClosed.complete(reason));
-    }
-
-    private void failAll(ArrayDeque<OutboundMessage> queue, ChannelClosedException failure) {
-        for (OutboundMessage m; (m = queue.poll()) != null; ) {
-            if (!m.done) {
-                m.done = true;
-                release(m.reserved);
-                m.future.completeExceptionally(failure);
-            }
-        }
     }
 
     // ---- timers: one per channel, re-armed to the earliest deadline
@@ -1192,13 +971,9 @@ public final class ChannelEngine implements ReliableChannel {
     private long earliestDeadline() {
         long d = Math.min(tracker.deadline(), acks.ackDeadline());
         d = Math.min(d, pacingWakeup);
-        d = Math.min(d, lastSent + keepaliveNanos);
-        d = Math.min(d, lastReceived + idleNanos);
-        d = Math.min(d, closeDeadline);
-        if (closeSent) {
-            d = Math.min(d, closeResendAt);
-        }
-        return d;
+        d = Math.min(d, RttEstimator.saturatedAdd(lastSent, keepaliveNanos));
+        d = Math.min(d, RttEstimator.saturatedAdd(lastReceived, idleNanos));
+        return Math.min(d, close.nextDeadline());
     }
 
     private void armTimer() {
@@ -1212,7 +987,7 @@ public final class ChannelEngine implements ReliableChannel {
             timer.cancel();
         }
         timerAt = d;
-        timer = loop.schedule(this::onTimer, d - now);
+        timer = loop.schedule(() -> guarded(this::onTimer), d - now);
     }
 
     private void cancelTimer() {
@@ -1234,31 +1009,21 @@ public final class ChannelEngine implements ReliableChannel {
             closeNow(CloseReason.IDLE_TIMEOUT, "nothing heard from the peer for " + options.idleTimeout());
             return;
         }
-        if (now >= closeDeadline) {
+        if (now >= close.deadline()) {
             closeNow(CloseReason.ABORTED, "graceful close did not finish within " + options.closeTimeout());
             return;
         }
-        timerRuns++;
+        counters.timerRuns++;
         if (now >= tracker.deadline() && tracker.onTimeout(now, listener)) {
-            probeTimeouts++;
+            counters.probeTimeouts++;
             probesPending = 2;
-            tracker.forEachOldestInFlight(2, p -> {
-                for (int i = 0; i < p.itemCount(); i++) {
-                    queueRetransmit((Fragment) p.item(i));
-                }
-            });
         }
-        if (closeSent && now >= closeResendAt) {
-            closeFramePending = true;
-            closeResends++;
-            closeResendAt = now + (tracker.ptoNanos() << Math.min(closeResends, 8));
-        }
+        close.onTimer(now, tracker.ptoNanos());
         if (now - lastSent >= keepaliveNanos) {
             pingPending = true;
         }
         if (now >= pacingWakeup) {
             pacingWakeup = Long.MAX_VALUE;
         }
-        afterEvent();
     }
 }

@@ -11,6 +11,8 @@ final class Fragment {
     final int length;
     boolean acked;
     boolean queued;
+    /** Sent more than once (to tell a spurious retransmission when the first copy is acknowledged late). */
+    boolean resent;
     Fragment[] children;
 
     Fragment(OutboundMessage message, int offset, int length) {

@@ -16,6 +16,8 @@ public final class SentPacket {
     static final int PENDING = 1;
     static final int ACKED = 2;
     static final int LOST = 3;
+    /** A packet number deliberately never sent (optimistic-ACK detection). */
+    static final int SKIPPED = 4;
 
     long packetNumber = -1;
     long timeSent;

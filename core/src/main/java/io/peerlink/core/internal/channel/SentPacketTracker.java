@@ -1,16 +1,25 @@
 package io.peerlink.core.internal.channel;
 
+import java.util.random.RandomGenerator;
+
 /**
- * Sent-packet bookkeeping, RTT estimation (RFC 9002 section 5), loss detection (section 6:
- * packet threshold 3, time threshold 9/8 RTT, probe timeout with exponential backoff) and NewReno
- * congestion control (section 7) with a pacing budget. Loop-confined, allocation-free in steady
+ * Loss recovery for one packet-number space (RFC 9002 section 6): it owns the sent packets
+ * ({@link SentPacketRing}), validates and applies ACK frames, detects losses (packet threshold 3,
+ * time threshold 9/8 RTT), runs the probe timeout with exponential backoff, and routes what it
+ * learns to the pieces that decide: the {@link RttEstimator}, the path's
+ * {@link CongestionController} and the {@link Pacer}. Loop-confined, allocation-free in steady
  * state, and usable without sockets (JMH drives it directly).
  *
- * <p>Packets live in a ring buffer indexed by packet number, between {@code base} (the lowest
- * packet neither acknowledged nor declared lost) and the next packet number. Acknowledging a
- * packet is O(1); loss detection scans only from {@code base} to the largest acknowledged, and
- * {@code base} moves forward as packets retire, so the scan is amortised over the packets it
- * retires rather than repeated over the whole window.
+ * <p>Acknowledging a packet is O(1); loss detection scans only from {@code base} to the largest
+ * acknowledged, and {@code base} moves forward as packets retire, so the scan is amortised over
+ * the packets it retires rather than repeated over the whole window.
+ *
+ * <p><b>Optimistic ACKs.</b> An ACK of a packet number never sent is a protocol violation
+ * ({@link FrameFormatException}), and the whole frame is validated before any of it is applied,
+ * so such an ACK cannot grow the congestion window. To catch a peer that acknowledges packets
+ * it has not received yet (RFC 9000 21.4), a tracker built with a random source now and then
+ * skips a packet number (every {@link #SKIP_MIN}..{@code 2 x SKIP_MIN} packets): an ACK covering
+ * one of the last {@link #SKIPPED_REMEMBERED} skipped numbers is the same violation.
  */
 public final class SentPacketTracker {
 
@@ -21,71 +30,56 @@ public final class SentPacketTracker {
 
         /** @param packet declared lost; valid only during the call */
         void onLost(SentPacket packet);
+
+        /**
+         * A packet declared lost was acknowledged after all: the loss was spurious (reordering,
+         * or an ACK that came late). Its content arrived; whatever was re-sent of it was wasted.
+         *
+         * @param packet the packet; valid only during the call
+         */
+        default void onAckedAfterLoss(SentPacket packet) {
+        }
     }
 
     /** RFC 9002 kPacketThreshold. */
     public static final int PACKET_THRESHOLD = 3;
     /** RFC 9002 kGranularity, 1 ms. */
-    public static final long GRANULARITY_NANOS = 1_000_000;
-    private static final int INITIAL_RING = 64;
+    public static final long GRANULARITY_NANOS = RttEstimator.GRANULARITY_NANOS;
+    /** Smallest distance between two skipped packet numbers. */
+    public static final int SKIP_MIN = 1024;
+    /** Skipped packet numbers remembered for checking ACKs. */
+    public static final int SKIPPED_REMEMBERED = 16;
+    /** Packets declared lost whose late acknowledgement is still recognised. */
+    private static final int LOST_REMEMBERED = 64;
 
-    private final long maxAckDelayNanos;
-    private final long initialRttNanos;
-    private final long maxCongestionWindow;
+    private final SentPacketRing ring = new SentPacketRing();
+    private final RttEstimator rtt;
+    private final Pacer pacer = new Pacer();
+    private CongestionController.Factory controllerFactory;
+    private CongestionController cc;
+    private int maxDatagramSize;
 
-    private SentPacket[] ring = new SentPacket[INITIAL_RING];
-    private long base;
-    private long nextPacketNumber;
     private long largestAcked = -1;
     private long lossTime = Long.MAX_VALUE;
     private long lastAckElicitingSent;
     private boolean lastAckElicitingImmediate;
     private int ackElicitingInFlight;
     private int ptoCount;
-
-    // RTT, RFC 9002 5.3
-    private boolean hasRttSample;
-    private long latestRtt;
-    private long smoothedRtt;
-    private long rttVar;
-    private long minRtt;
-
-    // NewReno, RFC 9002 7
-    private int maxDatagramSize;
-    private long congestionWindow;
-    private long ssthresh = Long.MAX_VALUE;
     private long bytesInFlight;
-    private long recoveryStart = Long.MIN_VALUE;
-    private long bytesAckedInAvoidance;
-
-    // pacing: a token bucket refilled at 1.25 * cwnd / srtt
-    private long pacingTokens;
-    private long pacingUpdated;
-
     private long packetsLost;
+    private long spuriousLosses;
 
-    // Random-loss tolerance (docs/protocol-channel.md section 3, "Congestion control"): an EWMA of
-    // the share of resolved ack-eliciting packets that were lost, in 1/65536.
-    /** Resolved packets before the loss-rate estimate is trusted. */
-    static final int LOSS_ESTIMATE_MIN_PACKETS = 64;
-    /** EWMA weight 1/64 per resolved packet: about the last 64..128 packets count. */
-    private static final int LOSS_EWMA_SHIFT = 6;
-    /** Above this loss share (15 %) every loss is congestion, whatever the delay says. */
-    static final long TOLERATED_LOSS_RATE = 65536 * 15 / 100;
-    private long lossRate;
-    private long resolvedPackets;
-    private long randomLossEvents;
-
-    // HyStart++ (RFC 9406), without its conservative slow start phase
-    private static final int HYSTART_MIN_SAMPLES = 8;
-    private static final long HYSTART_MIN_THRESH = 4_000_000;
-    private static final long HYSTART_MAX_THRESH = 16_000_000;
-    private long roundEnd;
-    private long lastRoundMinRtt = Long.MAX_VALUE;
-    private long currentRoundMinRtt = Long.MAX_VALUE;
-    private int roundSamples;
+    private final RandomGenerator skipRandom;
+    private long nextSkip = Long.MAX_VALUE;
+    private final long[] skipped = new long[SKIPPED_REMEMBERED];
+    private int skippedCount;
+    private final long[] recentlyLost = new long[LOST_REMEMBERED];
+    private int recentlyLostCount;
+    private int recentlyLostNext;
 
     /**
+     * A tracker with NewReno and no packet-number skipping (benchmarks, unit tests).
+     *
      * @param maxDatagramSize current datagram size, for the congestion window's units
      * @param initialRttNanos RTT assumed before the first sample
      * @param maxAckDelayNanos the peer's maximum ACK delay
@@ -93,75 +87,71 @@ public final class SentPacketTracker {
      *        growing it without limit)
      */
     public SentPacketTracker(int maxDatagramSize, long initialRttNanos, long maxAckDelayNanos, long maxCongestionWindow) {
-        this.initialRttNanos = initialRttNanos;
-        this.maxAckDelayNanos = maxAckDelayNanos;
-        this.maxCongestionWindow = maxCongestionWindow;
-        resetPath(maxDatagramSize);
+        this(maxDatagramSize, new RttEstimator(initialRttNanos, maxAckDelayNanos),
+                NewRenoController.factory(maxCongestionWindow), null);
     }
 
     /**
-     * Resets RTT and congestion state for a new path (RFC 9000 9.4). Packets in flight stay
-     * tracked; their acknowledgements still count.
+     * @param maxDatagramSize current datagram size
+     * @param rtt the RTT estimator (this tracker feeds it)
+     * @param controllerFactory the first path's congestion controller
+     * @param skipRandom source for skipped packet numbers; null never skips
+     */
+    public SentPacketTracker(int maxDatagramSize, RttEstimator rtt, CongestionController.Factory controllerFactory,
+                             RandomGenerator skipRandom) {
+        this.rtt = rtt;
+        this.skipRandom = skipRandom;
+        if (skipRandom != null) {
+            nextSkip = SKIP_MIN + skipRandom.nextInt(SKIP_MIN);
+        }
+        resetPath(maxDatagramSize, controllerFactory);
+    }
+
+    /**
+     * Resets RTT and congestion state for a new path (RFC 9000 9.4), keeping the controller kind.
+     * Packets in flight stay tracked; their acknowledgements still count.
      *
      * @param datagramSize the new path's datagram size
      */
     public void resetPath(int datagramSize) {
+        resetPath(datagramSize, controllerFactory);
+    }
+
+    /**
+     * Resets RTT and congestion state for a new path with its own kind of congestion controller.
+     *
+     * @param datagramSize the new path's datagram size
+     * @param factory makes the new path's controller
+     */
+    public void resetPath(int datagramSize, CongestionController.Factory factory) {
         this.maxDatagramSize = datagramSize;
-        hasRttSample = false;
-        smoothedRtt = initialRttNanos;
-        rttVar = initialRttNanos / 2;
-        minRtt = 0;
-        latestRtt = 0;
-        congestionWindow = initialWindow();
-        ssthresh = Long.MAX_VALUE;
-        lossRate = 0;
-        resolvedPackets = 0;
-        recoveryStart = Long.MIN_VALUE;
-        bytesAckedInAvoidance = 0;
-        pacingTokens = congestionWindow;
+        this.controllerFactory = factory;
+        rtt.reset();
+        cc = factory.create(datagramSize, rtt);
+        pacer.reset(cc.window());
         ptoCount = 0;
-        lastRoundMinRtt = Long.MAX_VALUE;
-        currentRoundMinRtt = Long.MAX_VALUE;
-        roundSamples = 0;
-        roundEnd = nextPacketNumber;
-    }
-
-    private long initialWindow() {
-        return Math.min(10L * maxDatagramSize, Math.max(14720L, 2L * maxDatagramSize));
-    }
-
-    private long minimumWindow() {
-        return 2L * maxDatagramSize;
     }
 
     /**
      * Starts the next packet. Fill it with {@link SentPacket#addItem}/{@link SentPacket#addFlag},
      * then call {@link #commit}; at most one packet may be open at a time.
      *
-     * @return the slot of packet number {@link #nextPacketNumber()}
+     * @return the slot of packet number {@link #nextPacketNumber()} (after any skipped number)
      */
     public SentPacket open() {
-        long pn = nextPacketNumber;
-        if (pn - base >= ring.length) {
-            grow();
+        if (ring.next() >= nextSkip) {
+            skip();
         }
-        int idx = (int) (pn & (ring.length - 1));
-        SentPacket p = ring[idx];
-        if (p == null) {
-            p = new SentPacket();
-            ring[idx] = p;
-        }
-        p.reset();
-        p.packetNumber = pn;
-        return p;
+        return ring.open();
     }
 
-    private void grow() {
-        SentPacket[] bigger = new SentPacket[ring.length * 2];
-        for (long pn = base; pn < nextPacketNumber; pn++) {
-            bigger[(int) (pn & (bigger.length - 1))] = ring[(int) (pn & (ring.length - 1))];
-        }
-        ring = bigger;
+    private void skip() {
+        SentPacket p = ring.open();
+        p.state = SentPacket.SKIPPED;
+        ring.commit(p);
+        skipped[skippedCount++ % SKIPPED_REMEMBERED] = p.packetNumber;
+        nextSkip = p.packetNumber + SKIP_MIN + skipRandom.nextInt(SKIP_MIN);
+        ring.advanceBase();
     }
 
     /**
@@ -192,26 +182,24 @@ public final class SentPacketTracker {
         p.ackEliciting = ackEliciting;
         p.inFlight = ackEliciting;
         p.state = SentPacket.PENDING;
-        nextPacketNumber = p.packetNumber + 1;
+        ring.commit(p);
         if (ackEliciting) {
             bytesInFlight += size;
             ackElicitingInFlight++;
             lastAckElicitingSent = now;
             lastAckElicitingImmediate = immediateAck;
-            refillPacing(now);
-            pacingTokens -= size;
-        }
-        if (!ackEliciting) {
+            pacer.onSent(now, size, cc.window(), cc.initialWindow(), rtt.smoothed());
+        } else {
             // Nobody acknowledges a packet without ack-eliciting frames and it needs no
             // retransmission: retire it at once so that base can move past it.
             p.state = SentPacket.ACKED;
-            advanceBase();
+            ring.advanceBase();
         }
     }
 
-    /** @return the packet number the next {@link #open()} returns */
+    /** @return the packet number the next {@link #open()} returns, unless that one is skipped */
     public long nextPacketNumber() {
-        return nextPacketNumber;
+        return ring.next();
     }
 
     /**
@@ -224,7 +212,7 @@ public final class SentPacketTracker {
      * @throws FrameFormatException if it acknowledges a packet number never sent
      */
     public int onAck(Frame f, long now, Listener listener) throws FrameFormatException {
-        return onAck(f.ackLow, f.ackHigh, f.ackRangeCount, f.ackDelay * 1000, now, listener);
+        return onAck(f.ackLow, f.ackHigh, f.ackRangeCount, RttEstimator.ackDelayNanos(f.ackDelay), now, listener);
     }
 
     /**
@@ -233,20 +221,23 @@ public final class SentPacketTracker {
      * @param low lowest packet number per range
      * @param high highest packet number per range
      * @param count number of ranges
-     * @param ackDelayNanos the peer's reported ACK delay
+     * @param ackDelayNanos the peer's reported ACK delay (any value; clamped to maxAckDelay)
      * @param now loop clock
      * @param listener receives acknowledged and lost packets
      * @return number of newly acknowledged packets
-     * @throws FrameFormatException if it acknowledges a packet number never sent
+     * @throws FrameFormatException if it acknowledges a packet number never sent; nothing of
+     *         the frame is applied then
      */
     public int onAck(long[] low, long[] high, int count, long ackDelayNanos, long now, Listener listener)
             throws FrameFormatException {
         if (count == 0) {
             return 0;
         }
-        if (high[0] >= nextPacketNumber) {
-            throw new FrameFormatException("ACK of packet " + high[0] + " that was never sent (next is " + nextPacketNumber + ")");
+        validate(low, high, count);
+        if (recentlyLostCount > 0) {
+            lateAcks(low, high, count, listener);
         }
+        long base = ring.base();
         int newly = 0;
         boolean largestNewlyAcked = false;
         boolean anyAckEliciting = false;
@@ -254,7 +245,7 @@ public final class SentPacketTracker {
         for (int r = 0; r < count; r++) {
             long lo = Math.max(low[r], base);
             for (long pn = high[r]; pn >= lo; pn--) {
-                SentPacket p = ring[(int) (pn & (ring.length - 1))];
+                SentPacket p = ring.slot(pn);
                 if (p.state != SentPacket.PENDING || p.packetNumber != pn) {
                     continue;
                 }
@@ -265,7 +256,11 @@ public final class SentPacketTracker {
                 anyAckEliciting |= p.ackEliciting;
                 p.state = SentPacket.ACKED;
                 newly++;
-                onPacketAcked(p);
+                if (p.inFlight) {
+                    bytesInFlight -= p.size;
+                    ackElicitingInFlight--;
+                    cc.onAcked(p.timeSent, p.size, now);
+                }
                 listener.onAcked(p);
             }
         }
@@ -276,88 +271,67 @@ public final class SentPacketTracker {
             largestAcked = high[0];
         }
         if (largestNewlyAcked && anyAckEliciting) {
-            updateRtt(now - largestTimeSent, ackDelayNanos);
-            hystart();
+            rtt.update(now - largestTimeSent, ackDelayNanos);
+            cc.onRttSample(largestAcked, ring.next());
         }
         ptoCount = 0;
         detectLosses(now, listener);
-        advanceBase();
+        ring.advanceBase();
         return newly;
     }
 
-    private void onPacketAcked(SentPacket p) {
-        if (!p.inFlight) {
-            return;
+    private void validate(long[] low, long[] high, int count) throws FrameFormatException {
+        long next = ring.next();
+        if (high[0] >= next) {
+            throw new FrameFormatException("ACK of packet " + high[0] + " that was never sent (next is " + next + ")");
         }
-        bytesInFlight -= p.size;
-        ackElicitingInFlight--;
-        resolvedPackets++;
-        lossRate -= lossRate >> LOSS_EWMA_SHIFT;
-        if (p.timeSent <= recoveryStart) {
-            return;
-        }
-        if (congestionWindow < ssthresh) {
-            congestionWindow += p.size;
-        } else {
-            bytesAckedInAvoidance += p.size;
-            if (bytesAckedInAvoidance >= congestionWindow) {
-                bytesAckedInAvoidance -= congestionWindow;
-                congestionWindow += maxDatagramSize;
-            }
-        }
-        if (congestionWindow > maxCongestionWindow) {
-            congestionWindow = maxCongestionWindow;
-        }
-    }
-
-    private void updateRtt(long sample, long ackDelayNanos) {
-        latestRtt = Math.max(sample, 1);
-        if (!hasRttSample) {
-            hasRttSample = true;
-            minRtt = latestRtt;
-            smoothedRtt = latestRtt;
-            rttVar = latestRtt / 2;
-            return;
-        }
-        minRtt = Math.min(minRtt, latestRtt);
-        long ackDelay = Math.min(ackDelayNanos, maxAckDelayNanos);
-        long adjusted = latestRtt;
-        if (latestRtt >= minRtt + ackDelay) {
-            adjusted = latestRtt - ackDelay;
-        }
-        rttVar = (3 * rttVar + Math.abs(smoothedRtt - adjusted)) / 4;
-        smoothedRtt = (7 * smoothedRtt + adjusted) / 8;
-    }
-
-    /**
-     * Leaves slow start when the round trip grows by an eighth (4..16 ms) from one round to the
-     * next: queues are filling, and doubling once more would overflow them and lose a whole
-     * window. Without this, slow start on a fast path overshoots into a buffer overflow.
-     */
-    private void hystart() {
-        if (largestAcked >= roundEnd) {
-            lastRoundMinRtt = currentRoundMinRtt;
-            currentRoundMinRtt = Long.MAX_VALUE;
-            roundSamples = 0;
-            roundEnd = nextPacketNumber;
-        }
-        // Tracked in congestion avoidance too: randomLoss() asks whether a queue is standing.
-        currentRoundMinRtt = Math.min(currentRoundMinRtt, latestRtt);
-        roundSamples++;
-        if (congestionWindow >= ssthresh) {
-            return;
-        }
-        if (roundSamples >= HYSTART_MIN_SAMPLES && lastRoundMinRtt != Long.MAX_VALUE && currentRoundMinRtt != Long.MAX_VALUE) {
-            long thresh = hystartThreshold(lastRoundMinRtt);
-            if (currentRoundMinRtt >= lastRoundMinRtt + thresh) {
-                ssthresh = congestionWindow;
+        int n = Math.min(skippedCount, SKIPPED_REMEMBERED);
+        for (int i = 0; i < n; i++) {
+            long s = skipped[i];
+            for (int r = 0; r < count; r++) {
+                if (s >= low[r] && s <= high[r]) {
+                    throw new FrameFormatException("ACK of packet " + s + " that was never sent (a skipped packet "
+                            + "number: the peer acknowledges packets it did not receive)");
+                }
             }
         }
     }
 
-    private long lossDelay() {
-        long d = Math.max(latestRtt, smoothedRtt);
-        return Math.max(d + (d >>> 3), GRANULARITY_NANOS);
+    /** Recognises acknowledgements of packets already declared lost (few: only under loss). */
+    private void lateAcks(long[] low, long[] high, int count, Listener listener) {
+        for (int i = 0; i < LOST_REMEMBERED; i++) {
+            long pn = recentlyLost[i];
+            if (pn < 0) {
+                continue;
+            }
+            SentPacket p = ring.slot(pn);
+            if (p == null || p.packetNumber != pn || p.state != SentPacket.LOST) {
+                recentlyLost[i] = -1;
+                recentlyLostCount--;
+                continue;
+            }
+            for (int r = 0; r < count; r++) {
+                if (pn >= low[r] && pn <= high[r]) {
+                    spuriousLosses++;
+                    listener.onAckedAfterLoss(p);
+                    p.state = SentPacket.ACKED;
+                    recentlyLost[i] = -1;
+                    recentlyLostCount--;
+                    break;
+                }
+            }
+        }
+    }
+
+    private void rememberLost(long pn) {
+        if (recentlyLostCount == 0) {
+            java.util.Arrays.fill(recentlyLost, -1);
+        }
+        if (recentlyLost[recentlyLostNext] < 0) {
+            recentlyLostCount++;
+        }
+        recentlyLost[recentlyLostNext] = pn;
+        recentlyLostNext = (recentlyLostNext + 1) % LOST_REMEMBERED;
     }
 
     private void detectLosses(long now, Listener listener) {
@@ -365,15 +339,16 @@ public final class SentPacketTracker {
         if (largestAcked < 0) {
             return;
         }
-        long delay = lossDelay();
+        long delay = rtt.lossDelay();
         long lostSendTime = now - delay;
         long largestLostSent = Long.MIN_VALUE;
         // Persistent congestion (RFC 9002 7.6): a run of consecutive lost packets, none
         // acknowledged in between, spanning more than the persistent-congestion duration.
         long runStart = Long.MIN_VALUE;
         boolean persistent = false;
-        for (long pn = base; pn < largestAcked && pn < nextPacketNumber; pn++) {
-            SentPacket p = ring[(int) (pn & (ring.length - 1))];
+        long next = ring.next();
+        for (long pn = ring.base(); pn < largestAcked && pn < next; pn++) {
+            SentPacket p = ring.slot(pn);
             if (p.state == SentPacket.ACKED) {
                 runStart = Long.MIN_VALUE;
                 continue;
@@ -387,87 +362,37 @@ public final class SentPacketTracker {
                 if (p.inFlight) {
                     bytesInFlight -= p.size;
                     ackElicitingInFlight--;
-                    resolvedPackets++;
-                    lossRate += (65536 - lossRate) >> LOSS_EWMA_SHIFT;
+                    cc.onLost(p.size);
                     largestLostSent = Math.max(largestLostSent, p.timeSent);
                     if (runStart == Long.MIN_VALUE) {
                         runStart = p.timeSent;
-                    } else if (hasRttSample && p.timeSent - runStart > persistentCongestionNanos()) {
+                    } else if (rtt.hasSample() && p.timeSent - runStart > persistentCongestionNanos()) {
                         persistent = true;
                     }
+                }
+                if (p.itemCount > 0) {
+                    rememberLost(pn);
                 }
                 listener.onLost(p);
             } else {
                 runStart = Long.MIN_VALUE;
-                lossTime = Math.min(lossTime, p.timeSent + delay);
+                lossTime = Math.min(lossTime, RttEstimator.saturatedAdd(p.timeSent, delay));
             }
         }
         if (persistent) {
-            congestionWindow = minimumWindow();
-            ssthresh = congestionWindow;
-            recoveryStart = now;
-            bytesAckedInAvoidance = 0;
-            return;
-        }
-        if (largestLostSent != Long.MIN_VALUE && largestLostSent > recoveryStart) {
-            if (randomLoss()) {
-                randomLossEvents++;
-                return;
-            }
-            // One congestion event per round trip: packets sent before recovery started do not cut again.
-            recoveryStart = now;
-            ssthresh = Math.max(congestionWindow / 2, minimumWindow());
-            congestionWindow = ssthresh;
-            bytesAckedInAvoidance = 0;
-        }
-    }
-
-    /**
-     * A loss on a path without a standing queue, at a moderate measured loss rate, is taken for
-     * random (non-congestive) loss, as on a lossy radio link, and does not shrink the window.
-     * NewReno alone holds the window near {@code 1.2 / sqrt(p)} packets, about 5 at 5 % loss,
-     * which caps goodput at a few packets per round trip however fast the path is. The delay test
-     * is HyStart++'s: congestion shows as the smallest round trip of the last two rounds grown by
-     * {@code clamp(minRTT / 8, 4, 16 ms)} over the minimum (a filling buffer delays before it drops). A path that drops without
-     * delaying (a policer, a shallow buffer) pushes the loss rate past 15 % as soon as the sender
-     * overshoots, and from then on every loss counts as congestion again. Until 64 packets are
-     * resolved the rate is unknown and every loss counts.
-     */
-    private boolean randomLoss() {
-        if (resolvedPackets < LOSS_ESTIMATE_MIN_PACKETS || lossRate >= TOLERATED_LOSS_RATE || !hasRttSample) {
-            return false;
-        }
-        // The smallest RTT of this and the last round: a standing queue raises even that, while
-        // one late sample (a descheduled thread on a busy host) does not.
-        long recent = Math.min(lastRoundMinRtt, currentRoundMinRtt);
-        if (recent == Long.MAX_VALUE) {
-            recent = latestRtt;
-        }
-        return recent < minRtt + hystartThreshold(minRtt);
-    }
-
-    private static long hystartThreshold(long rtt) {
-        return Math.max(HYSTART_MIN_THRESH, Math.min(HYSTART_MAX_THRESH, rtt / 8));
-    }
-
-    private void advanceBase() {
-        while (base < nextPacketNumber) {
-            SentPacket p = ring[(int) (base & (ring.length - 1))];
-            if (p.state == SentPacket.PENDING) {
-                break;
-            }
-            p.reset();
-            base++;
+            cc.onPersistentCongestion(now);
+        } else if (largestLostSent != Long.MIN_VALUE) {
+            cc.onCongestionEvent(largestLostSent, now);
         }
     }
 
     private long persistentCongestionNanos() {
-        return 3 * ptoNanos();
+        return 3 * rtt.pto();
     }
 
-    /** @return the probe timeout without backoff (RFC 9002 6.2.1) */
+    /** @return the probe timeout without backoff (RFC 9002 6.2.1); always positive */
     public long ptoNanos() {
-        return smoothedRtt + Math.max(4 * rttVar, GRANULARITY_NANOS) + maxAckDelayNanos;
+        return rtt.pto();
     }
 
     /** @return when {@link #onTimeout} must run, loop clock; Long.MAX_VALUE if nothing is pending */
@@ -478,8 +403,9 @@ public final class SentPacketTracker {
         if (ackElicitingInFlight == 0) {
             return Long.MAX_VALUE;
         }
-        long pto = lastAckElicitingImmediate ? ptoNanos() - maxAckDelayNanos : ptoNanos();
-        return lastAckElicitingSent + (pto << Math.min(ptoCount, 16));
+        long pto = lastAckElicitingImmediate ? rtt.ptoWithoutAckDelay() : rtt.pto();
+        // pto is at most a few hundred seconds (RttEstimator caps samples), so 2^16 x fits.
+        return RttEstimator.saturatedAdd(lastAckElicitingSent, pto << Math.min(ptoCount, 16));
     }
 
     /**
@@ -487,13 +413,16 @@ public final class SentPacketTracker {
      *
      * @param now loop clock
      * @param listener receives lost packets
-     * @return true if the probe timeout fired: the caller must send one or two ack-eliciting probes
+     * @return true if the probe timeout fired: the caller must send one or two ack-eliciting
+     *         probes (new data if it has any, else PING; never old data, which a late ACK may
+     *         still cover: if it was really lost, the probe's ACK declares it lost by the time
+     *         threshold and it is retransmitted then)
      */
     public boolean onTimeout(long now, Listener listener) {
         if (lossTime != Long.MAX_VALUE) {
             if (now >= lossTime) {
                 detectLosses(now, listener);
-                advanceBase();
+                ring.advanceBase();
             }
             return false;
         }
@@ -505,29 +434,11 @@ public final class SentPacketTracker {
     }
 
     /**
-     * Calls {@code visitor} with the oldest packets still in flight, oldest first, for probe
-     * retransmission after a probe timeout.
-     *
-     * @param max how many packets at most
-     * @param visitor receives them
-     */
-    public void forEachOldestInFlight(int max, java.util.function.Consumer<SentPacket> visitor) {
-        int n = 0;
-        for (long pn = base; pn < nextPacketNumber && n < max; pn++) {
-            SentPacket p = ring[(int) (pn & (ring.length - 1))];
-            if (p.state == SentPacket.PENDING && p.ackEliciting) {
-                visitor.accept(p);
-                n++;
-            }
-        }
-    }
-
-    /**
      * @param bytes size of the next packet
      * @return true if the congestion window has room for it
      */
     public boolean congestionAllows(int bytes) {
-        return bytesInFlight + bytes <= congestionWindow;
+        return bytesInFlight + bytes <= cc.window();
     }
 
     /**
@@ -536,58 +447,41 @@ public final class SentPacketTracker {
      * @return 0 if pacing lets it go now, otherwise nanoseconds until it may
      */
     public long pacingDelay(long now, int bytes) {
-        refillPacing(now);
-        if (pacingTokens >= bytes) {
-            return 0;
-        }
-        long rate = pacingRateBytesPerSecond();
-        return Math.max(1, (bytes - pacingTokens) * 1_000_000_000L / rate);
+        return pacer.delay(now, bytes, cc.window(), cc.initialWindow(), rtt.smoothed());
     }
 
-    private long pacingRateBytesPerSecond() {
-        long srtt = Math.max(smoothedRtt, 1000);
-        // 1.25 x cwnd per smoothed RTT, RFC 9002 7.7
-        return Math.max(1, (congestionWindow * 5 / 4) * 1_000_000_000L / srtt);
-    }
-
-    private void refillPacing(long now) {
-        long elapsed = now - pacingUpdated;
-        if (elapsed <= 0) {
-            return;
-        }
-        pacingUpdated = now;
-        long rate = pacingRateBytesPerSecond();
-        long add = elapsed >= 1_000_000_000L ? Long.MAX_VALUE / 4 : elapsed * rate / 1_000_000_000L;
-        // Burst: the initial window, or 2 ms worth of sending, whichever is larger, because the loop's
-        // timers are not finer than about a millisecond.
-        long burst = Math.max(initialWindow(), rate / 500);
-        pacingTokens = Math.min(burst, pacingTokens + add);
-    }
-
+    /** @return the congestion controller of the current path */
+    public CongestionController congestionController() { return cc; }
+    /** @return the RTT estimator */
+    public RttEstimator rtt() { return rtt; }
     /** @return bytes in flight */
     public long bytesInFlight() { return bytesInFlight; }
     /** @return congestion window in bytes */
-    public long congestionWindow() { return congestionWindow; }
+    public long congestionWindow() { return cc.window(); }
     /** @return smoothed RTT, nanoseconds */
-    public long smoothedRtt() { return smoothedRtt; }
+    public long smoothedRtt() { return rtt.smoothed(); }
     /** @return RTT variation, nanoseconds */
-    public long rttVariation() { return rttVar; }
+    public long rttVariation() { return rtt.variation(); }
     /** @return latest RTT sample, nanoseconds (0 before the first) */
-    public long latestRtt() { return latestRtt; }
-    /** @return loss events that did not reduce the window because they looked random ({@link #randomLoss}) */
-    public long randomLossEvents() { return randomLossEvents; }
+    public long latestRtt() { return rtt.latest(); }
+    /** @return loss events that did not reduce the window because they looked random */
+    public long randomLossEvents() { return cc.toleratedLossEvents(); }
     /** @return estimated share of packets lost, 0..1 */
-    public double lossRate() { return lossRate / 65536.0; }
+    public double lossRate() { return cc.lossRate(); }
     /** @return packets declared lost so far */
     public long packetsLost() { return packetsLost; }
+    /** @return packets declared lost and acknowledged later (spurious loss detections) */
+    public long spuriousLosses() { return spuriousLosses; }
     /** @return ack-eliciting packets in flight */
     public int ackElicitingInFlight() { return ackElicitingInFlight; }
     /** @return lowest packet number still tracked */
-    public long base() { return base; }
+    public long base() { return ring.base(); }
     /** @return largest acknowledged packet number, -1 if none */
     public long largestAcked() { return largestAcked; }
     /** @return true while in slow start */
-    public boolean inSlowStart() { return congestionWindow < ssthresh; }
+    public boolean inSlowStart() { return cc.inSlowStart(); }
     /** @return consecutive probe timeouts without an acknowledgement */
     public int ptoCount() { return ptoCount; }
+    /** @return the current path's datagram size */
+    public int maxDatagramSize() { return maxDatagramSize; }
 }

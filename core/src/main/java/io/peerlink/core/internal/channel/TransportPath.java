@@ -41,6 +41,11 @@ public final class TransportPath implements DatagramPath {
         return transport.capabilities().maxDatagramSize();
     }
 
+    @Override
+    public boolean reliable() {
+        return transport.capabilities().reliable();
+    }
+
     /** @return the remote endpoint */
     public Endpoint remote() {
         return remote;

@@ -234,11 +234,10 @@ class ChannelLifecycleTest {
                 futures.add(p.a.send(ByteBuffer.wrap(m)).toCompletableFuture());
             }
             // Migrate once the transfer is under way (a fixed sleep stopped being "mid-transfer"
-            // when the channel got faster under loss): the first message arrived, 99 are left.
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (p.receivedByB.isEmpty() && System.nanoTime() < until) {
-                Thread.sleep(1);
-            }
+            // when the channel got faster under loss): the first message was acknowledged, 99 are
+            // left. (Not "the first message was handled": the handler runs on a callback thread,
+            // which a loaded machine may schedule after the whole transfer.)
+            futures.get(0).get(30, TimeUnit.SECONDS);
             ChannelPair.onLoop(p.loopA, () -> {
                 p.a.setPath(new TransportPath(second, p.transportB.localEndpoint()));
                 return null;
@@ -248,6 +247,10 @@ class ChannelLifecycleTest {
                 p.b.setPath(new TransportPath(p.transportB, second.localEndpoint()));
                 return null;
             });
+            // One more after the switch, so the new path carries traffic however fast the rest went.
+            byte[] last = random(10_000, 1000);
+            sent.add(last);
+            futures.add(p.a.send(ByteBuffer.wrap(last)).toCompletableFuture());
             CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
             ChannelDeliveryPropertiesTest.awaitReceived(p, sent.size());
             assertEquals(sent.size(), p.receivedByB.size());
@@ -321,6 +324,28 @@ class ChannelLifecycleTest {
             CloseReason r = p.b.closed().toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertEquals(CloseReason.PROTOCOL_VIOLATION, r.code());
             assertThrows(IllegalArgumentException.class, () -> p.a.send(ByteBuffer.allocate(1001)));
+        }
+    }
+
+    @Test
+    void aReliablePathGetsAFixedWindowAndAnUnreliableOneNewReno() throws Exception {
+        try (io.peerlink.core.internal.loop.EventLoop loop = new io.peerlink.core.internal.loop.EventLoop("cc")) {
+            DatagramPath relay = new FrameCodecPropertiesTest.DiscardPath() {
+                @Override
+                public boolean reliable() {
+                    return true;
+                }
+            };
+            ChannelEngine e = new ChannelEngine(loop, 1, 2, relay, FAST);
+            e.start();
+            assertInstanceOf(FixedWindowController.class, ChannelPair.onLoop(loop, () -> e.tracker().congestionController()));
+            assertEquals(FixedWindowController.DEFAULT_WINDOW, e.stats().congestionWindow());
+            ChannelPair.onLoop(loop, () -> {
+                e.setPath(new FrameCodecPropertiesTest.DiscardPath());
+                return null;
+            });
+            assertInstanceOf(NewRenoController.class, ChannelPair.onLoop(loop, () -> e.tracker().congestionController()));
+            e.abort();
         }
     }
 }

@@ -34,6 +34,12 @@ final class ChannelPair implements AutoCloseable {
 
     /** @param withReceiver false leaves b without a message handler until {@link #setReceiver()} */
     ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed, boolean withReceiver) throws IOException {
+        this(options, aToB, bToA, seed, withReceiver, new Crc32cSealer(), new Crc32cSealer());
+    }
+
+    /** @param sealerA a's packet protection @param sealerB b's, talking to a's */
+    ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed, boolean withReceiver,
+                PacketSealer sealerA, PacketSealer sealerB) throws IOException {
         ChannelOptions optionsA = options;
         ChannelOptions optionsB = options;
         transportA = new ImpairedTransport(network.newTransport(), aToB, Impairment.NONE, seed);
@@ -41,8 +47,10 @@ final class ChannelPair implements AutoCloseable {
         ChannelEngine[] engines = new ChannelEngine[2];
         transportA.start((source, d) -> deliver(loopA, engines, 0, d));
         transportB.start((source, d) -> deliver(loopB, engines, 1, d));
-        a = new ChannelEngine(loopA, 1, 2, new TransportPath(transportA, transportB.localEndpoint()), optionsA);
-        b = new ChannelEngine(loopB, 2, 1, new TransportPath(transportB, transportA.localEndpoint()), optionsB);
+        a = new ChannelEngine(loopA, 1, 2, new TransportPath(transportA, transportB.localEndpoint()), optionsA,
+                sealerA, ReceiveBudget.shared());
+        b = new ChannelEngine(loopB, 2, 1, new TransportPath(transportB, transportA.localEndpoint()), optionsB,
+                sealerB, ReceiveBudget.shared());
         engines[0] = a;
         engines[1] = b;
         if (withReceiver) {

