@@ -124,10 +124,23 @@ async function badInput() {
   for (const [name, args] of Object.entries(cases)) {
     out({ step: name, r: await ack(s, ...args) });
   }
+  out({ step: 'second-device', r: await ack(s, 'device:register', { deviceId: 'dev-2' }) });
+  out({ step: 'too-many-devices', r: await ack(s, 'device:register', { deviceId: 'dev-3' }) });
   out({ step: 'still-works', r: await ack(s, 'telemetry', { deviceId: 'dev-1', values: { ok: 1 } }) });
   s.on('disconnect', (reason) => { out({ step: 'disconnect', reason }); process.exit(0); });
   // Larger than the transport limit: the server closes this connection.
   s.emit('telemetry', { deviceId: 'dev-1', values: {} }, Buffer.alloc(cfg.maxMessageBytes + 1024));
+}
+
+async function flood() {
+  const s = connect();
+  const { r } = await authenticate(s, cfg.secret);
+  out({ step: 'auth', r });
+  const acks = await Promise.all(Array.from({ length: cfg.events }, () => ack(s, 'heartbeat', {})));
+  const counts = {};
+  for (const a of acks) { const k = a.ok ? 'ok' : a.error; counts[k] = (counts[k] || 0) + 1; }
+  out({ step: 'flood', counts, sample: acks.find((a) => !a.ok) || null });
+  process.exit(0);
 }
 
 async function storm() {
@@ -143,5 +156,5 @@ async function storm() {
   process.exit(0);
 }
 
-const scenarios = { full, auth: authOnly, 'wrong-secret': wrongSecret, replay, 'bad-input': badInput, storm };
+const scenarios = { full, auth: authOnly, 'wrong-secret': wrongSecret, replay, 'bad-input': badInput, storm, flood };
 scenarios[cfg.scenario]().catch((e) => { out({ step: 'failure', message: String(e && e.stack || e) }); process.exit(2); });

@@ -17,13 +17,15 @@ import java.util.Objects;
  * @param eventsPerSecond events accepted per connection per second
  * @param eventBurst token bucket size for events per connection
  * @param maxAuthFailures failed authentication attempts after which the connection is closed
+ * @param maxDevicesPerGateway devices one gateway may register (bounds the memory a gateway can claim)
  */
 public record GatewayLimits(Duration heartbeatInterval, int missedHeartbeats, Duration nonceTtl, Duration authTimeout,
                             int maxJsonBytes, int maxAttachmentBytes, double connectsPerSecond, int connectBurst,
-                            double eventsPerSecond, int eventBurst, int maxAuthFailures) {
+                            double eventsPerSecond, int eventBurst, int maxAuthFailures,
+                            int maxDevicesPerGateway) {
 
     public static final GatewayLimits DEFAULTS = new GatewayLimits(Duration.ofSeconds(30), 2, Duration.ofSeconds(30),
-            Duration.ofSeconds(10), 64 * 1024, 1024 * 1024, 5, 20, 200, 400, 3);
+            Duration.ofSeconds(10), 64 * 1024, 1024 * 1024, 5, 20, 200, 400, 3, 10_000);
 
     public GatewayLimits {
         Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
@@ -33,7 +35,8 @@ public record GatewayLimits(Duration heartbeatInterval, int missedHeartbeats, Du
         positive(nonceTtl, "nonceTtl");
         positive(authTimeout, "authTimeout");
         if (missedHeartbeats < 1 || maxJsonBytes < 256 || maxAttachmentBytes < 0 || connectsPerSecond <= 0
-                || connectBurst < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxAuthFailures < 1) {
+                || connectBurst < 1 || eventsPerSecond <= 0 || eventBurst < 1 || maxAuthFailures < 1
+                || maxDevicesPerGateway < 1) {
             throw new IllegalArgumentException("limit out of range: " + this);
         }
     }
@@ -45,22 +48,27 @@ public record GatewayLimits(Duration heartbeatInterval, int missedHeartbeats, Du
 
     public GatewayLimits withHeartbeat(Duration interval, int missed) {
         return new GatewayLimits(interval, missed, nonceTtl, authTimeout, maxJsonBytes, maxAttachmentBytes,
-                connectsPerSecond, connectBurst, eventsPerSecond, eventBurst, maxAuthFailures);
+                connectsPerSecond, connectBurst, eventsPerSecond, eventBurst, maxAuthFailures, maxDevicesPerGateway);
     }
 
     public GatewayLimits withConnectRate(double perSecond, int burst) {
         return new GatewayLimits(heartbeatInterval, missedHeartbeats, nonceTtl, authTimeout, maxJsonBytes,
-                maxAttachmentBytes, perSecond, burst, eventsPerSecond, eventBurst, maxAuthFailures);
+                maxAttachmentBytes, perSecond, burst, eventsPerSecond, eventBurst, maxAuthFailures, maxDevicesPerGateway);
     }
 
     public GatewayLimits withEventRate(double perSecond, int burst) {
         return new GatewayLimits(heartbeatInterval, missedHeartbeats, nonceTtl, authTimeout, maxJsonBytes,
-                maxAttachmentBytes, connectsPerSecond, connectBurst, perSecond, burst, maxAuthFailures);
+                maxAttachmentBytes, connectsPerSecond, connectBurst, perSecond, burst, maxAuthFailures, maxDevicesPerGateway);
     }
 
     public GatewayLimits withNonceTtl(Duration ttl) {
         return new GatewayLimits(heartbeatInterval, missedHeartbeats, ttl, authTimeout, maxJsonBytes,
-                maxAttachmentBytes, connectsPerSecond, connectBurst, eventsPerSecond, eventBurst, maxAuthFailures);
+                maxAttachmentBytes, connectsPerSecond, connectBurst, eventsPerSecond, eventBurst, maxAuthFailures, maxDevicesPerGateway);
+    }
+
+    public GatewayLimits withMaxDevicesPerGateway(int max) {
+        return new GatewayLimits(heartbeatInterval, missedHeartbeats, nonceTtl, authTimeout, maxJsonBytes,
+                maxAttachmentBytes, connectsPerSecond, connectBurst, eventsPerSecond, eventBurst, maxAuthFailures, max);
     }
 
     private static void positive(Duration d, String name) {

@@ -66,7 +66,7 @@ class BadInputTest {
     void malformedEventsGetPreciseErrorsAndOversizedMessagesCloseOnlyTheSender(String transport) throws Exception {
         byte[] good = GatewayInteropTest.secret();
         byte[] bad = GatewayInteropTest.secret();
-        GatewayLimits limits = GatewayLimits.DEFAULTS;
+        GatewayLimits limits = GatewayLimits.DEFAULTS.withMaxDevicesPerGateway(2);
         try (TestServer server = server(good, bad, limits);
              NodeGateway goodNode = goodGateway(server, transport, good);
              NodeGateway node = NodeGateway.start(new JSONObject().put("url", server.url())
@@ -84,12 +84,38 @@ class BadInputTest {
             assertEquals("bad-request", error(node, "attachment-not-binary"));
             assertEquals("unknown-event", error(node, "unknown-event"));
             assertEquals("bad-request", error(node, "bad-version"));
+            assertTrue(node.next("second-device").getJSONObject("r").getBoolean("ok"));
+            assertEquals("too-many-devices", error(node, "too-many-devices"));
             assertTrue(node.next("still-works").getJSONObject("r").getBoolean("ok"));
             // The oversized message closes the bad gateway's connection...
             node.next("disconnect");
             // ...and nobody else's.
             assertGoodGatewayAnswers(server);
             assertTrue(server.gateway.platform().onlineGateways().contains("gw-good"));
+            assertTrue(goodNode.isAlive());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"websocket", "polling"})
+    void eventFloodOnOneConnectionIsRateLimited(String transport) throws Exception {
+        byte[] good = GatewayInteropTest.secret();
+        byte[] bad = GatewayInteropTest.secret();
+        // Burst 10 at 1 event/s: authenticate takes one token, so about 9 of the 100 heartbeats pass.
+        GatewayLimits limits = GatewayLimits.DEFAULTS.withEventRate(1, 10);
+        try (TestServer server = server(good, bad, limits);
+             NodeGateway goodNode = goodGateway(server, transport, good);
+             NodeGateway node = NodeGateway.start(new JSONObject().put("url", server.url())
+                     .put("transport", transport).put("scenario", "flood").put("gatewayId", "gw-bad")
+                     .put("algorithm", "HMAC-SHA256").put("secret", Base64.getEncoder().encodeToString(bad))
+                     .put("events", 100))) {
+            assertTrue(node.next("auth").getJSONObject("r").getBoolean("ok"));
+            JSONObject flood = node.next("flood");
+            JSONObject counts = flood.getJSONObject("counts");
+            assertTrue(counts.optInt("ok") <= 12, counts.toString());
+            assertEquals(100 - counts.optInt("ok"), counts.optInt("rate-limited"), counts.toString());
+            assertTrue(flood.getJSONObject("sample").getString("message").contains("events per second"));
+            assertGoodGatewayAnswers(server);
             assertTrue(goodNode.isAlive());
         }
     }

@@ -242,8 +242,13 @@ public final class GatewayHub implements GatewayPlatform {
     private JSONObject register(Connection c, EventArgs a) {
         String deviceId = a.id("device:register", "deviceId");
         JSONObject metadata = a.object("device:register", "metadata", false);
-        DeviceModel m = devices.computeIfAbsent(c.gatewayId, g -> new ConcurrentHashMap<>())
-                .computeIfAbsent(deviceId, DeviceModel::new);
+        Map<String, DeviceModel> own = devices.computeIfAbsent(c.gatewayId, g -> new ConcurrentHashMap<>());
+        // Registration of one gateway is serialised by its connection's monitor (one connection per id).
+        if (!own.containsKey(deviceId) && own.size() >= limits.maxDevicesPerGateway()) {
+            throw new ProtocolError(ProtocolError.TOO_MANY_DEVICES, "device:register: gateway already has "
+                    + own.size() + " devices, limit " + limits.maxDevicesPerGateway(), a.ack());
+        }
+        DeviceModel m = own.computeIfAbsent(deviceId, DeviceModel::new);
         DeviceRegistration r = new DeviceRegistration(c.gatewayId, deviceId, metadata.toString());
         notify(deviceListeners, r);
         return DeviceModel.toJson(m.snapshot());

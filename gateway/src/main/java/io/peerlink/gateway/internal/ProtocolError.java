@@ -18,6 +18,7 @@ final class ProtocolError extends RuntimeException {
     static final String RATE_LIMITED = "rate-limited";
     static final String UNKNOWN_EVENT = "unknown-event";
     static final String ALREADY_AUTHENTICATED = "already-authenticated";
+    static final String TOO_MANY_DEVICES = "too-many-devices";
 
     final String code;
     final transient Optional<SocketIoSocket.ReceivedByLocalAcknowledgementCallback> ack;
