@@ -4,6 +4,7 @@ import io.peerlink.gateway.internal.AdmissionHandler;
 import io.peerlink.gateway.internal.GatewayHub;
 import io.peerlink.gateway.internal.JakartaEngineIoEndpoint;
 import io.peerlink.gateway.internal.PollingServlet;
+import io.peerlink.gateway.internal.RelayHub;
 import io.socket.engineio.server.EngineIoServer;
 import io.socket.engineio.server.EngineIoServerOptions;
 import io.socket.socketio.server.SocketIoServer;
@@ -33,6 +34,9 @@ public final class GatewayServer implements AutoCloseable {
 
     public static final String NAMESPACE = "/gateway";
     public static final String DEFAULT_CONTEXT_PATH = "/socket.io";
+    public static final String RELAY_NAMESPACE = "/relay";
+    /** Largest datagram the relay forwards. */
+    public static final int MAX_RELAY_DATAGRAM = 16 * 1024;
 
     private final GatewayLimits limits;
     private final ScheduledExecutorService scheduler;
@@ -40,7 +44,7 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayHub hub;
     private final String contextPath;
 
-    private GatewayServer(GatewayKeyStore keys, GatewayLimits limits, String contextPath) {
+    private GatewayServer(GatewayKeyStore keys, GatewayLimits limits, String contextPath, boolean relay) {
         this.limits = limits;
         this.contextPath = contextPath;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -55,6 +59,10 @@ public final class GatewayServer implements AutoCloseable {
         SocketIoServer socketIo = new SocketIoServer(engineIo);
         this.hub = new GatewayHub(keys, limits, scheduler);
         hub.attach(socketIo.namespace(NAMESPACE));
+        if (relay) {
+            new RelayHub(keys, limits.nonceTtl().toMillis(), MAX_RELAY_DATAGRAM, 50_000, 100_000)
+                    .attach(socketIo.namespace(RELAY_NAMESPACE));
+        }
     }
 
     public static Builder builder(GatewayKeyStore keys) {
@@ -107,6 +115,7 @@ public final class GatewayServer implements AutoCloseable {
         private final GatewayKeyStore keys;
         private GatewayLimits limits = GatewayLimits.DEFAULTS;
         private String contextPath = DEFAULT_CONTEXT_PATH;
+        private boolean relay;
 
         private Builder(GatewayKeyStore keys) {
             this.keys = Objects.requireNonNull(keys, "keys");
@@ -125,8 +134,17 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Also serves the datagram relay on {@value #RELAY_NAMESPACE} for the Socket.IO transport
+         * ({@code transports/socketio}); every id of the key store may use it. Off by default.
+         */
+        public Builder datagramRelay(boolean enabled) {
+            this.relay = enabled;
+            return this;
+        }
+
         public GatewayServer build() {
-            return new GatewayServer(keys, limits, contextPath);
+            return new GatewayServer(keys, limits, contextPath, relay);
         }
     }
 }
