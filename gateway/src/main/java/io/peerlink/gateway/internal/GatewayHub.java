@@ -37,9 +37,14 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
- * The gateway protocol on one Socket.IO namespace (docs/gateway.md). Every Socket.IO call for
- * one connection happens while holding that connection's monitor: socket.io-server-java is not
- * thread-safe, and platform calls ({@link #sendCommand}) arrive on foreign threads.
+ * The gateway protocol on one Socket.IO namespace (docs/gateway.md).
+ *
+ * <p>Locking: engine.io-server-java holds its per-session lock while it dispatches events that
+ * arrived by long-polling, and takes it again for every send. So nothing here may hold a lock of
+ * ours while calling into a socket unless that call happens on the receiving thread itself:
+ * incoming events are serialised per connection by the connection's monitor (taken inside
+ * engine.io's lock on that thread), while platform calls, the sweep and disconnect handling use
+ * no lock of ours around socket calls (only volatile fields and concurrent maps).
  */
 public final class GatewayHub implements GatewayPlatform {
 
@@ -79,20 +84,20 @@ public final class GatewayHub implements GatewayPlatform {
         volatile String gatewayId;
         volatile long lastSeenNanos = openedNanos;
         int authFailures;
-        boolean closed;
+        volatile boolean closed;
 
         Connection(SocketIoSocket socket) {
             this.socket = socket;
         }
 
-        /** Sends while holding the monitor; a closed connection drops the event. */
-        synchronized void send(String event, Object... args) {
+        /** Sends from a platform thread; a closed connection drops the event. */
+        void send(String event, Object... args) {
             if (!closed) {
                 socket.send(event, args);
             }
         }
 
-        synchronized void disconnect() {
+        void disconnect() {
             if (!closed) {
                 socket.disconnect(true);
             }
@@ -112,9 +117,7 @@ public final class GatewayHub implements GatewayPlatform {
     }
 
     private void onDisconnect(Connection c, String reason) {
-        synchronized (c) {
-            c.closed = true;
-        }
+        c.closed = true;
         connections.remove(c.id);
         nonces.forget(c.id);
         for (CompletableFuture<CommandResult> f : c.pending.values()) {
@@ -355,13 +358,11 @@ public final class GatewayHub implements GatewayPlatform {
             c.pending.remove(id);
             timeout.cancel(false);
         });
-        synchronized (c) {
-            if (c.closed) {
-                result.completeExceptionally(new GatewayException(GatewayException.Reason.DISCONNECTED,
-                        "gateway " + command.gatewayId() + " disconnected"));
-            } else {
-                c.socket.send("command", new Object[] {body}, ackArgs -> result.complete(commandResult(id, ackArgs)));
-            }
+        if (c.closed) {
+            result.completeExceptionally(new GatewayException(GatewayException.Reason.DISCONNECTED,
+                    "gateway " + command.gatewayId() + " disconnected"));
+        } else {
+            c.socket.send("command", new Object[] {body}, ackArgs -> result.complete(commandResult(id, ackArgs)));
         }
         return result;
     }

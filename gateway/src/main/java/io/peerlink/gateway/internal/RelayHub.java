@@ -51,13 +51,14 @@ public final class RelayHub {
         final String connectionId = UUID.randomUUID().toString();
         final TokenBucket rate = new TokenBucket(datagramsPerSecond, datagramBurst, System.nanoTime());
         volatile String id;
-        boolean closed;
+        volatile boolean closed;
 
         Peer(SocketIoSocket socket) {
             this.socket = socket;
         }
 
-        synchronized void deliver(String from, byte[] data) {
+        // Called on the sender's receiving thread: no lock of ours around the socket call (see GatewayHub).
+        void deliver(String from, byte[] data) {
             if (!closed) {
                 socket.send("datagram", from, data);
             }
@@ -67,26 +68,19 @@ public final class RelayHub {
     private void onConnect(SocketIoSocket socket) {
         Peer p = new Peer(socket);
         socket.on("disconnect", args -> {
-            synchronized (p) {
-                p.closed = true;
-            }
+            p.closed = true;
             nonces.forget(p.connectionId);
             if (p.id != null) {
                 online.remove(p.id, p);
             }
         });
-        socket.on("authenticate", args -> {
-            synchronized (p) {
-                authenticate(p, args);
-            }
-        });
+        // Events of one connection arrive one at a time on its receiving thread.
+        socket.on("authenticate", args -> authenticate(p, args));
         socket.on("datagram", args -> forward(p, args));
-        synchronized (p) {
-            socket.send("challenge", new JSONObject()
-                    .put("nonce", nonces.issue(p.connectionId, System.nanoTime()))
-                    .put("algorithms", new JSONArray(List.of(ChallengeVerifier.HMAC, ChallengeVerifier.ED25519)))
-                    .put("expiresInMs", nonceTtlMillis));
-        }
+        socket.send("challenge", new JSONObject()
+                .put("nonce", nonces.issue(p.connectionId, System.nanoTime()))
+                .put("algorithms", new JSONArray(List.of(ChallengeVerifier.HMAC, ChallengeVerifier.ED25519)))
+                .put("expiresInMs", nonceTtlMillis));
     }
 
     private void authenticate(Peer p, Object[] args) {
@@ -125,12 +119,8 @@ public final class RelayHub {
         }
         p.id = id;
         Peer previous = online.put(id, p);
-        if (previous != null && previous != p) {
-            synchronized (previous) {
-                if (!previous.closed) {
-                    previous.socket.disconnect(true);
-                }
-            }
+        if (previous != null && previous != p && !previous.closed) {
+            previous.socket.disconnect(true);
         }
         ack.sendAcknowledgement(new JSONObject().put("ok", true).put("maxDatagramBytes", maxDatagramBytes));
     }
