@@ -6,8 +6,10 @@
  */
 module io.peerlink.protocol {
     requires transitive io.peerlink.api;
-    requires jakarta.json;
-    requires jakarta.json.bind;
+    // Transitive: the exported message types carry JSON-B annotations, adapters and serializers
+    // (whose signatures name JSON-P's parser and generator).
+    requires transitive jakarta.json;
+    requires transitive jakarta.json.bind;
 
     exports io.peerlink.protocol.rendezvous;
     exports io.peerlink.protocol.stun;

@@ -31,7 +31,9 @@ public interface Rendezvous {
 
     /**
      * @return completes when the device is registered (at once if it is); fails with
-     *         {@link PeerLinkException} if admission is refused or the device closes
+     *         {@link PeerLinkException} if admission is refused, the device closes, or a
+     *         connection attempt before the first registration fails (the message names the
+     *         cause, e.g. connection refused or a server key that does not match the pin)
      */
     CompletionStage<Void> registered();
 

@@ -71,8 +71,10 @@ final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (allowList == null && !open) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "no devices would be admitted: pass --allow-list FILE (lines 'deviceId [network]') or --open (trusted lab only)");
+            // Embedded defaults: everything is served (STUN, the resource directory, the control
+            // endpoint), but no device is admitted until the operator says which ones may be.
+            System.err.println("warning: admitting no devices: pass --allow-list FILE (lines 'deviceId [network]') or --open (trusted lab only)");
+            System.err.flush();
         }
         ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
                 .coapPort(coapPort).rdStorage(rdStorage).wsDescriptions(wsDescriptions).wsSecrets(wsSecrets)

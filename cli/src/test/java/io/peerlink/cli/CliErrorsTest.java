@@ -49,10 +49,29 @@ class CliErrorsTest {
     }
 
     @Test
-    void serverWithoutAnAdmissionChoiceSaysWhichFlagToPass() throws Exception {
-        Result r = run("server", "--http-port", "0", "--stun-port", "0");
-        assertEquals(Main.EXIT_USAGE, r.exit);
-        assertOneActionableLine(r.err, "--allow-list", "--open");
+    void serverWithoutFlagsServesWithEmbeddedDefaultsAndSaysWhoItAdmits() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.peerlink.cli.Main",
+                "server", "--http-port", "0", "--stun-port", "0", "--coap-port", "0"));
+        Path out = dir.resolve("server-out.txt");
+        Path err = dir.resolve("server-err.txt");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (!Files.readString(out, StandardCharsets.UTF_8).contains("server ws://") && System.nanoTime() < deadline) {
+                assertTrue(p.isAlive(), "the server exited: " + Files.readString(err, StandardCharsets.UTF_8));
+                Thread.sleep(100);
+            }
+            String started = Files.readString(out, StandardCharsets.UTF_8);
+            assertTrue(started.contains("server ws://") && started.contains("coap "), "the server started and serves CoAP: " + started);
+            String warnings = Files.readString(err, StandardCharsets.UTF_8);
+            assertTrue(warnings.lines().anyMatch(l -> l.contains("admitting no devices") && l.contains("--allow-list") && l.contains("--open")),
+                    "one line says how to admit devices:\n" + warnings);
+            assertFalse(warnings.contains("\tat "), "no stack trace:\n" + warnings);
+        } finally {
+            p.destroy();
+            p.waitFor(20, TimeUnit.SECONDS);
+        }
     }
 
     @Test

@@ -2,6 +2,8 @@ package io.peerlink.tck;
 
 import io.peerlink.Endpoint;
 import io.peerlink.spi.DatagramHandler;
+import io.peerlink.spi.ReceiveContext;
+import io.peerlink.spi.Transport;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -19,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Recorder implements DatagramHandler {
 
     /** One received datagram, copied out of the transport's buffer. */
-    record Received(Endpoint source, byte[] bytes) {
+    record Received(Endpoint source, byte[] bytes, ReceiveContext context) {
     }
 
     private final ThreadErrors errors;
@@ -29,9 +31,34 @@ final class Recorder implements DatagramHandler {
     private final AtomicLong calls = new AtomicLong();
 
     private final long dwellNanos;
+    private volatile int maxDatagramSize = Integer.MAX_VALUE;
+    private volatile boolean peerAuthentication = true;
+    private volatile boolean failureExpected;
+    private final BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Transport.State> statesAtFailure = new LinkedBlockingQueue<>();
+    private volatile Transport transport;
 
     Recorder(ThreadErrors errors, String name) {
         this(errors, name, 0);
+    }
+
+    /**
+     * Checks every later delivery against what {@code t} declares (size, peer authentication).
+     *
+     * @param t the transport this handler is given to
+     * @return this
+     */
+    Recorder watching(Transport t) {
+        this.transport = t;
+        this.maxDatagramSize = t.capabilities().maxDatagramSize();
+        this.peerAuthentication = t.capabilities().peerAuthentication();
+        return this;
+    }
+
+    /** @return this, now treating {@code onTransportFailure} as the expected outcome (T1.12) */
+    Recorder expectingFailure() {
+        this.failureExpected = true;
+        return this;
     }
 
     /**
@@ -46,6 +73,22 @@ final class Recorder implements DatagramHandler {
 
     @Override
     public void onDatagram(Endpoint source, ByteBuffer datagram) {
+        record(source, datagram, null);
+    }
+
+    @Override
+    public void onDatagram(Endpoint source, ByteBuffer datagram, ReceiveContext context) {
+        if (context == null) {
+            errors.add(new AssertionError("[T9.5] " + name + ": onDatagram(source, datagram, context) got a null context; "
+                    + "pass ReceiveContext.NONE when the transport knows nothing more"));
+        } else if (!peerAuthentication && context.authenticatedPeer().isPresent()) {
+            errors.add(new AssertionError("[T9.5] " + name + ": a datagram carried authenticatedPeer '" + context.authenticatedPeer().get()
+                    + "' although the transport does not declare peerAuthentication"));
+        }
+        record(source, datagram, context);
+    }
+
+    private void record(Endpoint source, ByteBuffer datagram, ReceiveContext context) {
         if (inCall.incrementAndGet() > 1) {
             errors.add(new AssertionError("[T6.6] " + name + ": DatagramHandler.onDatagram was called concurrently "
                     + "from two threads; a transport must call its handler from one thread at a time"));
@@ -57,9 +100,14 @@ final class Recorder implements DatagramHandler {
                         + (source == null ? "source" : "datagram")));
                 return;
             }
+            if (datagram.remaining() > maxDatagramSize) {
+                errors.add(new AssertionError("[T4.2] " + name + ": the handler got a datagram of " + datagram.remaining()
+                        + " bytes, above the declared maxDatagramSize " + maxDatagramSize
+                        + " (a receive path that does not bound frame lengths?)"));
+            }
             byte[] copy = new byte[datagram.remaining()];
             datagram.get(copy);
-            queue.add(new Received(source, copy));
+            queue.add(new Received(source, copy, context == null ? ReceiveContext.NONE : context));
             if (dwellNanos > 0) {
                 long until = System.nanoTime() + dwellNanos;
                 while (System.nanoTime() < until) {
@@ -75,6 +123,15 @@ final class Recorder implements DatagramHandler {
 
     @Override
     public void onTransportFailure(Throwable failure) {
+        Transport t = transport;
+        statesAtFailure.add(t == null ? Transport.State.STOPPED : t.state());
+        failures.add(failure == null ? new NullPointerException("onTransportFailure(null)") : failure);
+        if (failure == null) {
+            errors.add(new AssertionError("[T1.12] " + name + ": onTransportFailure was called with null"));
+        }
+        if (failureExpected) {
+            return;
+        }
         errors.add(new AssertionError(name + ": the transport reported a failure of its own "
                 + "(onTransportFailure) during a test that gives it no reason to fail", failure));
     }
@@ -87,6 +144,16 @@ final class Recorder implements DatagramHandler {
     /** @return the next datagram, already received, or null */
     Received pollNow() {
         return queue.poll();
+    }
+
+    /** @return the next reported transport failure, or null if none is reported within the timeout */
+    Throwable pollFailure(Duration timeout) throws InterruptedException {
+        return failures.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** @return the state the transport was in when the next reported failure was reported, or null */
+    Transport.State stateAtFailure() {
+        return statesAtFailure.poll();
     }
 
     /** @return how many times onDatagram was called */

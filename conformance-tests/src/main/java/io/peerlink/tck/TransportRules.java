@@ -8,7 +8,9 @@ package io.peerlink.tck;
  *
  * <p>{@code required} rules hold for every transport. {@code optional} rules apply only when the
  * transport declares the capability (and, where noted, the implementer supplies a hook); otherwise
- * they are skipped with a message that says why.
+ * they are skipped with a message that says why. {@code untested} rules are part of the contract
+ * but cannot be checked by the suite; their tests are always skipped with the reason, so a report
+ * shows what is left to the implementer (as in the Reactive Streams TCK).
  */
 public interface TransportRules {
 
@@ -77,6 +79,27 @@ public interface TransportRules {
      */
     void required_T1_9_localEndpointOnlyWhileStarted() throws Throwable;
 
+    /**
+     * T1.10 after stop or destroy, a new transport binds the same port and delivers.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T1_10_restartOnFixedPort() throws Throwable;
+
+    /**
+     * T1.11 stop and destroy release every socket, descriptor and thread the transport took.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T1_11_stopAndDestroyReleaseResources() throws Throwable;
+
+    /**
+     * T1.12 a transport broken underneath moves to STOPPED and reports it once through onTransportFailure.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T1_12_failureIsReported() throws Throwable;
+
     // T2 Send and receive
 
     /**
@@ -130,6 +153,13 @@ public interface TransportRules {
      */
     void required_T3_3_supportsNullFails() throws Throwable;
 
+    /**
+     * T3.4 (not verified) supports and send never block on name resolution.
+     *
+     * @throws Throwable on violation
+     */
+    void untested_T3_4_noBlockingNameResolution() throws Throwable;
+
     // T4 Size limits
 
     /**
@@ -145,6 +175,13 @@ public interface TransportRules {
      * @throws Throwable on violation
      */
     void required_T4_2_oversizedDatagramIsRejected() throws Throwable;
+
+    /**
+     * T4.3 many max-size datagrams sent back to back arrive intact (partial reads).
+     *
+     * @throws Throwable on violation
+     */
+    void required_T4_3_maxSizeDatagramsBackToBack() throws Throwable;
 
     // T5 Arguments
 
@@ -244,4 +281,99 @@ public interface TransportRules {
      * @throws Throwable on violation
      */
     void optional_T8_3_malformedWireInputIsHarmless() throws Throwable;
+
+    /**
+     * T8.4 hostile framing (bad lengths, truncated frames) is rejected without an exception escaping.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T8_4_hostileFramingIsRejected() throws Throwable;
+
+    // T9 Declared capabilities
+
+    /**
+     * T9.1 with ordered, each sending thread's datagrams arrive in order under concurrent load.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T9_1_orderedAcrossConcurrentSenders() throws Throwable;
+
+    /**
+     * T9.2 with ordered, datagrams keep their order across the point where send returns false.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T9_2_orderedAtBackPressureEdge() throws Throwable;
+
+    /**
+     * T9.3 with reliable, 100,000 accepted datagrams arrive exactly once.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T9_3_reliableDeliversEveryAcceptedDatagramOnce() throws Throwable;
+
+    /**
+     * T9.4 with reliable, every datagram accepted at the buffer-full edge arrives, no refused one does.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T9_4_reliableAtBufferFullEdge() throws Throwable;
+
+    /**
+     * T9.5 without peerAuthentication, deliveries carry a non-null context with no authenticated peer.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T9_5_noAuthenticatedPeerWithoutPeerAuthentication() throws Throwable;
+
+    /**
+     * T9.6 with peerAuthentication, deliveries carry the sender's authenticated identity.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T9_6_authenticatedPeerIsReported() throws Throwable;
+
+    /**
+     * T9.7 (not verified) relayed is declared exactly when datagrams pass an intermediary.
+     *
+     * @throws Throwable on violation
+     */
+    void untested_T9_7_relayedDeclaresAnIntermediary() throws Throwable;
+
+    /**
+     * T9.8 (not verified) a reliable transport loses nothing when a connection breaks and is re-established.
+     *
+     * @throws Throwable on violation
+     */
+    void untested_T9_8_reliableAcrossConnectionLoss() throws Throwable;
+
+    // T10 Send completion
+
+    /**
+     * T10.1 every accepted send calls its callback exactly once; refused sends never.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T10_1_callbackExactlyOncePerAcceptedSend() throws Throwable;
+
+    /**
+     * T10.2 a send that throws never calls its callback; a null callback is a NullPointerException.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T10_2_refusedSendNeverCallsBack() throws Throwable;
+
+    /**
+     * T10.3 callbacks of sends still queued at stop are called exactly once.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T10_3_pendingCallbacksCompleteOnStop() throws Throwable;
+
+    /**
+     * T10.4 (not verified) with sendCompletion, completed() means the next hop acknowledged.
+     *
+     * @throws Throwable on violation
+     */
+    void untested_T10_4_completionMeansNextHopAcknowledged() throws Throwable;
 }

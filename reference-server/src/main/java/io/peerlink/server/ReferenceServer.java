@@ -16,7 +16,7 @@ import org.eclipse.jetty.io.Content;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.server.ConnectionLimit;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -218,8 +218,8 @@ public final class ReferenceServer implements AutoCloseable {
             https.addCustomizer(customizer);
             connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(https));
         }
-        // Total TCP connections: Jetty stops accepting above the cap (the kernel backlog holds the rest).
-        server.addBean(new ConnectionLimit(config.limits().maxConnections(), connector));
+        // Total TCP connections: Jetty's NetworkConnectionLimit stops accepting above the cap (the kernel backlog holds the rest).
+        server.addBean(new NetworkConnectionLimit(config.limits().maxConnections(), connector));
         AddressCaps caps = new AddressCaps(config.limits().maxConnectionsPerAddress());
         connector.setHost(config.bindHost());
         connector.setPort(config.httpPort());

@@ -3,7 +3,6 @@ package io.peerlink.server;
 import io.peerlink.Candidate;
 import io.peerlink.CandidateType;
 import io.peerlink.Endpoint;
-import io.peerlink.core.internal.rendezvous.RendezvousClient;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.protocol.rendezvous.ErrorCode;
 import io.peerlink.protocol.rendezvous.Message;
@@ -83,19 +82,28 @@ class ControlPlaneSecurityTest {
         ServerPin pin = server.serverPin();
         assertNotNull(pin);
 
-        RendezvousClient good = new RendezvousClient(server.controlUri(), pin, DeviceIdentity.ephemeral(), Map.of(), TestDevice.NO_LISTENER);
+        // Through the public API, as an application configures it.
+        io.peerlink.Device good = io.peerlink.PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri())
+                .rendezvousPin(pin.toString()).stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0)).build();
         closeables.add(good);
-        good.start();
-        good.registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        good.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
         // An impostor key (a man in the middle with a certificate of its own) is refused with both keys named.
         ServerPin wrong = ServerPin.parse("sha256/" + Base64.getEncoder().encodeToString(new byte[32]));
-        RendezvousClient fooled = new RendezvousClient(server.controlUri(), wrong, DeviceIdentity.ephemeral(), Map.of(), TestDevice.NO_LISTENER);
+        io.peerlink.Device fooled = io.peerlink.PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri())
+                .rendezvousPin(wrong.toString()).stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0)).build();
         closeables.add(fooled);
-        fooled.start();
-        ExecutionException e = assertThrows(ExecutionException.class, () -> fooled.registered().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> fooled.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS));
         assertTrue(e.getCause().getMessage().contains("does not match the pinned " + wrong), e.getCause().getMessage());
         assertTrue(e.getCause().getMessage().contains(pin.toString()), e.getCause().getMessage());
+        // Without a pin the JDK's certificate authorities decide: a self-signed key is refused.
+        io.peerlink.Device unpinned = io.peerlink.PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri())
+                .stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0)).build();
+        closeables.add(unpinned);
+        ExecutionException untrusted = assertThrows(ExecutionException.class,
+                () -> unpinned.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertTrue(untrusted.getCause().getMessage().contains("TLS handshake"), untrusted.getCause().getMessage());
         assertEquals(1, server.connectedDevices(), "the honest device stays registered");
     }
 
@@ -130,8 +138,16 @@ class ControlPlaneSecurityTest {
         // Another address (all of 127/8 is local on Linux) is not affected.
         assertEquals(-1, closedStatusOfUpgrade(new InetSocketAddress("127.0.0.2", 0), server), "127.0.0.2 gets its challenge");
         fromOneHost.get(0).close();
-        Thread.sleep(300);
-        assertEquals(-1, closedStatusOfUpgrade(new InetSocketAddress("127.0.0.1", 0), server), "a freed slot is usable again");
+        // The server notices the close asynchronously; the freed slot must become usable again.
+        int again = 0;
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline; ) {
+            again = closedStatusOfUpgrade(new InetSocketAddress("127.0.0.1", 0), server);
+            if (again == -1) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertEquals(-1, again, "a freed slot is usable again");
     }
 
     /**
@@ -219,8 +235,9 @@ class ControlPlaneSecurityTest {
     void stunAnswersAreBoundedPerSourceWhileOtherSourcesAreAnswered() throws Exception {
         ReferenceServer server = start(ServerConfig.builder().limits(ServerConfig.Limits.defaults().withStunPerSourcePerSecond(5)));
         InetSocketAddress stun = new InetSocketAddress("127.0.0.1", server.stunAddress().getPort());
-        int answered = 0;
+        int answered;
         int sent = 200;
+        long start = System.nanoTime();
         try (DatagramChannel flood = DatagramChannel.open()) {
             flood.bind(new InetSocketAddress("127.0.0.1", 0));
             for (int i = 0; i < sent; i++) {
@@ -228,7 +245,10 @@ class ControlPlaneSecurityTest {
             }
             answered = drain(flood);
         }
-        assertTrue(answered <= 2 * 5 + 5, "a burst of " + sent + " requests got " + answered + " answers; at most 2 s worth (10) + slack");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        // The bound follows from the limit itself (burst 2 x 5, then 5 per second), not from how fast this machine is.
+        double allowed = 2 * 5 + 5 * seconds + 1;
+        assertTrue(answered <= allowed, "a burst of " + sent + " requests got " + answered + " answers in " + seconds + " s; allowed " + allowed);
         assertTrue(answered >= 1);
         try (DatagramChannel other = DatagramChannel.open()) {
             other.bind(new InetSocketAddress("127.0.0.3", 0));

@@ -248,9 +248,17 @@ class ReferenceServerTest {
 
     @Test
     void misconfigurationStopsStartWithAMessageSayingWhatToFix() throws Exception {
-        IllegalStateException noFile = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
-                ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).build()));
-        assertTrue(noFile.getMessage().contains("allow-list file"), noFile.getMessage());
+        // No allow-list file is not a mistake: the server starts with embedded defaults and admits nobody.
+        ServerConfig noFile = ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).build();
+        try (ReferenceServer server = ReferenceServer.start(noFile)) {
+            assertNotNull(server.controlUri());
+        }
+        io.peerlink.server.auth.AllowListAuthenticator empty = new io.peerlink.server.auth.AllowListAuthenticator();
+        empty.configure(noFile);
+        byte[] someoneKey = new byte[32];
+        new java.security.SecureRandom().nextBytes(someoneKey);
+        assertInstanceOf(io.peerlink.spi.AuthResult.Denied.class, empty.authenticate(new io.peerlink.spi.AuthRequest(
+                io.peerlink.DeviceId.fromPublicKey(someoneKey), someoneKey, new java.net.InetSocketAddress("127.0.0.1", 1), java.util.Map.of())));
 
         IllegalStateException unknown = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(
                 ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).authenticator("ldap").build()));

@@ -15,18 +15,6 @@ import java.util.concurrent.TimeUnit;
 
 /** A real RendezvousClient with a recording listener that accepts, or rejects with a reason. */
 final class TestDevice implements AutoCloseable {
-    /** A listener that rejects every incoming request. */
-    static final RendezvousClient.Listener NO_LISTENER = new RendezvousClient.Listener() {
-        @Override
-        public void onIncoming(io.peerlink.DeviceId from, IncomingDecision decision) {
-            decision.reject("test device does not accept");
-        }
-
-        @Override
-        public void onIntroduction(Introduction introduction) {
-        }
-    };
-
     final DeviceIdentity identity;
     final RendezvousClient client;
     final BlockingQueue<DeviceId> incoming = new LinkedBlockingQueue<>();

@@ -17,7 +17,13 @@ import java.util.Objects;
  * @param claims extra claims the device sent (e.g. {@code network}); untrusted
  */
 public record AuthRequest(DeviceId deviceId, byte[] publicKey, InetSocketAddress remoteAddress, Map<String, String> claims) {
-    /** @throws NullPointerException if any component is null */
+    /**
+     * @param deviceId the proven device ID
+     * @param publicKey the raw 32-byte Ed25519 public key (copied)
+     * @param remoteAddress where the control connection comes from
+     * @param claims extra claims the device sent (copied); untrusted
+     * @throws NullPointerException if any component is null
+     */
     public AuthRequest {
         Objects.requireNonNull(deviceId, "deviceId");
         publicKey = Objects.requireNonNull(publicKey, "publicKey").clone();

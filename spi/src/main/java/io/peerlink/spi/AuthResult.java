@@ -12,7 +12,10 @@ public sealed interface AuthResult {
      * @param network the network the device belongs to
      */
     record Admitted(String network) implements AuthResult {
-        /** @throws NullPointerException if network is null */
+        /**
+         * @param network the network the device belongs to
+         * @throws NullPointerException if network is null
+         */
         public Admitted {
             Objects.requireNonNull(network, "network");
         }
@@ -24,7 +27,10 @@ public sealed interface AuthResult {
      * @param reason why, sent to the device
      */
     record Denied(String reason) implements AuthResult {
-        /** @throws NullPointerException if reason is null */
+        /**
+         * @param reason why, sent to the device
+         * @throws NullPointerException if reason is null
+         */
         public Denied {
             Objects.requireNonNull(reason, "reason");
         }

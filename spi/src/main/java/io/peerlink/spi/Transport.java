@@ -26,7 +26,16 @@ import java.nio.ByteBuffer;
 public interface Transport {
 
     /** Lifecycle states; see the class documentation. */
-    enum State { CREATED, STARTED, STOPPED, DESTROYED }
+    enum State {
+        /** Created, not yet started; binds nothing. */
+        CREATED,
+        /** Bound and delivering to its handler. */
+        STARTED,
+        /** Stopped by {@code stop()} or by its own failure; may be started again. */
+        STOPPED,
+        /** Destroyed for good. */
+        DESTROYED
+    }
 
     /**
      * Binds and starts delivering received datagrams to the handler.

@@ -21,7 +21,12 @@ public final class TransportConfig {
      * @param <T> value type
      */
     public record Option<T>(String name, Class<T> type, T defaultValue) {
-        /** @throws NullPointerException if name, type or defaultValue is null */
+        /**
+         * @param name dotted name
+         * @param type value type
+         * @param defaultValue used when the option is not set
+         * @throws NullPointerException if name, type or defaultValue is null
+         */
         public Option {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(type, "type");

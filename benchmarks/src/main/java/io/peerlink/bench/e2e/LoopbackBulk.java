@@ -85,7 +85,8 @@ public final class LoopbackBulk {
     private final List<String> cases;
     private final byte[] pattern;
 
-    private LoopbackBulk(Map<String, String> a) {
+    /** Also built by {@link PeerComparison}, which runs the raw, engine and sealed cases next to other stacks. */
+    LoopbackBulk(Map<String, String> a) {
         payload = Long.parseLong(a.getOrDefault("mib", "100")) << 20;
         runs = Integer.parseInt(a.getOrDefault("runs", "3"));
         loss = Double.parseDouble(a.getOrDefault("loss", "0.05"));
@@ -117,7 +118,7 @@ public final class LoopbackBulk {
     }
 
     /** Result of one transfer. */
-    private record Result(double mibPerSecond, long payload, long bytesSent, long ackBytes, long retransmitted,
+    record Result(double mibPerSecond, long payload, long bytesSent, long ackBytes, long retransmitted,
                           long spurious, long lostDatagrams, long sentDatagrams, double srttMillis) {
         double overhead() {
             return (double) bytesSent / payload;
@@ -175,7 +176,7 @@ public final class LoopbackBulk {
 
     // ------------------------------------------------------------------ (a) raw baseline
 
-    private Result raw() throws Exception {
+    Result raw() throws Exception {
         long count = payload / DATAGRAM;
         try (DatagramChannel tx = DatagramChannel.open(); DatagramChannel rx = DatagramChannel.open()) {
             InetAddress lo = InetAddress.getByName("127.0.0.1");
@@ -227,7 +228,7 @@ public final class LoopbackBulk {
 
     // ------------------------------------------------------------------ (b) Device, direct link
 
-    private Result device() throws Exception {
+    Result device() throws Exception {
         Device a = PeerLinks.device().ephemeralIdentity().udp(new InetSocketAddress("127.0.0.1", 0)).build();
         Device b = PeerLinks.device().ephemeralIdentity().udp(new InetSocketAddress("127.0.0.1", 0)).build();
         try {
@@ -263,7 +264,7 @@ public final class LoopbackBulk {
      *        {@code PacketProtector} (AES-GCM, keys from random secrets, default rekey policy)
      *        instead of the CRC32C tag
      */
-    private Result engine(double lossRate, long bytes, boolean sealed) throws Exception {
+    Result engine(double lossRate, long bytes, boolean sealed) throws Exception {
         Transport ta = udp();
         Transport tb = udp();
         ImpairedTransport ia = null;

@@ -148,7 +148,8 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
         InetSocketAddress local = s != null && s.getLocalSocketAddress() instanceof InetSocketAddress a
                 ? a : new InetSocketAddress("127.0.0.1", 40_000);
         Endpoint host = Endpoint.udp(new InetSocketAddress(local.getAddress(), local.getPort()));
-        Endpoint reflexive = Endpoint.udp(new InetSocketAddress("198.51.100." + (1 + index % 254), 20_000 + index % 40_000));
+        // As a STUN server would report it: the address the server sees (it drops reflexive candidates anywhere else).
+        Endpoint reflexive = Endpoint.udp(new InetSocketAddress(local.getAddress(), 20_000 + index % 40_000));
         return List.of(Candidate.of(host, CandidateType.HOST, 65535), Candidate.of(reflexive, CandidateType.SERVER_REFLEXIVE, 65535));
     }
 

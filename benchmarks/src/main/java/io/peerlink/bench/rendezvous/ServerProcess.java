@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
  * the server's own counters through {@code GET /status}.
  */
 final class ServerProcess implements AutoCloseable {
+    /** A fresh operator token per run, for {@code /status}. */
+    private static final String STATUS_TOKEN = "bench-" + java.util.UUID.randomUUID();
+
     private static final Pattern CONTROL_URI = Pattern.compile("^server (ws://\\S+) stun .*$");
     private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total (\\d+)K, used (\\d+)K");
 
@@ -64,7 +67,9 @@ final class ServerProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
-                "--max-connections-per-address", "100000", "--coap-port", "-1"));
+                "--max-connections-per-address", "100000", "--coap-port", "-1",
+                // /status is served only to holders of the operator token (docs/operations.md).
+                "--status-token-env", "PEERLINK_STATUS_TOKEN"));
         if (allowList == null) {
             javaCommand.add("--open");
         } else {
@@ -77,8 +82,9 @@ final class ServerProcess implements AutoCloseable {
         for (String arg : javaCommand) {
             shell.append(" '").append(arg.replace("'", "'\\''")).append('\'');
         }
-        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", shell.toString())
-                .redirectError(logDir.resolve("server-stderr.log").toFile());
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", shell.toString());
+        pb.environment().put("PEERLINK_STATUS_TOKEN", STATUS_TOKEN);
+        pb.redirectError(logDir.resolve("server-stderr.log").toFile());
         Process process = pb.start();
         CompletableFuture<URI> uri = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
@@ -191,7 +197,8 @@ final class ServerProcess implements AutoCloseable {
     String status() throws IOException {
         URI status = URI.create("http://" + controlUri.getHost() + ":" + controlUri.getPort() + "/status");
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(status).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(status).timeout(Duration.ofSeconds(10))
+                    .header("Authorization", "Bearer " + STATUS_TOKEN).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
                 throw new IOException("GET " + status + " answered " + r.statusCode());

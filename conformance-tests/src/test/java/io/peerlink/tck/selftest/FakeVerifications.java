@@ -1,7 +1,13 @@
 package io.peerlink.tck.selftest;
 
+import io.peerlink.Endpoint;
 import io.peerlink.spi.Transport;
+import io.peerlink.tck.FailureInjector;
 import io.peerlink.tck.TransportVerification;
+import io.peerlink.tck.WireInjector;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 
 import java.time.Duration;
 import java.util.EnumSet;
@@ -101,6 +107,157 @@ final class FakeVerifications {
         @Override
         Set<InMemoryNetwork.Flaw> flaws() {
             return EnumSet.of(InMemoryNetwork.Flaw.IGNORES_POSITION_AND_LIMIT);
+        }
+    }
+
+    static class DuplicatesSome extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.DUPLICATES_SOME);
+        }
+    }
+
+    static class ReordersAtEdge extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.REORDERS_AT_EDGE);
+        }
+    }
+
+    static class CallsBackOnRefused extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.CALLS_BACK_ON_REFUSED);
+        }
+    }
+
+    static class ClaimsAuthenticatedPeer extends Base {
+        @Override
+        Set<InMemoryNetwork.Flaw> flaws() {
+            return EnumSet.of(InMemoryNetwork.Flaw.CLAIMS_AUTHENTICATED_PEER);
+        }
+    }
+
+    /** The stream-framed TCP transport, with its hooks: fixed-port rebinding, raw wire access, breaking its listener. */
+    abstract static class TcpBase extends TransportVerification {
+        abstract Set<TcpFramedTransport.Flaw> flaws();
+
+        @Override
+        protected Transport createTransport() {
+            return new TcpFramedTransport(Endpoint.parse("tcpf://127.0.0.1:0"), flaws());
+        }
+
+        @Override
+        protected Transport createTransportBoundTo(Endpoint local) {
+            return new TcpFramedTransport(local, flaws());
+        }
+
+        @Override
+        protected FailureInjector failureInjector() {
+            return t -> ((TcpFramedTransport) t).closeListenerUnderneath();
+        }
+
+        /** A fresh connection per injection: a valid hello, then the raw bytes, then close. */
+        @Override
+        protected WireInjector wireInjector() {
+            return (target, raw) -> {
+                try (SocketChannel c = SocketChannel.open(target.toSocketAddress())) {
+                    ByteBuffer out = ByteBuffer.allocate(4 + raw.length).putShort((short) 0x504C).putShort((short) 1).put(raw).flip();
+                    while (out.hasRemaining()) {
+                        c.write(out);
+                    }
+                }
+            };
+        }
+
+        @Override
+        protected Duration timeout() {
+            return Duration.ofSeconds(5);
+        }
+    }
+
+    /** The correct TCP transport: must pass every rule, optional ones included. */
+    static class TcpCorrect extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.noneOf(TcpFramedTransport.Flaw.class);
+        }
+    }
+
+    static class TcpReordersUnderLoad extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.REORDERS_UNDER_LOAD);
+        }
+    }
+
+    static class TcpDropsAFraction extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.DROPS_A_FRACTION);
+        }
+    }
+
+    static class TcpAcceptsWhenFull extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.ACCEPTS_WHEN_FULL);
+        }
+    }
+
+    static class TcpAssumesWholeFrames extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.ASSUMES_WHOLE_FRAMES_PER_READ);
+        }
+    }
+
+    static class TcpUnreliableAssumesWholeFrames extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.ASSUMES_WHOLE_FRAMES_PER_READ, TcpFramedTransport.Flaw.DECLARES_UNRELIABLE);
+        }
+    }
+
+    static class TcpLeaksListener extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.LEAKS_LISTENER_ON_STOP);
+        }
+    }
+
+    static class TcpLeaksConnections extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.LEAKS_CONNECTIONS_ON_STOP);
+        }
+    }
+
+    static class TcpLeavesReceiveThread extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.LEAVES_RECEIVE_THREAD_RUNNING);
+        }
+    }
+
+    static class TcpUnboundedDecoder extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.UNBOUNDED_DECODER);
+        }
+    }
+
+    static class TcpSilentSocketDeath extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.SILENT_SOCKET_DEATH);
+        }
+    }
+
+    static class TcpForgetsCallbacksOnStop extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.FORGETS_CALLBACKS_ON_STOP);
         }
     }
 }

@@ -44,7 +44,15 @@ final class InMemoryNetwork {
         /** stop() only flips the state: the transport stays reachable and keeps delivering. */
         DELIVERS_AFTER_STOP,
         /** Sends the whole backing array, ignoring position, limit and arrayOffset. */
-        IGNORES_POSITION_AND_LIMIT
+        IGNORES_POSITION_AND_LIMIT,
+        /** Delivers every 50th datagram twice. */
+        DUPLICATES_SOME,
+        /** Parks datagrams that find the inbox full in an overflow list (send returns true) and delivers that list first, later. */
+        REORDERS_AT_EDGE,
+        /** send(remote, datagram, callback) calls completed() even when it returns false. */
+        CALLS_BACK_ON_REFUSED,
+        /** Reports an authenticated peer without declaring peerAuthentication. */
+        CLAIMS_AUTHENTICATED_PEER
     }
 
     static final String SCHEME = "mem";
@@ -69,6 +77,7 @@ final class InMemoryNetwork {
         private volatile State state = State.CREATED;
         private volatile Endpoint local;
         private volatile BlockingQueue<Packet> inbox;
+        private final java.util.Queue<Packet> overflow = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private volatile Thread[] workers;
 
         MemTransport(Set<Flaw> flaws) {
@@ -102,9 +111,13 @@ final class InMemoryNetwork {
 
         private void deliver(BlockingQueue<Packet> queue, DatagramHandler handler) {
             ByteBuffer reused = ByteBuffer.allocate(MAX_DATAGRAM * 2);
+            long delivered = 0;
             try {
                 while (!Thread.currentThread().isInterrupted()) {
-                    Packet p = queue.poll(100, TimeUnit.MILLISECONDS);
+                    Packet p = ++delivered % 100 == 0 ? overflow.poll() : null;
+                    if (p == null) {
+                        p = queue.poll(100, TimeUnit.MILLISECONDS);
+                    }
                     if (p == null) {
                         continue;
                     }
@@ -120,7 +133,15 @@ final class InMemoryNetwork {
                         return;
                     }
                     try {
-                        handler.onDatagram(p.source, reused);
+                        if (flaws.contains(Flaw.CLAIMS_AUTHENTICATED_PEER)) {
+                            handler.onDatagram(p.source, reused, io.peerlink.spi.ReceiveContext.builder().authenticatedPeer("node").build());
+                        } else {
+                            handler.onDatagram(p.source, reused);
+                        }
+                        if (flaws.contains(Flaw.DUPLICATES_SOME) && delivered % 50 == 0) {
+                            reused.rewind();
+                            handler.onDatagram(p.source, reused);
+                        }
                     } catch (RuntimeException e) {
                         if (flaws.contains(Flaw.DIES_ON_HANDLER_EXCEPTION)) {
                             throw e;
@@ -243,7 +264,24 @@ final class InMemoryNetwork {
                 }
                 return true;
             }
-            return queue.offer(packet);
+            if (queue.offer(packet)) {
+                return true;
+            }
+            if (flaws.contains(Flaw.REORDERS_AT_EDGE)) {
+                target.overflow.add(packet);
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        public boolean send(Endpoint remote, ByteBuffer datagram, io.peerlink.spi.SendCallback callback) {
+            Objects.requireNonNull(callback, "callback");
+            boolean accepted = send(remote, datagram);
+            if (accepted || flaws.contains(Flaw.CALLS_BACK_ON_REFUSED)) {
+                callback.completed();
+            }
+            return accepted;
         }
 
         @Override

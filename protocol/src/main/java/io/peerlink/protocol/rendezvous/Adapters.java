@@ -6,6 +6,14 @@ import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
 import jakarta.json.bind.adapter.JsonbAdapter;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
+import jakarta.json.bind.serializer.DeserializationContext;
+import jakarta.json.bind.serializer.JsonbDeserializer;
+import jakarta.json.bind.serializer.JsonbSerializer;
+import jakarta.json.bind.serializer.SerializationContext;
+import jakarta.json.stream.JsonGenerator;
+import jakarta.json.stream.JsonParser;
+
+import java.lang.reflect.Type;
 
 import java.util.HexFormat;
 
@@ -74,21 +82,33 @@ public final class Adapters {
         }
     }
 
-    /** A connection ID (64 bits) travels as exactly 16 hex digits. */
-    public static final class ConnectionId implements JsonbAdapter<Long, String> {
+    /**
+     * A connection ID (64 bits) travels as exactly 16 hex digits. A serializer pair rather than an
+     * adapter: JSON-B adapters apply to reference types only, and the record keeps a primitive
+     * {@code long} so that {@code ==} on two IDs compares values.
+     */
+    public static final class ConnectionIdWriter implements JsonbSerializer<Long> {
         private static final HexFormat HEX = HexFormat.of();
 
         /** For JSON-B. */
-        public ConnectionId() {
+        public ConnectionIdWriter() {
         }
 
         @Override
-        public String adaptToJson(Long id) {
-            return HEX.toHexDigits(id);
+        public void serialize(Long id, JsonGenerator generator, SerializationContext ctx) {
+            generator.write(HEX.toHexDigits(id));
+        }
+    }
+
+    /** Reads 16 hex digits (the codec has checked it is a JSON string). */
+    public static final class ConnectionIdReader implements JsonbDeserializer<Long> {
+        /** For JSON-B. */
+        public ConnectionIdReader() {
         }
 
         @Override
-        public Long adaptFromJson(String text) {
+        public Long deserialize(JsonParser parser, DeserializationContext ctx, Type rtType) {
+            String text = parser.getString();
             if (text.length() != 16) {
                 throw new FieldException("connectionId", "must be 16 hex digits");
             }

@@ -5,7 +5,8 @@ import io.peerlink.DeviceId;
 import io.peerlink.UnreachableException;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import jakarta.json.bind.annotation.JsonbSubtype;
-import jakarta.json.bind.annotation.JsonbTypeAdapter;
+import jakarta.json.bind.annotation.JsonbTypeDeserializer;
+import jakarta.json.bind.annotation.JsonbTypeSerializer;
 import jakarta.json.bind.annotation.JsonbTypeInfo;
 
 import java.util.List;
@@ -184,7 +185,7 @@ public sealed interface Message {
      * @param peer the other device
      * @param peerCandidates its candidates
      * @param sessionToken one-time 128-bit token (base64url), same for both sides
-     * @param localConnectionId ID the peer addresses this device with (16 hex digits; boxed only because JSON-B adapts reference types)
+     * @param localConnectionId ID the peer addresses this device with (16 hex digits)
      * @param remoteConnectionId ID this device addresses the peer with (16 hex digits)
      * @param role INITIATOR for the requester
      * @param startInMillis delay before the synchronised start, 0..60000
@@ -192,8 +193,10 @@ public sealed interface Message {
     @JsonbPropertyOrder({"requestId", "peer", "peerCandidates", "sessionToken", "localConnectionId", "remoteConnectionId",
             "role", "startInMillis"})
     record Introduce(long requestId, DeviceId peer, List<Candidate> peerCandidates, String sessionToken,
-                     @JsonbTypeAdapter(Adapters.ConnectionId.class) Long localConnectionId,
-                     @JsonbTypeAdapter(Adapters.ConnectionId.class) Long remoteConnectionId, Role role, long startInMillis)
+                     @JsonbTypeSerializer(Adapters.ConnectionIdWriter.class) @JsonbTypeDeserializer(Adapters.ConnectionIdReader.class)
+                     long localConnectionId,
+                     @JsonbTypeSerializer(Adapters.ConnectionIdWriter.class) @JsonbTypeDeserializer(Adapters.ConnectionIdReader.class)
+                     long remoteConnectionId, Role role, long startInMillis)
             implements Message {
         /** @throws FieldException if a field is missing or out of range */
         public Introduce {
@@ -201,8 +204,6 @@ public sealed interface Message {
             Check.present(peer, "peer");
             peerCandidates = Check.candidates(peerCandidates, "peerCandidates");
             Check.sessionToken(sessionToken);
-            Check.present(localConnectionId, "localConnectionId");
-            Check.present(remoteConnectionId, "remoteConnectionId");
             Check.present(role, "role");
             Check.range(startInMillis, 0, 60_000, "startInMillis");
         }

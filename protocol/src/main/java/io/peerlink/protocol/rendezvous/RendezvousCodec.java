@@ -8,6 +8,7 @@ import jakarta.json.bind.JsonbBuilder;
 import jakarta.json.bind.JsonbConfig;
 import jakarta.json.bind.annotation.JsonbSubtype;
 import jakarta.json.bind.annotation.JsonbTypeAdapter;
+import jakarta.json.bind.annotation.JsonbTypeDeserializer;
 import jakarta.json.bind.annotation.JsonbTypeInfo;
 import jakarta.json.bind.config.BinaryDataStrategy;
 import jakarta.json.stream.JsonParser;
@@ -112,10 +113,11 @@ public final class RendezvousCodec implements AutoCloseable {
         return required;
     }
 
-    /** JSON-B annotations on a record component land on its field (their targets do not include record components). */
+    /** JSON-B annotations on a record component land on its field (their targets do not include record components); an adapted field is a string. */
     private static boolean adapted(Class<?> record, RecordComponent c) {
         try {
-            return record.getDeclaredField(c.getName()).isAnnotationPresent(JsonbTypeAdapter.class);
+            java.lang.reflect.Field f = record.getDeclaredField(c.getName());
+            return f.isAnnotationPresent(JsonbTypeAdapter.class) || f.isAnnotationPresent(JsonbTypeDeserializer.class);
         } catch (NoSuchFieldException e) {
             throw new IllegalStateException(e);
         }

@@ -47,11 +47,9 @@ public final class AllowListAuthenticator implements Authenticator, ServerConfig
             return;
         }
         Path file = config.allowListFile();
-        if (file == null) {
-            throw new IllegalStateException("the allow-list authenticator needs an allow-list file (lines 'deviceId [network]'); "
-                    + "set allowListFile, or use open mode for a trusted lab");
-        }
-        allowed = parse(file);
+        // No file: an empty allow-list. Secure by default: the server runs and serves, but admits
+        // no device until the operator lists some (or chooses open mode for a trusted lab).
+        allowed = file == null ? Map.of() : parse(file);
     }
 
     /**

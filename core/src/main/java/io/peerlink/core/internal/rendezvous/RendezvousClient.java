@@ -252,7 +252,12 @@ public final class RendezvousClient implements AutoCloseable {
         return state;
     }
 
-    /** @return completes when registered (at once if it is); fails if admission is refused or the client closes */
+    /**
+     * @return completes when registered (at once if it is); fails if admission is refused, the
+     *         client closes, or — before the first registration — a connection attempt fails
+     *         (the message names the cause, e.g. {@code connection refused to ws://...}); the
+     *         client keeps reconnecting and a later call returns a fresh stage
+     */
     public CompletionStage<Void> registered() {
         return registered.minimalCompletionStage();
     }

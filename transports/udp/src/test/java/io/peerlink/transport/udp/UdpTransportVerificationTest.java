@@ -19,6 +19,12 @@ class UdpTransportVerificationTest extends TransportVerification {
         return new UdpTransportProvider().create(TransportConfig.bind(Endpoint.parse("udp://127.0.0.1:0")).build());
     }
 
+    /** T1.10: a transport bound to the port an earlier one had. */
+    @Override
+    protected Transport createTransportBoundTo(Endpoint local) {
+        return new UdpTransportProvider().create(TransportConfig.bind(local).build());
+    }
+
     /** An IPv6 destination is beyond an IPv4 socket: a sharper T3.2 than an unknown scheme. */
     @Override
     protected Endpoint unsupportedEndpoint() {
