@@ -12,8 +12,12 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Datagram relay on namespace {@code /relay} (docs/gateway.md, "Datagram relay"): clients
@@ -23,6 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * beyond the connection's rate is dropped.
  */
 public final class RelayHub {
+
+    private static final int MAX_QUEUED = 1_000;
 
     private final GatewayKeyStore keys;
     private final NonceRegistry nonces;
@@ -57,10 +63,36 @@ public final class RelayHub {
             this.socket = socket;
         }
 
-        // Called on the sender's receiving thread: no lock of ours around the socket call (see GatewayHub).
+        final Queue<Object[]> outbox = new ConcurrentLinkedQueue<>();
+        final AtomicInteger queued = new AtomicInteger();
+        final AtomicBoolean draining = new AtomicBoolean();
+
+        /**
+         * Called on the sender's receiving thread. A binary event is several engine.io packets, so
+         * sends to one peer must not interleave; yet no lock of ours may be held around a socket
+         * call (engine.io's polling lock, see GatewayHub). So senders enqueue, and whoever wins
+         * the drain flag sends everything queued.
+         */
         void deliver(String from, byte[] data) {
-            if (!closed) {
-                socket.send("datagram", from, data);
+            if (closed) {
+                return;
+            }
+            if (queued.incrementAndGet() > MAX_QUEUED) {
+                queued.decrementAndGet();
+                return; // datagram semantics: drop when the peer cannot keep up
+            }
+            outbox.add(new Object[] {from, data});
+            while (!outbox.isEmpty() && draining.compareAndSet(false, true)) {
+                try {
+                    for (Object[] m; (m = outbox.poll()) != null; ) {
+                        queued.decrementAndGet();
+                        if (!closed) {
+                            socket.send("datagram", m[0], m[1]);
+                        }
+                    }
+                } finally {
+                    draining.set(false);
+                }
             }
         }
     }
@@ -118,11 +150,13 @@ public final class RelayHub {
             return;
         }
         p.id = id;
+        // Acknowledge before going online: after that, datagrams may be sent to this socket from
+        // other threads, and no packet may come between a datagram's header and its attachment.
+        ack.sendAcknowledgement(new JSONObject().put("ok", true).put("maxDatagramBytes", maxDatagramBytes));
         Peer previous = online.put(id, p);
         if (previous != null && previous != p && !previous.closed) {
             previous.socket.disconnect(true);
         }
-        ack.sendAcknowledgement(new JSONObject().put("ok", true).put("maxDatagramBytes", maxDatagramBytes));
     }
 
     private void forward(Peer from, Object[] args) {

@@ -2,6 +2,7 @@ package io.peerlink.transport.socketio;
 
 import io.peerlink.Endpoint;
 import io.peerlink.gateway.GatewayKey;
+import io.peerlink.gateway.GatewayLimits;
 import io.peerlink.gateway.GatewayServer;
 import io.peerlink.spi.Transport;
 import io.peerlink.tck.TransportVerification;
@@ -35,6 +36,8 @@ class SocketIoTransportVerificationTest extends TransportVerification {
         new SecureRandom().nextBytes(SECRET);
         GatewayKey key = new GatewayKey.HmacSha256(SECRET);
         gateway = GatewayServer.builder(id -> id.startsWith("tck-") ? Optional.of(key) : Optional.empty())
+                // Every transport of the suite connects from 127.0.0.1: lift the per-address admission limit.
+                .limits(GatewayLimits.DEFAULTS.withConnectRate(10_000, 10_000))
                 .datagramRelay(true).build();
         jetty = new Server();
         ServerConnector connector = new ServerConnector(jetty);
@@ -61,6 +64,16 @@ class SocketIoTransportVerificationTest extends TransportVerification {
     @Override
     protected Endpoint unsupportedEndpoint() {
         return new Endpoint(SocketIoTransport.SCHEME, "127.0.0.1", port == 65535 ? 1 : port + 1, "/someone");
+    }
+
+    /**
+     * OkHttp (under socket.io-client) closes a WebSocket whose unsent queue exceeds 16 MiB; the
+     * default flood (20,000 × 1 KiB at a receiver that does not read) crosses that, and the
+     * transport does not reconnect yet (docs/transports.md, future work). 10,000 stays below it.
+     */
+    @Override
+    protected int floodDatagrams() {
+        return 10_000;
     }
 
     @Override
