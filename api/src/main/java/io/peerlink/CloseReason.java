@@ -24,6 +24,13 @@ public record CloseReason(int code, String message, boolean byPeer) {
     public static final int HANDSHAKE_TIMEOUT = 5;
     /** The local runtime shut down. */
     public static final int SHUTDOWN = 6;
+    /**
+     * The rendezvous server reported that the peer lost its control connection, and the peer did
+     * not answer a PING over the link within 1 s: it is gone (process ended, host down), noticed in
+     * about a second instead of at the idle timeout. A peer that only lost the server keeps its
+     * links.
+     */
+    public static final int PEER_OFFLINE = 7;
 
     /**
      * Validates the components.

@@ -21,7 +21,7 @@ public interface Device extends AutoCloseable {
      */
     Rendezvous rendezvous();
 
-    /** @return the local endpoints the device's transports are bound to */
+    /** @return the local endpoints the device's transports are bound to, in the order they were added */
     java.util.List<Endpoint> localEndpoints();
 
     /**
@@ -30,22 +30,45 @@ public interface Device extends AutoCloseable {
      * relay fallback where configured.
      *
      * @param peer the peer
-     * @return completes with the link; fails with {@link UnreachableException} naming why
+     * @return completes with the link; fails with {@link UnreachableException} naming why:
+     *         {@code NO_RENDEZVOUS} at once, with the cause (e.g. "connection refused to
+     *         ws://..."), while the rendezvous server cannot be reached; OFFLINE, DENIED, UNKNOWN,
+     *         REJECTED as the server answers; NO_PATH after the connectivity checks (3 s by
+     *         default); TIMEOUT after {@link Builder#connectTimeout} plus the checks' duration
+     *         (13 s by default), with the last rendezvous failure as cause if any; {@code WRONG_PEER} if
+     *         the device behind the introduced path cannot prove it is {@code peer}
      * @throws NullPointerException if peer is null
      * @throws IllegalStateException if there is no rendezvous server or the device is closed
      */
     CompletionStage<PeerLink> connect(DeviceId peer);
 
     /**
-     * Establishes a link directly to a known endpoint, without a rendezvous server.
+     * Establishes a link directly to a known endpoint, without a rendezvous server, with any
+     * device that proves its identity in the secure handshake (check {@link PeerLink#peer()}, or
+     * use {@link #connect(Endpoint, DeviceId)}).
      *
      * @param endpoint where the peer listens
      * @return completes with the link; fails with {@link UnreachableException} on timeout
      * @throws NullPointerException if endpoint is null
-     * @throws IllegalArgumentException if no transport supports the endpoint
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
      * @throws IllegalStateException if the device is closed
      */
     CompletionStage<PeerLink> connect(Endpoint endpoint);
+
+    /**
+     * Establishes a link directly to a known endpoint and requires the peer to prove a given
+     * identity in the secure handshake.
+     *
+     * @param endpoint where the peer listens
+     * @param expected the device that must answer, or null to accept any verified device (then
+     *        check {@link PeerLink#peer()})
+     * @return completes with the link; fails with {@link UnreachableException}: {@code WRONG_PEER}
+     *         if another device answered, {@code REJECTED}, or {@code TIMEOUT}
+     * @throws NullPointerException if endpoint is null
+     * @throws IllegalArgumentException if no transport supports the endpoint, or its host cannot be resolved
+     * @throws IllegalStateException if the device is closed
+     */
+    CompletionStage<PeerLink> connect(Endpoint endpoint, DeviceId expected);
 
     /**
      * Sets the handler of incoming link requests, direct or through the rendezvous. Without one,
@@ -56,9 +79,35 @@ public interface Device extends AutoCloseable {
      */
     void onIncoming(IncomingHandler handler);
 
-    /** Closes every link and transport and the rendezvous connection. Idempotent. */
+    /**
+     * Shuts the device down gracefully and returns when it is down. Refuses new links and fails
+     * link set-ups still in progress ({@link ChannelClosedException}, {@link CloseReason#SHUTDOWN});
+     * closes every open link as {@link PeerLink#close()} does, so that everything accepted by
+     * {@code send} is delivered and acknowledged; then closes the rendezvous connection and the
+     * transports. Links close before the rendezvous connection, so peers do not see this device
+     * go offline while its data is still in flight.
+     *
+     * <p>Maximum time: {@link ChannelOptions#closeTimeout()} (default 10 s) plus 1 s. Links not
+     * closed by then are aborted with {@link CloseReason#SHUTDOWN} and their pending sends fail
+     * with {@link ChannelClosedException}: an accepted message is delivered or its stage fails,
+     * never dropped silently.
+     *
+     * <p>Idempotent: a second call returns when the first one has finished (or at once if the
+     * first one was {@link #abort()}).
+     *
+     * @throws IllegalStateException if called on the device's event loop thread (only possible
+     *         with a callback executor that runs tasks on the submitting thread)
+     */
     @Override
     void close();
+
+    /**
+     * Shuts the device down at once: aborts every link (the peers see {@link CloseReason#ABORTED}
+     * "device aborted"), fails every pending send and link set-up, closes the rendezvous
+     * connection and the transports. Returns within about 1 s (the time the loop gets to send the
+     * peers their CLOSE frames). Never waits for a peer. Idempotent.
+     */
+    void abort();
 
     /** Builds a {@link Device}; not thread-safe. Obtain one from {@link PeerLinks#device()}. */
     interface Builder {
@@ -77,6 +126,11 @@ public interface Device extends AutoCloseable {
         Builder ephemeralIdentity();
 
         /**
+         * The control connection registers within 15 s or is retried; after a loss it reconnects
+         * with exponential backoff (250 ms doubling, at most 30 s between attempts); the server
+         * pings every 15 s and either side drops a connection silent for 3 intervals
+         * (docs/protocol-rendezvous.md).
+         *
          * @param controlUri the rendezvous server's control URI
          * @return this
          */
@@ -95,12 +149,38 @@ public interface Device extends AutoCloseable {
 
         /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
-         * interfaces). Transports are never added silently: a device without one cannot link.
+         * interfaces): shorthand for {@code transport(Endpoint.udp(bindAddress))}. Transports are
+         * never added silently: a device without one cannot link.
          *
          * @param bindAddress the address to bind
          * @return this
          */
         Builder udp(InetSocketAddress bindAddress);
+
+        /**
+         * Adds a transport bound to an endpoint, created by the {@link java.util.ServiceLoader}
+         * provider ({@code io.peerlink.spi.TransportProvider}) of the endpoint's scheme. A device
+         * holds any number of transports; links and paths use whichever supports the remote
+         * endpoint. If several providers serve the scheme, {@link #build()} fails naming them
+         * all: pick one with {@link #transport(Endpoint, String)}. A built-in transport is never
+         * replaced by another provider unless the application names that provider.
+         *
+         * @param bind where to bind, e.g. {@code udp://0.0.0.0:0}
+         * @return this
+         * @throws NullPointerException if bind is null
+         */
+        Builder transport(Endpoint bind);
+
+        /**
+         * Adds a transport made by one named provider of the endpoint's scheme.
+         *
+         * @param bind where to bind
+         * @param provider the provider's class name, e.g.
+         *        {@code io.peerlink.transport.udp.UdpTransportProvider}
+         * @return this
+         * @throws NullPointerException if an argument is null
+         */
+        Builder transport(Endpoint bind, String provider);
 
         /**
          * @param server the STUN server used to learn this device's reflexive address; default:
@@ -132,7 +212,11 @@ public interface Device extends AutoCloseable {
         Builder channelOptions(ChannelOptions options);
 
         /**
-         * @param timeout how long {@link Device#connect} tries before failing
+         * @param timeout how long {@link Device#connect} tries before failing with
+         *        {@link UnreachableException.Reason#TIMEOUT}; default 10 s. {@code connect(DeviceId)}
+         *        adds the connectivity checks' duration (3 attempts of 1 s), so it fails after
+         *        13 s by default; {@code connect(Endpoint)} after exactly this timeout. The same bound
+         *        applies to accepting an incoming link through the rendezvous.
          * @return this
          */
         Builder connectTimeout(Duration timeout);
@@ -164,7 +248,9 @@ public interface Device extends AutoCloseable {
          * @return the device
          * @throws IllegalStateException if no identity or no transport was configured
          * @throws IdentityException if the key file is unusable
-         * @throws PeerLinkException if a transport cannot be bound
+         * @throws PeerLinkException if a transport cannot be bound, no provider serves its scheme,
+         *         several do and none was named, or the named one is not found (the message lists
+         *         the providers found)
          */
         Device build();
     }

@@ -5,7 +5,11 @@ import java.util.concurrent.CompletionStage;
 /** A peer wants a link with this device. Exactly one of accept or reject should be called. */
 public interface IncomingRequest {
 
-    /** @return the requesting device */
+    /**
+     * @return the requesting device, verified: a direct request reaches the application only after
+     *         the secure handshake proved this identity; a rendezvous request names the device the
+     *         server admitted, and the link's handshake must prove it again
+     */
     DeviceId from();
 
     /**

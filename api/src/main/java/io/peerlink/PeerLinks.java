@@ -20,8 +20,10 @@ import java.util.ServiceLoader;
  *         .build()) {
  *     PeerLink link = device.connect(DeviceId.parse(peerId)).toCompletableFuture().join();
  *     link.channel().send(ByteBuffer.wrap("hello".getBytes()));
- * }
+ * }   // Device.close(): delivers "hello" first, then closes
  * }</pre>
+ *
+ * <p>docs/embedding.md has a complete sender and receiver, run by the build.
  */
 public final class PeerLinks {
     private PeerLinks() {

@@ -30,6 +30,16 @@ public interface Rendezvous {
     State state();
 
     /**
+     * Adds a listener of state changes: called with each new {@link State} as it is entered, in
+     * order, on the device's callback executor (never the event loop), one call at a time per
+     * device. A listener added late does not get the current state: read {@link #state()}.
+     *
+     * @param listener the listener
+     * @throws NullPointerException if listener is null
+     */
+    void onStateChange(java.util.function.Consumer<State> listener);
+
+    /**
      * @return completes when the device is registered (at once if it is); fails with
      *         {@link PeerLinkException} if admission is refused, the device closes, or a
      *         connection attempt before the first registration fails (the message names the

@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
                 Duration rtt = link.ping().toCompletableFuture().get(5, TimeUnit.SECONDS);
                 out.printf(Locale.ROOT, "rtt %.3f ms%n", rtt.toNanos() / 1e6);
                 out.println("stats " + link.channel().stats());
-                link.close();
+                link.close().toCompletableFuture().join();
                 if (serve) {
                     out.println("server keeps running at " + server.controlUri() + " (Ctrl-C to stop)");
                     new java.util.concurrent.CountDownLatch(1).await();

@@ -98,7 +98,7 @@ final class DeviceCommand {
             try {
                 body.run(link, out);
             } finally {
-                link.close();
+                link.close().toCompletableFuture().join();
             }
         }
         return 0;
@@ -273,7 +273,7 @@ final class DeviceCommand {
                     }
                     PeerLink link = target.connect(d, out);
                     link.ping().toCompletableFuture().get(10, TimeUnit.SECONDS);
-                    link.close();
+                    link.close().toCompletableFuture().join();
                 } catch (RuntimeException e) {
                     unreachable(out, e);
                     failures++;

@@ -34,7 +34,8 @@ import java.util.Map;
         @JsonbSubtype(alias = "ping", type = Message.Ping.class),
         @JsonbSubtype(alias = "pong", type = Message.Pong.class),
         @JsonbSubtype(alias = "presence", type = Message.Presence.class),
-        @JsonbSubtype(alias = "presenceResult", type = Message.PresenceResult.class)
+        @JsonbSubtype(alias = "presenceResult", type = Message.PresenceResult.class),
+        @JsonbSubtype(alias = "peer-offline", type = Message.PeerOffline.class)
 })
 public sealed interface Message {
 
@@ -234,6 +235,19 @@ public sealed interface Message {
         public PresenceResult {
             Check.requestId(requestId);
             Check.present(of, "of");
+        }
+    }
+
+    /**
+     * Server to device: a device this one was introduced to has lost its control connection
+     * (closed, or silent past the keepalive limit) and has not come back on another one.
+     *
+     * @param peer the device that went offline
+     */
+    record PeerOffline(DeviceId peer) implements Message {
+        /** @throws FieldException if a field is missing */
+        public PeerOffline {
+            Check.present(peer, "peer");
         }
     }
 }

@@ -50,7 +50,8 @@ class RendezvousCodecTest {
                 new Message.Ping(123),
                 new Message.Pong(-123),
                 new Message.Presence(4, B),
-                new Message.PresenceResult(4, B, true));
+                new Message.PresenceResult(4, B, true),
+                new Message.PeerOffline(B));
         for (Message m : messages) {
             String json = CODEC.encode(m);
             assertEquals(m, CODEC.decode(json), json);
@@ -100,6 +101,8 @@ class RendezvousCodecTest {
         assertCode(ErrorCode.UNKNOWN_TYPE, "{\"type\":\"hack\"}");
         assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"connect\",\"requestId\":1}");
         assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"ping\"}");
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"peer-offline\"}");
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"peer-offline\",\"peer\":\"not-an-id\"}");
         assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"ping\",\"t\":null}");
         assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"connect\",\"requestId\":9007199254740992,\"to\":\"" + B + "\"}");
         assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"connect\",\"requestId\":1,\"to\":\"not-an-id\"}");
@@ -123,6 +126,7 @@ class RendezvousCodecTest {
         assertCode(ErrorCode.MALFORMED, "{\"type\":\"ping\",\"t\":\"7\"}");
         assertCode(ErrorCode.MALFORMED, "{\"type\":\"ping\",\"t\":true}");
         assertCode(ErrorCode.MALFORMED, "{\"type\":\"connect\",\"requestId\":1,\"to\":5}");
+        assertCode(ErrorCode.MALFORMED, "{\"type\":\"peer-offline\",\"peer\":[]}");
         assertCode(ErrorCode.MALFORMED, "{\"type\":\"presenceResult\",\"requestId\":1,\"of\":\"" + B + "\",\"online\":\"true\"}");
         assertCode(ErrorCode.MALFORMED, "{\"type\":\"candidates\",\"candidates\":{}}");
         assertCode(ErrorCode.MALFORMED, "{\"type\":\"candidates\",\"candidates\":[5]}");

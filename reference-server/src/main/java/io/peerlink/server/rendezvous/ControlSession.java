@@ -24,6 +24,8 @@ public final class ControlSession {
     private volatile DeviceId deviceId;
     private volatile String network;
     volatile List<Candidate> candidates = List.of();
+    /** Devices introduced to this one; told when this one goes offline. */
+    final java.util.Set<DeviceId> introducedTo = java.util.concurrent.ConcurrentHashMap.newKeySet();
     volatile long lastSeenNanos;
     /** Smoothed control-connection RTT in ms (RFC 6298 style, alpha 1/8); negative until measured. */
     volatile double srttMillis = -1;

@@ -1,6 +1,7 @@
 package io.peerlink.server.rendezvous;
 
 import io.peerlink.DeviceId;
+import java.util.List;
 import io.peerlink.UnreachableException;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.protocol.rendezvous.ErrorCode;
@@ -53,7 +54,8 @@ public final class RendezvousService implements AutoCloseable {
     static final int CLOSE_GOING_AWAY = 1001;
     private static final long START_NANOS = System.nanoTime();
     /** The one answer for "no such device" and "not allowed" alike. */
-    static final String NOT_REACHABLE = "no device with this ID that this device may reach";
+    static final String NOT_REACHABLE = "no device with this ID that this device may reach: not connected since the server started"
+            + " (or a mistyped ID), or not allowed by the access policy; the server does not say which";
 
     private final ServerConfig config;
     private final Authenticator authenticator;
@@ -393,6 +395,9 @@ public final class RendezvousService implements AutoCloseable {
         long startRequester = Math.round(d - oneWayRequester);
         long startTarget = Math.round(d - oneWayTarget);
         introductions.incrementAndGet();
+        // Remembered so that either side going offline is told to the other (peer-offline).
+        requester.introducedTo.add(target.deviceId());
+        target.introducedTo.add(requester.deviceId());
         requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
                 requesterCid, targetCid, Role.INITIATOR, startRequester));
         target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
@@ -413,6 +418,9 @@ public final class RendezvousService implements AutoCloseable {
             s.helloTimeout.cancel(false);
         }
         registry.unregister(s);
+        if (s.admitted()) {
+            tellPeersOffline(s);
+        }
         if (s.admitted() && !pending.isEmpty()) {
             // A target that leaves with requests pending makes them fail now rather than at the timeout.
             // Pending requests live for one round trip to a device, so this scan stays short.
@@ -428,6 +436,28 @@ public final class RendezvousService implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells every online device this session was introduced to that its device went offline, so
+     * their links to it close in about a second instead of at the idle timeout. Once per session
+     * (entries are removed as they are told); skipped if the device is already back on another
+     * control connection.
+     */
+    private void tellPeersOffline(ControlSession s) {
+        DeviceId gone = s.deviceId();
+        ControlSession current = registry.online(gone);
+        boolean stillOnline = current != null && current != s && !current.closed;
+        for (DeviceId peer : List.copyOf(s.introducedTo)) {
+            if (!s.introducedTo.remove(peer) || stillOnline) {
+                continue;
+            }
+            ControlSession other = registry.online(peer);
+            if (other != null && !other.closed) {
+                other.introducedTo.remove(gone);
+                other.send(new Message.PeerOffline(gone));
+            }
+        }
+    }
+
     private void keepaliveSweep() {
         try {
             long now = System.nanoTime();
@@ -438,6 +468,7 @@ public final class RendezvousService implements AutoCloseable {
                     LOG.info(() -> "removing silent device " + s.deviceId());
                     registry.unregister(s);
                     s.closed = true;
+                    tellPeersOffline(s);
                     s.connection.close(CLOSE_GOING_AWAY, "keepalive timeout");
                 } else {
                     s.send(new Message.Ping(t));

@@ -108,6 +108,7 @@ public final class ChannelEngine implements ReliableChannel {
     private int probesPending;
     private int ackOnlyRun;
     private LongConsumer pathResponseListener;
+    private PacketObserver packetObserver;
 
     private EventLoop.Timer timer;
     private long timerAt = Long.MAX_VALUE;
@@ -473,13 +474,49 @@ public final class ChannelEngine implements ReliableChannel {
      * @param data 8 bytes the peer must echo
      */
     public void sendPathChallenge(DatagramPath via, long data) {
+        sendPathChallenge(via, data, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #sendPathChallenge(DatagramPath, long)}, padded to at most {@code maxSize} bytes:
+     * a path whose sends are limited (an unvalidated address may receive only a multiple of what
+     * it sent, RFC 9000 8.1) still gets a challenge that fits. Loop thread only.
+     *
+     * @param via the path to probe
+     * @param data 8 bytes the peer must echo
+     * @param maxSize largest datagram to send; the unpadded challenge if smaller than that
+     */
+    public void sendPathChallenge(DatagramPath via, long data, int maxSize) {
         Objects.requireNonNull(via, "via");
         guarded(() -> {
             if (state.get() == CLOSED) {
                 return;
             }
-            sendControlPacket(via, false, data, true);
+            sendControlPacket(via, false, data, maxSize);
         });
+    }
+
+    /**
+     * What a link session learns from received packets to manage its paths (docs/protocol-paths.md).
+     * Loop thread.
+     */
+    @FunctionalInterface
+    public interface PacketObserver {
+        /**
+         * A packet opened and was new (not a duplicate); its frames have been processed.
+         *
+         * @param arrivedOn the path it arrived on ({@link #onDatagram(ByteBuffer, DatagramPath)})
+         * @param size datagram bytes
+         * @param largest true if its packet number is the largest received so far
+         * @param probing true if it carried only PATH_CHALLENGE, PATH_RESPONSE and PADDING frames
+         *        (RFC 9000 9.1: such a packet never makes the peer switch paths)
+         */
+        void onPacket(DatagramPath arrivedOn, int size, boolean largest, boolean probing);
+    }
+
+    /** @param observer told about every new packet that opened; loop thread (null: none) */
+    public void onPacket(PacketObserver observer) {
+        onLoop(() -> packetObserver = observer);
     }
 
     /**
@@ -730,14 +767,15 @@ public final class ChannelEngine implements ReliableChannel {
      * Sends one packet right away, outside the flush: a CLOSE (abortive close, reply of a closed
      * channel), or a PATH_CHALLENGE/PATH_RESPONSE on a given path. Not congestion controlled.
      */
-    private void sendControlPacket(DatagramPath via, boolean response, long data, boolean pad) {
+    private void sendControlPacket(DatagramPath via, boolean response, long data, int padTo) {
         ByteBuffer b = ByteBuffer.allocate(datagramSize);
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
         packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
         FrameCodec.encodePath(b, response, data);
-        if (pad && b.hasRemaining()) {
-            FrameCodec.encodePadding(b, b.remaining());
+        int room = Math.min(b.remaining(), padTo - packetCodec.tagLength() - b.position());
+        if (room > 0) {
+            FrameCodec.encodePadding(b, room);
         }
         b.limit(datagramSize);
         packetCodec.seal(b, 0);
@@ -849,11 +887,17 @@ public final class ChannelEngine implements ReliableChannel {
         if (!acks.record(pn, now)) {
             return;
         }
+        boolean largest = pn == acks.largest();
+        boolean probing = true;
         boolean eliciting = false;
         Frame f = frame;
         while (d.hasRemaining()) {
             FrameCodec.decode(d, f);
-            switch (f.type()) {
+            int t = f.type();
+            if (t != Frame.TYPE_PADDING && t != Frame.TYPE_PATH_CHALLENGE && t != Frame.TYPE_PATH_RESPONSE) {
+                probing = false;
+            }
+            switch (t) {
                 case Frame.TYPE_PADDING:
                     break;
                 case Frame.TYPE_PING:
@@ -877,7 +921,7 @@ public final class ChannelEngine implements ReliableChannel {
                     eliciting = true;
                     break;
                 case Frame.TYPE_PATH_CHALLENGE:
-                    sendControlPacket(arrivedOn != null ? arrivedOn : path, true, f.value(), false);
+                    sendControlPacket(arrivedOn != null ? arrivedOn : path, true, f.value(), 0);
                     eliciting = true;
                     break;
                 case Frame.TYPE_PATH_RESPONSE:
@@ -907,6 +951,9 @@ public final class ChannelEngine implements ReliableChannel {
         }
         if (eliciting) {
             acks.onAckEliciting(now);
+        }
+        if (packetObserver != null) {
+            packetObserver.onPacket(arrivedOn != null ? arrivedOn : path, size, largest, probing);
         }
     }
 

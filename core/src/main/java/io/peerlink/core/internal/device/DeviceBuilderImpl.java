@@ -2,7 +2,9 @@ package io.peerlink.core.internal.device;
 
 import io.peerlink.ChannelOptions;
 import io.peerlink.Device;
+import io.peerlink.Endpoint;
 import io.peerlink.core.internal.punch.PunchOptions;
+import io.peerlink.spi.Transport;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,11 +22,19 @@ final class DeviceBuilderImpl implements Device.Builder {
     URI rendezvous;
     io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress stunServer;
-    final List<InetSocketAddress> udpBinds = new ArrayList<>();
+    /** A transport to add: by bind endpoint (and optionally provider), or an instance (tests). */
+    record TransportSpec(Endpoint bind, String provider, Transport instance) {
+    }
+
+    final List<TransportSpec> transports = new ArrayList<>();
     ChannelOptions channelOptions = ChannelOptions.defaults();
     Duration connectTimeout = Duration.ofSeconds(10);
     PunchOptions punchOptions = PunchOptions.defaults();
     boolean hostCandidates = true;
+    /** How long a direct link request is held undecided or rejected; not in the API (tests shorten it). */
+    Duration pendingRequestTimeout = Duration.ofSeconds(30);
+    /** New incoming direct handshakes admitted per second (and burst); not in the API yet. */
+    double incomingRequestsPerSecond = 50;
     /** Null: the default callback executor (see loop.Callbacks). */
     Executor callbackExecutor;
 
@@ -60,7 +70,31 @@ final class DeviceBuilderImpl implements Device.Builder {
 
     @Override
     public Device.Builder udp(InetSocketAddress bindAddress) {
-        udpBinds.add(Objects.requireNonNull(bindAddress, "bindAddress"));
+        return transport(Endpoint.udp(Objects.requireNonNull(bindAddress, "bindAddress")));
+    }
+
+    @Override
+    public Device.Builder transport(Endpoint bind) {
+        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), null, null));
+        return this;
+    }
+
+    @Override
+    public Device.Builder transport(Endpoint bind, String provider) {
+        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), Objects.requireNonNull(provider, "provider"), null));
+        return this;
+    }
+
+    /**
+     * Adds a transport instance the caller made (tests wrap one in an impairing decorator). Not
+     * in the API: applications choose transports by endpoint and provider.
+     *
+     * @param transport a transport in state CREATED; the device starts and destroys it
+     * @return this
+     */
+    DeviceBuilderImpl transport(Transport transport) {
+        Objects.requireNonNull(transport, "transport");
+        transports.add(new TransportSpec(null, null, transport));
         return this;
     }
 
@@ -109,11 +143,8 @@ final class DeviceBuilderImpl implements Device.Builder {
         if (keyFile == null && !ephemeral) {
             throw new IllegalStateException("no identity: call identity(keyFile) or ephemeralIdentity()");
         }
-        if (udpBinds.isEmpty()) {
-            throw new IllegalStateException("no transport: call udp(bindAddress); transports are never added silently");
-        }
-        if (udpBinds.size() > 1) {
-            throw new IllegalStateException("one UDP socket per device is supported; got " + udpBinds.size());
+        if (transports.isEmpty()) {
+            throw new IllegalStateException("no transport: call transport(bind) or udp(bindAddress); transports are never added silently");
         }
         return DeviceImpl.start(this);
     }

@@ -10,14 +10,12 @@ import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
 import io.peerlink.IncomingHandler;
 import io.peerlink.IncomingRequest;
-import io.peerlink.PathInfo;
 import io.peerlink.PathKind;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinkException;
 import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.channel.ChannelEngine;
-import io.peerlink.core.internal.channel.DatagramPath;
+import io.peerlink.core.internal.link.ConnectionTable;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupFormatException;
@@ -30,15 +28,18 @@ import io.peerlink.core.internal.punch.PunchOptions;
 import io.peerlink.core.internal.rendezvous.IncomingDecision;
 import io.peerlink.core.internal.rendezvous.Introduction;
 import io.peerlink.core.internal.rendezvous.RendezvousClient;
+import io.peerlink.core.internal.channel.ReceiveBudget;
+import io.peerlink.core.internal.crypto.SessionKeys;
+import io.peerlink.core.internal.session.Session;
 import io.peerlink.spi.Transport;
-import io.peerlink.spi.TransportConfig;
-import io.peerlink.spi.TransportProvider;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +48,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,19 +55,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The device runtime: one event loop, one UDP socket demultiplexed by {@link LinkSocket}, an
- * optional rendezvous connection, and the links. Link set-up state (pending dials, incoming
- * hellos, connectivity checks) is confined to the event loop.
+ * The device runtime: one event loop, any number of transports (each with its receive
+ * demultiplexer, a {@link LinkSocket}, all sharing one {@link ConnectionTable}), an optional
+ * rendezvous connection, and the links, each a {@link Session} over a set of paths. Link set-up
+ * state (pending dials, incoming hellos, connectivity checks) is confined to the event loop.
+ *
+ * <p>Transport choice: a direct {@link #connect(Endpoint)} uses the first transport (in the order
+ * added) that supports the endpoint, preferring one that is not relayed; hole punching through
+ * the rendezvous uses the first transport of scheme {@code udp} (the one STUN and candidates
+ * describe).
  */
 final class DeviceImpl implements Device {
     private static final System.Logger LOG = System.getLogger(DeviceImpl.class.getName());
-    /** Incoming direct hellos awaiting a decision or kept for retransmitted hellos; bounded. */
-    private static final int MAX_PENDING_HELLOS = 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long a peer reported offline gets to answer a PING over the link. */
+    static final Duration PEER_OFFLINE_CONFIRM = Duration.ofSeconds(1);
 
     private final DeviceIdentity identity;
     private final EventLoop loop;
+    private final List<LinkSocket> sockets;
+    /** The socket hole punching, STUN and candidates use: the first UDP transport, else the first. */
     private final LinkSocket socket;
+    private final ConnectionTable connections;
     private final ChannelOptions channelOptions;
     private final PunchOptions punchOptions;
     /** Bounds the connectivity-check datagrams of all this device's checks (loop-confined). */
@@ -76,17 +85,23 @@ final class DeviceImpl implements Device {
     private final RendezvousClient rendezvousClient;
     private final RendezvousView rendezvousView;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Completes once close() or abort() has stopped the loop and the socket. */
+    private final CompletableFuture<Void> down = new CompletableFuture<>();
     /** Why the event loop failed (an Error in a task), or null. */
     private volatile Throwable failure;
     private volatile IncomingHandler incomingHandler;
     /** Incoming-link handlers run here, in order, off the loop. */
     private final java.util.concurrent.Executor incomingCallbacks;
+    /** Rendezvous state listeners run here, in order, off the loop. */
+    private final java.util.concurrent.Executor stateCallbacks;
 
     private final Map<Long, PeerLinkImpl> links = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Rendezvous.State>> stateListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     // loop-confined set-up state
-    private final Map<Long, PendingDial> dials = new HashMap<>();
-    private final Map<String, IncomingHello> hellos = new HashMap<>();
+    private final SecureSetup secureSetup;
     private final Map<Long, ConnectivityCheck> checks = new HashMap<>();
+    /** Reassembly memory of all links of this device (docs/protocol-channel.md). */
+    private final ReceiveBudget receiveBudget = ReceiveBudget.shared();
     private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
     /** Link set-ups not finished yet; close() fails them, so no caller waits forever. */
     private final Set<CompletableFuture<PeerLink>> pendingLinks = ConcurrentHashMap.newKeySet();
@@ -94,16 +109,24 @@ final class DeviceImpl implements Device {
     /** Completes once the first candidate gathering (host + STUN) has been published. */
     private final CompletableFuture<Void> gathered = new CompletableFuture<>();
 
-    private DeviceImpl(DeviceBuilderImpl b, DeviceIdentity identity, EventLoop loop, LinkSocket socket) {
+    private DeviceImpl(DeviceBuilderImpl b, DeviceIdentity identity, EventLoop loop, List<LinkSocket> sockets,
+                       ConnectionTable connections) {
         this.identity = identity;
         this.loop = loop;
-        this.socket = socket;
+        this.sockets = List.copyOf(sockets);
+        this.connections = connections;
+        this.socket = sockets.stream().filter(s -> "udp".equals(s.localEndpoint().scheme())).findFirst().orElse(sockets.get(0));
         this.channelOptions = b.channelOptions;
         this.punchOptions = b.punchOptions;
         this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
-        socket.onSetup(this::onSetup);
+        this.secureSetup = new SecureSetup(identity, loop, new SetupHost(), b.pendingRequestTimeout.toNanos(), b.incomingRequestsPerSecond);
+        for (LinkSocket s : sockets) {
+            s.onSetup((source, datagram) -> onSetup(s, source, datagram));
+            s.onFailure(failure -> onLoop(() -> transportFailed(s)));
+        }
         this.incomingCallbacks = loop.callbacks().serial();
+        this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
@@ -116,16 +139,36 @@ final class DeviceImpl implements Device {
 
     static DeviceImpl start(DeviceBuilderImpl b) {
         DeviceIdentity identity = b.ephemeral ? DeviceIdentity.ephemeral() : DeviceIdentity.loadOrCreate(b.keyFile);
-        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm(), b.callbackExecutor);
-        LinkSocket socket = new LinkSocket(createUdp(b.udpBinds.get(0)), loop);
-        try {
-            socket.start();
-        } catch (IOException | RuntimeException e) {
-            loop.close();
-            socket.close();
-            throw new PeerLinkException("cannot bind UDP " + b.udpBinds.get(0) + ": " + e.getMessage(), e);
+        TransportCatalog catalog = b.transports.stream().anyMatch(t -> t.instance() == null) ? TransportCatalog.load() : null;
+        List<Transport> transports = new ArrayList<>();
+        for (DeviceBuilderImpl.TransportSpec spec : b.transports) {
+            try {
+                transports.add(spec.instance() != null ? spec.instance() : catalog.create(spec.bind(), spec.provider()));
+            } catch (RuntimeException e) {
+                transports.forEach(Transport::destroy);
+                throw e;
+            }
         }
-        DeviceImpl device = new DeviceImpl(b, identity, loop, socket);
+        EventLoop loop = new EventLoop("peerlink-" + identity.id().shortForm(), b.callbackExecutor);
+        ConnectionTable connections = new ConnectionTable();
+        List<LinkSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < transports.size(); i++) {
+            LinkSocket s = new LinkSocket(transports.get(i), loop, connections);
+            try {
+                s.start();
+                sockets.add(s);
+            } catch (IOException | RuntimeException e) {
+                sockets.forEach(LinkSocket::close);
+                for (int j = i; j < transports.size(); j++) {
+                    transports.get(j).destroy();
+                }
+                loop.close();
+                DeviceBuilderImpl.TransportSpec spec = b.transports.get(i);
+                throw new PeerLinkException("cannot start transport " + (spec.bind() != null ? spec.bind() : transports.get(i))
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        DeviceImpl device = new DeviceImpl(b, identity, loop, sockets, connections);
         if (device.rendezvousClient != null) {
             InetSocketAddress stun = b.stunServer != null ? b.stunServer
                     : new InetSocketAddress(b.rendezvous.getHost(), 3478);
@@ -133,15 +176,6 @@ final class DeviceImpl implements Device {
             device.rendezvousClient.start();
         }
         return device;
-    }
-
-    private static Transport createUdp(InetSocketAddress bind) {
-        for (TransportProvider p : ServiceLoader.load(TransportProvider.class, DeviceImpl.class.getClassLoader())) {
-            if (p.scheme().equals("udp")) {
-                return p.create(TransportConfig.bind(Endpoint.udp(bind)).build());
-            }
-        }
-        throw new PeerLinkException("no UDP transport found: add io.peerlink:peerlink-transport-udp to the class or module path");
     }
 
     private void gatherAndRegister(InetSocketAddress stunServer, boolean advertiseHosts) {
@@ -181,7 +215,40 @@ final class DeviceImpl implements Device {
 
     @Override
     public List<Endpoint> localEndpoints() {
-        return List.of(socket.localEndpoint());
+        return sockets.stream().map(LinkSocket::localEndpoint).toList();
+    }
+
+    /** @return the demultiplexer of the transport bound to {@code local}, or null */
+    LinkSocket socketBoundTo(Endpoint local) {
+        for (LinkSocket s : sockets) {
+            if (s.localEndpoint().equals(local)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** @return the transport for a direct link to {@code remote}: the first supporting it, unrelayed first */
+    private LinkSocket socketFor(Endpoint remote) {
+        LinkSocket relayed = null;
+        for (LinkSocket s : sockets) {
+            if (s.transport().supports(remote)) {
+                if (!s.transport().capabilities().relayed()) {
+                    return s;
+                }
+                if (relayed == null) {
+                    relayed = s;
+                }
+            }
+        }
+        return relayed;
+    }
+
+    private void transportFailed(LinkSocket failed) {
+        LOG.log(System.Logger.Level.WARNING, "transport " + failed.transport() + " stopped; moving its links to other paths");
+        for (PeerLinkImpl link : links.values()) {
+            link.session().transportFailed(failed);
+        }
     }
 
     @Override
@@ -199,7 +266,7 @@ final class DeviceImpl implements Device {
     /** Loop thread: a task threw an Error. Close everything, telling links and waiters why. */
     private void fail(Throwable cause) {
         failure = cause;
-        close();
+        abort();
     }
 
     // ---------------------------------------------------------------- rendezvous links
@@ -223,6 +290,17 @@ final class DeviceImpl implements Device {
         return loop.callbacks().expose(withTimeout(result, connectTimeout.plus(punchOptions.totalDuration()), peer));
     }
 
+    /**
+     * Runs link set-up for an introduction (as the rendezvous listener does); tests drive it with
+     * introductions a misbehaving server would send.
+     *
+     * @param intro the introduction
+     * @param result completes with the link
+     */
+    void introduced(Introduction intro, CompletableFuture<PeerLink> result) {
+        loop.execute(() -> punch(intro, result));
+    }
+
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
@@ -232,10 +310,16 @@ final class DeviceImpl implements Device {
                 intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
                 probeBudget);
         checks.put(intro.localConnectionId(), check);
-        // The check completes on the loop; open the link right there. A further hop through the
-        // loop's queue would let the peer's first channel packet (its flow-control credit), already
-        // queued behind the nominating PROBE_ACK, find no link and be dropped, stalling the sender
-        // for a retransmission timeout.
+        boolean initiator = intro.role() == Introduction.Role.INITIATOR;
+        long initiatorCid = initiator ? intro.localConnectionId() : intro.remoteConnectionId();
+        long responderCid = initiator ? intro.remoteConnectionId() : intro.localConnectionId();
+        byte[] prologue = SecureSetup.rendezvousPrologue(sha256(intro.sessionToken()), initiatorCid, responderCid);
+        if (!initiator) {
+            // The handshake, not the check, opens the responder's link: it proves the introduced
+            // peer and the path its messages came on.
+            secureSetup.expect(intro.localConnectionId(), intro.remoteConnectionId(), prologue, intro.peer(), result,
+                    (via, remote) -> kindOf(intro, remote));
+        }
         check.result().whenComplete((selected, error) -> onLoop(() -> {
             if (error != null) {
                 checks.remove(intro.localConnectionId());
@@ -247,10 +331,30 @@ final class DeviceImpl implements Device {
             // The finished check keeps answering the peer's (authenticated) probes for a while: the
             // peer may still be checking, e.g. when our answer to its nomination was lost.
             loop.schedule(() -> checks.remove(intro.localConnectionId()), punchOptions.totalDuration().toNanos());
-            PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
-            result.complete(openLink(intro.peer(), intro.localConnectionId(), intro.remoteConnectionId(), selected.remote(), kind));
+            if (initiator) {
+                PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+                secureSetup.initiate(socket, selected.remote(), intro.localConnectionId(), intro.remoteConnectionId(), prologue,
+                        intro.peer(), result, connectTimeout.toNanos(), kind);
+            }
         }));
         check.start(intro.startIn());
+    }
+
+    /**
+     * The server says the link's peer lost its control connection. A peer that only lost the
+     * server still answers over the link, so ask it: no answer to a PING within
+     * {@link #PEER_OFFLINE_CONFIRM} closes the link with PEER_OFFLINE.
+     */
+    private void confirmOffline(PeerLinkImpl link) {
+        CompletableFuture<java.time.Duration> ping = link.engine().ping().toCompletableFuture();
+        EventLoop.Timer t = loop.schedule(() -> {
+            if (!ping.isDone()) {
+                link.engine().abort(CloseReason.PEER_OFFLINE,
+                        "the rendezvous server reported the peer offline and it did not answer a ping within "
+                                + PEER_OFFLINE_CONFIRM.toMillis() + " ms");
+            }
+        }, PEER_OFFLINE_CONFIRM.toNanos());
+        ping.whenComplete((d, e) -> t.cancel());
     }
 
     private void onLoop(Runnable task) {
@@ -258,6 +362,23 @@ final class DeviceImpl implements Device {
             task.run();
         } else {
             loop.execute(task);
+        }
+    }
+
+    private static PathKind kindOf(Introduction intro, Endpoint remote) {
+        for (Candidate c : intro.peerCandidates()) {
+            if (c.endpoint().equals(remote)) {
+                return c.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+            }
+        }
+        return PathKind.DIRECT_PUBLIC;
+    }
+
+    static byte[] sha256(String sessionToken) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(sessionToken.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new PeerLinkException("SHA-256 unavailable", e);
         }
     }
 
@@ -299,6 +420,22 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public void onStateChange(Rendezvous.State state) {
+            for (java.util.function.Consumer<Rendezvous.State> l : stateListeners) {
+                stateCallbacks.execute(() -> l.accept(state));
+            }
+        }
+
+        @Override
+        public void onPeerOffline(DeviceId peer) {
+            for (PeerLinkImpl link : List.copyOf(links.values())) {
+                if (link.peer().equals(peer) && link.engine().isOpen()) {
+                    loop.execute(() -> confirmOffline(link));
+                }
+            }
+        }
+
+        @Override
         public void onIntroduction(Introduction introduction) {
             CompletableFuture<PeerLink> f = acceptedIncoming.remove(introduction.peer());
             CompletableFuture<PeerLink> target = f != null ? f : pending(new CompletableFuture<>());
@@ -329,6 +466,11 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public void onStateChange(java.util.function.Consumer<State> listener) {
+            stateListeners.add(Objects.requireNonNull(listener, "listener"));
+        }
+
+        @Override
         public CompletionStage<Boolean> isOnline(DeviceId peer) {
             return loop.callbacks().expose(rendezvousClient.isOnline(Objects.requireNonNull(peer, "peer")));
         }
@@ -336,81 +478,44 @@ final class DeviceImpl implements Device {
 
     // ---------------------------------------------------------------- direct links
 
-    private record PendingDial(long nonce, Endpoint remote, CompletableFuture<PeerLink> future, long deadline) {
-    }
-
-    private static final class IncomingHello {
-        final long clientCid;
-        final long nonce;
-        final DeviceId device;
-        long serverCid;
-        boolean rejected;
-        String rejectReason;
-
-        IncomingHello(long clientCid, long nonce, DeviceId device) {
-            this.clientCid = clientCid;
-            this.nonce = nonce;
-            this.device = device;
-        }
+    @Override
+    public CompletionStage<PeerLink> connect(Endpoint endpoint) {
+        return connect(endpoint, null);
     }
 
     @Override
-    public CompletionStage<PeerLink> connect(Endpoint endpoint) {
+    public CompletionStage<PeerLink> connect(Endpoint endpoint, DeviceId expected) {
         Objects.requireNonNull(endpoint, "endpoint");
         checkOpen();
-        if (!socket.transport().supports(endpoint)) {
+        // Resolved once, here: handshake answers must come from exactly where the request went.
+        Endpoint target = "udp".equals(endpoint.scheme()) ? Endpoint.udp(endpoint.toSocketAddress()) : endpoint;
+        LinkSocket via = socketFor(target);
+        if (via == null) {
             throw new IllegalArgumentException("no transport of this device supports " + endpoint);
         }
         CompletableFuture<PeerLink> result = pending(new CompletableFuture<>());
         loop.execute(() -> {
             long cid = newConnectionId();
-            long nonce = RANDOM.nextLong();
-            dials.put(cid, new PendingDial(nonce, endpoint, result, loop.nanoTime() + connectTimeout.toNanos()));
-            sendHello(cid, 100_000_000L);
+            secureSetup.initiate(via, target, cid, 0, SecureSetup.directPrologue(cid), expected, result,
+                    connectTimeout.toNanos(), Session.kindOf(via, target));
         });
         return loop.callbacks().expose(result);
     }
 
-    private void sendHello(long cid, long interval) {
-        PendingDial d = dials.get(cid);
-        if (d == null || d.future().isDone()) {
-            dials.remove(cid);
-            return;
-        }
-        if (loop.nanoTime() >= d.deadline()) {
-            dials.remove(cid);
-            d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.TIMEOUT,
-                    "no answer from " + d.remote() + " within " + connectTimeout));
-            return;
-        }
-        ByteBuffer b = ByteBuffer.allocate(128);
-        SetupPacket.writeHello(b, SetupPacket.HELLO, cid, 0, d.nonce(), identity.id());
-        b.flip();
-        socket.send(d.remote(), b);
-        loop.schedule(() -> sendHello(cid, Math.min(interval * 2, 1_000_000_000L)), interval);
-    }
-
-    private void onSetup(Endpoint source, ByteBuffer datagram) {
+    private void onSetup(LinkSocket via, Endpoint source, ByteBuffer datagram) {
         int type = datagram.get(datagram.position()) & 0xff;
         try {
             switch (type) {
                 case SetupPacket.PROBE, SetupPacket.PROBE_ACK -> {
                     SetupPacket.Probe probe = SetupPacket.readProbe(datagram);
-                    ConnectivityCheck check = checks.get(probe.destinationCid());
+                    ConnectivityCheck check = via == socket ? checks.get(probe.destinationCid()) : null;
                     if (check != null) {
                         check.onProbe(source, probe);
                     }
                 }
-                case SetupPacket.HELLO -> onHello(source, SetupPacket.readHello(datagram));
-                case SetupPacket.HELLO_ACK -> onHelloAck(source, SetupPacket.readHello(datagram));
-                case SetupPacket.HELLO_REJECT -> {
-                    SetupPacket.HelloReject r = SetupPacket.readHelloReject(datagram);
-                    PendingDial d = dials.get(r.clientCid());
-                    if (d != null && d.nonce() == r.nonce()) {
-                        dials.remove(r.clientCid());
-                        d.future().completeExceptionally(new UnreachableException(null, UnreachableException.Reason.REJECTED, r.reason()));
-                    }
-                }
+                case SetupPacket.HS_INIT, SetupPacket.HS_RESP, SetupPacket.HS_FIN ->
+                        secureSetup.onHandshake(via, source, SetupPacket.readHandshake(datagram));
+                case SetupPacket.HELLO_REJECT -> secureSetup.onReject(via, source, SetupPacket.readHelloReject(datagram));
                 default -> LOG.log(System.Logger.Level.DEBUG, "unknown set-up type 0x" + Integer.toHexString(type) + " from " + source);
             }
         } catch (SetupFormatException e) {
@@ -418,126 +523,60 @@ final class DeviceImpl implements Device {
         }
     }
 
-    private void onHello(Endpoint source, SetupPacket.Hello hello) {
-        String key = source + "/" + Long.toHexString(hello.clientCid());
-        IncomingHello state = hellos.get(key);
-        if (state != null) {
-            if (state.nonce == hello.nonce()) {
-                answerHello(source, state);
-            }
-            return;
-        }
-        if (hellos.size() >= MAX_PENDING_HELLOS) {
-            LOG.log(System.Logger.Level.WARNING, "dropping HELLO from " + source + ": " + MAX_PENDING_HELLOS + " link requests pending");
-            return;
-        }
-        IncomingHello fresh = new IncomingHello(hello.clientCid(), hello.nonce(), hello.device());
-        hellos.put(key, fresh);
-        IncomingHandler handler = incomingHandler;
-        if (handler == null) {
-            fresh.rejected = true;
-            fresh.rejectReason = "device accepts no incoming links";
-            answerHello(source, fresh);
-            return;
-        }
-        AtomicBoolean decided = new AtomicBoolean();
-        IncomingRequest request = new IncomingRequest() {
-            @Override
-            public DeviceId from() {
-                return hello.device();
-            }
-
-            @Override
-            public CompletionStage<PeerLink> accept() {
-                if (!decided.compareAndSet(false, true)) {
-                    throw new IllegalStateException("already decided");
-                }
-                CompletableFuture<PeerLink> f = pending(new CompletableFuture<>());
-                loop.execute(() -> {
-                    fresh.serverCid = newConnectionId();
-                    PeerLinkImpl link = openLink(hello.device(), fresh.serverCid, fresh.clientCid, source, kindOf(source));
-                    link.engine().closed().thenRun(() -> loop.execute(() -> hellos.remove(key)));
-                    answerHello(source, fresh);
-                    f.complete(link);
-                });
-                return loop.callbacks().expose(f);
-            }
-
-            @Override
-            public void reject(String reason) {
-                if (!decided.compareAndSet(false, true)) {
-                    throw new IllegalStateException("already decided");
-                }
-                loop.execute(() -> {
-                    fresh.rejected = true;
-                    fresh.rejectReason = reason;
-                    answerHello(source, fresh);
-                    loop.schedule(() -> hellos.remove(key), TimeUnit.SECONDS.toNanos(30));
-                });
-            }
-        };
-        incomingCallbacks.execute(() -> handler.onIncoming(request));
+    /** @return incoming direct requests held now (tests); completes on the loop */
+    CompletableFuture<Integer> pendingRequests() {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        loop.execute(() -> f.complete(secureSetup.pendingRequests()));
+        return f;
     }
 
-    private void answerHello(Endpoint source, IncomingHello state) {
-        ByteBuffer b = ByteBuffer.allocate(256);
-        if (state.rejected) {
-            SetupPacket.writeHelloReject(b, state.clientCid, state.nonce, state.rejectReason);
-        } else if (state.serverCid != 0) {
-            SetupPacket.writeHello(b, SetupPacket.HELLO_ACK, state.clientCid, state.serverCid, state.nonce, identity.id());
-        } else {
-            return;
+    private final class SetupHost implements SecureSetup.Host {
+        @Override
+        public PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote,
+                                     PathKind kind, SessionKeys keys) {
+            return DeviceImpl.this.openLink(peer, localCid, remoteCid, via, remote, kind, keys);
         }
-        b.flip();
-        socket.send(source, b);
-    }
 
-    private void onHelloAck(Endpoint source, SetupPacket.Hello ack) {
-        PendingDial d = dials.get(ack.clientCid());
-        if (d == null || d.nonce() != ack.nonce()) {
-            return;
+        @Override
+        public long newConnectionId() {
+            return DeviceImpl.this.newConnectionId();
         }
-        dials.remove(ack.clientCid());
-        d.future().complete(openLink(ack.device(), ack.clientCid(), ack.serverCid(), source, kindOf(source)));
-    }
 
-    private static PathKind kindOf(Endpoint remote) {
-        InetAddress a = remote.toSocketAddress().getAddress();
-        return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress()
-                ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
+        @Override
+        public IncomingHandler incomingHandler() {
+            return incomingHandler;
+        }
+
+        @Override
+        public CompletableFuture<PeerLink> pending(CompletableFuture<PeerLink> f) {
+            return DeviceImpl.this.pending(f);
+        }
+
+        @Override
+        public void offer(IncomingHandler handler, IncomingRequest request) {
+            incomingCallbacks.execute(() -> handler.onIncoming(request));
+        }
+
+        @Override
+        public CompletionStage<PeerLink> expose(CompletableFuture<PeerLink> internal) {
+            return loop.callbacks().expose(internal);
+        }
     }
 
     // ---------------------------------------------------------------- links
 
-    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, Endpoint remote, PathKind kind) {
-        int maxDatagram = socket.transport().capabilities().maxDatagramSize();
-        DatagramPath path = new DatagramPath() {
-            @Override
-            public boolean send(ByteBuffer datagram) {
-                try {
-                    return socket.send(remote, datagram);
-                } catch (IllegalStateException e) {
-                    // The device is closing and its transport already stopped: a lost datagram,
-                    // as TransportPath treats it; the channel is being aborted anyway.
-                    datagram.position(datagram.limit());
-                    return false;
-                }
-            }
-
-            @Override
-            public int maxDatagramSize() {
-                return maxDatagram;
-            }
-        };
-        ChannelEngine engine = new ChannelEngine(loop, localCid, remoteCid, path, channelOptions);
-        PeerLinkImpl link = new PeerLinkImpl(peer, engine, new PathInfo(kind, socket.localEndpoint(), remote));
+    private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote, PathKind kind,
+                                  SessionKeys keys) {
+        PeerLinkImpl link = new PeerLinkImpl(peer, this::socketBoundTo);
+        Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, link::fire, keys, receiveBudget);
+        link.attach(session);
         links.put(localCid, link);
-        socket.register(localCid, (src, datagram) -> engine.onDatagram(datagram));
-        engine.closed().thenRun(() -> {
-            socket.unregister(localCid);
+        connections.register(localCid, session::onDatagram);
+        session.engine().closedOnLoop().thenRun(() -> {
+            connections.unregister(localCid);
             links.remove(localCid);
         });
-        engine.start();
+        session.start();
         return link;
     }
 
@@ -545,7 +584,7 @@ final class DeviceImpl implements Device {
         long id;
         do {
             id = RANDOM.nextLong();
-        } while (id == 0 || links.containsKey(id) || dials.containsKey(id));
+        } while (id == 0 || connections.contains(id) || links.containsKey(id) || secureSetup.holds(id));
         return id;
     }
 
@@ -557,7 +596,8 @@ final class DeviceImpl implements Device {
 
     private <T> CompletableFuture<T> withTimeout(CompletableFuture<T> f, Duration timeout, DeviceId peer) {
         EventLoop.Timer t = loop.schedule(() -> f.completeExceptionally(new UnreachableException(peer,
-                UnreachableException.Reason.TIMEOUT, "no link within " + timeout)), timeout.toNanos());
+                UnreachableException.Reason.TIMEOUT, "no link within " + timeout,
+                rendezvousClient == null ? null : rendezvousClient.lastFailure())), timeout.toNanos());
         f.whenComplete((v, e) -> t.cancel());
         return f;
     }
@@ -572,21 +612,66 @@ final class DeviceImpl implements Device {
 
     @Override
     public void close() {
+        EventLoop.checkNotOnLoop("Device.close() waits for its links to close");
+        if (!closed.compareAndSet(false, true)) {
+            awaitDown();
+            return;
+        }
+        failPendingLinks("device closed");
+        List<CompletableFuture<CloseReason>> closing = new ArrayList<>();
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().close();
+            closing.add(link.engine().closedOnLoop().toCompletableFuture());
+        }
+        // Bounded: each engine aborts itself after closeTimeout; the extra second covers the
+        // loop's latency. Whatever is still open then is aborted below (its sends fail).
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                    .get(channelOptions.closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "links did not close within " + channelOptions.closeTimeout() + " + 1 s; aborting them");
+        }
+        stop(CloseReason.SHUTDOWN, "device closed; graceful close did not finish in time");
+    }
+
+    @Override
+    public void abort() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         Throwable failed = failure;
-        String why = failed == null ? "device closed" : "device failed: " + failed;
-        for (PeerLinkImpl link : List.copyOf(links.values())) {
-            if (failed == null) {
-                link.engine().abort();
-            } else {
-                link.engine().abort(CloseReason.SHUTDOWN, why);
-            }
+        failPendingLinks(failed == null ? "device aborted" : "device failed: " + failed);
+        if (failed == null) {
+            stop(CloseReason.ABORTED, "device aborted");
+        } else {
+            stop(CloseReason.SHUTDOWN, "device failed: " + failed);
         }
+    }
+
+    private void failPendingLinks(String why) {
         ChannelClosedException closing = new ChannelClosedException(new CloseReason(CloseReason.SHUTDOWN, why, false));
         for (CompletableFuture<PeerLink> f : List.copyOf(pendingLinks)) {
             f.completeExceptionally(closing);
+        }
+    }
+
+    /** Waits (bounded) until the first close() or abort() has stopped the device. */
+    private void awaitDown() {
+        try {
+            down.get(channelOptions.closeTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // the first close reports its own trouble
+        }
+    }
+
+    /** Aborts what is left with the given reason, then stops the rendezvous, socket and loop. */
+    private void stop(int code, String why) {
+        for (PeerLinkImpl link : List.copyOf(links.values())) {
+            link.engine().abort(code, why);
         }
         if (rendezvousClient != null) {
             rendezvousClient.close();
@@ -601,6 +686,7 @@ final class DeviceImpl implements Device {
                 socket.close();
             }
             loop.close();
+            down.complete(null);
             return;
         }
         {
@@ -612,12 +698,13 @@ final class DeviceImpl implements Device {
                 Thread.currentThread().interrupt();
             }
         }
-        socket.close();
+        sockets.forEach(LinkSocket::close);
         loop.close();
+        down.complete(null);
     }
 
     @Override
     public String toString() {
-        return "Device[" + identity.id().shortForm() + " on " + socket.localEndpoint() + "]";
+        return "Device[" + identity.id().shortForm() + " on " + localEndpoints() + "]";
     }
 }

@@ -2,44 +2,56 @@ package io.peerlink.core.internal.device;
 
 import io.peerlink.CloseReason;
 import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
 import io.peerlink.LinkEvent;
 import io.peerlink.LinkListener;
 import io.peerlink.PathInfo;
 import io.peerlink.PeerLink;
 import io.peerlink.ReliableChannel;
 import io.peerlink.core.internal.channel.ChannelEngine;
+import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.loop.ApplicationChannel;
-import io.peerlink.core.internal.loop.EventLoop;
+import io.peerlink.core.internal.session.Session;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
-/** A {@link PeerLink}: a channel engine plus the path it runs on. */
+/** A {@link PeerLink}: a session (channel engine plus paths) with a peer verified by the secure handshake. */
 final class PeerLinkImpl implements PeerLink {
     private final DeviceId peer;
-    private final ChannelEngine engine;
-    private final PathInfo path;
     private final List<LinkListener> listeners = new CopyOnWriteArrayList<>();
-    private final ReliableChannel applicationChannel;
+    private final Function<Endpoint, LinkSocket> socketByLocal;
+    private Session session;
+    private ReliableChannel applicationChannel;
 
-    PeerLinkImpl(DeviceId peer, ChannelEngine engine, PathInfo path) {
+    PeerLinkImpl(DeviceId peer, Function<Endpoint, LinkSocket> socketByLocal) {
         this.peer = peer;
-        this.engine = engine;
-        this.path = path;
+        this.socketByLocal = socketByLocal;
+    }
+
+    /** Attaches the session; called once, on the loop, before the link is handed out. */
+    void attach(Session s) {
+        this.session = s;
+        ChannelEngine engine = s.engine();
         this.applicationChannel = new ApplicationChannel(engine, engine.loop().callbacks());
         engine.closed().thenAccept(reason -> fire(new LinkEvent.Closed(reason)));
     }
 
+    Session session() {
+        return session;
+    }
+
     ChannelEngine engine() {
-        return engine;
+        return session.engine();
     }
 
     /** Listeners run on the link's serial callback executor, after the messages before the event. */
-    private void fire(LinkEvent event) {
-        engine.callbackExecutor().execute(() -> fireNow(event));
+    void fire(LinkEvent event) {
+        session.engine().callbackExecutor().execute(() -> fireNow(event));
     }
 
     private void fireNow(LinkEvent event) {
@@ -65,38 +77,58 @@ final class PeerLinkImpl implements PeerLink {
 
     @Override
     public PathInfo path() {
-        return path;
+        return session.path();
+    }
+
+    @Override
+    public List<PathInfo> paths() {
+        return session.paths();
+    }
+
+    @Override
+    public CompletionStage<PathInfo> addPath(Endpoint local, Endpoint remote) {
+        return expose(session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), false));
+    }
+
+    @Override
+    public CompletionStage<PathInfo> switchPath(Endpoint local, Endpoint remote) {
+        return expose(session.addPath(socket(local), Objects.requireNonNull(remote, "remote"), true));
+    }
+
+    private <T> CompletionStage<T> expose(CompletionStage<T> internal) {
+        return session.engine().loop().callbacks().expose(internal);
+    }
+
+    private LinkSocket socket(Endpoint local) {
+        LinkSocket s = socketByLocal.apply(Objects.requireNonNull(local, "local"));
+        if (s == null) {
+            throw new IllegalArgumentException("no transport of this device is bound to " + local);
+        }
+        return s;
     }
 
     @Override
     public CompletionStage<Duration> ping() {
-        return engine.loop().callbacks().expose(engine.ping());
+        return expose(session.engine().ping());
     }
 
     @Override
     public void addListener(LinkListener listener) {
-        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+        listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
-    public void close() {
-        EventLoop.checkNotOnLoop("PeerLink.close() waits for the close handshake");
-        engine.close();
-        // Not engine.close()'s stage: that one waits for this link's message handler, which may
-        // be the very caller (close() inside onMessage).
-        CompletionStage<CloseReason> closing = engine.closedOnLoop();
-        try {
-            closing.toCompletableFuture().get(engine.options().closeTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            engine.abort();
-        } catch (Exception e) {
-            engine.abort();
-        }
+    public CompletionStage<CloseReason> close() {
+        return applicationChannel.close();
+    }
+
+    @Override
+    public void abort() {
+        applicationChannel.abort();
     }
 
     @Override
     public String toString() {
-        return "PeerLink[" + peer.shortForm() + " via " + path + "]";
+        return "PeerLink[" + peer.shortForm() + " via " + path() + "]";
     }
 }

@@ -7,8 +7,6 @@ import io.peerlink.spi.Transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,11 +14,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One transport shared by every link of a device, demultiplexed by the first byte and the
- * destination connection ID of each datagram (docs/protocol-punching.md, "Demultiplexing"):
+ * The receive demultiplexer of one transport: a device has one per transport, all sharing one
+ * {@link ConnectionTable}. Datagrams are demultiplexed by the first byte and the destination
+ * connection ID (docs/protocol-punching.md, "Demultiplexing"):
  * <ul>
  * <li>top bits {@code 00}: STUN (RFC 8489 section 6.3 / RFC 7983), to the STUN receiver;</li>
- * <li>PeerLink channel packets (0x40..0x4F): to the receiver registered for the connection ID;</li>
+ * <li>PeerLink channel packets (0x40..0x4F): to the receiver registered for the connection ID in
+ * the shared table, whichever transport they arrived on;</li>
  * <li>PeerLink set-up packets (0x50..0x5F): to the set-up receiver;</li>
  * <li>anything else: counted and dropped.</li>
  * </ul>
@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The hand-off is batched: the receive thread appends to an inbox and submits one drain task
  * only when none is pending, so a burst of datagrams costs one loop task, not one each. The
  * channel receiver is looked up on the loop, in arrival order with everything else the loop does:
- * a channel registered by a set-up packet (HELLO_ACK) therefore receives the channel packets that
+ * a channel registered by a set-up packet (a handshake message) therefore receives the channel packets that
  * arrived right behind it. (Looking it up on the receive thread dropped them, typically the
  * peer's first MAX_DATA, and the sender then sat on 64 KiB of initial credit until the probe
  * timeout, about a second with the initial RTT.) At most {@link #MAX_PENDING_BYTES} (counting
@@ -51,9 +51,10 @@ public final class LinkSocket implements DatagramHandler {
 
     private final Transport transport;
     private final EventLoop loop;
-    private final Map<Long, Receiver> channels = new ConcurrentHashMap<>();
+    private final ConnectionTable channels;
     private volatile Receiver setupReceiver = (s, d) -> { };
     private volatile Receiver stunReceiver = (s, d) -> { };
+    private volatile java.util.function.Consumer<Throwable> failureListener = f -> { };
     private final AtomicLong dropped = new AtomicLong();
 
     /** Bytes handed over and not yet dispatched on the loop, at most: as much as the socket buffer. */
@@ -79,8 +80,23 @@ public final class LinkSocket implements DatagramHandler {
      * @param loop the runtime's event loop
      */
     public LinkSocket(Transport transport, EventLoop loop) {
+        this(transport, loop, new ConnectionTable());
+    }
+
+    /**
+     * @param transport a transport in state CREATED; {@link #start()} starts it
+     * @param loop the runtime's event loop
+     * @param connections the device's connection table, shared with its other transports
+     */
+    public LinkSocket(Transport transport, EventLoop loop, ConnectionTable connections) {
         this.transport = transport;
         this.loop = loop;
+        this.channels = connections;
+    }
+
+    /** @return the connection table this demultiplexer routes channel packets with */
+    public ConnectionTable connections() {
+        return channels;
     }
 
     /** @throws IOException if the transport cannot bind */
@@ -103,6 +119,11 @@ public final class LinkSocket implements DatagramHandler {
         this.setupReceiver = receiver;
     }
 
+    /** @param listener told when the transport fails on its own (on the transport's thread) */
+    public void onFailure(java.util.function.Consumer<Throwable> listener) {
+        this.failureListener = listener;
+    }
+
     /** @param receiver receives STUN messages */
     public void onStun(Receiver receiver) {
         this.stunReceiver = receiver;
@@ -114,14 +135,12 @@ public final class LinkSocket implements DatagramHandler {
      * @throws IllegalStateException if the ID is taken
      */
     public void register(long connectionId, Receiver receiver) {
-        if (channels.putIfAbsent(connectionId, receiver) != null) {
-            throw new IllegalStateException("connection ID already registered: " + Long.toHexString(connectionId));
-        }
+        channels.register(connectionId, (via, source, datagram) -> receiver.onDatagram(source, datagram));
     }
 
     /** @param connectionId a registered connection ID; unknown IDs are ignored */
     public void unregister(long connectionId) {
-        channels.remove(connectionId);
+        channels.unregister(connectionId);
     }
 
     /** @return datagrams dropped as unknown or unroutable */
@@ -205,20 +224,19 @@ public final class LinkSocket implements DatagramHandler {
                 return;
             }
             pending.addAndGet(-(in.datagram.remaining() + PER_DATAGRAM_COST));
-            Receiver r;
-            switch (in.kind) {
-                case KIND_STUN -> r = stunReceiver;
-                case KIND_SETUP -> r = setupReceiver;
-                default -> {
-                    r = channels.get(in.datagram.getLong(in.datagram.position() + 1));
-                    if (r == null) {
-                        dropped.incrementAndGet();
-                        continue;
+            try {
+                switch (in.kind) {
+                    case KIND_STUN -> stunReceiver.onDatagram(in.source, in.datagram);
+                    case KIND_SETUP -> setupReceiver.onDatagram(in.source, in.datagram);
+                    default -> {
+                        ConnectionTable.ChannelReceiver r = channels.get(in.datagram.getLong(in.datagram.position() + 1));
+                        if (r == null) {
+                            dropped.incrementAndGet();
+                        } else {
+                            r.onDatagram(this, in.source, in.datagram);
+                        }
                     }
                 }
-            }
-            try {
-                r.onDatagram(in.source, in.datagram);
             } catch (RuntimeException e) {
                 System.getLogger(LinkSocket.class.getName()).log(System.Logger.Level.WARNING,
                         "receiver failed on a datagram from " + in.source, e);
@@ -233,6 +251,7 @@ public final class LinkSocket implements DatagramHandler {
     public void onTransportFailure(Throwable failure) {
         System.getLogger(LinkSocket.class.getName()).log(System.Logger.Level.WARNING,
                 "transport " + transport + " failed: " + failure);
+        failureListener.accept(failure);
     }
 
     /** Stops and destroys the transport. */

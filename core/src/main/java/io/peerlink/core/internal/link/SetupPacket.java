@@ -1,6 +1,5 @@
 package io.peerlink.core.internal.link;
 
-import io.peerlink.DeviceId;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,10 +18,15 @@ import javax.crypto.Mac;
  * <pre>
  * PROBE      0x50 | dstCID(8) | txid(8) | flags(1) | srcCID(8) | mac(16)
  * PROBE_ACK  0x51 | dstCID(8) | txid(8) | flags(1) | family(1) | port(2) | addr(4|16) | mac(16)
- * HELLO      0x54 | 0(8)      | clientCID(8) | nonce(8) | deviceId(52 ASCII)
- * HELLO_ACK  0x55 | clientCID(8) | serverCID(8) | nonce(8) | deviceId(52 ASCII)
  * HELLO_REJ  0x56 | clientCID(8) | nonce(8) | reasonLength(1) | reason(UTF-8)
+ * HS_INIT    0x57 | dstCID(8) | srcCID(8) | Noise XX message 1 (32)
+ * HS_RESP    0x58 | dstCID(8) | srcCID(8) | Noise XX message 2 (..MAX_MESSAGE)
+ * HS_FIN     0x59 | dstCID(8) | srcCID(8) | Noise XX message 3 (..MAX_MESSAGE)
  * </pre>
+ *
+ * Handshake packets carry the secure handshake (docs/protocol-punching.md, "Secure handshake"):
+ * dstCID is 0 in a direct HS_INIT (the listener has no connection ID for the dialer yet), the
+ * responder's connection ID in a rendezvous HS_INIT and in HS_FIN, the initiator's in HS_RESP.
  *
  * PROBE flags: bit 0 = NOMINATE (the initiator's choice of path, as ICE's USE-CANDIDATE),
  * bit 1 = OPENER (sent with a low TTL; never expected to arrive).
@@ -37,12 +41,19 @@ public final class SetupPacket {
     public static final int PROBE = 0x50;
     /** Answer to a connectivity check, reporting the source address it came from. */
     public static final int PROBE_ACK = 0x51;
-    /** Direct link request (no rendezvous). */
-    public static final int HELLO = 0x54;
-    /** Direct link accepted. */
-    public static final int HELLO_ACK = 0x55;
-    /** Direct link refused. */
+    /** Direct link refused (after the handshake proved the dialer; nonce 0). */
     public static final int HELLO_REJECT = 0x56;
+
+    /** Secure handshake, message 1 (initiator to responder). */
+    public static final int HS_INIT = 0x57;
+    /** Secure handshake, message 2 (responder to initiator). */
+    public static final int HS_RESP = 0x58;
+    /** Secure handshake, message 3 (initiator to responder). */
+    public static final int HS_FIN = 0x59;
+    /** Bytes before the Noise message in a handshake packet: type, destination and source connection IDs. */
+    public static final int HANDSHAKE_HEADER_LENGTH = LinkHeader.LENGTH + 8;
+    /** Largest Noise message a handshake packet carries (message 2 and 3 with the identity payload). */
+    public static final int MAX_HANDSHAKE_MESSAGE = 1024;
 
     /** PROBE flag: the initiator nominates this pair. */
     public static final int FLAG_NOMINATE = 1;
@@ -54,7 +65,6 @@ public final class SetupPacket {
     static final int PROBE_LENGTH = LinkHeader.LENGTH + 8 + 1 + 8 + MAC_LENGTH;
     /** PROBE_ACK without address bytes. */
     static final int PROBE_ACK_FIXED_LENGTH = LinkHeader.LENGTH + 8 + 1 + 1 + 2 + MAC_LENGTH;
-    static final int HELLO_LENGTH = LinkHeader.LENGTH + 8 + 8 + DeviceId.LENGTH;
 
     private SetupPacket() {
     }
@@ -88,8 +98,62 @@ public final class SetupPacket {
         }
     }
 
-    /** A decoded HELLO or HELLO_ACK. */
-    public record Hello(int type, long clientCid, long serverCid, long nonce, DeviceId device) {
+    /**
+     * A decoded handshake packet.
+     *
+     * @param type HS_INIT, HS_RESP or HS_FIN
+     * @param destinationCid the receiver's connection ID (0 in a direct HS_INIT)
+     * @param sourceCid the sender's connection ID
+     * @param message the Noise message
+     */
+    public record Handshake(int type, long destinationCid, long sourceCid, byte[] message) {
+    }
+
+    /**
+     * @param type HS_INIT, HS_RESP or HS_FIN
+     * @param destinationCid the receiver's connection ID (0 in a direct HS_INIT)
+     * @param sourceCid the sender's connection ID
+     * @param message the Noise message
+     * @return the datagram, flipped
+     * @throws IllegalArgumentException if the type is not a handshake type or the message is too long
+     */
+    public static ByteBuffer handshake(int type, long destinationCid, long sourceCid, byte[] message) {
+        if (type != HS_INIT && type != HS_RESP && type != HS_FIN) {
+            throw new IllegalArgumentException("not a handshake type: 0x" + Integer.toHexString(type));
+        }
+        if (message.length > MAX_HANDSHAKE_MESSAGE) {
+            throw new IllegalArgumentException("handshake message of " + message.length + " bytes exceeds " + MAX_HANDSHAKE_MESSAGE);
+        }
+        ByteBuffer b = ByteBuffer.allocate(HANDSHAKE_HEADER_LENGTH + message.length);
+        b.put((byte) type).putLong(destinationCid).putLong(sourceCid).put(message);
+        return b.flip();
+    }
+
+    /**
+     * @param in a whole datagram starting with a handshake type byte
+     * @return the packet
+     * @throws SetupFormatException if it is too short or too long, or its message is empty
+     */
+    public static Handshake readHandshake(ByteBuffer in) throws SetupFormatException {
+        int start = in.position();
+        int len = in.remaining();
+        if (len == 0) {
+            throw new SetupFormatException("empty datagram");
+        }
+        int type = in.get(start) & 0xff;
+        if (type != HS_INIT && type != HS_RESP && type != HS_FIN) {
+            throw new SetupFormatException("not a handshake type: 0x" + Integer.toHexString(type));
+        }
+        int header = HANDSHAKE_HEADER_LENGTH;
+        if (len <= header) {
+            throw new SetupFormatException("handshake packet of " + len + " bytes carries no message");
+        }
+        if (len > header + MAX_HANDSHAKE_MESSAGE) {
+            throw new SetupFormatException("handshake packet of " + len + " bytes exceeds " + (header + MAX_HANDSHAKE_MESSAGE));
+        }
+        byte[] message = new byte[len - header];
+        in.get(start + header, message);
+        return new Handshake(type, in.getLong(start + 1), in.getLong(start + 9), message);
     }
 
     /** A decoded HELLO_REJECT. */
@@ -131,19 +195,6 @@ public final class SetupPacket {
         covered.limit(out.position()).position(start);
         key.update(covered);
         out.put(key.doFinal(), 0, MAC_LENGTH);
-    }
-
-    /**
-     * @param out destination
-     * @param type HELLO or HELLO_ACK
-     * @param clientCid dialer's connection ID
-     * @param serverCid listener's connection ID (0 in HELLO)
-     * @param nonce dialer's nonce, echoed
-     * @param device the sender's device ID
-     */
-    public static void writeHello(ByteBuffer out, int type, long clientCid, long serverCid, long nonce, DeviceId device) {
-        out.put((byte) type).putLong(type == HELLO ? 0 : clientCid).putLong(type == HELLO ? clientCid : serverCid)
-                .putLong(nonce).put(device.value().getBytes(StandardCharsets.US_ASCII));
     }
 
     /**
@@ -211,40 +262,6 @@ public final class SetupPacket {
         byte[] mac = new byte[MAC_LENGTH];
         in.get(start + len - MAC_LENGTH, mac);
         return new Probe(type, dst, txid, flags, sourceCid, observed, authenticated, mac);
-    }
-
-    /**
-     * @param in a whole datagram starting with HELLO or HELLO_ACK
-     * @return the hello
-     * @throws SetupFormatException if the length or device ID is wrong
-     */
-    public static Hello readHello(ByteBuffer in) throws SetupFormatException {
-        int start = in.position();
-        if (in.remaining() != HELLO_LENGTH) {
-            throw new SetupFormatException("HELLO must have " + HELLO_LENGTH + " bytes, got " + in.remaining());
-        }
-        int type = in.get(start) & 0xff;
-        long first = in.getLong(start + 1);
-        long second = in.getLong(start + 9);
-        long nonce = in.getLong(start + 17);
-        byte[] id = new byte[DeviceId.LENGTH];
-        in.get(start + 25, id);
-        DeviceId device;
-        try {
-            device = new DeviceId(new String(id, StandardCharsets.US_ASCII));
-        } catch (IllegalArgumentException e) {
-            throw new SetupFormatException("HELLO carries an invalid device ID: " + e.getMessage());
-        }
-        if (type == HELLO) {
-            if (first != 0) {
-                throw new SetupFormatException("HELLO must be addressed to connection ID 0");
-            }
-            return new Hello(type, second, 0, nonce, device);
-        }
-        if (type != HELLO_ACK) {
-            throw new SetupFormatException("not a hello type: 0x" + Integer.toHexString(type));
-        }
-        return new Hello(type, first, second, nonce, device);
     }
 
     /**

@@ -89,6 +89,10 @@ public final class RendezvousClient implements AutoCloseable {
         /** @param state the new connection state */
         default void onStateChange(Rendezvous.State state) {
         }
+
+        /** @param peer a device this one was introduced to lost its control connection */
+        default void onPeerOffline(DeviceId peer) {
+        }
     }
 
     private final URI server;
@@ -125,6 +129,8 @@ public final class RendezvousClient implements AutoCloseable {
 
     private volatile Rendezvous.State state = Rendezvous.State.CONNECTING;
     private volatile CompletableFuture<Void> registered = new CompletableFuture<>();
+    /** Why the control connection last failed; null once registered. */
+    private volatile PeerLinkException lastFailure;
     private volatile double srttMillis = -1;
 
     private record PendingConnect(DeviceId target, CompletableFuture<Introduction> result, ScheduledFuture<?> timeout) {
@@ -283,12 +289,21 @@ public final class RendezvousClient implements AutoCloseable {
     public CompletionStage<Introduction> connect(DeviceId target) {
         Objects.requireNonNull(target, "target");
         CompletableFuture<Introduction> result = new CompletableFuture<>();
+        PeerLinkException down = lastFailure;
+        if (state != Rendezvous.State.REGISTERED && down != null) {
+            // Fail fast with the cause (refused, DNS, TLS): waiting for the next reconnection
+            // attempt could take up to the backoff cap (30 s).
+            result.completeExceptionally(noRendezvous(target, down));
+            return result;
+        }
         // Bounds the whole call, including waiting for registration while the server is unreachable.
         guard(result, () -> new UnreachableException(target, UnreachableException.Reason.TIMEOUT,
-                "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s (control connection " + state + ")"));
+                "no answer within " + CONNECT_TIMEOUT.toSeconds() + " s (control connection " + state + ")", lastFailure));
         registered.whenComplete((ok, failure) -> {
             if (failure != null) {
-                result.completeExceptionally(failure);
+                Throwable f = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                result.completeExceptionally(f instanceof UnreachableException ? f : noRendezvous(target, f));
                 return;
             }
             loop.execute(() -> {
@@ -336,6 +351,15 @@ public final class RendezvousClient implements AutoCloseable {
             });
         });
         return result;
+    }
+
+    private static UnreachableException noRendezvous(DeviceId target, Throwable cause) {
+        return new UnreachableException(target, UnreachableException.Reason.NO_RENDEZVOUS, cause.getMessage(), cause);
+    }
+
+    /** @return why the last control connection ended or failed, or null while registered */
+    public PeerLinkException lastFailure() {
+        return lastFailure;
     }
 
     private void guard(CompletableFuture<?> result, java.util.function.Supplier<? extends RuntimeException> failure) {
@@ -436,6 +460,7 @@ public final class RendezvousClient implements AutoCloseable {
         }
         generation++;
         LOG.log(System.Logger.Level.DEBUG, () -> identity.id().shortForm() + ": control connection lost: " + why);
+        lastFailure = new PeerLinkException(why);
         WebSocket ws = socket;
         socket = null;
         if (ws != null) {
@@ -529,6 +554,7 @@ public final class RendezvousClient implements AutoCloseable {
             send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, serverName, claims, candidates));
         } else if (message instanceof Message.Welcome w) {
             attempts = 0;
+            lastFailure = null;
             everRegistered = true;
             if (watchdog != null) {
                 watchdog.cancel(false);
@@ -567,6 +593,8 @@ public final class RendezvousClient implements AutoCloseable {
             if (f != null) {
                 f.complete(r.online());
             }
+        } else if (message instanceof Message.PeerOffline o) {
+            callbacks.execute(() -> listener.onPeerOffline(o.peer()));
         } else if (message instanceof Message.Error e) {
             onError(gen, e);
         } else {

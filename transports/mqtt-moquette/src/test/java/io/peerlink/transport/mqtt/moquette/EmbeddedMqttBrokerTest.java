@@ -101,8 +101,9 @@ class EmbeddedMqttBrokerTest {
         public void onDatagram(Endpoint source, ByteBuffer datagram) {
             byte[] b = new byte[datagram.remaining()];
             datagram.get(b);
-            got.add(b);
+            // The source first: a test that saw the bytes reads the source without waiting.
             from.add(source);
+            got.add(b);
         }
     }
 

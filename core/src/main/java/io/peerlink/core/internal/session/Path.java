@@ -1,0 +1,113 @@
+package io.peerlink.core.internal.session;
+
+import io.peerlink.Endpoint;
+import io.peerlink.PathInfo;
+import io.peerlink.PathKind;
+import io.peerlink.PathState;
+import io.peerlink.core.internal.channel.DatagramPath;
+import io.peerlink.core.internal.link.LinkSocket;
+import io.peerlink.core.internal.loop.EventLoop;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One path of a session: a transport (its receive demultiplexer), the local endpoint it is bound
+ * to, a remote endpoint, a state and the bytes sent and received on it. Until the remote address
+ * is validated, a path the peer opened (we heard from an address we never sent to) may carry at
+ * most {@value #AMPLIFICATION_FACTOR} times the bytes received on it (RFC 9000 8.1), so a
+ * packet with a forged source address cannot make this device flood the forged address.
+ * Confined to the event loop.
+ */
+final class Path implements DatagramPath {
+    /** Bytes an unvalidated, peer-opened path may send per byte received on it. */
+    static final int AMPLIFICATION_FACTOR = 3;
+
+    final LinkSocket socket;
+    final Endpoint local;
+    final Endpoint remote;
+    final PathKind kind;
+    /** True if the peer opened it (we learned the address from a received packet). */
+    final boolean peerOpened;
+    PathState state;
+    boolean addressValidated;
+    long bytesReceived;
+    long bytesSent;
+    long sendsRefused;
+    long rttNanos;
+    long lastHeard;
+
+    // validation, owned by Session
+    long challenge;
+    int challengesSent;
+    long challengeSentAt;
+    EventLoop.Timer retry;
+    boolean switchWhenValid;
+    final CompletableFuture<Path> validated = new CompletableFuture<>();
+
+    Path(LinkSocket socket, Endpoint remote, PathKind kind, boolean peerOpened, PathState state) {
+        this.socket = socket;
+        this.local = socket.localEndpoint();
+        this.remote = remote;
+        this.kind = kind;
+        this.peerOpened = peerOpened;
+        this.state = state;
+    }
+
+    boolean relayed() {
+        return socket.transport().capabilities().relayed();
+    }
+
+    boolean matches(LinkSocket via, Endpoint source) {
+        return socket == via && remote.equals(source);
+    }
+
+    /** @return bytes this path may still send before its address is validated */
+    long amplificationBudget() {
+        if (addressValidated || !peerOpened) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, AMPLIFICATION_FACTOR * bytesReceived - bytesSent);
+    }
+
+    @Override
+    public boolean send(ByteBuffer datagram) {
+        int size = datagram.remaining();
+        if (state == PathState.FAILED || size > amplificationBudget()) {
+            sendsRefused++;
+            datagram.position(datagram.limit());
+            return false;
+        }
+        bytesSent += size;
+        try {
+            return socket.send(remote, datagram);
+        } catch (IllegalStateException e) {
+            // The transport stopped (device closing, transport failed): a lost datagram; the
+            // ARQ recovers on another path or the link times out.
+            datagram.position(datagram.limit());
+            return false;
+        }
+    }
+
+    /** Reliable and ordered (a TCP relay, MQTT QoS 1): the channel picks its congestion controller by this. */
+    @Override
+    public boolean reliable() {
+        var caps = socket.transport().capabilities();
+        return caps.reliable() && caps.ordered();
+    }
+
+    @Override
+    public int maxDatagramSize() {
+        return socket.transport().capabilities().maxDatagramSize();
+    }
+
+    PathInfo info() {
+        return new PathInfo(kind, local, remote, state, Duration.ofNanos(rttNanos));
+    }
+
+    @Override
+    public String toString() {
+        return "Path[" + kind + " " + local + " -> " + remote + " " + state + "]";
+    }
+}

@@ -1,0 +1,149 @@
+package io.peerlink.core.internal.device;
+
+import io.peerlink.Delivery;
+import io.peerlink.ReliableChannel;
+import io.peerlink.SendBufferFullException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A bulk transfer of numbered messages whose bytes are derived from their number, so the
+ * receiver detects any loss, duplication, reordering or corruption of a message.
+ */
+final class Transfer {
+    final int messages;
+    final int size;
+    private final AtomicInteger next = new AtomicInteger();
+    private final List<String> errors = new ArrayList<>();
+    private final CompletableFuture<Void> complete = new CompletableFuture<>();
+    private volatile CountDownLatch milestone = new CountDownLatch(0);
+    private volatile int milestoneAt = -1;
+    private final long pauseMillis;
+
+    Transfer(int messages, int size) {
+        this(messages, size, 0);
+    }
+
+    /**
+     * @param messages how many
+     * @param size bytes each
+     * @param pauseMillis pause of the sender after each message, so a transfer lasts long enough
+     *        for something to happen during it on a fast loopback
+     */
+    Transfer(int messages, int size, long pauseMillis) {
+        this.messages = messages;
+        this.size = size;
+        this.pauseMillis = pauseMillis;
+    }
+
+    static byte[] message(int seq, int size) {
+        byte[] b = new byte[size];
+        ByteBuffer.wrap(b).putInt(seq);
+        for (int i = 4; i < size; i++) {
+            b[i] = (byte) (seq * 31 + i);
+        }
+        return b;
+    }
+
+    /** @param channel the receiving side's channel */
+    void receiveOn(ReliableChannel channel) {
+        channel.onMessage((m, how) -> {
+            byte[] got = new byte[m.remaining()];
+            m.get(got);
+            int expected = next.get();
+            int seq = ByteBuffer.wrap(got).getInt();
+            synchronized (errors) {
+                if (seq != expected) {
+                    errors.add("expected message " + expected + ", got " + seq);
+                } else if (!java.util.Arrays.equals(got, message(seq, size))) {
+                    errors.add("message " + seq + " corrupted");
+                }
+            }
+            int n = next.incrementAndGet();
+            if (n == milestoneAt) {
+                milestone.countDown();
+            }
+            if (n == messages) {
+                complete.complete(null);
+            }
+        });
+    }
+
+    /**
+     * @param count messages received
+     * @return a latch released when that many have been received
+     */
+    CountDownLatch after(int count) {
+        CountDownLatch l = new CountDownLatch(1);
+        milestone = l;
+        milestoneAt = count;
+        if (next.get() >= count) {
+            l.countDown();
+        }
+        return l;
+    }
+
+    /** Sends every message on a new thread, waiting for room when the send buffer is full. */
+    CompletableFuture<Void> sendOn(ReliableChannel channel) {
+        return CompletableFuture.runAsync(() -> {
+            List<CompletableFuture<Void>> acks = new ArrayList<>();
+            for (int i = 0; i < messages; i++) {
+                while (true) {
+                    CompletableFuture<Void> f = channel.send(ByteBuffer.wrap(message(i, size)), Delivery.ORDERED).toCompletableFuture();
+                    if (f.isCompletedExceptionally() && failure(f) instanceof SendBufferFullException) {
+                        try {
+                            channel.whenWritable().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        continue;
+                    }
+                    acks.add(f);
+                    break;
+                }
+                if (pauseMillis > 0) {
+                    try {
+                        Thread.sleep(pauseMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).join();
+        });
+    }
+
+    private static Throwable failure(CompletableFuture<Void> f) {
+        try {
+            f.getNow(null);
+            return null;
+        } catch (java.util.concurrent.CompletionException e) {
+            return e.getCause();
+        }
+    }
+
+    /** Waits for every message and fails on the first error seen. */
+    void awaitIntact(long seconds) throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        complete.get(seconds, TimeUnit.SECONDS);
+        synchronized (errors) {
+            if (!errors.isEmpty()) {
+                throw new AssertionError(errors.size() + " errors, first: " + errors.get(0));
+            }
+        }
+        if (next.get() != messages) {
+            throw new AssertionError("received " + next.get() + " of " + messages + " messages");
+        }
+    }
+
+    int received() {
+        return next.get();
+    }
+}

@@ -1,0 +1,30 @@
+package io.peerlink.relay.turn;
+
+import io.peerlink.spi.TransportConfig;
+
+/**
+ * Options of the {@code turn} transport. The bind endpoint names the TURN server
+ * ({@code turn://<server-ip>:<port>}); credentials come either from {@link #SECRET} and
+ * {@link #DEVICE_ID} (minted at start, valid one hour) or from {@link #USERNAME} and {@link #PASSWORD}.
+ */
+public final class TurnOptions {
+    /** Leg to the server: {@code udp}, {@code tcp} or {@code tls}. */
+    public static final TransportConfig.Option<String> LEG = new TransportConfig.Option<>("turn.leg", String.class, "udp");
+    /** REST API shared secret; when set, credentials are minted from it and {@link #DEVICE_ID}. */
+    public static final TransportConfig.Option<String> SECRET = new TransportConfig.Option<>("turn.secret", String.class, "");
+    /** Device ID for minted credentials. */
+    public static final TransportConfig.Option<String> DEVICE_ID = new TransportConfig.Option<>("turn.deviceId", String.class, "peerlink");
+    /** Long-term username (when {@link #SECRET} is empty). */
+    public static final TransportConfig.Option<String> USERNAME = new TransportConfig.Option<>("turn.username", String.class, "");
+    /** Long-term password (when {@link #SECRET} is empty). */
+    public static final TransportConfig.Option<String> PASSWORD = new TransportConfig.Option<>("turn.password", String.class, "");
+    /**
+     * Comma-separated peer IPs to permit at start: the peers the rendezvous introduced. A TURN
+     * relay drops datagrams from peers without a permission; sending to a new peer also
+     * requests one, in the background.
+     */
+    public static final TransportConfig.Option<String> PERMIT = new TransportConfig.Option<>("turn.permit", String.class, "");
+
+    private TurnOptions() {
+    }
+}

@@ -1,0 +1,949 @@
+package io.peerlink.relay.turn;
+
+import io.peerlink.protocol.stun.ChannelData;
+import io.peerlink.protocol.stun.Stun;
+import io.peerlink.protocol.stun.StunFormatException;
+import io.peerlink.protocol.stun.StunWriter;
+import io.peerlink.protocol.stun.Turn;
+import io.peerlink.protocol.stun.TurnMessage;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * An embedded TURN server (RFC 8656, UDP relays) with UDP and TCP client listeners and
+ * REST-API shared-secret authentication, compatible with coturn's
+ * {@code --use-auth-secret}: the same credentials work against either.
+ *
+ * <p>Limits from {@link TurnServerConfig} are enforced on every request: allocations per user
+ * (486) and in total (508), the lifetime cap, bytes and rate per allocation (excess data is
+ * dropped), peers on private addresses (403 unless allowed), the permission policy (403), and
+ * requests per client IP (excess is dropped without an answer, so a flood earns no amplification).
+ *
+ * <p>One thread runs a selector over the listeners, the TCP connections and every relay socket;
+ * {@link #start(TurnServerConfig)} returns once the listeners are bound, {@link #close()} stops
+ * the thread and releases every socket.
+ */
+public final class TurnServer implements AutoCloseable {
+    private static final int PERMISSION_MS = Turn.PERMISSION_LIFETIME_SECONDS * 1000;
+    private static final int CHANNEL_MS = Turn.CHANNEL_LIFETIME_SECONDS * 1000;
+    private static final long NONCE_VALIDITY_MS = 600_000;
+    private static final int TCP_BACKLOG_LIMIT = 1 << 20;
+    private static final int SOCKET_BUFFER = 4 << 20;
+    private static final int RELAY_SOCKET_BUFFER = 1 << 20;
+    private static final int MAX_TCP_CONNECTIONS_PER_IP = 16;
+    private static final byte[] SOFTWARE = "PeerLink TURN".getBytes(StandardCharsets.UTF_8);
+
+    private final TurnServerConfig config;
+    private final Selector selector;
+    private final DatagramChannel udp;
+    private final ServerSocketChannel tcp;
+    private final Thread thread;
+    private final byte[] nonceKey = new byte[32];
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(65_536 + 64);
+    private final TurnMessage message = new TurnMessage();
+    private final Map<Object, Allocation> allocations = new HashMap<>();
+    private final Map<String, Integer> allocationsPerUser = new HashMap<>();
+    private final Map<InetAddress, Bucket> requestBuckets = new HashMap<>();
+    private final Map<InetAddress, Integer> tcpPerIp = new HashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicLong relayedBytes = new AtomicLong();
+    private final AtomicLong droppedFrames = new AtomicLong();
+    private final AtomicLong refusedRequests = new AtomicLong();
+    private volatile boolean closing;
+    private long lastSweep;
+
+    private TurnServer(TurnServerConfig config) throws IOException {
+        this.config = config;
+        new SecureRandom().nextBytes(nonceKey);
+        selector = Selector.open();
+        try {
+            if (config.udpPort() >= 0) {
+                udp = DatagramChannel.open(family(config.bindAddress()));
+                // Every client's traffic funnels through this one socket: the default buffer overflows at once.
+                udp.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+                udp.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
+                udp.bind(new InetSocketAddress(config.bindAddress(), config.udpPort()));
+                udp.configureBlocking(false);
+                udp.register(selector, SelectionKey.OP_READ, new UdpListener());
+            } else {
+                udp = null;
+            }
+            if (config.tcpPort() >= 0) {
+                tcp = ServerSocketChannel.open();
+                bindTcp(tcp, config, udp);
+                tcp.configureBlocking(false);
+                tcp.register(selector, SelectionKey.OP_ACCEPT);
+            } else {
+                tcp = null;
+            }
+        } catch (IOException e) {
+            selector.close();
+            throw e;
+        }
+        thread = new Thread(this::run, "turn-server");
+        thread.setDaemon(true);
+    }
+
+    /** An ephemeral TCP port follows the UDP port when it is free, as TURN's one well-known port does for both. */
+    private static void bindTcp(ServerSocketChannel tcp, TurnServerConfig config, DatagramChannel udp) throws IOException {
+        if (config.tcpPort() == 0 && udp != null) {
+            try {
+                tcp.bind(new InetSocketAddress(config.bindAddress(), ((InetSocketAddress) udp.getLocalAddress()).getPort()));
+                return;
+            } catch (IOException taken) {
+                // Another process holds that TCP port: take any.
+            }
+        }
+        tcp.bind(new InetSocketAddress(config.bindAddress(), config.tcpPort()));
+    }
+
+    /**
+     * Binds the listeners and starts serving.
+     *
+     * @param config limits, secret and addresses
+     * @return the running server
+     * @throws IOException if a listener cannot bind
+     */
+    public static TurnServer start(TurnServerConfig config) throws IOException {
+        TurnServer server = new TurnServer(config);
+        server.thread.start();
+        return server;
+    }
+
+    private static StandardProtocolFamily family(InetAddress a) {
+        return a instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    }
+
+    /** @return the UDP listener's address, or {@code null} if UDP is off */
+    public InetSocketAddress udpAddress() {
+        try {
+            return udp == null ? null : (InetSocketAddress) udp.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException("listener closed", e);
+        }
+    }
+
+    /** @return the TCP listener's address, or {@code null} if TCP is off */
+    public InetSocketAddress tcpAddress() {
+        try {
+            return tcp == null ? null : (InetSocketAddress) tcp.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException("listener closed", e);
+        }
+    }
+
+    /** Counters for operators and tests. */
+    public record Stats(int allocations, long relayedBytes, long droppedFrames, long refusedRequests) {
+    }
+
+    /** @return current counters (allocations is read without locking: approximate while running) */
+    public Stats stats() {
+        return new Stats(allocations.size(), relayedBytes.get(), droppedFrames.get(), refusedRequests.get());
+    }
+
+    /** Stops serving and releases every socket; idempotent; waits up to 5 s for the server thread. */
+    @Override
+    public void close() {
+        closing = true;
+        selector.wakeup();
+        try {
+            stopped.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- event loop
+
+    private void run() {
+        try {
+            while (!closing) {
+                selector.select(1000);
+                Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+                while (it.hasNext()) {
+                    SelectionKey key = it.next();
+                    it.remove();
+                    try {
+                        handle(key);
+                    } catch (IOException e) {
+                        // One connection or socket failed; the others keep being served.
+                        Object att = key.attachment();
+                        if (att instanceof TcpConnection c) {
+                            c.close();
+                        }
+                    }
+                }
+                long now = System.currentTimeMillis();
+                if (now - lastSweep >= 1000) {
+                    sweep(now);
+                    lastSweep = now;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // The selector itself failed: nothing can be served any more; fall through and release everything.
+        } finally {
+            for (Allocation a : allocations.values().toArray(Allocation[]::new)) {
+                remove(a);
+            }
+            for (SelectionKey k : selector.keys()) {
+                try {
+                    k.channel().close();
+                } catch (IOException ignored) {
+                    // Closing anyway.
+                }
+            }
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // Closing anyway.
+            }
+            stopped.countDown();
+        }
+    }
+
+    private void handle(SelectionKey key) throws IOException {
+        if (!key.isValid()) {
+            return;
+        }
+        Object att = key.attachment();
+        if (key.isAcceptable()) {
+            SocketChannel s = tcp.accept();
+            if (s == null) {
+                return;
+            }
+            InetAddress ip = ((InetSocketAddress) s.getRemoteAddress()).getAddress();
+            if (tcpPerIp.getOrDefault(ip, 0) >= MAX_TCP_CONNECTIONS_PER_IP) {
+                refusedRequests.incrementAndGet();
+                s.close();
+                return;
+            }
+            tcpPerIp.merge(ip, 1, Integer::sum);
+            s.configureBlocking(false);
+            s.socket().setTcpNoDelay(true);
+            TcpConnection c = new TcpConnection(s, ip);
+            c.key = s.register(selector, SelectionKey.OP_READ, c);
+        } else if (att instanceof UdpListener) {
+            InetSocketAddress from;
+            while ((from = (InetSocketAddress) udp.receive(receiveBuffer.clear())) != null) {
+                receiveBuffer.flip();
+                onClientFrame(new UdpLeg(from), receiveBuffer);
+            }
+        } else if (att instanceof TcpConnection c) {
+            if (key.isWritable()) {
+                c.flush();
+            }
+            if (key.isReadable()) {
+                c.read();
+            }
+        } else if (att instanceof Allocation a) {
+            InetSocketAddress from;
+            while (a.relay.isOpen() && (from = (InetSocketAddress) a.relay.receive(receiveBuffer.clear())) != null) {
+                receiveBuffer.flip();
+                onPeerDatagram(a, from, receiveBuffer);
+            }
+        }
+    }
+
+    private void sweep(long now) {
+        for (Allocation a : allocations.values().toArray(Allocation[]::new)) {
+            if (now >= a.expiresAt) {
+                remove(a);
+                continue;
+            }
+            a.permissions.values().removeIf(expiry -> now >= expiry);
+            a.channelExpiry.entrySet().removeIf(e -> {
+                if (now < e.getValue()) {
+                    return false;
+                }
+                InetSocketAddress peer = a.channels.remove(e.getKey());
+                if (peer != null) {
+                    a.channelByPeer.remove(peer);
+                }
+                return true;
+            });
+        }
+        requestBuckets.values().removeIf(b -> b.idleSince(now) > 10_000);
+    }
+
+    // ---------------------------------------------------------------- client side
+
+    /** Where a client frame came from and how to answer it: a UDP 5-tuple or a TCP connection. */
+    private interface Leg {
+        Object id();
+
+        InetSocketAddress remote();
+
+        boolean stream();
+
+        void send(ByteBuffer frame) throws IOException;
+    }
+
+    private final class UdpListener {
+    }
+
+    private record UdpTuple(InetSocketAddress remote) {
+    }
+
+    private final class UdpLeg implements Leg {
+        private final InetSocketAddress remote;
+
+        UdpLeg(InetSocketAddress remote) {
+            this.remote = remote;
+        }
+
+        @Override
+        public Object id() {
+            return new UdpTuple(remote);
+        }
+
+        @Override
+        public InetSocketAddress remote() {
+            return remote;
+        }
+
+        @Override
+        public boolean stream() {
+            return false;
+        }
+
+        @Override
+        public void send(ByteBuffer frame) throws IOException {
+            udp.send(frame, remote);
+        }
+    }
+
+    private final class TcpConnection implements Leg {
+        private final SocketChannel channel;
+        private final InetAddress ip;
+        private final InetSocketAddress remote;
+        private final ByteBuffer in = ByteBuffer.allocate(TurnMessage.MAX_STREAM_MESSAGE + 4);
+        private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+        private int queued;
+        private SelectionKey key;
+        private boolean closed;
+
+        TcpConnection(SocketChannel channel, InetAddress ip) throws IOException {
+            this.channel = channel;
+            this.ip = ip;
+            this.remote = (InetSocketAddress) channel.getRemoteAddress();
+        }
+
+        @Override
+        public Object id() {
+            return this;
+        }
+
+        @Override
+        public InetSocketAddress remote() {
+            return remote;
+        }
+
+        @Override
+        public boolean stream() {
+            return true;
+        }
+
+        void read() throws IOException {
+            int n = channel.read(in);
+            if (n < 0) {
+                close();
+                return;
+            }
+            in.flip();
+            while (in.remaining() >= 4) {
+                int length;
+                try {
+                    length = ChannelData.streamFrameLength(in);
+                } catch (StunFormatException e) {
+                    // A stream out of framing cannot be resynchronised: drop the connection.
+                    droppedFrames.incrementAndGet();
+                    close();
+                    return;
+                }
+                if (in.remaining() < length) {
+                    break;
+                }
+                ByteBuffer frame = in.duplicate().limit(in.position() + length);
+                in.position(in.position() + length);
+                onClientFrame(this, frame);
+                if (closed) {
+                    return;
+                }
+            }
+            in.compact();
+        }
+
+        @Override
+        public void send(ByteBuffer frame) throws IOException {
+            if (closed) {
+                return;
+            }
+            if (out.isEmpty()) {
+                channel.write(frame);
+                if (!frame.hasRemaining()) {
+                    return;
+                }
+            }
+            if (queued + frame.remaining() > TCP_BACKLOG_LIMIT) {
+                // A client that does not read loses datagrams, as it would over UDP.
+                droppedFrames.incrementAndGet();
+                return;
+            }
+            ByteBuffer copy = ByteBuffer.allocate(frame.remaining()).put(frame).flip();
+            out.add(copy);
+            queued += copy.remaining();
+            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+
+        void flush() throws IOException {
+            while (!out.isEmpty()) {
+                ByteBuffer head = out.peek();
+                int n = channel.write(head);
+                queued -= n;
+                if (head.hasRemaining()) {
+                    return;
+                }
+                out.poll();
+            }
+            key.interestOps(SelectionKey.OP_READ);
+        }
+
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            tcpPerIp.computeIfPresent(ip, (k, v) -> v <= 1 ? null : v - 1);
+            Allocation a = allocations.get(this);
+            if (a != null) {
+                remove(a);
+            }
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Closing anyway.
+            }
+        }
+    }
+
+    private void onClientFrame(Leg leg, ByteBuffer frame) throws IOException {
+        if (!frame.hasRemaining()) {
+            return;
+        }
+        int first = frame.get(frame.position()) & 0xff;
+        if (ChannelData.looksLikeChannelData(first)) {
+            Allocation a = allocations.get(leg.id());
+            int channel;
+            try {
+                channel = ChannelData.channel(frame);
+            } catch (StunFormatException e) {
+                garbage(leg);
+                return;
+            }
+            InetSocketAddress peer = a == null ? null : a.channels.get(channel);
+            if (peer == null || !a.permitted(peer.getAddress())) {
+                droppedFrames.incrementAndGet();
+                return;
+            }
+            relayToPeer(a, peer, ChannelData.data(frame));
+            return;
+        }
+        try {
+            message.decode(frame);
+        } catch (StunFormatException e) {
+            garbage(leg);
+            return;
+        }
+        int cls = message.messageClass();
+        if (cls == Turn.CLASS_INDICATION) {
+            if (message.method() == Turn.METHOD_SEND) {
+                onSendIndication(leg);
+            }
+            return;
+        }
+        if (cls != Turn.CLASS_REQUEST) {
+            return;
+        }
+        if (!takeRequestToken(leg.remote().getAddress())) {
+            refusedRequests.incrementAndGet();
+            return;
+        }
+        onRequest(leg);
+    }
+
+    private void garbage(Leg leg) {
+        droppedFrames.incrementAndGet();
+        // Undecodable input costs the sender request tokens, so a flood only starves the flooder.
+        takeRequestToken(leg.remote().getAddress());
+    }
+
+    private boolean takeRequestToken(InetAddress ip) {
+        Bucket b = requestBuckets.computeIfAbsent(ip, k -> new Bucket(config.requestsPerSecondPerIp(), 2L * config.requestsPerSecondPerIp()));
+        return b.take(1, System.currentTimeMillis());
+    }
+
+    private void onSendIndication(Leg leg) {
+        Allocation a = allocations.get(leg.id());
+        InetSocketAddress peer = message.xorAddress(Turn.ATTR_XOR_PEER_ADDRESS);
+        ByteBuffer data = message.slice(Turn.ATTR_DATA);
+        if (a == null || peer == null || data == null || !a.permitted(peer.getAddress())) {
+            droppedFrames.incrementAndGet();
+            return;
+        }
+        relayToPeer(a, peer, data);
+    }
+
+    private void relayToPeer(Allocation a, InetSocketAddress peer, ByteBuffer data) {
+        if (!a.charge(data.remaining())) {
+            droppedFrames.incrementAndGet();
+            return;
+        }
+        try {
+            a.relay.send(data, peer);
+            relayedBytes.addAndGet(data.remaining());
+        } catch (IOException e) {
+            droppedFrames.incrementAndGet();
+        }
+    }
+
+    private void onPeerDatagram(Allocation a, InetSocketAddress peer, ByteBuffer data) throws IOException {
+        if (!a.permitted(peer.getAddress()) || !a.charge(data.remaining())) {
+            droppedFrames.incrementAndGet();
+            return;
+        }
+        Integer channel = a.channelByPeer.get(peer);
+        ByteBuffer frame;
+        if (channel != null) {
+            frame = ByteBuffer.allocate(4 + data.remaining() + 3);
+            ChannelData.write(frame, channel, data, a.leg.stream());
+            frame.flip();
+        } else {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            frame = ByteBuffer.wrap(new StunWriter(Turn.type(Turn.METHOD_DATA, Turn.CLASS_INDICATION), newTransactionId())
+                    .xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer).attribute(Turn.ATTR_DATA, bytes).build(null, false));
+        }
+        relayedBytes.addAndGet(frame.remaining());
+        a.leg.send(frame);
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    private void onRequest(Leg leg) throws IOException {
+        int method = message.method();
+        byte[] txid = message.transactionId();
+        if (method == 0x001) {
+            byte[] reply = new StunWriter(Turn.type(0x001, Turn.CLASS_SUCCESS), txid)
+                    .xorAddress(Stun.ATTR_XOR_MAPPED_ADDRESS, leg.remote()).attribute(Stun.ATTR_SOFTWARE, SOFTWARE).build(null, true);
+            leg.send(ByteBuffer.wrap(reply));
+            return;
+        }
+        if (method != Turn.METHOD_ALLOCATE && method != Turn.METHOD_REFRESH && method != Turn.METHOD_CREATE_PERMISSION
+                && method != Turn.METHOD_CHANNEL_BIND) {
+            error(leg, method, txid, Turn.ERROR_BAD_REQUEST, "Unsupported method", null);
+            return;
+        }
+        int unknown = message.firstUnknownRequired();
+        if (unknown >= 0) {
+            byte[] reply = new StunWriter(Turn.type(method, Turn.CLASS_ERROR), txid)
+                    .errorCode(Stun.ERROR_UNKNOWN_ATTRIBUTE, "Unknown attribute")
+                    .attribute(Stun.ATTR_UNKNOWN_ATTRIBUTES, new byte[] {(byte) (unknown >>> 8), (byte) unknown}).build(null, true);
+            leg.send(ByteBuffer.wrap(reply));
+            return;
+        }
+        // Long-term credentials (RFC 8489 section 9.2.4), REST API style.
+        String username = message.string(Turn.ATTR_USERNAME);
+        if (!message.hasIntegrity() || username == null || !message.has(Turn.ATTR_REALM) || !message.has(Turn.ATTR_NONCE)) {
+            challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Unauthenticated");
+            return;
+        }
+        if (!config.realm().equals(message.string(Turn.ATTR_REALM))) {
+            challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Wrong realm");
+            return;
+        }
+        Instant expiry;
+        try {
+            expiry = TurnCredentials.expiry(username);
+        } catch (IllegalArgumentException e) {
+            challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Username is not <expiry>:<id>");
+            return;
+        }
+        if (expiry.isBefore(Instant.now())) {
+            challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Credential expired");
+            return;
+        }
+        byte[] key = StunWriter.longTermKey(username, config.realm(), TurnCredentials.password(config.secret(), username));
+        if (!message.verifyIntegrity(key)) {
+            challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Integrity check failed");
+            return;
+        }
+        if (!nonceValid(message.string(Turn.ATTR_NONCE))) {
+            challenge(leg, method, txid, Turn.ERROR_STALE_NONCE, "Stale nonce");
+            return;
+        }
+        String user = TurnCredentials.userId(username);
+        switch (method) {
+            case Turn.METHOD_ALLOCATE -> allocate(leg, txid, key, user, username);
+            case Turn.METHOD_REFRESH -> refresh(leg, txid, key);
+            case Turn.METHOD_CREATE_PERMISSION -> createPermission(leg, txid, key, username);
+            default -> channelBind(leg, txid, key, username);
+        }
+    }
+
+    private void allocate(Leg leg, byte[] txid, byte[] key, String user, String username) throws IOException {
+        int m = Turn.METHOD_ALLOCATE;
+        Allocation existing = allocations.get(leg.id());
+        if (existing != null) {
+            if (Arrays.equals(existing.allocateTxid, txid)) {
+                // A retransmitted Allocate: answer it again (RFC 8656 section 7.2).
+                leg.send(ByteBuffer.wrap(existing.allocateResponse));
+            } else {
+                error(leg, m, txid, Turn.ERROR_ALLOCATION_MISMATCH, "Allocation mismatch", key);
+            }
+            return;
+        }
+        int transport = message.requestedTransport();
+        if (transport < 0) {
+            error(leg, m, txid, Turn.ERROR_BAD_REQUEST, "REQUESTED-TRANSPORT missing", key);
+            return;
+        }
+        if (transport != Turn.PROTOCOL_UDP) {
+            error(leg, m, txid, Turn.ERROR_UNSUPPORTED_TRANSPORT, "Only UDP relays", key);
+            return;
+        }
+        ByteBuffer family = message.slice(Turn.ATTR_REQUESTED_ADDRESS_FAMILY);
+        if (family != null && (family.remaining() < 1 || family.get(0) != Stun.FAMILY_IPV4)) {
+            // Relays are allocated on the one relay address, IPv4 or IPv6 as configured; only IPv4 is asked for by name.
+            error(leg, m, txid, Turn.ERROR_ADDRESS_FAMILY, "Only IPv4 relays", key);
+            return;
+        }
+        if (allocationsPerUser.getOrDefault(user, 0) >= config.maxAllocationsPerUser()) {
+            refusedRequests.incrementAndGet();
+            error(leg, m, txid, Turn.ERROR_QUOTA_REACHED, "Allocation quota reached", key);
+            return;
+        }
+        if (allocations.size() >= config.maxAllocations()) {
+            refusedRequests.incrementAndGet();
+            error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "Server at capacity", key);
+            return;
+        }
+        ByteBuffer evenPort = message.slice(Turn.ATTR_EVEN_PORT);
+        boolean even = evenPort != null;
+        if (even && evenPort.remaining() > 0 && (evenPort.get(0) & 0x80) != 0) {
+            // The R bit asks to reserve the next port for a later Allocate: not supported.
+            error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "Port reservation not supported", key);
+            return;
+        }
+        long lifetime = lifetime(message.u32(Turn.ATTR_LIFETIME));
+        DatagramChannel relay = openRelay(even);
+        if (relay == null) {
+            error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "No relay port", key);
+            return;
+        }
+        Allocation a = new Allocation(leg, user, relay, config);
+        a.expiresAt = System.currentTimeMillis() + lifetime * 1000;
+        relay.register(selector, SelectionKey.OP_READ, a);
+        allocations.put(leg.id(), a);
+        allocationsPerUser.merge(user, 1, Integer::sum);
+        a.allocateTxid = txid;
+        a.allocateResponse = new StunWriter(Turn.type(m, Turn.CLASS_SUCCESS), txid)
+                .xorAddress(Turn.ATTR_XOR_RELAYED_ADDRESS, (InetSocketAddress) relay.getLocalAddress())
+                .xorAddress(Stun.ATTR_XOR_MAPPED_ADDRESS, leg.remote())
+                .u32(Turn.ATTR_LIFETIME, lifetime).attribute(Stun.ATTR_SOFTWARE, SOFTWARE).build(key, true);
+        leg.send(ByteBuffer.wrap(a.allocateResponse));
+    }
+
+    /** @return a bound non-blocking relay socket (an even port if asked, RFC 8656 section 7.2), or null */
+    private DatagramChannel openRelay(boolean even) {
+        for (int attempt = 0; attempt < 32; attempt++) {
+            DatagramChannel relay = null;
+            try {
+                relay = DatagramChannel.open(family(config.relayAddress()));
+                relay.setOption(java.net.StandardSocketOptions.SO_RCVBUF, RELAY_SOCKET_BUFFER);
+                relay.bind(new InetSocketAddress(config.relayAddress(), 0));
+                if (even && (((InetSocketAddress) relay.getLocalAddress()).getPort() & 1) != 0) {
+                    relay.close();
+                    continue;
+                }
+                relay.configureBlocking(false);
+                return relay;
+            } catch (IOException e) {
+                if (relay != null) {
+                    try {
+                        relay.close();
+                    } catch (IOException ignored) {
+                        // Already failing.
+                    }
+                }
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private long lifetime(long requested) {
+        long max = config.maxLifetime().toSeconds();
+        long wanted = requested < 0 ? Turn.DEFAULT_LIFETIME_SECONDS : requested;
+        return Math.min(Math.max(wanted, Turn.DEFAULT_LIFETIME_SECONDS), max);
+    }
+
+    private void refresh(Leg leg, byte[] txid, byte[] key) throws IOException {
+        Allocation a = allocations.get(leg.id());
+        if (a == null) {
+            error(leg, Turn.METHOD_REFRESH, txid, Turn.ERROR_ALLOCATION_MISMATCH, "No allocation", key);
+            return;
+        }
+        long requested = message.u32(Turn.ATTR_LIFETIME);
+        long lifetime = requested == 0 ? 0 : lifetime(requested);
+        if (lifetime == 0) {
+            remove(a);
+        } else {
+            a.expiresAt = System.currentTimeMillis() + lifetime * 1000;
+        }
+        success(leg, Turn.METHOD_REFRESH, txid, key, w -> w.u32(Turn.ATTR_LIFETIME, lifetime));
+    }
+
+    private boolean peerAllowed(Leg leg, int method, byte[] txid, byte[] key, String username, InetSocketAddress peer) throws IOException {
+        if (peer == null) {
+            error(leg, method, txid, Turn.ERROR_BAD_REQUEST, "XOR-PEER-ADDRESS missing", key);
+            return false;
+        }
+        InetAddress ip = peer.getAddress();
+        if (ip.isLoopbackAddress() ? !config.allowLoopbackPeers() : !config.allowPrivatePeers() && isPrivate(ip)) {
+            refusedRequests.incrementAndGet();
+            error(leg, method, txid, Turn.ERROR_FORBIDDEN, "Peer address not relayable", key);
+            return false;
+        }
+        if (!config.permissionPolicy().test(username, ip)) {
+            refusedRequests.incrementAndGet();
+            error(leg, method, txid, Turn.ERROR_FORBIDDEN, "Peer not introduced", key);
+            return false;
+        }
+        return true;
+    }
+
+    /** Unspecified, private (RFC 1918), link-local, CGNAT, unique-local, multicast and IPv4-mapped forms of them. */
+    static boolean isPrivate(InetAddress ip) {
+        if (ip.isAnyLocalAddress() || ip.isSiteLocalAddress() || ip.isLinkLocalAddress()
+                || ip.isMulticastAddress()) {
+            return true;
+        }
+        byte[] b = ip.getAddress();
+        if (b.length == 4) {
+            return (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64 // 100.64.0.0/10 carrier-grade NAT
+                    || (b[0] & 0xff) == 0 || (b[0] & 0xff) >= 240;
+        }
+        return (b[0] & 0xfe) == 0xfc; // fc00::/7 unique local
+    }
+
+    private void createPermission(Leg leg, byte[] txid, byte[] key, String username) throws IOException {
+        int m = Turn.METHOD_CREATE_PERMISSION;
+        Allocation a = allocations.get(leg.id());
+        if (a == null) {
+            error(leg, m, txid, Turn.ERROR_ALLOCATION_MISMATCH, "No allocation", key);
+            return;
+        }
+        InetSocketAddress peer = message.xorAddress(Turn.ATTR_XOR_PEER_ADDRESS);
+        if (!peerAllowed(leg, m, txid, key, username, peer)) {
+            return;
+        }
+        a.permissions.put(peer.getAddress(), System.currentTimeMillis() + PERMISSION_MS);
+        success(leg, m, txid, key, w -> { });
+    }
+
+    private void channelBind(Leg leg, byte[] txid, byte[] key, String username) throws IOException {
+        int m = Turn.METHOD_CHANNEL_BIND;
+        Allocation a = allocations.get(leg.id());
+        if (a == null) {
+            error(leg, m, txid, Turn.ERROR_ALLOCATION_MISMATCH, "No allocation", key);
+            return;
+        }
+        int channel = message.channelNumber();
+        if (channel < Turn.MIN_CHANNEL || channel > Turn.MAX_CHANNEL_ACCEPTED) {
+            error(leg, m, txid, Turn.ERROR_BAD_REQUEST, "Bad channel number", key);
+            return;
+        }
+        InetSocketAddress peer = message.xorAddress(Turn.ATTR_XOR_PEER_ADDRESS);
+        if (!peerAllowed(leg, m, txid, key, username, peer)) {
+            return;
+        }
+        InetSocketAddress boundPeer = a.channels.get(channel);
+        Integer boundChannel = a.channelByPeer.get(peer);
+        if (boundPeer != null && !boundPeer.equals(peer) || boundChannel != null && boundChannel != channel) {
+            error(leg, m, txid, Turn.ERROR_BAD_REQUEST, "Channel or peer already bound", key);
+            return;
+        }
+        long now = System.currentTimeMillis();
+        a.channels.put(channel, peer);
+        a.channelByPeer.put(peer, channel);
+        a.channelExpiry.put(channel, now + CHANNEL_MS);
+        a.permissions.put(peer.getAddress(), now + PERMISSION_MS);
+        success(leg, m, txid, key, w -> { });
+    }
+
+    private void success(Leg leg, int method, byte[] txid, byte[] key, java.util.function.Consumer<StunWriter> body) throws IOException {
+        StunWriter w = new StunWriter(Turn.type(method, Turn.CLASS_SUCCESS), txid);
+        body.accept(w);
+        leg.send(ByteBuffer.wrap(w.build(key, true)));
+    }
+
+    private void error(Leg leg, int method, byte[] txid, int code, String reason, byte[] key) throws IOException {
+        byte[] reply = new StunWriter(Turn.type(method, Turn.CLASS_ERROR), txid).errorCode(code, reason).build(key, true);
+        leg.send(ByteBuffer.wrap(reply));
+    }
+
+    private void challenge(Leg leg, int method, byte[] txid, int code, String reason) throws IOException {
+        byte[] reply = new StunWriter(Turn.type(method, Turn.CLASS_ERROR), txid).errorCode(code, reason)
+                .string(Turn.ATTR_REALM, config.realm()).string(Turn.ATTR_NONCE, newNonce()).build(null, true);
+        leg.send(ByteBuffer.wrap(reply));
+    }
+
+    // ---------------------------------------------------------------- nonces
+
+    /** Stateless nonce: issue time and a MAC over it, so no per-client state is kept before authentication. */
+    private String newNonce() {
+        String time = Long.toHexString(System.currentTimeMillis());
+        return time + "-" + nonceMac(time);
+    }
+
+    private boolean nonceValid(String nonce) {
+        int dash = nonce.indexOf('-');
+        if (dash <= 0 || dash > 16) {
+            return false;
+        }
+        String time = nonce.substring(0, dash);
+        if (!MessageDigest.isEqual(nonceMac(time).getBytes(StandardCharsets.US_ASCII), nonce.substring(dash + 1).getBytes(StandardCharsets.US_ASCII))) {
+            return false;
+        }
+        long issued;
+        try {
+            issued = Long.parseLong(time, 16);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        long age = System.currentTimeMillis() - issued;
+        return age >= 0 && age < NONCE_VALIDITY_MS;
+    }
+
+    private String nonceMac(String time) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(nonceKey, "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(time.getBytes(StandardCharsets.US_ASCII)), 0, 12);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is mandatory in every JDK", e);
+        }
+    }
+
+    private static final SecureRandom TXIDS = new SecureRandom();
+
+    private static byte[] newTransactionId() {
+        byte[] id = new byte[Stun.TRANSACTION_ID_LENGTH];
+        TXIDS.nextBytes(id);
+        return id;
+    }
+
+    // ---------------------------------------------------------------- allocation state
+
+    private void remove(Allocation a) {
+        if (allocations.remove(a.leg.id()) != null) {
+            allocationsPerUser.computeIfPresent(a.user, (k, v) -> v <= 1 ? null : v - 1);
+        }
+        try {
+            a.relay.close();
+        } catch (IOException ignored) {
+            // Closing anyway.
+        }
+    }
+
+    private static final class Allocation {
+        final Leg leg;
+        final String user;
+        final DatagramChannel relay;
+        final Map<InetAddress, Long> permissions = new HashMap<>();
+        final Map<Integer, InetSocketAddress> channels = new HashMap<>();
+        final Map<InetSocketAddress, Integer> channelByPeer = new HashMap<>();
+        final Map<Integer, Long> channelExpiry = new HashMap<>();
+        final Bucket rate;
+        final long maxBytes;
+        long bytes;
+        long expiresAt;
+        byte[] allocateTxid;
+        byte[] allocateResponse;
+
+        Allocation(Leg leg, String user, DatagramChannel relay, TurnServerConfig config) {
+            this.leg = leg;
+            this.user = user;
+            this.relay = relay;
+            this.rate = new Bucket(config.bytesPerSecondPerAllocation(), config.bytesPerSecondPerAllocation());
+            this.maxBytes = config.maxBytesPerAllocation();
+        }
+
+        boolean permitted(InetAddress peer) {
+            Long expiry = permissions.get(peer);
+            return expiry != null && System.currentTimeMillis() < expiry;
+        }
+
+        boolean charge(int n) {
+            if (bytes + n > maxBytes || !rate.take(n, System.currentTimeMillis())) {
+                return false;
+            }
+            bytes += n;
+            return true;
+        }
+    }
+
+    /** A token bucket refilled continuously at {@code perSecond}, holding at most {@code burst}. */
+    private static final class Bucket {
+        private final long perSecond;
+        private final long burst;
+        private double tokens;
+        private long last;
+
+        Bucket(long perSecond, long burst) {
+            this.perSecond = perSecond;
+            this.burst = burst;
+            this.tokens = burst;
+            this.last = System.currentTimeMillis();
+        }
+
+        boolean take(long n, long now) {
+            tokens = Math.min(burst, tokens + (now - last) * perSecond / 1000.0);
+            last = now;
+            if (tokens < n) {
+                return false;
+            }
+            tokens -= n;
+            return true;
+        }
+
+        long idleSince(long now) {
+            return now - last;
+        }
+    }
+}

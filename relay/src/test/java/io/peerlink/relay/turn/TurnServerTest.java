@@ -1,0 +1,115 @@
+package io.peerlink.relay.turn;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Our TURN client against our embedded TURN server, over UDP and TCP. */
+class TurnServerTest {
+    static String randomSecret() {
+        byte[] raw = new byte[24];
+        new SecureRandom().nextBytes(raw);
+        return HexFormat.of().formatHex(raw);
+    }
+
+    private String secret;
+    private TurnServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        secret = randomSecret();
+        server = TurnServer.start(TurnServerConfig.builder(secret).realm("embedded.test").allowLoopbackPeers(true)
+                .maxLifetime(Duration.ofSeconds(120)).build());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private TurnCredentials credentials(String device) {
+        return TurnCredentials.mint(secret, device, Instant.now().plusSeconds(600));
+    }
+
+    @Test
+    void twoUdpClientsRelayByteExact() throws Exception {
+        CoturnInteropTest.exchange(TurnClient.Protocol.UDP, TurnClient.Protocol.UDP, server.udpAddress(), credentials("a"), credentials("b"));
+    }
+
+    @Test
+    void tcpClientRelaysToUdpClientByteExact() throws Exception {
+        CoturnInteropTest.exchange(TurnClient.Protocol.TCP, server.tcpAddress(), TurnClient.Protocol.UDP, server.udpAddress(),
+                credentials("a"), credentials("b"));
+    }
+
+    @Test
+    void lifetimeIsCappedAndCloseReleasesTheAllocation() throws Exception {
+        try (TurnClient c = TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(), credentials("life"), null)) {
+            c.allocate(7200);
+            assertEquals(120, c.lifetimeSeconds());
+            assertEquals(1, server.stats().allocations());
+        }
+        // close() sent Refresh(LIFETIME=0); the server thread processes it asynchronously.
+        for (int i = 0; i < 100 && server.stats().allocations() > 0; i++) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, server.stats().allocations());
+    }
+
+    @Test
+    void wrongSecretAndExpiredCredentialsGet401() throws Exception {
+        TurnCredentials forged = TurnCredentials.mint(randomSecret(), "forger", Instant.now().plusSeconds(600));
+        try (TurnClient c = TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(), forged, null)) {
+            assertEquals(401, assertThrows(TurnException.class, c::allocate).code());
+        }
+        TurnCredentials expired = TurnCredentials.mint(secret, "late", Instant.now().minusSeconds(1));
+        try (TurnClient c = TurnClient.connect(TurnClient.Protocol.TCP, server.tcpAddress(), expired, null)) {
+            assertEquals(401, assertThrows(TurnException.class, c::allocate).code());
+        }
+    }
+
+    @Test
+    void coturnCredentialsFormatIsWhatTheServerChecks() {
+        TurnCredentials c = TurnCredentials.mint("0123456789abcdef", "dev1", Instant.ofEpochSecond(1_700_000_000));
+        assertEquals("1700000000:dev1", c.username());
+        // base64(HMAC-SHA1("0123456789abcdef", "1700000000:dev1")), computed independently with openssl.
+        assertEquals("XJalGN5R/DOx/nQkAbaxlwHoSSQ=", c.password());
+        assertEquals(Instant.ofEpochSecond(1_700_000_000), TurnCredentials.expiry(c.username()));
+        assertEquals("dev1", TurnCredentials.userId(c.username()));
+        assertThrows(IllegalArgumentException.class, () -> TurnCredentials.expiry("alice"));
+    }
+
+    @Test
+    void configurationNeverPrintsTheSecret() {
+        assertFalse(TurnServerConfig.builder(secret).build().toString().contains(secret));
+    }
+
+    @Test
+    void reservationTokenIsAnUnknownComprehensionRequiredAttributeAnswered420() throws Exception {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            s.setSoTimeout(5000);
+            byte[] txid = io.peerlink.protocol.stun.StunClient.newTransactionId();
+            byte[] evenPort = new io.peerlink.protocol.stun.StunWriter(0x0003, txid).requestedTransport(17)
+                    .attribute(0x0022, new byte[8]).build(null, true);
+            s.send(new java.net.DatagramPacket(evenPort, evenPort.length, server.udpAddress()));
+            java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[1500], 1500);
+            s.receive(p);
+            io.peerlink.protocol.stun.TurnMessage m = new io.peerlink.protocol.stun.TurnMessage();
+            m.decode(java.nio.ByteBuffer.wrap(p.getData(), 0, p.getLength()));
+            assertEquals(420, m.errorCode());
+            assertArrayEquals(new byte[] {0x00, 0x22}, m.bytes(io.peerlink.protocol.stun.Stun.ATTR_UNKNOWN_ATTRIBUTES));
+        }
+    }
+
+    static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress("127.0.0.1", port);
+    }
+}
