@@ -22,6 +22,7 @@ import io.peerlink.core.internal.link.SetupFormatException;
 import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.punch.ConnectivityCheck;
+import io.peerlink.core.internal.punch.ProbeKeys;
 import io.peerlink.core.internal.punch.NoPathException;
 import io.peerlink.core.internal.punch.ProbeBudget;
 import io.peerlink.core.internal.punch.PunchOptions;
@@ -170,6 +171,7 @@ final class DeviceImpl implements Device {
         }
         DeviceImpl device = new DeviceImpl(b, identity, loop, sockets, connections);
         if (device.rendezvousClient != null) {
+            warmUpPunchCrypto();
             InetSocketAddress stun = b.stunServer != null ? b.stunServer
                     : new InetSocketAddress(b.rendezvous.getHost(), 3478);
             device.gatherAndRegister(stun, b.hostCandidates);
@@ -706,5 +708,22 @@ final class DeviceImpl implements Device {
     @Override
     public String toString() {
         return "Device[" + identity.id().shortForm() + " on " + localEndpoints() + "]";
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean PUNCH_CRYPTO_WARM = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * A cold JVM loads its MAC provider on first use, which can take tens of milliseconds; the
+     * connectivity check derives its probe keys between the introduction and the synchronised
+     * start, so on a cold JVM that cost made one side's openers late and let the peer's probes
+     * poison its NAT's mapping. Pay it once per JVM, off the loop, when the device starts.
+     */
+    private static void warmUpPunchCrypto() {
+        if (PUNCH_CRYPTO_WARM.compareAndSet(false, true)) {
+            Thread t = new Thread(() -> ProbeKeys.derive("peerlink-warm-up", true).outbound().doFinal(new byte[64]),
+                    "peerlink-crypto-warm-up");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 }
