@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import io.peerlink.natlab.tools.UdpReflector;
 
 /**
- * Reproduces the hole-punching facts of DESIGN.md on real Linux NATs and measures which opener
+ * Reproduces the hole-punching facts of docs/protocol-punching.md on real Linux NATs and measures which opener
  * TTL works for which topology (the table in docs/natlab.md). Each case uses fresh local ports,
  * because a failed punch leaves conntrack entries that live for 30 s.
  *
