@@ -84,6 +84,7 @@ final class Coturn implements AutoCloseable {
             try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
                 int port = udp.getLocalPort();
                 try (ServerSocket tcp = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                    assert tcp.isBound();
                     return port;
                 } catch (IOException taken) {
                     // Try another.
@@ -130,10 +131,15 @@ final class Coturn implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         process.destroy();
-        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
             process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -20,15 +20,32 @@ final class Paho3Client implements BrokerClient {
     private final Settings settings;
     private final Events events;
     private final MqttAsyncClient client;
+    /**
+     * Paho's receiver, sender and callback run here rather than on threads Paho starts itself.
+     * Paho 1.2.5's receiver can run on for a moment after the client closed when the connection
+     * was lost on that very thread ({@code ClientState.close} empties its token store underneath
+     * it, and the receiver then throws a NullPointerException). On our executor that late throw
+     * ends a task of a client that is already closed; on Paho's own thread it escaped as an
+     * uncaught exception. Shut down with the client, so no thread outlives it.
+     */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor executor;
     private volatile boolean sessionPresent;
     private volatile boolean closed;
 
     Paho3Client(Settings settings, Events events) throws IOException {
         this.settings = settings;
         this.events = events;
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        this.executor = new java.util.concurrent.ScheduledThreadPoolExecutor(8, r -> {
+            Thread t = new Thread(r, "peerlink-mqtt3-" + settings.clientId() + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         try {
-            this.client = new MqttAsyncClient(settings.serverUri(), settings.clientId(), new MemoryPersistence());
+            this.client = new MqttAsyncClient(settings.serverUri(), settings.clientId(), new MemoryPersistence(),
+                    new org.eclipse.paho.client.mqttv3.ScheduledExecutorPingSender(executor), executor);
         } catch (MqttException e) {
+            executor.shutdownNow();
             throw new IOException("cannot create an MQTT 3.1.1 client for " + settings.brokerName() + ": " + e.getMessage(), e);
         }
         client.setCallback(new MqttCallback() {
@@ -158,6 +175,8 @@ final class Paho3Client implements BrokerClient {
             client.close(true);
         } catch (MqttException e) {
             LOG.log(System.Logger.Level.DEBUG, "closing the Paho client of " + settings.brokerName(), e);
+        } finally {
+            executor.shutdownNow();
         }
     }
 }
