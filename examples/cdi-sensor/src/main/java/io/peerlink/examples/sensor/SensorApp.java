@@ -21,8 +21,12 @@ public final class SensorApp {
      * @param args none
      */
     public static void main(String[] args) {
-        try (SeContainer container = SeContainerInitializer.newInstance().initialize()) {
+        // Starting the container runs the Sensor bean (it observes Startup); closing it closes the device.
+        SeContainer container = SeContainerInitializer.newInstance().initialize();
+        try {
             System.out.println("sensor done; closing the container closes the device");
+        } finally {
+            container.close();
         }
     }
 }
