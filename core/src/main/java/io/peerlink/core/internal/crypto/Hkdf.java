@@ -9,9 +9,9 @@ import java.util.Arrays;
  * HMAC-SHA256 and the two HKDF forms PeerLink uses: Noise's {@code HKDF(chaining_key, ikm, n)}
  * (spec rev 34, section 4.3) and RFC 5869 HKDF-Expand for labelled derivations from a secret.
  */
-final class Hkdf {
+public final class Hkdf {
     /** SHA-256 output length, Noise's HASHLEN. */
-    static final int HASH_LENGTH = 32;
+    public static final int HASH_LENGTH = 32;
 
     private Hkdf() {
     }
@@ -24,7 +24,7 @@ final class Hkdf {
         }
     }
 
-    static byte[] hmac(byte[] key, byte[]... parts) {
+    public static byte[] hmac(byte[] key, byte[]... parts) {
         Mac mac = newMac();
         try {
             // An empty HMAC key is legal (RFC 2104) but SecretKeySpec refuses it; a zero block is equivalent.
@@ -66,7 +66,7 @@ final class Hkdf {
      * @param length bytes wanted, 1..255*32
      * @return the output keying material
      */
-    static byte[] expand(byte[] secret, byte[] info, int length) {
+    public static byte[] expand(byte[] secret, byte[] info, int length) {
         if (length < 1 || length > 255 * HASH_LENGTH) {
             throw new IllegalArgumentException("HKDF-Expand length must be 1.." + 255 * HASH_LENGTH + ", got " + length);
         }

@@ -1,5 +1,7 @@
 package io.peerlink.core.internal.punch;
 
+import io.peerlink.core.internal.crypto.Hkdf;
+
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -38,9 +40,9 @@ public final class ProbeKeys {
      * @throws IllegalStateException if the JDK lacks HmacSHA256 (every Java SE has it)
      */
     public static ProbeKeys derive(String sessionSecret, boolean initiator) {
-        byte[] prk = hmac(SALT, sessionSecret.getBytes(StandardCharsets.UTF_8));
-        byte[] i2r = expand(prk, INITIATOR_LABEL);
-        byte[] r2i = expand(prk, RESPONDER_LABEL);
+        byte[] prk = Hkdf.hmac(SALT, sessionSecret.getBytes(StandardCharsets.UTF_8));
+        byte[] i2r = Hkdf.expand(prk, INITIATOR_LABEL, Hkdf.HASH_LENGTH);
+        byte[] r2i = Hkdf.expand(prk, RESPONDER_LABEL, Hkdf.HASH_LENGTH);
         Arrays.fill(prk, (byte) 0);
         ProbeKeys keys = initiator ? new ProbeKeys(mac(i2r), mac(r2i)) : new ProbeKeys(mac(r2i), mac(i2r));
         Arrays.fill(i2r, (byte) 0);
@@ -58,16 +60,6 @@ public final class ProbeKeys {
         return inbound;
     }
 
-    /** HKDF-Expand for one block: {@code T(1) = HMAC(PRK, info || 0x01)}. */
-    private static byte[] expand(byte[] prk, byte[] info) {
-        byte[] input = Arrays.copyOf(info, info.length + 1);
-        input[info.length] = 1;
-        return hmac(prk, input);
-    }
-
-    static byte[] hmac(byte[] key, byte[] data) {
-        return mac(key).doFinal(data);
-    }
 
     private static Mac mac(byte[] key) {
         try {
