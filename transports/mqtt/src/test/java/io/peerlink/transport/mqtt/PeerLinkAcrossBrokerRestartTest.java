@@ -65,6 +65,8 @@ class PeerLinkAcrossBrokerRestartTest {
                 streamer.start();
                 restartPoint.get(60, TimeUnit.SECONDS);
                 broker.stop();
+                int beforeRestart = received.size();
+                assertTrue(beforeRestart < MESSAGES, "the broker stopped mid-stream: " + beforeRestart + " of " + MESSAGES + " delivered");
                 Thread.sleep(1_000);
                 broker.start();
                 all.get(120, TimeUnit.SECONDS);
