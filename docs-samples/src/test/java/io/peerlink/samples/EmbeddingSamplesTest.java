@@ -90,4 +90,16 @@ class EmbeddingSamplesTest {
         server = null;
         assertEquals(UnreachableException.Reason.NO_RENDEZVOUS, samples.failure(key, down, unknown));
     }
+
+    @Test
+    void theTransportOptionsSampleBuildsAndAMisspelledOptionIsNamed() {
+        EmbeddingSamples samples = new EmbeddingSamples(new java.net.InetSocketAddress("127.0.0.1", 3478));
+        try (io.peerlink.Device device = samples.transportOptions(dir.resolve("o.key"))) {
+            assertEquals("udp", device.localEndpoints().get(0).scheme());
+        }
+        io.peerlink.PeerLinkException e = org.junit.jupiter.api.Assertions.assertThrows(io.peerlink.PeerLinkException.class,
+                () -> io.peerlink.PeerLinks.device().ephemeralIdentity()
+                        .transport(io.peerlink.Endpoint.parse("udp://0.0.0.0:0"), java.util.Map.of("udp.ttl", "2")).build());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("unknown option 'udp.ttl'"), e.getMessage());
+    }
 }
