@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * Jazzer fuzz target for the link set-up packets anyone can send to a device's socket (PROBE,
- * PROBE_ACK, HELLO_REJECT, HS_INIT/HS_RESP/HS_FIN; docs/protocol-punching.md). In a normal build it
+ * PROBE_ACK, HELLO_REJECT, HS_INIT/HS_RESP/HS_FIN, HS_COOKIE/HS_INIT_COOKIE;
+ * docs/protocol-punching.md). In a normal build it
  * replays its seed corpus ({@code SetupFuzzTestInputs/setupPacket/}); {@code JAZZER_FUZZ=1} fuzzes
  * (docs/fuzzing.md).
  */
@@ -47,6 +48,17 @@ class SetupFuzzTest {
                     ByteBuffer again = SetupPacket.handshake(h.type(), h.destinationCid(), h.sourceCid(), h.message());
                     assertEquals(ByteBuffer.wrap(input), again, "a handshake packet re-encodes to the same bytes");
                 }
+                case SetupPacket.HS_INIT_COOKIE -> {
+                    SetupPacket.Handshake h = SetupPacket.readHandshake(datagram);
+                    assertEquals(SetupPacket.HS_INIT, h.type());
+                    assertEquals(0, h.destinationCid());
+                    ByteBuffer again = SetupPacket.handshakeWithCookie(h.sourceCid(), h.cookie(), h.message());
+                    assertEquals(ByteBuffer.wrap(input), again, "HS_INIT_COOKIE re-encodes to the same bytes");
+                }
+                case SetupPacket.HS_COOKIE -> {
+                    SetupPacket.Cookie c = SetupPacket.readCookie(datagram);
+                    assertEquals(ByteBuffer.wrap(input), SetupPacket.cookie(c.clientCid(), c.cookie()), "HS_COOKIE re-encodes to the same bytes");
+                }
                 case SetupPacket.HELLO_REJECT -> {
                     SetupPacket.HelloReject r = SetupPacket.readHelloReject(datagram);
                     byte[] reason = r.reason().getBytes(StandardCharsets.UTF_8);
@@ -60,6 +72,7 @@ class SetupFuzzTest {
                     // Not a set-up type: each decoder must refuse it.
                     assertRefused(() -> SetupPacket.readProbe(datagram.duplicate()));
                     assertRefused(() -> SetupPacket.readHandshake(datagram.duplicate()));
+                    assertRefused(() -> SetupPacket.readCookie(datagram.duplicate()));
                 }
             }
         } catch (SetupFormatException refused) {
