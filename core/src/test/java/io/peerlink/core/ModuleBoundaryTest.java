@@ -29,12 +29,6 @@ class ModuleBoundaryTest {
 
     /** Known uses, relative to the repository root, and why they are still there. */
     private static final Map<String, String> NOT_YET_MOVED = Map.ofEntries(
-            Map.entry("benchmarks/src/main/java/io/peerlink/bench/jmh/AckProcessingBenchmark.java", "JMH of core internals"),
-            Map.entry("benchmarks/src/main/java/io/peerlink/bench/jmh/RetransmissionDeadlineBenchmark.java", "JMH of core internals"),
-            Map.entry("benchmarks/src/main/java/io/peerlink/bench/jmh/TimerScheduleBenchmark.java", "JMH of core internals"),
-            Map.entry("benchmarks/src/main/java/io/peerlink/bench/jmh/SetupProbeBenchmark.java", "JMH of core internals"),
-            Map.entry("benchmarks/src/main/java/io/peerlink/bench/jmh/DataFrameCodecBenchmark.java", "JMH of core internals"),
-            Map.entry("benchmarks/src/main/java/io/peerlink/bench/jmh/AeadBenchmark.java", "JMH of core internals"),
             Map.entry("benchmarks/src/main/java/io/peerlink/bench/e2e/LoopbackBulk.java", "drives ChannelEngine directly (unsealed baseline)"),
             Map.entry("reference-server/src/test/java/io/peerlink/server/TestDevice.java", "drives core's RendezvousClient"),
             Map.entry("reference-server/src/test/java/io/peerlink/server/MetricsTest.java", "reads core's Introduction"),
