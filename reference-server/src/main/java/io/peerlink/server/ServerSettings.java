@@ -165,8 +165,8 @@ public final class ServerSettings {
             }
             boolean plugin = PLUGIN_PREFIXES.stream().anyMatch(p -> key.startsWith(p) && key.indexOf('.', p.length()) > p.length());
             if (!plugin) {
-                throw new ServerConfigException(key, "unknown key (in " + source + "); the keys are listed by 'peerlink server --help'"
-                        + " and in docs/operations.md" + suggestion(key));
+                throw new ServerConfigException(key, "unknown key (in " + source + "); the keys are listed in docs/operations.md"
+                        + " and by 'peerlink server --keys'" + suggestion(key));
             }
         }
     }
@@ -348,13 +348,13 @@ public final class ServerSettings {
         }
     }
 
-    /** @return the keys as an aligned table, for {@code --help} */
+    /** @return the keys as an aligned table (key, default, environment variable, meaning), for {@code --keys} */
     public static String describeKeys() {
         StringBuilder b = new StringBuilder();
         List<String> lines = new ArrayList<>();
         for (Key k : KEYS) {
-            lines.add(String.format(Locale.ROOT, "  %-36s %-14s %s", k.name(), k.defaultValue().isEmpty() ? "-" : k.defaultValue(),
-                    k.description()));
+            lines.add(String.format(Locale.ROOT, "%-36s %-12s %-44s %s", k.name(), k.defaultValue().isEmpty() ? "-" : k.defaultValue(),
+                    k.env(), k.description()));
         }
         lines.forEach(l -> b.append(l).append('\n'));
         return b.toString();
