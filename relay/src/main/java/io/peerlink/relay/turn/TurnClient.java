@@ -48,6 +48,10 @@ public final class TurnClient implements AutoCloseable {
     private static final long PERMISSION_REFRESH_SECONDS = 240;
     private static final long CHANNEL_REFRESH_SECONDS = 480;
 
+    /** Largest ChannelData frame: header, 65,535 bytes of data, stream padding. */
+    private static final ThreadLocal<ByteBuffer> FRAME =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Turn.CHANNEL_DATA_HEADER + 0xFFFF + 3));
+
     private final TurnLeg leg;
     private final TurnCredentials credentials;
     private final ScheduledExecutorService timer;
@@ -232,7 +236,8 @@ public final class TurnClient implements AutoCloseable {
         }
         Integer channel = channels.get(peer);
         if (channel != null) {
-            ByteBuffer frame = ByteBuffer.allocate(Turn.CHANNEL_DATA_HEADER + data.remaining() + 3);
+            // One frame buffer per sending thread (usually just the link's event loop): no allocation per datagram.
+            ByteBuffer frame = FRAME.get().clear();
             ChannelData.write(frame, channel, data, leg.stream());
             leg.send(frame.flip());
         } else {

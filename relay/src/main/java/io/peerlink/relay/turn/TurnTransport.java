@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,6 +33,9 @@ import java.util.concurrent.Executors;
 final class TurnTransport implements Transport {
     /** Largest datagram: a Data indication carrying it still fits one 65,507-byte UDP datagram. */
     static final int MAX_DATAGRAM_SIZE = 65_000;
+
+    /** Peers whose endpoint conversions are cached. */
+    private static final int PEER_CACHE = 256;
 
     private final InetSocketAddress server;
     private final TurnClient.Protocol leg;
@@ -119,7 +123,7 @@ final class TurnTransport implements Transport {
                 Running r = new Running(client, Endpoint.of(TurnTransportProvider.SCHEME, relayed));
                 client.onData((peer, data) -> {
                     try {
-                        handler.onDatagram(Endpoint.of(TurnTransportProvider.SCHEME, peer), data);
+                        handler.onDatagram(r.endpoint(peer), data);
                     } catch (RuntimeException e) {
                         // A failing handler loses this datagram only; the next one is delivered.
                     }
@@ -206,7 +210,7 @@ final class TurnTransport implements Transport {
         if (datagram.remaining() > MAX_DATAGRAM_SIZE) {
             throw new IllegalArgumentException("datagram of " + datagram.remaining() + " bytes exceeds the TURN transport maximum of " + MAX_DATAGRAM_SIZE);
         }
-        InetSocketAddress peer = peer(remote);
+        InetSocketAddress peer = r.address(remote);
         if (peer == null) {
             throw new IllegalArgumentException("TURN transport cannot send to " + remote + " (needs turn://<IPv4 literal>:<port>)");
         }
@@ -234,6 +238,9 @@ final class TurnTransport implements Transport {
         final TurnClient client;
         final Endpoint local;
         final Set<InetSocketAddress> upgrading = ConcurrentHashMap.newKeySet();
+        /** Endpoint and socket address of the peers seen, both ways: no parsing or allocation per datagram. */
+        private final Map<Endpoint, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+        private final Map<InetSocketAddress, Endpoint> endpoints = new ConcurrentHashMap<>();
         final ExecutorService binder = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "turn-transport-bind");
             t.setDaemon(true);
@@ -243,6 +250,30 @@ final class TurnTransport implements Transport {
         Running(TurnClient client, Endpoint local) {
             this.client = client;
             this.local = local;
+        }
+
+        /** @return the socket address of a {@code turn} endpoint, or null if it names no IPv4 peer */
+        InetSocketAddress address(Endpoint remote) {
+            InetSocketAddress a = addresses.get(remote);
+            if (a == null) {
+                a = peer(remote);
+                if (a != null && addresses.size() < PEER_CACHE) {
+                    addresses.put(remote, a);
+                }
+            }
+            return a;
+        }
+
+        Endpoint endpoint(InetSocketAddress peer) {
+            Endpoint e = endpoints.get(peer);
+            if (e == null) {
+                e = Endpoint.of(TurnTransportProvider.SCHEME, peer);
+                // Only permitted peers reach here, so the cache stays small; the bound is a backstop.
+                if (endpoints.size() < PEER_CACHE) {
+                    endpoints.put(peer, e);
+                }
+            }
+            return e;
         }
 
         /** First send to a peer: bind a channel (which also permits it) without making the sender wait. */
