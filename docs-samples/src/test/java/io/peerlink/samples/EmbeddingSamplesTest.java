@@ -102,4 +102,15 @@ class EmbeddingSamplesTest {
                         .transport(io.peerlink.Endpoint.parse("udp://0.0.0.0:0"), java.util.Map.of("udp.ttl", "2")).build());
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("unknown option 'udp.ttl'"), e.getMessage());
     }
+
+    @Test
+    void theHostingSampleServesTheAllowListFromItsSettings() throws Exception {
+        DeviceIdentity listed = DeviceIdentity.ephemeral();
+        Path file = Files.writeString(dir.resolve("hosted-allow-list"), listed.id() + " home\n");
+        server = EmbeddingSamples.hostServer(file);
+        org.junit.jupiter.api.Assertions.assertEquals(List.of("operations", "rendezvous"), server.endpoints());
+        io.peerlink.server.auth.AllowListAuthenticator list = (io.peerlink.server.auth.AllowListAuthenticator)
+                server.bean(io.peerlink.spi.Authenticator.class);
+        org.junit.jupiter.api.Assertions.assertEquals(file, list.file());
+    }
 }

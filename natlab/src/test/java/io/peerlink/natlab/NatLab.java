@@ -579,16 +579,16 @@ public final class NatLab implements AutoCloseable {
     }
 
     /**
-     * Starts any command inside a node's namespace ({@code ip netns exec <ns> <command>}), e.g. a
-     * broker or a capture. Output goes to {@code <logDirectory>/<node>-<name>-<n>.out|.err} (stdout
-     * as UTF-8 lines: redirect binary output to a file inside the command). Killed by
-     * {@link #close()} if still running.
+     * Starts any program inside a node's namespace ({@code ip netns exec <ns> <command>}), e.g. a
+     * packet capture or a broker. Output goes to {@code <logDirectory>/<node>-<label>-<n>.out|.err}
+     * (stdout as UTF-8 lines: redirect binary output to a file inside the command); the process is
+     * killed by {@link #close()} if still running.
      */
-    public LabProcess start(String node, String name, List<String> command) {
+    public LabProcess start(String node, String label, List<String> command) {
         checkOpen();
         List<String> full = new ArrayList<>(List.of(ip.toString(), "netns", "exec", namespace(node)));
         full.addAll(command);
-        String base = node + "-" + name + "-" + processCounter.incrementAndGet();
+        String base = node + "-" + label + "-" + processCounter.incrementAndGet();
         LabProcess process = new LabProcess(node, full, logDirectory.resolve(base + ".out"), logDirectory.resolve(base + ".err"));
         processes.add(process);
         return process;
