@@ -52,4 +52,16 @@ public interface DatagramHandler {
     default void onDatagram(Endpoint source, ByteBuffer datagram, ReceiveContext context) {
         onDatagram(source, datagram);
     }
+
+    /**
+     * The transport has delivered every datagram it had at hand and is about to wait for more (or
+     * has delivered as many in a row as it delivers at once). Transports that declare
+     * {@link TransportCapabilities#receiveBursts()} call it on the receive thread after every
+     * burst of deliveries, never concurrently with {@code onDatagram}: every delivered datagram is
+     * followed by a call before the transport waits for input again. A handler may therefore defer
+     * per-burst work to it (the core wakes its event loop once per burst instead of once per
+     * datagram). Other transports never call it. Default: nothing.
+     */
+    default void onBurstEnd() {
+    }
 }
