@@ -4,9 +4,11 @@ import io.peerlink.protocol.rendezvous.Handshake;
 import io.peerlink.protocol.rendezvous.ServerPin;
 import io.peerlink.server.auth.AllowListAuthenticator;
 import io.peerlink.server.bridge.BridgeHosting;
+import io.peerlink.server.dashboard.Dashboard;
 import io.peerlink.server.metrics.ServerMetrics;
 import io.peerlink.server.rendezvous.AddressCaps;
 import io.peerlink.server.rendezvous.JettyControlEndpoint;
+import io.peerlink.server.rendezvous.RendezvousEvents;
 import io.peerlink.server.rendezvous.RendezvousService;
 import io.peerlink.server.stun.StunServer;
 import jakarta.enterprise.event.Observes;
@@ -236,9 +238,16 @@ public final class ReferenceServer implements AutoCloseable {
         connector.setPort(config.httpPort());
         bridge.configure(connector);
         server.addConnector(connector);
-        // Added as a bean so start() can find it; connection metrics attach to the connector added above.
-        ServerMetrics metrics = new ServerMetrics(rendezvous, stun, server);
-        server.addBean(metrics, false);
+        // Operator features (metrics, dashboard) exist only with an operator token: without one nobody could read them.
+        // Added as beans so close() can find them; connection metrics attach to the connector added above.
+        ServerMetrics metrics = config.statusToken() == null ? null : new ServerMetrics(rendezvous, stun, server);
+        Dashboard dashboard = config.statusToken() == null ? null
+                : new Dashboard(rendezvous, config.statusToken(), Duration.ofMillis(Dashboard.DEFAULT_PERIOD_MILLIS));
+        if (metrics != null) {
+            server.addBean(metrics, false);
+            server.addBean(dashboard, false);
+            rendezvous.events(RendezvousEvents.of(metrics, dashboard.events()));
+        }
         Readiness readiness = new Readiness();
         server.addBean(readiness, false);
         ContextHandler context = new ContextHandler("/");
@@ -251,7 +260,7 @@ public final class ReferenceServer implements AutoCloseable {
             container.addMapping(Handshake.PATH, (request, response, callback) ->
                     new JettyControlEndpoint(rendezvous, caps, config.limits().maxQueuedBytes()));
         });
-        ws.setHandler(bridge.httpHandler(new Handler.Abstract.NonBlocking() {
+        Handler operator = bridge.httpHandler(new Handler.Abstract.NonBlocking() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) {
                 String path = Request.getPathInContext(request);
@@ -292,7 +301,9 @@ public final class ReferenceServer implements AutoCloseable {
                 }
                 return false;
             }
-        }));
+        });
+        // The dashboard answers /dashboard... and declines the rest.
+        ws.setHandler(dashboard == null ? operator : new Handler.Sequence(dashboard.handler(), operator));
         context.setHandler(ws);
         server.setHandler(context);
         server.setStopTimeout(2000);
@@ -320,6 +331,14 @@ public final class ReferenceServer implements AutoCloseable {
     /** @return the control WebSocket URI, e.g. {@code ws://127.0.0.1:8080/peerlink/v1} (loopback when bound to any address) */
     public URI controlUri() {
         return controlUri;
+    }
+
+    /** @return the operator dashboard's address ({@code http(s)://host:port/dashboard/}), or null without an operator token */
+    public URI dashboardUri() {
+        if (config.statusToken() == null) {
+            return null;
+        }
+        return URI.create((pin == null ? "http://" : "https://") + controlUri.getRawAuthority() + Dashboard.PATH + "/");
     }
 
     /** @return the pin of the TLS key devices should configure ({@code sha256/...}), or null without TLS */
@@ -388,6 +407,11 @@ public final class ReferenceServer implements AutoCloseable {
         if (bridge != null) {
             bridge.close();
         }
+        Dashboard pages = jetty.getBean(Dashboard.class);
+        if (pages != null) {
+            // Ends the open event streams, so Jetty need not wait for them to stop.
+            pages.close();
+        }
         try {
             jetty.stop();
         } catch (Exception e) {
@@ -398,6 +422,7 @@ public final class ReferenceServer implements AutoCloseable {
             stun.close();
         }
         ServerMetrics metrics = jetty.getBean(ServerMetrics.class);
+
         if (metrics != null) {
             metrics.close();
         }

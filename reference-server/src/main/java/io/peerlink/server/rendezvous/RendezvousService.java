@@ -251,6 +251,7 @@ public final class RendezvousService implements AutoCloseable {
     }
 
     private void onHello(ControlSession s, Message.Hello hello) {
+        s.claimedId = hello.deviceId();
         byte[] nonce = s.nonce;
         s.nonce = null;
         if (nonce == null) {
@@ -351,6 +352,8 @@ public final class RendezvousService implements AutoCloseable {
             String toNetwork = registry.networkOf(of);
             boolean online = toNetwork != null && policy.mayConnect(s.deviceId(), s.network(), of, toNetwork) && registry.isOnline(of);
             s.send(new Message.PresenceResult(p.requestId(), of, online));
+        } else if (message instanceof Message.LinkReport r) {
+            LinkReports.accept(s, r, policy, registry);
         } else if (message instanceof Message.Error e) {
             LOG.fine(() -> "device " + s.deviceId() + " reported " + e.code() + ": " + e.message());
         } else if (message instanceof Message.Hello) {
