@@ -3,7 +3,6 @@ package io.peerlink.server.rendezvous;
 import io.peerlink.DeviceId;
 import java.util.List;
 import io.peerlink.UnreachableException;
-import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.protocol.rendezvous.ErrorCode;
 import io.peerlink.protocol.rendezvous.Handshake;
 import io.peerlink.protocol.rendezvous.Message;
@@ -275,7 +274,7 @@ public final class RendezvousService implements AutoCloseable {
                     + " (configure its names with --server-name)", CLOSE_POLICY);
             return;
         }
-        if (!DeviceIdentity.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId(), hello.server()),
+        if (!Ed25519Verifier.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId(), hello.server()),
                 hello.signature())) {
             s.fail(ErrorCode.BAD_SIGNATURE, "signature does not verify over this connection's challenge", CLOSE_POLICY);
             return;
