@@ -176,6 +176,11 @@ class DashboardBrowserTest {
         // Traffic counters refresh with the devices' periodic report (every 10 s while they change).
         wait.until(d -> d.findElement(linkRow).getText().matches(".*\\b(4[89]|5[0-9])\\.\\d KiB.*"));
         assertEquals("1", browser.findElement(By.id("introductions")).getText());
+        // The same reports feed the link gauge of /metrics (counted once per pair).
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.controlUri().getPort() + "/metrics"))
+                .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.matches("(?s).*\\npeerlink_links\\{path=\"DIRECT_PRIVATE\"} 1\\.0\\n.*"), metrics);
+        assertTrue(metrics.matches("(?s).*\\npeerlink_links\\{path=\"RELAY\"} 0\\.0\\n.*"), metrics);
 
         // A stranger is refused; the refusal shows with its reason.
         Device stranger = PeerLinks.device().identity(dir.resolve("stranger.key")).rendezvous(server.controlUri())
