@@ -40,8 +40,7 @@ class LinkReportTest {
 
     private RawControlClient admitted(DeviceIdentity identity) throws Exception {
         RawControlClient c = new RawControlClient(server.controlUri());
-        Message.Challenge challenge = assertInstanceOf(Message.Challenge.class, c.next());
-        c.send(RawControlClient.hello(identity, challenge.nonce()));
+        c.send(RawControlClient.hello(identity, c.challenge.nonce()));
         assertInstanceOf(Message.Welcome.class, c.nextNonPing());
         return c;
     }
@@ -65,7 +64,7 @@ class LinkReportTest {
         Files.writeString(allowList, A.id() + " plant\n" + B.id() + " plant\n" + OTHER_NETWORK.id() + " office\n");
         server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1)
                 .allowListFile(allowList).statusToken(TOKEN).build());
-        try (RawControlClient a = admitted(A); RawControlClient other = admitted(OTHER_NETWORK)) {
+        try (RawControlClient a = admitted(A); RawControlClient b = admitted(B); RawControlClient other = admitted(OTHER_NETWORK)) {
             DeviceIdentity unknown = DeviceIdentity.ephemeral();
             a.send(new Message.LinkReport(List.of(link(B, PathKind.RELAY), link(OTHER_NETWORK, PathKind.DIRECT_PUBLIC),
                     link(unknown, PathKind.DIRECT_PUBLIC), link(A, PathKind.DIRECT_PRIVATE))));
@@ -77,6 +76,13 @@ class LinkReportTest {
             assertFalse(links.contains(OTHER_NETWORK.id().value()), "another network's device is out of reach: " + links);
             assertFalse(links.contains(unknown.id().value()), links);
             assertTrue(links.contains("\"reportedBy\":1"), links);
+            // The other end reports the same link: one row, reported by both.
+            b.send(new Message.LinkReport(List.of(link(A, PathKind.RELAY))));
+            b.send(new Message.Presence(9, A.id()));
+            assertInstanceOf(Message.PresenceResult.class, b.nextNonPing());
+            links = links();
+            assertTrue(links.contains("\"reportedBy\":2"), links);
+            assertEquals(links.indexOf(B.id().value()), links.lastIndexOf(B.id().value()), "one row per pair: " + links);
 
             // Within a second of the last kept report: ignored.
             a.send(new Message.LinkReport(List.of()));
@@ -98,6 +104,10 @@ class LinkReportTest {
             a.send(new Message.LinkReport(List.of()));
             a.send(new Message.Presence(3, B.id()));
             assertInstanceOf(Message.PresenceResult.class, a.nextNonPing());
+            assertFalse(links().contains("\"reportedBy\":2"), "only B's report remains");
+            b.send(new Message.LinkReport(List.of()));
+            b.send(new Message.Presence(10, A.id()));
+            assertInstanceOf(Message.PresenceResult.class, b.nextNonPing());
             assertEquals("\"links\":[]", links());
 
             // The device in another network reporting a link to A: dropped as well.
