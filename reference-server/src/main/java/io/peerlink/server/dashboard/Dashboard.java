@@ -58,9 +58,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * SameSite=Strict, path {@code /dashboard}, Secure over TLS, valid for 12 hours. The static files
  * hold no data and are served to anyone.
  *
- * <p>Self-contained: {@link #handler()} is a Jetty handler that answers {@code /dashboard...} and
- * declines everything else, so mounting it is adding it ahead of the other handlers; {@link
- * #events()} must be subscribed to the rendezvous service; {@link #close()} ends the pushes.
+ * <p>Self-contained: {@link #handler()} is a Jetty handler to mount at context path
+ * {@link #PATH} (it answers every path below it); {@link #events()} must be subscribed to the
+ * rendezvous service; {@link #close()} ends the pushes. {@link DashboardEndpoint} does all three
+ * as the server's CDI endpoint bean.
  */
 public final class Dashboard implements AutoCloseable {
     /** The URL prefix. */
@@ -192,7 +193,7 @@ public final class Dashboard implements AutoCloseable {
     }
 
 
-    /** @return the handler answering {@code /dashboard...}; it declines (returns false) for any other path */
+    /** @return the handler to mount at context path {@link #PATH}; it answers every path below it (unknown ones with 404) */
     public Handler handler() {
         return handler;
     }
@@ -389,11 +390,8 @@ public final class Dashboard implements AutoCloseable {
     private final class DashboardHandler extends Handler.Abstract.NonBlocking {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
-            String path = Request.getPathInContext(request);
-            if (!path.equals(PATH) && !path.startsWith(PATH + "/")) {
-                return false;
-            }
-            String sub = path.substring(PATH.length());
+            // Mounted at /dashboard: the path below it ("/", "/app.js", "/events", ...).
+            String sub = Request.getPathInContext(request);
             String method = request.getMethod();
             response.getHeaders().put("X-Content-Type-Options", "nosniff");
             response.getHeaders().put("Referrer-Policy", "no-referrer");
