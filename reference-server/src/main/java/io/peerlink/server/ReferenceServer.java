@@ -50,7 +50,7 @@ public final class ReferenceServer implements AutoCloseable {
     /** The server's own beans; third-party ones are registered by jars on the class path ({@link #CONTRIBUTION_FILES}). */
     private static final Class<?>[] BEANS = {ServerComponents.class, JettyHost.class, Readiness.class, AllowListWatch.class,
         OperationsEndpoint.class, RendezvousEndpoint.class, StunService.class, BridgeHosting.class, GatewayEndpoint.class,
-        MqttBrokerService.class};
+        MqttBrokerService.class, io.peerlink.server.dashboard.DashboardEndpoint.class};
 
     private final ServerConfig config;
     private final WeldContainer container;
@@ -246,6 +246,14 @@ public final class ReferenceServer implements AutoCloseable {
     /** @return the control WebSocket URI, e.g. {@code ws://127.0.0.1:8080/peerlink/v1} (loopback when bound to any address) */
     public URI controlUri() {
         return controlUri;
+    }
+
+    /** @return the operator dashboard's address ({@code http(s)://host:port/dashboard/}), or null without an operator token */
+    public URI dashboardUri() {
+        if (config.statusToken() == null) {
+            return null;
+        }
+        return URI.create((pin == null ? "http://" : "https://") + controlUri.getRawAuthority() + "/dashboard/");
     }
 
     /** @return the pin of the TLS key devices should configure ({@code sha256/...}), or null without TLS */
