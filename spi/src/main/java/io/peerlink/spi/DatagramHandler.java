@@ -28,6 +28,18 @@ public interface DatagramHandler {
     }
 
     /**
+     * The transport's local endpoint changed while it kept running: a relay transport lost its
+     * allocation (the relay restarted) and got a new one, so peers must now send to
+     * {@code current}. Datagrams sent from then on leave from {@code current}. Called on a
+     * transport thread; must return quickly. Default: ignore.
+     *
+     * @param previous the endpoint peers can no longer reach
+     * @param current the endpoint peers reach now
+     */
+    default void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
+    }
+
+    /**
      * Receives a datagram together with what the transport knows about it. Transports that can
      * say more than the source endpoint (see {@link TransportCapabilities#peerAuthentication()})
      * call this method; the default forwards to {@link #onDatagram(Endpoint, ByteBuffer)}, so a
