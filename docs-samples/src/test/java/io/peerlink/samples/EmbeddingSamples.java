@@ -3,6 +3,7 @@ package io.peerlink.samples;
 import io.peerlink.CloseReason;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.UnreachableException;
@@ -82,6 +83,19 @@ final class EmbeddingSamples {
         // end sample
     }
 
+    /** @return a device whose UDP transport got its options by name */
+    Device transportOptions(Path keyFile) {
+        // sample: transport-options
+        Device device = PeerLinks.device()
+                .identity(keyFile)
+                .transport(Endpoint.parse("udp://0.0.0.0:0"), Map.of(
+                        "udp.receiveBufferSize", "8388608",   // text, converted to the option's type
+                        "udp.ttlControl", true))              // or a value of the option's type
+                .build();                                     // an unknown name or a bad value fails here
+        // end sample
+        return device;
+    }
+
     UnreachableException.Reason failure(Path keyFile, URI server, DeviceId peer) throws Exception {
         try (Device device = PeerLinks.device().identity(keyFile).rendezvous(server).stunServer(stun)
                 .udp(new InetSocketAddress(0)).build()) {
@@ -113,7 +127,7 @@ final class EmbeddingSamples {
                 .build();
         ReferenceServer server = ReferenceServer.start(config);
         URI control = server.controlUri();             // ws://127.0.0.1:<port>/peerlink/v1
-        List<String> endpoints = server.endpoints();   // [operations, rendezvous] + beans from bean archives
+        List<String> endpoints = server.endpoints();   // [operations, rendezvous] + registered endpoint beans
         // end sample
         assert control != null && !endpoints.isEmpty();
         return server;
