@@ -93,13 +93,16 @@ class BatchedUdpChannelTest {
                 new SecureRandom().nextBytes(s1);
                 new SecureRandom().nextBytes(s2);
                 long now = System.nanoTime();
-                // A key update every 512 packets: the transfer crosses several generations.
-                RekeyPolicy often = new RekeyPolicy(Duration.ofMinutes(2), 512, Duration.ofSeconds(10));
+                // A key update every 2,048 packets: the 12 MiB transfer (~10,700 packets) crosses several
+                // generations. The protector refuses a key that sealed twice that many without an ACK,
+                // so the window is kept below 4,096 packets: a 2 MiB send buffer caps it at 4 MiB.
+                RekeyPolicy often = new RekeyPolicy(Duration.ofMinutes(2), 2048, Duration.ofSeconds(10));
+                ChannelOptions options = ChannelOptions.defaults().toBuilder().maxMessageSize(1 << 20).sendBufferSize(2 << 20).build();
                 PacketSealer sealA = new ProtectorSealer(SessionKeys.fromSecrets(NoiseSuite.AESGCM, s1, s2).newPacketProtector(often, now));
                 PacketSealer sealB = new ProtectorSealer(SessionKeys.fromSecrets(NoiseSuite.AESGCM, s2, s1).newPacketProtector(often, now));
                 CountingPath pathA = new CountingPath(new TransportPath(ta, sb.localEndpoint()));
-                ChannelEngine a = new ChannelEngine(loopA, 11, 22, pathA, ChannelOptions.defaults(), sealA, ReceiveBudget.shared());
-                ChannelEngine b = new ChannelEngine(loopB, 22, 11, new TransportPath(tb, sa.localEndpoint()), ChannelOptions.defaults(),
+                ChannelEngine a = new ChannelEngine(loopA, 11, 22, pathA, options, sealA, ReceiveBudget.shared());
+                ChannelEngine b = new ChannelEngine(loopB, 22, 11, new TransportPath(tb, sa.localEndpoint()), options,
                         sealB, ReceiveBudget.shared());
                 sa.register(11, (src, d) -> a.onDatagram(d));
                 sb.register(22, (src, d) -> b.onDatagram(d));
