@@ -24,10 +24,44 @@ import java.util.Objects;
  *        {@code localhost}, which protects only devices that dial an IP address
  * @param statusToken the bearer token {@code /status} and {@code /metrics} require, or null (the default) to serve neither
  * @param bridge the CoAP resource directory the server hosts
+ * @param redis shared presence and signalling for several nodes, or null (the default) for one node with in-memory
+ *        state (docs/operations.md, "Several nodes on Redis")
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
                            boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
-                           List<String> serverNames, String statusToken, Bridge bridge) {
+                           List<String> serverNames, String statusToken, Bridge bridge, Redis redis) {
+
+    /**
+     * Several reference-server nodes behind one name, sharing presence and routing introductions
+     * through one Redis (docs/operations.md, "Several nodes on Redis").
+     *
+     * @param uri the Redis URI, e.g. {@code redis://redis.internal:6379/0} or {@code rediss://:password@host:6380}
+     * @param keyPrefix prefix of every key and channel, so several deployments can share one Redis (default {@code peerlink:})
+     */
+    public record Redis(java.net.URI uri, String keyPrefix) {
+        /** @throws IllegalArgumentException if the URI is not a redis:// or rediss:// URI */
+        public Redis {
+            Objects.requireNonNull(uri, "uri");
+            Objects.requireNonNull(keyPrefix, "keyPrefix");
+            if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("the Redis URI must start with redis:// or rediss://: " + uri);
+            }
+            if (uri.getHost() == null) {
+                throw new IllegalArgumentException("the Redis URI has no host: " + uri);
+            }
+        }
+
+        /** @param uri the Redis URI @return the configuration with the default key prefix {@code peerlink:} */
+        public static Redis of(String uri) {
+            return new Redis(java.net.URI.create(uri), "peerlink:");
+        }
+
+        @Override
+        public String toString() {
+            // The URI may carry a password.
+            return "Redis[" + uri.getScheme() + "://" + uri.getHost() + ":" + uri.getPort() + ", keyPrefix=" + keyPrefix + "]";
+        }
+    }
 
     /**
      * The hosted ResourceBridge (module peerlink-bridge): a CoAP resource directory.
@@ -174,7 +208,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
     public String toString() {
         return "ServerConfig[bindHost=" + bindHost + ", httpPort=" + httpPort + ", stunPort=" + stunPort + ", authenticator="
                 + effectiveAuthenticator() + ", accessPolicy=" + accessPolicy + ", tls=" + tls + ", serverNames=" + serverNames
-                + ", statusToken=" + (statusToken == null ? "none" : "***") + "]";
+                + ", statusToken=" + (statusToken == null ? "none" : "***") + ", redis=" + (redis == null ? "none" : redis) + "]";
     }
 
     /** @return the authenticator actually used: {@code open} in open mode */
@@ -205,6 +239,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private Path rdStorage;
         private Path wsDescriptions;
         private Path wsSecrets;
+        private Redis redis;
 
         private Builder() {
         }
@@ -305,13 +340,19 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return this;
         }
 
+        /** @param v shared presence and signalling through Redis, or null for one node in memory @return this */
+        public Builder redis(Redis v) {
+            redis = v;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException if a value is invalid
          */
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
-                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets));
+                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets), redis);
         }
     }
 }
