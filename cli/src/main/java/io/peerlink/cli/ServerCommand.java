@@ -68,6 +68,15 @@ final class ServerCommand implements Callable<Integer> {
             description = "Open control connections per IP address. Default: ${DEFAULT-VALUE}")
     int perAddress;
 
+    @Option(names = "--redis", defaultValue = "${env:PEERLINK_REDIS_URI}",
+            description = "Run as one of several nodes sharing presence through this Redis (redis://host:6379, rediss://:password@host);"
+                    + " default: the environment variable PEERLINK_REDIS_URI, else one node in memory")
+    String redisUri;
+
+    @Option(names = "--redis-key-prefix", defaultValue = "peerlink:",
+            description = "Prefix of the keys and channels in Redis, so deployments can share one. Default: ${DEFAULT-VALUE}")
+    String redisKeyPrefix;
+
     @Override
     public Integer call() throws Exception {
         if (allowList == null && !open) {
@@ -104,6 +113,13 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (open) {
             b.open(true);
+        }
+        if (redisUri != null && !redisUri.isBlank()) {
+            try {
+                b.redis(new ServerConfig.Redis(java.net.URI.create(redisUri.trim()), redisKeyPrefix));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--redis: " + e.getMessage());
+            }
         }
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);

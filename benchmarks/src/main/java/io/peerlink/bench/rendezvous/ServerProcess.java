@@ -54,6 +54,21 @@ final class ServerProcess implements AutoCloseable {
      * @throws IOException if it cannot be started or does not report its URI within 60 s
      */
     static ServerProcess start(String heap, Path allowList, Path logDir) throws IOException {
+        return start(heap, allowList, logDir, "server", List.of());
+    }
+
+    /**
+     * Like {@link #start(String, Path, Path)}, with more command-line arguments and its own log file names.
+     *
+     * @param heap the {@code -Xmx} value
+     * @param allowList the allow-list file, or null for open mode
+     * @param logDir where logs go
+     * @param name prefix of the log files ({@code <name>-stderr.log}, {@code <name>-gc.log})
+     * @param extraArgs more {@code peerlink server} arguments, e.g. {@code --redis redis://...}
+     * @return the running server
+     * @throws IOException if it cannot be started
+     */
+    static ServerProcess start(String heap, Path allowList, Path logDir, String name, List<String> extraArgs) throws IOException {
         Files.createDirectories(logDir);
         Path javaHome = Path.of(System.getProperty("java.home"));
         String java = javaHome.resolve("bin/java").toString();
@@ -63,7 +78,7 @@ final class ServerProcess implements AutoCloseable {
         }
         List<String> javaCommand = new ArrayList<>(List.of(java, "-Xmx" + heap,
                 // A GC log is the first place to look if the heap gets tight or pauses stretch latency.
-                "-Xlog:gc:file=" + logDir.resolve("server-gc.log"),
+                "-Xlog:gc:file=" + logDir.resolve(name + "-gc.log"),
                 "-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
@@ -75,6 +90,7 @@ final class ServerProcess implements AutoCloseable {
         } else {
             javaCommand.addAll(List.of("--allow-list", allowList.toString()));
         }
+        javaCommand.addAll(extraArgs);
         // The server holds one socket per device: raise its soft open-file limit to the hard limit
         // in the shell that execs it (the pid stays the JVM's). Raising the hard limit needs
         // CAP_SYS_RESOURCE, which this container does not grant; RendezvousLoad checks it is enough.
@@ -84,7 +100,7 @@ final class ServerProcess implements AutoCloseable {
         }
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", shell.toString());
         pb.environment().put("PEERLINK_STATUS_TOKEN", STATUS_TOKEN);
-        pb.redirectError(logDir.resolve("server-stderr.log").toFile());
+        pb.redirectError(logDir.resolve(name + "-stderr.log").toFile());
         Process process = pb.start();
         CompletableFuture<URI> uri = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
@@ -100,7 +116,7 @@ final class ServerProcess implements AutoCloseable {
                 uri.completeExceptionally(e);
             }
             uri.completeExceptionally(new IOException("server exited before reporting its control URI; see "
-                    + logDir.resolve("server-stderr.log")));
+                    + logDir.resolve(name + "-stderr.log")));
         }, "server-stdout");
         reader.setDaemon(true);
         reader.start();
