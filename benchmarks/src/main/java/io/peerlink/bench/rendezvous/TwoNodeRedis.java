@@ -162,6 +162,10 @@ public final class TwoNodeRedis {
             }
             double connectSeconds = (System.nanoTime() - c0) / 1e9;
             log.printf(Locale.ROOT, "# %s: %,d of %,d devices registered in %.1f s%n", name, registered, devices, connectSeconds);
+            if (registered != devices) {
+                throw new IllegalStateException(name + ": " + (devices - registered) + " devices failed to register (see the worker"
+                        + " logs in " + out + "); stopping rather than measuring a partial population");
+            }
             for (ServerProcess s : servers) {
                 log.printf(Locale.ROOT, "#   node %s: %d devices online%n", s.controlUri(), ServerProcess.statusField(s.status(), "devicesOnline"));
             }
