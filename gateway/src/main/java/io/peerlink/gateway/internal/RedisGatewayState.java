@@ -48,7 +48,7 @@ import java.util.logging.Logger;
  *   <li>channel {@code P gw:node:<nodeId>}: commands, acknowledgements and desired-state pushes
  *       for gateways on that node.</li>
  * </ul>
- * Failure: commands fail after 2 s (or the URI's {@code timeout}) and at once while Redis is
+ * Failure: commands fail after 5 s, and at once while Redis is
  * unreachable; platform calls then fail with {@link GatewayException.Reason#STATE_UNAVAILABLE}
  * and gateway events are answered {@code UNAVAILABLE}.
  */
@@ -109,10 +109,12 @@ public final class RedisGatewayState implements GatewayState {
         this.ttlMillis = ttl.toMillis();
         RedisURI redisUri = RedisURI.create(uri);
         if (!uri.toString().contains("timeout=")) {
-            redisUri.setTimeout(Duration.ofSeconds(2));
+            // Connecting and the handshake: a cold JVM on a busy machine needs more than a command does.
+            redisUri.setTimeout(Duration.ofSeconds(10));
         }
         this.client = RedisClient.create(redisUri);
         client.setOptions(ClientOptions.builder().autoReconnect(true)
+                .timeoutOptions(io.lettuce.core.TimeoutOptions.builder().fixedTimeout(Duration.ofSeconds(5)).build())
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
         try {
             this.connection = client.connect();

@@ -50,7 +50,7 @@ import java.util.logging.Logger;
  * A node's id is random per start: a restarted node never mistakes its predecessor's entries for
  * its own. Sessions themselves (live sockets) stay in this node's memory.
  *
- * <p>Failure: commands time out after 2 s (or the URI's {@code timeout}) and fail at once while
+ * <p>Failure: commands time out after 5 s and fail at once while
  * Redis is unreachable; lookups then answer "not online elsewhere", admission keeps working for
  * this node, and the next keepalive sweep after Redis is back re-writes this node's entries.
  */
@@ -91,11 +91,13 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
         this.forgetOnLeave = forgetOnLeave;
         RedisURI uri = RedisURI.create(config.uri());
         if (!config.uri().toString().contains("timeout=")) {
-            uri.setTimeout(Duration.ofSeconds(2));
+            // Connecting and the handshake: a cold JVM on a busy machine needs more than a command does.
+            uri.setTimeout(Duration.ofSeconds(10));
         }
         this.client = RedisClient.create(uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
+                .timeoutOptions(io.lettuce.core.TimeoutOptions.builder().fixedTimeout(Duration.ofSeconds(5)).build())
                 // While Redis is away, fail at once rather than queue: callers are protocol threads.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .build());
