@@ -32,8 +32,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gateway protocol on one Socket.IO namespace (docs/gateway.md).
@@ -47,7 +47,7 @@ import java.util.logging.Logger;
  */
 public final class GatewayHub implements GatewayPlatform {
 
-    private static final Logger LOG = Logger.getLogger(GatewayHub.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayHub.class);
 
     private final GatewayKeyStore keys;
     private final GatewayLimits limits;
@@ -257,7 +257,7 @@ public final class GatewayHub implements GatewayPlatform {
             state.online(gatewayId);
         } catch (GatewayException e) {
             // Redis is away: this node serves the gateway; the next refresh publishes it to the other nodes.
-            LOG.warning(() -> gatewayId + " online on this node only: " + e.getMessage());
+            LOG.warn("{} online on this node only: {}", gatewayId, e.getMessage());
         }
         if (previous != null && previous != c) {
             // One connection per gateway id: the newest wins, e.g. after a silent network change.
@@ -342,7 +342,7 @@ public final class GatewayHub implements GatewayPlatform {
                 state.refresh(List.copyOf(online.keySet()));
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "gateway sweep failed", e);
+            LOG.warn("gateway sweep failed", e);
         }
     }
 
@@ -355,7 +355,7 @@ public final class GatewayHub implements GatewayPlatform {
             try {
                 l.accept(value);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "gateway listener failed", e);
+                LOG.warn("gateway listener failed", e);
             }
         }
     }
@@ -443,7 +443,7 @@ public final class GatewayHub implements GatewayPlatform {
         try {
             m = new JSONObject(text);
         } catch (JSONException e) {
-            LOG.warning(() -> "ignoring a malformed message from another node: " + e.getMessage());
+            LOG.warn("ignoring a malformed message from another node: {}", e.getMessage());
             return;
         }
         switch (m.optString("t")) {
@@ -497,7 +497,7 @@ public final class GatewayHub implements GatewayPlatform {
                             .put("desired", m.getJSONObject("desired")).put("desiredVersion", m.getLong("desiredVersion")));
                 }
             }
-            default -> LOG.warning(() -> "ignoring an unknown message from another node: " + m.optString("t"));
+            default -> LOG.warn("ignoring an unknown message from another node: {}", m.optString("t"));
         }
     }
 

@@ -17,6 +17,8 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.peerlink.gateway.GatewayException;
 import io.peerlink.gateway.ModelState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.time.Duration;
@@ -32,8 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Gateway platform state shared by several nodes through one Redis (Lettuce), documented in
@@ -54,7 +54,7 @@ import java.util.logging.Logger;
  */
 public final class RedisGatewayState implements GatewayState {
 
-    private static final Logger LOG = Logger.getLogger(RedisGatewayState.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(RedisGatewayState.class);
     private static final String DISPLACED = "displaced ";
     private static final String MODEL = "return redis.call('HMGET', KEYS[2], 'desired', 'dv', 'reported', 'rv')";
     private static final String REGISTER = "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then "
@@ -245,7 +245,7 @@ public final class RedisGatewayState implements GatewayState {
         try {
             async.evalsha(deleteIfMine, ScriptOutputType.INTEGER, new String[] {onlineKey(gatewayId)}, nodeId);
         } catch (RedisException e) {
-            LOG.log(Level.FINE, "Redis unavailable; " + gatewayId + "'s entry expires by itself", e);
+            LOG.debug("Redis unavailable; {}'s entry expires by itself", gatewayId, e);
         }
     }
 
@@ -294,7 +294,7 @@ public final class RedisGatewayState implements GatewayState {
                 }
             }
         } catch (RedisException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            LOG.warning(() -> "Redis unavailable while refreshing " + ids.size() + " gateways: " + rootMessage(e));
+            LOG.warn("Redis unavailable while refreshing {} gateways: {}", ids.size(), rootMessage(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -305,7 +305,7 @@ public final class RedisGatewayState implements GatewayState {
         try {
             return sync.publish(channel(node), message) > 0;
         } catch (RedisException e) {
-            LOG.warning(() -> "Redis unavailable; message to node " + node + " not sent: " + rootMessage(e));
+            LOG.warn("Redis unavailable; message to node {} not sent: {}", node, rootMessage(e));
             return false;
         }
     }
@@ -327,7 +327,7 @@ public final class RedisGatewayState implements GatewayState {
                 messages.accept(message);
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "failure handling a message from another node", e);
+            LOG.warn("failure handling a message from another node", e);
         }
     }
 
@@ -341,7 +341,7 @@ public final class RedisGatewayState implements GatewayState {
         try {
             sync.ping();
         } catch (RedisException e) {
-            LOG.log(Level.FINE, "closing", e);
+            LOG.debug("closing", e);
         }
         try {
             subscription.close();

@@ -14,6 +14,8 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.peerlink.DeviceId;
 import io.peerlink.server.ServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,8 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Presence shared by several reference-server nodes through one Redis (Lettuce), and a channel
@@ -55,7 +55,7 @@ import java.util.logging.Logger;
  * this node, and the next keepalive sweep after Redis is back re-writes this node's entries.
  */
 public final class RedisPresenceRegistry implements PresenceRegistry {
-    private static final Logger LOG = Logger.getLogger(RedisPresenceRegistry.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(RedisPresenceRegistry.class);
     /** Registry-internal message: the device named after it was admitted on the sending node. */
     private static final String DISPLACED = "displaced ";
     private static final String DELETE_IF_MINE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -122,7 +122,7 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
             }
         });
         subscription.sync().subscribe(channel(nodeId));
-        LOG.info(() -> "presence shared through " + config + " as node " + nodeId + ", entries live " + ttlMillis + " ms");
+        LOG.info("presence shared through {} as node {}, entries live {} ms", config, nodeId, ttlMillis);
     }
 
     /**
@@ -171,8 +171,8 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
         long now = System.currentTimeMillis();
         long last = lastWarningMillis.get();
         if (now - last > 10_000 && lastWarningMillis.compareAndSet(last, now)) {
-            LOG.warning(() -> "Redis unavailable (" + what + "): " + rootMessage(e)
-                    + "; devices of other nodes are unreachable from this node until it is back");
+            LOG.warn("Redis unavailable ({}): {}; devices of other nodes are unreachable from this node until it is back",
+                    what, rootMessage(e));
         }
     }
 
@@ -297,7 +297,7 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
                 messages.accept(message);
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "failure handling a message from another node", e);
+            LOG.warn("failure handling a message from another node", e);
         }
     }
 

@@ -32,8 +32,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import io.peerlink.server.log.RateLimitedLogger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The rendezvous protocol v1, server side (docs/protocol-rendezvous.md), independent of the
@@ -45,7 +46,10 @@ import java.util.logging.Logger;
  * sweep). No thread per device.
  */
 public final class RendezvousService implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(RendezvousService.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(RendezvousService.class);
+    /** What clients can trigger is rate-limited, one budget per kind of line (docs/operations.md, "Logging"). */
+    private static final RateLimitedLogger DENIALS = RateLimitedLogger.of(LOG);
+    private static final RateLimitedLogger FAILURES = RateLimitedLogger.of(LOG);
     /** WebSocket close code: policy violation. */
     static final int CLOSE_POLICY = 1008;
     /** WebSocket close code: message too big. */
@@ -141,7 +145,7 @@ public final class RendezvousService implements AutoCloseable {
                 }
             }
         } catch (SocketException e) {
-            LOG.log(Level.WARNING, "cannot list network interfaces; only 'localhost' is accepted as server name", e);
+            LOG.warn("cannot list network interfaces; only 'localhost' is accepted as server name", e);
         }
         return Collections.unmodifiableSet(names);
     }
@@ -242,7 +246,7 @@ public final class RendezvousService implements AutoCloseable {
             }
             dispatch(s, message);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "failure handling a control message from " + s.connection.remoteAddress(), e);
+            FAILURES.warn("failure handling a control message from {}", s.connection.remoteAddress(), e);
             s.fail(ErrorCode.INTERNAL, "internal server error", 1011);
         }
     }
@@ -301,12 +305,12 @@ public final class RendezvousService implements AutoCloseable {
         try {
             result = authenticator.authenticate(new AuthRequest(hello.deviceId(), hello.publicKey(), s.connection.remoteAddress(), hello.claims()));
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "authenticator '" + authenticator.name() + "' failed for " + hello.deviceId(), e);
+            FAILURES.warn("authenticator '{}' failed for {}", authenticator.name(), hello.deviceId(), e);
             s.fail(ErrorCode.INTERNAL, "authenticator failed", 1011);
             return;
         }
         if (result instanceof AuthResult.Denied denied) {
-            LOG.info(() -> "denied " + hello.deviceId() + " from " + s.connection.remoteAddress() + ": " + denied.reason());
+            DENIALS.info("denied {} from {}: {}", hello.deviceId(), s.connection.remoteAddress(), denied.reason());
             s.fail(ErrorCode.DENIED, denied.reason(), CLOSE_POLICY);
             return;
         }
@@ -337,7 +341,7 @@ public final class RendezvousService implements AutoCloseable {
             }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         events.admitted(network);
-        LOG.fine(() -> "admitted " + hello.deviceId() + " into " + network);
+        LOG.debug("admitted {} into {}", hello.deviceId(), network);
     }
 
     private void dispatch(ControlSession s, Message message) {
@@ -369,7 +373,7 @@ public final class RendezvousService implements AutoCloseable {
             boolean online = toNetwork != null && policy.mayConnect(s.deviceId(), s.network(), of, toNetwork) && registry.isOnline(of);
             s.send(new Message.PresenceResult(p.requestId(), of, online));
         } else if (message instanceof Message.Error e) {
-            LOG.fine(() -> "device " + s.deviceId() + " reported " + e.code() + ": " + e.message());
+            LOG.debug("device {} reported {}: {}", s.deviceId(), e.code(), e.message());
         } else if (message instanceof Message.Hello) {
             protocolErrors.incrementAndGet();
             s.fail(ErrorCode.ALREADY_AUTHENTICATED, "already admitted; a challenge nonce is good for one hello", CLOSE_POLICY);
@@ -465,7 +469,7 @@ public final class RendezvousService implements AutoCloseable {
         try {
             message = nodeJson.fromJson(text, NodeMessage.class);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "ignoring a malformed message from another node: " + e.getMessage());
+            LOG.warn("ignoring a malformed message from another node: {}", e.getMessage());
             return;
         }
         try {
@@ -493,7 +497,7 @@ public final class RendezvousService implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "failure handling a message from another node: " + text, e);
+            LOG.warn("failure handling a message from another node: {}", text, e);
         }
     }
 
@@ -509,7 +513,7 @@ public final class RendezvousService implements AutoCloseable {
         try {
             candidates = ((Message.Candidates) codec.decode(c.candidates())).candidates();
         } catch (ProtocolException | ClassCastException e) {
-            LOG.warning(() -> "ignoring a connect from node " + c.fromNode() + " with bad candidates: " + e.getMessage());
+            LOG.warn("ignoring a connect from node {} with bad candidates: {}", c.fromNode(), e.getMessage());
             return;
         }
         RemoteRequester remote = new RemoteRequester(c.fromNode(), c.pendingId(), c.requestId(), DeviceId.parse(c.requester()),
@@ -666,7 +670,7 @@ public final class RendezvousService implements AutoCloseable {
             long t = monotonicMicros();
             for (ControlSession s : registry.sessions()) {
                 if (now - s.lastSeenNanos > limit) {
-                    LOG.info(() -> "removing silent device " + s.deviceId());
+                    LOG.info("removing silent device {}", s.deviceId());
                     registry.unregister(s);
                     s.closed = true;
                     tellPeersOffline(s);
@@ -677,7 +681,7 @@ public final class RendezvousService implements AutoCloseable {
             }
             registry.refresh(registry.sessions());
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "keepalive sweep failed", e);
+            LOG.warn("keepalive sweep failed", e);
         }
     }
 
@@ -762,7 +766,7 @@ public final class RendezvousService implements AutoCloseable {
         try {
             nodeJson.close();
         } catch (Exception e) {
-            LOG.log(Level.FINE, "closing JSON-B", e);
+            LOG.debug("closing JSON-B", e);
         }
     }
 }
