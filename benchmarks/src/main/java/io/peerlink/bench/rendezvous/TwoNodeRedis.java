@@ -141,7 +141,7 @@ public final class TwoNodeRedis {
             Path allowList = out.resolve("allow-list-" + nodes + ".txt");
             Files.writeString(allowList, allow, StandardCharsets.US_ASCII);
             for (int n = 0; n < nodes; n++) {
-                servers.add(ServerProcess.start(heap, allowList, out, nodes == 1 ? "single" : "node-" + n, redis == null ? List.of()
+                servers.add(ServerProcess.start(heap, allowList, out, List.of(), true, nodes == 1 ? "single" : "node-" + n, redis == null ? List.of()
                         : List.of("--redis", redis.uri(), "--redis-key-prefix", "bench:")));
             }
             StringBuilder uris = new StringBuilder("servers");
