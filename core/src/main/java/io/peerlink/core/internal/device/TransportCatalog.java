@@ -8,6 +8,7 @@ import io.peerlink.spi.TransportProvider;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
@@ -45,11 +46,13 @@ final class TransportCatalog {
     /**
      * @param bind the bind endpoint
      * @param providerName the provider's class name, or null to choose by scheme alone
+     * @param options option name to value, mapped onto the provider's declared options
      * @return a transport in state CREATED
      * @throws PeerLinkException if no provider, several providers without a name, or no provider
-     *         of that name serve the scheme
+     *         of that name serve the scheme; if an option is unknown to the provider or its value
+     *         does not convert; if the provider refuses the configuration
      */
-    Transport create(Endpoint bind, String providerName) {
+    Transport create(Endpoint bind, String providerName, Map<String, ?> options) {
         List<TransportProvider> forScheme = providers.stream().filter(p -> p.scheme().equals(bind.scheme())).toList();
         TransportProvider chosen;
         if (providerName != null) {
@@ -66,8 +69,14 @@ final class TransportCatalog {
         } else {
             chosen = forScheme.get(0);
         }
+        TransportConfig config;
         try {
-            return chosen.create(TransportConfig.bind(bind).build());
+            config = TransportOptionMapper.config(bind, chosen, options);
+        } catch (IllegalArgumentException e) {
+            throw new PeerLinkException("transport " + bind + ": " + e.getMessage(), e);
+        }
+        try {
+            return chosen.create(config);
         } catch (IllegalArgumentException e) {
             throw new PeerLinkException("transport " + chosen.getClass().getName() + " refused " + bind + ": " + e.getMessage(), e);
         }
