@@ -95,6 +95,13 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--mqtt-port", description = "Run the embedded MQTT broker on this TCP port (mqtt.port; -1: off, the default)")
     Integer mqttPort;
 
+    @Option(names = "--redis", description = "Run as one of several nodes sharing presence through this Redis (redis.uri;"
+            + " redis://host:6379, rediss://:password@host; default: one node in memory)")
+    String redisUri;
+
+    @Option(names = "--redis-key-prefix", description = "Prefix of the keys and channels in Redis (redis.key-prefix). Default: peerlink:")
+    String redisKeyPrefix;
+
     /** @return the flags given, by configuration key */
     Map<String, String> flags(Map<String, String> env) {
         Map<String, String> f = new LinkedHashMap<>(set);
@@ -117,6 +124,8 @@ final class ServerCommand implements Callable<Integer> {
             f.put("gateway.keys", gatewayKeys.toString());
         }
         put(f, "mqtt.port", mqttPort);
+        put(f, "redis.uri", redisUri);
+        put(f, "redis.key-prefix", redisKeyPrefix);
         if (tlsPasswordEnv != null) {
             String password = env.get(tlsPasswordEnv);
             if (password == null) {

@@ -17,7 +17,9 @@ public final class GatewayException extends RuntimeException {
         /** The JSON given to the API is not a JSON object. */
         BAD_JSON,
         /** The server was closed. */
-        CLOSED
+        CLOSED,
+        /** Several nodes: the shared state (Redis) cannot be reached; nothing was changed. */
+        STATE_UNAVAILABLE
     }
 
     private final Reason reason;

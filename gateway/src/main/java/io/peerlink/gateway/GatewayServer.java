@@ -2,6 +2,9 @@ package io.peerlink.gateway;
 
 import io.peerlink.gateway.internal.AdmissionHandler;
 import io.peerlink.gateway.internal.GatewayHub;
+import io.peerlink.gateway.internal.GatewayState;
+import io.peerlink.gateway.internal.InMemoryGatewayState;
+import io.peerlink.gateway.internal.RedisGatewayState;
 import io.peerlink.gateway.internal.JakartaEngineIoEndpoint;
 import io.peerlink.gateway.internal.PollingServlet;
 import io.peerlink.gateway.internal.RelayHub;
@@ -44,7 +47,8 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayHub hub;
     private final String contextPath;
 
-    private GatewayServer(GatewayKeyStore keys, GatewayLimits limits, String contextPath, boolean relay) {
+    private GatewayServer(GatewayKeyStore keys, GatewayLimits limits, String contextPath, boolean relay, java.net.URI redis,
+                          String redisKeyPrefix) {
         this.limits = limits;
         this.contextPath = contextPath;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -57,7 +61,9 @@ public final class GatewayServer implements AutoCloseable {
         options.setAllowedCorsOrigins(EngineIoServerOptions.ALLOWED_CORS_ORIGIN_NONE);
         this.engineIo = new EngineIoServer(options);
         SocketIoServer socketIo = new SocketIoServer(engineIo);
-        this.hub = new GatewayHub(keys, limits, scheduler);
+        GatewayState state = redis == null ? new InMemoryGatewayState()
+                : new RedisGatewayState(redis, redisKeyPrefix, limits.heartbeatInterval().multipliedBy(limits.missedHeartbeats()));
+        this.hub = new GatewayHub(keys, limits, scheduler, state);
         hub.attach(socketIo.namespace(NAMESPACE));
         if (relay) {
             new RelayHub(keys, limits.nonceTtl().toMillis(), MAX_RELAY_DATAGRAM, 50_000, 100_000)
@@ -116,6 +122,8 @@ public final class GatewayServer implements AutoCloseable {
         private GatewayLimits limits = GatewayLimits.DEFAULTS;
         private String contextPath = DEFAULT_CONTEXT_PATH;
         private boolean relay;
+        private java.net.URI redis;
+        private String redisKeyPrefix = "peerlink:";
 
         private Builder(GatewayKeyStore keys) {
             this.keys = Objects.requireNonNull(keys, "keys");
@@ -143,8 +151,25 @@ public final class GatewayServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Several platform nodes behind one name: the device registry, models, online status and
+         * command routing live in this Redis (docs/gateway.md, "Several nodes"). Default: none, one
+         * node with in-memory state.
+         *
+         * @param uri {@code redis://host:port} or {@code rediss://...}, or null for in-memory
+         * @param keyPrefix prefix of every key and channel (default {@code peerlink:})
+         */
+        public Builder redis(java.net.URI uri, String keyPrefix) {
+            if (uri != null && !"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("the Redis URI must start with redis:// or rediss://: " + uri.getScheme() + "://...");
+            }
+            this.redis = uri;
+            this.redisKeyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
+            return this;
+        }
+
         public GatewayServer build() {
-            return new GatewayServer(keys, limits, contextPath, relay);
+            return new GatewayServer(keys, limits, contextPath, relay, redis, redisKeyPrefix);
         }
     }
 }

@@ -1,7 +1,9 @@
 package io.peerlink.server;
 
+import io.peerlink.server.rendezvous.InMemoryPresenceRegistry;
 import io.peerlink.server.metrics.ServerMetrics;
 import io.peerlink.server.rendezvous.PresenceRegistry;
+import io.peerlink.server.rendezvous.RedisPresenceRegistry;
 import io.peerlink.server.rendezvous.RendezvousService;
 import io.peerlink.server.stun.StunService;
 import io.peerlink.spi.AccessPolicy;
@@ -77,7 +79,15 @@ public class ServerComponents {
     @Singleton
     PresenceRegistry presenceRegistry(ServerConfig config) {
         // Only an allow-list bounds the set of devices that can ever be admitted; otherwise forget those that leave.
-        return new PresenceRegistry(!"allow-list".equals(config.effectiveAuthenticator()));
+        boolean forgetOnLeave = !"allow-list".equals(config.effectiveAuthenticator());
+        if (config.redis() != null) {
+            return RedisPresenceRegistry.connect(config.redis(), config.keepalive().multipliedBy(3), forgetOnLeave);
+        }
+        return new InMemoryPresenceRegistry(forgetOnLeave);
+    }
+
+    void closePresenceRegistry(@Disposes PresenceRegistry registry) {
+        registry.close();
     }
 
     @Produces

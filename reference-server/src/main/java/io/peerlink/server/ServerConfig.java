@@ -28,11 +28,13 @@ import java.util.Objects;
  * @param mqtt the embedded MQTT broker (off by default)
  * @param settings plug-in and extension settings by full key ({@code authenticator.<name>.*}, {@code access-policy.<name>.*},
  *        {@code endpoint.<name>.*}); what {@link #plugin(String)} reads
+ * @param redis shared presence and signalling for several nodes, or null (the default) for one node with in-memory
+ *        state (docs/operations.md, "Several nodes on Redis")
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
                            boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
                            List<String> serverNames, String statusToken, Bridge bridge, Gateway gateway, Mqtt mqtt,
-                           Settings settings) {
+                           Settings settings, Redis redis) {
 
     /**
      * Where plug-in settings come from: a full key to its value. The command line's loader
@@ -125,6 +127,39 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
 
     /** The setting the allow-list authenticator reads its file from. */
     public static final String ALLOW_LIST_FILE_KEY = "authenticator.allow-list.file";
+
+    /**
+     * Several reference-server nodes behind one name, sharing presence and routing introductions
+     * through one Redis (docs/operations.md, "Several nodes on Redis").
+     *
+     * @param uri the Redis URI, e.g. {@code redis://redis.internal:6379/0} or {@code rediss://:password@host:6380}
+     * @param keyPrefix prefix of every key and channel, so several deployments can share one Redis (default {@code peerlink:})
+     */
+    public record Redis(java.net.URI uri, String keyPrefix) {
+        /** @throws IllegalArgumentException if the URI is not a redis:// or rediss:// URI */
+        public Redis {
+            Objects.requireNonNull(uri, "uri");
+            Objects.requireNonNull(keyPrefix, "keyPrefix");
+            if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+                // Not the URI itself: it may carry a password.
+                throw new IllegalArgumentException("the Redis URI must start with redis:// or rediss://, not '" + uri.getScheme() + ":'");
+            }
+            if (uri.getHost() == null) {
+                throw new IllegalArgumentException("the Redis URI has no host (redis://host:6379)");
+            }
+        }
+
+        /** @param uri the Redis URI @return the configuration with the default key prefix {@code peerlink:} */
+        public static Redis of(String uri) {
+            return new Redis(java.net.URI.create(uri), "peerlink:");
+        }
+
+        @Override
+        public String toString() {
+            // The URI may carry a password.
+            return "Redis[" + uri.getScheme() + "://" + uri.getHost() + ":" + uri.getPort() + ", keyPrefix=" + keyPrefix + "]";
+        }
+    }
 
     /**
      * The hosted ResourceBridge (module peerlink-bridge): a CoAP resource directory.
@@ -274,7 +309,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
     public String toString() {
         return "ServerConfig[bindHost=" + bindHost + ", httpPort=" + httpPort + ", stunPort=" + stunPort + ", authenticator="
                 + effectiveAuthenticator() + ", accessPolicy=" + accessPolicy + ", tls=" + tls + ", serverNames=" + serverNames
-                + ", statusToken=" + (statusToken == null ? "none" : "***") + "]";
+                + ", statusToken=" + (statusToken == null ? "none" : "***") + ", redis=" + (redis == null ? "none" : redis) + "]";
     }
 
     /** @return the authenticator actually used: {@code open} in open mode */
@@ -308,6 +343,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private Gateway gateway = Gateway.defaults();
         private Mqtt mqtt = Mqtt.defaults();
         private Settings settings = Settings.none();
+        private Redis redis;
 
         private Builder() {
         }
@@ -433,6 +469,12 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return this;
         }
 
+        /** @param v shared presence and signalling through Redis, or null for one node in memory @return this */
+        public Builder redis(Redis v) {
+            redis = v;
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException if a value is invalid
@@ -440,7 +482,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
                     tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets), gateway, mqtt,
-                    settings);
+                    settings, redis);
         }
     }
 }

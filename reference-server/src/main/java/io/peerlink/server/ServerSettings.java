@@ -86,7 +86,9 @@ public final class ServerSettings {
             new Key("gateway.heartbeat", "30s", "heartbeat interval gateways are told"),
             new Key("mqtt.port", "-1", "TCP port of the embedded MQTT broker (-1: off; 1883 is MQTT's)"),
             new Key("mqtt.data-dir", "", "directory where the broker persists sessions (default: memory)"),
-            new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>; set it to the address devices dial when host is 0.0.0.0)"));
+            new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>; set it to the address devices dial when host is 0.0.0.0)"),
+            new Key("redis.uri", "", "several nodes: share presence and introductions through this Redis (default: one node in memory)"),
+            new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"));
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 
@@ -340,6 +342,14 @@ public final class ServerSettings {
         b.gateway(new ServerConfig.Gateway(gatewayOn, gatewayPath, gatewayKeys, bool("gateway.relay"), heartbeat));
         String audience = string("mqtt.audience");
         b.mqtt(new ServerConfig.Mqtt(port("mqtt.port", -1), path("mqtt.data-dir"), audience.isBlank() ? null : audience));
+        String redisUri = string("redis.uri");
+        if (!redisUri.isBlank()) {
+            try {
+                b.redis(new ServerConfig.Redis(java.net.URI.create(redisUri.strip()), string("redis.key-prefix")));
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("redis.uri", e.getMessage() + " (from " + source("redis.uri") + ")");
+            }
+        }
         b.settings(key -> value(key).map(Value::text));
         try {
             return b.build();

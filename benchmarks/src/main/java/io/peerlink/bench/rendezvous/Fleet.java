@@ -47,6 +47,8 @@ final class Fleet implements AutoCloseable {
     volatile boolean linkReports;
 
     private final URI server;
+    /** Device i connects to {@code servers.get(i % servers.size())}: several nodes behind one name, evenly. */
+    private final List<URI> servers;
     private final RendezvousCodec codec = new RendezvousCodec();
     private final QueuedThreadPool threads;
     private final HttpClient http;
@@ -61,9 +63,20 @@ final class Fleet implements AutoCloseable {
      * @throws Exception if Jetty's client cannot start
      */
     Fleet(URI server, int sourceAddresses) throws Exception {
-        this.server = server;
+        this(List.of(server), sourceAddresses, 0);
+    }
+
+    /**
+     * @param servers the control URIs of the nodes; device i connects to {@code servers[i % n]}
+     * @param sourceAddresses how many loopback source addresses to spread connections over
+     * @param firstSource index of the first source address (several fleets in several processes use disjoint ones)
+     * @throws Exception if Jetty's client cannot start
+     */
+    Fleet(List<URI> servers, int sourceAddresses, int firstSource) throws Exception {
+        this.servers = List.copyOf(servers);
+        this.server = servers.get(0);
         List<InetSocketAddress> sources = new ArrayList<>();
-        for (int i = 0; i < sourceAddresses; i++) {
+        for (int i = firstSource; i < firstSource + sourceAddresses; i++) {
             sources.add(new InetSocketAddress(loopback(i), 0));
         }
         threads = new QueuedThreadPool(16, 4);
@@ -192,7 +205,7 @@ final class Fleet implements AutoCloseable {
             });
             all.add(done);
             try {
-                client.connect(d, server).whenComplete((session, failure) -> {
+                client.connect(d, servers.get(d.index % servers.size())).whenComplete((session, failure) -> {
                     if (failure != null) {
                         d.registered.completeExceptionally(failure);
                     }

@@ -58,6 +58,12 @@ final class Introductions {
     private volatile long windowStart = Long.MAX_VALUE;
     private volatile long windowEnd = Long.MAX_VALUE;
 
+    /** Where the servers' CPU time is read. */
+    interface CpuClock {
+        /** @return user plus system CPU time of the server(s), nanoseconds @throws IOException if it cannot be read */
+        long cpuNanos() throws IOException;
+    }
+
     /** Something to do when the measurement window opens. */
     interface WindowHook {
         /** @throws IOException if it fails */
@@ -87,6 +93,26 @@ final class Introductions {
      * @param concurrency introductions in flight
      */
     Introductions(List<LoadDevice> devices, int population, int concurrency) {
+        this(devices, population, concurrency, 1);
+    }
+
+    /** Number of nodes the devices are spread over (device i on node i % nodes); with 2, every introduction crosses nodes. */
+    private final int nodes;
+
+    /**
+     * @param devices all devices (registered)
+     * @param population use devices {@code 0..population-1}
+     * @param concurrency introductions in flight
+     * @param nodes 1, or 2 for requester and target always on different nodes (device i is on node {@code i % 2})
+     */
+    Introductions(List<LoadDevice> devices, int population, int concurrency, int nodes) {
+        if (nodes != 1 && nodes != 2) {
+            throw new IllegalArgumentException("nodes must be 1 or 2");
+        }
+        if (nodes == 2 && population % 2 != 0) {
+            throw new IllegalArgumentException("two nodes need an even population");
+        }
+        this.nodes = nodes;
         if (population < 2) {
             throw new IllegalArgumentException("an introduction needs two devices");
         }
@@ -108,7 +134,7 @@ final class Introductions {
      * @throws IOException if the server's CPU cannot be read
      * @throws InterruptedException if interrupted
      */
-    Result run(ServerProcess server, long warmupNanos, long measureNanos, WindowHook atWindowStart)
+    Result run(CpuClock server, long warmupNanos, long measureNanos, WindowHook atWindowStart)
             throws IOException, InterruptedException {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long start = System.nanoTime();
@@ -142,8 +168,15 @@ final class Introductions {
                 continue;
             }
             LoadDevice requester = devices.get(random.nextInt(population));
-            int t = random.nextInt(population - 1);
-            LoadDevice target = devices.get(t >= requester.index ? t + 1 : t);
+            LoadDevice target;
+            if (nodes == 2) {
+                // A device of the other parity: on the other node.
+                int other = 1 - requester.index % 2;
+                target = devices.get(2 * random.nextInt(population / 2) + other);
+            } else {
+                int t = random.nextInt(population - 1);
+                target = devices.get(t >= requester.index ? t + 1 : t);
+            }
             long requestId = requester.nextRequestId();
             Flight f = new Flight(requester, target, requestId, System.nanoTime());
             byRequest.put(key(requester, requestId), f);

@@ -260,7 +260,7 @@ public final class RendezvousLoad {
         Introductions run = new Introductions(fleet.devices(), population, concurrency);
         fleet.introductions(run);
         try {
-            return run.run(server, warmup, duration, profileDir == null ? null : () -> {
+            return run.run(server::cpuNanos, warmup, duration, profileDir == null ? null : () -> {
                 Path jfr = profileDir.resolve("server-scale-introductions.jfr");
                 server.startRecording(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(duration)), jfr);
                 System.out.println("# JFR recording of the server's measurement window: " + jfr);

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * heap after a full GC through {@code jcmd}, RSS and CPU ticks through {@code /proc/<pid>}, and
  * the server's own counters through {@code GET /status}.
  */
-final class ServerProcess implements AutoCloseable {
+final class ServerProcess implements AutoCloseable, Introductions.CpuClock {
     /** A fresh operator token per run, for {@code /status}. */
     private static final String STATUS_TOKEN = "bench-" + java.util.UUID.randomUUID();
 
@@ -67,6 +67,22 @@ final class ServerProcess implements AutoCloseable {
      * @throws IOException if it cannot be started
      */
     static ServerProcess start(String heap, Path allowList, Path logDir, List<String> jvmOptions, boolean operator) throws IOException {
+        return start(heap, allowList, logDir, jvmOptions, operator, "server", List.of());
+    }
+
+    /**
+     * @param heap the {@code -Xmx} value
+     * @param allowList the allow-list file, or null for open mode
+     * @param logDir where logs go
+     * @param jvmOptions extra JVM options
+     * @param operator start with an operator token
+     * @param name prefix of the log files ({@code <name>-stderr.log}, {@code <name>-gc.log})
+     * @param extraArgs more {@code peerlink server} arguments, e.g. {@code --redis redis://...}
+     * @return the running server
+     * @throws IOException if it cannot be started
+     */
+    static ServerProcess start(String heap, Path allowList, Path logDir, List<String> jvmOptions, boolean operator, String name,
+                               List<String> extraArgs) throws IOException {
         Files.createDirectories(logDir);
         Path javaHome = Path.of(System.getProperty("java.home"));
         String java = javaHome.resolve("bin/java").toString();
@@ -76,7 +92,7 @@ final class ServerProcess implements AutoCloseable {
         }
         List<String> javaCommand = new ArrayList<>(List.of(java, "-Xmx" + heap,
                 // A GC log is the first place to look if the heap gets tight or pauses stretch latency.
-                "-Xlog:gc:file=" + logDir.resolve("server-gc.log")));
+                "-Xlog:gc:file=" + logDir.resolve(name + "-gc.log")));
         javaCommand.addAll(jvmOptions);
         javaCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
@@ -91,6 +107,7 @@ final class ServerProcess implements AutoCloseable {
         } else {
             javaCommand.addAll(List.of("--allow-list", allowList.toString()));
         }
+        javaCommand.addAll(extraArgs);
         // The server holds one socket per device: raise its soft open-file limit to the hard limit
         // in the shell that execs it (the pid stays the JVM's). Raising the hard limit needs
         // CAP_SYS_RESOURCE, which this container does not grant; RendezvousLoad checks it is enough.
@@ -100,7 +117,7 @@ final class ServerProcess implements AutoCloseable {
         }
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", shell.toString());
         pb.environment().put("PEERLINK_STATUS_TOKEN", STATUS_TOKEN);
-        pb.redirectError(logDir.resolve("server-stderr.log").toFile());
+        pb.redirectError(logDir.resolve(name + "-stderr.log").toFile());
         Process process = pb.start();
         CompletableFuture<URI> uri = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
@@ -116,7 +133,7 @@ final class ServerProcess implements AutoCloseable {
                 uri.completeExceptionally(e);
             }
             uri.completeExceptionally(new IOException("server exited before reporting its control URI; see "
-                    + logDir.resolve("server-stderr.log")));
+                    + logDir.resolve(name + "-stderr.log")));
         }, "server-stdout");
         reader.setDaemon(true);
         reader.start();
@@ -202,7 +219,8 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** @return user plus system CPU time the server has used, nanoseconds */
-    long cpuNanos() throws IOException {
+    @Override
+    public long cpuNanos() throws IOException {
         return ProcStat.cpuNanos(process.pid());
     }
 

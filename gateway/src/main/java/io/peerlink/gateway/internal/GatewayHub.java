@@ -34,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.stream.Collectors;
 
 /**
  * The gateway protocol on one Socket.IO namespace (docs/gateway.md).
@@ -55,13 +54,30 @@ public final class GatewayHub implements GatewayPlatform {
     private final ScheduledExecutorService scheduler;
     private final NonceRegistry nonces;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+    /** Authenticated connections held by this node. */
     private final Map<String, Connection> online = new ConcurrentHashMap<>();
-    private final Map<String, Map<String, DeviceModel>> devices = new ConcurrentHashMap<>();
+    /** Devices, models, which node holds which gateway: in memory, or in Redis for several nodes. */
+    private final GatewayState state;
+    /** Commands this node sent through another node, by command id. */
+    private final Map<String, CompletableFuture<CommandResult>> remoteCommands = new ConcurrentHashMap<>();
+    private volatile long lastRefreshNanos = System.nanoTime();
     private final List<Consumer<Telemetry>> telemetryListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<GatewayStatus>> statusListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<DeviceRegistration>> deviceListeners = new CopyOnWriteArrayList<>();
 
     public GatewayHub(GatewayKeyStore keys, GatewayLimits limits, ScheduledExecutorService scheduler) {
+        this(keys, limits, scheduler, new InMemoryGatewayState());
+    }
+
+    public GatewayHub(GatewayKeyStore keys, GatewayLimits limits, ScheduledExecutorService scheduler, GatewayState state) {
+        this.state = state;
+        state.listen(this::onNodeMessage, gatewayId -> {
+            Connection c = online.get(gatewayId);
+            if (c != null && online.remove(gatewayId, c)) {
+                // It authenticated on another node since: that node has it now; no OFFLINE status, it is online.
+                scheduler.execute(c::disconnect);
+            }
+        });
         this.keys = keys;
         this.limits = limits;
         this.scheduler = scheduler;
@@ -126,6 +142,7 @@ public final class GatewayHub implements GatewayPlatform {
         }
         String gw = c.gatewayId;
         if (gw != null && online.remove(gw, c)) {
+            state.offline(gw);
             status(gw, GatewayStatus.State.OFFLINE, reason);
         }
     }
@@ -155,6 +172,9 @@ public final class GatewayHub implements GatewayPlatform {
                 refuse(c, event, e);
             } catch (JSONException | IllegalArgumentException e) {
                 refuse(c, event, new ProtocolError(ProtocolError.BAD_REQUEST, event + ": " + e.getMessage(), ack));
+            } catch (GatewayException e) {
+                // The shared state (Redis) is unreachable: the gateway may retry; nothing was changed.
+                refuse(c, event, new ProtocolError(ProtocolError.UNAVAILABLE, event + ": " + e.getMessage(), ack));
             }
         }
     }
@@ -197,7 +217,7 @@ public final class GatewayHub implements GatewayPlatform {
             case "device:register" -> register(c, a);
             case "telemetry" -> telemetry(c, a);
             case "model:report" -> report(c, a);
-            case "model:get" -> DeviceModel.toJson(device(c, a, event).snapshot());
+            case "model:get" -> DeviceModel.toJson(device(c, a, event));
             default -> new JSONObject().put("serverTime", System.currentTimeMillis());
         };
     }
@@ -233,6 +253,12 @@ public final class GatewayHub implements GatewayPlatform {
         c.gatewayId = gatewayId;
         c.lastSeenNanos = System.nanoTime();
         Connection previous = online.put(gatewayId, c);
+        try {
+            state.online(gatewayId);
+        } catch (GatewayException e) {
+            // Redis is away: this node serves the gateway; the next refresh publishes it to the other nodes.
+            LOG.warn("{} online on this node only: {}", gatewayId, e.getMessage());
+        }
         if (previous != null && previous != c) {
             // One connection per gateway id: the newest wins, e.g. after a silent network change.
             scheduler.execute(previous::disconnect);
@@ -245,49 +271,53 @@ public final class GatewayHub implements GatewayPlatform {
     private JSONObject register(Connection c, EventArgs a) {
         String deviceId = a.id("device:register", "deviceId");
         JSONObject metadata = a.object("device:register", "metadata", false);
-        Map<String, DeviceModel> own = devices.computeIfAbsent(c.gatewayId, g -> new ConcurrentHashMap<>());
-        // Registration of one gateway is serialised by its connection's monitor (one connection per id).
-        if (!own.containsKey(deviceId) && own.size() >= limits.maxDevicesPerGateway()) {
+        Optional<ModelState> m = state.register(c.gatewayId, deviceId, limits.maxDevicesPerGateway());
+        if (m.isEmpty()) {
             throw new ProtocolError(ProtocolError.TOO_MANY_DEVICES, "device:register: gateway already has "
-                    + own.size() + " devices, limit " + limits.maxDevicesPerGateway(), a.ack());
+                    + limits.maxDevicesPerGateway() + " devices, the limit", a.ack());
         }
-        DeviceModel m = own.computeIfAbsent(deviceId, DeviceModel::new);
         DeviceRegistration r = new DeviceRegistration(c.gatewayId, deviceId, metadata.toString());
         notify(deviceListeners, r);
-        return DeviceModel.toJson(m.snapshot());
+        return DeviceModel.toJson(m.get());
     }
 
-    private DeviceModel device(Connection c, EventArgs a, String event) {
+    private ModelState device(Connection c, EventArgs a, String event) {
         String deviceId = a.id(event, "deviceId");
-        DeviceModel m = devices.getOrDefault(c.gatewayId, Map.of()).get(deviceId);
-        if (m == null) {
-            throw new ProtocolError(ProtocolError.UNKNOWN_DEVICE, event + ": device '" + deviceId
-                    + "' is not registered through this gateway", a.ack());
-        }
-        return m;
+        return state.model(c.gatewayId, deviceId).orElseThrow(() -> unknownDevice(a, event, deviceId));
+    }
+
+    private static ProtocolError unknownDevice(EventArgs a, String event, String deviceId) {
+        return new ProtocolError(ProtocolError.UNKNOWN_DEVICE, event + ": device '" + deviceId
+                + "' is not registered through this gateway", a.ack());
     }
 
     private JSONObject telemetry(Connection c, EventArgs a) {
-        DeviceModel m = device(c, a, "telemetry");
+        String deviceId = a.id("telemetry", "deviceId");
+        if (!state.isRegistered(c.gatewayId, deviceId)) {
+            throw unknownDevice(a, "telemetry", deviceId);
+        }
         JSONObject values = a.object("telemetry", "values", true);
-        Telemetry t = new Telemetry(c.gatewayId, m.snapshot().deviceId(), values.toString(), a.attachment(),
+        Telemetry t = new Telemetry(c.gatewayId, deviceId, values.toString(), a.attachment(),
                 Instant.now());
         notify(telemetryListeners, t);
         return new JSONObject();
     }
 
     private JSONObject report(Connection c, EventArgs a) {
-        DeviceModel m = device(c, a, "model:report");
+        String deviceId = a.id("model:report", "deviceId");
         long base = a.version("model:report", "baseVersion");
         JSONObject reported = a.object("model:report", "reported", true);
-        ModelState after = m.report(base, reported);
-        if (after == null) {
-            ModelState now = m.snapshot();
+        ModelState[] after = new ModelState[1];
+        GatewayState.ReportOutcome outcome = state.report(c.gatewayId, deviceId, base, reported.toString(), m -> after[0] = m);
+        if (outcome == GatewayState.ReportOutcome.UNKNOWN_DEVICE) {
+            throw unknownDevice(a, "model:report", deviceId);
+        }
+        if (outcome == GatewayState.ReportOutcome.CONFLICT) {
             throw new ProtocolError(ProtocolError.VERSION_CONFLICT, "model:report: baseVersion " + base
-                    + " is not the current reported version " + now.reportedVersion()
+                    + " is not the current reported version " + after[0].reportedVersion()
                     + "; fetch with model:get and retry", a.ack());
         }
-        return DeviceModel.toJson(after);
+        return DeviceModel.toJson(after[0]);
     }
 
     private void sweep() {
@@ -300,12 +330,17 @@ public final class GatewayHub implements GatewayPlatform {
                     c.disconnect();
                 } else if (c.gatewayId != null && now - c.lastSeenNanos > offlineAfter) {
                     if (online.remove(c.gatewayId, c)) {
+                        state.offline(c.gatewayId);
                         status(c.gatewayId, GatewayStatus.State.OFFLINE, "heartbeat-timeout");
                     }
                     c.disconnect();
                 }
             }
             nonces.sweep(now);
+            if (now - lastRefreshNanos >= limits.heartbeatInterval().toNanos()) {
+                lastRefreshNanos = now;
+                state.refresh(List.copyOf(online.keySet()));
+            }
         } catch (RuntimeException e) {
             LOG.warn("gateway sweep failed", e);
         }
@@ -331,13 +366,19 @@ public final class GatewayHub implements GatewayPlatform {
     public CompletionStage<CommandResult> sendCommand(Command command) {
         CompletableFuture<CommandResult> result = new CompletableFuture<>();
         Connection c = online.get(command.gatewayId());
-        if (c == null) {
-            return CompletableFuture.failedFuture(new GatewayException(GatewayException.Reason.GATEWAY_OFFLINE,
-                    "gateway " + command.gatewayId() + " is offline"));
-        }
-        if (!devices.getOrDefault(command.gatewayId(), Map.of()).containsKey(command.deviceId())) {
-            return CompletableFuture.failedFuture(new GatewayException(GatewayException.Reason.UNKNOWN_DEVICE,
-                    "device " + command.deviceId() + " is not registered through gateway " + command.gatewayId()));
+        String node;
+        try {
+            node = c == null ? state.remoteNode(command.gatewayId()) : null;
+            if (c == null && node == null) {
+                return CompletableFuture.failedFuture(new GatewayException(GatewayException.Reason.GATEWAY_OFFLINE,
+                        "gateway " + command.gatewayId() + " is offline"));
+            }
+            if (!state.isRegistered(command.gatewayId(), command.deviceId())) {
+                return CompletableFuture.failedFuture(new GatewayException(GatewayException.Reason.UNKNOWN_DEVICE,
+                        "device " + command.deviceId() + " is not registered through gateway " + command.gatewayId()));
+            }
+        } catch (GatewayException e) {
+            return CompletableFuture.failedFuture(e);
         }
         JSONObject params;
         try {
@@ -345,6 +386,9 @@ public final class GatewayHub implements GatewayPlatform {
         } catch (JSONException e) {
             return CompletableFuture.failedFuture(new GatewayException(GatewayException.Reason.BAD_JSON,
                     "command params are not a JSON object: " + e.getMessage()));
+        }
+        if (c == null) {
+            return sendThroughNode(node, command, params, result);
         }
         String id = UUID.randomUUID().toString();
         c.pending.put(id, result);
@@ -367,6 +411,96 @@ public final class GatewayHub implements GatewayPlatform {
         return result;
     }
 
+    /**
+     * The gateway is connected to another node: that node sends the command and forwards the
+     * acknowledgement (or why there is none); the timeout runs here, where the caller waits.
+     */
+    private CompletionStage<CommandResult> sendThroughNode(String node, Command command, JSONObject params,
+                                                           CompletableFuture<CommandResult> result) {
+        String id = UUID.randomUUID().toString();
+        remoteCommands.put(id, result);
+        var timeout = scheduler.schedule(() -> result.completeExceptionally(new GatewayException(
+                GatewayException.Reason.COMMAND_TIMEOUT, "gateway " + command.gatewayId() + " did not acknowledge "
+                + command.name() + " within " + command.timeout().toMillis() + " ms")),
+                command.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((r, e) -> {
+            remoteCommands.remove(id);
+            timeout.cancel(false);
+        });
+        JSONObject message = new JSONObject().put("t", "command").put("origin", state.nodeId()).put("commandId", id)
+                .put("gatewayId", command.gatewayId()).put("deviceId", command.deviceId()).put("name", command.name())
+                .put("params", params).put("timeoutMs", command.timeout().toMillis());
+        if (!state.send(node, message.toString())) {
+            result.completeExceptionally(new GatewayException(GatewayException.Reason.GATEWAY_OFFLINE,
+                    "gateway " + command.gatewayId() + " is offline (its node is gone)"));
+        }
+        return result;
+    }
+
+    /** What another node sent this one (see {@link #sendThroughNode}); on the state's thread. */
+    private void onNodeMessage(String text) {
+        JSONObject m;
+        try {
+            m = new JSONObject(text);
+        } catch (JSONException e) {
+            LOG.warn("ignoring a malformed message from another node: {}", e.getMessage());
+            return;
+        }
+        switch (m.optString("t")) {
+            case "command" -> {
+                String origin = m.getString("origin");
+                String id = m.getString("commandId");
+                Connection c = online.get(m.getString("gatewayId"));
+                if (c == null || c.closed) {
+                    state.send(origin, new JSONObject().put("t", "ack").put("commandId", id).put("error", "GATEWAY_OFFLINE")
+                            .put("message", "gateway " + m.getString("gatewayId") + " is offline").toString());
+                    return;
+                }
+                CompletableFuture<CommandResult> local = new CompletableFuture<>();
+                c.pending.put(id, local);
+                local.whenComplete((r, e) -> {
+                    c.pending.remove(id);
+                    JSONObject ack = new JSONObject().put("t", "ack").put("commandId", id);
+                    if (e != null) {
+                        GatewayException g = e instanceof GatewayException x ? x
+                                : new GatewayException(GatewayException.Reason.DISCONNECTED, String.valueOf(e.getMessage()));
+                        ack.put("error", g.reason().name()).put("message", g.getMessage());
+                    } else {
+                        ack.put("ok", r.ok()).put("result", new JSONObject(r.resultJson())).put("refusal", r.error());
+                    }
+                    state.send(origin, ack.toString());
+                });
+                // The caller's node runs the timeout and answers its caller; here the entry only has to go away.
+                scheduler.schedule(() -> local.completeExceptionally(new GatewayException(GatewayException.Reason.COMMAND_TIMEOUT,
+                        "no acknowledgement")), m.getLong("timeoutMs") + 1000, TimeUnit.MILLISECONDS);
+                JSONObject body = new JSONObject().put("commandId", id).put("deviceId", m.getString("deviceId"))
+                        .put("name", m.getString("name")).put("params", m.getJSONObject("params"));
+                c.socket.send("command", new Object[] {body}, ackArgs -> local.complete(commandResult(id, ackArgs)));
+            }
+            case "ack" -> {
+                CompletableFuture<CommandResult> f = remoteCommands.get(m.getString("commandId"));
+                if (f == null) {
+                    return;
+                }
+                if (m.has("error")) {
+                    f.completeExceptionally(new GatewayException(GatewayException.Reason.valueOf(m.getString("error")),
+                            m.optString("message")));
+                } else {
+                    f.complete(new CommandResult(m.getString("commandId"), m.getBoolean("ok"),
+                            m.getJSONObject("result").toString(), m.optString("refusal")));
+                }
+            }
+            case "desired" -> {
+                Connection c = online.get(m.getString("gatewayId"));
+                if (c != null) {
+                    c.send("model:desired", new JSONObject().put("deviceId", m.getString("deviceId"))
+                            .put("desired", m.getJSONObject("desired")).put("desiredVersion", m.getLong("desiredVersion")));
+                }
+            }
+            default -> LOG.warn("ignoring an unknown message from another node: {}", m.optString("t"));
+        }
+    }
+
     private static CommandResult commandResult(String id, Object[] ackArgs) {
         if (ackArgs.length == 0 || !(ackArgs[0] instanceof JSONObject reply)) {
             return new CommandResult(id, false, "{}", "gateway acknowledged without a JSON object");
@@ -380,11 +514,6 @@ public final class GatewayHub implements GatewayPlatform {
 
     @Override
     public ModelState setDesired(String gatewayId, String deviceId, String desiredJson) {
-        DeviceModel m = devices.getOrDefault(gatewayId, Map.of()).get(deviceId);
-        if (m == null) {
-            throw new GatewayException(GatewayException.Reason.UNKNOWN_DEVICE,
-                    "device " + deviceId + " is not registered through gateway " + gatewayId);
-        }
         JSONObject desired;
         try {
             desired = new JSONObject(desiredJson);
@@ -392,23 +521,30 @@ public final class GatewayHub implements GatewayPlatform {
             throw new GatewayException(GatewayException.Reason.BAD_JSON, "desired state is not a JSON object: "
                     + e.getMessage());
         }
-        ModelState s = m.setDesired(desired);
+        ModelState s = state.setDesired(gatewayId, deviceId, desired.toString()).orElseThrow(() -> new GatewayException(
+                GatewayException.Reason.UNKNOWN_DEVICE, "device " + deviceId + " is not registered through gateway " + gatewayId));
+        JSONObject push = new JSONObject().put("deviceId", deviceId).put("desired", desired)
+                .put("desiredVersion", s.desiredVersion());
         Connection c = online.get(gatewayId);
         if (c != null) {
-            c.send("model:desired", new JSONObject().put("deviceId", deviceId).put("desired", desired)
-                    .put("desiredVersion", s.desiredVersion()));
+            c.send("model:desired", push);
+        } else {
+            String node = state.remoteNode(gatewayId);
+            if (node != null) {
+                state.send(node, push.put("t", "desired").put("gatewayId", gatewayId).toString());
+            }
         }
         return s;
     }
 
     @Override
     public Optional<ModelState> model(String gatewayId, String deviceId) {
-        return Optional.ofNullable(devices.getOrDefault(gatewayId, Map.of()).get(deviceId)).map(DeviceModel::snapshot);
+        return state.model(gatewayId, deviceId);
     }
 
     @Override
     public Set<String> onlineGateways() {
-        return online.keySet().stream().collect(Collectors.toUnmodifiableSet());
+        return state.onlineGateways();
     }
 
     @Override
@@ -440,6 +576,10 @@ public final class GatewayHub implements GatewayPlatform {
             }
             c.disconnect();
         }
+        for (CompletableFuture<CommandResult> f : remoteCommands.values()) {
+            f.completeExceptionally(new GatewayException(GatewayException.Reason.CLOSED, "gateway server closed"));
+        }
+        state.close();
     }
 
     public int pendingNonces() {

@@ -19,6 +19,8 @@ final class ProtocolError extends RuntimeException {
     static final String UNKNOWN_EVENT = "unknown-event";
     static final String ALREADY_AUTHENTICATED = "already-authenticated";
     static final String TOO_MANY_DEVICES = "too-many-devices";
+    /** Several nodes: the shared state (Redis) cannot be reached; nothing was changed, retry later. */
+    static final String UNAVAILABLE = "unavailable";
 
     final String code;
     final transient Optional<SocketIoSocket.ReceivedByLocalAcknowledgementCallback> ack;

@@ -71,8 +71,13 @@ public class GatewayEndpoint implements HttpEndpoint {
         ServerConfig.Gateway settings = config.gateway();
         GatewayKeyStore keys = GatewayKeyStore.of(parseKeys(settings.keysFile()));
         GatewayLimits limits = GatewayLimits.DEFAULTS.withHeartbeat(settings.heartbeat(), GatewayLimits.DEFAULTS.missedHeartbeats());
-        gateway = GatewayServer.builder(keys).limits(limits).contextPath(settings.contextPath())
-                .datagramRelay(settings.datagramRelay()).build();
+        GatewayServer.Builder builder = GatewayServer.builder(keys).limits(limits).contextPath(settings.contextPath())
+                .datagramRelay(settings.datagramRelay());
+        if (config.redis() != null) {
+            // Several nodes: the gateway state is shared through the same Redis as presence (docs/gateway.md, "Several nodes").
+            builder.redis(config.redis().uri(), config.redis().keyPrefix());
+        }
+        gateway = builder.build();
         return gateway.contextHandler();
     }
 

@@ -83,6 +83,13 @@ public final class ControlSession {
         }
     }
 
+    /** @param json an encoded message, e.g. one another node built */
+    void sendText(String json) {
+        if (!closed) {
+            connection.send(json);
+        }
+    }
+
     void sendError(ErrorCode code, String text, Long requestId) {
         send(new Message.Error(code, text, requestId));
     }

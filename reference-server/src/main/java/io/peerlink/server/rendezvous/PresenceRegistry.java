@@ -3,96 +3,106 @@ package io.peerlink.server.rendezvous;
 import io.peerlink.DeviceId;
 
 import java.util.Collection;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * Who is online and which network admitted devices belong to. With {@code forgetOnLeave} (open
- * mode, and any authenticator without a fixed list) a device's network is forgotten when its
- * last session leaves, so the map is bounded by the devices online; with an allow-list it is
- * bounded by the list, and remembering lets a peer hear OFFLINE rather than UNKNOWN. Two concurrent hash
- * maps: O(1) per operation, no lock shared across devices and no thread per device, so 10,000
- * devices cost a few megabytes. In-memory only; a multi-node deployment would back this with a
- * shared store (Redis), never a home-made cluster protocol.
+ * The seam between the rendezvous protocol and where devices are: which devices this node holds
+ * a control connection for (always in memory: a session is a live socket), which network every
+ * device was admitted into and whether it is online anywhere, and, with several nodes, which node
+ * holds a device and how to hand that node a message.
+ *
+ * <p>Implementations: {@link InMemoryPresenceRegistry}, the embedded default for one node, and
+ * {@link RedisPresenceRegistry}, which shares presence and carries node-to-node messages through
+ * Redis (docs/operations.md, "Several nodes on Redis"). The node-to-node methods have one-node
+ * defaults. The message text is opaque here; {@link RendezvousService} writes and reads it.
+ *
+ * <p>Thread-safe; methods are called on Jetty's threads and the rendezvous timer thread.
  */
-public final class PresenceRegistry {
-    private final ConcurrentHashMap<DeviceId, ControlSession> online = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<DeviceId, String> networks = new ConcurrentHashMap<>();
-    private final boolean forgetOnLeave;
+public interface PresenceRegistry extends AutoCloseable {
 
-    /** Remembers networks of devices that left (allow-list mode). */
-    public PresenceRegistry() {
-        this(false);
-    }
+    /**
+     * Registers an admitted session of this node, replacing an older one of the same device.
+     *
+     * @param session the admitted session
+     * @return the replaced session of this node, or null
+     */
+    ControlSession register(ControlSession session);
 
-    /** @param forgetOnLeave forget a device's network when it leaves (open mode, unbounded authenticators) */
-    public PresenceRegistry(boolean forgetOnLeave) {
-        this.forgetOnLeave = forgetOnLeave;
+    /** Removes the session if it is still the device's current one. @param session the closing session */
+    void unregister(ControlSession session);
+
+    /** @param id a device @return its live session on this node, or null */
+    ControlSession local(DeviceId id);
+
+    /** @return a weakly consistent view of this node's live sessions */
+    Collection<ControlSession> sessions();
+
+    /** @param id a device @return the network it was last admitted into on any node, or null if unknown */
+    String networkOf(DeviceId id);
+
+    /** @param id a device @return true if it has a live control connection on any node */
+    boolean isOnline(DeviceId id);
+
+    /** @return number of devices online on this node */
+    int onlineCount();
+
+    /** @return devices whose network this node knows (online here, and with an allow-list, ones seen before) */
+    int knownCount();
+
+    /** @return devices online on this node per network, counted now (a scrape, not a hot path) */
+    Map<String, Integer> onlineByNetwork();
+
+    /** Forgets the networks of devices a new allow-list no longer has. @param allowed device to network */
+    void retainNetworks(Map<DeviceId, String> allowed);
+
+    /** @return this node's id (unique per process start) */
+    default String nodeId() {
+        return "local";
     }
 
     /**
-     * Registers an admitted session, replacing an older one of the same device.
-     *
-     * @param session the admitted session
-     * @return the replaced session, or null
+     * @param id a device
+     * @return the id of the other node that holds the device's control connection, or null if it
+     *         is on this node, offline or unknown
      */
-    ControlSession register(ControlSession session) {
-        networks.put(session.deviceId(), session.network());
-        return online.put(session.deviceId(), session);
+    default String remoteNode(DeviceId id) {
+        return null;
     }
 
-    /** Removes the session if it is still the device's current one. @param session the closing session */
-    void unregister(ControlSession session) {
-        if (session.deviceId() != null && online.remove(session.deviceId(), session) && forgetOnLeave) {
-            // A newer session of the same device may register between these two lines; it re-adds its network.
-            networks.remove(session.deviceId(), session.network());
-            ControlSession current = online.get(session.deviceId());
-            if (current != null) {
-                networks.put(current.deviceId(), current.network());
-            }
-        }
+    /**
+     * Hands a message to another node.
+     *
+     * @param node the node's id
+     * @param message the message (opaque text)
+     * @return false if no node by that id is listening (it died or never existed), true if it was handed over
+     */
+    default boolean send(String node, String message) {
+        return false;
     }
 
-    /** @param id a device @return its live session, or null */
-    ControlSession online(DeviceId id) {
-        return online.get(id);
+    /**
+     * Sets where messages from other nodes go, and who closes a session of this node whose device
+     * has since been admitted on another node. Called once, before any device is admitted. Both
+     * run on a thread of the registry's and may call back into the registry.
+     *
+     * @param messages receives the text of every message another node sent to this one
+     * @param displaced receives a session of this node, already unregistered, whose device is now on another node
+     */
+    default void listen(Consumer<String> messages, Consumer<ControlSession> displaced) {
     }
 
-    /** @param id a device @return the network it was last admitted into, or null if never admitted */
-    public String networkOf(DeviceId id) {
-        return networks.get(id);
+    /**
+     * Called once per keepalive interval with this node's live sessions, so shared presence
+     * entries that expire unless refreshed stay alive while their devices are.
+     *
+     * @param live this node's live sessions
+     */
+    default void refresh(Collection<ControlSession> live) {
     }
 
-    /** @param id a device @return true if it has a live control connection */
-    public boolean isOnline(DeviceId id) {
-        return online.containsKey(id);
-    }
-
-    /** @return number of devices online */
-    public int onlineCount() {
-        return online.size();
-    }
-
-    /** @return devices whose network is remembered (online, and with an allow-list, offline ones too) */
-    public int knownCount() {
-        return networks.size();
-    }
-
-    /** Forgets the networks of devices a new allow-list no longer has. @param allowed device to network */
-    void retainNetworks(java.util.Map<DeviceId, String> allowed) {
-        networks.keySet().removeIf(id -> !allowed.containsKey(id) && !online.containsKey(id));
-    }
-
-    /** @return devices online per network, counted now (O(devices online); a scrape, not a hot path) */
-    public java.util.Map<String, Integer> onlineByNetwork() {
-        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
-        for (ControlSession s : online.values()) {
-            counts.merge(s.network(), 1, Integer::sum);
-        }
-        return counts;
-    }
-
-    /** @return a weakly consistent view of the live sessions */
-    Collection<ControlSession> sessions() {
-        return online.values();
+    /** Releases connections to shared stores; idempotent. Sessions are not touched. */
+    @Override
+    default void close() {
     }
 }

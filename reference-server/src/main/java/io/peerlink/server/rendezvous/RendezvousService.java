@@ -82,9 +82,22 @@ public final class RendezvousService implements AutoCloseable {
     /** The server names a hello may be signed for (lower-case). */
     private final Set<String> serverNames;
 
+    /**
+     * A connect request waiting for the target's answer. With both devices on this node,
+     * {@code requester} and {@code target} are set. With the target on another node (this node
+     * owns the request), {@code target} is null. With the requester on another node (this node
+     * asks the target), {@code requester} is null and {@code remote} says where to answer.
+     */
     private record PendingConnect(long id, ControlSession requester, long requesterRequestId, ControlSession target,
-                                  ScheduledFuture<?> timeout) {
+                                  DeviceId targetId, ScheduledFuture<?> timeout, RemoteRequester remote) {
     }
+
+    /** The requester of a connect request that another node forwarded. */
+    private record RemoteRequester(String node, long pendingId, long requestId, DeviceId id, List<io.peerlink.Candidate> candidates,
+                                   double minRttMillis) {
+    }
+
+    private final jakarta.json.bind.Jsonb nodeJson = jakarta.json.bind.JsonbBuilder.create();
 
     /**
      * @param config server configuration
@@ -106,6 +119,10 @@ public final class RendezvousService implements AutoCloseable {
         this.serverNames = serverNames(config);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
+        registry.listen(this::onNodeMessage, displaced -> {
+            tellPeersOffline(displaced);
+            displaced.fail(ErrorCode.REPLACED, "the same device connected again (to another node)", CLOSE_POLICY);
+        });
     }
 
     /** Configured names, or else every literal address of this machine plus {@code localhost}. */
@@ -355,7 +372,7 @@ public final class RendezvousService implements AutoCloseable {
                 return;
             }
             p.timeout.cancel(false);
-            unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, s.deviceId(), UnreachableException.Reason.REJECTED, r.reason()));
+            answerUnreachable(p, UnreachableException.Reason.REJECTED, r.reason());
         } else if (message instanceof Message.Presence p) {
             DeviceId of = p.of();
             String toNetwork = registry.networkOf(of);
@@ -379,6 +396,20 @@ public final class RendezvousService implements AutoCloseable {
         requester.send(u);
     }
 
+    /** Answers a pending request's requester, on this node or through its own node. */
+    private void answerUnreachable(PendingConnect p, UnreachableException.Reason reason, String message) {
+        if (p.remote != null) {
+            sendToNode(p.remote.node, new NodeMessage.Unreachable(p.remote.pendingId, reason.name(), message));
+        } else {
+            unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, p.targetId, reason, message));
+        }
+    }
+
+    private boolean sendToNode(String node, NodeMessage message) {
+        // The runtime type, not NodeMessage.class: Yasson writes the type key only for the concrete subtype.
+        return registry.send(node, nodeJson.toJson(message));
+    }
+
     private void onConnect(ControlSession s, Message.Connect c) {
         connectRequests.incrementAndGet();
         DeviceId to = c.to();
@@ -393,9 +424,12 @@ public final class RendezvousService implements AutoCloseable {
             unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
             return;
         }
-        ControlSession target = registry.online(to);
+        ControlSession target = registry.local(to);
         if (target == null || target.closed) {
-            unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE, "the device is not connected"));
+            String node = registry.remoteNode(to);
+            if (node == null || !connectThroughNode(s, c, node)) {
+                unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE, "the device is not connected"));
+            }
             return;
         }
         long id = nextIncomingId.incrementAndGet();
@@ -406,8 +440,98 @@ public final class RendezvousService implements AutoCloseable {
                         "the device did not answer within " + config.limits().connectTimeout().toMillis() + " ms"));
             }
         }, config.limits().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        pending.put(id, new PendingConnect(id, s, c.requestId(), target, timeout));
+        pending.put(id, new PendingConnect(id, s, c.requestId(), target, to, timeout, null));
         target.send(new Message.Incoming(id, s.deviceId()));
+    }
+
+    /**
+     * The target is on another node: this node keeps the request and its timeout, the target's
+     * node asks the target and answers with the introduction or the reason it failed.
+     *
+     * @return false if the target's node is not listening (it died; its devices' entries have not expired yet)
+     */
+    private boolean connectThroughNode(ControlSession s, Message.Connect c, String node) {
+        DeviceId to = c.to();
+        long id = nextIncomingId.incrementAndGet();
+        ScheduledFuture<?> timeout = timers.schedule(() -> {
+            PendingConnect p = pending.remove(id);
+            if (p != null) {
+                unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, to, UnreachableException.Reason.TIMEOUT,
+                        "the device did not answer within " + config.limits().connectTimeout().toMillis() + " ms"));
+            }
+        }, config.limits().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        PendingConnect p = new PendingConnect(id, s, c.requestId(), null, to, timeout, null);
+        pending.put(id, p);
+        boolean sent = sendToNode(node, new NodeMessage.Connect(registry.nodeId(), id, c.requestId(), s.deviceId().toString(),
+                codec.encode(new Message.Candidates(s.candidates)), s.minRttMillis, to.toString()));
+        if (!sent && pending.remove(id, p)) {
+            timeout.cancel(false);
+            return false;
+        }
+        return true;
+    }
+
+    /** A message from another node (see {@link NodeMessage}); runs on the registry's thread. */
+    private void onNodeMessage(String text) {
+        NodeMessage message;
+        try {
+            message = nodeJson.fromJson(text, NodeMessage.class);
+        } catch (RuntimeException e) {
+            LOG.warn("ignoring a malformed message from another node: {}", e.getMessage());
+            return;
+        }
+        try {
+            if (message instanceof NodeMessage.Connect c) {
+                onRemoteConnect(c);
+            } else if (message instanceof NodeMessage.Introduce i) {
+                PendingConnect p = pending.remove(i.pendingId());
+                if (p != null && p.requester != null) {
+                    p.timeout.cancel(false);
+                    p.requester.introducedTo.add(p.targetId);
+                    p.requester.sendText(i.introduce());
+                }
+            } else if (message instanceof NodeMessage.Unreachable u) {
+                PendingConnect p = pending.remove(u.pendingId());
+                if (p != null && p.requester != null) {
+                    p.timeout.cancel(false);
+                    unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, p.targetId,
+                            UnreachableException.Reason.valueOf(u.reason()), u.message()));
+                }
+            } else if (message instanceof NodeMessage.PeerOffline o) {
+                ControlSession other = registry.local(DeviceId.parse(o.device()));
+                DeviceId gone = DeviceId.parse(o.gone());
+                if (other != null && !other.closed && other.introducedTo.remove(gone)) {
+                    other.send(new Message.PeerOffline(gone));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("failure handling a message from another node: {}", text, e);
+        }
+    }
+
+    private void onRemoteConnect(NodeMessage.Connect c) {
+        DeviceId to = DeviceId.parse(c.target());
+        ControlSession target = registry.local(to);
+        if (target == null || target.closed) {
+            sendToNode(c.fromNode(), new NodeMessage.Unreachable(c.pendingId(), UnreachableException.Reason.OFFLINE.name(),
+                    "the device is not connected"));
+            return;
+        }
+        List<io.peerlink.Candidate> candidates;
+        try {
+            candidates = ((Message.Candidates) codec.decode(c.candidates())).candidates();
+        } catch (ProtocolException | ClassCastException e) {
+            LOG.warn("ignoring a connect from node {} with bad candidates: {}", c.fromNode(), e.getMessage());
+            return;
+        }
+        RemoteRequester remote = new RemoteRequester(c.fromNode(), c.pendingId(), c.requestId(), DeviceId.parse(c.requester()),
+                candidates, c.minRttMillis());
+        long id = nextIncomingId.incrementAndGet();
+        // The requester's node answers the requester at its own timeout; here the entry only has to go away.
+        ScheduledFuture<?> timeout = timers.schedule(() -> pending.remove(id),
+                config.limits().connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        pending.put(id, new PendingConnect(id, null, 0, target, to, timeout, remote));
+        target.send(new Message.Incoming(id, remote.id()));
     }
 
     private void onAccept(ControlSession target, Message.Accept a) {
@@ -417,8 +541,12 @@ public final class RendezvousService implements AutoCloseable {
             return;
         }
         p.timeout.cancel(false);
+        if (p.remote != null) {
+            introduceRemote(target, p);
+            return;
+        }
         ControlSession requester = p.requester;
-        if (requester.closed || registry.online(requester.deviceId()) != requester) {
+        if (requester.closed || registry.local(requester.deviceId()) != requester) {
             target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", a.requestId());
             return;
         }
@@ -448,6 +576,40 @@ public final class RendezvousService implements AutoCloseable {
                 targetCid, requesterCid, Role.RESPONDER, startTarget));
     }
 
+    /** Like the local case, with the requester on another node: its node gets the requester's introduction. */
+    private void introduceRemote(ControlSession target, PendingConnect p) {
+        RemoteRequester requester = p.remote;
+        if (!requester.node.equals(registry.remoteNode(requester.id))) {
+            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", p.id);
+            return;
+        }
+        byte[] token = new byte[16];
+        random.nextBytes(token);
+        String sessionToken = Base64.getUrlEncoder().withoutPadding().encodeToString(token);
+        long requesterCid = nonZeroRandom();
+        long targetCid;
+        do {
+            targetCid = nonZeroRandom();
+        } while (targetCid == requesterCid);
+        double oneWayRequester = Math.max(0, requester.minRttMillis) / 2;
+        double oneWayTarget = Math.max(0, target.minRttMillis) / 2;
+        // The requester's introduction also crosses Redis (well under a millisecond on a LAN), which the margin absorbs.
+        double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
+        long startRequester = Math.round(d - oneWayRequester);
+        long startTarget = Math.round(d - oneWayTarget);
+        Message.Introduce forRequester = new Message.Introduce(requester.requestId, target.deviceId(), target.candidates,
+                sessionToken, requesterCid, targetCid, Role.INITIATOR, startRequester);
+        if (!sendToNode(requester.node, new NodeMessage.Introduce(requester.pendingId, codec.encode(forRequester)))) {
+            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", p.id);
+            return;
+        }
+        introductions.incrementAndGet();
+        events.introduced();
+        target.introducedTo.add(requester.id);
+        target.send(new Message.Introduce(p.id, requester.id, requester.candidates, sessionToken,
+                targetCid, requesterCid, Role.RESPONDER, startTarget));
+    }
+
     private long nonZeroRandom() {
         long v;
         do {
@@ -472,8 +634,7 @@ public final class RendezvousService implements AutoCloseable {
                 if ((p.target == s || p.requester == s) && pending.remove(p.id, p)) {
                     p.timeout.cancel(false);
                     if (p.target == s) {
-                        unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, s.deviceId(),
-                                UnreachableException.Reason.OFFLINE, "the device disconnected before answering"));
+                        answerUnreachable(p, UnreachableException.Reason.OFFLINE, "the device disconnected before answering");
                     }
                 }
             }
@@ -487,17 +648,25 @@ public final class RendezvousService implements AutoCloseable {
      * control connection.
      */
     private void tellPeersOffline(ControlSession s) {
+        if (s.introducedTo.isEmpty()) {
+            return;
+        }
         DeviceId gone = s.deviceId();
-        ControlSession current = registry.online(gone);
-        boolean stillOnline = current != null && current != s && !current.closed;
+        ControlSession current = registry.local(gone);
+        boolean stillOnline = (current != null && current != s && !current.closed) || registry.remoteNode(gone) != null;
         for (DeviceId peer : List.copyOf(s.introducedTo)) {
             if (!s.introducedTo.remove(peer) || stillOnline) {
                 continue;
             }
-            ControlSession other = registry.online(peer);
+            ControlSession other = registry.local(peer);
             if (other != null && !other.closed) {
                 other.introducedTo.remove(gone);
                 other.send(new Message.PeerOffline(gone));
+            } else if (other == null) {
+                String node = registry.remoteNode(peer);
+                if (node != null) {
+                    sendToNode(node, new NodeMessage.PeerOffline(peer.toString(), gone.toString()));
+                }
             }
         }
     }
@@ -518,6 +687,7 @@ public final class RendezvousService implements AutoCloseable {
                     s.send(new Message.Ping(t));
                 }
             }
+            registry.refresh(registry.sessions());
         } catch (RuntimeException e) {
             LOG.warn("keepalive sweep failed", e);
         }
@@ -601,5 +771,10 @@ public final class RendezvousService implements AutoCloseable {
         sweep.cancel(false);
         timers.shutdownNow();
         codec.close();
+        try {
+            nodeJson.close();
+        } catch (Exception e) {
+            LOG.debug("closing JSON-B", e);
+        }
     }
 }
