@@ -43,6 +43,8 @@ public final class RendezvousCodec implements AutoCloseable {
     public static final int MAX_MESSAGE_BYTES = 64 * 1024;
     /** Most candidates in one list. */
     public static final int MAX_CANDIDATES = 32;
+    /** Most TURN servers in one introduction. */
+    public static final int MAX_RELAYS = 8;
     /** Most claims in a hello. */
     public static final int MAX_CLAIMS = 16;
     /** Longest claim key. */
@@ -55,12 +57,13 @@ public final class RendezvousCodec implements AutoCloseable {
     static final int MAX_DEPTH = 8;
 
     /** JSON kinds a field may have. */
-    private enum Kind { STRING, INT, LONG, BOOLEAN, CANDIDATES, CLAIMS }
+    private enum Kind { STRING, INT, LONG, BOOLEAN, CANDIDATES, RELAYS, CLAIMS }
 
     private static final Map<String, Class<?>> TYPES;
     private static final Map<String, Kind> FIELDS;
     private static final Map<Class<?>, Set<String>> REQUIRED;
     private static final Map<String, Kind> CANDIDATE_FIELDS;
+    private static final Map<String, Kind> RELAY_FIELDS;
 
     static {
         Map<String, Class<?>> types = new LinkedHashMap<>();
@@ -78,6 +81,9 @@ public final class RendezvousCodec implements AutoCloseable {
         Map<String, Kind> candidateFields = new HashMap<>();
         schema(Adapters.WireCandidate.class, candidateFields);
         CANDIDATE_FIELDS = Collections.unmodifiableMap(candidateFields);
+        Map<String, Kind> relayFields = new HashMap<>();
+        schema(RelayServer.class, relayFields);
+        RELAY_FIELDS = Collections.unmodifiableMap(relayFields);
     }
 
     /** Adds each component's JSON kind to {@code kinds}; returns the components that must be present (primitives). */
@@ -96,7 +102,8 @@ public final class RendezvousCodec implements AutoCloseable {
             } else if (t == boolean.class || t == Boolean.class) {
                 kind = Kind.BOOLEAN;
             } else if (t == List.class) {
-                kind = Kind.CANDIDATES;
+                java.lang.reflect.Type element = ((java.lang.reflect.ParameterizedType) c.getGenericType()).getActualTypeArguments()[0];
+                kind = element == RelayServer.class ? Kind.RELAYS : Kind.CANDIDATES;
             } else if (t == Map.class) {
                 kind = Kind.CLAIMS;
             } else {
@@ -245,41 +252,45 @@ public final class RendezvousCodec implements AutoCloseable {
                     expect(p.next(), JsonParser.Event.VALUE_STRING, field + "." + clip(key), "a string");
                 }
             }
-            case CANDIDATES -> {
-                expect(value, JsonParser.Event.START_ARRAY, field, "an array");
-                int i = 0;
-                JsonParser.Event e;
-                while ((e = p.next()) != JsonParser.Event.END_ARRAY) {
-                    String name = field + "[" + i++ + "]";
-                    if (i > MAX_CANDIDATES) {
-                        throw new ProtocolException(ErrorCode.INVALID_FIELD, "field '" + field + "' has more than "
-                                + MAX_CANDIDATES + " entries");
-                    }
-                    expect(e, JsonParser.Event.START_OBJECT, name, "an object");
-                    Set<String> keys = new HashSet<>();
-                    while ((e = p.next()) != JsonParser.Event.END_OBJECT) {
-                        String key = p.getString();
-                        if (!keys.add(key)) {
-                            throw new ProtocolException(ErrorCode.MALFORMED, "duplicate key '" + clip(key) + "' in '" + name + "'");
-                        }
-                        JsonParser.Event v = p.next();
-                        Kind k = CANDIDATE_FIELDS.get(key);
-                        if (v == JsonParser.Event.VALUE_NULL) {
-                            keys.remove(key);
-                        } else if (k == null) {
-                            skip(p, v, 4);
-                        } else {
-                            check(p, v, k, name + "." + key);
-                        }
-                    }
-                    for (String required : CANDIDATE_FIELDS.keySet()) {
-                        if (!keys.contains(required)) {
-                            throw new ProtocolException(ErrorCode.INVALID_FIELD, "field '" + name + "." + required + "' is missing");
-                        }
-                    }
+            case CANDIDATES -> objects(p, value, field, MAX_CANDIDATES, CANDIDATE_FIELDS);
+            case RELAYS -> objects(p, value, field, MAX_RELAYS, RELAY_FIELDS);
+            default -> throw new IllegalStateException(kind.name());
+        }
+    }
+
+    /** An array of at most {@code max} objects whose known fields are {@code fields}, all required. */
+    private static void objects(JsonParser p, JsonParser.Event value, String field, int max, Map<String, Kind> fields)
+            throws ProtocolException {
+        expect(value, JsonParser.Event.START_ARRAY, field, "an array");
+        int i = 0;
+        JsonParser.Event e;
+        while ((e = p.next()) != JsonParser.Event.END_ARRAY) {
+            String name = field + "[" + i++ + "]";
+            if (i > max) {
+                throw new ProtocolException(ErrorCode.INVALID_FIELD, "field '" + field + "' has more than " + max + " entries");
+            }
+            expect(e, JsonParser.Event.START_OBJECT, name, "an object");
+            Set<String> keys = new HashSet<>();
+            while ((e = p.next()) != JsonParser.Event.END_OBJECT) {
+                String key = p.getString();
+                if (!keys.add(key)) {
+                    throw new ProtocolException(ErrorCode.MALFORMED, "duplicate key '" + clip(key) + "' in '" + name + "'");
+                }
+                JsonParser.Event v = p.next();
+                Kind k = fields.get(key);
+                if (v == JsonParser.Event.VALUE_NULL) {
+                    keys.remove(key);
+                } else if (k == null) {
+                    skip(p, v, 4);
+                } else {
+                    check(p, v, k, name + "." + key);
                 }
             }
-            default -> throw new IllegalStateException(kind.name());
+            for (String required : fields.keySet()) {
+                if (!keys.contains(required)) {
+                    throw new ProtocolException(ErrorCode.INVALID_FIELD, "field '" + name + "." + required + "' is missing");
+                }
+            }
         }
     }
 
