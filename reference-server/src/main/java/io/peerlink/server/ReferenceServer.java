@@ -8,6 +8,7 @@ import io.peerlink.server.metrics.ServerMetrics;
 import io.peerlink.server.rendezvous.AddressCaps;
 import io.peerlink.server.rendezvous.JettyControlEndpoint;
 import io.peerlink.server.rendezvous.RendezvousService;
+import io.peerlink.server.relay.TurnRelays;
 import io.peerlink.server.stun.StunServer;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.spi.AfterBeanDiscovery;
@@ -72,6 +73,7 @@ public final class ReferenceServer implements AutoCloseable {
     private final Server jetty;
     private final RendezvousService rendezvous;
     private final StunServer stun;
+    private volatile TurnRelays turn;
     private final URI controlUri;
     private final ServerPin pin;
     private volatile BridgeHosting bridge;
@@ -144,6 +146,8 @@ public final class ReferenceServer implements AutoCloseable {
         try {
             RendezvousService rendezvous = container.select(RendezvousService.class).get();
             StunServer stun = container.select(ServerComponents.StunServerHolder.class).get().server();
+            TurnRelays turn = container.select(TurnRelays.class).get();
+            rendezvous.relays(turn);
             ServerPin pin = config.tls() == null ? null : pinOf(config.tls());
             bridge = BridgeHosting.start(config);
             jetty = jetty(config, rendezvous, stun, bridge);
@@ -156,6 +160,7 @@ public final class ReferenceServer implements AutoCloseable {
             URI uri = URI.create((pin == null ? "ws://" : "wss://") + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + connector.getLocalPort() + Handshake.PATH);
             ReferenceServer server = new ReferenceServer(config, container, jetty, rendezvous, stun, uri, pin);
             server.bridge = bridge;
+            server.turn = turn;
             if (container.select(io.peerlink.spi.Authenticator.class).get() instanceof AllowListAuthenticator list
                     && list.file() != null) {
                 server.reloader = new AllowListReloader(list, rendezvous, ALLOW_LIST_CHECK_MILLIS);
@@ -165,6 +170,8 @@ public final class ReferenceServer implements AutoCloseable {
             LOG.info(() -> "PeerLink reference server: control " + uri + (pin == null ? "" : " (TLS key pin " + pin + ")")
                     + ", server names " + (config.serverNames().isEmpty() ? "this machine's addresses" : config.serverNames())
                     + ", STUN " + (stun == null ? "off" : "udp " + stun.localAddress())
+                    + ", TURN " + (turn.embedded() == null ? "off" : "udp " + turn.embedded().udpAddress() + " tcp " + turn.embedded().tcpAddress())
+                    + (config.relay().external().isEmpty() ? "" : " + " + config.relay().external().size() + " external")
                     + ", authenticator '" + config.effectiveAuthenticator() + "', access policy '" + config.accessPolicy()
                     + "'; started in " + (System.nanoTime() - startNanos) / 1_000_000 + " ms (CDI " + weldMillis + " ms)");
             return server;
@@ -335,6 +342,11 @@ public final class ReferenceServer implements AutoCloseable {
     /** @return the STUN server's bound address, or null if STUN is disabled */
     public InetSocketAddress stunAddress() {
         return stun == null ? null : stun.localAddress();
+    }
+
+    /** @return the embedded TURN server (docs/relay.md), or null if it is off */
+    public io.peerlink.relay.turn.TurnServer turnServer() {
+        return turn == null ? null : turn.embedded();
     }
 
     /** @return the resource directory's CoAP endpoint, or null if the bridge is off */

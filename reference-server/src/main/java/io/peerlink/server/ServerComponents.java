@@ -1,6 +1,7 @@
 package io.peerlink.server;
 
 import io.peerlink.server.auth.ServerConfigurable;
+import io.peerlink.server.relay.TurnRelays;
 import io.peerlink.server.rendezvous.PresenceRegistry;
 import io.peerlink.server.rendezvous.RendezvousService;
 import io.peerlink.server.stun.StunServer;
@@ -81,6 +82,16 @@ public class ServerComponents {
 
     void closeStun(@Disposes StunServerHolder holder) {
         holder.close();
+    }
+
+    @Produces
+    @Singleton
+    TurnRelays turn(ServerConfig config) {
+        return TurnRelays.start(config);
+    }
+
+    void closeTurn(@Disposes TurnRelays relays) {
+        relays.close();
     }
 
     private static <T> T byName(Class<T> type, Function<T, String> name, String wanted) {
