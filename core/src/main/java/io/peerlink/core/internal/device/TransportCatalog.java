@@ -50,6 +50,17 @@ final class TransportCatalog {
      *         of that name serve the scheme
      */
     Transport create(Endpoint bind, String providerName) {
+        return create(TransportConfig.bind(bind).build(), providerName);
+    }
+
+    /**
+     * @param config the bind endpoint and options
+     * @param providerName the provider's class name, or null to choose by scheme alone
+     * @return a transport in state CREATED
+     * @throws PeerLinkException as {@link #create(Endpoint, String)}
+     */
+    Transport create(TransportConfig config, String providerName) {
+        Endpoint bind = config.bindEndpoint();
         List<TransportProvider> forScheme = providers.stream().filter(p -> p.scheme().equals(bind.scheme())).toList();
         TransportProvider chosen;
         if (providerName != null) {
@@ -67,7 +78,7 @@ final class TransportCatalog {
             chosen = forScheme.get(0);
         }
         try {
-            return chosen.create(TransportConfig.bind(bind).build());
+            return chosen.create(config);
         } catch (IllegalArgumentException e) {
             throw new PeerLinkException("transport " + chosen.getClass().getName() + " refused " + bind + ": " + e.getMessage(), e);
         }
