@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
  * {@code unreachable}, {@code error}).
  */
 @Command(name = "peerlink", mixinStandardHelpOptions = true, version = "PeerLink 0.1.0",
+        scope = CommandLine.ScopeType.INHERIT, // every subcommand takes -h/--help (usage errors point there)
         description = "Direct, reliable links between devices behind NATs.",
         subcommands = {ServerCommand.class, DeviceCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -38,6 +39,11 @@ public final class Main implements Runnable {
      * @param args command line
      */
     public static void main(String[] args) {
+        // One line per log record (level and message), not the JDK's two-line default with a timestamp;
+        // an operator's own -Djava.util.logging.SimpleFormatter.format wins.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         System.exit(run(args));
     }
 

@@ -112,4 +112,17 @@ class CliErrorsTest {
         assertEquals(Main.EXIT_USAGE, r.exit);
         assertOneActionableLine(r.err, "--bogus", "--help");
     }
+
+    @Test
+    void theHelpThatUsageErrorsPointToExistsOnEverySubcommand() throws Exception {
+        for (String[] command : new String[][] {{"server"}, {"device"}, {"device", "send"}, {"device", "listen"},
+                {"device", "id"}, {"demo"}}) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.add("--help");
+            Result r = run(args.toArray(String[]::new));
+            assertEquals(0, r.exit, String.join(" ", args) + ": " + r.err);
+            assertTrue(r.out.startsWith("Usage: peerlink " + String.join(" ", command)), r.out);
+            assertTrue(r.err.isBlank(), r.err);
+        }
+    }
 }

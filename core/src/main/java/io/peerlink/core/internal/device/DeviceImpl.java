@@ -205,7 +205,9 @@ final class DeviceImpl implements Device {
         ReflexiveDiscovery discovery = new ReflexiveDiscovery(loop, socket, stunServer);
         discovery.run().whenComplete((result, error) -> {
             if (error != null) {
-                LOG.log(System.Logger.Level.WARNING, "no reflexive candidate from STUN " + stunServer + ": " + error.getMessage());
+                // A device closed meanwhile (e.g. its rendezvous was unreachable) has nothing to warn about.
+                LOG.log(closed.get() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                        "no reflexive candidate from STUN " + stunServer + ": " + error.getMessage());
                 gathered.complete(null);
                 return;
             }

@@ -96,10 +96,11 @@ class ChannelLifecycleTest {
 
     @Test
     void idleTimeoutClosesWhenThePeerFallsSilent() throws Exception {
-        ChannelOptions idle = FAST.toBuilder().keepaliveInterval(Duration.ofMillis(50)).idleTimeout(Duration.ofMillis(300)).build();
+        ChannelOptions idle = FAST.toBuilder().keepaliveInterval(Duration.ofMillis(100)).idleTimeout(Duration.ofMillis(1_500)).build();
         try (ChannelPair p = new ChannelPair(idle, Impairment.NONE, Impairment.NONE, 6)) {
-            // Keepalives hold the channel up well past the idle timeout ...
-            Thread.sleep(600);
+            // Keepalives hold the channel up well past the idle timeout (15 keepalives per timeout: a
+            // scheduling stall on a loaded 2-core CI machine must not look like a silent peer) ...
+            Thread.sleep(3_000);
             assertTrue(p.a.isOpen() && p.b.isOpen(), "keepalive keeps an idle but healthy channel open");
             // ... until b goes silent.
             p.transportB.outbound(Impairment.NONE.withLoss(1.0));
