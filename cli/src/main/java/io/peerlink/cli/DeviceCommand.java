@@ -71,6 +71,17 @@ final class DeviceCommand {
         out.printf(Locale.ROOT, "path %s %s -> %s peer=%s setup-ms=%.1f%n", link.path().kind(), link.path().local(),
                 link.path().remote(), link.peer(), setupNanos / 1e6);
         out.flush();
+        printPathChanges(out, link);
+    }
+
+    /** From now on prints {@code path-changed <KIND> <from> -> <to>} (the new kind, old and new remote endpoints) on every move. */
+    static void printPathChanges(PrintStream out, PeerLink link) {
+        link.addListener(event -> {
+            if (event instanceof io.peerlink.LinkEvent.PathChanged pc) {
+                out.println("path-changed " + pc.to().kind() + " " + pc.from().remote() + " -> " + pc.to().remote());
+                out.flush();
+            }
+        });
     }
 
     /** What a command does with an established link. */

@@ -29,6 +29,29 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--stun-port", description = "STUN UDP port. Default: ${DEFAULT-VALUE}", defaultValue = "3478")
     int stunPort;
 
+    @Option(names = "--turn-port", description = "UDP and TCP port of the embedded TURN relay (-1: off; 0: ephemeral). "
+            + "Default: 3479, or ephemeral when --stun-port is 0")
+    Integer turnPort;
+
+    @Option(names = "--turn-secret-env", description = "Environment variable holding the embedded TURN server's shared "
+            + "secret (>= 16 characters). Default: a random secret per start")
+    String turnSecretEnv;
+
+    @Option(names = "--turn-relay-address", description = "Address the embedded TURN server relays on and devices reach it "
+            + "at. Default: --host, or this machine's first IPv4 address when --host is a wildcard")
+    String turnRelayAddress;
+
+    @Option(names = "--turn-allow-private-peers", description = "Let the embedded TURN server relay to private addresses (a LAN relay)")
+    boolean turnPrivatePeers;
+
+    @Option(names = "--turn-allow-loopback-peers", description = "Let the embedded TURN server relay to loopback (one-host setups)")
+    boolean turnLoopbackPeers;
+
+    @Option(names = "--external-turn", paramLabel = "URIS@SECRET_ENV", description = "An external TURN server (coturn with "
+            + "--use-auth-secret): comma-separated TURN URIs, '@', and the environment variable holding its static auth "
+            + "secret, e.g. 'turn:203.0.113.5:3478?transport=udp,turn:203.0.113.5:3478?transport=tcp@COTURN_SECRET'. Repeatable")
+    List<String> externalTurn = new ArrayList<>();
+
     @Option(names = "--coap-port", description = "CoAP UDP port of the resource directory (-1: off). Default: ${DEFAULT-VALUE}",
             defaultValue = "5683")
     int coapPort;
@@ -79,6 +102,33 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
                 .coapPort(coapPort).rdStorage(rdStorage).wsDescriptions(wsDescriptions).wsSecrets(wsSecrets)
                 .serverNames(serverNames).limits(ServerConfig.Limits.defaults().withConnectionCaps(20_000, perAddress));
+        if (turnPort != null) {
+            b.turnPort(turnPort);
+        }
+        if (turnSecretEnv != null) {
+            String secret = System.getenv(turnSecretEnv);
+            if (secret == null || secret.length() < 16) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "set " + turnSecretEnv
+                        + " to the TURN secret (at least 16 characters)");
+            }
+            b.turnSecret(secret);
+        }
+        b.turnRelayAddress(turnRelayAddress).turnAllowPrivatePeers(turnPrivatePeers).turnAllowLoopbackPeers(turnLoopbackPeers);
+        List<ServerConfig.ExternalTurn> external = new ArrayList<>();
+        for (String spec1 : externalTurn) {
+            int at = spec1.lastIndexOf('@');
+            String secret = at < 0 ? null : System.getenv(spec1.substring(at + 1));
+            if (at < 0 || secret == null || secret.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--external-turn needs URIS@SECRET_ENV with the"
+                        + " secret in that environment variable: " + spec1);
+            }
+            try {
+                external.add(new ServerConfig.ExternalTurn(List.of(spec1.substring(0, at).split(",")), secret));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--external-turn: " + e.getMessage());
+            }
+        }
+        b.externalTurn(external);
         if (allowList != null) {
             if (!Files.isReadable(allowList)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "cannot read the allow-list " + allowList
@@ -120,7 +170,8 @@ final class ServerCommand implements Callable<Integer> {
             }));
             System.out.println("server " + server.controlUri() + " stun " + server.stunAddress()
                     + (server.serverPin() == null ? "" : " pin " + server.serverPin())
-                    + " coap " + server.coapEndpoint());
+                    + " coap " + server.coapEndpoint()
+                    + " turn " + (server.turnServer() == null ? "off" : server.turnServer().udpAddress()));
             System.out.flush();
             stop.await();
         } finally {
