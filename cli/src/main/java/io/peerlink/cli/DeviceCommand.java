@@ -74,6 +74,12 @@ final class DeviceCommand {
         printPathChanges(out, link);
     }
 
+    /** Prints {@code path-final <KIND> <local> -> <remote>}: the path the link ends on. */
+    static void printFinalPath(PrintStream out, PeerLink link) {
+        out.println("path-final " + link.path().kind() + " " + link.path().local() + " -> " + link.path().remote());
+        out.flush();
+    }
+
     /** From now on prints {@code path-changed <KIND> <from> -> <to>} (the new kind, old and new remote endpoints) on every move. */
     static void printPathChanges(PrintStream out, PeerLink link) {
         link.addListener(event -> {
@@ -108,6 +114,11 @@ final class DeviceCommand {
             }
             try {
                 body.run(link, out);
+                if (options.lingerMillis > 0) {
+                    // Better paths keep racing in the background; let them conclude (path-changed lines).
+                    Thread.sleep(options.lingerMillis);
+                }
+                printFinalPath(out, link);
             } finally {
                 link.close().toCompletableFuture().join();
             }
@@ -183,6 +194,7 @@ final class DeviceCommand {
                             link.channel().onMessage(new FileTransfer.Receiver(dir, out));
                         }
                         link.channel().closed().thenAccept(reason -> {
+                            printFinalPath(out, link);
                             out.println("closed " + link.peer() + " " + reason);
                             out.flush();
                             done.countDown();
