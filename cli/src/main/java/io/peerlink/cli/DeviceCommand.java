@@ -294,8 +294,14 @@ final class DeviceCommand {
                     if (i == 0) {
                         out.println("device-id " + d.id());
                     }
+                    if (target.to != null) {
+                        d.rendezvous().registered().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    }
+                    long start = System.nanoTime();
                     PeerLink link = target.connect(d, out);
                     link.ping().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    // Time to first byte: from connect() to the first answer over the link.
+                    out.printf(Locale.ROOT, "first-byte %s ms=%.1f%n", link.path().kind(), (System.nanoTime() - start) / 1e6);
                     link.close().toCompletableFuture().join();
                 } catch (RuntimeException e) {
                     unreachable(out, e);

@@ -51,11 +51,14 @@ class RelayRacingTest {
     }
 
     private void startServer() throws Exception {
+        startServer(ServerConfig.builder().turnAllowLoopbackPeers(true));
+    }
+
+    private void startServer(ServerConfig.Builder config) throws Exception {
         Path file = dir.resolve("allow-list");
         Files.writeString(file, DeviceIdentity.loadOrCreate(dir.resolve("a.key")).id() + "\n"
                 + DeviceIdentity.loadOrCreate(dir.resolve("b.key")).id() + "\n");
-        server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
-                .turnAllowLoopbackPeers(true).allowListFile(file).build());
+        server = ReferenceServer.start(config.bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1).allowListFile(file).build());
         toClose.add(server);
     }
 
@@ -149,6 +152,24 @@ class RelayRacingTest {
         assertInOrder(p.received(), 300);
         assertTrue(server.turnServer().stats().relayedBytes() - before >= 300 * 1000,
                 "the TURN server relayed the transfer: " + server.turnServer().stats());
+    }
+
+    @Test
+    void linksThroughAnExternalCoturnWithCredentialsTheRendezvousMinted() throws Exception {
+        CoturnProcess coturn = CoturnProcess.start(List.of());
+        toClose.add(coturn);
+        startServer(ServerConfig.builder().turnPort(-1).externalTurn(List.of(new ServerConfig.ExternalTurn(
+                List.of("turn:127.0.0.1:" + coturn.port + "?transport=udp", "turn:127.0.0.1:" + coturn.port + "?transport=tcp"),
+                coturn.secret))));
+        Device a = device("a");
+        Device b = device("b");
+        block(a, b);
+        Pair p = link(a, b);
+        assertEquals(PathKind.RELAY, p.a().path().kind(), p.a().paths().toString());
+        assertEquals(PathKind.RELAY, p.b().path().kind(), p.b().paths().toString());
+        assertEquals(coturn.address().getAddress().getHostAddress(), p.a().path().local().host());
+        send(p.a(), 0, 300);
+        assertInOrder(p.received(), 300);
     }
 
     @Test

@@ -107,6 +107,7 @@ final class DeviceImpl implements Device {
     private final Map<Long, LinkRace> racesByRequest = new HashMap<>();
     private final Map<Long, List<Candidate>> earlyTrickles = new HashMap<>();
     private final RaceHost raceHost = new RaceHost();
+    private final LinkRace.Mode raceMode = LinkRace.Mode.fromSystemProperty();
     /** Sockets of per-link relay allocations (for socketBoundTo); loop-confined writes. */
     private final List<LinkSocket> extraSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile TransportCatalog turnCatalog;
@@ -335,8 +336,8 @@ final class DeviceImpl implements Device {
                 + ", peer candidates " + intro.peerCandidates() + ", relays " + intro.relays().size());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
-                probeBudget);
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR,
+                raceMode == LinkRace.Mode.RELAY ? List.of() : intro.peerCandidates(), punchOptions, ttl, probeBudget);
         boolean initiator = intro.role() == Introduction.Role.INITIATOR;
         long initiatorCid = initiator ? intro.localConnectionId() : intro.remoteConnectionId();
         long responderCid = initiator ? intro.remoteConnectionId() : intro.localConnectionId();
@@ -347,7 +348,7 @@ final class DeviceImpl implements Device {
             secureSetup.expect(intro.localConnectionId(), intro.remoteConnectionId(), prologue, intro.peer(), result,
                     (via, remote) -> via.transport().capabilities().relayed() ? Session.kindOf(via, remote) : kindOf(intro, remote));
         }
-        LinkRace race = new LinkRace(raceHost, intro, socket, check, prologue, result);
+        LinkRace race = new LinkRace(raceHost, raceMode, intro, socket, check, prologue, result);
         races.put(intro.localConnectionId(), race);
         if (intro.requestId() >= 0) {
             racesByRequest.put(intro.requestId(), race);

@@ -61,6 +61,24 @@ final class LinkRace {
     /** Local preference of a relayed candidate a device trickles. */
     private static final int RELAY_LOCAL_PREFERENCE = 65535;
 
+    /**
+     * Which paths a set-up may use: {@code all} (the default), or, for benchmarks and diagnosis
+     * only, {@code direct} (no relays) or {@code relay} (relayed paths only, no head start).
+     * Read from the system property {@code peerlink.race}.
+     */
+    enum Mode {
+        ALL, DIRECT, RELAY;
+
+        static Mode fromSystemProperty() {
+            String v = System.getProperty("peerlink.race", "all");
+            try {
+                return valueOf(v.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("peerlink.race must be all, direct or relay: " + v, e);
+            }
+        }
+    }
+
     /** What the race needs from its device. */
     interface Host {
         EventLoop loop();
@@ -95,6 +113,7 @@ final class LinkRace {
     }
 
     private final Host host;
+    private final Mode mode;
     private final EventLoop loop;
     final Introduction intro;
     private final boolean initiator;
@@ -115,8 +134,10 @@ final class LinkRace {
     private EventLoop.Timer trickleWait;
     private final List<EventLoop.Timer> staggered = new ArrayList<>();
 
-    LinkRace(Host host, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue, CompletableFuture<PeerLink> result) {
+    LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
+             CompletableFuture<PeerLink> result) {
         this.host = host;
+        this.mode = mode;
         this.loop = host.loop();
         this.intro = intro;
         this.initiator = intro.role() == Introduction.Role.INITIATOR;
@@ -140,6 +161,9 @@ final class LinkRace {
             if (c.type() == CandidateType.RELAY) {
                 peerRelayed.add(c);
             }
+        }
+        if (mode == Mode.DIRECT) {
+            return;
         }
         for (LinkSocket s : host.relayedSockets()) {
             startRelayedCheck(s);
@@ -226,7 +250,7 @@ final class LinkRace {
                 added = true;
             }
         }
-        if (!added || done && link == null) {
+        if (!added || done && link == null || mode == Mode.DIRECT) {
             return;
         }
         for (LinkSocket s : allocations) {
@@ -285,7 +309,10 @@ final class LinkRace {
         if (!initiator || handshaking) {
             return; // the responder's link is opened by the handshake; a later path is added once it is open
         }
-        if (via != udp && !direct.result().isDone()) {
+        if (via == udp && mode == Mode.RELAY) {
+            return;
+        }
+        if (via != udp && !direct.result().isDone() && mode == Mode.ALL) {
             // The better path's head start: a relayed success waits a moment for the direct check.
             if (hold == null) {
                 hold = loop.schedule(() -> handshake(via, selected.remote(), kind), RELAY_HOLD.toNanos());
