@@ -33,8 +33,8 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
     /**
      * The TURN relays introductions hand out (docs/relay.md).
      *
-     * @param turnPort UDP and TCP port of the embedded TURN server (default 3479, or ephemeral when the STUN port is;
-     *        0 = ephemeral; -1 = no embedded TURN server)
+     * @param turnPort UDP and TCP port of the embedded TURN server (default 3479; unless set, ephemeral when the STUN
+     *        port is and off when STUN is off; 0 = ephemeral; -1 = no embedded TURN server)
      * @param secret the embedded server's REST API shared secret (at least 16 characters), or null for a random one per start
      * @param realm the embedded server's realm (default {@code peerlink})
      * @param relayAddress the address the embedded server relays on and devices reach it at, or null for the bind address
@@ -290,7 +290,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private Builder() {
         }
 
-        /** @param v embedded TURN port (UDP and TCP), 0 for ephemeral, -1 for none; default 3479, ephemeral if the STUN port is @return this */
+        /** @param v embedded TURN port (UDP and TCP), 0 for ephemeral, -1 for none; default 3479, or the STUN port's 0/-1 @return this */
         public Builder turnPort(int v) {
             turnPort = v;
             return this;
@@ -441,7 +441,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
                     tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets),
-                    new Relay(turnPort != null ? turnPort : stunPort == 0 ? 0 : 3479, turnSecret, turnRealm, turnRelayAddress,
+                    new Relay(turnPort != null ? turnPort : stunPort <= 0 ? stunPort : 3479, turnSecret, turnRealm, turnRelayAddress,
                             turnLoopbackPeers, turnPrivatePeers, turnCredentialLifetime, externalTurn));
         }
     }
