@@ -428,6 +428,11 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public void detach(LinkSocket s) {
+            extraSockets.remove(s);
+        }
+
+        @Override
         public ConnectionTable connections() {
             return connections;
         }
@@ -436,7 +441,6 @@ final class DeviceImpl implements Device {
         public void finished(LinkRace race) {
             races.remove(race.intro.localConnectionId(), race);
             racesByRequest.remove(race.intro.requestId(), race);
-            extraSockets.removeAll(race.allocations());
         }
     }
 

@@ -106,6 +106,9 @@ final class LinkRace {
         /** The set-up socket dispatch for a socket this race started. */
         void attach(LinkSocket socket);
 
+        /** A socket this race started is closed: forget it. */
+        void detach(LinkSocket socket);
+
         ConnectionTable connections();
 
         /** The race ended (link closed or set-up failed): forget it. */
@@ -132,6 +135,7 @@ final class LinkRace {
     private PeerLinkImpl link;
     private EventLoop.Timer hold;
     private EventLoop.Timer trickleWait;
+    private boolean trickleExpired;
     private final List<EventLoop.Timer> staggered = new ArrayList<>();
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
@@ -290,7 +294,10 @@ final class LinkRace {
                 // Still racing: a relayed check runs, an allocation is pending, or the peer's
                 // relayed candidate may still be on its way.
                 if (relayed.isEmpty() && trickleWait == null && link == null) {
-                    trickleWait = loop.schedule(this::maybeFail, TRICKLE_WAIT.toNanos());
+                    trickleWait = loop.schedule(() -> {
+                        trickleExpired = true;
+                        maybeFail();
+                    }, TRICKLE_WAIT.toNanos());
                 }
             }
             maybeFail();
@@ -346,7 +353,7 @@ final class LinkRace {
                 return;
             }
         }
-        if (relayed.isEmpty() && allocated && trickleWait != null) {
+        if (relayed.isEmpty() && allocated && trickleWait != null && !trickleExpired) {
             return; // still waiting for the peer's relayed candidate
         }
         if (!direct.result().isCompletedExceptionally()) {
@@ -374,6 +381,14 @@ final class LinkRace {
                 closeUnused(s);
             }
         }
+        // An allocation the peer never answered with a relayed candidate of its own is released.
+        loop.schedule(() -> {
+            for (LinkSocket s : List.copyOf(allocations)) {
+                if (!relayed.containsKey(s)) {
+                    closeUnused(s);
+                }
+            }
+        }, TRICKLE_WAIT.toNanos());
     }
 
     private void addIfSucceeded(LinkSocket via, ConnectivityCheck check) {
@@ -403,6 +418,7 @@ final class LinkRace {
             return; // the handshake came this way before the check concluded: the path is in use
         }
         if (allocations.remove(s)) {
+            host.detach(s);
             s.close();
         }
     }
@@ -426,6 +442,7 @@ final class LinkRace {
             if (link != null) {
                 link.session().transportFailed(s);
             }
+            host.detach(s);
             s.close();
         }
         allocations.clear();
