@@ -2,162 +2,218 @@ package io.peerlink.cli;
 
 import io.peerlink.server.ReferenceServer;
 import io.peerlink.server.ServerConfig;
+import io.peerlink.server.ServerConfigException;
+import io.peerlink.server.ServerSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code peerlink server}: runs the reference server until interrupted. */
-@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN, CoAP resource directory).")
+/**
+ * {@code peerlink server}: runs the reference server until interrupted. Settings come from flags,
+ * then {@code PEERLINK_*} environment variables, then the configuration file, then the defaults
+ * (docs/operations.md, "Configuration").
+ */
+@Command(name = "server", description = "Run the reference server (rendezvous over WebSocket, STUN, CoAP resource directory;"
+        + " optionally the Socket.IO gateway and an MQTT broker).%nSettings: flag > environment (PEERLINK_<KEY>) > file"
+        + " (--config, PEERLINK_CONFIG or ./peerlink-server.properties) > default. List the keys with --keys.",
+        footer = "%nEvery key can also be given as --set key=value or as PEERLINK_<KEY with . and - as _>.")
 final class ServerCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--host", description = "Bind address. Default: ${DEFAULT-VALUE}", defaultValue = "0.0.0.0")
+    @Option(names = "--config", description = "Configuration file (Java properties). Default: $PEERLINK_CONFIG, else "
+            + "./peerlink-server.properties if it exists")
+    Path configFile;
+
+    @Option(names = "--keys", description = "Print every configuration key with its default and exit")
+    boolean printKeys;
+
+    @Option(names = "--set", description = "Any key: --set key=value (repeatable), e.g. --set gateway.enabled=true")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Option(names = "--host", description = "Bind address (host). Default: 0.0.0.0")
     String host;
 
-    @Option(names = "--http-port", description = "HTTP/WebSocket port. Default: ${DEFAULT-VALUE}", defaultValue = "8080")
-    int httpPort;
+    @Option(names = "--http-port", description = "HTTP/WebSocket port (http.port). Default: 8080")
+    Integer httpPort;
 
-    @Option(names = "--stun-port", description = "STUN UDP port. Default: ${DEFAULT-VALUE}", defaultValue = "3478")
-    int stunPort;
+    @Option(names = "--stun-port", description = "STUN UDP port, -1 for none (stun.port). Default: 3478")
+    Integer stunPort;
 
-    @Option(names = "--turn-port", description = "UDP and TCP port of the embedded TURN relay (-1: off; 0: ephemeral). "
-            + "Default: 3479, or ephemeral when --stun-port is 0")
+    @Option(names = "--turn-port", description = "UDP and TCP port of the embedded TURN relay, -1 for none (turn.port). "
+            + "Default: 3479, or stun.port's 0/-1")
     Integer turnPort;
 
     @Option(names = "--turn-secret-env", description = "Environment variable holding the embedded TURN server's shared "
-            + "secret (>= 16 characters). Default: a random secret per start")
+            + "secret, >= 16 characters (turn.secret). Default: a random secret per start")
     String turnSecretEnv;
 
     @Option(names = "--turn-relay-address", description = "Address the embedded TURN server relays on and devices reach it "
-            + "at. Default: --host, or this machine's first IPv4 address when --host is a wildcard")
+            + "at (turn.relay-address). Default: --host, or this machine's first IPv4 address when --host is a wildcard")
     String turnRelayAddress;
 
-    @Option(names = "--turn-allow-private-peers", description = "Let the embedded TURN server relay to private addresses (a LAN relay)")
-    boolean turnPrivatePeers;
+    @Option(names = "--turn-allow-private-peers", description = "Let the embedded TURN server relay to private addresses (turn.allow-private-peers)")
+    Boolean turnPrivatePeers;
 
-    @Option(names = "--turn-allow-loopback-peers", description = "Let the embedded TURN server relay to loopback (one-host setups)")
-    boolean turnLoopbackPeers;
+    @Option(names = "--turn-allow-loopback-peers", description = "Let the embedded TURN server relay to loopback (turn.allow-loopback-peers)")
+    Boolean turnLoopbackPeers;
 
     @Option(names = "--external-turn", paramLabel = "URIS@SECRET_ENV", description = "An external TURN server (coturn with "
             + "--use-auth-secret): comma-separated TURN URIs, '@', and the environment variable holding its static auth "
-            + "secret, e.g. 'turn:203.0.113.5:3478?transport=udp,turn:203.0.113.5:3478?transport=tcp@COTURN_SECRET'. Repeatable")
-    List<String> externalTurn = new ArrayList<>();
+            + "secret, e.g. 'turn:203.0.113.5:3478?transport=udp,turn:203.0.113.5:3478?transport=tcp@COTURN_SECRET'. "
+            + "Repeatable (turn.external)")
+    List<String> externalTurn;
 
-    @Option(names = "--coap-port", description = "CoAP UDP port of the resource directory (-1: off). Default: ${DEFAULT-VALUE}",
-            defaultValue = "5683")
-    int coapPort;
+    @Option(names = "--coap-port", description = "CoAP UDP port of the resource directory, -1 for none (coap.port). Default: 5683")
+    Integer coapPort;
 
     @Option(names = "--rd-storage", description = "Database file that keeps directory registrations across restarts "
-            + "(default: memory only)")
+            + "(coap.storage; default: memory only)")
     Path rdStorage;
 
     @Option(names = "--ws-descriptions", description = "Directory of OpenAPI 3 / RAML 1.0 descriptions: each web "
-            + "service becomes virtual CoAP resources under /ws/<service>/")
+            + "service becomes virtual CoAP resources under /ws/<service>/ (coap.ws-descriptions)")
     Path wsDescriptions;
 
     @Option(names = "--ws-secrets", description = "Properties file with the API keys the descriptions need "
-            + "(<service>.<scheme>=value); keep it readable by the server's user only")
+            + "(<service>.<scheme>=value; coap.ws-secrets); keep it readable by the server's user only")
     Path wsSecrets;
 
-    @Option(names = "--allow-list", description = "Allow-list file: lines 'deviceId [network]'")
+    @Option(names = "--allow-list", description = "Allow-list file: lines 'deviceId [network]' (authenticator.allow-list.file)")
     Path allowList;
 
-    @Option(names = "--open", description = "Admit every device (demos only; logs a loud warning)")
-    boolean open;
+    @Option(names = "--open", description = "Admit every device (open; demos only; logs a loud warning)")
+    Boolean open;
 
-    @Option(names = "--tls-keystore", description = "PKCS#12 key store: serve wss:// instead of ws://")
+    @Option(names = "--tls-keystore", description = "PKCS#12 key store: serve wss:// instead of ws:// (tls.keystore)")
     Path tlsKeyStore;
 
-    @Option(names = "--tls-password-env", defaultValue = "PEERLINK_TLS_PASSWORD",
-            description = "Environment variable holding the key store password. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--tls-password-env", description = "Environment variable holding the key store password. "
+            + "Default: PEERLINK_TLS_PASSWORD (the tls.password key)")
     String tlsPasswordEnv;
 
-    @Option(names = "--server-name", split = ",", description = "Names devices dial this server by (default: this machine's addresses)")
-    List<String> serverNames = new ArrayList<>();
+    @Option(names = "--server-name", split = ",", description = "Names devices dial this server by (server.names; default: this machine's addresses)")
+    List<String> serverNames;
 
-    @Option(names = "--status-token-env", description = "Serve /status and /metrics (Prometheus) to holders of the bearer token in this environment variable")
+    @Option(names = "--status-token-env", description = "Serve /status and /metrics (Prometheus) to holders of the bearer token"
+            + " in this environment variable (default: PEERLINK_STATUS_TOKEN, the status.token key)")
     String statusTokenEnv;
 
-    @Option(names = "--max-connections-per-address", defaultValue = "64",
-            description = "Open control connections per IP address. Default: ${DEFAULT-VALUE}")
-    int perAddress;
+    @Option(names = "--max-connections-per-address", description = "Open control connections per IP address "
+            + "(limits.max-connections-per-address). Default: 64")
+    Integer perAddress;
+
+    @Option(names = "--gateway-keys", description = "Mount the Socket.IO gateway with these gateway credentials "
+            + "(gateway.enabled=true, gateway.keys)")
+    Path gatewayKeys;
+
+    @Option(names = "--mqtt-port", description = "Run the embedded MQTT broker on this TCP port (mqtt.port; -1: off, the default)")
+    Integer mqttPort;
+
+    /** @return the flags given, by configuration key */
+    Map<String, String> flags(Map<String, String> env) {
+        Map<String, String> f = new LinkedHashMap<>(set);
+        put(f, "host", host);
+        put(f, "http.port", httpPort);
+        put(f, "stun.port", stunPort);
+        put(f, "coap.port", coapPort);
+        put(f, "turn.port", turnPort);
+        put(f, "turn.relay-address", turnRelayAddress);
+        put(f, "turn.allow-private-peers", turnPrivatePeers);
+        put(f, "turn.allow-loopback-peers", turnLoopbackPeers);
+        if (externalTurn != null) {
+            f.put("turn.external", String.join(";", externalTurn));
+        }
+        if (turnSecretEnv != null) {
+            String secret = env.get(turnSecretEnv);
+            if (secret == null || secret.length() < 16) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "set " + turnSecretEnv
+                        + " to the TURN secret (at least 16 characters)");
+            }
+            f.put("turn.secret", secret);
+        }
+        put(f, "coap.storage", rdStorage);
+        put(f, "coap.ws-descriptions", wsDescriptions);
+        put(f, "coap.ws-secrets", wsSecrets);
+        put(f, "authenticator.allow-list.file", allowList);
+        put(f, "open", open);
+        put(f, "tls.keystore", tlsKeyStore);
+        if (serverNames != null) {
+            f.put("server.names", String.join(",", serverNames));
+        }
+        put(f, "limits.max-connections-per-address", perAddress);
+        if (gatewayKeys != null) {
+            f.put("gateway.enabled", "true");
+            f.put("gateway.keys", gatewayKeys.toString());
+        }
+        put(f, "mqtt.port", mqttPort);
+        if (tlsPasswordEnv != null) {
+            String password = env.get(tlsPasswordEnv);
+            if (password == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--tls-password-env names " + tlsPasswordEnv
+                        + ", which is not set");
+            }
+            f.put("tls.password", password);
+        }
+        if (statusTokenEnv != null) {
+            String token = env.get(statusTokenEnv);
+            if (token == null || token.length() < 16) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "set " + statusTokenEnv
+                        + " to a token of at least 16 characters for /status");
+            }
+            f.put("status.token", token);
+        }
+        return f;
+    }
+
+    private static void put(Map<String, String> f, String key, Object value) {
+        if (value != null) {
+            f.put(key, value.toString());
+        }
+    }
+
+    /**
+     * @param env the environment
+     * @return the configuration from flags, environment, file and defaults
+     * @throws CommandLine.ParameterException with the one-line reason when a value is wrong
+     */
+    ServerConfig config(Map<String, String> env) {
+        try {
+            return ServerSettings.load(configFile, flags(env), env);
+        } catch (ServerConfigException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
-        if (allowList == null && !open) {
+        if (printKeys) {
+            System.out.print(ServerSettings.describeKeys());
+            return 0;
+        }
+        ServerConfig config = config(System.getenv());
+        if (config.allowListFile() != null && !Files.isReadable(config.allowListFile())) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "cannot read the allow-list " + config.allowListFile()
+                    + " (create it with one 'deviceId [network]' per line)");
+        }
+        if ("allow-list".equals(config.effectiveAuthenticator()) && config.allowListFile() == null) {
             // Embedded defaults: everything is served (STUN, the resource directory, the control
             // endpoint), but no device is admitted until the operator says which ones may be.
             System.err.println("warning: admitting no devices: pass --allow-list FILE (lines 'deviceId [network]') or --open (trusted lab only)");
             System.err.flush();
         }
-        ServerConfig.Builder b = ServerConfig.builder().bindHost(host).httpPort(httpPort).stunPort(stunPort)
-                .coapPort(coapPort).rdStorage(rdStorage).wsDescriptions(wsDescriptions).wsSecrets(wsSecrets)
-                .serverNames(serverNames).limits(ServerConfig.Limits.defaults().withConnectionCaps(20_000, perAddress));
-        if (turnPort != null) {
-            b.turnPort(turnPort);
-        }
-        if (turnSecretEnv != null) {
-            String secret = System.getenv(turnSecretEnv);
-            if (secret == null || secret.length() < 16) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "set " + turnSecretEnv
-                        + " to the TURN secret (at least 16 characters)");
-            }
-            b.turnSecret(secret);
-        }
-        b.turnRelayAddress(turnRelayAddress).turnAllowPrivatePeers(turnPrivatePeers).turnAllowLoopbackPeers(turnLoopbackPeers);
-        List<ServerConfig.ExternalTurn> external = new ArrayList<>();
-        for (String spec1 : externalTurn) {
-            int at = spec1.lastIndexOf('@');
-            String secret = at < 0 ? null : System.getenv(spec1.substring(at + 1));
-            if (at < 0 || secret == null || secret.isEmpty()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--external-turn needs URIS@SECRET_ENV with the"
-                        + " secret in that environment variable: " + spec1);
-            }
-            try {
-                external.add(new ServerConfig.ExternalTurn(List.of(spec1.substring(0, at).split(",")), secret));
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--external-turn: " + e.getMessage());
-            }
-        }
-        b.externalTurn(external);
-        if (allowList != null) {
-            if (!Files.isReadable(allowList)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "cannot read the allow-list " + allowList
-                        + " (create it with one 'deviceId [network]' per line)");
-            }
-            b.allowListFile(allowList);
-        }
-        if (tlsKeyStore != null) {
-            String password = System.getenv(tlsPasswordEnv);
-            if (password == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--tls-keystore needs the key store password in the"
-                        + " environment variable " + tlsPasswordEnv + " (or name another with --tls-password-env)");
-            }
-            b.tls(new ServerConfig.Tls(tlsKeyStore, password));
-        }
-        if (statusTokenEnv != null) {
-            String token = System.getenv(statusTokenEnv);
-            if (token == null || token.length() < 16) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "set " + statusTokenEnv
-                        + " to a token of at least 16 characters for /status");
-            }
-            b.statusToken(token);
-        }
-        if (open) {
-            b.open(true);
-        }
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
-        try (ReferenceServer server = ReferenceServer.start(b.build())) {
+        try (ReferenceServer server = ReferenceServer.start(config)) {
             // The JVM halts once its shutdown hooks return: this one waits for close() (which first tells
             // every device to reconnect, close code 1012) so SIGTERM is a graceful shutdown.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -171,7 +227,9 @@ final class ServerCommand implements Callable<Integer> {
             System.out.println("server " + server.controlUri() + " stun " + server.stunAddress()
                     + (server.serverPin() == null ? "" : " pin " + server.serverPin())
                     + " coap " + server.coapEndpoint()
-                    + " turn " + (server.turnServer() == null ? "off" : server.turnServer().udpAddress()));
+                    + " turn " + (server.turnServer() == null ? "off" : server.turnServer().udpAddress())
+                    + (server.gatewayPlatform() == null ? "" : " gateway " + server.httpUri() + config.gateway().contextPath())
+                    + (server.mqttPort() < 0 ? "" : " mqtt " + server.mqttPort()));
             System.out.flush();
             stop.await();
         } finally {

@@ -1,7 +1,10 @@
 package io.peerlink.cli;
 
+import io.peerlink.server.ServerConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,10 +15,11 @@ class ServerCommandBridgeTest {
     void coapPortDefaultsTo5683AndCanBeTurnedOff() {
         ServerCommand plain = new ServerCommand();
         new CommandLine(plain).parseArgs();
-        assertEquals(5683, plain.coapPort);
-        assertNull(plain.rdStorage);
+        ServerConfig config = plain.config(Map.of());
+        assertEquals(5683, config.bridge().coapPort());
+        assertNull(config.bridge().storage());
         ServerCommand off = new ServerCommand();
         new CommandLine(off).parseArgs("--coap-port", "-1");
-        assertEquals(-1, off.coapPort);
+        assertEquals(-1, off.config(Map.of()).bridge().coapPort());
     }
 }

@@ -29,6 +29,9 @@ final class Recorder implements DatagramHandler {
     private final BlockingQueue<Received> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger inCall = new AtomicInteger();
     private final AtomicLong calls = new AtomicLong();
+    /** Deliveries since the last onBurstEnd (T11.3). */
+    private final AtomicLong sinceBurstEnd = new AtomicLong();
+    private final AtomicLong burstEnds = new AtomicLong();
 
     private final long dwellNanos;
     private volatile int maxDatagramSize = Integer.MAX_VALUE;
@@ -95,6 +98,7 @@ final class Recorder implements DatagramHandler {
         }
         try {
             calls.incrementAndGet();
+            sinceBurstEnd.incrementAndGet();
             if (source == null || datagram == null) {
                 errors.add(new AssertionError("[T2.1] " + name + ": onDatagram got a null "
                         + (source == null ? "source" : "datagram")));
@@ -119,6 +123,30 @@ final class Recorder implements DatagramHandler {
         } finally {
             inCall.decrementAndGet();
         }
+    }
+
+    @Override
+    public void onBurstEnd() {
+        if (inCall.incrementAndGet() > 1) {
+            errors.add(new AssertionError("[T11.3] " + name + ": DatagramHandler.onBurstEnd was called concurrently with "
+                    + "onDatagram or itself; call it from the receive thread, between deliveries"));
+        }
+        try {
+            burstEnds.incrementAndGet();
+            sinceBurstEnd.set(0);
+        } finally {
+            inCall.decrementAndGet();
+        }
+    }
+
+    /** @return datagrams delivered since the last onBurstEnd */
+    long sinceBurstEnd() {
+        return sinceBurstEnd.get();
+    }
+
+    /** @return how many times onBurstEnd was called */
+    long burstEnds() {
+        return burstEnds.get();
     }
 
     @Override

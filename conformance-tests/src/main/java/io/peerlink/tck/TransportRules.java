@@ -376,4 +376,27 @@ public interface TransportRules {
      * @throws Throwable on violation
      */
     void untested_T10_4_completionMeansNextHopAcknowledged() throws Throwable;
+
+    // T11 Batches
+
+    /**
+     * T11.1 sendBatch sends exactly the selected datagrams, each intact, and consumes each buffer.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T11_1_sendBatchDeliversEachDatagram() throws Throwable;
+
+    /**
+     * T11.2 sendBatch checks every argument before sending anything.
+     *
+     * @throws Throwable on violation
+     */
+    void required_T11_2_sendBatchChecksArgumentsFirst() throws Throwable;
+
+    /**
+     * T11.3 with receiveBursts, every delivery is followed by onBurstEnd, never concurrently with a delivery.
+     *
+     * @throws Throwable on violation
+     */
+    void optional_T11_3_burstEndFollowsDeliveries() throws Throwable;
 }

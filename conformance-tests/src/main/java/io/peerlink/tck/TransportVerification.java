@@ -2103,6 +2103,163 @@ public abstract class TransportVerification implements TransportRules {
         notVerified("the next hop's acknowledgements are invisible to the suite");
     }
 
+    // ------------------------------------------------------------------ T11 batches
+
+    /**
+     * Rule T11.1 (docs/tck.md#t111). If this fails, check that {@code sendBatch} sends
+     * {@code datagrams[offset, offset + count)} and nothing else, reads each buffer between its
+     * position and limit (heap with an array offset, direct, read-only alike), advances each of
+     * those positions to its limit, leaves the other array elements alone, and returns how many
+     * were handed over (all of them, to an idle peer). The SPI's default implementation does all
+     * of this by calling {@code send} per datagram.
+     */
+    @Override
+    @Test
+    public void required_T11_1_sendBatchDeliversEachDatagram() throws Throwable {
+        Transport a = newTransport();
+        Transport b = newPeer();
+        start(a, "a");
+        Recorder atB = start(b, "b");
+        int max = a.capabilities().maxDatagramSize();
+        int[] sizes = {1000, 1000, 1000, 500, 300, 64};
+        ByteBuffer[] batch = new ByteBuffer[sizes.length + 2];
+        batch[0] = wrap(pattern(Math.min(max, 40), 1100));
+        batch[batch.length - 1] = wrap(pattern(Math.min(max, 41), 1101));
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            byte[] bytes = pattern(Math.min(max, sizes[i]), 1110 + i);
+            expected.add(java.util.HexFormat.of().formatHex(bytes));
+            ByteBuffer d;
+            if (i == 1) {
+                // a slice with an array offset, positioned past a few bytes that are not sent
+                byte[] backing = new byte[bytes.length + 7];
+                System.arraycopy(bytes, 0, backing, 5, bytes.length);
+                d = ByteBuffer.wrap(backing, 2, bytes.length + 5).slice().position(3).limit(3 + bytes.length);
+            } else if (i == 4) {
+                d = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            } else if (i == 5) {
+                d = wrap(bytes).asReadOnlyBuffer();
+            } else {
+                d = wrap(bytes);
+            }
+            batch[i + 1] = d;
+        }
+        int sent;
+        try {
+            sent = a.sendBatch(addressOf(b), batch, 1, sizes.length);
+        } catch (RuntimeException e) {
+            throw new AssertionError("[T11.1] sendBatch of " + sizes.length + " datagrams to an idle peer threw " + e, e);
+        }
+        assertEquals(sizes.length, sent, "[T11.1] sendBatch to an idle peer must hand over every datagram (nothing should be full)");
+        for (int i = 1; i <= sizes.length; i++) {
+            assertEquals(batch[i].limit(), batch[i].position(), "[T11.1] after sendBatch the position of datagrams[" + i + "] must equal its limit");
+        }
+        assertEquals(0, batch[0].position(), "[T11.1] sendBatch must not touch datagrams before offset");
+        assertEquals(0, batch[batch.length - 1].position(), "[T11.1] sendBatch must not touch datagrams after offset + count");
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            got.add(java.util.HexFormat.of().formatHex(await(atB, "[T11.1]", "datagram " + (got.size() + 1) + " of the batch").bytes()));
+        }
+        List<String> want = new ArrayList<>(expected);
+        java.util.Collections.sort(got);
+        java.util.Collections.sort(want);
+        assertEquals(want, got, "[T11.1] the receiver must get exactly the batch's datagrams, each intact");
+        Recorder.Received extra = atB.poll(Duration.ofMillis(200));
+        assertNull(extra, "[T11.1] a datagram outside [offset, offset + count) arrived");
+    }
+
+    /**
+     * Rule T11.2 (docs/tck.md#t112). If this fails, check that {@code sendBatch} checks the
+     * state, the endpoint, the array range and every datagram (null, size) before it sends the
+     * first one: a batch that throws must have sent nothing.
+     */
+    @Override
+    @Test
+    public void required_T11_2_sendBatchChecksArgumentsFirst() throws Throwable {
+        Transport a = newTransport();
+        Transport b = newPeer();
+        Recorder atB = start(b, "b");
+        Endpoint to = addressOf(b);
+        int max = a.capabilities().maxDatagramSize();
+        assertThrows(IllegalStateException.class, () -> a.sendBatch(to, new ByteBuffer[] {wrap(pattern(20, 1200))}, 0, 1),
+                "[T11.2] sendBatch before start must throw IllegalStateException");
+        start(a, "a");
+        Set<String> refused = new HashSet<>();
+        java.util.function.IntFunction<ByteBuffer> valid = seed -> {
+            byte[] bytes = pattern(24, seed);
+            refused.add(java.util.HexFormat.of().formatHex(bytes));
+            return wrap(bytes);
+        };
+        assertThrows(NullPointerException.class, () -> a.sendBatch(null, new ByteBuffer[] {valid.apply(1201)}, 0, 1),
+                "[T11.2] a null remote must throw NullPointerException");
+        assertThrows(NullPointerException.class, () -> a.sendBatch(to, null, 0, 1),
+                "[T11.2] a null array must throw NullPointerException");
+        assertThrows(NullPointerException.class, () -> a.sendBatch(to, new ByteBuffer[] {valid.apply(1202), null}, 0, 2),
+                "[T11.2] a null datagram in the batch must throw NullPointerException before anything is sent");
+        assertThrows(IndexOutOfBoundsException.class, () -> a.sendBatch(to, new ByteBuffer[] {valid.apply(1203)}, -1, 1),
+                "[T11.2] a negative offset must throw IndexOutOfBoundsException");
+        assertThrows(IndexOutOfBoundsException.class, () -> a.sendBatch(to, new ByteBuffer[] {valid.apply(1204)}, 0, 2),
+                "[T11.2] offset + count beyond the array must throw IndexOutOfBoundsException");
+        assertThrows(IndexOutOfBoundsException.class, () -> a.sendBatch(to, new ByteBuffer[] {valid.apply(1205)}, 0, -1),
+                "[T11.2] a negative count must throw IndexOutOfBoundsException");
+        if (max <= 16 * 1024 * 1024) {
+            ByteBuffer oversized = ByteBuffer.allocate(max + 1);
+            assertThrows(IllegalArgumentException.class, () -> a.sendBatch(to, new ByteBuffer[] {valid.apply(1206), oversized}, 0, 2),
+                    "[T11.2] a datagram above maxDatagramSize must throw IllegalArgumentException before anything is sent");
+        }
+        Endpoint unsupported = unsupportedEndpoint();
+        if (unsupported != null) {
+            assertThrows(IllegalArgumentException.class, () -> a.sendBatch(unsupported, new ByteBuffer[] {valid.apply(1207)}, 0, 1),
+                    "[T11.2] an unsupported endpoint must throw IllegalArgumentException");
+        }
+        byte[] marker = pattern(33, 1208);
+        Recorder.Received first = sendAndAwait(a, to, atB, marker, "[T11.2] a datagram sent after the refused batches");
+        assertNotNull(first);
+        Recorder.Received late;
+        while ((late = atB.poll(Duration.ofMillis(300))) != null) {
+            assertFalse(refused.contains(java.util.HexFormat.of().formatHex(late.bytes())),
+                    "[T11.2] a datagram of a batch that threw arrived: sendBatch must check everything before sending");
+        }
+        a.stop();
+        assertThrows(IllegalStateException.class, () -> a.sendBatch(to, new ByteBuffer[] {wrap(pattern(20, 1209))}, 0, 1),
+                "[T11.2] sendBatch after stop must throw IllegalStateException");
+    }
+
+    /**
+     * Rule T11.3 (docs/tck.md#t113), for transports that declare {@code receiveBursts}. If this
+     * fails, check that the receive loop calls {@code handler.onBurstEnd()} after the last
+     * datagram it has at hand, before it waits for more input (and after a bounded number of
+     * deliveries in a row), on the receive thread, never while {@code onDatagram} runs.
+     */
+    @Override
+    @Test
+    public void optional_T11_3_burstEndFollowsDeliveries() throws Throwable {
+        Transport a = newTransport();
+        Transport b = newPeer();
+        assumeTrue(b.capabilities().receiveBursts(), "the transport does not declare receiveBursts");
+        start(a, "a");
+        Recorder atB = start(b, "b");
+        Endpoint to = addressOf(b);
+        ByteBuffer[] batch = new ByteBuffer[20];
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = wrap(pattern(200, 1300 + i));
+        }
+        assertEquals(batch.length, a.sendBatch(to, batch, 0, batch.length), "[T11.3] sendBatch to an idle peer");
+        for (int i = 0; i < 5; i++) {
+            sendAccepted(a, to, wrap(pattern(100, 1400 + i)), "[T11.3]", "a single datagram");
+        }
+        for (int i = 0; i < batch.length + 5; i++) {
+            await(atB, "[T11.3]", "datagram " + (i + 1) + " of 25");
+        }
+        long deadline = System.nanoTime() + timeout().toNanos();
+        while (atB.sinceBurstEnd() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, atB.sinceBurstEnd(), "[T11.3] the transport declares receiveBursts, but " + atB.sinceBurstEnd()
+                + " delivered datagram(s) were not followed by onBurstEnd within " + timeout());
+        assertTrue(atB.burstEnds() >= 1, "[T11.3] onBurstEnd was never called");
+    }
+
     private static byte[] filled(int length, byte value) {
         byte[] b = new byte[length];
         Arrays.fill(b, value);

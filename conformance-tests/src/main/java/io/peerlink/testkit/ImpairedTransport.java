@@ -143,9 +143,20 @@ public final class ImpairedTransport implements Transport {
         return delegate.localEndpoint();
     }
 
+    /**
+     * The delegate's capabilities, except {@code receiveBursts} (impaired datagrams may be delivered
+     * late, from another thread, after the delegate's burst ended) and {@code batchSend} (each
+     * datagram of a batch is impaired on its own through {@link #send}).
+     */
     @Override
     public TransportCapabilities capabilities() {
-        return delegate.capabilities();
+        TransportCapabilities c = delegate.capabilities();
+        if (!c.receiveBursts() && !c.batchSend()) {
+            return c;
+        }
+        return TransportCapabilities.builder().reliable(c.reliable()).ordered(c.ordered())
+                .maxDatagramSize(c.maxDatagramSize()).ttlControl(c.ttlControl()).sendCompletion(c.sendCompletion())
+                .peerAuthentication(c.peerAuthentication()).relayed(c.relayed()).build();
     }
 
     @Override

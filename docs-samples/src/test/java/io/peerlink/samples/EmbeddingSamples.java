@@ -6,6 +6,8 @@ import io.peerlink.DeviceId;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.UnreachableException;
+import io.peerlink.server.ReferenceServer;
+import io.peerlink.server.ServerConfig;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -13,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -99,5 +102,20 @@ final class EmbeddingSamples {
             // end sample
             return null;
         }
+    }
+
+    /** Hosts a reference server in the application: settings from a map, as a plug-in would get them. */
+    static ReferenceServer hostServer(Path allowList) {
+        // sample: hosting
+        ServerConfig config = ServerConfig.builder()
+                .bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)   // 0 = any free port, -1 = off
+                .settings(Map.of("authenticator.allow-list.file", allowList.toString()))
+                .build();
+        ReferenceServer server = ReferenceServer.start(config);
+        URI control = server.controlUri();             // ws://127.0.0.1:<port>/peerlink/v1
+        List<String> endpoints = server.endpoints();   // [operations, rendezvous] + beans from bean archives
+        // end sample
+        assert control != null && !endpoints.isEmpty();
+        return server;
     }
 }

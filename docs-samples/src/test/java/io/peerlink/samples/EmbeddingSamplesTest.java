@@ -90,4 +90,15 @@ class EmbeddingSamplesTest {
         server = null;
         assertEquals(UnreachableException.Reason.NO_RENDEZVOUS, samples.failure(key, down, unknown));
     }
+
+    @Test
+    void theHostingSampleServesTheAllowListFromItsSettings() throws Exception {
+        DeviceIdentity listed = DeviceIdentity.ephemeral();
+        Path file = Files.writeString(dir.resolve("hosted-allow-list"), listed.id() + " home\n");
+        server = EmbeddingSamples.hostServer(file);
+        org.junit.jupiter.api.Assertions.assertEquals(List.of("operations", "rendezvous"), server.endpoints());
+        io.peerlink.server.auth.AllowListAuthenticator list = (io.peerlink.server.auth.AllowListAuthenticator)
+                server.bean(io.peerlink.spi.Authenticator.class);
+        org.junit.jupiter.api.Assertions.assertEquals(file, list.file());
+    }
 }

@@ -579,6 +579,21 @@ public final class NatLab implements AutoCloseable {
     }
 
     /**
+     * Starts any program inside a node's namespace ({@code ip netns exec <ns> <command>}), e.g. a
+     * packet capture. Output goes to {@code <logDirectory>/<node>-<label>-<n>.out|.err}; the process
+     * is killed by {@link #close()} if still running.
+     */
+    public LabProcess start(String node, String label, List<String> command) {
+        checkOpen();
+        List<String> full = new ArrayList<>(List.of(ip.toString(), "netns", "exec", namespace(node)));
+        full.addAll(command);
+        String base = node + "-" + label + "-" + processCounter.incrementAndGet();
+        LabProcess process = new LabProcess(node, full, logDirectory.resolve(base + ".out"), logDirectory.resolve(base + ".err"));
+        processes.add(process);
+        return process;
+    }
+
+    /**
      * The command line that runs a main class in a fresh JVM like this one: same java binary,
      * small-heap flags, this JVM's class path (PeerLink needs no JVM flag of its own).
      */

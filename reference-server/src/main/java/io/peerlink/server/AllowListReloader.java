@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reloads the allow-list when its file changes. A modification-time and size check every
@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  * locks every device out.
  */
 final class AllowListReloader implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(AllowListReloader.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(AllowListReloader.class);
 
     private final AllowListAuthenticator list;
     private final RendezvousService rendezvous;
@@ -68,13 +68,13 @@ final class AllowListReloader implements AutoCloseable {
             try {
                 next = list.reload();
             } catch (IllegalStateException e) {
-                LOG.warning("allow-list not reloaded, keeping the previous one: " + e.getMessage());
+                LOG.warn("allow-list not reloaded, keeping the previous one: {}", e.getMessage());
                 return;
             }
             int removed = rendezvous.retainAllowed(next);
-            LOG.info(() -> "allow-list " + file + " reloaded: " + next.size() + " devices; " + removed + " disconnected");
+            LOG.info("allow-list {} reloaded: {} devices; {} disconnected", file, next.size(), removed);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "allow-list reload failed", e);
+            LOG.warn("allow-list reload failed", e);
         }
     }
 

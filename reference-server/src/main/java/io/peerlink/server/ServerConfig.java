@@ -24,11 +24,16 @@ import java.util.Objects;
  *        {@code localhost}, which protects only devices that dial an IP address
  * @param statusToken the bearer token {@code /status} and {@code /metrics} require, or null (the default) to serve neither
  * @param bridge the CoAP resource directory the server hosts
+ * @param gateway the Socket.IO gateway endpoint (off by default)
+ * @param mqtt the embedded MQTT broker (off by default)
  * @param relay the TURN relays introductions hand out (docs/relay.md)
+ * @param settings plug-in and extension settings by full key ({@code authenticator.<name>.*}, {@code access-policy.<name>.*},
+ *        {@code endpoint.<name>.*}); what {@link #plugin(String)} reads
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
                            boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
-                           List<String> serverNames, String statusToken, Bridge bridge, Relay relay) {
+                           List<String> serverNames, String statusToken, Bridge bridge, Gateway gateway, Mqtt mqtt,
+                           Settings settings, Relay relay) {
 
     /**
      * The TURN relays introductions hand out (docs/relay.md).
@@ -100,6 +105,99 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return "ExternalTurn[" + uris + ", secret=***]";
         }
     }
+
+
+    /**
+     * Where plug-in settings come from: a full key to its value. The command line's loader
+     * ({@link ServerSettings}) layers flags over environment over file; embedders pass a map.
+     */
+    @FunctionalInterface
+    public interface Settings {
+        /**
+         * @param fullKey e.g. {@code authenticator.hmac-file.secrets}
+         * @return its value, or empty
+         */
+        java.util.Optional<String> get(String fullKey);
+
+        /** @return settings with no value at all */
+        static Settings none() {
+            return key -> java.util.Optional.empty();
+        }
+    }
+
+    /**
+     * The Socket.IO gateway platform (module peerlink-gateway, docs/gateway.md) mounted on the HTTP port.
+     *
+     * @param enabled whether to mount it (default false)
+     * @param contextPath where it is mounted (default {@code /socket.io})
+     * @param keysFile the gateways' credentials, lines {@code <gatewayId> hmac-sha256|ed25519 <base64>}; required when enabled
+     * @param datagramRelay also serve the {@code /relay} namespace for the Socket.IO transport (default false)
+     * @param heartbeat the heartbeat interval gateways are told (default 30 s)
+     */
+    public record Gateway(boolean enabled, String contextPath, Path keysFile, boolean datagramRelay, Duration heartbeat) {
+        /** @throws IllegalArgumentException if a value is invalid */
+        public Gateway {
+            Objects.requireNonNull(contextPath, "contextPath");
+            Objects.requireNonNull(heartbeat, "heartbeat");
+            if (!contextPath.startsWith("/") || contextPath.length() < 2) {
+                throw new IllegalArgumentException("gateway.path must start with '/' and not be '/': " + contextPath);
+            }
+            if (enabled && keysFile == null) {
+                throw new IllegalArgumentException("gateway.enabled needs gateway.keys (a file of gateway credentials)");
+            }
+            if (heartbeat.toMillis() < 100) {
+                throw new IllegalArgumentException("gateway.heartbeat must be at least 100ms: " + heartbeat);
+            }
+        }
+
+        /** @return off, at {@code /socket.io}, 30 s heartbeats */
+        public static Gateway defaults() {
+            return new Gateway(false, "/socket.io", null, false, Duration.ofSeconds(30));
+        }
+    }
+
+    /**
+     * The embedded MQTT 3.1.1 broker (Moquette, module peerlink-mqtt-moquette): devices log in with a
+     * signed identity token, admitted by this server's authenticator.
+     *
+     * @param port TCP port (default -1: no broker; 0 = ephemeral; 1883 is MQTT's)
+     * @param dataDirectory where sessions and queued messages persist, or null for memory only
+     * @param audience what login tokens must be signed for, or null for {@code mqtt://<bind host>:<port>}
+     */
+    public record Mqtt(int port, Path dataDirectory, String audience) {
+        /** @throws IllegalArgumentException if the port is out of range */
+        public Mqtt {
+            if (port < -1 || port > 65535) {
+                throw new IllegalArgumentException("mqtt.port out of range: " + port);
+            }
+        }
+
+        /** @return no broker */
+        public static Mqtt defaults() {
+            return new Mqtt(-1, null, null);
+        }
+    }
+
+    /**
+     * The configuration of one plug-in or extension: the values under {@code prefix}. The allow-list
+     * file ({@link #allowListFile()}) is also readable as {@code authenticator.allow-list.file}.
+     *
+     * @param prefix e.g. {@code authenticator.hmac-file.}
+     * @return its configuration
+     */
+    public io.peerlink.spi.PluginConfig plugin(String prefix) {
+        Settings s = settings;
+        Path list = allowListFile;
+        return io.peerlink.spi.PluginConfig.of(prefix, key -> {
+            if (list != null && ALLOW_LIST_FILE_KEY.equals(key)) {
+                return java.util.Optional.of(list.toString());
+            }
+            return s.get(key);
+        }, null);
+    }
+
+    /** The setting the allow-list authenticator reads its file from. */
+    public static final String ALLOW_LIST_FILE_KEY = "authenticator.allow-list.file";
 
     /**
      * The hosted ResourceBridge (module peerlink-bridge): a CoAP resource directory.
@@ -227,6 +325,9 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         Objects.requireNonNull(keepalive, "keepalive");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(bridge, "bridge");
+        Objects.requireNonNull(gateway, "gateway");
+        Objects.requireNonNull(mqtt, "mqtt");
+        Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(relay, "relay");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("httpPort out of range: " + httpPort);
@@ -247,7 +348,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
     public String toString() {
         return "ServerConfig[bindHost=" + bindHost + ", httpPort=" + httpPort + ", stunPort=" + stunPort + ", authenticator="
                 + effectiveAuthenticator() + ", accessPolicy=" + accessPolicy + ", tls=" + tls + ", serverNames=" + serverNames
-                + ", statusToken=" + (statusToken == null ? "none" : "***") + ", relay=" + relay + "]";
+                + ", statusToken=" + (statusToken == null ? "none" : "***") + "]";
     }
 
     /** @return the authenticator actually used: {@code open} in open mode */
@@ -278,6 +379,9 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private Path rdStorage;
         private Path wsDescriptions;
         private Path wsSecrets;
+        private Gateway gateway = Gateway.defaults();
+        private Mqtt mqtt = Mqtt.defaults();
+        private Settings settings = Settings.none();
         private Integer turnPort;
         private String turnSecret;
         private String turnRealm = "peerlink";
@@ -337,6 +441,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             externalTurn = v;
             return this;
         }
+
 
         /** @param v TLS for wss://, or null for ws:// @return this */
         public Builder tls(Tls v) {
@@ -434,15 +539,40 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return this;
         }
 
+        /** @param v the Socket.IO gateway endpoint @return this */
+        public Builder gateway(Gateway v) {
+            gateway = Objects.requireNonNull(v, "gateway");
+            return this;
+        }
+
+        /** @param v the embedded MQTT broker @return this */
+        public Builder mqtt(Mqtt v) {
+            mqtt = Objects.requireNonNull(v, "mqtt");
+            return this;
+        }
+
+        /** @param v where plug-in settings come from @return this */
+        public Builder settings(Settings v) {
+            settings = Objects.requireNonNull(v, "settings");
+            return this;
+        }
+
+        /** @param v plug-in settings by full key (copied) @return this */
+        public Builder settings(java.util.Map<String, String> v) {
+            java.util.Map<String, String> copy = java.util.Map.copyOf(v);
+            settings = key -> java.util.Optional.ofNullable(copy.get(key));
+            return this;
+        }
+
         /**
          * @return the configuration
          * @throws IllegalArgumentException if a value is invalid
          */
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
-                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets),
-                    new Relay(turnPort != null ? turnPort : stunPort <= 0 ? stunPort : 3479, turnSecret, turnRealm, turnRelayAddress,
-                            turnLoopbackPeers, turnPrivatePeers, turnCredentialLifetime, externalTurn));
+                    tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets), gateway, mqtt,
+                    settings, new Relay(turnPort != null ? turnPort : stunPort <= 0 ? stunPort : 3479, turnSecret, turnRealm,
+                            turnRelayAddress, turnLoopbackPeers, turnPrivatePeers, turnCredentialLifetime, externalTurn));
         }
     }
 }

@@ -254,7 +254,7 @@ class ReferenceServerTest {
             assertNotNull(server.controlUri());
         }
         io.peerlink.server.auth.AllowListAuthenticator empty = new io.peerlink.server.auth.AllowListAuthenticator();
-        empty.configure(noFile);
+        empty.configure(noFile.plugin("authenticator.allow-list."));
         byte[] someoneKey = new byte[32];
         new java.security.SecureRandom().nextBytes(someoneKey);
         assertInstanceOf(io.peerlink.spi.AuthResult.Denied.class, empty.authenticate(new io.peerlink.spi.AuthRequest(

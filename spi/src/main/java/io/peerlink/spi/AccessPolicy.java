@@ -13,6 +13,19 @@ public interface AccessPolicy {
     String name();
 
     /**
+     * Receives this policy's configuration, the keys under {@code access-policy.<name>.}
+     * (docs/spi-guide.md, "Configuring a plug-in"). Called exactly once, before the first
+     * {@link #mayConnect}; the default does nothing.
+     *
+     * @param config the values under this plug-in's prefix
+     * @throws PluginConfigException if the configuration is unusable; the host prints the message and does not start
+     * @throws NullPointerException if config is null
+     */
+    default void configure(PluginConfig config) {
+        java.util.Objects.requireNonNull(config, "config");
+    }
+
+    /**
      * @param from the requesting device
      * @param fromNetwork the network it was admitted into
      * @param to the target device

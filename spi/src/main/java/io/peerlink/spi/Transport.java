@@ -103,6 +103,52 @@ public interface Transport {
     }
 
     /**
+     * Sends several datagrams to one endpoint without blocking: the same as calling
+     * {@link #send(Endpoint, ByteBuffer)} for {@code datagrams[offset]} to
+     * {@code datagrams[offset + count - 1]} in that order, except that a transport declaring
+     * {@link TransportCapabilities#batchSend()} hands them over with fewer system calls (the UDP
+     * transport: one {@code sendmmsg}, or UDP segmentation offload, per batch). The core collects
+     * the packets of one event-loop turn and calls this only when {@code batchSend()} is true.
+     *
+     * <p>Every argument is checked before any datagram is sent: a batch that throws sent nothing.
+     * Each datagram is either handed to the network or dropped (a bounded buffer is full), as with
+     * {@code send}; datagrams are sent in array order, so the ones dropped are a suffix of the batch
+     * when the transport stops early at a full buffer.
+     *
+     * <p>The default implementation checks the arguments, then calls {@code send} once per datagram.
+     *
+     * @param remote destination of every datagram
+     * @param datagrams the datagrams, each the bytes between its position and limit; every position
+     *        is advanced to its limit, whether that datagram was sent or dropped
+     * @param offset index of the first datagram to send
+     * @param count how many to send, from {@code offset}
+     * @return how many were handed to the network, 0..count
+     * @throws NullPointerException if remote, the array or one of the datagrams to send is null
+     * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not select a range of the array
+     * @throws IllegalArgumentException if a datagram exceeds maxDatagramSize or the endpoint is not
+     *         {@linkplain #supports supported}
+     * @throws IllegalStateException unless STARTED
+     */
+    default int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count) {
+        java.util.Objects.requireNonNull(remote, "remote");
+        java.util.Objects.checkFromIndexSize(offset, count, java.util.Objects.requireNonNull(datagrams, "datagrams").length);
+        int max = capabilities().maxDatagramSize();
+        for (int i = offset; i < offset + count; i++) {
+            ByteBuffer d = java.util.Objects.requireNonNull(datagrams[i], "datagrams[" + i + "]");
+            if (d.remaining() > max) {
+                throw new IllegalArgumentException("datagrams[" + i + "] of " + d.remaining() + " bytes exceeds maxDatagramSize " + max);
+            }
+        }
+        int sent = 0;
+        for (int i = offset; i < offset + count; i++) {
+            if (send(remote, datagrams[i])) {
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    /**
      * Sends one datagram without blocking and reports its outcome. Same contract as
      * {@link #send(Endpoint, ByteBuffer)}; in addition, when this returns {@code true} the callback
      * is called exactly once (see {@link SendCallback}), and when it returns {@code false} or

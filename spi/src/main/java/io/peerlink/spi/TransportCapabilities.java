@@ -18,6 +18,8 @@ public final class TransportCapabilities {
     private final boolean sendCompletion;
     private final boolean peerAuthentication;
     private final boolean relayed;
+    private final boolean batchSend;
+    private final boolean receiveBursts;
 
     private TransportCapabilities(Builder b) {
         this.reliable = b.reliable;
@@ -27,6 +29,8 @@ public final class TransportCapabilities {
         this.sendCompletion = b.sendCompletion;
         this.peerAuthentication = b.peerAuthentication;
         this.relayed = b.relayed;
+        this.batchSend = b.batchSend;
+        this.receiveBursts = b.receiveBursts;
     }
 
     /** @return a builder with every capability at its default (unreliable, unordered, no extras) */
@@ -87,24 +91,44 @@ public final class TransportCapabilities {
         return relayed;
     }
 
+    /**
+     * @return true if {@link Transport#sendBatch} sends a batch with fewer system calls (or other
+     *         per-datagram costs) than one {@code send} per datagram, so that the core should collect
+     *         the packets of one event-loop turn and hand them over together. Default false: the
+     *         core then sends each packet as soon as it is built.
+     */
+    public boolean batchSend() {
+        return batchSend;
+    }
+
+    /**
+     * @return true if the transport calls {@link DatagramHandler#onBurstEnd()} after every burst of
+     *         deliveries, as that method describes. Default false.
+     */
+    public boolean receiveBursts() {
+        return receiveBursts;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof TransportCapabilities c
                 && reliable == c.reliable && ordered == c.ordered && maxDatagramSize == c.maxDatagramSize
                 && ttlControl == c.ttlControl && sendCompletion == c.sendCompletion
-                && peerAuthentication == c.peerAuthentication && relayed == c.relayed;
+                && peerAuthentication == c.peerAuthentication && relayed == c.relayed
+                && batchSend == c.batchSend && receiveBursts == c.receiveBursts;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(reliable, ordered, maxDatagramSize, ttlControl, sendCompletion, peerAuthentication, relayed);
+        return Objects.hash(reliable, ordered, maxDatagramSize, ttlControl, sendCompletion, peerAuthentication, relayed, batchSend, receiveBursts);
     }
 
     @Override
     public String toString() {
         return "TransportCapabilities[reliable=" + reliable + ", ordered=" + ordered + ", maxDatagramSize="
                 + maxDatagramSize + ", ttlControl=" + ttlControl + ", sendCompletion=" + sendCompletion
-                + ", peerAuthentication=" + peerAuthentication + ", relayed=" + relayed + "]";
+                + ", peerAuthentication=" + peerAuthentication + ", relayed=" + relayed + ", batchSend=" + batchSend
+                + ", receiveBursts=" + receiveBursts + "]";
     }
 
     /** Builds {@link TransportCapabilities}; {@link #maxDatagramSize(int)} is required. */
@@ -116,6 +140,8 @@ public final class TransportCapabilities {
         private boolean sendCompletion;
         private boolean peerAuthentication;
         private boolean relayed;
+        private boolean batchSend;
+        private boolean receiveBursts;
 
         private Builder() {
         }
@@ -184,6 +210,24 @@ public final class TransportCapabilities {
          */
         public Builder relayed(boolean value) {
             this.relayed = value;
+            return this;
+        }
+
+        /**
+         * @param value see {@link TransportCapabilities#batchSend()}
+         * @return this
+         */
+        public Builder batchSend(boolean value) {
+            this.batchSend = value;
+            return this;
+        }
+
+        /**
+         * @param value see {@link TransportCapabilities#receiveBursts()}
+         * @return this
+         */
+        public Builder receiveBursts(boolean value) {
+            this.receiveBursts = value;
             return this;
         }
 

@@ -23,6 +23,7 @@ import io.peerlink.spi.Transport;
 import io.peerlink.spi.TransportConfig;
 import io.peerlink.testkit.ImpairedTransport;
 import io.peerlink.testkit.Impairment;
+import io.peerlink.transport.udp.UdpOptions;
 import io.peerlink.transport.udp.UdpTransportProvider;
 
 import java.lang.management.ManagementFactory;
@@ -251,8 +252,9 @@ public final class LoopbackBulk {
 
     // ------------------------------------------------------------------ (c) engines over LinkSocket
 
-    private static Transport udp() {
-        return new UdpTransportProvider().create(TransportConfig.bind(Endpoint.udp(new InetSocketAddress("127.0.0.1", 0))).build());
+    private static Transport udp(boolean batching) {
+        return new UdpTransportProvider().create(TransportConfig.bind(Endpoint.udp(new InetSocketAddress("127.0.0.1", 0)))
+                .set(UdpOptions.BATCHING, batching).build());
     }
 
     private Result engine(double lossRate, long bytes) throws Exception {
@@ -265,8 +267,16 @@ public final class LoopbackBulk {
      *        instead of the CRC32C tag
      */
     Result engine(double lossRate, long bytes, boolean sealed) throws Exception {
-        Transport ta = udp();
-        Transport tb = udp();
+        return engine(lossRate, bytes, sealed, true);
+    }
+
+    /**
+     * @param batching the UDP transports' {@code UdpOptions.BATCHING}: false sends one datagram per
+     *        system call and wakes the receiving loop per datagram (the baseline before batching)
+     */
+    Result engine(double lossRate, long bytes, boolean sealed, boolean batching) throws Exception {
+        Transport ta = udp(batching);
+        Transport tb = udp(batching);
         ImpairedTransport ia = null;
         ImpairedTransport ib = null;
         if (lossRate > 0) {

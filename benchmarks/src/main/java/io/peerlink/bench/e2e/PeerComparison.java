@@ -66,8 +66,11 @@ import javax.net.ssl.TrustManagerFactory;
  * <li><b>raw</b>: {@link LoopbackBulk}'s {@code DatagramChannel} blast of 1,200-byte datagrams (lost ones are
  * counted, not resent);</li>
  * <li><b>engine</b> and <b>sealed</b>: {@link LoopbackBulk}'s two {@code ChannelEngine}s over the UDP transport,
- * CRC32C-tagged and AEAD-sealed ({@code ProtectorSealer}) respectively; {@code device} (two Devices, a direct
- * link) may be added with {@code --cases}.</li>
+ * CRC32C-tagged and AEAD-sealed ({@code ProtectorSealer}) respectively, with the UDP transport's batching on
+ * (sendmmsg / UDP_SEGMENT, one loop wake-up per received burst); {@code engine-unbatched} and
+ * {@code sealed-unbatched} are the same with {@code UdpOptions.BATCHING} false (one system call and one
+ * possible wake-up per datagram: the baseline); {@code device} (two Devices, a direct link) may be added with
+ * {@code --cases}.</li>
  * </ol>
  * All UDP sockets have 4 MiB send and receive buffers (the PeerLink UDP transport's default). Each case runs
  * {@code --runs} times, the order rotated by one every run; the table gives medians.
@@ -77,7 +80,8 @@ import javax.net.ssl.TrustManagerFactory;
  * they are closed, so set-up (TCP accept, TLS and QUIC handshakes, PeerLink engine start) is included; it is
  * divided by the payload in GiB. For QUIC the "lost" column is the packets quiche declared lost. Both ends run in this process, so it is the cost of sending plus receiving.
  *
- * <p>Options: {@code --mib N} (100), {@code --runs N} (3), {@code --cases tcp,tls,quic,raw,engine,sealed}.
+ * <p>Options: {@code --mib N} (100), {@code --runs N} (3), {@code --warmup-mib N} (64, per case, not recorded),
+ * {@code --cases tcp,tls,quic,raw,engine,sealed,engine-unbatched,sealed-unbatched}.
  */
 public final class PeerComparison {
     private static final int CHUNK = 64 << 10;
@@ -89,6 +93,7 @@ public final class PeerComparison {
 
     private final long payload;
     private final int runs;
+    private final long warmup;
     private final List<String> cases;
     private final byte[] pattern;
     private final LoopbackBulk bulk;
@@ -110,7 +115,9 @@ public final class PeerComparison {
     private PeerComparison(Map<String, String> a) throws Exception {
         payload = Long.parseLong(a.getOrDefault("mib", "100")) << 20;
         runs = Integer.parseInt(a.getOrDefault("runs", "3"));
-        cases = Arrays.asList(a.getOrDefault("cases", "tcp,tls,quic,raw,engine,sealed").split(","));
+        warmup = Long.parseLong(a.getOrDefault("warmup-mib", "64")) << 20;
+        cases = Arrays.asList(a.getOrDefault("cases",
+                "tcp,tls,quic,raw,engine,sealed,engine-unbatched,sealed-unbatched").split(","));
         pattern = new byte[1 << 20];
         new Random(42).nextBytes(pattern);
         Map<String, String> bulkArgs = new LinkedHashMap<>();
@@ -144,9 +151,10 @@ public final class PeerComparison {
                 Instant.now(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.printf(Locale.ROOT, "payload %d MiB per case, %d runs, cases %s; CPU = process CPU time (all threads)%n",
                 payload >> 20, runs, cases);
-        // Warm-up: JIT every case's hot path once on a smaller payload, not recorded.
+        // Warm-up: JIT every case's hot path, not recorded. 16 MiB left C2 compiling through the
+        // measured runs (a third of the process's CPU samples), which the CPU column then charged to them.
         for (String c : cases) {
-            runCase(c, Math.min(payload, 16L << 20));
+            runCase(c, Math.min(payload, warmup));
         }
         Map<String, List<Sample>> results = new LinkedHashMap<>();
         for (String c : cases) {
@@ -180,6 +188,8 @@ public final class PeerComparison {
             case "raw" -> fromBulk(bytes == payload ? bulk.raw() : small(bytes).raw());
             case "engine" -> fromBulk(bulk.engine(0, bytes, false));
             case "sealed" -> fromBulk(bulk.engine(0, bytes, true));
+            case "engine-unbatched" -> fromBulk(bulk.engine(0, bytes, false, false));
+            case "sealed-unbatched" -> fromBulk(bulk.engine(0, bytes, true, false));
             case "device" -> fromBulk(bytes == payload ? bulk.device() : small(bytes).device());
             default -> throw new IllegalArgumentException("unknown case " + c);
         };
@@ -510,6 +520,17 @@ public final class PeerComparison {
             double sealed = median(results.get("sealed"), Sample::mibPerSecond);
             System.out.printf(Locale.ROOT, "%nsealed >= quic: %s (%.2f x);  sealed >= 0.8 x raw: %s (%.2f x)%n",
                     sealed >= quic ? "yes" : "no", sealed / quic, sealed >= 0.8 * raw ? "yes" : "no", sealed / raw);
+            if (results.containsKey("engine")) {
+                double engine = median(results.get("engine"), Sample::mibPerSecond);
+                System.out.printf(Locale.ROOT, "sealed >= 0.8 x engine (unsealed): %s (%.2f x)%n",
+                        sealed >= 0.8 * engine ? "yes" : "no", sealed / engine);
+            }
+            if (results.containsKey("sealed-unbatched")) {
+                System.out.printf(Locale.ROOT, "sealed / sealed-unbatched: %.2f x goodput, %.2f x CPU s/GiB%n",
+                        sealed / median(results.get("sealed-unbatched"), Sample::mibPerSecond),
+                        median(results.get("sealed"), Sample::cpuSecondsPerGiB)
+                                / median(results.get("sealed-unbatched"), Sample::cpuSecondsPerGiB));
+            }
         }
     }
 }

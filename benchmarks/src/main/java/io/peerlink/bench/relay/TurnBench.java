@@ -58,6 +58,8 @@ public final class TurnBench {
                 case "--datagrams" -> datagrams = Integer.parseInt(args[i + 1]);
                 case "--runs" -> runs = Integer.parseInt(args[i + 1]);
                 case "--window" -> window = Integer.parseInt(args[i + 1]);
+                case "--link-mib" -> linkMib = Integer.parseInt(args[i + 1]);
+                case "--servers" -> servers = List.of(args[i + 1].split(","));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -66,23 +68,31 @@ public final class TurnBench {
                 .maxAllocationsPerUser(1_000_000).maxAllocations(100_000).bytesPerSecondPerAllocation(1L << 40)
                 .maxBytesPerAllocation(1L << 50).requestsPerSecondPerIp(1_000_000).maxLifetime(Duration.ofMinutes(10)).build());
         Process coturn = startCoturn(secret);
+        ServerCpu cpu = new ServerCpu(coturn.pid());
         try {
             InetSocketAddress coturnAddress = new InetSocketAddress("127.0.0.1", coturnPort);
-            System.out.printf("# %d allocations per measurement, %d datagrams of %d bytes per goodput run, %d runs, window %s%n",
-                    allocations, datagrams, SIZE, runs, window > 0 ? String.valueOf(window) : "none (unpaced)");
-            System.out.println("run  server    allocs/s  relayed-MB/s  delivered%  direct-MB/s  direct-delivered%");
+            System.out.printf("# %d allocations per measurement, %d datagrams of %d bytes per goodput run, %d runs, window %s; %s%n",
+                    allocations, datagrams, SIZE, runs, window > 0 ? String.valueOf(window) : "none (unpaced)", loadAverage());
+            System.out.println("run  server    allocs/s  relayed-MB/s  delivered%  direct-MB/s  direct-delivered%  relayed/direct  server-CPU-s/GiB");
             for (int run = 1; run <= runs; run++) {
-                for (String name : List.of("embedded", "coturn")) {
+                for (String name : servers) {
                     InetSocketAddress server = name.equals("embedded") ? embedded.udpAddress() : coturnAddress;
                     double allocRate = allocationsPerSecond(server, secret, allocations);
                     lostAllowance = 0;
+                    long cpuBefore = cpu.nanos(name);
                     double[] relayed = relayedGoodput(server, secret, datagrams);
+                    double serverCpu = (cpu.nanos(name) - cpuBefore) / 1e9 / (relayed[2] / (double) (1L << 30));
                     lostAllowance = 0;
                     double[] direct = directGoodput(datagrams);
-                    System.out.printf("%3d  %-8s  %8.0f  %12.1f  %10.1f  %11.1f  %17.1f  (437 retries: %d)%n", run, name, allocRate,
-                            relayed[0], relayed[1], direct[0], direct[1], mismatches.getAndSet(0));
+                    System.out.printf("%3d  %-8s  %8.0f  %12.1f  %10.1f  %11.1f  %17.1f  %14.2f  %16.2f  (437 retries: %d)%n", run, name,
+                            allocRate, relayed[0], relayed[1], direct[0], direct[1], relayed[0] / direct[0], serverCpu,
+                            mismatches.getAndSet(0));
                 }
             }
+            if (linkMib > 0) {
+                linkRuns(runs, secret, embedded.udpAddress(), coturnAddress, cpu);
+            }
+            System.out.println("# " + loadAverage());
         } finally {
             embedded.close();
             coturn.destroy();
@@ -188,7 +198,7 @@ public final class TurnBench {
             }
             awaitQuiet(lastAt);
             double seconds = (lastAt.get() - start) / 1e9;
-            return new double[] {received.get() / seconds / 1e6, 100.0 * received.get() / ((long) count * SIZE)};
+            return new double[] {received.get() / seconds / 1e6, 100.0 * received.get() / ((long) count * SIZE), received.get()};
         }
     }
 
@@ -229,7 +239,7 @@ public final class TurnBench {
     /**
      * With {@code --window N}, at most N datagrams are in flight: the sender waits (up to 20 ms,
      * then counts the rest as lost) until the receiver has caught up, as a window-limited link
-     * would. Without it (window 0) the sender blasts unpaced.
+     * would; it parks while it waits. Without it (window 0) the sender blasts unpaced.
      */
     private static void pace(int sent, AtomicLong receivedBytes) throws InterruptedException {
         if (window <= 0) {
@@ -241,11 +251,144 @@ public final class TurnBench {
                 lostAllowance = sent - receivedBytes.get() / SIZE - window;
                 return;
             }
-            Thread.onSpinWait();
+            // Parked, not spinning: a spinning sender takes a whole core from the relay and the
+            // receiver on a small machine (JFR: 96 % of samples in this loop when it spun), which
+            // measured the harness rather than the relay. A window-limited link sender blocks too.
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000);
         }
     }
 
     private static int window;
+    private static int linkMib = 32;
+    private static List<String> servers = List.of("embedded", "coturn");
+
+    // ------------------------------------------------------------------ two Devices: direct vs relayed link
+
+    /**
+     * Two Devices in this JVM, one sealed link, {@code --link-mib} MiB of 16 KiB ordered messages
+     * (checked: none lost, duplicated or reordered): over a direct UDP path, then relayed through
+     * each server with the {@code turn} transport (both devices allocate on the same server, UDP
+     * legs). Device CPU = this process's CPU time minus the embedded server thread's, per MiB.
+     */
+    private static void linkRuns(int runs, String secret, InetSocketAddress embedded, InetSocketAddress coturn, ServerCpu cpu)
+            throws Exception {
+        BenchTurnTransports.configure(secret, "udp");
+        System.out.printf("# links: %d MiB of 16 KiB ordered messages per case; %s%n", linkMib, loadAverage());
+        System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors");
+        link("warmup", null, 0, cpu, 0, 0, false);
+        for (int run = 1; run <= runs; run++) {
+            double[] direct = link("direct", null, run, cpu, 0, 0, true);
+            for (String name : servers) {
+                link("turn-" + name, name.equals("embedded") ? embedded : coturn, run, cpu, direct[0], direct[1], true);
+            }
+        }
+        System.out.printf("# the seed paper's energy per 1 MB: relayed 12.716 mWh / direct 4.25 mWh = %.2f x%n", 12.716 / 4.25);
+    }
+
+    private static double[] link(String name, InetSocketAddress turn, int run, ServerCpu cpu, double directMibs, double directCpu,
+            boolean print) throws Exception {
+        io.peerlink.Device a = device(turn);
+        io.peerlink.Device b = device(turn);
+        try {
+            LinkTransfer transfer = new LinkTransfer(print ? (long) linkMib << 20 : 8L << 20, 16 << 10);
+            java.util.concurrent.CompletableFuture<io.peerlink.PeerLink> accepted = new java.util.concurrent.CompletableFuture<>();
+            b.onIncoming(req -> req.accept().whenComplete((l, e) -> {
+                if (e != null) {
+                    accepted.completeExceptionally(e);
+                } else {
+                    transfer.receiveOn(l.channel());
+                    accepted.complete(l);
+                }
+            }));
+            io.peerlink.PeerLink la = a.connect(b.localEndpoints().get(0)).toCompletableFuture().get(20, TimeUnit.SECONDS);
+            accepted.get(20, TimeUnit.SECONDS);
+            String server = turn == null ? "none" : turn.getPort() == coturnPort ? "coturn" : "embedded";
+            long processBefore = processCpu();
+            long embeddedBefore = cpu.nanos("embedded");
+            long serverBefore = cpu.nanos(server);
+            transfer.sendOn(la.channel()).get(300, TimeUnit.SECONDS);
+            transfer.await(60);
+            long serverNanos = cpu.nanos(server) - serverBefore;
+            long deviceNanos = processCpu() - processBefore - (cpu.nanos("embedded") - embeddedBefore);
+            double mib = (double) transfer.messages * transfer.size / (1 << 20);
+            double mibs = transfer.mibPerSecond();
+            double cpuPerMib = deviceNanos / 1e6 / mib;
+            if (print) {
+                System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d%n", run, name, mibs,
+                        directMibs > 0 ? String.format("%.2f", mibs / directMibs) : "1.00", cpuPerMib,
+                        directCpu > 0 ? String.format("%.2f", cpuPerMib / directCpu) : "1.00",
+                        turn == null ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
+                        transfer.lost(), transfer.duplicates(), transfer.errors());
+            }
+            return new double[] {mibs, cpuPerMib};
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    private static io.peerlink.Device device(InetSocketAddress turn) {
+        io.peerlink.Device.Builder b = io.peerlink.PeerLinks.device().ephemeralIdentity();
+        if (turn == null) {
+            b.udp(new InetSocketAddress("127.0.0.1", 0));
+        } else {
+            b.transport(io.peerlink.Endpoint.parse("turn://127.0.0.1:" + turn.getPort()), BenchTurnTransports.class.getName());
+        }
+        return b.build();
+    }
+
+    private static long processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    static String loadAverage() {
+        try {
+            return "load average " + Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "load average unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    /** CPU time of a relay: the embedded server's one thread (this JVM), or the coturn process (/proc). */
+    static final class ServerCpu {
+        private final long coturnPid;
+        private final long ticksPerSecond;
+
+        ServerCpu(long coturnPid) throws IOException, InterruptedException {
+            this.coturnPid = coturnPid;
+            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            p.waitFor();
+            this.ticksPerSecond = Long.parseLong(out);
+        }
+
+        long nanos(String server) throws IOException {
+            return switch (server) {
+                case "embedded" -> embeddedThreadCpu();
+                case "coturn" -> coturnCpu();
+                default -> 0;
+            };
+        }
+
+        private static long embeddedThreadCpu() {
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().equals("turn-server")) {
+                    return mx.getThreadCpuTime(t.getId());
+                }
+            }
+            throw new IllegalStateException("no turn-server thread");
+        }
+
+        private long coturnCpu() throws IOException {
+            String stat = Files.readString(Path.of("/proc/" + coturnPid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // Fields 14 and 15 of proc(5) (utime, stime), counted from the state field (3rd).
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * 1_000_000_000L / ticksPerSecond;
+        }
+    }
     private static long lostAllowance;
 
     private static void awaitQuiet(AtomicLong lastAt) throws InterruptedException {

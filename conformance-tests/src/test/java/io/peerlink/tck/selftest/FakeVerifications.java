@@ -254,6 +254,13 @@ final class FakeVerifications {
         }
     }
 
+    static class TcpForgetsBurstEnd extends TcpBase {
+        @Override
+        Set<TcpFramedTransport.Flaw> flaws() {
+            return EnumSet.of(TcpFramedTransport.Flaw.FORGETS_BURST_END);
+        }
+    }
+
     static class TcpForgetsCallbacksOnStop extends TcpBase {
         @Override
         Set<TcpFramedTransport.Flaw> flaws() {

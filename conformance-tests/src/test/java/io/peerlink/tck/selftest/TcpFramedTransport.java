@@ -57,7 +57,9 @@ final class TcpFramedTransport implements Transport {
         /** A listening socket that dies ends the accept loop without telling anyone. */
         SILENT_SOCKET_DEATH,
         /** stop() discards queued frames without failing their callbacks. */
-        FORGETS_CALLBACKS_ON_STOP
+        FORGETS_CALLBACKS_ON_STOP,
+        /** Declares receiveBursts but never calls onBurstEnd. */
+        FORGETS_BURST_END
     }
 
     static final String SCHEME = "tcpf";
@@ -87,7 +89,9 @@ final class TcpFramedTransport implements Transport {
         this.bind = bind;
         this.flaws = flaws.isEmpty() ? EnumSet.noneOf(Flaw.class) : EnumSet.copyOf(flaws);
         boolean reliable = !this.flaws.contains(Flaw.DECLARES_UNRELIABLE);
-        this.capabilities = TransportCapabilities.builder().reliable(reliable).ordered(reliable).maxDatagramSize(MAX_DATAGRAM).build();
+        // Each read's frames are a burst: onBurstEnd follows them before the next read.
+        this.capabilities = TransportCapabilities.builder().reliable(reliable).ordered(reliable).maxDatagramSize(MAX_DATAGRAM)
+                .receiveBursts(true).build();
     }
 
     @Override
@@ -286,6 +290,22 @@ final class TcpFramedTransport implements Transport {
             return lanes[0];
         }
 
+        void burstEnd() {
+            if (flaws.contains(Flaw.FORGETS_BURST_END)) {
+                return;
+            }
+            synchronized (deliverLock) {
+                if (closing) {
+                    return;
+                }
+                try {
+                    handler.onBurstEnd();
+                } catch (RuntimeException e) {
+                    // A handler bug must not silence the transport.
+                }
+            }
+        }
+
         void deliver(Endpoint source, ByteBuffer datagram) {
             synchronized (deliverLock) {
                 if (closing) {
@@ -424,6 +444,7 @@ final class TcpFramedTransport implements Transport {
                     owner.deliver(source, buffer.slice(start, length));
                     buffer.position(start + length);
                 }
+                owner.burstEnd();
                 if (flaws.contains(Flaw.ASSUMES_WHOLE_FRAMES_PER_READ)) {
                     buffer.clear();
                 } else {

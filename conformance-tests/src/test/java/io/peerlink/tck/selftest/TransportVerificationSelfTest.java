@@ -109,7 +109,8 @@ class TransportVerificationSelfTest {
         assertTrue(run.succeeded().contains("required_T7_3_ttlSendWithoutCapabilityIsUnsupported"));
         Set<String> skippable = new java.util.HashSet<>(Set.of("optional_T7_1_ttlControlSetsTtl", "optional_T7_2_ttlSendFollowsSendContract",
                 "optional_T8_3_malformedWireInputIsHarmless", "optional_T8_4_hostileFramingIsRejected", "optional_T1_10_restartOnFixedPort",
-                "optional_T1_12_failureIsReported", "optional_T9_6_authenticatedPeerIsReported"));
+                "optional_T1_12_failureIsReported", "optional_T9_6_authenticatedPeerIsReported",
+                "optional_T11_3_burstEndFollowsDeliveries"));
         RULES.stream().filter(r -> r.startsWith("untested_")).forEach(skippable::add);
         assertEquals(skippable, run.skipped().keySet(), "only optional rules (without their hook or capability) and untested ones may be skipped");
         for (String rule : RULES) {
@@ -195,6 +196,13 @@ class TransportVerificationSelfTest {
             assertTrue(mayBeSkipped || run.succeeded().contains(rule), rule + " must pass on the correct TCP transport; skipped: " + run.skipped());
         }
         assertTrue(skipped.stream().allMatch(r -> r.startsWith("untested_") || r.startsWith("optional_T7_") || r.startsWith("optional_T9_6")), skipped::toString);
+    }
+
+    @Test
+    void declaresReceiveBurstsButNeverEndsOne_shouldFailBy_deliveriesWithoutBurstEnd() {
+        Run run = run(FakeVerifications.TcpForgetsBurstEnd.class, "optional_T11_3_burstEndFollowsDeliveries");
+        assertFailsBecause(run, "optional_T11_3_burstEndFollowsDeliveries", "[T11.3] the transport declares receiveBursts",
+                "were not followed by onBurstEnd");
     }
 
     @Test

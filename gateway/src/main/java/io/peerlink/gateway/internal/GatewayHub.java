@@ -32,8 +32,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.stream.Collectors;
 
 /**
@@ -48,7 +48,7 @@ import java.util.stream.Collectors;
  */
 public final class GatewayHub implements GatewayPlatform {
 
-    private static final Logger LOG = Logger.getLogger(GatewayHub.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayHub.class);
 
     private final GatewayKeyStore keys;
     private final GatewayLimits limits;
@@ -307,7 +307,7 @@ public final class GatewayHub implements GatewayPlatform {
             }
             nonces.sweep(now);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "gateway sweep failed", e);
+            LOG.warn("gateway sweep failed", e);
         }
     }
 
@@ -320,7 +320,7 @@ public final class GatewayHub implements GatewayPlatform {
             try {
                 l.accept(value);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "gateway listener failed", e);
+                LOG.warn("gateway listener failed", e);
             }
         }
     }

@@ -3,8 +3,10 @@ package io.peerlink.protocol.rendezvous;
 import io.peerlink.Candidate;
 
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** Field validation shared by the message records; every failure is a {@link FieldException} naming the field. */
 final class Check {
@@ -92,7 +94,10 @@ final class Check {
                         "must be a string of at most " + RendezvousCodec.MAX_TEXT + " characters");
             }
         }
-        return Map.copyOf(claims);
+        // Sorted by key: the encoding is then canonical (Map.copyOf's iteration order depends on
+        // the order the entries came in, so a decoded hello re-encoded differently; found by
+        // ProtocolFuzzTest#rendezvousJson).
+        return Collections.unmodifiableSortedMap(new TreeMap<>(claims));
     }
 
     static String sessionToken(String value) {

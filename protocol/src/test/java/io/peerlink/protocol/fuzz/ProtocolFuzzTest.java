@@ -28,7 +28,7 @@ class ProtocolFuzzTest {
      * valid message that encodes and decodes back to an equal message (records with byte arrays
      * compare by their JSON instead).
      */
-    @FuzzTest(maxDuration = "30m")
+    @FuzzTest(maxDuration = "3h")
     void rendezvousJson(byte[] input) throws Exception {
         String text = new String(input, StandardCharsets.UTF_8);
         Message m;

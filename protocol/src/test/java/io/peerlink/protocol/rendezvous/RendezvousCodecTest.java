@@ -265,4 +265,18 @@ class RendezvousCodecTest {
         ProtocolException e = assertThrows(ProtocolException.class, () -> CODEC.decode(text), text);
         assertEquals(code, e.code(), e.getMessage());
     }
+
+    @Test
+    void claimsEncodeInOneOrderWhateverOrderTheyArrivedIn() throws Exception {
+        // Regression (ProtocolFuzzTest#rendezvousJson, seed "claims-order"): a decoded hello whose
+        // claims arrived in another order re-encoded differently.
+        String head = "{\"type\":\"hello\",\"v\":2,\"deviceId\":\"" + A.id() + "\",\"publicKey\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\","
+                + "\"signature\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[64]) + "\",\"server\":\"127.0.0.1\",\"claims\":";
+        String ab = head + "{\"zeta\":\"1\",\"alpha\":\"2\",\"mid\":\"3\"},\"candidates\":[]}";
+        String ba = head + "{\"mid\":\"3\",\"alpha\":\"2\",\"zeta\":\"1\"},\"candidates\":[]}";
+        String once = CODEC.encode(CODEC.decode(ab));
+        assertEquals(once, CODEC.encode(CODEC.decode(ba)));
+        assertEquals(once, CODEC.encode(CODEC.decode(once)));
+        assertTrue(once.contains("{\"alpha\":\"2\",\"mid\":\"3\",\"zeta\":\"1\"}"), once);
+    }
 }

@@ -1,10 +1,11 @@
 package io.peerlink.server.auth;
 
 import io.peerlink.DeviceId;
-import io.peerlink.server.ServerConfig;
 import io.peerlink.spi.AuthRequest;
 import io.peerlink.spi.AuthResult;
 import io.peerlink.spi.Authenticator;
+import io.peerlink.spi.PluginConfig;
+import io.peerlink.spi.PluginConfigException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,18 +19,19 @@ import java.util.Objects;
 /**
  * {@code allow-list}: admits exactly the devices listed in a file, each into its network.
  * Lines are {@code deviceId [network]} (network defaults to {@code default}); blank lines and
- * text after {@code #} are ignored. The file is read at start, where a bad line stops the server
+ * text after {@code #} are ignored. The file is named by the setting {@code authenticator.allow-list.file}
+ * (the SPI's {@link PluginConfig}; {@code --allow-list} on the command line). It is read at start, where a bad line stops the server
  * with its line number, and again by {@link #reload()} when it changes (the reference server checks
  * its modification time every second), where a bad file keeps the previous list. Unknown devices are denied with a reason that names their ID, so an
  * operator can copy it into the file.
  */
-public final class AllowListAuthenticator implements Authenticator, ServerConfigurable {
+public final class AllowListAuthenticator implements Authenticator {
     /** The network of a line without one. */
     public static final String DEFAULT_NETWORK = "default";
     private volatile Map<DeviceId, String> allowed;
     private volatile Path file;
 
-    /** Used by {@link java.util.ServiceLoader}; {@link #configure(ServerConfig)} loads the file. */
+    /** Used by {@link java.util.ServiceLoader}; {@link #configure(PluginConfig)} loads the file. */
     public AllowListAuthenticator() {
     }
 
@@ -43,15 +45,24 @@ public final class AllowListAuthenticator implements Authenticator, ServerConfig
         return "allow-list";
     }
 
+    /**
+     * Reads the file named by {@code file} ({@code authenticator.allow-list.file}); none is an empty list.
+     *
+     * @throws PluginConfigException naming the key when the file is unreadable or malformed
+     */
     @Override
-    public void configure(ServerConfig config) {
+    public void configure(PluginConfig config) {
         if (allowed != null) {
             return;
         }
-        file = config.allowListFile();
+        file = config.path("file").orElse(null);
         // No file: an empty allow-list. Secure by default: the server runs and serves, but admits
         // no device until the operator lists some (or chooses open mode for a trusted lab).
-        allowed = file == null ? Map.of() : parse(file);
+        try {
+            allowed = file == null ? Map.of() : parse(file);
+        } catch (IllegalStateException e) {
+            throw new PluginConfigException(config.fullKey("file"), e.getMessage(), e);
+        }
     }
 
     /**

@@ -5,15 +5,16 @@ import io.peerlink.spi.AuthResult;
 import io.peerlink.spi.Authenticator;
 
 import java.util.Objects;
-import java.util.logging.Logger;
+import io.peerlink.server.log.RateLimitedLogger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code open}: admits every device that proves its key into network {@code default}. For labs
  * and demos only: anyone who can reach the server can register and reach every other device, so
- * each admission is logged as a WARNING.
+ * admissions are logged as WARNINGs (rate-limited: 10 a minute, then a count of those suppressed).
  */
 public final class OpenAuthenticator implements Authenticator {
-    private static final Logger LOG = Logger.getLogger(OpenAuthenticator.class.getName());
+    private static final RateLimitedLogger LOG = RateLimitedLogger.of(LoggerFactory.getLogger(OpenAuthenticator.class));
     /** The network every device is admitted into. */
     public static final String NETWORK = "default";
 
@@ -29,8 +30,8 @@ public final class OpenAuthenticator implements Authenticator {
     @Override
     public AuthResult authenticate(AuthRequest request) {
         Objects.requireNonNull(request, "request");
-        LOG.warning(() -> "OPEN MODE: admitting unvetted device " + request.deviceId() + " from " + request.remoteAddress()
-                + " into network '" + NETWORK + "'");
+        LOG.warn("OPEN MODE: admitting unvetted device {} from {} into network '{}'", request.deviceId(), request.remoteAddress(),
+                NETWORK);
         return new AuthResult.Admitted(NETWORK);
     }
 }

@@ -12,7 +12,7 @@ import io.peerlink.UnreachableException;
 import io.peerlink.protocol.rendezvous.ErrorCode;
 import io.peerlink.server.rendezvous.RendezvousEvents;
 import io.peerlink.server.rendezvous.RendezvousService;
-import io.peerlink.server.stun.StunServer;
+import io.peerlink.server.stun.StunService;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.thread.ThreadPool;
 
@@ -30,6 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ServerMetrics implements RendezvousEvents {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RendezvousService rendezvous;
+    /** Held here: Micrometer's function counters keep only weak references to what they read. */
+    private final StunService stun;
     private final Counter introductions;
     private final Map<String, Counter> admissions = new ConcurrentHashMap<>();
     private final Map<ErrorCode, Counter> refusals = new ConcurrentHashMap<>();
@@ -41,11 +43,12 @@ public final class ServerMetrics implements RendezvousEvents {
      * Registers the meters and subscribes to the service's events.
      *
      * @param rendezvous the rendezvous service
-     * @param stun the STUN server, or null when STUN is off
+     * @param stun the STUN service, or null when STUN is off
      * @param jetty the Jetty server, before it starts (connection metrics attach to its connectors)
      */
-    public ServerMetrics(RendezvousService rendezvous, StunServer stun, Server jetty) {
+    public ServerMetrics(RendezvousService rendezvous, StunService stun, Server jetty) {
         this.rendezvous = rendezvous;
+        this.stun = stun;
         introductions = Counter.builder("peerlink.introductions")
                 .description("Introductions made (both devices told to punch)").register(registry);
         Gauge.builder("peerlink.devices.connected", rendezvous, RendezvousService::devicesOnline)
@@ -58,11 +61,11 @@ public final class ServerMetrics implements RendezvousEvents {
         FunctionCounter.builder("peerlink.protocol.errors", rendezvous, RendezvousService::protocolErrors)
                 .description("Malformed or misplaced control messages answered with an error").register(registry);
         if (stun != null) {
-            FunctionCounter.builder("peerlink.stun.answered", stun, StunServer::answered)
+            FunctionCounter.builder("peerlink.stun.answered", stun, StunService::answered)
                     .description("STUN Binding requests answered").register(registry);
-            FunctionCounter.builder("peerlink.stun.rate.limited", stun, StunServer::rateLimited)
+            FunctionCounter.builder("peerlink.stun.rate.limited", stun, StunService::rateLimited)
                     .description("Valid STUN requests dropped by the per-source limit").register(registry);
-            FunctionCounter.builder("peerlink.stun.dropped", stun, StunServer::dropped)
+            FunctionCounter.builder("peerlink.stun.dropped", stun, StunService::dropped)
                     .description("STUN datagrams dropped (garbage, non-requests, over the limit)").register(registry);
         }
         JettyConnectionMetrics.addToAllConnectors(jetty, registry, Tags.empty());

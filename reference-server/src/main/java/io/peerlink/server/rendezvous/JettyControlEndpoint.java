@@ -6,8 +6,9 @@ import org.eclipse.jetty.websocket.api.Session;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import io.peerlink.server.log.RateLimitedLogger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Adapts one Jetty WebSocket session to a {@link ControlSession}. Jetty delivers a session's
@@ -18,7 +19,8 @@ import java.util.logging.Logger;
  * Connections beyond the per-address cap are closed before the rendezvous sees them.
  */
 public final class JettyControlEndpoint implements Session.Listener.AutoDemanding {
-    private static final Logger LOG = Logger.getLogger(JettyControlEndpoint.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(JettyControlEndpoint.class);
+    private static final RateLimitedLogger SLOW_READERS = RateLimitedLogger.of(LOG);
     /** WebSocket close code: try again later (RFC 6455 registry, 1013). */
     static final int CLOSE_TRY_AGAIN_LATER = 1013;
     private final RendezvousService service;
@@ -45,7 +47,7 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
     public void onWebSocketOpen(Session session) {
         remote = session.getRemoteSocketAddress() instanceof InetSocketAddress a ? a : new InetSocketAddress(0);
         if (!caps.tryAcquire(remote.getAddress())) {
-            LOG.fine(() -> "closing a control connection from " + remote + ": over " + caps.perAddress() + " from that address");
+            LOG.debug("closing a control connection from {}: over {} from that address", remote, caps.perAddress());
             session.close(CLOSE_TRY_AGAIN_LATER, "too many connections from this address", Callback.NOOP);
             return;
         }
@@ -61,7 +63,7 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
                 service.queuedBytes.addAndGet(size);
                 if (queued.addAndGet(size) > maxQueuedBytes) {
                     service.queuedBytes.addAndGet(-size);
-                    LOG.info(() -> "disconnecting " + remote + ": more than " + maxQueuedBytes + " bytes queued (slow reader)");
+                    SLOW_READERS.info("disconnecting {}: more than {} bytes queued (slow reader)", remote, maxQueuedBytes);
                     session.disconnect();
                     return;
                 }
@@ -101,7 +103,7 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
 
     @Override
     public void onWebSocketError(Throwable cause) {
-        LOG.log(Level.FINE, "control connection error", cause);
+        LOG.debug("control connection error", cause);
         closed();
     }
 

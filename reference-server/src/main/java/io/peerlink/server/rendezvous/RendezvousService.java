@@ -37,8 +37,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import io.peerlink.server.log.RateLimitedLogger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The rendezvous protocol v1, server side (docs/protocol-rendezvous.md), independent of the
@@ -50,7 +51,10 @@ import java.util.logging.Logger;
  * sweep). No thread per device.
  */
 public final class RendezvousService implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(RendezvousService.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(RendezvousService.class);
+    /** What clients can trigger is rate-limited, one budget per kind of line (docs/operations.md, "Logging"). */
+    private static final RateLimitedLogger DENIALS = RateLimitedLogger.of(LOG);
+    private static final RateLimitedLogger FAILURES = RateLimitedLogger.of(LOG);
     /** WebSocket close code: policy violation. */
     static final int CLOSE_POLICY = 1008;
     /** WebSocket close code: message too big. */
@@ -132,7 +136,7 @@ public final class RendezvousService implements AutoCloseable {
                 }
             }
         } catch (SocketException e) {
-            LOG.log(Level.WARNING, "cannot list network interfaces; only 'localhost' is accepted as server name", e);
+            LOG.warn("cannot list network interfaces; only 'localhost' is accepted as server name", e);
         }
         return Collections.unmodifiableSet(names);
     }
@@ -233,7 +237,7 @@ public final class RendezvousService implements AutoCloseable {
             }
             dispatch(s, message);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "failure handling a control message from " + s.connection.remoteAddress(), e);
+            FAILURES.warn("failure handling a control message from {}", s.connection.remoteAddress(), e);
             s.fail(ErrorCode.INTERNAL, "internal server error", 1011);
         }
     }
@@ -292,12 +296,12 @@ public final class RendezvousService implements AutoCloseable {
         try {
             result = authenticator.authenticate(new AuthRequest(hello.deviceId(), hello.publicKey(), s.connection.remoteAddress(), hello.claims()));
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "authenticator '" + authenticator.name() + "' failed for " + hello.deviceId(), e);
+            FAILURES.warn("authenticator '{}' failed for {}", authenticator.name(), hello.deviceId(), e);
             s.fail(ErrorCode.INTERNAL, "authenticator failed", 1011);
             return;
         }
         if (result instanceof AuthResult.Denied denied) {
-            LOG.info(() -> "denied " + hello.deviceId() + " from " + s.connection.remoteAddress() + ": " + denied.reason());
+            DENIALS.info("denied {} from {}: {}", hello.deviceId(), s.connection.remoteAddress(), denied.reason());
             s.fail(ErrorCode.DENIED, denied.reason(), CLOSE_POLICY);
             return;
         }
@@ -328,7 +332,7 @@ public final class RendezvousService implements AutoCloseable {
             }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         events.admitted(network);
-        LOG.fine(() -> "admitted " + hello.deviceId() + " into " + network);
+        LOG.debug("admitted {} into {}", hello.deviceId(), network);
     }
 
     private void dispatch(ControlSession s, Message message) {
@@ -362,7 +366,7 @@ public final class RendezvousService implements AutoCloseable {
             boolean online = toNetwork != null && policy.mayConnect(s.deviceId(), s.network(), of, toNetwork) && registry.isOnline(of);
             s.send(new Message.PresenceResult(p.requestId(), of, online));
         } else if (message instanceof Message.Error e) {
-            LOG.fine(() -> "device " + s.deviceId() + " reported " + e.code() + ": " + e.message());
+            LOG.debug("device {} reported {}: {}", s.deviceId(), e.code(), e.message());
         } else if (message instanceof Message.Hello) {
             protocolErrors.incrementAndGet();
             s.fail(ErrorCode.ALREADY_AUTHENTICATED, "already admitted; a challenge nonce is good for one hello", CLOSE_POLICY);
@@ -561,7 +565,7 @@ public final class RendezvousService implements AutoCloseable {
             long t = monotonicMicros();
             for (ControlSession s : registry.sessions()) {
                 if (now - s.lastSeenNanos > limit) {
-                    LOG.info(() -> "removing silent device " + s.deviceId());
+                    LOG.info("removing silent device {}", s.deviceId());
                     registry.unregister(s);
                     s.closed = true;
                     tellPeersOffline(s);
@@ -571,7 +575,7 @@ public final class RendezvousService implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "keepalive sweep failed", e);
+            LOG.warn("keepalive sweep failed", e);
         }
     }
 

@@ -15,8 +15,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import io.peerlink.server.log.RateLimitedLogger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An RFC 8489 Binding server on UDP: answers each Binding request with the XOR-MAPPED-ADDRESS
@@ -36,7 +37,8 @@ import java.util.logging.Logger;
  * unanswered. One request never gets more than one answer.
  */
 public final class StunServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(StunServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(StunServer.class);
+    private final RateLimitedLogger failures = RateLimitedLogger.of(LOG);
     private static final byte[] SOFTWARE = "PeerLink reference server".getBytes(StandardCharsets.UTF_8);
     private static final byte[] UNKNOWN_ATTRIBUTE = "Unknown Attribute".getBytes(StandardCharsets.UTF_8);
 
@@ -88,7 +90,7 @@ public final class StunServer implements AutoCloseable {
             channel.bind(bind);
             StunServer server = new StunServer(channel, perSourcePerSecond);
             server.thread.start();
-            LOG.info(() -> "STUN server listening on udp " + server.localAddress);
+            LOG.info("STUN server listening on udp {}", server.localAddress);
             return server;
         } catch (IOException e) {
             if (channel != null) {
@@ -130,10 +132,10 @@ public final class StunServer implements AutoCloseable {
             } catch (IOException e) {
                 // A send to an unreachable source (ICMP) must not stop the server.
                 dropped.incrementAndGet();
-                LOG.log(Level.FINE, "STUN I/O error, continuing", e);
+                LOG.debug("STUN I/O error, continuing", e);
             } catch (RuntimeException e) {
                 dropped.incrementAndGet();
-                LOG.log(Level.WARNING, "unexpected failure handling a STUN datagram, continuing", e);
+                failures.warn("unexpected failure handling a STUN datagram, continuing", e);
             }
         }
     }
@@ -197,7 +199,7 @@ public final class StunServer implements AutoCloseable {
             channel.close();
             thread.join(2000);
         } catch (IOException e) {
-            LOG.log(Level.FINE, "closing STUN channel", e);
+            LOG.debug("closing STUN channel", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -48,6 +48,10 @@ public final class TurnClient implements AutoCloseable {
     private static final long PERMISSION_REFRESH_SECONDS = 240;
     private static final long CHANNEL_REFRESH_SECONDS = 480;
 
+    /** Largest ChannelData frame: header, 65,535 bytes of data, stream padding. */
+    private static final ThreadLocal<ByteBuffer> FRAME =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Turn.CHANNEL_DATA_HEADER + 0xFFFF + 3));
+
     private final TurnLeg leg;
     private final TurnCredentials credentials;
     private final ScheduledExecutorService timer;
@@ -58,6 +62,7 @@ public final class TurnClient implements AutoCloseable {
     private final Map<InetAddress, ScheduledFuture<?>> permissions = new ConcurrentHashMap<>();
     private final AtomicInteger nextChannel = new AtomicInteger(Turn.MIN_CHANNEL);
     private volatile BiConsumer<InetSocketAddress, ByteBuffer> dataHandler = (peer, data) -> { };
+    private volatile Runnable troubleHandler = () -> { };
     private volatile String realm;
     private volatile String nonce;
     private volatile byte[] key;
@@ -108,6 +113,37 @@ public final class TurnClient implements AutoCloseable {
     }
 
     /**
+     * Sets what runs when the leg shows trouble: an ICMP port unreachable on a UDP leg (nobody
+     * listens at the server's address: stopped or restarting), or a TCP/TLS leg that closed (this
+     * client is then {@link #isClosed() closed}). Runs on the receive thread; must return quickly.
+     * The allocation may or may not have survived: {@link #refresh(long)} tells.
+     */
+    public void onTrouble(Runnable handler) {
+        this.troubleHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /** @return true once closed, by {@link #close()} or because the leg failed */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Refreshes the allocation now with its current lifetime: the RFC 8656 way to learn whether
+     * the server still has it.
+     *
+     * @param giveUpMillis how long to wait for the answer (UDP retransmits within it)
+     * @throws TurnException {@code 437} if the server no longer has the allocation (it restarted
+     *         or the allocation expired), code 0 if it does not answer in time
+     */
+    public void refresh(long giveUpMillis) throws IOException {
+        if (relayed == null) {
+            throw new IllegalStateException("nothing allocated");
+        }
+        long lifetime = Math.max(lifetimeSeconds, Turn.DEFAULT_LIFETIME_SECONDS);
+        request(Turn.METHOD_REFRESH, w -> w.u32(Turn.ATTR_LIFETIME, lifetime), giveUpMillis);
+    }
+
+    /**
      * Allocates a UDP relay on the server and keeps it refreshed until {@link #close()}.
      *
      * @return the relayed transport address peers send to
@@ -123,12 +159,22 @@ public final class TurnClient implements AutoCloseable {
      * @param lifetimeSeconds the lifetime asked for (0 = the server's default); the server may grant less
      */
     public InetSocketAddress allocate(long lifetimeSeconds) throws IOException {
+        return allocate(lifetimeSeconds, StunClient.giveUpMillis(RTO));
+    }
+
+    /**
+     * Like {@link #allocate(long)}, giving up sooner than the RFC 8489 schedule's 39.5 s.
+     *
+     * @param lifetimeSeconds as for {@link #allocate(long)}
+     * @param giveUpMillis how long each request round may wait for its answer
+     */
+    public InetSocketAddress allocate(long lifetimeSeconds, long giveUpMillis) throws IOException {
         TurnMessage response = request(Turn.METHOD_ALLOCATE, w -> {
             w.requestedTransport(Turn.PROTOCOL_UDP);
             if (lifetimeSeconds > 0) {
                 w.u32(Turn.ATTR_LIFETIME, lifetimeSeconds);
             }
-        });
+        }, giveUpMillis);
         InetSocketAddress relay = response.xorAddress(Turn.ATTR_XOR_RELAYED_ADDRESS);
         if (relay == null) {
             throw new TurnException(0, "Allocate success without XOR-RELAYED-ADDRESS");
@@ -232,7 +278,8 @@ public final class TurnClient implements AutoCloseable {
         }
         Integer channel = channels.get(peer);
         if (channel != null) {
-            ByteBuffer frame = ByteBuffer.allocate(Turn.CHANNEL_DATA_HEADER + data.remaining() + 3);
+            // One frame buffer per sending thread (usually just the link's event loop): no allocation per datagram.
+            ByteBuffer frame = FRAME.get().clear();
             ChannelData.write(frame, channel, data, leg.stream());
             leg.send(frame.flip());
         } else {
@@ -251,6 +298,11 @@ public final class TurnClient implements AutoCloseable {
     }
 
     TurnMessage request(int method, Body body) throws IOException {
+        return request(method, body, StunClient.giveUpMillis(RTO));
+    }
+
+    /** @param giveUpMillis total time the transaction may take per round (at most the RFC 8489 schedule's 39.5 s) */
+    TurnMessage request(int method, Body body, long giveUpMillis) throws IOException {
         // At most three rounds: unauthenticated -> 401 challenge -> authenticated, plus one 438 stale-nonce retry.
         for (int round = 0; round < 3; round++) {
             String usedNonce = nonce;
@@ -261,7 +313,7 @@ public final class TurnClient implements AutoCloseable {
             if (k != null) {
                 w.string(Turn.ATTR_USERNAME, credentials.username()).string(Turn.ATTR_REALM, realm).string(Turn.ATTR_NONCE, usedNonce);
             }
-            TurnMessage response = transact(txid, w.build(k, true));
+            TurnMessage response = transact(txid, w.build(k, true), giveUpMillis);
             if (response.messageClass() == Turn.CLASS_SUCCESS) {
                 if (k != null && response.hasIntegrity() && !response.verifyIntegrity(k)) {
                     throw new TurnException(0, "response MESSAGE-INTEGRITY does not verify: not our server, or a tampered answer");
@@ -287,7 +339,7 @@ public final class TurnClient implements AutoCloseable {
         throw new TurnException(Turn.ERROR_STALE_NONCE, "server kept rejecting the nonce");
     }
 
-    private TurnMessage transact(byte[] txid, byte[] message) throws IOException {
+    private TurnMessage transact(byte[] txid, byte[] message, long giveUpMillis) throws IOException {
         if (closed) {
             throw new IllegalStateException("TURN client closed");
         }
@@ -300,6 +352,10 @@ public final class TurnClient implements AutoCloseable {
             for (int i = 0; i < transmissions; i++) {
                 leg.send(ByteBuffer.wrap(message));
                 long nextAt = i + 1 < transmissions ? StunClient.sendTimeMillis(i + 1, RTO) : StunClient.giveUpMillis(RTO);
+                if (nextAt >= giveUpMillis) {
+                    nextAt = giveUpMillis;
+                    transmissions = i + 1;
+                }
                 long waitMillis = nextAt - (System.nanoTime() - started) / 1_000_000;
                 try {
                     return answer.get(Math.max(1, waitMillis), TimeUnit.MILLISECONDS);
@@ -307,7 +363,7 @@ public final class TurnClient implements AutoCloseable {
                     // Next transmission, same transaction ID.
                 }
             }
-            throw new TurnException(0, "no answer from the TURN server after " + StunClient.giveUpMillis(RTO) + " ms");
+            throw new TurnException(0, "no answer from the TURN server after " + (System.nanoTime() - started) / 1_000_000 + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TurnException(0, "interrupted");
@@ -324,12 +380,15 @@ public final class TurnClient implements AutoCloseable {
             try {
                 frame = leg.receive();
             } catch (java.net.PortUnreachableException e) {
-                // An ICMP error on a UDP leg is transient (server restarting); the transaction's retransmissions decide.
+                // An ICMP error on a UDP leg may be transient (server restarting); the transaction's
+                // retransmissions decide, and the owner may check the allocation.
+                troubleHandler.run();
                 continue;
             } catch (IOException e) {
                 if (!closed) {
                     pending.values().forEach(f -> f.completeExceptionally(e));
                     closed = true;
+                    troubleHandler.run();
                 }
                 return;
             }

@@ -83,8 +83,12 @@ abstract sealed class TurnLeg implements AutoCloseable {
             channel.write(frame);
         }
 
-        /** Reused by the single receive thread: a 64 KiB buffer per datagram was the client's bottleneck. */
-        private final ByteBuffer buffer = ByteBuffer.allocate(MAX_FRAME);
+        /**
+         * Reused by the single receive thread: a 64 KiB buffer per datagram was the client's
+         * bottleneck. Direct, so the kernel copies straight into it (a heap buffer costs the JDK
+         * one more copy through its temporary direct buffer).
+         */
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_FRAME);
 
         @Override
         ByteBuffer receive() throws IOException {
@@ -119,33 +123,42 @@ abstract sealed class TurnLeg implements AutoCloseable {
             return true;
         }
 
+        /** Guarded by {@code out}: frames are copied here, so no array is allocated per frame sent. */
+        private final byte[] sendBuffer = new byte[MAX_FRAME + 4];
+        /** Reused by the single receive thread. */
+        private final byte[] receiveBuffer = new byte[MAX_FRAME + 4];
+        private final ByteBuffer received = ByteBuffer.wrap(receiveBuffer);
+
         @Override
         void send(ByteBuffer frame) throws IOException {
-            byte[] bytes = new byte[frame.remaining()];
-            frame.get(bytes);
             synchronized (out) {
-                out.write(bytes);
+                int n = frame.remaining();
+                if (n <= sendBuffer.length) {
+                    frame.get(sendBuffer, 0, n);
+                    out.write(sendBuffer, 0, n);
+                } else {
+                    byte[] bytes = new byte[n];
+                    frame.get(bytes);
+                    out.write(bytes);
+                }
                 out.flush();
             }
         }
 
         @Override
         ByteBuffer receive() throws IOException {
-            byte[] header = new byte[4];
-            in.readFully(header);
+            in.readFully(receiveBuffer, 0, 4);
             int length;
             try {
-                length = ChannelData.streamFrameLength(ByteBuffer.wrap(header));
+                length = ChannelData.streamFrameLength(received.clear());
             } catch (StunFormatException e) {
                 throw new IOException("TURN server stream out of sync: " + e.getMessage());
             }
             if (length > MAX_FRAME) {
                 throw new EOFException("frame of " + length + " bytes exceeds " + MAX_FRAME);
             }
-            byte[] frame = new byte[length];
-            System.arraycopy(header, 0, frame, 0, 4);
-            in.readFully(frame, 4, length - 4);
-            return ByteBuffer.wrap(frame);
+            in.readFully(receiveBuffer, 4, length - 4);
+            return received.clear().limit(length);
         }
 
         @Override

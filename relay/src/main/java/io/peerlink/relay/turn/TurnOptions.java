@@ -25,6 +25,21 @@ public final class TurnOptions {
      */
     public static final TransportConfig.Option<String> PERMIT = new TransportConfig.Option<>("turn.permit", String.class, "");
 
+    /**
+     * How often the transport refreshes its allocation to learn whether the server still has it
+     * (a restarted server answers 437), in milliseconds; default 5,000, at least 100. An ICMP port
+     * unreachable or a closed TCP/TLS leg triggers the check at once.
+     */
+    public static final TransportConfig.Option<Long> CHECK_INTERVAL_MILLIS =
+            new TransportConfig.Option<>("turn.checkIntervalMillis", Long.class, 5_000L);
+    /**
+     * How long the transport keeps trying to get a new allocation after losing its own, in
+     * milliseconds, before it stops and reports a transport failure (a link then falls back to
+     * another validated path); default 15,000.
+     */
+    public static final TransportConfig.Option<Long> REALLOCATE_TIMEOUT_MILLIS =
+            new TransportConfig.Option<>("turn.reallocateTimeoutMillis", Long.class, 15_000L);
+
     private TurnOptions() {
     }
 }

@@ -65,6 +65,10 @@ public final class TurnServer implements AutoCloseable {
     private final Thread thread;
     private final byte[] nonceKey = new byte[32];
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(65_536 + 64);
+    /** ChannelData frames to clients are assembled here: no buffer is allocated per relayed datagram. */
+    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(65_536 + 64);
+    /** Allocations by their relayed address: data between two allocations of this server skips the kernel. */
+    private final Map<InetSocketAddress, Allocation> byRelayedAddress = new HashMap<>();
     private final TurnMessage message = new TurnMessage();
     private final Map<Object, Allocation> allocations = new HashMap<>();
     private final Map<String, Integer> allocationsPerUser = new HashMap<>();
@@ -251,7 +255,12 @@ public final class TurnServer implements AutoCloseable {
             InetSocketAddress from;
             while ((from = (InetSocketAddress) udp.receive(receiveBuffer.clear())) != null) {
                 receiveBuffer.flip();
-                onClientFrame(new UdpLeg(from), receiveBuffer);
+                if (receiveBuffer.hasRemaining() && ChannelData.looksLikeChannelData(receiveBuffer.get(0) & 0xff)) {
+                    // The hot path: no Leg object, one map lookup, the data relayed from this buffer.
+                    onChannelData(allocations.get(from), from.getAddress(), receiveBuffer);
+                } else {
+                    onClientFrame(new UdpLeg(from), receiveBuffer);
+                }
             }
         } else if (att instanceof TcpConnection c) {
             if (key.isWritable()) {
@@ -306,9 +315,6 @@ public final class TurnServer implements AutoCloseable {
     private final class UdpListener {
     }
 
-    private record UdpTuple(InetSocketAddress remote) {
-    }
-
     private final class UdpLeg implements Leg {
         private final InetSocketAddress remote;
 
@@ -318,7 +324,8 @@ public final class TurnServer implements AutoCloseable {
 
         @Override
         public Object id() {
-            return new UdpTuple(remote);
+            // The 5-tuple's varying part; a TcpConnection's id is itself, so the keys never collide.
+            return remote;
         }
 
         @Override
@@ -457,20 +464,7 @@ public final class TurnServer implements AutoCloseable {
         }
         int first = frame.get(frame.position()) & 0xff;
         if (ChannelData.looksLikeChannelData(first)) {
-            Allocation a = allocations.get(leg.id());
-            int channel;
-            try {
-                channel = ChannelData.channel(frame);
-            } catch (StunFormatException e) {
-                garbage(leg);
-                return;
-            }
-            InetSocketAddress peer = a == null ? null : a.channels.get(channel);
-            if (peer == null || !a.permitted(peer.getAddress())) {
-                droppedFrames.incrementAndGet();
-                return;
-            }
-            relayToPeer(a, peer, ChannelData.data(frame));
+            onChannelData(allocations.get(leg.id()), leg.remote().getAddress(), frame);
             return;
         }
         try {
@@ -496,10 +490,35 @@ public final class TurnServer implements AutoCloseable {
         onRequest(leg);
     }
 
+    /** ChannelData from a client: relayed to the channel's peer if the allocation has it bound and permitted. */
+    private void onChannelData(Allocation a, InetAddress clientIp, ByteBuffer frame) {
+        int channel;
+        try {
+            channel = ChannelData.channel(frame);
+        } catch (StunFormatException e) {
+            garbage(clientIp);
+            return;
+        }
+        InetSocketAddress peer = a == null ? null : a.channels.get(channel);
+        if (peer == null || !a.permitted(peer.getAddress())) {
+            droppedFrames.incrementAndGet();
+            return;
+        }
+        int length = frame.getShort(frame.position() + 2) & 0xffff;
+        int limit = frame.limit();
+        frame.position(frame.position() + Turn.CHANNEL_DATA_HEADER).limit(frame.position() + length);
+        relayToPeer(a, peer, frame);
+        frame.limit(limit);
+    }
+
     private void garbage(Leg leg) {
+        garbage(leg.remote().getAddress());
+    }
+
+    private void garbage(InetAddress ip) {
         droppedFrames.incrementAndGet();
         // Undecodable input costs the sender request tokens, so a flood only starves the flooder.
-        takeRequestToken(leg.remote().getAddress());
+        takeRequestToken(ip);
     }
 
     private boolean takeRequestToken(InetAddress ip) {
@@ -518,14 +537,32 @@ public final class TurnServer implements AutoCloseable {
         relayToPeer(a, peer, data);
     }
 
+    /** @param data position..limit is relayed; the position may be moved */
     private void relayToPeer(Allocation a, InetSocketAddress peer, ByteBuffer data) {
-        if (!a.charge(data.remaining())) {
+        int n = data.remaining();
+        if (!a.charge(n)) {
             droppedFrames.incrementAndGet();
+            return;
+        }
+        Allocation local = byRelayedAddress.get(peer);
+        if (local != null) {
+            // Both ends are allocations of this server (two devices on one relay, the usual case):
+            // hand the datagram over as if it had crossed the relay sockets, minus two system calls.
+            // The receiving allocation applies its own permission, charge and framing.
+            relayedBytes.addAndGet(n);
+            try {
+                onPeerDatagram(local, a.relayed, data);
+            } catch (IOException e) {
+                droppedFrames.incrementAndGet();
+                if (local.leg instanceof TcpConnection c) {
+                    c.close();
+                }
+            }
             return;
         }
         try {
             a.relay.send(data, peer);
-            relayedBytes.addAndGet(data.remaining());
+            relayedBytes.addAndGet(n);
         } catch (IOException e) {
             droppedFrames.incrementAndGet();
         }
@@ -539,7 +576,7 @@ public final class TurnServer implements AutoCloseable {
         Integer channel = a.channelByPeer.get(peer);
         ByteBuffer frame;
         if (channel != null) {
-            frame = ByteBuffer.allocate(4 + data.remaining() + 3);
+            frame = sendBuffer.clear();
             ChannelData.write(frame, channel, data, a.leg.stream());
             frame.flip();
         } else {
@@ -665,14 +702,15 @@ public final class TurnServer implements AutoCloseable {
             error(leg, m, txid, Turn.ERROR_INSUFFICIENT_CAPACITY, "No relay port", key);
             return;
         }
-        Allocation a = new Allocation(leg, user, relay, config);
+        Allocation a = new Allocation(leg, user, relay, (InetSocketAddress) relay.getLocalAddress(), config);
         a.expiresAt = System.currentTimeMillis() + lifetime * 1000;
         relay.register(selector, SelectionKey.OP_READ, a);
         allocations.put(leg.id(), a);
+        byRelayedAddress.put(a.relayed, a);
         allocationsPerUser.merge(user, 1, Integer::sum);
         a.allocateTxid = txid;
         a.allocateResponse = new StunWriter(Turn.type(m, Turn.CLASS_SUCCESS), txid)
-                .xorAddress(Turn.ATTR_XOR_RELAYED_ADDRESS, (InetSocketAddress) relay.getLocalAddress())
+                .xorAddress(Turn.ATTR_XOR_RELAYED_ADDRESS, a.relayed)
                 .xorAddress(Stun.ATTR_XOR_MAPPED_ADDRESS, leg.remote())
                 .u32(Turn.ATTR_LIFETIME, lifetime).attribute(Stun.ATTR_SOFTWARE, SOFTWARE).build(key, true);
         leg.send(ByteBuffer.wrap(a.allocateResponse));
@@ -685,6 +723,7 @@ public final class TurnServer implements AutoCloseable {
             try {
                 relay = DatagramChannel.open(family(config.relayAddress()));
                 relay.setOption(java.net.StandardSocketOptions.SO_RCVBUF, RELAY_SOCKET_BUFFER);
+                relay.setOption(java.net.StandardSocketOptions.SO_SNDBUF, RELAY_SOCKET_BUFFER);
                 relay.bind(new InetSocketAddress(config.relayAddress(), 0));
                 if (even && (((InetSocketAddress) relay.getLocalAddress()).getPort() & 1) != 0) {
                     relay.close();
@@ -871,6 +910,7 @@ public final class TurnServer implements AutoCloseable {
     // ---------------------------------------------------------------- allocation state
 
     private void remove(Allocation a) {
+        byRelayedAddress.remove(a.relayed, a);
         if (allocations.remove(a.leg.id()) != null) {
             allocationsPerUser.computeIfPresent(a.user, (k, v) -> v <= 1 ? null : v - 1);
         }
@@ -885,6 +925,7 @@ public final class TurnServer implements AutoCloseable {
         final Leg leg;
         final String user;
         final DatagramChannel relay;
+        final InetSocketAddress relayed;
         final Map<InetAddress, Long> permissions = new HashMap<>();
         final Map<Integer, InetSocketAddress> channels = new HashMap<>();
         final Map<InetSocketAddress, Integer> channelByPeer = new HashMap<>();
@@ -896,10 +937,11 @@ public final class TurnServer implements AutoCloseable {
         byte[] allocateTxid;
         byte[] allocateResponse;
 
-        Allocation(Leg leg, String user, DatagramChannel relay, TurnServerConfig config) {
+        Allocation(Leg leg, String user, DatagramChannel relay, InetSocketAddress relayed, TurnServerConfig config) {
             this.leg = leg;
             this.user = user;
             this.relay = relay;
+            this.relayed = relayed;
             this.rate = new Bucket(config.bytesPerSecondPerAllocation(), config.bytesPerSecondPerAllocation());
             this.maxBytes = config.maxBytesPerAllocation();
         }

@@ -14,11 +14,12 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The TURN client as a {@link Transport}: {@code start} allocates a relay (its relayed address
@@ -33,6 +34,9 @@ final class TurnTransport implements Transport {
     /** Largest datagram: a Data indication carrying it still fits one 65,507-byte UDP datagram. */
     static final int MAX_DATAGRAM_SIZE = 65_000;
 
+    /** Peers whose endpoint conversions are cached. */
+    private static final int PEER_CACHE = 256;
+
     private final InetSocketAddress server;
     private final TurnClient.Protocol leg;
     private final TransportConfig config;
@@ -40,6 +44,8 @@ final class TurnTransport implements Transport {
     private final TransportCapabilities capabilities = TransportCapabilities.builder()
             .maxDatagramSize(MAX_DATAGRAM_SIZE).relayed(true).build();
     private final Object lifecycle = new Object();
+    private final long checkIntervalMillis;
+    private final long reallocateTimeoutMillis;
     private volatile State state = State.CREATED;
     private volatile Running running;
 
@@ -70,6 +76,12 @@ final class TurnTransport implements Transport {
                 }
                 permit.add(a);
             }
+        }
+        this.checkIntervalMillis = config.get(TurnOptions.CHECK_INTERVAL_MILLIS);
+        this.reallocateTimeoutMillis = config.get(TurnOptions.REALLOCATE_TIMEOUT_MILLIS);
+        if (checkIntervalMillis < 100 || reallocateTimeoutMillis < 0) {
+            throw new IllegalArgumentException("turn.checkIntervalMillis must be >= 100 and turn.reallocateTimeoutMillis >= 0: "
+                    + checkIntervalMillis + ", " + reallocateTimeoutMillis);
         }
         this.config = config;
     }
@@ -110,27 +122,30 @@ final class TurnTransport implements Transport {
             if (state == State.STARTED || state == State.DESTROYED) {
                 throw new IllegalStateException("cannot start a TURN transport that is " + state);
             }
-            TurnClient client = TurnClient.connect(leg, server, credentials(), null);
+            Running r = new Running(handler);
             try {
-                InetSocketAddress relayed = client.allocate();
-                for (InetAddress p : permit) {
-                    client.createPermission(p);
-                }
-                Running r = new Running(client, Endpoint.of(TurnTransportProvider.SCHEME, relayed));
-                client.onData((peer, data) -> {
-                    try {
-                        handler.onDatagram(Endpoint.of(TurnTransportProvider.SCHEME, peer), data);
-                    } catch (RuntimeException e) {
-                        // A failing handler loses this datagram only; the next one is delivered.
-                    }
-                });
-                running = r;
-                state = State.STARTED;
+                r.current = r.allocate(StunClientLimits.START_GIVE_UP_MILLIS);
             } catch (IOException | RuntimeException e) {
-                client.close();
+                r.close();
                 throw e;
             }
+            running = r;
+            state = State.STARTED;
+            r.scheduleCheck(checkIntervalMillis);
         }
+    }
+
+    /** The transport failed on its own: no allocation could be had within the re-allocation timeout. */
+    private void failed(Running r, IOException cause) {
+        synchronized (lifecycle) {
+            if (running != r) {
+                return;
+            }
+            running = null;
+            state = State.STOPPED;
+        }
+        r.close();
+        r.handler.onTransportFailure(cause);
     }
 
     @Override
@@ -167,7 +182,7 @@ final class TurnTransport implements Transport {
         if (r == null) {
             throw new IllegalStateException("TURN transport has no relayed endpoint while " + state);
         }
-        return r.local;
+        return r.current.local;
     }
 
     @Override
@@ -206,17 +221,22 @@ final class TurnTransport implements Transport {
         if (datagram.remaining() > MAX_DATAGRAM_SIZE) {
             throw new IllegalArgumentException("datagram of " + datagram.remaining() + " bytes exceeds the TURN transport maximum of " + MAX_DATAGRAM_SIZE);
         }
-        InetSocketAddress peer = peer(remote);
+        InetSocketAddress peer = r.address(remote);
         if (peer == null) {
             throw new IllegalArgumentException("TURN transport cannot send to " + remote + " (needs turn://<IPv4 literal>:<port>)");
         }
+        Allocation current = r.current;
         try {
-            r.upgrade(peer);
-            r.client.send(peer, datagram);
+            r.upgrade(current, peer);
+            current.client.send(peer, datagram);
             return true;
         } catch (IOException e) {
             return false;
         } catch (IllegalStateException e) {
+            if (running == r) {
+                // The allocation is being replaced (relay restart): a lost datagram, as on any path.
+                return false;
+            }
             throw new IllegalStateException("TURN transport was stopped during send", e);
         } finally {
             datagram.position(datagram.limit());
@@ -226,41 +246,202 @@ final class TurnTransport implements Transport {
     @Override
     public String toString() {
         Running r = running;
-        return "TurnTransport[" + (r != null ? r.local : server) + ", " + leg + ", " + state + "]";
+        return "TurnTransport[" + (r != null ? r.current.local : server) + ", " + leg + ", " + state + "]";
     }
 
-    /** One allocation's client and its background channel binder. */
-    private static final class Running {
-        final TurnClient client;
-        final Endpoint local;
-        final Set<InetSocketAddress> upgrading = ConcurrentHashMap.newKeySet();
-        final ExecutorService binder = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "turn-transport-bind");
+    /** Time limits of the transport's requests. */
+    private static final class StunClientLimits {
+        /** The first Allocate waits the RFC 8489 schedule's whole 39.5 s, as any TURN client. */
+        static final long START_GIVE_UP_MILLIS = 39_500;
+        /** A health check or a re-allocation attempt gives up sooner: a link is waiting. */
+        static final long CHECK_GIVE_UP_MILLIS = 2_000;
+        /** Backoff between re-allocation attempts, doubling from the first to the cap. */
+        static final long RETRY_FIRST_MILLIS = 100;
+        static final long RETRY_MAX_MILLIS = 2_000;
+
+        private StunClientLimits() {
+        }
+    }
+
+    /** One allocation: its client, its relayed endpoint and the peers it has channels (being) bound to. */
+    private record Allocation(TurnClient client, Endpoint local, Set<InetSocketAddress> bound) {
+    }
+
+    /**
+     * The started transport: the current allocation, and the worker that binds channels, checks the
+     * allocation and replaces it when the server lost it (a relay restart: Refresh answered 437,
+     * the leg closed, or nobody answers), re-installing permissions and channels for the peers
+     * sent to, then tells the handler the new relayed endpoint.
+     */
+    private final class Running {
+        final DatagramHandler handler;
+        volatile Allocation current;
+        /** Every peer sent to: permitted and bound again on a new allocation. */
+        final Set<InetSocketAddress> peers = ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "turn-transport");
             t.setDaemon(true);
             return t;
         });
+        private final java.util.concurrent.atomic.AtomicBoolean checkQueued = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile java.util.concurrent.ScheduledFuture<?> nextCheck;
+        /** When the current trouble began (nanoTime), or 0 while healthy; worker thread only. */
+        private long troubleSince;
+        private long retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
+        private volatile boolean closed;
+        /** Endpoint and socket address of the peers seen, both ways: no parsing or allocation per datagram. */
+        private final Map<Endpoint, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+        private final Map<InetSocketAddress, Endpoint> endpoints = new ConcurrentHashMap<>();
 
-        Running(TurnClient client, Endpoint local) {
-            this.client = client;
-            this.local = local;
+        Running(DatagramHandler handler) {
+            this.handler = handler;
+        }
+
+        /** Connects, allocates and permits the configured peers and those sent to so far. */
+        Allocation allocate(long giveUpMillis) throws IOException {
+            TurnClient client = TurnClient.connect(leg, server, credentials(), null);
+            try {
+                InetSocketAddress relayed = client.allocate(0, giveUpMillis);
+                for (InetAddress p : permit) {
+                    client.createPermission(p);
+                }
+                client.onData((peer, data) -> {
+                    try {
+                        handler.onDatagram(endpoint(peer), data);
+                    } catch (RuntimeException e) {
+                        // A failing handler loses this datagram only; the next one is delivered.
+                    }
+                });
+                client.onTrouble(() -> scheduleCheck(0));
+                Allocation a = new Allocation(client, Endpoint.of(TurnTransportProvider.SCHEME, relayed), ConcurrentHashMap.newKeySet());
+                for (InetSocketAddress peer : peers) {
+                    upgrade(a, peer);
+                }
+                return a;
+            } catch (IOException | RuntimeException e) {
+                client.close();
+                throw e;
+            }
+        }
+
+        void scheduleCheck(long delayMillis) {
+            if (closed || !checkQueued.compareAndSet(false, true)) {
+                return;
+            }
+            java.util.concurrent.ScheduledFuture<?> pending = nextCheck;
+            if (pending != null) {
+                pending.cancel(false);
+            }
+            try {
+                nextCheck = worker.schedule(this::check, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Closed meanwhile.
+            }
+        }
+
+        /** Worker thread: is the allocation alive? If not, replace it. */
+        private void check() {
+            checkQueued.set(false);
+            if (closed) {
+                return;
+            }
+            Allocation a = current;
+            if (troubleSince == 0) {
+                try {
+                    if (!a.client.isClosed()) {
+                        a.client.refresh(StunClientLimits.CHECK_GIVE_UP_MILLIS);
+                        scheduleCheck(checkIntervalMillis);
+                        return;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // 437 (the server lost the allocation: it restarted), no answer, or the leg failed.
+                }
+                troubleSince = System.nanoTime();
+                retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
+            }
+            Allocation fresh;
+            try {
+                fresh = allocate(StunClientLimits.CHECK_GIVE_UP_MILLIS);
+            } catch (IOException | RuntimeException e) {
+                long troubledMillis = (System.nanoTime() - troubleSince) / 1_000_000;
+                if (troubledMillis >= reallocateTimeoutMillis) {
+                    failed(this, new IOException("TURN server " + server.getAddress().getHostAddress() + ":" + server.getPort()
+                            + " lost the allocation and no new one could be had for " + troubledMillis + " ms: " + e.getMessage(), e));
+                    return;
+                }
+                scheduleCheck(retryMillis);
+                retryMillis = Math.min(2 * retryMillis, StunClientLimits.RETRY_MAX_MILLIS);
+                return;
+            }
+            if (closed) {
+                fresh.client.close();
+                return;
+            }
+            current = fresh;
+            troubleSince = 0;
+            // The old client's Refresh 0 may wait for a dead server: not on this thread.
+            Thread closer = new Thread(a.client::close, "turn-transport-release");
+            closer.setDaemon(true);
+            closer.start();
+            try {
+                handler.onLocalEndpointChanged(a.local, fresh.local);
+            } catch (RuntimeException e) {
+                // The handler's problem; the transport carries on with the new allocation.
+            }
+            scheduleCheck(checkIntervalMillis);
+        }
+
+        /** @return the socket address of a {@code turn} endpoint, or null if it names no IPv4 peer */
+        InetSocketAddress address(Endpoint remote) {
+            InetSocketAddress a = addresses.get(remote);
+            if (a == null) {
+                a = peer(remote);
+                if (a != null && addresses.size() < PEER_CACHE) {
+                    addresses.put(remote, a);
+                }
+            }
+            return a;
+        }
+
+        Endpoint endpoint(InetSocketAddress peer) {
+            Endpoint e = endpoints.get(peer);
+            if (e == null) {
+                e = Endpoint.of(TurnTransportProvider.SCHEME, peer);
+                // Only permitted peers reach here, so the cache stays small; the bound is a backstop.
+                if (endpoints.size() < PEER_CACHE) {
+                    endpoints.put(peer, e);
+                }
+            }
+            return e;
         }
 
         /** First send to a peer: bind a channel (which also permits it) without making the sender wait. */
-        void upgrade(InetSocketAddress peer) {
-            if (upgrading.add(peer)) {
-                binder.execute(() -> {
-                    try {
-                        client.bindChannel(peer);
-                    } catch (IOException | RuntimeException e) {
-                        // Stays on Send indications; a refused peer (403) gets nothing through either way.
-                    }
-                });
+        void upgrade(Allocation a, InetSocketAddress peer) {
+            if (a.bound.add(peer)) {
+                if (peers.size() < PEER_CACHE) {
+                    peers.add(peer);
+                }
+                try {
+                    worker.execute(() -> {
+                        try {
+                            a.client.bindChannel(peer);
+                        } catch (IOException | RuntimeException e) {
+                            // Stays on Send indications; a refused peer (403) gets nothing through either way.
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // Closed meanwhile.
+                }
             }
         }
 
         void close() {
-            binder.shutdownNow();
-            client.close();
+            closed = true;
+            worker.shutdownNow();
+            Allocation a = current;
+            if (a != null) {
+                a.client.close();
+            }
         }
     }
 }

@@ -58,11 +58,19 @@ final class Coturn implements AutoCloseable {
 
     /** Starts coturn with UDP and TCP listeners on one free port; {@code extra} adds options (e.g. TLS). */
     static Coturn start(List<String> extra) throws IOException, InterruptedException {
-        String binary = binaryOrSkip("turnserver");
         byte[] raw = new byte[24];
         new SecureRandom().nextBytes(raw);
-        String secret = HexFormat.of().formatHex(raw);
-        int port = freeUdpAndTcpPort();
+        return start(extra, HexFormat.of().formatHex(raw), freeUdpAndTcpPort());
+    }
+
+    /** Stops this coturn and starts a fresh one (no allocations) with the same secret on the same port: a relay restart. */
+    Coturn restart() throws IOException, InterruptedException {
+        close();
+        return start(List.of(), secret, port);
+    }
+
+    private static Coturn start(List<String> extra, String secret, int port) throws IOException, InterruptedException {
+        String binary = binaryOrSkip("turnserver");
         Path dir = Files.createTempDirectory("coturn");
         List<String> cmd = new ArrayList<>(List.of(binary, "-n", "--use-auth-secret", "--static-auth-secret=" + secret,
                 "--realm=" + REALM, "--listening-ip=127.0.0.1", "--listening-port=" + port, "--relay-ip=127.0.0.1",

@@ -616,6 +616,22 @@ public final class ChannelEngine implements ReliableChannel {
     }
 
     private void flush() {
+        DatagramPath p = path;
+        if (!p.batches()) {
+            flush(null);
+            return;
+        }
+        SendBatch batch = SendBatch.acquire(PACKETS_PER_FLUSH);
+        try {
+            flush(batch);
+        } finally {
+            batch.sendTo(p);
+            batch.release();
+        }
+    }
+
+    /** @param batch collects the packets for one sendBatch at the end, or null to send each at once */
+    private void flush(SendBatch batch) {
         long now = loop.nanoTime();
         for (int sent = 0; sent < PACKETS_PER_FLUSH; sent++) {
             if (state.get() == CLOSED) {
@@ -639,7 +655,7 @@ public final class ChannelEngine implements ReliableChannel {
             if (!mayElicit && !ackDue && !close.framePending()) {
                 return;
             }
-            if (!sendPacket(now, mayElicit)) {
+            if (!sendPacket(now, mayElicit, batch)) {
                 return;
             }
         }
@@ -663,9 +679,9 @@ public final class ChannelEngine implements ReliableChannel {
         return out;
     }
 
-    /** Builds and sends one packet; false if there was nothing to put in it. */
-    private boolean sendPacket(long now, boolean mayElicit) {
-        ByteBuffer b = outBuffer();
+    /** Builds and sends (or adds to the batch) one packet; false if there was nothing to put in it. */
+    private boolean sendPacket(long now, boolean mayElicit, SendBatch batch) {
+        ByteBuffer b = batch != null ? batch.next(datagramSize) : outBuffer();
         b.clear();
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
@@ -713,7 +729,15 @@ public final class ChannelEngine implements ReliableChannel {
             probesPending--;
         }
         tracker.commit(sp, now, size, eliciting, immediateAck);
-        path.send(b);
+        if (batch != null) {
+            batch.add();
+            if (hasClose) {
+                // A CLOSE leaves now, not after whatever finishing the channel does below.
+                batch.sendTo(path);
+            }
+        } else {
+            path.send(b);
+        }
         counters.datagramsSent++;
         counters.bytesSent += size;
         lastSent = now;

@@ -26,4 +26,30 @@ public interface DatagramPath {
     default boolean reliable() {
         return false;
     }
+
+    /**
+     * @return true if {@link #sendBatch} is cheaper than one {@link #send} per datagram (the
+     *         transport declares {@code batchSend}): the channel then collects the packets of one
+     *         flush and sends them together
+     */
+    default boolean batches() {
+        return false;
+    }
+
+    /**
+     * Sends {@code datagrams[0, count)} in order without blocking, each consumed before this returns.
+     *
+     * @param datagrams the datagrams, each between its position and limit
+     * @param count how many
+     * @return how many were handed on (the rest were dropped; the channel's ARQ recovers)
+     */
+    default int sendBatch(ByteBuffer[] datagrams, int count) {
+        int sent = 0;
+        for (int i = 0; i < count; i++) {
+            if (send(datagrams[i])) {
+                sent++;
+            }
+        }
+        return sent;
+    }
 }

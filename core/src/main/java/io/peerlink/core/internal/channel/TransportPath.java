@@ -37,6 +37,23 @@ public final class TransportPath implements DatagramPath {
     }
 
     @Override
+    public boolean batches() {
+        return transport.capabilities().batchSend();
+    }
+
+    @Override
+    public int sendBatch(ByteBuffer[] datagrams, int count) {
+        try {
+            return transport.sendBatch(remote, datagrams, 0, count);
+        } catch (IllegalStateException e) {
+            for (int i = 0; i < count; i++) {
+                datagrams[i].position(datagrams[i].limit());
+            }
+            return 0;
+        }
+    }
+
+    @Override
     public int maxDatagramSize() {
         return transport.capabilities().maxDatagramSize();
     }

@@ -35,6 +35,8 @@ final class DeviceBuilderImpl implements Device.Builder {
     Duration pendingRequestTimeout = Duration.ofSeconds(30);
     /** New incoming direct handshakes admitted per second (and burst); not in the API yet. */
     double incomingRequestsPerSecond = 50;
+    /** New direct requests per second answered without a handshake cookie; infinite turns cookies off (tests). */
+    double cookieFreeRequestsPerSecond = SecureSetup.DEFAULT_COOKIE_FREE_PER_SECOND;
     /** Null: the default callback executor (see loop.Callbacks). */
     Executor callbackExecutor;
 

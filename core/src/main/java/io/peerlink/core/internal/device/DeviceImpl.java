@@ -141,7 +141,8 @@ final class DeviceImpl implements Device {
         this.punchOptions = b.punchOptions;
         this.probeBudget = new ProbeBudget(loop::nanoTime);
         this.connectTimeout = b.connectTimeout;
-        this.secureSetup = new SecureSetup(identity, loop, new SetupHost(), b.pendingRequestTimeout.toNanos(), b.incomingRequestsPerSecond);
+        this.secureSetup = new SecureSetup(identity, loop, new SetupHost(), b.pendingRequestTimeout.toNanos(), b.incomingRequestsPerSecond,
+                b.cookieFreeRequestsPerSecond);
         for (LinkSocket s : sockets) {
             s.onSetup((source, datagram) -> onSetup(s, source, datagram));
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
@@ -647,9 +648,10 @@ final class DeviceImpl implements Device {
                         check.onProbe(source, probe);
                     }
                 }
-                case SetupPacket.HS_INIT, SetupPacket.HS_RESP, SetupPacket.HS_FIN ->
+                case SetupPacket.HS_INIT, SetupPacket.HS_RESP, SetupPacket.HS_FIN, SetupPacket.HS_INIT_COOKIE ->
                         secureSetup.onHandshake(via, source, SetupPacket.readHandshake(datagram));
                 case SetupPacket.HELLO_REJECT -> secureSetup.onReject(via, source, SetupPacket.readHelloReject(datagram));
+                case SetupPacket.HS_COOKIE -> secureSetup.onCookie(via, source, SetupPacket.readCookie(datagram));
                 default -> LOG.log(System.Logger.Level.DEBUG, "unknown set-up type 0x" + Integer.toHexString(type) + " from " + source);
             }
         } catch (SetupFormatException e) {
@@ -661,6 +663,13 @@ final class DeviceImpl implements Device {
     CompletableFuture<Integer> pendingRequests() {
         CompletableFuture<Integer> f = new CompletableFuture<>();
         loop.execute(() -> f.complete(secureSetup.pendingRequests()));
+        return f;
+    }
+
+    /** @return {handshake cookies sent, echoed cookies accepted} (tests); completes on the loop */
+    CompletableFuture<long[]> cookieCounters() {
+        CompletableFuture<long[]> f = new CompletableFuture<>();
+        loop.execute(() -> f.complete(secureSetup.cookieCounters()));
         return f;
     }
 

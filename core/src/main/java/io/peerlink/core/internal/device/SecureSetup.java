@@ -18,6 +18,7 @@ import io.peerlink.core.internal.loop.EventLoop;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,6 +46,8 @@ import java.util.function.BiFunction;
 final class SecureSetup {
     /** Incoming direct handshakes held at once (undecided, or kept to answer retransmissions). */
     static final int MAX_PENDING_REQUESTS = 1024;
+    /** New direct requests per second answered without a cookie (see {@link #underLoad()}). */
+    static final double DEFAULT_COOKIE_FREE_PER_SECOND = 10;
     private static final long FIRST_RETRY_NANOS = 100_000_000L;
     private static final long MAX_RETRY_NANOS = 1_000_000_000L;
     private static final byte[] DIRECT_PROLOGUE = "peerlink direct v1".getBytes(StandardCharsets.US_ASCII);
@@ -86,8 +89,24 @@ final class SecureSetup {
     private final double requestsPerSecond;
     private double requestTokens;
     private long tokensAt;
+    /**
+     * New direct HS_INITs answered without a cookie, per second (a token bucket); beyond it, or
+     * with the table half full, the listener is under load and answers HS_COOKIE, keeping nothing.
+     * Infinite: never (tests of the table itself).
+     */
+    private final double cookieFreePerSecond;
+    private double cookieFreeTokens;
+    private long cookieFreeAt;
+    private final HandshakeCookies cookies;
+    private long cookiesSent;
+    private long cookiesAccepted;
 
     SecureSetup(DeviceIdentity identity, EventLoop loop, Host host, long requestLifetimeNanos, double requestsPerSecond) {
+        this(identity, loop, host, requestLifetimeNanos, requestsPerSecond, DEFAULT_COOKIE_FREE_PER_SECOND);
+    }
+
+    SecureSetup(DeviceIdentity identity, EventLoop loop, Host host, long requestLifetimeNanos, double requestsPerSecond,
+                double cookieFreePerSecond) {
         this.identity = identity;
         this.loop = loop;
         this.host = host;
@@ -95,6 +114,38 @@ final class SecureSetup {
         this.requestsPerSecond = requestsPerSecond;
         this.requestTokens = Math.max(1, requestsPerSecond);
         this.tokensAt = loop.nanoTime();
+        this.cookieFreePerSecond = cookieFreePerSecond;
+        this.cookieFreeTokens = Math.max(1, cookieFreePerSecond);
+        this.cookieFreeAt = tokensAt;
+        this.cookies = new HandshakeCookies(new SecureRandom(), tokensAt);
+    }
+
+    /**
+     * Whether a new direct request without a valid cookie must get one first: more than
+     * {@link #cookieFreePerSecond} such requests in the last second, or the table half full.
+     * Takes a cookie-free token when not.
+     */
+    private boolean underLoad() {
+        if (cookieFreePerSecond == Double.POSITIVE_INFINITY) {
+            return false;
+        }
+        if (directResponses.size() >= MAX_PENDING_REQUESTS / 2) {
+            return true;
+        }
+        long now = loop.nanoTime();
+        double burst = Math.max(1, cookieFreePerSecond);
+        cookieFreeTokens = Math.min(burst, cookieFreeTokens + (now - cookieFreeAt) * cookieFreePerSecond / 1e9);
+        cookieFreeAt = now;
+        if (cookieFreeTokens < 1) {
+            return true;
+        }
+        cookieFreeTokens -= 1;
+        return false;
+    }
+
+    /** @return {cookies sent, echoed cookies accepted} (tests) */
+    long[] cookieCounters() {
+        return new long[] {cookiesSent, cookiesAccepted};
     }
 
     private boolean takeRequestToken() {
@@ -149,6 +200,8 @@ final class SecureSetup {
         final long deadline;
         final PathKind kind;
         ByteBuffer lastPacket;
+        byte[] firstMessage;
+        byte[] cookie;
         PeerLinkImpl link;
         EventLoop.Timer retry;
 
@@ -186,7 +239,8 @@ final class SecureSetup {
         initiations.put(cid, in);
         future.whenComplete((link, error) -> loop.execute(() -> forget(in)));
         try {
-            in.lastPacket = SetupPacket.handshake(SetupPacket.HS_INIT, remoteCid, cid, hs.writeMessage());
+            in.firstMessage = hs.writeMessage();
+            in.lastPacket = SetupPacket.handshake(SetupPacket.HS_INIT, remoteCid, cid, in.firstMessage);
         } catch (HandshakeException e) {
             future.completeExceptionally(new IllegalStateException("cannot start a handshake: " + e.getMessage(), e));
             return;
@@ -270,6 +324,21 @@ final class SecureSetup {
         resend(in, FIRST_RETRY_NANOS);
     }
 
+    /**
+     * A listener under load asks for its cookie to be echoed: message 1 goes again, with the cookie,
+     * at once and on every retransmission. Loop thread.
+     */
+    void onCookie(LinkSocket via, Endpoint source, SetupPacket.Cookie c) {
+        Initiation in = initiations.get(c.clientCid());
+        if (in == null || !in.direct || in.link != null || in.via != via || !in.remote.equals(source)
+                || in.firstMessage == null || Arrays.equals(in.cookie, c.cookie())) {
+            return;
+        }
+        in.cookie = c.cookie();
+        in.lastPacket = SetupPacket.handshakeWithCookie(in.cid, in.cookie, in.firstMessage);
+        send(via, source, in.lastPacket);
+    }
+
     void onReject(LinkSocket via, Endpoint source, SetupPacket.HelloReject r) {
         Initiation in = initiations.get(r.clientCid());
         if (in != null && in.direct && in.via == via && in.remote.equals(source)) {
@@ -337,13 +406,24 @@ final class SecureSetup {
             answerInit(r, via, source, h);
             return;
         }
-        String key = via.localEndpoint() + "/" + source + "/" + Long.toHexString(h.sourceCid());
+        String path = via.localEndpoint() + "/" + source;
+        String key = path + "/" + Long.toHexString(h.sourceCid());
         Response known = directResponses.get(key);
         if (known != null) {
             answerInit(known, via, source, h);
             return;
         }
         if (h.sourceCid() == 0) {
+            return;
+        }
+        long now = loop.nanoTime();
+        if (h.cookie() != null && cookies.verify(h.cookie(), path, h.sourceCid(), now)) {
+            cookiesAccepted++;
+        } else if (underLoad()) {
+            // Stateless: the answer is computed from the request alone and nothing is kept. It is
+            // smaller than the HS_INIT it answers, so a spoofed source gains no amplification.
+            send(via, source, SetupPacket.cookie(h.sourceCid(), cookies.issue(path, h.sourceCid(), now)));
+            cookiesSent++;
             return;
         }
         if (directResponses.size() >= MAX_PENDING_REQUESTS || !takeRequestToken()) {

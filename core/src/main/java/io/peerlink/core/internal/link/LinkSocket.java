@@ -28,7 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * datagram that is kept is copied once and handed to the event loop; all receivers run there.
  *
  * <p>The hand-off is batched: the receive thread appends to an inbox and submits one drain task
- * only when none is pending, so a burst of datagrams costs one loop task, not one each. The
+ * only when none is pending, so a burst of datagrams costs one loop task, not one each. When the
+ * transport declares {@code receiveBursts} (the UDP transport does), the task is submitted only
+ * at the end of each burst ({@link #onBurstEnd()}): a loop that keeps up with the receive thread
+ * would otherwise park and be woken (two {@code futex} calls) for every datagram. The
  * channel receiver is looked up on the loop, in arrival order with everything else the loop does:
  * a channel registered by a set-up packet (a handshake message) therefore receives the channel packets that
  * arrived right behind it. (Looking it up on the receive thread dropped them, typically the
@@ -74,6 +77,8 @@ public final class LinkSocket implements DatagramHandler {
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
+    /** The transport declares receiveBursts: the loop is woken at the end of a burst, not per datagram. */
+    private final boolean bursts;
 
     /**
      * @param transport a transport in state CREATED; {@link #start()} starts it
@@ -92,6 +97,7 @@ public final class LinkSocket implements DatagramHandler {
         this.transport = transport;
         this.loop = loop;
         this.channels = connections;
+        this.bursts = transport.capabilities().receiveBursts();
     }
 
     /** @return the connection table this demultiplexer routes channel packets with */
@@ -163,6 +169,21 @@ public final class LinkSocket implements DatagramHandler {
         return transport.send(remote, datagram);
     }
 
+    /** @return true if the transport sends batches more cheaply than datagram by datagram */
+    public boolean batches() {
+        return transport.capabilities().batchSend();
+    }
+
+    /**
+     * @param remote destination of every datagram
+     * @param datagrams the datagrams {@code [0, count)}
+     * @param count how many
+     * @return how many the transport handed on
+     */
+    public int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int count) {
+        return transport.sendBatch(remote, datagrams, 0, count);
+    }
+
     /**
      * Sends with the given TTL where the transport can, otherwise normally.
      *
@@ -205,7 +226,17 @@ public final class LinkSocket implements DatagramHandler {
         copy.put(datagram).flip();
         pending.addAndGet(cost);
         inbox.add(new Inbound(source, copy, kind));
-        scheduleDrain();
+        if (!bursts) {
+            scheduleDrain();
+        }
+    }
+
+    /** The transport's burst ended: one loop task (and at most one wake-up) for all of it. */
+    @Override
+    public void onBurstEnd() {
+        if (!inbox.isEmpty()) {
+            scheduleDrain();
+        }
     }
 
     private void scheduleDrain() {

@@ -22,6 +22,8 @@ import javax.crypto.Mac;
  * HS_INIT    0x57 | dstCID(8) | srcCID(8) | Noise XX message 1 (32)
  * HS_RESP    0x58 | dstCID(8) | srcCID(8) | Noise XX message 2 (..MAX_MESSAGE)
  * HS_FIN     0x59 | dstCID(8) | srcCID(8) | Noise XX message 3 (..MAX_MESSAGE)
+ * HS_COOKIE  0x5A | clientCID(8) | cookie(24)
+ * HS_INIT_C  0x5B | dstCID(8) = 0 | srcCID(8) | cookie(24) | Noise XX message 1
  * </pre>
  *
  * Handshake packets carry the secure handshake (docs/protocol-punching.md, "Secure handshake"):
@@ -52,6 +54,17 @@ public final class SetupPacket {
     public static final int HS_FIN = 0x59;
     /** Bytes before the Noise message in a handshake packet: type, destination and source connection IDs. */
     public static final int HANDSHAKE_HEADER_LENGTH = LinkHeader.LENGTH + 8;
+    /**
+     * HS_COOKIE: a responder under load answers a direct HS_INIT with a stateless cookie instead of
+     * message 2 (docs/protocol-punching.md, "Handshake cookies").
+     */
+    public static final int HS_COOKIE = 0x5A;
+    /** HS_INIT that echoes a cookie: HS_INIT's header, the cookie, then Noise message 1. */
+    public static final int HS_INIT_COOKIE = 0x5B;
+    /** Length of a handshake cookie: a 4-byte timestamp and a 20-byte truncated HMAC-SHA256. */
+    public static final int COOKIE_LENGTH = 24;
+    /** Length of an HS_COOKIE datagram. */
+    public static final int HS_COOKIE_LENGTH = LinkHeader.LENGTH + COOKIE_LENGTH;
     /** Largest Noise message a handshake packet carries (message 2 and 3 with the identity payload). */
     public static final int MAX_HANDSHAKE_MESSAGE = 1024;
 
@@ -106,7 +119,67 @@ public final class SetupPacket {
      * @param sourceCid the sender's connection ID
      * @param message the Noise message
      */
-    public record Handshake(int type, long destinationCid, long sourceCid, byte[] message) {
+    public record Handshake(int type, long destinationCid, long sourceCid, byte[] message, byte[] cookie) {
+        /** A handshake packet without a cookie. */
+        public Handshake(int type, long destinationCid, long sourceCid, byte[] message) {
+            this(type, destinationCid, sourceCid, message, null);
+        }
+    }
+
+    /**
+     * A decoded HS_COOKIE.
+     *
+     * @param clientCid the initiator's connection ID (the source CID of the HS_INIT it answers)
+     * @param cookie {@value #COOKIE_LENGTH} bytes to echo in HS_INIT_COOKIE
+     */
+    public record Cookie(long clientCid, byte[] cookie) {
+    }
+
+    /**
+     * @param clientCid the initiator's connection ID
+     * @param cookie {@value #COOKIE_LENGTH} bytes
+     * @return the HS_COOKIE datagram, flipped
+     * @throws IllegalArgumentException if the cookie has the wrong length
+     */
+    public static ByteBuffer cookie(long clientCid, byte[] cookie) {
+        if (cookie.length != COOKIE_LENGTH) {
+            throw new IllegalArgumentException("cookie of " + cookie.length + " bytes, must be " + COOKIE_LENGTH);
+        }
+        return ByteBuffer.allocate(HS_COOKIE_LENGTH).put((byte) HS_COOKIE).putLong(clientCid).put(cookie).flip();
+    }
+
+    /**
+     * @param in a whole datagram starting with HS_COOKIE
+     * @return the cookie
+     * @throws SetupFormatException if the type or length is wrong
+     */
+    public static Cookie readCookie(ByteBuffer in) throws SetupFormatException {
+        int start = in.position();
+        if (in.remaining() != HS_COOKIE_LENGTH || (in.get(start) & 0xff) != HS_COOKIE) {
+            throw new SetupFormatException("HS_COOKIE must have " + HS_COOKIE_LENGTH + " bytes, got " + in.remaining());
+        }
+        byte[] cookie = new byte[COOKIE_LENGTH];
+        in.get(start + LinkHeader.LENGTH, cookie);
+        return new Cookie(in.getLong(start + 1), cookie);
+    }
+
+    /**
+     * @param sourceCid the initiator's connection ID
+     * @param cookie the cookie the responder sent, {@value #COOKIE_LENGTH} bytes
+     * @param message Noise message 1
+     * @return the HS_INIT_COOKIE datagram (destination CID 0, as a direct HS_INIT), flipped
+     * @throws IllegalArgumentException if the cookie has the wrong length or the message is too long
+     */
+    public static ByteBuffer handshakeWithCookie(long sourceCid, byte[] cookie, byte[] message) {
+        if (cookie.length != COOKIE_LENGTH) {
+            throw new IllegalArgumentException("cookie of " + cookie.length + " bytes, must be " + COOKIE_LENGTH);
+        }
+        if (message.length > MAX_HANDSHAKE_MESSAGE) {
+            throw new IllegalArgumentException("handshake message of " + message.length + " bytes exceeds " + MAX_HANDSHAKE_MESSAGE);
+        }
+        ByteBuffer b = ByteBuffer.allocate(HANDSHAKE_HEADER_LENGTH + COOKIE_LENGTH + message.length);
+        b.put((byte) HS_INIT_COOKIE).putLong(0).putLong(sourceCid).put(cookie).put(message);
+        return b.flip();
     }
 
     /**
@@ -130,7 +203,8 @@ public final class SetupPacket {
     }
 
     /**
-     * @param in a whole datagram starting with a handshake type byte
+     * @param in a whole datagram starting with a handshake type byte (HS_INIT_COOKIE included: it is
+     *        returned as an HS_INIT whose {@link Handshake#cookie()} is set)
      * @return the packet
      * @throws SetupFormatException if it is too short or too long, or its message is empty
      */
@@ -141,8 +215,26 @@ public final class SetupPacket {
             throw new SetupFormatException("empty datagram");
         }
         int type = in.get(start) & 0xff;
-        if (type != HS_INIT && type != HS_RESP && type != HS_FIN) {
+        if (type != HS_INIT && type != HS_RESP && type != HS_FIN && type != HS_INIT_COOKIE) {
             throw new SetupFormatException("not a handshake type: 0x" + Integer.toHexString(type));
+        }
+        if (type == HS_INIT_COOKIE) {
+            int header = HANDSHAKE_HEADER_LENGTH + COOKIE_LENGTH;
+            if (len <= header) {
+                throw new SetupFormatException("HS_INIT_COOKIE of " + len + " bytes carries no message");
+            }
+            if (len > header + MAX_HANDSHAKE_MESSAGE) {
+                throw new SetupFormatException("HS_INIT_COOKIE of " + len + " bytes exceeds " + (header + MAX_HANDSHAKE_MESSAGE));
+            }
+            long destination = in.getLong(start + 1);
+            if (destination != 0) {
+                throw new SetupFormatException("HS_INIT_COOKIE with destination connection ID " + Long.toHexString(destination) + ", must be 0");
+            }
+            byte[] cookie = new byte[COOKIE_LENGTH];
+            in.get(start + HANDSHAKE_HEADER_LENGTH, cookie);
+            byte[] message = new byte[len - header];
+            in.get(start + header, message);
+            return new Handshake(HS_INIT, 0, in.getLong(start + 9), message, cookie);
         }
         int header = HANDSHAKE_HEADER_LENGTH;
         if (len <= header) {

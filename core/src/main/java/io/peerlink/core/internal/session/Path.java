@@ -90,6 +90,30 @@ final class Path implements DatagramPath {
         }
     }
 
+    @Override
+    public boolean batches() {
+        return socket.batches();
+    }
+
+    /** As {@link #send} for each datagram; one call to the transport when nothing limits this path. */
+    @Override
+    public int sendBatch(ByteBuffer[] datagrams, int count) {
+        if (state == PathState.FAILED || amplificationBudget() != Long.MAX_VALUE) {
+            return DatagramPath.super.sendBatch(datagrams, count);
+        }
+        for (int i = 0; i < count; i++) {
+            bytesSent += datagrams[i].remaining();
+        }
+        try {
+            return socket.sendBatch(remote, datagrams, count);
+        } catch (IllegalStateException e) {
+            for (int i = 0; i < count; i++) {
+                datagrams[i].position(datagrams[i].limit());
+            }
+            return 0;
+        }
+    }
+
     /** Reliable and ordered (a TCP relay, MQTT QoS 1): the channel picks its congestion controller by this. */
     @Override
     public boolean reliable() {

@@ -47,9 +47,12 @@ final class ChannelPair implements AutoCloseable {
         ChannelEngine[] engines = new ChannelEngine[2];
         transportA.start((source, d) -> deliver(loopA, engines, 0, d));
         transportB.start((source, d) -> deliver(loopB, engines, 1, d));
-        a = new ChannelEngine(loopA, 1, 2, new TransportPath(transportA, transportB.localEndpoint()), optionsA,
+        // Odd seeds run the engines' batched send path (one sendBatch per flush, through the SPI's
+        // default per-datagram loop under the impairment), even seeds the immediate one.
+        boolean batched = (seed & 1) == 1;
+        a = new ChannelEngine(loopA, 1, 2, path(new TransportPath(transportA, transportB.localEndpoint()), batched), optionsA,
                 sealerA, ReceiveBudget.shared());
-        b = new ChannelEngine(loopB, 2, 1, new TransportPath(transportB, transportA.localEndpoint()), optionsB,
+        b = new ChannelEngine(loopB, 2, 1, path(new TransportPath(transportB, transportA.localEndpoint()), batched), optionsB,
                 sealerB, ReceiveBudget.shared());
         engines[0] = a;
         engines[1] = b;
@@ -58,6 +61,37 @@ final class ChannelPair implements AutoCloseable {
         }
         a.start();
         b.start();
+    }
+
+    /** Largest batch an engine of a batched pair handed to its path. */
+    final java.util.concurrent.atomic.AtomicInteger largestBatch = new java.util.concurrent.atomic.AtomicInteger();
+
+    private DatagramPath path(TransportPath p, boolean batched) {
+        if (!batched) {
+            return p;
+        }
+        return new DatagramPath() {
+            @Override
+            public boolean send(ByteBuffer datagram) {
+                return p.send(datagram);
+            }
+
+            @Override
+            public int maxDatagramSize() {
+                return p.maxDatagramSize();
+            }
+
+            @Override
+            public boolean batches() {
+                return true;
+            }
+
+            @Override
+            public int sendBatch(ByteBuffer[] datagrams, int count) {
+                largestBatch.accumulateAndGet(count, Math::max);
+                return DatagramPath.super.sendBatch(datagrams, count);
+            }
+        };
     }
 
     void setReceiver() {

@@ -54,7 +54,7 @@ class CryptoFuzzTest {
      * message 3 to the waiting responder); the rest is the message. Only {@link HandshakeException}
      * may come out, and a refused message never changes the victim's turn.
      */
-    @FuzzTest(maxDuration = "30m")
+    @FuzzTest(maxDuration = "4h")
     void handshakeMessage(byte[] input) throws Exception {
         ensureVictims();
         if (input.length == 0) {

@@ -48,6 +48,9 @@ class HelloTableFloodTest {
         builder.pendingRequestTimeout = Duration.ofSeconds(25);
         // No admission rate limit here: the test is about the table's bound and expiry.
         builder.incomingRequestsPerSecond = 1e9;
+        // Nor cookies: a listener under load would answer these with a cookie and keep nothing
+        // (HandshakeCookieTest); this test fills the table on purpose.
+        builder.cookieFreeRequestsPerSecond = Double.POSITIVE_INFINITY;
         DeviceImpl target = (DeviceImpl) builder.build();
         Device friend = PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).connectTimeout(Duration.ofSeconds(3)).build();
         devices.add(target);

@@ -3,6 +3,8 @@ package com.example.peerlink.hmac;
 import io.peerlink.spi.AuthRequest;
 import io.peerlink.spi.AuthResult;
 import io.peerlink.spi.Authenticator;
+import io.peerlink.spi.PluginConfig;
+import io.peerlink.spi.PluginConfigException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,29 +30,27 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>The secrets file has one line per network, {@code <network> <base64 secret of at least 16
  * bytes>}; blank lines and text after {@code #} are ignored; it is read once, when the
- * authenticator is created, and a bad line fails with its line number. The no-argument
- * constructor (used by {@link java.util.ServiceLoader}) reads the file named by the system
- * property {@value #FILE_PROPERTY} or the environment variable {@code PEERLINK_HMAC_SECRETS}.
+ * authenticator is configured, and a bad line fails with its line number. The reference server
+ * finds this class with {@link java.util.ServiceLoader} and hands it the key
+ * {@value #SECRETS_KEY} under {@code authenticator.hmac-file.} through the SPI's
+ * {@link PluginConfig} ({@code authenticator.hmac-file.secrets} in {@code peerlink-server.properties},
+ * {@code PEERLINK_AUTHENTICATOR_HMAC_FILE_SECRETS}, or
+ * {@code --set authenticator.hmac-file.secrets=...}); nothing here depends on the server.
  */
 public final class HmacFileAuthenticator implements Authenticator {
 
-    /** System property naming the secrets file. */
-    public static final String FILE_PROPERTY = "peerlink.hmac.secrets";
+    /** The configuration key (relative to {@code authenticator.hmac-file.}) naming the secrets file. */
+    public static final String SECRETS_KEY = "secrets";
     /** Claim naming the network the device asks to join. */
     public static final String NETWORK_CLAIM = "network";
     /** Claim carrying base64(HMAC-SHA256(network secret, device ID)). */
     public static final String HMAC_CLAIM = "hmac";
     private static final String ALGORITHM = "HmacSHA256";
 
-    private final Map<String, SecretKeySpec> secrets;
+    private volatile Map<String, SecretKeySpec> secrets;
 
-    /**
-     * Reads the secrets file named by {@value #FILE_PROPERTY} or {@code PEERLINK_HMAC_SECRETS}.
-     *
-     * @throws IllegalStateException if neither is set, or the file is unreadable or malformed
-     */
+    /** Used by {@link java.util.ServiceLoader}; {@link #configure(PluginConfig)} reads the secrets file. */
     public HmacFileAuthenticator() {
-        this(configuredFile());
     }
 
     /**
@@ -61,13 +61,19 @@ public final class HmacFileAuthenticator implements Authenticator {
         this.secrets = parse(Objects.requireNonNull(file, "file"));
     }
 
-    private static Path configuredFile() {
-        String name = System.getProperty(FILE_PROPERTY, System.getenv("PEERLINK_HMAC_SECRETS"));
-        if (name == null || name.isBlank()) {
-            throw new IllegalStateException("the hmac-file authenticator needs a secrets file: set -D" + FILE_PROPERTY
-                    + "=<path> or PEERLINK_HMAC_SECRETS");
+    /**
+     * Reads the file named by {@value #SECRETS_KEY}.
+     *
+     * @throws io.peerlink.spi.PluginConfigException naming the key when it is unset, or the file is unreadable or malformed
+     */
+    @Override
+    public void configure(PluginConfig config) {
+        Path file = config.requirePath(SECRETS_KEY);
+        try {
+            secrets = parse(file);
+        } catch (IllegalStateException e) {
+            throw new PluginConfigException(config.fullKey(SECRETS_KEY), e.getMessage(), e);
         }
-        return Path.of(name);
     }
 
     private static Map<String, SecretKeySpec> parse(Path file) {
@@ -119,7 +125,11 @@ public final class HmacFileAuthenticator implements Authenticator {
         if (network == null || presented == null) {
             return new AuthResult.Denied("claims '" + NETWORK_CLAIM + "' and '" + HMAC_CLAIM + "' are required");
         }
-        SecretKeySpec key = secrets.get(network);
+        Map<String, SecretKeySpec> current = secrets;
+        if (current == null) {
+            throw new IllegalStateException("hmac-file authenticator used before configure()");
+        }
+        SecretKeySpec key = current.get(network);
         if (key == null) {
             return new AuthResult.Denied("unknown network");
         }

@@ -1,6 +1,7 @@
 package com.example.peerlink.hmac;
 
 import io.peerlink.spi.Authenticator;
+import io.peerlink.spi.PluginConfig;
 import io.peerlink.tck.AuthenticatorVerification;
 
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,11 @@ class HmacFileAuthenticatorVerificationTest extends AuthenticatorVerification {
         StringBuilder file = new StringBuilder("# network secret\n");
         secrets.forEach((network, secret) -> file.append(network).append(' ').append(Base64.getEncoder().encodeToString(secret)).append('\n'));
         Path path = Files.writeString(dir.resolve("hmac-secrets.txt"), file);
-        return new HmacFileAuthenticator(path);
+        // The way a host configures it: the no-argument constructor, then the SPI's PluginConfig.
+        HmacFileAuthenticator authenticator = new HmacFileAuthenticator();
+        authenticator.configure(PluginConfig.of("authenticator.hmac-file.",
+                Map.of("authenticator.hmac-file." + HmacFileAuthenticator.SECRETS_KEY, path.toString())));
+        return authenticator;
     }
 
     @Override

@@ -39,6 +39,18 @@ public final class UdpOptions {
     public static final TransportConfig.Option<Boolean> TTL_CONTROL =
             new TransportConfig.Option<>("udp.ttlControl", Boolean.class, Boolean.TRUE);
 
+    /**
+     * Whether to batch: {@code sendBatch} hands a batch to the kernel in one {@code sendmmsg} call,
+     * with UDP segmentation offload ({@code UDP_SEGMENT}) for runs of equal-sized datagrams where the
+     * kernel supports it ({@code capabilities().batchSend()}), and the receive thread tells its
+     * handler when a burst of datagrams ends ({@code capabilities().receiveBursts()}, so the core
+     * wakes its event loop once per burst). True by default. Batched sending needs 64-bit Linux and
+     * JNA; elsewhere {@code batchSend()} is false and one warning per JVM says why. False gives the
+     * one-system-call-per-datagram behaviour (the baseline of docs/benchmarks.md).
+     */
+    public static final TransportConfig.Option<Boolean> BATCHING =
+            new TransportConfig.Option<>("udp.batching", Boolean.class, Boolean.TRUE);
+
     private UdpOptions() {
     }
 }

@@ -40,6 +40,8 @@ final class UdpTransport implements Transport {
     private static final System.Logger LOG = System.getLogger(UdpTransport.class.getName());
     /** A whole IPv6 datagram fits too, so nothing is ever truncated on receive. */
     private static final int RECEIVE_BUFFER_CAPACITY = 65_536;
+    /** Datagrams delivered in a row before {@link DatagramHandler#onBurstEnd()}, so a flood cannot defer it forever. */
+    static final int MAX_BURST = 64;
 
     private final Endpoint bind;
     private final InetSocketAddress bindAddress;
@@ -48,6 +50,10 @@ final class UdpTransport implements Transport {
     private final int sendBufferSize;
     private final boolean reuseAddress;
     private final SocketTtl ttl;
+    /** Finds the socket's descriptor (TTL control and batched sends need it); null if neither is wanted or possible. */
+    private final SocketTtl descriptors;
+    private final BatchSend batch;
+    private final boolean receiveBursts;
     private final TransportCapabilities capabilities;
     private final DestinationCache destinations = new DestinationCache();
 
@@ -58,7 +64,7 @@ final class UdpTransport implements Transport {
     private volatile Running running;
 
     UdpTransport(Endpoint bind, InetAddress bindAddress, int receiveBufferSize, int sendBufferSize,
-                 boolean reuseAddress, boolean ttlControlWanted) {
+                 boolean reuseAddress, boolean ttlControlWanted, boolean batching) {
         this.bind = bind;
         this.bindAddress = new InetSocketAddress(bindAddress, bind.port());
         this.ipv6Socket = bindAddress instanceof Inet6Address;
@@ -66,7 +72,12 @@ final class UdpTransport implements Transport {
         this.sendBufferSize = sendBufferSize;
         this.reuseAddress = reuseAddress;
         this.ttl = ttlControlWanted ? SocketTtl.instance() : null;
-        this.capabilities = TransportCapabilities.builder().maxDatagramSize(MAX_DATAGRAM_SIZE).ttlControl(ttl != null).build();
+        BatchSend b = batching ? BatchSend.instance() : null;
+        this.descriptors = ttl != null ? ttl : b != null ? SocketTtl.instance() : null;
+        this.batch = descriptors != null ? b : null;
+        this.receiveBursts = batching;
+        this.capabilities = TransportCapabilities.builder().maxDatagramSize(MAX_DATAGRAM_SIZE).ttlControl(ttl != null)
+                .batchSend(batch != null).receiveBursts(receiveBursts).build();
     }
 
     @Override
@@ -180,6 +191,39 @@ final class UdpTransport implements Transport {
     }
 
     @Override
+    public int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count) {
+        Objects.requireNonNull(remote, "remote");
+        Objects.checkFromIndexSize(offset, count, Objects.requireNonNull(datagrams, "datagrams").length);
+        for (int i = offset; i < offset + count; i++) {
+            ByteBuffer d = Objects.requireNonNull(datagrams[i], "datagrams[" + i + "]");
+            if (d.remaining() > MAX_DATAGRAM_SIZE) {
+                throw new IllegalArgumentException("datagrams[" + i + "] of " + d.remaining()
+                        + " bytes exceeds the UDP maximum of " + MAX_DATAGRAM_SIZE);
+            }
+        }
+        Running r = running;
+        if (r == null) {
+            throw new IllegalStateException("cannot send on a UDP transport that is " + state);
+        }
+        InetSocketAddress to = destination(remote);
+        long stamp = sendLock.readLock();
+        try {
+            if (r.batchState != null && !r.closing) {
+                return batch.send(r.fd, r.batchState, ipv6Socket, to, datagrams, offset, count, r.local);
+            }
+            int sent = 0;
+            for (int i = offset; i < offset + count; i++) {
+                if (r.send(datagrams[i], to)) {
+                    sent++;
+                }
+            }
+            return sent;
+        } finally {
+            sendLock.unlockRead(stamp);
+        }
+    }
+
+    @Override
     public boolean send(Endpoint remote, ByteBuffer datagram, int ttl) {
         if (this.ttl == null) {
             throw new UnsupportedOperationException("this UDP transport has no TTL control: "
@@ -283,6 +327,8 @@ final class UdpTransport implements Transport {
         final int fd;
         /** Why this socket has no TTL control although the JVM has it; null when it has. */
         final String ttlUnavailable;
+        /** Non-null when batches go out through {@link BatchSend} on {@link #fd}. */
+        final BatchSend.SocketState batchState;
         final int defaultIpv4Ttl;
         final int defaultIpv6Hops;
         private volatile boolean closing;
@@ -303,19 +349,19 @@ final class UdpTransport implements Transport {
             this.local = Endpoint.udp((InetSocketAddress) channel.getLocalAddress());
             int found = -1;
             String problem = null;
-            if (ttl != null) {
+            if (descriptors != null) {
                 try {
-                    found = ttl.fd(channel, ipv6Socket);
+                    found = descriptors.fd(channel, ipv6Socket);
                 } catch (IOException | RuntimeException e) {
                     // Ordinary traffic does not need the descriptor: keep the socket, and let
                     // every TTL send fail with this reason instead of leaving with the default TTL.
                     problem = "cannot find the socket's file descriptor: " + e.getMessage();
-                    LOG.log(System.Logger.Level.WARNING, "UDP " + local + ": no TTL control, " + problem);
+                    LOG.log(System.Logger.Level.WARNING, "UDP " + local + ": no TTL control and no batched sends, " + problem);
                 }
             }
             fd = found;
             ttlUnavailable = problem;
-            if (found >= 0) {
+            if (found >= 0 && ttl != null) {
                 // Restore exactly what the socket had, whatever the system default is.
                 defaultIpv4Ttl = ttl.getIpv4(found);
                 defaultIpv6Hops = ipv6Socket ? ttl.get(found, true) : -1;
@@ -323,6 +369,7 @@ final class UdpTransport implements Transport {
                 defaultIpv4Ttl = -1;
                 defaultIpv6Hops = -1;
             }
+            batchState = found >= 0 && batch != null ? new BatchSend.SocketState(batch.segmentationSupported(found)) : null;
             this.thread = new Thread(this, "peerlink-udp-rx-" + local);
             thread.setDaemon(true);
         }
@@ -356,7 +403,7 @@ final class UdpTransport implements Transport {
             if (closing) {
                 throw new IllegalStateException("UDP transport was stopped during send");
             }
-            if (fd < 0) {
+            if (fd < 0 || ttl == null) {
                 throw new UnsupportedOperationException("this UDP transport has no TTL control: " + ttlUnavailable);
             }
             try {
@@ -406,7 +453,12 @@ final class UdpTransport implements Transport {
         }
 
         private void drain(ByteBuffer buffer) throws IOException {
+            int burst = 0;
             while (!closing) {
+                if (burst == MAX_BURST) {
+                    endBurst();
+                    burst = 0;
+                }
                 buffer.clear();
                 SocketAddress from;
                 try {
@@ -415,8 +467,12 @@ final class UdpTransport implements Transport {
                     continue; // an ICMP error for an earlier send, not a failure of this socket
                 }
                 if (from == null) {
+                    if (burst > 0) {
+                        endBurst();
+                    }
                     return;
                 }
+                burst++;
                 buffer.flip();
                 Endpoint source = source((InetSocketAddress) from);
                 try {
@@ -430,6 +486,23 @@ final class UdpTransport implements Transport {
                     LOG.log(handlerFailures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
                             "DatagramHandler threw on a datagram from " + source + " (failure #" + handlerFailures + ")", t);
                 }
+            }
+        }
+
+        /** Tells a handler that wants it (receiveBursts) that the datagrams at hand were delivered. */
+        private void endBurst() {
+            if (!receiveBursts) {
+                return;
+            }
+            try {
+                handler.onBurstEnd();
+            } catch (Throwable t) {
+                if (t instanceof VirtualMachineError vme) {
+                    throw vme;
+                }
+                handlerFailures++;
+                LOG.log(handlerFailures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                        "DatagramHandler.onBurstEnd threw (failure #" + handlerFailures + ")", t);
             }
         }
 

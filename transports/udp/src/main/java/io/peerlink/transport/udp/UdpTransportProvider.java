@@ -49,7 +49,8 @@ public final class UdpTransportProvider implements TransportProvider {
         int receiveBuffer = positive(config, UdpOptions.RECEIVE_BUFFER_SIZE);
         int sendBuffer = positive(config, UdpOptions.SEND_BUFFER_SIZE);
         return new UdpTransport(bind, address, receiveBuffer, sendBuffer,
-                config.get(UdpOptions.REUSE_ADDRESS), config.get(UdpOptions.TTL_CONTROL));
+                config.get(UdpOptions.REUSE_ADDRESS), config.get(UdpOptions.TTL_CONTROL),
+                config.get(UdpOptions.BATCHING));
     }
 
     private static int positive(TransportConfig config, TransportConfig.Option<Integer> option) {

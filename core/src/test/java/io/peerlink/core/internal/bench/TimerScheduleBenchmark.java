@@ -1,4 +1,4 @@
-package io.peerlink.bench.jmh;
+package io.peerlink.core.internal.bench;
 
 import io.peerlink.core.internal.loop.EventLoop;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,4 +1,4 @@
-package io.peerlink.bench.jmh;
+package io.peerlink.core.internal.bench;
 
 import io.peerlink.core.internal.channel.Frame;
 import io.peerlink.core.internal.channel.FrameCodec;

@@ -1,0 +1,125 @@
+package io.peerlink.server;
+
+import io.peerlink.Endpoint;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.server.mqtt.MqttBrokerService;
+import io.peerlink.spi.DatagramHandler;
+import io.peerlink.spi.Transport;
+import io.peerlink.spi.TransportConfig;
+import io.peerlink.transport.mqtt.MqttConnectionRefusedException;
+import io.peerlink.transport.mqtt.MqttOptions;
+import io.peerlink.transport.mqtt.MqttTransportProvider;
+import io.peerlink.transport.mqtt.MqttVersion;
+import io.peerlink.transport.mqtt.moquette.EmbeddedMqttBroker;
+import io.peerlink.transport.mqtt.moquette.MqttIdentityLogin;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reference server hosts the embedded MQTT broker as a service when {@code mqtt.port} is set;
+ * real MQTT transports (Paho) log in with identity tokens and the server's own allow-list decides.
+ */
+class MqttBrokerEndpointTest {
+
+    private final List<Transport> transports = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        transports.forEach(Transport::destroy);
+    }
+
+    private Transport transport(EmbeddedMqttBroker broker, DeviceIdentity id) {
+        Transport t = new MqttTransportProvider().create(TransportConfig.bind(endpoint(broker, id))
+                .set(MqttOptions.PROTOCOL_VERSION, MqttVersion.MQTT_3_1_1)
+                .set(MqttOptions.USERNAME, id.id().value())
+                .set(MqttOptions.PASSWORD_SOURCE, MqttIdentityLogin.passwordSource(id, broker.audience()))
+                .build());
+        transports.add(t);
+        return t;
+    }
+
+    private static Endpoint endpoint(EmbeddedMqttBroker broker, DeviceIdentity id) {
+        return Endpoint.parse("mqtt://127.0.0.1:" + broker.port() + "/" + id.id().value());
+    }
+
+    @Test
+    void offByDefault() throws Exception {
+        assertEquals(-1, ServerConfig.builder().build().mqtt().port());
+        try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .coapPort(-1).open(true).build())) {
+            assertEquals(-1, server.mqttPort());
+            assertTrue(!server.services().contains("mqtt"));
+        }
+    }
+
+    @Test
+    void listedDevicesExchangeDatagramsThroughTheHostedBrokerAndOthersAreRefused(@TempDir Path dir) throws Exception {
+        DeviceIdentity alice = DeviceIdentity.ephemeral();
+        DeviceIdentity bob = DeviceIdentity.ephemeral();
+        DeviceIdentity carol = DeviceIdentity.ephemeral();
+        Path list = Files.writeString(dir.resolve("allow-list"), alice.id() + " lab\n" + bob.id() + " lab\n");
+        try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .coapPort(-1).allowListFile(list).mqtt(new ServerConfig.Mqtt(0, null, null)).build())) {
+            assertTrue(server.services().contains("mqtt"), server.services().toString());
+            EmbeddedMqttBroker broker = server.bean(MqttBrokerService.class).broker();
+            assertEquals(server.mqttPort(), broker.port());
+
+            Transport a = transport(broker, alice);
+            Queue atA = new Queue();
+            a.start(atA);
+            Transport b = transport(broker, bob);
+            Queue atB = new Queue();
+            b.start(atB);
+            byte[] hello = "hello bob".getBytes(StandardCharsets.UTF_8);
+            assertTrue(a.send(endpoint(broker, bob), ByteBuffer.wrap(hello)));
+            assertArrayEquals(hello, atB.got.poll(20, TimeUnit.SECONDS));
+            assertTrue(b.send(endpoint(broker, alice), ByteBuffer.wrap(new byte[] {7})));
+            assertArrayEquals(new byte[] {7}, atA.got.poll(20, TimeUnit.SECONDS));
+            // The server's authenticator decided, with the network from the server's allow-list.
+            assertEquals("lab", broker.networkOf(alice.id()).orElseThrow());
+
+            Transport c = transport(broker, carol);
+            MqttConnectionRefusedException refused = assertThrows(MqttConnectionRefusedException.class, () -> c.start(new Queue()));
+            assertTrue(refused.permanent(), refused.getMessage());
+            assertEquals(1, broker.refusedLogins());
+            assertEquals(2, broker.admittedLogins());
+        }
+    }
+
+    @Test
+    void aTakenPortStopsTheStartNamingTheKey() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ReferenceServer.start(ServerConfig.builder()
+                    .bindHost("127.0.0.1").httpPort(0).stunPort(-1).coapPort(-1).open(true)
+                    .mqtt(new ServerConfig.Mqtt(taken.getLocalPort(), null, null)).build()));
+            assertTrue(e.getMessage().contains("mqtt.port"), e.getMessage());
+        }
+    }
+
+    private static final class Queue implements DatagramHandler {
+        final BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+
+        @Override
+        public void onDatagram(Endpoint source, ByteBuffer datagram) {
+            byte[] bytes = new byte[datagram.remaining()];
+            datagram.get(bytes);
+            got.add(bytes);
+        }
+    }
+}
