@@ -150,14 +150,21 @@ public final class ImpairedTransport implements Transport {
      */
     @Override
     public TransportCapabilities capabilities() {
-        TransportCapabilities c = delegate.capabilities();
-        if (!c.receiveBursts() && !c.batchSend()) {
-            return c;
+        TransportCapabilities c = capabilities;
+        if (c == null) {
+            c = delegate.capabilities();
+            if (c.receiveBursts() || c.batchSend()) {
+                c = TransportCapabilities.builder().reliable(c.reliable()).ordered(c.ordered())
+                        .maxDatagramSize(c.maxDatagramSize()).ttlControl(c.ttlControl()).sendCompletion(c.sendCompletion())
+                        .peerAuthentication(c.peerAuthentication()).relayed(c.relayed()).build();
+            }
+            capabilities = c;
         }
-        return TransportCapabilities.builder().reliable(c.reliable()).ordered(c.ordered())
-                .maxDatagramSize(c.maxDatagramSize()).ttlControl(c.ttlControl()).sendCompletion(c.sendCompletion())
-                .peerAuthentication(c.peerAuthentication()).relayed(c.relayed()).build();
+        return c;
     }
+
+    /** Computed once (a transport's capabilities are constant); a racy double computation is harmless. */
+    private volatile TransportCapabilities capabilities;
 
     @Override
     public boolean supports(Endpoint remote) {

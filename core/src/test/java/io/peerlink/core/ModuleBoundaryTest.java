@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code io.peerlink} (api), plugins {@code io.peerlink.spi}, servers and tools the exported
  * {@code io.peerlink.protocol} (docs/architecture.md). {@code module-info} enforces it on the
  * module path; this test enforces it for class-path code too (tests, benchmarks, tools), by
- * reading every Java source of the other modules.
+ * reading every Java source of the other modules (comment lines aside).
  *
  * <p>{@link #NOT_YET_MOVED} lists the files that still do, each with why: the list may only
  * shrink. A new use fails; so does a listed file that no longer needs its entry.
@@ -49,7 +49,9 @@ class ModuleBoundaryTest {
                         String rel = root.relativize(p).toString().replace('\\', '/');
                         List<String> lines = read(p);
                         for (int i = 0; i < lines.size(); i++) {
-                            if (lines.get(i).contains(INTERNAL)) {
+                            String line = lines.get(i).strip();
+                            boolean comment = line.startsWith("*") || line.startsWith("//") || line.startsWith("/*");
+                            if (!comment && line.contains(INTERNAL)) {
                                 using.add(rel);
                                 if (!NOT_YET_MOVED.containsKey(rel)) {
                                     violations.add(rel + ":" + (i + 1) + ": " + lines.get(i).strip());

@@ -113,7 +113,7 @@ final class EmbeddingSamples {
                 .build();
         ReferenceServer server = ReferenceServer.start(config);
         URI control = server.controlUri();             // ws://127.0.0.1:<port>/peerlink/v1
-        List<String> endpoints = server.endpoints();   // [operations, rendezvous] + beans from bean archives
+        List<String> endpoints = server.endpoints();   // [operations, rendezvous] + registered endpoint beans
         // end sample
         assert control != null && !endpoints.isEmpty();
         return server;

@@ -63,6 +63,17 @@ class SecureLinkLabTest {
         lab.dropProbability("a", 0);
     }
 
+    /** @return min / p50 / p90 / max of the "link N handshake MS" lines */
+    private static String spread(LabProcess dialer) {
+        long[] ms = dialer.lines().stream().filter(l -> l.startsWith("link ") && l.contains(" handshake "))
+                .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sorted().toArray();
+        if (ms.length == 0) {
+            return "none";
+        }
+        return "min " + ms[0] + " / p50 " + ms[ms.length / 2] + " / p90 " + ms[(int) (ms.length * 0.9)]
+                + " / max " + ms[ms.length - 1] + " ms";
+    }
+
     private long lossDrops() {
         long drops = 0;
         Matcher m = Pattern.compile("^\\s*(\\d+)\\s+\\d+\\s+DROP", Pattern.MULTILINE)
@@ -71,6 +82,19 @@ class SecureLinkLabTest {
             drops += Long.parseLong(m.group(1));
         }
         return drops;
+    }
+
+    @Test
+    void fiftyHandshakesCompleteWithoutLoss() {
+        // The baseline of the next test, same lab and listener.
+        LabProcess dialer = lab.startJava("dev1", PEER, List.of("dial", lab.deviceAddress("dev1").getHostAddress(),
+                listenerAt, listenerId, "50", "50", "30"));
+        String done = dialer.awaitLine(l -> l.startsWith("handshakes "), Duration.ofSeconds(120));
+        System.out.println("SecureLinkLabTest: 50 handshakes without loss: " + done + ", per link " + spread(dialer));
+        assertTrue(done.startsWith("handshakes ok=50 failed=0 "), done);
+        dialer.writeLine("echo");
+        assertEquals("echoes ok=50 of 50", dialer.awaitLine(l -> l.startsWith("echoes "), Duration.ofSeconds(60)));
+        assertEquals(0, dialer.waitFor(Duration.ofSeconds(30)));
     }
 
     @Test
@@ -83,7 +107,7 @@ class SecureLinkLabTest {
         long drops = lossDrops();
         Matcher m = DONE.matcher(done);
         assertTrue(m.matches(), done);
-        System.out.println("SecureLinkLabTest: 50 handshakes under 30 % loss each way: " + done + ", " + drops
+        System.out.println("SecureLinkLabTest: 50 handshakes under 30 % loss each way: " + done + ", per link " + spread(dialer) + ", " + drops
                 + " datagrams dropped by the NAT's loss rules");
         assertEquals("50", m.group(1), "links completed: " + done + "\n" + String.join("\n", dialer.lines()));
         assertEquals("0", m.group(2), done);
@@ -110,6 +134,11 @@ class SecureLinkLabTest {
     }
 
     @Test
+    void twoMebibytesArriveByteExactWithoutImpairment() {
+        transferTwoMebibytes(listenerAt, "without impairment (baseline)");
+    }
+
+    @Test
     void twoMebibytesArriveByteExactAtTwoPercentLoss() {
         lab.dropProbability("a", 0.02);
         transferTwoMebibytes(listenerAt, "at 2 % loss each way");
@@ -122,7 +151,13 @@ class SecureLinkLabTest {
                 List.of(lab.coreAddress(3).getHostAddress() + ":0", listenerAt, "0.02", "6"));
         String at = forwarder.awaitLine(l -> l.startsWith("forwarding "), STARTUP).substring("forwarding ".length());
         transferTwoMebibytes(at, "at 2 % corruption each way");
-        String stats = forwarder.awaitLine(l -> l.startsWith("stats ") && !l.endsWith("corrupted=0"), Duration.ofSeconds(5));
+        forwarder.awaitLine(l -> l.startsWith("stats ") && !l.endsWith("corrupted=0"), Duration.ofSeconds(5));
+        try {
+            Thread.sleep(1500); // the next once-a-second line counts the whole transfer
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        String stats = forwarder.lines().stream().filter(l -> l.startsWith("stats ")).reduce((x, y) -> y).orElseThrow();
         System.out.println("SecureLinkLabTest: corrupting forwarder " + stats);
         forwarder.destroy();
     }

@@ -17,9 +17,11 @@ import org.eclipse.jetty.server.Server;
  *       at that path, tried in {@link #order()} until one handles the request.</li>
  * </ul>
  *
- * A third-party endpoint is a bean class in a bean archive (a jar with {@code META-INF/beans.xml})
- * on the server's class path; it may {@code @Inject} the {@link ServerConfig} and read its own
- * settings with {@code config.plugin("endpoint.<name>.")}.
+ * A third-party endpoint is a bean class in a jar on the server's class path, named in the jar's
+ * {@code META-INF/services/io.peerlink.server.HttpEndpoint}; the server adds it to its CDI container
+ * (no class-path scanning, so an application's own beans never leak in). It may {@code @Inject} the
+ * {@link ServerConfig} and read its own settings with {@code config.plugin("endpoint.<name>.")},
+ * inject server components and observe {@link ServerStarted} / {@link ServerStopping}.
  */
 public interface HttpEndpoint {
 

@@ -36,7 +36,8 @@ import java.util.UUID;
  * Jetty's handler tree (the rendezvous control WebSocket at {@code /peerlink/v1}, {@code /healthz},
  * {@code /readyz}, {@code /status}, {@code /metrics}, the HTTP-to-CoAP proxy, the Socket.IO gateway)
  * and {@link ServerService}s beside it (STUN, the CoAP resource directory, the embedded MQTT broker).
- * Beans in any bean archive on the class path (a jar with {@code META-INF/beans.xml}) join them.
+ * A jar on the class path contributes its own by naming the bean classes in
+ * {@code META-INF/services/io.peerlink.server.HttpEndpoint} (or {@code ...ServerService}).
  * Everything is in memory by default.
  *
  * <pre>{@code
@@ -47,10 +48,10 @@ import java.util.UUID;
  */
 public final class ReferenceServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReferenceServer.class);
-    /** The server's own beans; third-party ones come from bean archives on the class path. */
+    /** The server's own beans; third-party ones are registered by jars on the class path ({@link #CONTRIBUTION_FILES}). */
     private static final Class<?>[] BEANS = {ServerComponents.class, JettyHost.class, Readiness.class, AllowListWatch.class,
         OperationsEndpoint.class, RendezvousEndpoint.class, StunService.class, BridgeHosting.class, GatewayEndpoint.class,
-        MqttBrokerService.class};
+        MqttBrokerService.class, io.peerlink.server.dashboard.DashboardEndpoint.class};
 
     private final ServerConfig config;
     private final WeldContainer container;
@@ -115,12 +116,23 @@ public final class ReferenceServer implements AutoCloseable {
                 throw new IllegalStateException("reference server failed to start: " + e.getMessage(), e);
             }
         }
-        // Bean discovery stays on so that bean archives on the class path (META-INF/beans.xml) contribute
-        // endpoints and services; Weld SE makes every archive's beans visible to the others.
+        // No class-path scanning: an application's own bean archives (and its CDI extensions) must not
+        // leak into the server's container. Contributions are registered bean classes (see contributedBeans).
         Weld weld = new Weld("peerlink-" + UUID.randomUUID())
+                .disableDiscovery()
                 .skipShutdownHook()
                 .addBeanClasses(BEANS)
                 .addExtension(new ConfigExtension(config));
+        List<Class<?>> contributed;
+        try {
+            contributed = contributedBeans();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("reference server failed to assemble: " + e.getMessage(), e);
+        }
+        if (!contributed.isEmpty()) {
+            weld.addBeanClasses(contributed.toArray(new Class<?>[0]));
+            LOG.info("contributed beans: {}", contributed.stream().map(Class::getName).toList());
+        }
         WeldContainer container;
         long weldMillis;
         try {
@@ -149,6 +161,53 @@ public final class ReferenceServer implements AutoCloseable {
             container.shutdown();
             throw new IllegalStateException("reference server failed to start: " + rootMessage(e), e);
         }
+    }
+
+    /** Where a jar registers the bean classes it contributes (one class name per line, {@code #} comments). */
+    static final List<String> CONTRIBUTION_FILES = List.of("META-INF/services/" + HttpEndpoint.class.getName(),
+            "META-INF/services/" + ServerService.class.getName());
+
+    /**
+     * The bean classes third-party jars contribute: those named in {@code META-INF/services/io.peerlink.server.HttpEndpoint}
+     * or {@code ...ServerService} on the context class loader's class path. They become beans of the server's
+     * container (injection, scopes, observers); nothing instantiates them but CDI.
+     */
+    private static List<Class<?>> contributedBeans() {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        if (loader == null) {
+            loader = ReferenceServer.class.getClassLoader();
+        }
+        java.util.Set<Class<?>> out = new java.util.LinkedHashSet<>();
+        for (String file : CONTRIBUTION_FILES) {
+            java.util.Enumeration<java.net.URL> urls;
+            try {
+                urls = loader.getResources(file);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot list " + file + ": " + e.getMessage(), e);
+            }
+            for (java.net.URL url : Collections.list(urls)) {
+                List<String> lines;
+                try (InputStream in = url.openStream()) {
+                    lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot read " + url + ": " + e.getMessage(), e);
+                }
+                for (String line : lines) {
+                    int hash = line.indexOf('#');
+                    String name = (hash >= 0 ? line.substring(0, hash) : line).strip();
+                    if (name.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        out.add(Class.forName(name, false, loader));
+                    } catch (ClassNotFoundException | LinkageError e) {
+                        throw new IllegalStateException(url + " names " + name + ", which cannot be loaded: " + e, e);
+                    }
+                }
+            }
+        }
+        out.removeAll(List.of(BEANS));
+        return List.copyOf(out);
     }
 
     /** Reads the key store once up front so that a wrong path or password fails with one clear message. */
@@ -191,6 +250,14 @@ public final class ReferenceServer implements AutoCloseable {
     /** @return the control WebSocket URI, e.g. {@code ws://127.0.0.1:8080/peerlink/v1} (loopback when bound to any address) */
     public URI controlUri() {
         return controlUri;
+    }
+
+    /** @return the operator dashboard's address ({@code http(s)://host:port/dashboard/}), or null without an operator token */
+    public URI dashboardUri() {
+        if (config.statusToken() == null) {
+            return null;
+        }
+        return URI.create((pin == null ? "http://" : "https://") + controlUri.getRawAuthority() + "/dashboard/");
     }
 
     /** @return the pin of the TLS key devices should configure ({@code sha256/...}), or null without TLS */

@@ -5,7 +5,8 @@ package io.peerlink.server;
  * UDP, the embedded MQTT broker on TCP, ...), contributed as a CDI bean. The server starts every
  * enabled service before Jetty, stops them in reverse order when it closes, and stops those already
  * started if one fails to start. States: created, then {@link #start()} once, then {@link #stop()}
- * (idempotent, also after a failed start).
+ * (idempotent, also after a failed start). A third-party service is a bean class named in its jar's
+ * {@code META-INF/services/io.peerlink.server.ServerService}.
  */
 public interface ServerService {
 

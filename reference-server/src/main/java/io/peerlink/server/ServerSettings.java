@@ -94,7 +94,7 @@ public final class ServerSettings {
             new Key("gateway.heartbeat", "30s", "heartbeat interval gateways are told"),
             new Key("mqtt.port", "-1", "TCP port of the embedded MQTT broker (-1: off; 1883 is MQTT's)"),
             new Key("mqtt.data-dir", "", "directory where the broker persists sessions (default: memory)"),
-            new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>)"));
+            new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>; set it to the address devices dial when host is 0.0.0.0)"));
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 

@@ -102,6 +102,55 @@ class MqttBrokerEndpointTest {
         }
     }
 
+    /** A client hammering the hosted broker with bad logins is refused every time but cannot flood the log. */
+    @Test
+    void aLoginFloodIsRefusedAndRateLimitedInTheLog() throws Exception {
+        java.util.List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().startsWith("refused the MQTT login")) {
+                    records.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(MqttBrokerService.class.getName());
+        jul.addHandler(capture);
+        int attempts = 40;
+        try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .coapPort(-1).open(true).mqtt(new ServerConfig.Mqtt(0, null, null)).build())) {
+            long start = System.nanoTime();
+            for (int i = 0; i < attempts; i++) {
+                String id = DeviceIdentity.ephemeral().id().value();
+                org.eclipse.paho.client.mqttv3.MqttClient client = new org.eclipse.paho.client.mqttv3.MqttClient(
+                        "tcp://127.0.0.1:" + server.mqttPort(), id, new org.eclipse.paho.client.mqttv3.persist.MemoryPersistence());
+                org.eclipse.paho.client.mqttv3.MqttConnectOptions options = new org.eclipse.paho.client.mqttv3.MqttConnectOptions();
+                options.setUserName(id);
+                options.setPassword(("not-a-token-" + i).toCharArray());
+                options.setConnectionTimeout(10);
+                assertThrows(org.eclipse.paho.client.mqttv3.MqttException.class, () -> client.connect(options));
+                client.close(true);
+            }
+            EmbeddedMqttBroker broker = server.bean(MqttBrokerService.class).broker();
+            assertEquals(attempts, broker.refusedLogins());
+            double minutes = (System.nanoTime() - start) / 60e9;
+            long budget = io.peerlink.server.log.RateLimitedLogger.DEFAULT_BURST
+                    + (long) Math.ceil(minutes * io.peerlink.server.log.RateLimitedLogger.DEFAULT_BURST);
+            assertTrue(!records.isEmpty() && records.size() <= budget, records.size() + " lines for " + attempts + " refusals, budget " + budget);
+            assertTrue(budget < attempts, "the flood outpaced the budget (" + budget + "), or the test proves nothing");
+        } finally {
+            jul.removeHandler(capture);
+        }
+    }
+
     @Test
     void aTakenPortStopsTheStartNamingTheKey() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The server is composed by CDI from contributed beans: its own endpoints and services, and those
- * of any bean archive on the class path.
+ * that any jar on the class path registers.
  */
 class ServerCompositionTest {
 
@@ -45,8 +45,8 @@ class ServerCompositionTest {
     }
 
     /**
-     * A third-party bean archive (its class plus {@code META-INF/beans.xml}) on the class path
-     * contributes an endpoint: it is mounted, configured from the server's settings, injected with
+     * A third-party jar (its class plus {@code META-INF/services/io.peerlink.server.HttpEndpoint}) on
+     * the class path contributes an endpoint: it is mounted, configured from the server's settings, injected with
      * server components and told when the server started.
      */
     @Test
@@ -69,10 +69,32 @@ class ServerCompositionTest {
         } finally {
             Thread.currentThread().setContextClassLoader(previous);
         }
-        // Without the archive on the class path the endpoint is not there.
+        // Without the jar on the class path the endpoint is not there.
         try (ReferenceServer server = ReferenceServer.start(base().coapPort(-1).build())) {
             assertEquals(404, HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.httpUri().resolve("/hello/world"))
                     .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+    }
+
+    /**
+     * An application's own bean archive ({@code META-INF/beans.xml}) on the class path stays out of
+     * the server's container: the server does not scan, it only adds registered bean classes.
+     */
+    @Test
+    void anApplicationsBeanArchiveDoesNotLeakIntoTheServer(@TempDir Path dir) throws Exception {
+        Path archive = beanArchive(dir, HelloEndpoint.class);
+        Files.delete(archive.resolve("META-INF/services/" + HttpEndpoint.class.getName()));
+        Files.writeString(archive.resolve("META-INF/beans.xml"), """
+                <beans xmlns="https://jakarta.ee/xml/ns/jakartaee" version="4.0" bean-discovery-mode="all"/>
+                """);
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {archive.toUri().toURL()}, previous)) {
+            Thread.currentThread().setContextClassLoader(loader);
+            try (ReferenceServer server = ReferenceServer.start(base().coapPort(-1).build())) {
+                assertEquals(List.of("operations", "rendezvous"), server.endpoints());
+            }
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
         }
     }
 
@@ -93,7 +115,7 @@ class ServerCompositionTest {
         }
     }
 
-    /** Lays out a directory bean archive holding the given class, as a third party's jar would. */
+    /** Lays out a directory holding the given class and its registration, as a third party's jar would. */
     static Path beanArchive(Path dir, Class<?> bean) throws Exception {
         Path root = dir.resolve("archive");
         String resource = bean.getName().replace('.', '/') + ".class";
@@ -102,10 +124,8 @@ class ServerCompositionTest {
         try (var in = bean.getClassLoader().getResourceAsStream(resource)) {
             Files.copy(in, target);
         }
-        Files.createDirectories(root.resolve("META-INF"));
-        Files.writeString(root.resolve("META-INF/beans.xml"), """
-                <beans xmlns="https://jakarta.ee/xml/ns/jakartaee" version="4.0" bean-discovery-mode="annotated"/>
-                """);
+        Files.createDirectories(root.resolve("META-INF/services"));
+        Files.writeString(root.resolve("META-INF/services/" + HttpEndpoint.class.getName()), "# contributed endpoints\n" + bean.getName() + "\n");
         return root;
     }
 }

@@ -2,11 +2,9 @@ package io.peerlink.bench.relay;
 
 import io.peerlink.Delivery;
 import io.peerlink.ReliableChannel;
-import io.peerlink.SendBufferFullException;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,37 +77,28 @@ final class LinkTransfer {
         }
     }
 
-    /** Sends every message from a new thread, waiting for room when the send buffer is full. */
+    /**
+     * Sends every message from a new thread, keeping at most half the channel's send buffer
+     * unacknowledged: a send's stage reports a full buffer only later, on the callback executor,
+     * so the sender must not fill the buffer in the first place.
+     */
     CompletableFuture<Void> sendOn(ReliableChannel channel) {
         return CompletableFuture.runAsync(() -> {
             ByteBuffer b = ByteBuffer.allocate(size);
+            long limit = Math.max(size, channel.options().sendBufferSize() / 2);
+            java.util.ArrayDeque<CompletableFuture<Void>> unacked = new java.util.ArrayDeque<>();
             startedAt = System.nanoTime();
-            CompletableFuture<Void> last = null;
             for (int i = 0; i < messages; i++) {
-                while (true) {
-                    fill(b, i, size);
-                    CompletableFuture<Void> f = channel.send(b, Delivery.ORDERED).toCompletableFuture();
-                    if (f.isCompletedExceptionally() && cause(f) instanceof SendBufferFullException) {
-                        channel.whenWritable().toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
-                        continue;
-                    }
-                    last = f;
-                    break;
+                while ((long) (unacked.size() + 1) * size > limit) {
+                    unacked.poll().orTimeout(120, TimeUnit.SECONDS).join();
                 }
+                fill(b, i, size);
+                unacked.add(channel.send(b, Delivery.ORDERED).toCompletableFuture());
             }
-            if (last != null) {
-                last.orTimeout(120, TimeUnit.SECONDS).join();
+            for (CompletableFuture<Void> f : unacked) {
+                f.orTimeout(120, TimeUnit.SECONDS).join();
             }
         });
-    }
-
-    private static Throwable cause(CompletableFuture<Void> f) {
-        try {
-            f.getNow(null);
-            return null;
-        } catch (CompletionException e) {
-            return e.getCause();
-        }
     }
 
     void await(long seconds) throws Exception {

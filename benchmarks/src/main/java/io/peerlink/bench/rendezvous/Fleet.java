@@ -43,6 +43,8 @@ final class Fleet implements AutoCloseable {
     final LongAdder unexpectedCloses = new LongAdder();
     final LongAdder sendFailures = new LongAdder();
     private final AtomicInteger notes = new AtomicInteger();
+    /** Devices send a {@code link-report} after an introduction (at most one per 1.1 s each), as PeerLink devices do. */
+    volatile boolean linkReports;
 
     private final URI server;
     private final RendezvousCodec codec = new RendezvousCodec();
@@ -141,6 +143,13 @@ final class Fleet implements AutoCloseable {
     void add(DeviceIdentity[] identities) {
         for (DeviceIdentity identity : identities) {
             devices.add(new LoadDevice(devices.size(), identity, this));
+        }
+    }
+
+    /** @param keys one device per key (signing with BouncyCastle, cheap for the load generator), appended in order */
+    void add(FastKey[] keys) {
+        for (FastKey key : keys) {
+            devices.add(new LoadDevice(devices.size(), key.id(), key.publicKey(), key::sign, this));
         }
     }
 

@@ -31,19 +31,33 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LoadDevice implements Session.Listener.AutoDemanding {
     final int index;
-    final DeviceIdentity identity;
+    private final byte[] publicKey;
+    private final java.util.function.UnaryOperator<byte[]> signer;
     final DeviceId id;
     private final Fleet fleet;
     private final AtomicLong nextRequestId = new AtomicLong();
     /** Completes on {@code welcome}; fails on an error, a refusal or a close before it. */
     final CompletableFuture<Void> registered = new CompletableFuture<>();
     private volatile Session session;
+    private volatile long lastLinkReportNanos = System.nanoTime() - java.util.concurrent.TimeUnit.HOURS.toNanos(1);
     private volatile boolean closing;
 
     LoadDevice(int index, DeviceIdentity identity, Fleet fleet) {
+        this(index, identity.id(), identity.rawPublicKey(), identity::sign, fleet);
+    }
+
+    /**
+     * @param index position in the fleet
+     * @param id the device ID
+     * @param publicKey its raw Ed25519 public key
+     * @param signer signs a challenge payload with the matching private key
+     * @param fleet the fleet
+     */
+    LoadDevice(int index, DeviceId id, byte[] publicKey, java.util.function.UnaryOperator<byte[]> signer, Fleet fleet) {
         this.index = index;
-        this.identity = identity;
-        this.id = identity.id();
+        this.publicKey = publicKey.clone();
+        this.signer = signer;
+        this.id = id;
         this.fleet = fleet;
     }
 
@@ -95,6 +109,13 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
             // Accept at once, as an always-on device would: the server's work is what is measured.
             send(new Message.Accept(incoming.requestId()));
         } else if (m instanceof Message.Introduce intro) {
+            long now = System.nanoTime();
+            if (fleet.linkReports && now - lastLinkReportNanos > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1100)) {
+                // As a real device would once the link is up (at most one report per 1.1 s): what the dashboard shows.
+                lastLinkReportNanos = now;
+                send(new Message.LinkReport(List.of(new Message.LinkReport.Link(intro.peer(), io.peerlink.PathKind.DIRECT_PRIVATE,
+                        500, 4096, 4096))));
+            }
             Introductions run = fleet.introductions();
             if (run == null) {
                 fleet.unexpected.increment();
@@ -111,8 +132,8 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
             }
         } else if (m instanceof Message.Challenge challenge) {
             String serverName = Handshake.serverName(fleet.server());
-            byte[] signature = identity.sign(Handshake.signedPayload(challenge.nonce(), id, serverName));
-            send(new Message.Hello(Handshake.VERSION, id, identity.rawPublicKey(), signature, serverName, Map.of(), candidates()));
+            byte[] signature = signer.apply(Handshake.signedPayload(challenge.nonce(), id, serverName));
+            send(new Message.Hello(Handshake.VERSION, id, publicKey, signature, serverName, Map.of(), candidates()));
         } else if (m instanceof Message.Welcome) {
             registered.complete(null);
         } else if (m instanceof Message.Error error) {

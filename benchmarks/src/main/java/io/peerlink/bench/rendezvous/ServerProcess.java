@@ -54,6 +54,19 @@ final class ServerProcess implements AutoCloseable {
      * @throws IOException if it cannot be started or does not report its URI within 60 s
      */
     static ServerProcess start(String heap, Path allowList, Path logDir) throws IOException {
+        return start(heap, allowList, logDir, List.of(), true);
+    }
+
+    /**
+     * @param heap the {@code -Xmx} value
+     * @param allowList the allow-list file, or null for open mode
+     * @param logDir where the server's stderr and GC log go
+     * @param jvmOptions extra JVM options, e.g. {@code -Dpeerlink.server.ed25519=jdk}
+     * @param operator start with an operator token (metrics, {@code /status} and the dashboard on); without one they are off
+     * @return the running server
+     * @throws IOException if it cannot be started
+     */
+    static ServerProcess start(String heap, Path allowList, Path logDir, List<String> jvmOptions, boolean operator) throws IOException {
         Files.createDirectories(logDir);
         Path javaHome = Path.of(System.getProperty("java.home"));
         String java = javaHome.resolve("bin/java").toString();
@@ -63,13 +76,16 @@ final class ServerProcess implements AutoCloseable {
         }
         List<String> javaCommand = new ArrayList<>(List.of(java, "-Xmx" + heap,
                 // A GC log is the first place to look if the heap gets tight or pauses stretch latency.
-                "-Xlog:gc:file=" + logDir.resolve("server-gc.log"),
-                "-cp", System.getProperty("java.class.path"),
+                "-Xlog:gc:file=" + logDir.resolve("server-gc.log")));
+        javaCommand.addAll(jvmOptions);
+        javaCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
-                "--max-connections-per-address", "100000", "--coap-port", "-1",
-                // /status is served only to holders of the operator token (docs/operations.md).
-                "--status-token-env", "PEERLINK_STATUS_TOKEN"));
+                "--max-connections-per-address", "100000", "--coap-port", "-1"));
+        if (operator) {
+            // /status, /metrics and the dashboard are served only to holders of the operator token (docs/operations.md).
+            javaCommand.addAll(List.of("--status-token-env", "PEERLINK_STATUS_TOKEN"));
+        }
         if (allowList == null) {
             javaCommand.add("--open");
         } else {
@@ -221,6 +237,16 @@ final class ServerProcess implements AutoCloseable {
             throw new IllegalStateException("no '" + field + "' in /status: " + json);
         }
         return Long.parseLong(m.group(1));
+    }
+
+    /** @return the operator token the server was started with */
+    static String operatorToken() {
+        return STATUS_TOKEN;
+    }
+
+    /** @return the server's HTTP base, e.g. {@code http://127.0.0.1:8080} */
+    URI httpBase() {
+        return URI.create("http://" + controlUri.getHost() + ":" + controlUri.getPort());
     }
 
     /** @return where logs are written */

@@ -2,6 +2,7 @@ package io.peerlink.protocol.rendezvous;
 
 import io.peerlink.Candidate;
 import io.peerlink.DeviceId;
+import io.peerlink.PathKind;
 import io.peerlink.UnreachableException;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import jakarta.json.bind.annotation.JsonbSubtype;
@@ -36,6 +37,7 @@ import java.util.Map;
         @JsonbSubtype(alias = "presence", type = Message.Presence.class),
         @JsonbSubtype(alias = "presenceResult", type = Message.PresenceResult.class),
         @JsonbSubtype(alias = "peer-offline", type = Message.PeerOffline.class),
+        @JsonbSubtype(alias = "link-report", type = Message.LinkReport.class),
         @JsonbSubtype(alias = "trickle", type = Message.Trickle.class)
 })
 public sealed interface Message {
@@ -292,6 +294,54 @@ public sealed interface Message {
         /** @throws FieldException if a field is missing */
         public PeerOffline {
             Check.present(peer, "peer");
+        }
+    }
+
+    /**
+     * Device to server: the device's open links to devices this server introduced it to, for the
+     * operator's dashboard (docs/protocol-rendezvous.md, "Link reports"). Replaces the previous
+     * report; an empty list means no open link. Sent at most once per second.
+     *
+     * @param links at most {@link RendezvousCodec#MAX_LINKS} entries, one per peer
+     */
+    record LinkReport(List<Link> links) implements Message {
+        /** @throws FieldException if there are too many entries, or a peer appears twice */
+        public LinkReport {
+            if (links == null) {
+                links = List.of();
+            }
+            if (links.size() > RendezvousCodec.MAX_LINKS) {
+                throw new FieldException("links", "has " + links.size() + " entries, at most " + RendezvousCodec.MAX_LINKS + " allowed");
+            }
+            java.util.Set<DeviceId> peers = new java.util.HashSet<>();
+            for (int i = 0; i < links.size(); i++) {
+                Link l = Check.present(links.get(i), "links[" + i + "]");
+                if (!peers.add(l.peer())) {
+                    throw new FieldException("links[" + i + "].peer", "appears twice");
+                }
+            }
+            links = List.copyOf(links);
+        }
+
+        /**
+         * One link as its device sees it.
+         *
+         * @param peer the device at the other end
+         * @param path the kind of the link's active path
+         * @param rttMicros smoothed round-trip time on the link, microseconds (0..60,000,000; 0 = not measured)
+         * @param bytesSent datagram bytes sent on the link since it opened (0..2^53-1)
+         * @param bytesReceived datagram bytes received on the link since it opened (0..2^53-1)
+         */
+        @JsonbPropertyOrder({"peer", "path", "rttMicros", "bytesSent", "bytesReceived"})
+        public record Link(DeviceId peer, PathKind path, long rttMicros, long bytesSent, long bytesReceived) {
+            /** @throws FieldException if a field is missing or out of range */
+            public Link {
+                Check.present(peer, "links.peer");
+                Check.present(path, "links.path");
+                Check.range(rttMicros, 0, 60_000_000L, "links.rttMicros");
+                Check.range(bytesSent, 0, RendezvousCodec.MAX_REQUEST_ID, "links.bytesSent");
+                Check.range(bytesReceived, 0, RendezvousCodec.MAX_REQUEST_ID, "links.bytesReceived");
+            }
         }
     }
 }

@@ -53,17 +53,20 @@ public final class RendezvousCodec implements AutoCloseable {
     public static final int MAX_TEXT = 512;
     /** Largest request ID: the JSON safe-integer range, so any JSON implementation round-trips it. */
     public static final long MAX_REQUEST_ID = (1L << 53) - 1;
+    /** Most entries in a {@code link-report}. */
+    public static final int MAX_LINKS = 64;
     /** Deepest nesting accepted, counting the message object as 1 (unknown fields included). */
     static final int MAX_DEPTH = 8;
 
     /** JSON kinds a field may have. */
-    private enum Kind { STRING, INT, LONG, BOOLEAN, CANDIDATES, RELAYS, CLAIMS }
+    private enum Kind { STRING, INT, LONG, BOOLEAN, CANDIDATES, RELAYS, LINKS, CLAIMS }
 
     private static final Map<String, Class<?>> TYPES;
     private static final Map<String, Kind> FIELDS;
     private static final Map<Class<?>, Set<String>> REQUIRED;
     private static final Map<String, Kind> CANDIDATE_FIELDS;
     private static final Map<String, Kind> RELAY_FIELDS;
+    private static final Map<String, Kind> LINK_FIELDS;
 
     static {
         Map<String, Class<?>> types = new LinkedHashMap<>();
@@ -84,6 +87,9 @@ public final class RendezvousCodec implements AutoCloseable {
         Map<String, Kind> relayFields = new HashMap<>();
         schema(RelayServer.class, relayFields);
         RELAY_FIELDS = Collections.unmodifiableMap(relayFields);
+        Map<String, Kind> linkFields = new HashMap<>();
+        schema(Message.LinkReport.Link.class, linkFields);
+        LINK_FIELDS = Collections.unmodifiableMap(linkFields);
     }
 
     /** Adds each component's JSON kind to {@code kinds}; returns the components that must be present (primitives). */
@@ -103,7 +109,8 @@ public final class RendezvousCodec implements AutoCloseable {
                 kind = Kind.BOOLEAN;
             } else if (t == List.class) {
                 java.lang.reflect.Type element = ((java.lang.reflect.ParameterizedType) c.getGenericType()).getActualTypeArguments()[0];
-                kind = element == RelayServer.class ? Kind.RELAYS : Kind.CANDIDATES;
+                kind = element == RelayServer.class ? Kind.RELAYS
+                        : element == Message.LinkReport.Link.class ? Kind.LINKS : Kind.CANDIDATES;
             } else if (t == Map.class) {
                 kind = Kind.CLAIMS;
             } else {
@@ -254,11 +261,12 @@ public final class RendezvousCodec implements AutoCloseable {
             }
             case CANDIDATES -> objects(p, value, field, MAX_CANDIDATES, CANDIDATE_FIELDS);
             case RELAYS -> objects(p, value, field, MAX_RELAYS, RELAY_FIELDS);
+            case LINKS -> objects(p, value, field, MAX_LINKS, LINK_FIELDS);
             default -> throw new IllegalStateException(kind.name());
         }
     }
 
-    /** An array of at most {@code max} objects whose known fields are {@code fields}, all required. */
+    /** An array of at most {@code max} objects whose known fields have the given kinds and must all be present. */
     private static void objects(JsonParser p, JsonParser.Event value, String field, int max, Map<String, Kind> fields)
             throws ProtocolException {
         expect(value, JsonParser.Event.START_ARRAY, field, "an array");

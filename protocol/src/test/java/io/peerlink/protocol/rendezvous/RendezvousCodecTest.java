@@ -55,7 +55,10 @@ class RendezvousCodecTest {
                 new Message.Introduce(5, B, CANDIDATES, TOKEN, 7L, 8L, Role.RESPONDER, 0, List.of(
                         new RelayServer("turn:198.51.100.1:3479?transport=udp", "1700000000:abc.0123", "c2VjcmV0"),
                         new RelayServer("turns:[2001:db8::1]:5349?transport=tcp", "1700000000:abc.0123", "c2VjcmV0"))),
-                new Message.Trickle(5, List.of(Candidate.of(Endpoint.parse("turn://198.51.100.1:50000"), CandidateType.RELAY, 1))));
+                new Message.Trickle(5, List.of(Candidate.of(Endpoint.parse("turn://198.51.100.1:50000"), CandidateType.RELAY, 1))),
+                new Message.LinkReport(List.of(new Message.LinkReport.Link(B, io.peerlink.PathKind.DIRECT_PRIVATE, 412, 10_000, 9_000),
+                        new Message.LinkReport.Link(A.id(), io.peerlink.PathKind.RELAY, 0, 0, 0))),
+                new Message.LinkReport(List.of()));
         for (Message m : messages) {
             String json = CODEC.encode(m);
             assertEquals(m, CODEC.decode(json), json);
@@ -245,7 +248,29 @@ class RendezvousCodecTest {
                 CODEC.encode(new Message.Candidates(CANDIDATES)),
                 CODEC.encode(new Message.Error(ErrorCode.UNKNOWN_REQUEST, "gone", 7L)),
                 CODEC.encode(new Message.PresenceResult(4, B, true)),
+                CODEC.encode(new Message.LinkReport(List.of(new Message.LinkReport.Link(B, io.peerlink.PathKind.RELAY, 5, 6, 7)))),
                 CODEC.encode(new Message.Challenge(new byte[32], 1)));
+    }
+
+    @Test
+    void linkReportsAreStrictAndBounded() throws Exception {
+        String link = "{\"peer\":\"" + B + "\",\"path\":\"DIRECT_PUBLIC\",\"rttMicros\":100,\"bytesSent\":1,\"bytesReceived\":2}";
+        assertEquals(new Message.LinkReport(List.of(new Message.LinkReport.Link(B, io.peerlink.PathKind.DIRECT_PUBLIC, 100, 1, 2))),
+                CODEC.decode("{\"type\":\"link-report\",\"links\":[" + link + "]}"));
+        assertEquals(new Message.LinkReport(List.of()), CODEC.decode("{\"type\":\"link-report\"}"));
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"link-report\",\"links\":[" + link + "," + link + "]}"); // peer twice
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"link-report\",\"links\":[" + link.replace("DIRECT_PUBLIC", "WORMHOLE") + "]}");
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"link-report\",\"links\":[" + link.replace("\"bytesSent\":1", "\"bytesSent\":-1") + "]}");
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"link-report\",\"links\":[" + link.replace("\"rttMicros\":100", "\"rttMicros\":60000001") + "]}");
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"link-report\",\"links\":[" + link.replace(",\"bytesReceived\":2", "") + "]}");
+        assertCode(ErrorCode.MALFORMED, "{\"type\":\"link-report\",\"links\":[" + link.replace("\"bytesSent\":1", "\"bytesSent\":\"1\"") + "]}");
+        assertCode(ErrorCode.MALFORMED, "{\"type\":\"link-report\",\"links\":{}}");
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"link-report\",\"links\":[" + link.replace(B.value(), "not-an-id") + "]}");
+        StringBuilder many = new StringBuilder("{\"type\":\"link-report\",\"links\":[");
+        for (int i = 0; i <= RendezvousCodec.MAX_LINKS; i++) {
+            many.append(i == 0 ? "" : ",").append(link.replace(B.value(), DeviceIdentity.ephemeral().id().value()));
+        }
+        assertCode(ErrorCode.INVALID_FIELD, many + "]}");
     }
 
     private static String hello(String publicKey, String signature) {

@@ -38,6 +38,8 @@ public final class ServerMetrics implements RendezvousEvents {
     private final Map<UnreachableException.Reason, Counter> unreachable = new ConcurrentHashMap<>();
     /** One gauge per network ever seen; a network that empties reads 0 rather than vanishing. */
     private final Map<String, AtomicInteger> online = new ConcurrentHashMap<>();
+    /** Links the devices report, per path kind (docs/protocol-rendezvous.md, "Link reports"); refreshed per scrape. */
+    private final Map<io.peerlink.PathKind, AtomicInteger> links = new java.util.EnumMap<>(io.peerlink.PathKind.class);
 
     /**
      * Registers the meters and subscribes to the service's events.
@@ -68,10 +70,17 @@ public final class ServerMetrics implements RendezvousEvents {
             FunctionCounter.builder("peerlink.stun.dropped", stun, StunService::dropped)
                     .description("STUN datagrams dropped (garbage, non-requests, over the limit)").register(registry);
         }
+        for (io.peerlink.PathKind kind : io.peerlink.PathKind.values()) {
+            AtomicInteger value = new AtomicInteger();
+            links.put(kind, value);
+            Gauge.builder("peerlink.links", value, AtomicInteger::get).tag("path", kind.name())
+                    .description("Open links between devices as the devices report them, by the kind of their active path")
+                    .register(registry);
+        }
         JettyConnectionMetrics.addToAllConnectors(jetty, registry, Tags.empty());
         ThreadPool pool = jetty.getThreadPool();
         new JettyServerThreadPoolMetrics(pool, Tags.empty()).bindTo(registry);
-        rendezvous.events(this);
+        rendezvous.addEvents(this);
     }
 
     @Override
@@ -114,6 +123,19 @@ public final class ServerMetrics implements RendezvousEvents {
                 online.get(n).set(0);
             }
         }
+        // A link reported by both ends counts once, with the path kind of whichever report is seen first.
+        Map<io.peerlink.PathKind, Integer> byKind = new java.util.EnumMap<>(io.peerlink.PathKind.class);
+        Set<String> pairs = new java.util.HashSet<>();
+        io.peerlink.server.rendezvous.LinkReports.forEachSession(rendezvous, s -> {
+            for (io.peerlink.protocol.rendezvous.Message.LinkReport.Link l : s.links()) {
+                String a = s.id().value();
+                String b = l.peer().value();
+                if (pairs.add(a.compareTo(b) < 0 ? a + b : b + a)) {
+                    byKind.merge(l.path(), 1, Integer::sum);
+                }
+            }
+        });
+        links.forEach((kind, value) -> value.set(byKind.getOrDefault(kind, 0)));
         return registry.scrape();
     }
 

@@ -7,6 +7,9 @@ import io.peerlink.transport.mqtt.moquette.EmbeddedMqttBroker;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.peerlink.server.log.RateLimitedLogger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 
 /**
@@ -17,6 +20,8 @@ import java.io.IOException;
  */
 @ApplicationScoped
 public class MqttBrokerService implements ServerService {
+    /** Refused logins are what a hostile client can trigger at will: rate-limited (docs/operations.md, "Logging"). */
+    private static final RateLimitedLogger REFUSALS = RateLimitedLogger.of(LoggerFactory.getLogger(MqttBrokerService.class));
     private ServerConfig config;
     private Authenticator authenticator;
     private volatile EmbeddedMqttBroker broker;
@@ -49,7 +54,8 @@ public class MqttBrokerService implements ServerService {
     public synchronized void start() {
         ServerConfig.Mqtt settings = config.mqtt();
         EmbeddedMqttBroker.Builder b = EmbeddedMqttBroker.builder().host(config.bindHost()).port(settings.port())
-                .authenticator(authenticator);
+                .authenticator(authenticator)
+                .refusalListener((client, why) -> REFUSALS.info("refused the MQTT login of client '{}': {}", client, why));
         if (settings.dataDirectory() != null) {
             b.dataDirectory(settings.dataDirectory());
         }

@@ -55,6 +55,14 @@ public final class ControlSession {
     /** Devices introduced to this one; told when this one goes offline. */
     final java.util.Set<DeviceId> introducedTo = java.util.concurrent.ConcurrentHashMap.newKeySet();
     volatile long lastSeenNanos;
+    /** The device ID the hello claimed (verified only once admitted); for the operator's view of refusals. */
+    volatile DeviceId claimedId;
+    /** When the connection opened, epoch ms. */
+    final long openedAtMillis = System.currentTimeMillis();
+    /** The device's last accepted link report (docs/protocol-rendezvous.md, "Link reports"). */
+    volatile List<Message.LinkReport.Link> links = List.of();
+    volatile long linksAtMillis;
+    long lastLinkReportNanos = Long.MIN_VALUE / 2;
     /** Smoothed control-connection RTT in ms (RFC 6298 style, alpha 1/8); negative until measured. */
     volatile double srttMillis = -1;
     // token bucket for the per-connection rate limit
@@ -109,7 +117,7 @@ public final class ControlSession {
 
     void fail(ErrorCode code, String text, int closeCode) {
         if (!admitted() && !closed) {
-            service.events().refused(code);
+            service.events().refused(code, text, connection.remoteAddress(), claimedId);
         }
         sendError(code, text, null);
         closed = true;

@@ -8,7 +8,6 @@ import io.peerlink.server.relay.TurnRelays;
 import java.net.InetSocketAddress;
 import java.util.List;
 import io.peerlink.UnreachableException;
-import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.protocol.rendezvous.ErrorCode;
 import io.peerlink.protocol.rendezvous.Handshake;
 import io.peerlink.protocol.rendezvous.Message;
@@ -151,6 +150,12 @@ public final class RendezvousService implements AutoCloseable {
         this.events = Objects.requireNonNull(events, "events");
     }
 
+    /** @param more another observer, told every event after the ones already subscribed */
+    public synchronized void addEvents(RendezvousEvents more) {
+        Objects.requireNonNull(more, "more");
+        this.events = events == RendezvousEvents.NONE ? more : RendezvousEvents.of(events, more);
+    }
+
     RendezvousEvents events() {
         return events;
     }
@@ -263,6 +268,7 @@ public final class RendezvousService implements AutoCloseable {
     }
 
     private void onHello(ControlSession s, Message.Hello hello) {
+        s.claimedId = hello.deviceId();
         byte[] nonce = s.nonce;
         s.nonce = null;
         if (nonce == null) {
@@ -286,7 +292,7 @@ public final class RendezvousService implements AutoCloseable {
                     + " (configure its names with --server-name)", CLOSE_POLICY);
             return;
         }
-        if (!DeviceIdentity.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId(), hello.server()),
+        if (!Ed25519Verifier.verify(hello.publicKey(), Handshake.signedPayload(nonce, hello.deviceId(), hello.server()),
                 hello.signature())) {
             s.fail(ErrorCode.BAD_SIGNATURE, "signature does not verify over this connection's challenge", CLOSE_POLICY);
             return;
@@ -365,6 +371,8 @@ public final class RendezvousService implements AutoCloseable {
             String toNetwork = registry.networkOf(of);
             boolean online = toNetwork != null && policy.mayConnect(s.deviceId(), s.network(), of, toNetwork) && registry.isOnline(of);
             s.send(new Message.PresenceResult(p.requestId(), of, online));
+        } else if (message instanceof Message.LinkReport r) {
+            LinkReports.accept(s, r, policy, registry);
         } else if (message instanceof Message.Error e) {
             LOG.debug("device {} reported {}: {}", s.deviceId(), e.code(), e.message());
         } else if (message instanceof Message.Hello) {

@@ -18,10 +18,10 @@ import org.eclipse.jetty.util.Callback;
 import java.net.URI;
 
 /**
- * A third party's endpoint: a plain CDI bean in its own bean archive, knowing the server only by
+ * A third party's endpoint: a plain CDI bean in its own jar, knowing the server only by
  * its public extension types. It reads its setting {@code endpoint.hello.greeting}, injects a
- * server component, and observes the start event. Not in a bean archive in this module's test
- * classes: {@code ServerCompositionTest} puts it in one.
+ * server component, and observes the start event. Not registered in this module's test classes:
+ * {@code ServerCompositionTest} lays out a jar-like directory that registers it.
  */
 @ApplicationScoped
 public class HelloEndpoint implements HttpEndpoint {

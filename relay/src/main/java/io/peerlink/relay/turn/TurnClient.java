@@ -239,6 +239,11 @@ public final class TurnClient implements AutoCloseable {
      * @throws TurnException if the server refuses
      */
     public int bindChannel(InetSocketAddress peer) throws IOException {
+        return bindChannel(peer, StunClient.giveUpMillis(RTO));
+    }
+
+    /** Like {@link #bindChannel(InetSocketAddress)}, giving up on each request round after {@code giveUpMillis}. */
+    int bindChannel(InetSocketAddress peer, long giveUpMillis) throws IOException {
         Objects.requireNonNull(peer, "peer");
         Integer existing = channels.get(peer);
         if (existing != null) {
@@ -250,7 +255,7 @@ public final class TurnClient implements AutoCloseable {
         // success response, and the receive thread must not drop it while this thread wakes up.
         peersByChannel.put(channel, peer);
         try {
-            request(Turn.METHOD_CHANNEL_BIND, w -> w.channelNumber(channel).xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer));
+            request(Turn.METHOD_CHANNEL_BIND, w -> w.channelNumber(channel).xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer), giveUpMillis);
         } catch (IOException | RuntimeException e) {
             peersByChannel.remove(channel);
             throw e;

@@ -56,6 +56,7 @@ public final class TurnServer implements AutoCloseable {
     private static final int SOCKET_BUFFER = 4 << 20;
     private static final int RELAY_SOCKET_BUFFER = 1 << 20;
     private static final int MAX_TCP_CONNECTIONS_PER_IP = 16;
+    private static final int KEY_CACHE = 4096;
     private static final byte[] SOFTWARE = "PeerLink TURN".getBytes(StandardCharsets.UTF_8);
 
     private final TurnServerConfig config;
@@ -74,6 +75,20 @@ public final class TurnServer implements AutoCloseable {
     private final Map<String, Integer> allocationsPerUser = new HashMap<>();
     private final Map<InetAddress, Bucket> requestBuckets = new HashMap<>();
     private final Map<InetAddress, Integer> tcpPerIp = new HashMap<>();
+    /**
+     * Long-term keys of usernames whose requests verified, so that a device's Refresh,
+     * CreatePermission and ChannelBind cost one HMAC check instead of HMAC + MD5 + HMAC each. The
+     * key depends only on the username (realm and secret are fixed); expiry is checked per request.
+     */
+    private final Map<String, byte[]> verifiedKeys = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+            return size() > KEY_CACHE;
+        }
+    };
+    private Mac nonceHmac;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicLong relayedBytes = new AtomicLong();
     private final AtomicLong droppedFrames = new AtomicLong();
@@ -634,11 +649,16 @@ public final class TurnServer implements AutoCloseable {
             challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Credential expired");
             return;
         }
-        byte[] key = StunWriter.longTermKey(username, config.realm(), TurnCredentials.password(config.secret(), username));
+        byte[] key = verifiedKeys.get(username);
+        if (key == null) {
+            key = StunWriter.longTermKey(username, config.realm(), TurnCredentials.password(config.secret(), username));
+        }
         if (!message.verifyIntegrity(key)) {
             challenge(leg, method, txid, Turn.ERROR_UNAUTHENTICATED, "Integrity check failed");
             return;
         }
+        // Cached only once a request proved it: forged usernames cannot fill the cache with their keys.
+        verifiedKeys.put(username, key);
         if (!nonceValid(message.string(Turn.ATTR_NONCE))) {
             challenge(leg, method, txid, Turn.ERROR_STALE_NONCE, "Stale nonce");
             return;
@@ -889,11 +909,14 @@ public final class TurnServer implements AutoCloseable {
         return age >= 0 && age < NONCE_VALIDITY_MS;
     }
 
+    /** Server thread only: one initialised Mac, reused (doFinal resets it). */
     private String nonceMac(String time) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(nonceKey, "HmacSHA256"));
-            return HexFormat.of().formatHex(mac.doFinal(time.getBytes(StandardCharsets.US_ASCII)), 0, 12);
+            if (nonceHmac == null) {
+                nonceHmac = Mac.getInstance("HmacSHA256");
+                nonceHmac.init(new SecretKeySpec(nonceKey, "HmacSHA256"));
+            }
+            return HexFormat.of().formatHex(nonceHmac.doFinal(time.getBytes(StandardCharsets.US_ASCII)), 0, 12);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is mandatory in every JDK", e);
         }

@@ -424,7 +424,8 @@ final class TurnTransport implements Transport {
                 try {
                     worker.execute(() -> {
                         try {
-                            a.client.bindChannel(peer);
+                            // Bounded: this worker also checks the allocation, and must not sit 39.5 s on a dead server.
+                            a.client.bindChannel(peer, StunClientLimits.CHECK_GIVE_UP_MILLIS);
                         } catch (IOException | RuntimeException e) {
                             // Stays on Send indications; a refused peer (403) gets nothing through either way.
                         }

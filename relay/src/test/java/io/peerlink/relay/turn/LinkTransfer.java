@@ -2,13 +2,11 @@ package io.peerlink.relay.turn;
 
 import io.peerlink.Delivery;
 import io.peerlink.ReliableChannel;
-import io.peerlink.SendBufferFullException;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -80,19 +78,19 @@ final class LinkTransfer {
         return next.get();
     }
 
+    /**
+     * Sends every message on a new thread, keeping at most half the channel's send buffer
+     * unacknowledged (a full buffer is reported only later, on the callback executor).
+     */
     CompletableFuture<Void> sendOn(ReliableChannel channel) {
         return CompletableFuture.runAsync(() -> {
-            List<CompletableFuture<Void>> acks = new ArrayList<>();
+            long limit = Math.max(size, channel.options().sendBufferSize() / 2);
+            java.util.ArrayDeque<CompletableFuture<Void>> unacked = new java.util.ArrayDeque<>();
             for (int i = 0; i < messages; i++) {
-                while (true) {
-                    CompletableFuture<Void> f = channel.send(ByteBuffer.wrap(message(i, size)), Delivery.ORDERED).toCompletableFuture();
-                    if (f.isCompletedExceptionally() && cause(f) instanceof SendBufferFullException) {
-                        channel.whenWritable().toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
-                        continue;
-                    }
-                    acks.add(f);
-                    break;
+                while ((long) (unacked.size() + 1) * size > limit) {
+                    unacked.poll().orTimeout(60, TimeUnit.SECONDS).join();
                 }
+                unacked.add(channel.send(ByteBuffer.wrap(message(i, size)), Delivery.ORDERED).toCompletableFuture());
                 if (pauseMillis > 0) {
                     try {
                         Thread.sleep(pauseMillis);
@@ -102,17 +100,8 @@ final class LinkTransfer {
                     }
                 }
             }
-            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).join();
+            CompletableFuture.allOf(unacked.toArray(CompletableFuture[]::new)).orTimeout(60, TimeUnit.SECONDS).join();
         });
-    }
-
-    private static Throwable cause(CompletableFuture<Void> f) {
-        try {
-            f.getNow(null);
-            return null;
-        } catch (CompletionException e) {
-            return e.getCause();
-        }
     }
 
     /** Waits for every message; fails on the first error seen. */

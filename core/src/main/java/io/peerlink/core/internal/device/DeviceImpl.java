@@ -17,6 +17,7 @@ import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.link.ConnectionTable;
 import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.Message;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupFormatException;
 import io.peerlink.core.internal.link.SetupPacket;
@@ -153,6 +154,7 @@ final class DeviceImpl implements Device {
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
+            rendezvousClient.reportLinks(this::linkReport);
         } else {
             rendezvousClient = null;
             rendezvousView = null;
@@ -711,16 +713,47 @@ final class DeviceImpl implements Device {
     private PeerLinkImpl openLink(DeviceId peer, long localCid, long remoteCid, LinkSocket via, Endpoint remote, PathKind kind,
                                   SessionKeys keys) {
         PeerLinkImpl link = new PeerLinkImpl(peer, this::socketBoundTo);
-        Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, link::fire, keys, receiveBudget);
+        Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, event -> {
+            link.fire(event);
+            linksChanged();
+        }, keys, receiveBudget);
         link.attach(session);
         links.put(localCid, link);
         connections.register(localCid, session::onDatagram);
         session.engine().closedOnLoop().thenRun(() -> {
             connections.unregister(localCid);
             links.remove(localCid);
+            linksChanged();
         });
+        linksChanged();
         session.start();
         return link;
+    }
+
+    private void linksChanged() {
+        if (rendezvousClient != null) {
+            rendezvousClient.linksChanged();
+        }
+    }
+
+    /** This device's open links, one per peer (the busiest), for the server's dashboard (docs/protocol-rendezvous.md). */
+    private List<Message.LinkReport.Link> linkReport() {
+        Map<DeviceId, Message.LinkReport.Link> byPeer = new java.util.LinkedHashMap<>();
+        for (PeerLinkImpl link : links.values()) {
+            if (link.session() == null || link.engine().closed().toCompletableFuture().isDone()) {
+                continue;
+            }
+            io.peerlink.ChannelStats stats = link.channel().stats();
+            long rttMicros = Math.min(60_000_000L, Math.max(0, stats.smoothedRtt().toNanos() / 1000));
+            long max = io.peerlink.protocol.rendezvous.RendezvousCodec.MAX_REQUEST_ID;
+            Message.LinkReport.Link entry = new Message.LinkReport.Link(link.peer(), link.path().kind(), rttMicros,
+                    Math.min(max, stats.bytesSent()), Math.min(max, stats.bytesReceived()));
+            byPeer.merge(link.peer(), entry, (a, b) -> a.bytesSent() + a.bytesReceived() >= b.bytesSent() + b.bytesReceived() ? a : b);
+            if (byPeer.size() >= io.peerlink.protocol.rendezvous.RendezvousCodec.MAX_LINKS) {
+                break;
+            }
+        }
+        return List.copyOf(byPeer.values());
     }
 
     private long newConnectionId() {

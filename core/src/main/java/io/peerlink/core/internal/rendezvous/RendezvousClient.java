@@ -68,6 +68,9 @@ public final class RendezvousClient implements AutoCloseable {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final long START_NANOS = System.nanoTime();
     private static final int MAX_ACCEPTED = 1024;
+    /** Link reports: at most one per this gap (the server drops closer ones), and a refresh this often while they change. */
+    static final long LINK_REPORT_MIN_GAP_MS = 1_100;
+    static final long LINK_REPORT_PERIOD_MS = 10_000;
 
     /** Receives what the server asks of and tells this device. */
     public interface Listener {
@@ -132,6 +135,12 @@ public final class RendezvousClient implements AutoCloseable {
     private boolean everRegistered;
     private volatile String pinFailure;
     private ScheduledFuture<?> keepaliveTask;
+    /** Where link reports come from (docs/protocol-rendezvous.md, "Link reports"); null = none sent. */
+    private volatile java.util.function.Supplier<List<Message.LinkReport.Link>> linkSource;
+    private List<Message.LinkReport.Link> lastLinkReport;
+    private long lastLinkReportNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
+    private ScheduledFuture<?> pendingLinkReport;
+    private ScheduledFuture<?> linkReportTask;
     private ScheduledFuture<?> watchdog;
     private long lastHeardNanos;
     private long keepaliveMillis = 15_000;
@@ -301,6 +310,61 @@ public final class RendezvousClient implements AutoCloseable {
                 send(new Message.Trickle(requestId, copy));
             }
         });
+    }
+
+    /**
+     * Makes this client send {@code link-report}s: after every (re)registration, soon after
+     * {@link #linksChanged()}, and every 10 s while the report changes; never more than one per
+     * 1.1 s, and never the same report twice in a row.
+     *
+     * @param source called on the client's thread; returns the device's links now (at most
+     *               {@code RendezvousCodec.MAX_LINKS}, one per peer)
+     */
+    public void reportLinks(java.util.function.Supplier<List<Message.LinkReport.Link>> source) {
+        linkSource = Objects.requireNonNull(source, "source");
+        linksChanged();
+    }
+
+    /** A link opened, closed or changed path: a report goes out within about a second. */
+    public void linksChanged() {
+        if (linkSource != null) {
+            loop.execute(this::scheduleLinkReport);
+        }
+    }
+
+    private void scheduleLinkReport() {
+        if (state != Rendezvous.State.REGISTERED || pendingLinkReport != null || linkSource == null) {
+            return;
+        }
+        long sinceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastLinkReportNanos);
+        pendingLinkReport = loop.schedule(() -> {
+            pendingLinkReport = null;
+            sendLinkReport();
+        }, Math.max(0, LINK_REPORT_MIN_GAP_MS - sinceMillis), TimeUnit.MILLISECONDS);
+    }
+
+    private void sendLinkReport() {
+        java.util.function.Supplier<List<Message.LinkReport.Link>> source = linkSource;
+        if (state != Rendezvous.State.REGISTERED || source == null) {
+            return;
+        }
+        if (TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastLinkReportNanos) < LINK_REPORT_MIN_GAP_MS) {
+            scheduleLinkReport();
+            return;
+        }
+        List<Message.LinkReport.Link> now;
+        try {
+            now = List.copyOf(source.get());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "collecting the link report failed", e);
+            return;
+        }
+        if (now.equals(lastLinkReport)) {
+            return;
+        }
+        send(new Message.LinkReport(now.size() > RendezvousCodec.MAX_LINKS ? now.subList(0, RendezvousCodec.MAX_LINKS) : now));
+        lastLinkReport = now;
+        lastLinkReportNanos = System.nanoTime();
     }
 
     /**
@@ -504,6 +568,10 @@ public final class RendezvousClient implements AutoCloseable {
     }
 
     private void cancelTimers() {
+        if (linkReportTask != null) {
+            linkReportTask.cancel(false);
+            linkReportTask = null;
+        }
         if (keepaliveTask != null) {
             keepaliveTask.cancel(false);
             keepaliveTask = null;
@@ -591,6 +659,13 @@ public final class RendezvousClient implements AutoCloseable {
                 send(new Message.Candidates(candidates));
             }
             send(new Message.Ping(monotonicMicros()));
+            // A new connection (perhaps a restarted server) knows none of this device's links: report them again.
+            lastLinkReport = null;
+            if (linkSource != null) {
+                scheduleLinkReport();
+                linkReportTask = loop.scheduleWithFixedDelay(this::sendLinkReport, LINK_REPORT_PERIOD_MS, LINK_REPORT_PERIOD_MS,
+                        TimeUnit.MILLISECONDS);
+            }
             registered.complete(null);
         } else if (message instanceof Message.Ping p) {
             send(new Message.Pong(p.t()));

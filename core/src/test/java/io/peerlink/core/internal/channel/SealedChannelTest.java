@@ -71,9 +71,13 @@ class SealedChannelTest {
             // ... and one sealed with the wrong keys (a forger who knows the connection ID).
             PacketCodec real = new PacketCodec(sealers[0]);
             ByteBuffer corrupted = ByteBuffer.allocate(1200);
-            real.writeHeader(corrupted, 2, 1_001);
-            FrameCodec.encodeData(corrupted, true, 0, 5, 0, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5}), 0, 5);
-            real.seal(corrupted, 0);
+            // sealers[0] is engine a's, confined to a's loop: use it there, not concurrently with a's own packets.
+            ChannelPair.onLoop(p.loopA, () -> {
+                real.writeHeader(corrupted, 2, 1_001);
+                FrameCodec.encodeData(corrupted, true, 0, 5, 0, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5}), 0, 5);
+                real.seal(corrupted, 0);
+                return null;
+            });
             corrupted.flip();
             corrupted.put(20, (byte) (corrupted.get(20) ^ 0x40));
             long before = ChannelPair.onLoop(p.loopB, p.b::corruptDatagramsDropped);

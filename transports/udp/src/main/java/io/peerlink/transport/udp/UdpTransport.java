@@ -264,6 +264,12 @@ final class UdpTransport implements Transport {
         return to;
     }
 
+    /** @return {reads, datagrams} of the coalescing receive path while STARTED, zeros without it (tests) */
+    long[] coalescedReceiveCounts() {
+        Running r = running;
+        return r == null ? new long[2] : new long[] {r.coalescedReads, r.coalescedDatagrams};
+    }
+
     @Override
     public String toString() {
         Running r = running;
@@ -339,6 +345,9 @@ final class UdpTransport implements Transport {
         private final InetSocketAddress[] sourceKeys = new InetSocketAddress[64];
         private final Endpoint[] sourceValues = new Endpoint[64];
         private long handlerFailures;
+        /** recvmsg reads with UDP_GRO on, and the datagrams they held (tests read them). */
+        volatile long coalescedReads;
+        volatile long coalescedDatagrams;
         /** Allocated once; draining happens after select returns, so the key is not needed. */
         private final Consumer<SelectionKey> ignoreKey = key -> { };
 
@@ -435,6 +444,18 @@ final class UdpTransport implements Transport {
         @Override
         public void run() {
             ByteBuffer buffer = ByteBuffer.allocateDirect(RECEIVE_BUFFER_CAPACITY);
+            // Coalesced receives only with batching on and a working native binding (as for sends).
+            BatchReceive coalesced = null;
+            if (batchState != null) {
+                long stamp = sendLock.readLock();
+                try {
+                    if (!closing) {
+                        coalesced = BatchReceive.enable(fd, buffer, local);
+                    }
+                } finally {
+                    sendLock.unlockRead(stamp);
+                }
+            }
             try {
                 while (!closing) {
                     // select(Consumer) instead of selectedKeys(): adding to the selected-key
@@ -443,7 +464,11 @@ final class UdpTransport implements Transport {
                     if (closing) {
                         break;
                     }
-                    drain(buffer);
+                    if (coalesced != null) {
+                        drainCoalesced(buffer, coalesced);
+                    } else {
+                        drain(buffer);
+                    }
                 }
             } catch (IOException | RuntimeException e) {
                 if (!closing) {
@@ -486,6 +511,64 @@ final class UdpTransport implements Transport {
                     LOG.log(handlerFailures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
                             "DatagramHandler threw on a datagram from " + source + " (failure #" + handlerFailures + ")", t);
                 }
+            }
+        }
+
+        /**
+         * As {@link #drain}, reading with {@code recvmsg} on the descriptor (UDP_GRO on): a read may
+         * hold several datagrams of one size, which are delivered one by one. The read holds the
+         * read side of the send lock, so the descriptor cannot be closed (and reused) under it.
+         */
+        private void drainCoalesced(ByteBuffer buffer, BatchReceive rx) throws IOException {
+            int burst = 0;
+            while (true) {
+                int n;
+                InetSocketAddress from;
+                long stamp = sendLock.readLock();
+                try {
+                    if (closing) {
+                        return;
+                    }
+                    n = rx.receive();
+                    from = n >= 0 ? rx.source() : null;
+                } finally {
+                    sendLock.unlockRead(stamp);
+                }
+                if (n < 0) {
+                    if (burst > 0) {
+                        endBurst();
+                    }
+                    return;
+                }
+                Endpoint source = source(from);
+                coalescedReads++;
+                int segment = rx.segmentSize() > 0 ? rx.segmentSize() : Math.max(n, 1);
+                int offset = 0;
+                do {
+                    if (burst == MAX_BURST) {
+                        endBurst();
+                        burst = 0;
+                    }
+                    int length = Math.min(segment, n - offset);
+                    buffer.limit(offset + length).position(offset);
+                    deliver(source, buffer);
+                    coalescedDatagrams++;
+                    burst++;
+                    offset += length;
+                } while (offset < n && !closing);
+            }
+        }
+
+        private void deliver(Endpoint source, ByteBuffer datagram) {
+            try {
+                handler.onDatagram(source, datagram);
+            } catch (Throwable t) {
+                if (t instanceof VirtualMachineError vme) {
+                    throw vme;
+                }
+                handlerFailures++;
+                LOG.log(handlerFailures == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                        "DatagramHandler threw on a datagram from " + source + " (failure #" + handlerFailures + ")", t);
             }
         }
 

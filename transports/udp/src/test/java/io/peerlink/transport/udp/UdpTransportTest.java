@@ -300,6 +300,10 @@ class UdpTransportTest {
         for (int i = 0; i < sizes.length; i++) {
             assertArrayEquals(sent.get(i), inbox.next().bytes(), "datagram " + i + " of the batch (" + sizes[i] + " bytes)");
         }
+        // On loopback a segmented run arrives as one coalesced read (UDP_GRO), cut up by the transport.
+        long[] counts = ((UdpTransport) b).coalescedReceiveCounts();
+        assertEquals(sizes.length, counts[1], "every datagram went through the coalescing receive path");
+        assertTrue(counts[0] < counts[1], "some reads held several datagrams: " + counts[0] + " reads for " + counts[1]);
     }
 
     @Test

@@ -56,6 +56,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
     private final Path dataDirectory;
     private final String configuredAudience;
     private final Clock clock;
+    private final java.util.function.BiConsumer<String, String> refusals;
 
     private final Object lifecycle = new Object();
     private Server server;
@@ -77,6 +78,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         this.dataDirectory = b.dataDirectory;
         this.configuredAudience = b.audience;
         this.clock = b.clock;
+        this.refusals = b.refusals;
     }
 
     /** @return a builder: host 127.0.0.1, port 1883, login window 2 min, topic prefix {@code peerlink/in} */
@@ -182,7 +184,16 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
 
     private boolean refuse(String clientId, String why) {
         refusedLogins.incrementAndGet();
-        LOG.log(System.Logger.Level.INFO, "refused the MQTT login of client '" + printable(clientId) + "': " + why);
+        String client = printable(clientId);
+        if (refusals != null) {
+            try {
+                refusals.accept(client, why);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "refusal listener failed", e);
+            }
+        } else {
+            LOG.log(System.Logger.Level.INFO, "refused the MQTT login of client '" + client + "': " + why);
+        }
         return false;
     }
 
@@ -287,8 +298,22 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         private Path dataDirectory;
         private String audience;
         private Clock clock = Clock.systemUTC();
+        private java.util.function.BiConsumer<String, String> refusals;
 
         private Builder() {
+        }
+
+        /**
+         * Replaces the default INFO line per refused login (a host that rate-limits what clients can
+         * make it log, like the reference server, passes its own).
+         *
+         * @param listener called with the client ID (made printable, at most 64 characters) and the reason,
+         *        on a Moquette thread; must return quickly
+         * @return this
+         */
+        public Builder refusalListener(java.util.function.BiConsumer<String, String> listener) {
+            this.refusals = Objects.requireNonNull(listener, "listener");
+            return this;
         }
 
         /** @param host address to bind, default {@code 127.0.0.1} @return this */

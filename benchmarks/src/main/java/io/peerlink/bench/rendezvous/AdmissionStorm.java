@@ -1,0 +1,205 @@
+package io.peerlink.bench.rendezvous;
+
+import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.protocol.rendezvous.Handshake;
+import io.peerlink.server.rendezvous.Ed25519Verifier;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The re-admission storm: a reference server has just (re)started and every device reconnects at
+ * once. How long until all of them are admitted again, and what does one admission cost the
+ * server? Target (issue 10): 10,000 devices within 10 s on 2 cores.
+ *
+ * <p>Part 1 measures one hello verification in this JVM, single-threaded, on the same signed
+ * payloads: JDK 17's Ed25519, BouncyCastle's Ed25519 (what the server uses by default), and — as
+ * the lower bound any resumption ticket could reach — one HMAC-SHA256 over the same payload.
+ *
+ * <p>Part 2 runs the storm end to end for each verifier in the same invocation: a fresh server
+ * JVM ({@code -Dpeerlink.server.ed25519=jdk|bouncycastle}, allow-list of all devices, metrics
+ * off), then all devices connect over real loopback WebSockets with {@code --parallelism}
+ * handshakes in flight (challenge, signed hello, welcome), and the time until the last welcome is
+ * the figure. Simulated devices sign with BouncyCastle so the load generator, which shares the
+ * machine, is not the bottleneck.
+ */
+public final class AdmissionStorm {
+    private static final String USAGE = """
+            usage: AdmissionStorm [--devices N] [--parallelism P] [--source-addresses A] [--verifies V]
+                                  [--modes jdk,bouncycastle] [--server-heap SIZE] [--out DIR]
+              --devices           devices in the storm (default 10000)
+              --parallelism       handshakes in flight (default 512)
+              --source-addresses  loopback source addresses 127.1.x.y (default 64)
+              --verifies          verifications per implementation in part 1 (default 3000)
+              --modes             server verifiers to storm, in order (default jdk,bouncycastle)
+              --server-heap       the server JVM's -Xmx (default 1g)
+              --out               directory for server logs (default target/admission-storm)
+            """;
+
+    private AdmissionStorm() {
+    }
+
+    /**
+     * @param args see {@code --help}
+     * @throws Exception if the benchmark cannot run
+     */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = parse(args);
+        int devices = Integer.parseInt(o.getOrDefault("devices", "10000"));
+        int parallelism = Integer.parseInt(o.getOrDefault("parallelism", "512"));
+        int sources = Integer.parseInt(o.getOrDefault("source-addresses", "64"));
+        int verifies = Integer.parseInt(o.getOrDefault("verifies", "3000"));
+        List<String> modes = List.of(o.getOrDefault("modes", "jdk,bouncycastle").split(","));
+        String heap = o.getOrDefault("server-heap", "1g");
+        Path out = Path.of(o.getOrDefault("out", "target/admission-storm")).toAbsolutePath();
+        long fdLimit = ProcStat.openFileLimit("self");
+        if (devices > 0 && fdLimit < devices + 1000L) {
+            throw new IllegalStateException("open-file limit " + fdLimit + " is too low for " + devices + " devices: run 'ulimit -n "
+                    + (devices + 2000) + "' first");
+        }
+        PrintStream log = System.out;
+        log.printf(Locale.ROOT, "# admission storm: AdmissionStorm %s%n", String.join(" ", args));
+        log.printf(Locale.ROOT, "# %s, %d CPUs, Java %s, load average at start %s%n",
+                ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), loadAverage());
+
+        // ---- part 1: one verification, single thread
+        DeviceIdentity jdkKey = DeviceIdentity.ephemeral();
+        byte[][] payloads = new byte[verifies][];
+        byte[][] signatures = new byte[verifies][];
+        for (int i = 0; i < verifies; i++) {
+            byte[] nonce = new byte[Handshake.NONCE_LENGTH];
+            java.util.concurrent.ThreadLocalRandom.current().nextBytes(nonce);
+            payloads[i] = Handshake.signedPayload(nonce, jdkKey.id(), "127.0.0.1");
+            signatures[i] = jdkKey.sign(payloads[i]);
+        }
+        byte[] pk = jdkKey.rawPublicKey();
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(new byte[32], "HmacSHA256"));
+        Map<String, Double> micros = new LinkedHashMap<>();
+        for (int round = 0; round < 2; round++) { // round 0 warms the JIT up
+            micros.put("JDK 17 Ed25519 verify", perOp(verifies, i -> DeviceIdentity.verify(pk, payloads[i], signatures[i])));
+            micros.put("BouncyCastle Ed25519 verify", perOp(verifies, i -> Ed25519Verifier.verifyBouncyCastle(pk, payloads[i], signatures[i])));
+            micros.put("HMAC-SHA256 over the payload (ticket lower bound)", perOp(verifies, i -> {
+                mac.update(payloads[i]);
+                return mac.doFinal().length == 32;
+            }));
+        }
+        double jdkMicros = micros.get("JDK 17 Ed25519 verify");
+        log.println();
+        log.println("Part 1: CPU per hello verification, one thread (" + verifies + " each, after a warm-up round)");
+        log.printf(Locale.ROOT, "| %-52s | %12s | %10s | %9s |%n", "verifier", "us/verify", "verifies/s", "vs JDK");
+        log.printf(Locale.ROOT, "|%s|%s|%s|%s|%n", "-".repeat(54), "-".repeat(14), "-".repeat(12), "-".repeat(11));
+        for (Map.Entry<String, Double> e : micros.entrySet()) {
+            log.printf(Locale.ROOT, "| %-52s | %12.1f | %,10.0f | %8.1fx |%n", e.getKey(), e.getValue(), 1e6 / e.getValue(),
+                    jdkMicros / e.getValue());
+        }
+
+        if (devices == 0) {
+            return;
+        }
+        // ---- part 2: the storm, end to end, per server verifier
+        long k0 = System.nanoTime();
+        FastKey[] keys = FastKey.generate(devices);
+        log.printf(Locale.ROOT, "%n# %d device keys generated in %.1f s (not measured)%n", devices, (System.nanoTime() - k0) / 1e9);
+        Files.createDirectories(out);
+        Path allowList = out.resolve("allow-list.txt");
+        StringBuilder sb = new StringBuilder("# generated by AdmissionStorm\n");
+        for (FastKey k : keys) {
+            sb.append(k.id().value()).append('\n');
+        }
+        Files.writeString(allowList, sb, StandardCharsets.US_ASCII);
+        List<String> rows = new ArrayList<>();
+        Double jdkSeconds = null;
+        boolean allMet = true;
+        for (String mode : modes) {
+            Path dir = out.resolve(mode);
+            try (ServerProcess server = ServerProcess.start(heap, allowList, dir, List.of("-D" + Ed25519Verifier.PROPERTY + "=" + mode), false);
+                 Fleet fleet = new Fleet(server.controlUri(), sources)) {
+                fleet.add(keys);
+                String load = loadAverage();
+                long cpu0 = server.cpuNanos();
+                Fleet.ConnectResult r = fleet.connect(0, devices, parallelism);
+                long cpu = server.cpuNanos() - cpu0;
+                double seconds = r.nanos() / 1e9;
+                if (mode.equals("jdk")) {
+                    jdkSeconds = seconds;
+                }
+                boolean met = r.failed() == 0 && seconds <= 10.0;
+                allMet &= met || mode.equals("jdk");
+                rows.add(String.format(Locale.ROOT, "| %-12s | %,8d / %,-6d | %7.2f | %,12.0f | %,23.0f | %12.2f | %-6s | %s |", mode,
+                        r.registered(), r.failed(), seconds, r.registered() / seconds, cpu / 1e3 / Math.max(1, r.registered()),
+                        cpu / 1e9 / seconds, jdkSeconds == null || mode.equals("jdk") ? "" : String.format(Locale.ROOT, "%.1fx", jdkSeconds / seconds),
+                        load));
+                log.println("# " + mode + ": " + r.registered() + " admitted, " + r.failed() + " failed in " + String.format(Locale.ROOT, "%.2f s", seconds));
+                if (fleet.serverErrors.sum() > 0) {
+                    log.println("#   " + fleet.serverErrors.sum() + " error messages from the server");
+                }
+            }
+        }
+        log.println();
+        log.println("Part 2: " + devices + " devices reconnect at once to a freshly started server, " + parallelism
+                + " handshakes in flight");
+        log.println("| verifier     | admitted / failed | seconds | admissions/s | server CPU us/admission | server cores | faster | load avg at start |");
+        log.println("|--------------|-------------------|---------|--------------|-------------------------|--------------|--------|-------------------|");
+        rows.forEach(log::println);
+        log.printf(Locale.ROOT, "TARGET %d devices re-admitted within 10 s: %s%n", devices, allMet ? "MET" : "NOT MET");
+    }
+
+    private interface Op {
+        boolean run(int i);
+    }
+
+    /** @return CPU microseconds per operation of this thread */
+    private static double perOp(int n, Op op) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long c0 = threads.getCurrentThreadCpuTime();
+        int ok = 0;
+        for (int i = 0; i < n; i++) {
+            if (op.run(i)) {
+                ok++;
+            }
+        }
+        long c1 = threads.getCurrentThreadCpuTime();
+        if (ok != n) {
+            throw new IllegalStateException((n - ok) + " of " + n + " valid signatures did not verify");
+        }
+        return (c1 - c0) / 1e3 / n;
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.print(USAGE);
+                System.exit(0);
+            }
+            if (!a.startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("bad argument '" + a + "'\n" + USAGE);
+            }
+            o.put(a.substring(2), args[++i]);
+        }
+        return o;
+    }
+}
