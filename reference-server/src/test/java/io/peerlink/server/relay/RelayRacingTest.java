@@ -180,8 +180,8 @@ class RelayRacingTest {
         block(a, b);
         Pair p = link(a, b);
         assertEquals(PathKind.RELAY, p.a().path().kind());
+        GatedUdpProvider.BLOCKED.clear(); // the punch gets through now, while the direct checks still run (3 s)
         send(p.a(), 0, 100);
-        GatedUdpProvider.BLOCKED.clear(); // the punch gets through now, while the checks still run
         await(() -> p.a().path().kind() != PathKind.RELAY && p.b().path().kind() != PathKind.RELAY, Duration.ofSeconds(10),
                 () -> "paths " + p.a().paths() + " / " + p.b().paths());
         send(p.a(), 100, 200);
@@ -196,7 +196,9 @@ class RelayRacingTest {
         Device a = device("a");
         Device b = device("b");
         Pair p = link(a, b);
-        assertTrue(p.a().path().kind() != PathKind.RELAY, p.a().paths().toString());
+        // Direct wins, or (on a loaded machine) the relay opened first and the direct path took over.
+        await(() -> p.a().path().kind() != PathKind.RELAY && p.b().path().kind() != PathKind.RELAY, Duration.ofSeconds(10),
+                () -> "direct path: " + p.a().paths() + " / " + p.b().paths());
         // The relayed path keeps racing in the background and stays validated as the standby.
         await(() -> p.a().paths().stream().anyMatch(i -> i.kind() == PathKind.RELAY
                         && (i.state() == PathState.VALIDATED || i.state() == PathState.STANDBY))
