@@ -2,6 +2,7 @@ package io.peerlink.server.relay;
 
 import io.peerlink.Endpoint;
 import io.peerlink.spi.DatagramHandler;
+import io.peerlink.spi.ReceiveContext;
 import io.peerlink.spi.Transport;
 import io.peerlink.spi.TransportCapabilities;
 import io.peerlink.spi.TransportConfig;
@@ -44,6 +45,23 @@ public final class GatedUdpProvider implements TransportProvider {
                         if (!BLOCKED.contains(source.port())) {
                             handler.onDatagram(source, datagram);
                         }
+                    }
+
+                    @Override
+                    public void onDatagram(Endpoint source, ByteBuffer datagram, ReceiveContext context) {
+                        if (!BLOCKED.contains(source.port())) {
+                            handler.onDatagram(source, datagram, context);
+                        }
+                    }
+
+                    @Override
+                    public void onBurstEnd() {
+                        handler.onBurstEnd(); // a UDP transport declaring receiveBursts says when a burst ends
+                    }
+
+                    @Override
+                    public void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
+                        handler.onLocalEndpointChanged(previous, current);
                     }
 
                     @Override
