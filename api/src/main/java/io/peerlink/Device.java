@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -181,6 +182,44 @@ public interface Device extends AutoCloseable {
          * @throws NullPointerException if an argument is null
          */
         Builder transport(Endpoint bind, String provider);
+
+        /**
+         * Adds a transport bound to an endpoint, chosen as by {@link #transport(Endpoint)}, with
+         * options set by name: broker credentials, TLS, topics and the like. The names are those
+         * the transport's provider documents (e.g. {@code mqtt.username}, {@code mqtt.tls},
+         * {@code socketio.hmacSecret}; docs/transports.md). A value is either text, converted to
+         * the option's type — integers and longs in decimal, booleans {@code true}/{@code false},
+         * durations as ISO-8601 ({@code PT30S}) or a number with a unit {@code ms}, {@code s},
+         * {@code m}, {@code h}, {@code d} ({@code 30s}), enums by constant name, other types in the
+         * provider's documented text form — or an object of the option's type (e.g. an
+         * {@code Integer}, a {@code Duration}, or a transport's own type such as its TLS settings).
+         * Options not given keep their defaults.
+         *
+         * <p>The options are checked by {@link #build()}, which fails with a
+         * {@link PeerLinkException} naming the bind endpoint and: an option the provider does not
+         * declare (with the options it does declare), a value that cannot be converted (with the
+         * form expected), or a value the provider refuses (with its reason).
+         *
+         * @param bind where to bind, e.g. {@code mqtt://broker.example:1883/<this device's inbox>}
+         * @param options option name to value; copied
+         * @return this
+         * @throws NullPointerException if an argument, an option name or a value is null
+         * @throws IllegalArgumentException if an option name is empty
+         */
+        Builder transport(Endpoint bind, Map<String, ?> options);
+
+        /**
+         * Adds a transport made by one named provider of the endpoint's scheme, with options set by
+         * name as for {@link #transport(Endpoint, Map)}.
+         *
+         * @param bind where to bind
+         * @param provider the provider's class name
+         * @param options option name to value; copied
+         * @return this
+         * @throws NullPointerException if an argument, an option name or a value is null
+         * @throws IllegalArgumentException if an option name is empty
+         */
+        Builder transport(Endpoint bind, String provider, Map<String, ?> options);
 
         /**
          * @param server the STUN server used to learn this device's reflexive address; default:

@@ -67,7 +67,7 @@ class DocsMatchSamplesTest {
 
     @Test
     void theSamplesRegionsExist() throws IOException {
-        assertEquals(List.of("receiver", "sender", "failure", "hosting"), List.copyOf(regions().keySet()));
+        assertEquals(List.of("receiver", "sender", "transport-options", "failure", "hosting"), List.copyOf(regions().keySet()));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.peerlink.samples;
 import io.peerlink.CloseReason;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.UnreachableException;
@@ -80,6 +81,19 @@ final class EmbeddingSamples {
             }
         } // close(): delivers everything sent, then closes (at most closeTimeout, 10 s, + 1 s)
         // end sample
+    }
+
+    /** @return a device whose UDP transport got its options by name */
+    Device transportOptions(Path keyFile) {
+        // sample: transport-options
+        Device device = PeerLinks.device()
+                .identity(keyFile)
+                .transport(Endpoint.parse("udp://0.0.0.0:0"), Map.of(
+                        "udp.receiveBufferSize", "8388608",   // text, converted to the option's type
+                        "udp.ttlControl", true))              // or a value of the option's type
+                .build();                                     // an unknown name or a bad value fails here
+        // end sample
+        return device;
     }
 
     UnreachableException.Reason failure(Path keyFile, URI server, DeviceId peer) throws Exception {

@@ -92,6 +92,18 @@ class EmbeddingSamplesTest {
     }
 
     @Test
+    void theTransportOptionsSampleBuildsAndAMisspelledOptionIsNamed() {
+        EmbeddingSamples samples = new EmbeddingSamples(new java.net.InetSocketAddress("127.0.0.1", 3478));
+        try (io.peerlink.Device device = samples.transportOptions(dir.resolve("o.key"))) {
+            assertEquals("udp", device.localEndpoints().get(0).scheme());
+        }
+        io.peerlink.PeerLinkException e = org.junit.jupiter.api.Assertions.assertThrows(io.peerlink.PeerLinkException.class,
+                () -> io.peerlink.PeerLinks.device().ephemeralIdentity()
+                        .transport(io.peerlink.Endpoint.parse("udp://0.0.0.0:0"), java.util.Map.of("udp.ttl", "2")).build());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("unknown option 'udp.ttl'"), e.getMessage());
+    }
+
+    @Test
     void theHostingSampleServesTheAllowListFromItsSettings() throws Exception {
         DeviceIdentity listed = DeviceIdentity.ephemeral();
         Path file = Files.writeString(dir.resolve("hosted-allow-list"), listed.id() + " home\n");

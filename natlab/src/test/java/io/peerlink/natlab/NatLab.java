@@ -580,8 +580,9 @@ public final class NatLab implements AutoCloseable {
 
     /**
      * Starts any program inside a node's namespace ({@code ip netns exec <ns> <command>}), e.g. a
-     * packet capture. Output goes to {@code <logDirectory>/<node>-<label>-<n>.out|.err}; the process
-     * is killed by {@link #close()} if still running.
+     * packet capture or a broker. Output goes to {@code <logDirectory>/<node>-<label>-<n>.out|.err}
+     * (stdout as UTF-8 lines: redirect binary output to a file inside the command); the process is
+     * killed by {@link #close()} if still running.
      */
     public LabProcess start(String node, String label, List<String> command) {
         checkOpen();

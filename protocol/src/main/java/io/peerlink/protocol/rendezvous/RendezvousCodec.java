@@ -302,9 +302,18 @@ public final class RendezvousCodec implements AutoCloseable {
         }
     }
 
+    /** A JSON integer literal of at most 20 digits (anything longer is out of every range checked). */
+    private static final java.util.regex.Pattern INTEGER_LITERAL = java.util.regex.Pattern.compile("-?(0|[1-9][0-9]{0,19})");
+
     private static void integer(JsonParser p, JsonParser.Event value, String field, long min, long max) throws ProtocolException {
         expect(value, JsonParser.Event.VALUE_NUMBER, field, "a number");
-        // Only plain integer literals: no fraction, no exponent (1e400000000 would otherwise be expanded).
+        // Only plain integer literals: no fraction, no exponent (1e400000000 would otherwise be
+        // expanded). Checked on the literal before any number is made of it: the parser's own
+        // isIntegralNumber() builds a BigDecimal, which throws NumberFormatException for an
+        // exponent beyond int (found by ProtocolFuzzTest#rendezvousJson).
+        if (!INTEGER_LITERAL.matcher(p.getString()).matches()) {
+            throw new ProtocolException(ErrorCode.INVALID_FIELD, "field '" + field + "' must be an integer without fraction or exponent");
+        }
         if (!p.isIntegralNumber()) {
             throw new ProtocolException(ErrorCode.INVALID_FIELD, "field '" + field + "' must be an integer without fraction or exponent");
         }

@@ -304,4 +304,15 @@ class RendezvousCodecTest {
         assertEquals(once, CODEC.encode(CODEC.decode(once)));
         assertTrue(once.contains("{\"alpha\":\"2\",\"mid\":\"3\",\"zeta\":\"1\"}"), once);
     }
+
+    @Test
+    void anIntegerFieldWithAnExponentBeyondIntIsAProtocolError() {
+        // Regression (ProtocolFuzzTest#rendezvousJson, seed "huge-exponent"): the parser's
+        // isIntegralNumber() threw NumberFormatException out of decode.
+        for (String number : new String[] {"18446788e147419103246", "1e2147483648", "1E-99999999999", "1.5", "-0.0e1", "123456789012345678901"}) {
+            ProtocolException e = assertThrows(ProtocolException.class,
+                    () -> CODEC.decode("{\"type\":\"connect\",\"requestId\":" + number + ",\"to\":\"" + A.id() + "\"}"), number);
+            assertEquals(ErrorCode.INVALID_FIELD, e.code(), number);
+        }
+    }
 }

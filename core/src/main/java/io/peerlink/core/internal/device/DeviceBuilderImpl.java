@@ -11,7 +11,10 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 
@@ -22,8 +25,8 @@ final class DeviceBuilderImpl implements Device.Builder {
     URI rendezvous;
     io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress stunServer;
-    /** A transport to add: by bind endpoint (and optionally provider), or an instance (tests). */
-    record TransportSpec(Endpoint bind, String provider, Transport instance) {
+    /** A transport to add: by bind endpoint (and optionally provider) with options by name, or an instance (tests). */
+    record TransportSpec(Endpoint bind, String provider, Map<String, Object> options, Transport instance) {
     }
 
     final List<TransportSpec> transports = new ArrayList<>();
@@ -77,14 +80,41 @@ final class DeviceBuilderImpl implements Device.Builder {
 
     @Override
     public Device.Builder transport(Endpoint bind) {
-        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), null, null));
+        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), null, Map.of(), null));
         return this;
     }
 
     @Override
     public Device.Builder transport(Endpoint bind, String provider) {
-        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), Objects.requireNonNull(provider, "provider"), null));
+        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), Objects.requireNonNull(provider, "provider"), Map.of(), null));
         return this;
+    }
+
+    @Override
+    public Device.Builder transport(Endpoint bind, Map<String, ?> options) {
+        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), null, copyOptions(options), null));
+        return this;
+    }
+
+    @Override
+    public Device.Builder transport(Endpoint bind, String provider, Map<String, ?> options) {
+        transports.add(new TransportSpec(Objects.requireNonNull(bind, "bind"), Objects.requireNonNull(provider, "provider"),
+                copyOptions(options), null));
+        return this;
+    }
+
+    private static Map<String, Object> copyOptions(Map<String, ?> options) {
+        Objects.requireNonNull(options, "options");
+        Map<String, Object> copy = new LinkedHashMap<>();
+        options.forEach((name, value) -> {
+            Objects.requireNonNull(name, "option name");
+            Objects.requireNonNull(value, () -> "value of option " + name);
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("an option name is empty");
+            }
+            copy.put(name, value);
+        });
+        return Collections.unmodifiableMap(copy);
     }
 
     /**
@@ -96,7 +126,7 @@ final class DeviceBuilderImpl implements Device.Builder {
      */
     DeviceBuilderImpl transport(Transport transport) {
         Objects.requireNonNull(transport, "transport");
-        transports.add(new TransportSpec(null, null, transport));
+        transports.add(new TransportSpec(null, null, Map.of(), transport));
         return this;
     }
 

@@ -167,7 +167,7 @@ final class DeviceImpl implements Device {
         List<Transport> transports = new ArrayList<>();
         for (DeviceBuilderImpl.TransportSpec spec : b.transports) {
             try {
-                transports.add(spec.instance() != null ? spec.instance() : catalog.create(spec.bind(), spec.provider()));
+                transports.add(spec.instance() != null ? spec.instance() : catalog.create(spec.bind(), spec.provider(), spec.options()));
             } catch (RuntimeException e) {
                 transports.forEach(Transport::destroy);
                 throw e;

@@ -8,6 +8,7 @@ import org.eclipse.californium.elements.UDPConnector;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.elements.config.UdpConfig;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,6 +18,12 @@ import java.util.Objects;
 public final class CoapTransportProvider implements TransportProvider {
     /** For {@link java.util.ServiceLoader}. */
     public CoapTransportProvider() {
+    }
+
+    /** @return the {@link CoapOptions} a plain {@code coap} transport reads (no PSK) */
+    @Override
+    public List<TransportConfig.Option<?>> options() {
+        return List.of(CoapOptions.RESOURCE, CoapOptions.MAX_DATAGRAM_SIZE, CoapOptions.SEND_QUEUE);
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.eclipse.californium.scandium.config.DtlsConnectorConfig;
 import org.eclipse.californium.scandium.dtls.pskstore.AdvancedSinglePskStore;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -21,6 +22,13 @@ import java.util.Objects;
 public final class CoapsTransportProvider implements TransportProvider {
     /** For {@link java.util.ServiceLoader}. */
     public CoapsTransportProvider() {
+    }
+
+    /** @return every {@link CoapOptions} option */
+    @Override
+    public List<TransportConfig.Option<?>> options() {
+        return List.of(CoapOptions.RESOURCE, CoapOptions.MAX_DATAGRAM_SIZE, CoapOptions.SEND_QUEUE,
+                CoapOptions.PSK_IDENTITY, CoapOptions.PSK_SECRET);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.peerlink.transport.mqtt;
 import io.peerlink.spi.TransportConfig;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Typed options of the MQTT transport, set with
@@ -115,5 +116,12 @@ public final class MqttOptions {
             new TransportConfig.Option<>("mqtt.brokerEnforcesSender", Boolean.class, Boolean.FALSE);
 
     private MqttOptions() {
+    }
+
+    /** @return every option, in the order of docs/transports.md; what the providers declare */
+    static List<TransportConfig.Option<?>> all() {
+        return List.of(PROTOCOL_VERSION, USERNAME, PASSWORD, PASSWORD_SOURCE, CLIENT_ID, TOPIC_PREFIX, MAX_DATAGRAM_SIZE,
+                MAX_IN_FLIGHT, PERSISTENT_SESSION, SESSION_EXPIRY, KEEP_ALIVE, CONNECT_TIMEOUT, RECONNECT_MIN_DELAY,
+                RECONNECT_MAX_DELAY, TLS, BROKER_ENFORCES_SENDER);
     }
 }

@@ -2,6 +2,16 @@ package io.peerlink.transport.mqtt;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.Collection;
 import java.util.Objects;
 
 /**
@@ -30,6 +40,73 @@ public final class MqttTls {
      */
     public static MqttTls using(SSLContext context) {
         return new MqttTls(Objects.requireNonNull(context, "context"), true);
+    }
+
+    /**
+     * Trusts exactly the certificates of a PEM file (a private CA, or the broker's self-signed
+     * certificate), with host name verification.
+     *
+     * @param pemFile one or more PEM certificates
+     * @return settings that trust them
+     * @throws NullPointerException if pemFile is null
+     * @throws IllegalArgumentException if the file cannot be read or holds no certificate
+     */
+    public static MqttTls trustingPem(Path pemFile) {
+        Objects.requireNonNull(pemFile, "pemFile");
+        try (InputStream in = Files.newInputStream(pemFile)) {
+            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (certificates.isEmpty()) {
+                throw new IllegalArgumentException("no certificate in " + pemFile);
+            }
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certificates) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return using(context);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the CA file " + pemFile + ": " + e, e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("no usable PEM certificate in " + pemFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads the text form used when {@link MqttOptions#TLS} is set by name (e.g. through
+     * {@code Device.Builder.transport(bind, options)}): {@code system} for {@link #SYSTEM_DEFAULT},
+     * or {@code ca=<PEM file>} for {@link #trustingPem(Path)}; either may be followed by
+     * {@code ,hostnameVerification=false}.
+     *
+     * @param text the text form
+     * @return the settings
+     * @throws IllegalArgumentException if the text has another form or the file is unusable
+     */
+    public static MqttTls parse(String text) {
+        Objects.requireNonNull(text, "text");
+        String[] parts = text.split(",", -1);
+        MqttTls tls;
+        String head = parts[0].strip();
+        if (head.equals("system")) {
+            tls = SYSTEM_DEFAULT;
+        } else if (head.startsWith("ca=") && head.length() > 3) {
+            tls = trustingPem(Path.of(head.substring(3)));
+        } else {
+            throw new IllegalArgumentException("expected 'system' or 'ca=<PEM file>', optionally followed by ',hostnameVerification=false'");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            switch (parts[i].strip()) {
+                case "hostnameVerification=false" -> tls = tls.withHostnameVerification(false);
+                case "hostnameVerification=true" -> tls = tls.withHostnameVerification(true);
+                default -> throw new IllegalArgumentException("unknown TLS setting '" + parts[i].strip()
+                        + "'; expected hostnameVerification=true|false");
+            }
+        }
+        return tls;
     }
 
     /**

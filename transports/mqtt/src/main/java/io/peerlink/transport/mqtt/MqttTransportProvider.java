@@ -6,6 +6,7 @@ import io.peerlink.spi.TransportConfig;
 import io.peerlink.spi.TransportProvider;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -38,6 +39,24 @@ public class MqttTransportProvider implements TransportProvider {
         Objects.requireNonNull(config, "config");
         return new MqttTransport(parse(config, scheme(), !SCHEME.equals(scheme())),
                 MqttTransport.pahoClients(config.get(MqttOptions.PROTOCOL_VERSION)));
+    }
+
+    /** @return every {@link MqttOptions} option */
+    @Override
+    public List<TransportConfig.Option<?>> options() {
+        return MqttOptions.all();
+    }
+
+    /**
+     * Text form of {@link MqttOptions#TLS}: see {@link MqttTls#parse(String)}. {@link MqttOptions#PASSWORD_SOURCE}
+     * has none (it is code).
+     */
+    @Override
+    public Object parseOption(TransportConfig.Option<?> option, String text) {
+        if (option.equals(MqttOptions.TLS)) {
+            return MqttTls.parse(text);
+        }
+        return TransportProvider.super.parseOption(option, text);
     }
 
     static MqttTransport.Config parse(TransportConfig config, String scheme, boolean tls) {

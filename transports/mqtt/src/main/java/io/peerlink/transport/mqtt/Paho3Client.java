@@ -82,8 +82,10 @@ final class Paho3Client implements BrokerClient {
             options.setPassword(settings.password().toCharArray());
         }
         if (settings.tls() != null) {
-            options.setSocketFactory(settings.tls());
+            options.setSocketFactory(NoDelaySockets.tls(settings.tls()));
             options.setHttpsHostnameVerificationEnabled(settings.hostnameVerification());
+        } else {
+            options.setSocketFactory(NoDelaySockets.plain());
         }
         try {
             IMqttToken token = client.connect(options);

@@ -88,8 +88,10 @@ final class Paho5Client implements BrokerClient {
             options.setPassword(settings.password().getBytes(StandardCharsets.UTF_8));
         }
         if (settings.tls() != null) {
-            options.setSocketFactory(settings.tls());
+            options.setSocketFactory(NoDelaySockets.tls(settings.tls()));
             options.setHttpsHostnameVerificationEnabled(settings.hostnameVerification());
+        } else {
+            options.setSocketFactory(NoDelaySockets.plain());
         }
         try {
             IMqttToken token = client.connect(options);

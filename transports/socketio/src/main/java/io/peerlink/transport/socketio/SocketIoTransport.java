@@ -86,6 +86,8 @@ public final class SocketIoTransport implements Transport {
             options.reconnection = false;
             options.transports = new String[] {"websocket"};
             options.path = "/socket.io";
+            options.webSocketFactory = NoDelayHttp.CLIENT;
+            options.callFactory = NoDelayHttp.CLIENT;
             s = IO.socket(server.resolve("/relay"), options);
         }
         CompletableFuture<JSONObject> challenge = new CompletableFuture<>();

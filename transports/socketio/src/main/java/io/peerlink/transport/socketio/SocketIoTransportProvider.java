@@ -7,6 +7,7 @@ import io.peerlink.spi.TransportProvider;
 
 import java.net.URI;
 import java.util.Base64;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -24,6 +25,12 @@ public final class SocketIoTransportProvider implements TransportProvider {
             new TransportConfig.Option<>("socketio.tls", Boolean.class, Boolean.FALSE);
 
     public SocketIoTransportProvider() {
+    }
+
+    /** @return {@link #HMAC_SECRET} and {@link #TLS} */
+    @Override
+    public List<TransportConfig.Option<?>> options() {
+        return List.of(HMAC_SECRET, TLS);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.peerlink.spi.TransportConfig;
 import io.peerlink.spi.TransportProvider;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -21,6 +22,12 @@ public final class UdpTransportProvider implements TransportProvider {
 
     /** Creates the provider; {@link java.util.ServiceLoader} calls this. */
     public UdpTransportProvider() {
+    }
+
+    /** @return every {@link UdpOptions} option */
+    @Override
+    public List<TransportConfig.Option<?>> options() {
+        return List.of(UdpOptions.RECEIVE_BUFFER_SIZE, UdpOptions.SEND_BUFFER_SIZE, UdpOptions.REUSE_ADDRESS, UdpOptions.TTL_CONTROL);
     }
 
     @Override
