@@ -71,6 +71,23 @@ final class DeviceCommand {
         out.printf(Locale.ROOT, "path %s %s -> %s peer=%s setup-ms=%.1f%n", link.path().kind(), link.path().local(),
                 link.path().remote(), link.peer(), setupNanos / 1e6);
         out.flush();
+        printPathChanges(out, link);
+    }
+
+    /** Prints {@code path-final <KIND> <local> -> <remote>}: the path the link ends on. */
+    static void printFinalPath(PrintStream out, PeerLink link) {
+        out.println("path-final " + link.path().kind() + " " + link.path().local() + " -> " + link.path().remote());
+        out.flush();
+    }
+
+    /** From now on prints {@code path-changed <KIND> <from> -> <to>} (the new kind, old and new remote endpoints) on every move. */
+    static void printPathChanges(PrintStream out, PeerLink link) {
+        link.addListener(event -> {
+            if (event instanceof io.peerlink.LinkEvent.PathChanged pc) {
+                out.println("path-changed " + pc.to().kind() + " " + pc.from().remote() + " -> " + pc.to().remote());
+                out.flush();
+            }
+        });
     }
 
     /** What a command does with an established link. */
@@ -97,6 +114,11 @@ final class DeviceCommand {
             }
             try {
                 body.run(link, out);
+                if (options.lingerMillis > 0) {
+                    // Better paths keep racing in the background; let them conclude (path-changed lines).
+                    Thread.sleep(options.lingerMillis);
+                }
+                printFinalPath(out, link);
             } finally {
                 link.close().toCompletableFuture().join();
             }
@@ -172,6 +194,7 @@ final class DeviceCommand {
                             link.channel().onMessage(new FileTransfer.Receiver(dir, out));
                         }
                         link.channel().closed().thenAccept(reason -> {
+                            printFinalPath(out, link);
                             out.println("closed " + link.peer() + " " + reason);
                             out.flush();
                             done.countDown();
@@ -271,8 +294,14 @@ final class DeviceCommand {
                     if (i == 0) {
                         out.println("device-id " + d.id());
                     }
+                    if (target.to != null) {
+                        d.rendezvous().registered().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    }
+                    long start = System.nanoTime();
                     PeerLink link = target.connect(d, out);
                     link.ping().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    // Time to first byte: from connect() to the first answer over the link.
+                    out.printf(Locale.ROOT, "first-byte %s ms=%.1f%n", link.path().kind(), (System.nanoTime() - start) / 1e6);
                     link.close().toCompletableFuture().join();
                 } catch (RuntimeException e) {
                     unreachable(out, e);

@@ -33,6 +33,10 @@ final class DeviceOptions {
     @Option(names = "--no-host-candidates", description = "Do not publish private (LAN) addresses; public paths only")
     boolean noHostCandidates;
 
+    @Option(names = "--linger", description = "Keep the link open this many ms after the command's work, so better paths "
+            + "racing in the background can take over (printed as path-changed). Default: ${DEFAULT-VALUE}", defaultValue = "0")
+    long lingerMillis;
+
     @Option(names = "--timeout", description = "Connect timeout in seconds. Default: ${DEFAULT-VALUE}", defaultValue = "10")
     int timeoutSeconds;
 

@@ -49,6 +49,30 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--stun-port", description = "STUN UDP port, -1 for none (stun.port). Default: 3478")
     Integer stunPort;
 
+    @Option(names = "--turn-port", description = "UDP and TCP port of the embedded TURN relay, -1 for none (turn.port). "
+            + "Default: 3479, or stun.port's 0/-1")
+    Integer turnPort;
+
+    @Option(names = "--turn-secret-env", description = "Environment variable holding the embedded TURN server's shared "
+            + "secret, >= 16 characters (turn.secret). Default: a random secret per start")
+    String turnSecretEnv;
+
+    @Option(names = "--turn-relay-address", description = "Address the embedded TURN server relays on and devices reach it "
+            + "at (turn.relay-address). Default: --host, or this machine's first IPv4 address when --host is a wildcard")
+    String turnRelayAddress;
+
+    @Option(names = "--turn-allow-private-peers", description = "Let the embedded TURN server relay to private addresses (turn.allow-private-peers)")
+    Boolean turnPrivatePeers;
+
+    @Option(names = "--turn-allow-loopback-peers", description = "Let the embedded TURN server relay to loopback (turn.allow-loopback-peers)")
+    Boolean turnLoopbackPeers;
+
+    @Option(names = "--external-turn", paramLabel = "URIS@SECRET_ENV", description = "An external TURN server (coturn with "
+            + "--use-auth-secret): comma-separated TURN URIs, '@', and the environment variable holding its static auth "
+            + "secret, e.g. 'turn:203.0.113.5:3478?transport=udp,turn:203.0.113.5:3478?transport=tcp@COTURN_SECRET'. "
+            + "Repeatable (turn.external)")
+    List<String> externalTurn;
+
     @Option(names = "--coap-port", description = "CoAP UDP port of the resource directory, -1 for none (coap.port). Default: 5683")
     Integer coapPort;
 
@@ -109,6 +133,21 @@ final class ServerCommand implements Callable<Integer> {
         put(f, "http.port", httpPort);
         put(f, "stun.port", stunPort);
         put(f, "coap.port", coapPort);
+        put(f, "turn.port", turnPort);
+        put(f, "turn.relay-address", turnRelayAddress);
+        put(f, "turn.allow-private-peers", turnPrivatePeers);
+        put(f, "turn.allow-loopback-peers", turnLoopbackPeers);
+        if (externalTurn != null) {
+            f.put("turn.external", String.join(";", externalTurn));
+        }
+        if (turnSecretEnv != null) {
+            String secret = env.get(turnSecretEnv);
+            if (secret == null || secret.length() < 16) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "set " + turnSecretEnv
+                        + " to the TURN secret (at least 16 characters)");
+            }
+            f.put("turn.secret", secret);
+        }
         put(f, "coap.storage", rdStorage);
         put(f, "coap.ws-descriptions", wsDescriptions);
         put(f, "coap.ws-secrets", wsSecrets);
@@ -197,6 +236,7 @@ final class ServerCommand implements Callable<Integer> {
             System.out.println("server " + server.controlUri() + " stun " + server.stunAddress()
                     + (server.serverPin() == null ? "" : " pin " + server.serverPin())
                     + " coap " + server.coapEndpoint()
+                    + " turn " + (server.turnServer() == null ? "off" : server.turnServer().udpAddress())
                     + (server.gatewayPlatform() == null ? "" : " gateway " + server.httpUri() + config.gateway().contextPath())
                     + (server.mqttPort() < 0 ? "" : " mqtt " + server.mqttPort()));
             System.out.flush();

@@ -56,10 +56,12 @@ class NatBenchmark {
                 .site("conea", NatKind.PORT_RESTRICTED).device("c1", "conea")
                 .site("coneb", NatKind.PORT_RESTRICTED).device("c2", "coneb")
                 .site("hp", NatKind.HAIRPIN).device("h1", "hp").device("h2", "hp")
+                .site("syma", NatKind.SYMMETRIC).device("s1", "syma")
+                .site("symb", NatKind.SYMMETRIC).device("s2", "symb")
                 .build();
         work = Files.createDirectories(lab.logDirectory());
         StringBuilder allow = new StringBuilder();
-        for (String d : List.of("l1", "l2", "c1", "c2", "h1", "h2")) {
+        for (String d : List.of("l1", "l2", "c1", "c2", "h1", "h2", "s1", "s2")) {
             ids.put(d, DeviceIdentity.loadOrCreate(work.resolve(d + ".key")).id().toString());
             allow.append(ids.get(d)).append(" lab\n");
         }
@@ -77,14 +79,80 @@ class NatBenchmark {
     }
 
     private LabProcess listen(String device, boolean hosts) {
+        return listen(device, hosts, List.of());
+    }
+
+    private LabProcess listen(String device, boolean hosts, List<String> jvmFlags) {
         List<String> args = new ArrayList<>(List.of("device", "listen", "-k", work.resolve(device + ".key").toString(),
                 "-s", CONTROL, "-d", work.resolve("inbox-" + device).toString()));
         if (!hosts) {
             args.add("--no-host-candidates");
         }
-        LabProcess p = lab.startJava(device, MAIN, args);
+        LabProcess p = lab.startJava(device, MAIN, jvmFlags, args);
         p.awaitLine(l -> l.startsWith("registered"), STARTUP);
         return p;
+    }
+
+    private static final Pattern FIRST_BYTE = Pattern.compile("^first-byte (\\S+) ms=([0-9.]+)$");
+
+    /**
+     * Issue 7's racing target: time to first byte (connect() to the first answer over the link,
+     * {@code device connect}'s {@code first-byte} line) with path racing, against relay-only and
+     * direct-only set-up (system property {@code peerlink.race} on both devices), in the same run,
+     * modes interleaved per round of {@code natlab.trials / 5} links so drift hits all three alike.
+     */
+    @Test
+    void racingTimeToFirstByte() throws Exception {
+        int rounds = 5;
+        int perRound = Math.max(1, TRIALS / rounds);
+        StringBuilder table = new StringBuilder("\n### Time to first byte with path racing (" + rounds * perRound
+                + " links per pair and mode, " + java.time.LocalDate.now() + ")\n\n"
+                + "| pair | racing p50 ms (path) | relay-only p50 ms | direct-only p50 ms | target: racing <= min + 50 | racing p95 | relay p95 | direct p95 |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
+        for (String[] pair : new String[][] {{"same LAN", "l1", "l2"}, {"cone <-> cone", "c1", "c2"}, {"symmetric <-> symmetric", "s1", "s2"}}) {
+            java.util.Map<String, List<Double>> ms = new java.util.LinkedHashMap<>();
+            java.util.Map<String, java.util.Set<String>> kinds = new java.util.HashMap<>();
+            java.util.Map<String, Integer> failed = new java.util.HashMap<>();
+            for (int round = 0; round < rounds; round++) {
+                for (String mode : List.of("all", "relay", "direct")) {
+                    List<String> flags = List.of("-Dpeerlink.race=" + mode);
+                    try (LabProcess listener = listen(pair[2], true, flags);
+                         LabProcess client = lab.startJava(pair[1], MAIN, flags, List.of("device", "connect", "-k",
+                                 work.resolve(pair[1] + ".key").toString(), "-s", CONTROL, "--to", ids.get(pair[2]),
+                                 "--repeat", String.valueOf(perRound)))) {
+                        client.awaitLine(l -> l.startsWith("done "), Duration.ofSeconds(60L + perRound * 20L));
+                        for (String line : client.lines()) {
+                            Matcher m = FIRST_BYTE.matcher(line);
+                            if (m.matches()) {
+                                ms.computeIfAbsent(mode, k -> new ArrayList<>()).add(Double.parseDouble(m.group(2)));
+                                kinds.computeIfAbsent(mode, k -> new java.util.TreeSet<>()).add(m.group(1));
+                            } else if (line.startsWith("unreachable")) {
+                                failed.merge(mode, 1, Integer::sum);
+                            }
+                        }
+                    }
+                }
+            }
+            double racing = pct(sorted(ms.get("all")), 50);
+            double relay = pct(sorted(ms.get("relay")), 50);
+            double[] directMs = sorted(ms.get("direct"));
+            double best = directMs.length == 0 ? relay : Math.min(relay, pct(directMs, 50));
+            table.append(String.format(Locale.ROOT, "| %s | %.1f (%s) | %.1f | %s | %s (%.1f <= %.1f) | %.1f | %.1f | %s |%n", pair[0], racing,
+                    kinds.getOrDefault("all", java.util.Set.of()), relay,
+                    directMs.length == 0 ? "no link (" + failed.getOrDefault("direct", 0) + " NO_PATH)"
+                            : String.format(Locale.ROOT, "%.1f", pct(directMs, 50)),
+                    racing <= best + 50 ? "met" : "NOT met", racing, best + 50, pct(sorted(ms.get("all")), 95),
+                    pct(sorted(ms.get("relay")), 95), directMs.length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", pct(directMs, 95))));
+            assertTrue(ms.getOrDefault("all", List.of()).size() == rounds * perRound, pair[0] + ": racing linked "
+                    + ms.getOrDefault("all", List.of()).size() + "/" + rounds * perRound);
+            assertTrue(ms.getOrDefault("relay", List.of()).size() == rounds * perRound, pair[0] + ": relay-only linked "
+                    + ms.getOrDefault("relay", List.of()).size() + "/" + rounds * perRound);
+        }
+        report(table.toString() + "\nLoad average at the end: " + Files.readString(Path.of("/proc/loadavg")).strip() + "\n");
+    }
+
+    private static double[] sorted(List<Double> values) {
+        return values == null ? new double[0] : values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     }
 
     @Test

@@ -639,6 +639,18 @@ public final class NatLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes a site's NAT drop every UDP packet it would forward across its WAN, both directions
+     * (a network where only TCP gets out). Its devices' STUN and TURN-over-UDP fail; TCP passes.
+     */
+    public void dropUdp(String site) {
+        checkOpen();
+        site(site);
+        for (String direction : List.of("-i", "-o")) {
+            iptablesIn(site, "-I", "FORWARD", "1", direction, "wan", "-p", "udp", "-j", "DROP");
+        }
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("lab " + prefix + " is closed");

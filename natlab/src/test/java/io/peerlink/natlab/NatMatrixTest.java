@@ -29,9 +29,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The NAT matrix: for every pair of NAT kinds, two devices — separate JVMs driven through the
  * {@code peerlink} CLI in their own namespaces — link through the rendezvous server in the core
- * namespace and move 1 MiB, checked by SHA-256; the test asserts the path kind, or the documented
- * NO_PATH outcome where no direct path exists (docs/protocol-punching.md, "What works where").
- * {@code -Dnatlab.trials=N} sets the trials per pair (default 2 in the test suite).
+ * namespace and move 1 MiB, checked by SHA-256. Every pair links, in every trial: paths race
+ * (docs/protocol-punching.md, "Path racing"), the link opens on the first that completes, and the
+ * test asserts the path it ends on once the background checks concluded — direct where a punch
+ * works, the embedded TURN relay otherwise (symmetric pairs, and a site whose NAT drops all UDP,
+ * which allocates over TCP). A punchable pair may end on the relay in at most half its trials (the
+ * punch's timing can lose on a loaded machine; the link still works). {@code -Dnatlab.trials=N}
+ * sets the trials per pair (default 2 in the test suite).
  */
 @NatLabTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -62,10 +66,12 @@ class NatMatrixTest {
                 .site("dblb", NatKind.DOUBLE_NAT).device("d2", "dblb")
                 .site("lan", NatKind.PORT_RESTRICTED).device("l1", "lan").device("l2", "lan")
                 .site("hp", NatKind.HAIRPIN).device("h1", "hp").device("h2", "hp")
+                .site("udpb", NatKind.PORT_RESTRICTED).device("u1", "udpb")
                 .build();
+        lab.dropUdp("udpb");
         work = Files.createDirectories(lab.logDirectory());
         StringBuilder allow = new StringBuilder("# NAT matrix devices\n");
-        for (String d : List.of("c1", "c2", "s1", "s2", "f1", "f2", "d1", "d2", "l1", "l2", "h1", "h2")) {
+        for (String d : List.of("c1", "c2", "s1", "s2", "f1", "f2", "d1", "d2", "l1", "l2", "h1", "h2", "u1")) {
             Path key = work.resolve(d + ".key");
             keys.put(d, key);
             String id = DeviceIdentity.loadOrCreate(key).id().toString();
@@ -91,7 +97,7 @@ class NatMatrixTest {
         }
     }
 
-    /** name, sender, receiver, expected path (null = no direct path), publish host candidates. */
+    /** name, sender, receiver, expected final path, publish host candidates. */
     Stream<Arguments> pairs() {
         String only = System.getProperty("natlab.only", "");
         return allPairs().filter(a -> ((String) a.get()[0]).contains(only));
@@ -108,21 +114,24 @@ class NatMatrixTest {
                 Arguments.of("double NAT <-> double NAT", "d1", "d2", PathKind.DIRECT_PUBLIC, true),
                 Arguments.of("full cone <-> double NAT", "f2", "d2", PathKind.DIRECT_PUBLIC, true),
                 Arguments.of("hairpin, public candidates only", "h1", "h2", PathKind.DIRECT_PUBLIC, false),
-                Arguments.of("symmetric <-> symmetric", "s1", "s2", null, true),
-                Arguments.of("symmetric <-> port-restricted cone", "s2", "c1", null, true),
-                Arguments.of("symmetric <-> double NAT", "s1", "d2", null, true));
+                Arguments.of("symmetric <-> symmetric", "s1", "s2", PathKind.RELAY, true),
+                Arguments.of("symmetric <-> port-restricted cone", "s2", "c1", PathKind.RELAY, true),
+                Arguments.of("symmetric <-> double NAT", "s1", "d2", PathKind.RELAY, true),
+                Arguments.of("UDP blocked <-> cone", "u1", "c2", PathKind.RELAY, true),
+                Arguments.of("symmetric <-> UDP blocked", "s2", "u1", PathKind.RELAY, true));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("pairs")
     void linksAndTransfersOneMebibyte(String name, String sender, String receiver, PathKind expected, boolean hosts)
             throws IOException {
+        int relayedFallbacks = 0;
         for (int trial = 1; trial <= TRIALS; trial++) {
             Path inbox = Files.createDirectories(work.resolve("inbox-" + receiver + "-" + sender + "-" + trial));
             List<String> listen = new ArrayList<>(List.of("device", "listen", "-v", "-k", keys.get(receiver).toString(),
                     "-s", CONTROL, "-d", inbox.toString(), "--links", "1"));
             List<String> send = new ArrayList<>(List.of("device", "send", "-v", "-k", keys.get(sender).toString(), "-s", CONTROL,
-                    "--to", ids.get(receiver), "-f", payload.toString(), "--no-progress", "--timeout", "10"));
+                    "--to", ids.get(receiver), "-f", payload.toString(), "--no-progress", "--timeout", "10", "--linger", "4000"));
             if (!hosts) {
                 listen.add("--no-host-candidates");
                 send.add("--no-host-candidates");
@@ -133,21 +142,31 @@ class NatMatrixTest {
                     String outcome = client.awaitLine(l -> l.startsWith("path ") || l.startsWith("unreachable")
                             || l.startsWith("error"), OUTCOME);
                     String where = name + " trial " + trial + ": ";
-                    if (expected == null) {
-                        assertTrue(outcome.startsWith("unreachable NO_PATH"), where + "expected no direct path, got: " + outcome);
-                        assertEquals(3, client.waitFor(OUTCOME), where + "exit code of an unreachable send");
-                        continue;
-                    }
-                    assertTrue(outcome.startsWith("path " + expected + " "), where + "expected " + expected + ", got: " + outcome);
+                    assertTrue(outcome.startsWith("path "), where + "expected a link, got: " + outcome);
                     String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
                     assertTrue(sent.contains("sha256=" + payloadSha), where + sent);
                     String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
                     assertTrue(received.contains(" 1048576 bytes sha256=" + payloadSha), where + received);
-                    String listenerPath = listener.awaitLine(l -> l.startsWith("path "), OUTCOME);
-                    assertTrue(listenerPath.startsWith("path " + expected + " "), where + "receiver saw " + listenerPath);
+                    String finalPath = client.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), OUTCOME);
+                    String listenerFinal = listener.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), OUTCOME);
+                    if (expected != PathKind.RELAY && finalPath.startsWith("path-final RELAY ")
+                            && listenerFinal.startsWith("path-final RELAY ")) {
+                        // The punch's timing can lose on a heavily loaded machine (a probe overtakes the
+                        // peer's opener; docs/natlab.md): the link still works, on the relay. Allowed in a
+                        // minority of trials only, so a pair that stopped punching fails.
+                        relayedFallbacks++;
+                        System.out.println(where + "punch lost, the link ran on the relay: " + finalPath);
+                        assertEquals(0, client.waitFor(OUTCOME), where + "sender exit code");
+                        continue;
+                    }
+                    assertTrue(finalPath.startsWith("path-final " + expected + " "), where + "expected to end on " + expected
+                            + ", opened on: " + outcome + ", ended on: " + finalPath);
+                    assertTrue(listenerFinal.startsWith("path-final " + expected + " "), where + "receiver ended on " + listenerFinal);
                     assertEquals(0, client.waitFor(OUTCOME), where + "sender exit code");
                 }
             }
         }
+        assertTrue(relayedFallbacks * 2 <= TRIALS, name + ": the punch failed in " + relayedFallbacks + " of " + TRIALS
+                + " trials (each linked on the relay); a punchable pair must end " + expected + " in most trials");
     }
 }

@@ -6,6 +6,7 @@ import io.peerlink.server.gateway.GatewayEndpoint;
 import io.peerlink.server.mqtt.MqttBrokerService;
 import io.peerlink.server.rendezvous.RendezvousEndpoint;
 import io.peerlink.server.rendezvous.RendezvousService;
+import io.peerlink.server.relay.TurnRelays;
 import io.peerlink.server.stun.StunService;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.spi.AfterBeanDiscovery;
@@ -143,15 +144,18 @@ public final class ReferenceServer implements AutoCloseable {
         try {
             // The one look-up: the composition root; everything below it is injected.
             JettyHost host = container.select(JettyHost.class).get();
-            URI uri = host.start(pin != null);
             RendezvousService rendezvous = container.select(RendezvousService.class).get();
+            TurnRelays turn = container.select(TurnRelays.class).get();
+            rendezvous.relays(turn);
+            URI uri = host.start(pin != null);
             ReferenceServer server = new ReferenceServer(config, container, host, rendezvous, uri, pin);
             ServerPin shownPin = pin;
             LOG.info("PeerLink reference server: control {}{}, server names {}, authenticator '{}', access policy '{}';"
-                    + " started in {} ms (CDI {} ms){}", uri, shownPin == null ? "" : " (TLS key pin " + shownPin + ")",
+                    + " started in {} ms (CDI {} ms){}; TURN {}", uri, shownPin == null ? "" : " (TLS key pin " + shownPin + ")",
                     config.serverNames().isEmpty() ? "this machine's addresses" : config.serverNames(),
                     config.effectiveAuthenticator(), config.accessPolicy(), (System.nanoTime() - startNanos) / 1_000_000,
-                    weldMillis, host.describe());
+                    weldMillis, host.describe(), turn.embedded() == null ? "off"
+                            : "udp " + turn.embedded().udpAddress() + " tcp " + turn.embedded().tcpAddress());
             return server;
         } catch (RuntimeException e) {
             container.shutdown();
@@ -266,7 +270,12 @@ public final class ReferenceServer implements AutoCloseable {
         return rendezvous.serverNames();
     }
 
-    /** @return the STUN server's bound address, or null if STUN is disabled */
+    /** @return the embedded TURN server (docs/relay.md), or null if it is off */
+    public io.peerlink.relay.turn.TurnServer turnServer() {
+        return container.select(TurnRelays.class).get().embedded();
+    }
+
+    /** @return the STUN server's address, or null when STUN is off */
     public InetSocketAddress stunAddress() {
         StunService stun = container.select(StunService.class).get();
         return stun.server() == null ? null : stun.server().localAddress();

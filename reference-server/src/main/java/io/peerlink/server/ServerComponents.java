@@ -2,6 +2,7 @@ package io.peerlink.server;
 
 import io.peerlink.server.rendezvous.InMemoryPresenceRegistry;
 import io.peerlink.server.metrics.ServerMetrics;
+import io.peerlink.server.relay.TurnRelays;
 import io.peerlink.server.rendezvous.PresenceRegistry;
 import io.peerlink.server.rendezvous.RedisPresenceRegistry;
 import io.peerlink.server.rendezvous.RendezvousService;
@@ -149,6 +150,16 @@ public class ServerComponents {
 
     void closeMetrics(@Disposes ServerMetrics metrics) {
         metrics.close();
+    }
+
+    @Produces
+    @Singleton
+    TurnRelays turn(ServerConfig config) {
+        return TurnRelays.start(config);
+    }
+
+    void closeTurn(@Disposes TurnRelays relays) {
+        relays.close();
     }
 
     private static <T> T byName(Class<T> type, Function<T, String> name, String wanted, String key) {

@@ -26,6 +26,7 @@ import java.util.Objects;
  * @param bridge the CoAP resource directory the server hosts
  * @param gateway the Socket.IO gateway endpoint (off by default)
  * @param mqtt the embedded MQTT broker (off by default)
+ * @param relay the TURN relays introductions hand out (docs/relay.md)
  * @param settings plug-in and extension settings by full key ({@code authenticator.<name>.*}, {@code access-policy.<name>.*},
  *        {@code endpoint.<name>.*}); what {@link #plugin(String)} reads
  * @param redis shared presence and signalling for several nodes, or null (the default) for one node with in-memory
@@ -34,7 +35,79 @@ import java.util.Objects;
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
                            boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
                            List<String> serverNames, String statusToken, Bridge bridge, Gateway gateway, Mqtt mqtt,
-                           Settings settings, Redis redis) {
+                           Settings settings, Redis redis, Relay relay) {
+
+    /**
+     * The TURN relays introductions hand out (docs/relay.md).
+     *
+     * @param turnPort UDP and TCP port of the embedded TURN server (default 3479; unless set, ephemeral when the STUN
+     *        port is and off when STUN is off; 0 = ephemeral; -1 = no embedded TURN server)
+     * @param secret the embedded server's REST API shared secret (at least 16 characters), or null for a random one per start
+     * @param realm the embedded server's realm (default {@code peerlink})
+     * @param relayAddress the address the embedded server relays on and devices reach it at, or null for the bind address
+     *        (the first non-loopback IPv4 interface address when bound to a wildcard)
+     * @param allowLoopbackPeers let the embedded server relay to loopback peers (single-host setups and tests)
+     * @param allowPrivatePeers let it relay to private, link-local and CGNAT peers (a LAN relay)
+     * @param credentialLifetime how long credentials minted for a link stay valid (default 6 h; an allocation cannot be
+     *        refreshed after)
+     * @param external external TURN servers (coturn) with their shared secrets, handed out after the embedded one
+     */
+    public record Relay(int turnPort, String secret, String realm, String relayAddress, boolean allowLoopbackPeers,
+                        boolean allowPrivatePeers, Duration credentialLifetime, List<ExternalTurn> external) {
+        /** @throws IllegalArgumentException if a value is out of range */
+        public Relay {
+            Objects.requireNonNull(realm, "realm");
+            Objects.requireNonNull(credentialLifetime, "credentialLifetime");
+            external = List.copyOf(Objects.requireNonNull(external, "external"));
+            if (turnPort < -1 || turnPort > 65535) {
+                throw new IllegalArgumentException("turnPort out of range: " + turnPort);
+            }
+            if (secret != null && secret.length() < 16) {
+                throw new IllegalArgumentException("the TURN secret must have at least 16 characters");
+            }
+            if (credentialLifetime.toSeconds() < 60 || credentialLifetime.toDays() > 7) {
+                throw new IllegalArgumentException("credentialLifetime must be 1 min..7 days: " + credentialLifetime);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Relay[turnPort=" + turnPort + ", secret=" + (secret == null ? "random" : "***") + ", realm=" + realm
+                    + ", relayAddress=" + relayAddress + ", loopbackPeers=" + allowLoopbackPeers + ", privatePeers=" + allowPrivatePeers
+                    + ", credentialLifetime=" + credentialLifetime + ", external=" + external + "]";
+        }
+    }
+
+    /**
+     * An external TURN server (e.g. coturn with {@code --use-auth-secret --static-auth-secret=<secret>}).
+     *
+     * @param uris its TURN URIs with IP literals, e.g. {@code turn:203.0.113.5:3478?transport=udp},
+     *        {@code turn:203.0.113.5:3478?transport=tcp}, {@code turns:203.0.113.5:5349?transport=tcp}
+     * @param secret its static auth secret
+     */
+    public record ExternalTurn(List<String> uris, String secret) {
+        /** @throws IllegalArgumentException if a URI is not a TURN URI with an IP literal, or the secret is empty */
+        public ExternalTurn {
+            uris = List.copyOf(Objects.requireNonNull(uris, "uris"));
+            Objects.requireNonNull(secret, "secret");
+            if (uris.isEmpty() || secret.isEmpty()) {
+                throw new IllegalArgumentException("an external TURN server needs at least one URI and its secret");
+            }
+            for (String u : uris) {
+                try {
+                    new io.peerlink.protocol.rendezvous.RelayServer(u, "0:x", "x");
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("bad TURN URI '" + u + "': " + e.getMessage(), e);
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "ExternalTurn[" + uris + ", secret=***]";
+        }
+    }
+
 
     /**
      * Where plug-in settings come from: a full key to its value. The command line's loader
@@ -290,6 +363,7 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         Objects.requireNonNull(gateway, "gateway");
         Objects.requireNonNull(mqtt, "mqtt");
         Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(relay, "relay");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("httpPort out of range: " + httpPort);
         }
@@ -344,9 +418,66 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private Mqtt mqtt = Mqtt.defaults();
         private Settings settings = Settings.none();
         private Redis redis;
+        private Integer turnPort;
+        private String turnSecret;
+        private String turnRealm = "peerlink";
+        private String turnRelayAddress;
+        private boolean turnLoopbackPeers;
+        private boolean turnPrivatePeers;
+        private Duration turnCredentialLifetime = Duration.ofHours(6);
+        private List<ExternalTurn> externalTurn = List.of();
 
         private Builder() {
         }
+
+        /** @param v embedded TURN port (UDP and TCP), 0 for ephemeral, -1 for none; default 3479, or the STUN port's 0/-1 @return this */
+        public Builder turnPort(int v) {
+            turnPort = v;
+            return this;
+        }
+
+        /** @param v the embedded TURN server's shared secret, or null for a random one per start @return this */
+        public Builder turnSecret(String v) {
+            turnSecret = v;
+            return this;
+        }
+
+        /** @param v the embedded TURN server's realm @return this */
+        public Builder turnRealm(String v) {
+            turnRealm = v;
+            return this;
+        }
+
+        /** @param v the address the embedded TURN server relays on and is reached at, or null for the default @return this */
+        public Builder turnRelayAddress(String v) {
+            turnRelayAddress = v;
+            return this;
+        }
+
+        /** @param v let the embedded TURN server relay to loopback peers (tests, one-host setups) @return this */
+        public Builder turnAllowLoopbackPeers(boolean v) {
+            turnLoopbackPeers = v;
+            return this;
+        }
+
+        /** @param v let the embedded TURN server relay to private-address peers @return this */
+        public Builder turnAllowPrivatePeers(boolean v) {
+            turnPrivatePeers = v;
+            return this;
+        }
+
+        /** @param v lifetime of the credentials minted per link @return this */
+        public Builder turnCredentialLifetime(Duration v) {
+            turnCredentialLifetime = v;
+            return this;
+        }
+
+        /** @param v external TURN servers handed out after (or, with turnPort -1, instead of) the embedded one @return this */
+        public Builder externalTurn(List<ExternalTurn> v) {
+            externalTurn = v;
+            return this;
+        }
+
 
         /** @param v TLS for wss://, or null for ws:// @return this */
         public Builder tls(Tls v) {
@@ -482,7 +613,8 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         public ServerConfig build() {
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
                     tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets), gateway, mqtt,
-                    settings, redis);
+                    settings, redis, new Relay(turnPort != null ? turnPort : stunPort <= 0 ? stunPort : 3479, turnSecret, turnRealm,
+                            turnRelayAddress, turnLoopbackPeers, turnPrivatePeers, turnCredentialLifetime, externalTurn));
         }
     }
 }

@@ -57,6 +57,14 @@ public final class ServerSettings {
             new Key("host", "0.0.0.0", "address every listener binds to"),
             new Key("http.port", "8080", "HTTP/WebSocket port (0: any free port)"),
             new Key("stun.port", "3478", "STUN UDP port (0: any free port; -1: no STUN)"),
+            new Key("turn.port", "", "UDP+TCP port of the embedded TURN relay (0: any free port; -1: off; default 3479, or stun.port's 0/-1)"),
+            new Key("turn.secret", "", "the embedded TURN server's REST API shared secret, >= 16 characters (default: random per start)"),
+            new Key("turn.realm", "peerlink", "the embedded TURN server's realm"),
+            new Key("turn.relay-address", "", "address the embedded TURN server relays on (default: host, or the first IPv4 address)"),
+            new Key("turn.allow-private-peers", "false", "let the embedded TURN server relay to private addresses"),
+            new Key("turn.allow-loopback-peers", "false", "let the embedded TURN server relay to loopback addresses"),
+            new Key("turn.credential-lifetime", "6h", "validity of the TURN credentials minted per link"),
+            new Key("turn.external", "", "external TURN servers (coturn --use-auth-secret): ';'-separated 'URI[,URI]@ENV_VAR', the secret in ENV_VAR"),
             new Key("coap.port", "5683", "UDP port of the CoAP resource directory (-1: off)"),
             new Key("coap.storage", "", "database file keeping directory registrations across restarts (default: memory)"),
             new Key("coap.ws-descriptions", "", "directory of OpenAPI 3 / RAML 1.0 descriptions served as virtual CoAP resources"),
@@ -350,6 +358,36 @@ public final class ServerSettings {
                 throw new ServerConfigException("redis.uri", e.getMessage() + " (from " + source("redis.uri") + ")");
             }
         }
+        if (value("turn.port").isPresent()) {
+            b.turnPort(port("turn.port", -1));
+        }
+        Optional<Value> turnSecret = value("turn.secret");
+        if (turnSecret.isPresent() && turnSecret.get().text().length() < 16) {
+            throw new ServerConfigException("turn.secret", "must have at least 16 characters (from " + turnSecret.get().source() + ")");
+        }
+        b.turnSecret(turnSecret.map(Value::text).orElse(null)).turnRealm(string("turn.realm"))
+                .turnRelayAddress(value("turn.relay-address").map(Value::text).orElse(null))
+                .turnAllowPrivatePeers(bool("turn.allow-private-peers")).turnAllowLoopbackPeers(bool("turn.allow-loopback-peers"))
+                .turnCredentialLifetime(duration("turn.credential-lifetime"));
+        List<ServerConfig.ExternalTurn> external = new java.util.ArrayList<>();
+        for (String entry : string("turn.external").split(";")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int at = entry.lastIndexOf('@');
+            String secret = at < 0 ? null : env.get(entry.substring(at + 1).strip());
+            if (secret == null || secret.isEmpty()) {
+                throw new ServerConfigException("turn.external", "each entry is 'URI[,URI]@ENV_VAR' with the secret in ENV_VAR, got '"
+                        + entry.strip() + "'");
+            }
+            try {
+                external.add(new ServerConfig.ExternalTurn(Arrays.stream(entry.substring(0, at).split(",")).map(String::strip).toList(),
+                        secret));
+            } catch (IllegalArgumentException e) {
+                throw new ServerConfigException("turn.external", e.getMessage());
+            }
+        }
+        b.externalTurn(external);
         b.settings(key -> value(key).map(Value::text));
         try {
             return b.build();

@@ -64,6 +64,20 @@ final class Check {
         return List.copyOf(value);
     }
 
+    /** @return the list, or null if absent or empty (so an introduction without relays is encoded without the field) */
+    static List<RelayServer> relays(List<RelayServer> value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        if (value.size() > RendezvousCodec.MAX_RELAYS) {
+            throw new FieldException("relays", "has " + value.size() + " entries, at most " + RendezvousCodec.MAX_RELAYS + " allowed");
+        }
+        for (int i = 0; i < value.size(); i++) {
+            present(value.get(i), "relays[" + i + "]");
+        }
+        return List.copyOf(value);
+    }
+
     static Map<String, String> claims(Map<String, String> claims) {
         if (claims == null) {
             return Map.of();

@@ -37,7 +37,8 @@ import java.util.Map;
         @JsonbSubtype(alias = "presence", type = Message.Presence.class),
         @JsonbSubtype(alias = "presenceResult", type = Message.PresenceResult.class),
         @JsonbSubtype(alias = "peer-offline", type = Message.PeerOffline.class),
-        @JsonbSubtype(alias = "link-report", type = Message.LinkReport.class)
+        @JsonbSubtype(alias = "link-report", type = Message.LinkReport.class),
+        @JsonbSubtype(alias = "trickle", type = Message.Trickle.class)
 })
 public sealed interface Message {
 
@@ -192,16 +193,19 @@ public sealed interface Message {
      * @param remoteConnectionId ID this device addresses the peer with (16 hex digits)
      * @param role INITIATOR for the requester
      * @param startInMillis delay before the synchronised start, 0..60000
+     * @param relays TURN servers with credentials minted for this link (optional, at most
+     *        {@link RendezvousCodec#MAX_RELAYS}; null when absent or empty: use {@link #relayServers()})
      */
     @JsonbPropertyOrder({"requestId", "peer", "peerCandidates", "sessionToken", "localConnectionId", "remoteConnectionId",
-            "role", "startInMillis"})
+            "role", "startInMillis", "relays"})
     record Introduce(long requestId, DeviceId peer, List<Candidate> peerCandidates, String sessionToken,
                      @JsonbTypeSerializer(Adapters.ConnectionIdWriter.class) @JsonbTypeDeserializer(Adapters.ConnectionIdReader.class)
                      long localConnectionId,
                      @JsonbTypeSerializer(Adapters.ConnectionIdWriter.class) @JsonbTypeDeserializer(Adapters.ConnectionIdReader.class)
-                     long remoteConnectionId, Role role, long startInMillis)
+                     long remoteConnectionId, Role role, long startInMillis, List<RelayServer> relays)
             implements Message {
         /** @throws FieldException if a field is missing or out of range */
+        @jakarta.json.bind.annotation.JsonbCreator
         public Introduce {
             Check.requestId(requestId);
             Check.present(peer, "peer");
@@ -209,6 +213,46 @@ public sealed interface Message {
             Check.sessionToken(sessionToken);
             Check.present(role, "role");
             Check.range(startInMillis, 0, 60_000, "startInMillis");
+            relays = Check.relays(relays);
+        }
+
+        /**
+         * An introduction without relays (protocol 2 without the {@code relays} field).
+         *
+         * @param requestId see above
+         * @param peer see above
+         * @param peerCandidates see above
+         * @param sessionToken see above
+         * @param localConnectionId see above
+         * @param remoteConnectionId see above
+         * @param role see above
+         * @param startInMillis see above
+         */
+        public Introduce(long requestId, DeviceId peer, List<Candidate> peerCandidates, String sessionToken, long localConnectionId,
+                         long remoteConnectionId, Role role, long startInMillis) {
+            this(requestId, peer, peerCandidates, sessionToken, localConnectionId, remoteConnectionId, role, startInMillis, null);
+        }
+
+        /** @return the relays, empty if none */
+        public List<RelayServer> relayServers() {
+            return relays == null ? List.of() : relays;
+        }
+    }
+
+    /**
+     * Either direction, after an introduction: candidates learned late (a relayed address
+     * allocated after the introduction), for the peer of that introduction only.
+     *
+     * @param requestId the {@code requestId} of the {@code introduce} the receiving side got (device to
+     *        server: the one this device got; server to device: the one the receiver got)
+     * @param candidates the new candidates (at most {@link RendezvousCodec#MAX_CANDIDATES})
+     */
+    @JsonbPropertyOrder({"requestId", "candidates"})
+    record Trickle(long requestId, List<Candidate> candidates) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Trickle {
+            Check.requestId(requestId);
+            candidates = Check.candidates(candidates, "candidates");
         }
     }
 

@@ -43,6 +43,8 @@ public final class RendezvousCodec implements AutoCloseable {
     public static final int MAX_MESSAGE_BYTES = 64 * 1024;
     /** Most candidates in one list. */
     public static final int MAX_CANDIDATES = 32;
+    /** Most TURN servers in one introduction. */
+    public static final int MAX_RELAYS = 8;
     /** Most claims in a hello. */
     public static final int MAX_CLAIMS = 16;
     /** Longest claim key. */
@@ -57,12 +59,13 @@ public final class RendezvousCodec implements AutoCloseable {
     static final int MAX_DEPTH = 8;
 
     /** JSON kinds a field may have. */
-    private enum Kind { STRING, INT, LONG, BOOLEAN, CANDIDATES, LINKS, CLAIMS }
+    private enum Kind { STRING, INT, LONG, BOOLEAN, CANDIDATES, RELAYS, LINKS, CLAIMS }
 
     private static final Map<String, Class<?>> TYPES;
     private static final Map<String, Kind> FIELDS;
     private static final Map<Class<?>, Set<String>> REQUIRED;
     private static final Map<String, Kind> CANDIDATE_FIELDS;
+    private static final Map<String, Kind> RELAY_FIELDS;
     private static final Map<String, Kind> LINK_FIELDS;
 
     static {
@@ -81,6 +84,9 @@ public final class RendezvousCodec implements AutoCloseable {
         Map<String, Kind> candidateFields = new HashMap<>();
         schema(Adapters.WireCandidate.class, candidateFields);
         CANDIDATE_FIELDS = Collections.unmodifiableMap(candidateFields);
+        Map<String, Kind> relayFields = new HashMap<>();
+        schema(RelayServer.class, relayFields);
+        RELAY_FIELDS = Collections.unmodifiableMap(relayFields);
         Map<String, Kind> linkFields = new HashMap<>();
         schema(Message.LinkReport.Link.class, linkFields);
         LINK_FIELDS = Collections.unmodifiableMap(linkFields);
@@ -103,7 +109,8 @@ public final class RendezvousCodec implements AutoCloseable {
                 kind = Kind.BOOLEAN;
             } else if (t == List.class) {
                 java.lang.reflect.Type element = ((java.lang.reflect.ParameterizedType) c.getGenericType()).getActualTypeArguments()[0];
-                kind = element == Message.LinkReport.Link.class ? Kind.LINKS : Kind.CANDIDATES;
+                kind = element == RelayServer.class ? Kind.RELAYS
+                        : element == Message.LinkReport.Link.class ? Kind.LINKS : Kind.CANDIDATES;
             } else if (t == Map.class) {
                 kind = Kind.CLAIMS;
             } else {
@@ -253,6 +260,7 @@ public final class RendezvousCodec implements AutoCloseable {
                 }
             }
             case CANDIDATES -> objects(p, value, field, MAX_CANDIDATES, CANDIDATE_FIELDS);
+            case RELAYS -> objects(p, value, field, MAX_RELAYS, RELAY_FIELDS);
             case LINKS -> objects(p, value, field, MAX_LINKS, LINK_FIELDS);
             default -> throw new IllegalStateException(kind.name());
         }

@@ -52,6 +52,10 @@ class RendezvousCodecTest {
                 new Message.Presence(4, B),
                 new Message.PresenceResult(4, B, true),
                 new Message.PeerOffline(B),
+                new Message.Introduce(5, B, CANDIDATES, TOKEN, 7L, 8L, Role.RESPONDER, 0, List.of(
+                        new RelayServer("turn:198.51.100.1:3479?transport=udp", "1700000000:abc.0123", "c2VjcmV0"),
+                        new RelayServer("turns:[2001:db8::1]:5349?transport=tcp", "1700000000:abc.0123", "c2VjcmV0"))),
+                new Message.Trickle(5, List.of(Candidate.of(Endpoint.parse("turn://198.51.100.1:50000"), CandidateType.RELAY, 1))),
                 new Message.LinkReport(List.of(new Message.LinkReport.Link(B, io.peerlink.PathKind.DIRECT_PRIVATE, 412, 10_000, 9_000),
                         new Message.LinkReport.Link(A.id(), io.peerlink.PathKind.RELAY, 0, 0, 0))),
                 new Message.LinkReport(List.of()));
@@ -90,6 +94,30 @@ class RendezvousCodecTest {
         assertEquals("{\"type\":\"error\",\"code\":\"DENIED\",\"message\":\"no\"}", CODEC.encode(new Message.Error(ErrorCode.DENIED, "no", null)));
         assertEquals("{\"type\":\"challenge\",\"nonce\":\"" + "A".repeat(43) + "=\",\"serverTime\":5}",
                 CODEC.encode(new Message.Challenge(new byte[32], 5)));
+    }
+
+    @Test
+    void relaysAreCheckedStrictly() throws Exception {
+        RelayServer tcp = new RelayServer("turn:198.51.100.1:3479?transport=tcp", "1:x", "y");
+        assertEquals(RelayServer.Leg.TCP, tcp.leg());
+        assertEquals("198.51.100.1", tcp.host());
+        assertEquals(3479, tcp.port());
+        assertEquals(RelayServer.Leg.UDP, new RelayServer("turn:198.51.100.1:3479", "1:x", "y").leg());
+        assertEquals(RelayServer.Leg.TLS, new RelayServer("turns:[2001:db8::1]:5349?transport=tcp", "1:x", "y").leg());
+        String intro = CODEC.encode(new Message.Introduce(1, B, CANDIDATES, TOKEN, 1L, 2L, Role.INITIATOR, 0, List.of(tcp)));
+        assertTrue(intro.endsWith(",\"relays\":[{\"uri\":\"turn:198.51.100.1:3479?transport=tcp\",\"username\":\"1:x\",\"credential\":\"y\"}]}"), intro);
+        assertEquals(List.of(tcp), ((Message.Introduce) CODEC.decode(intro)).relayServers());
+        String head = intro.substring(0, intro.indexOf(",\"relays\""));
+        assertCode(ErrorCode.INVALID_FIELD, head + ",\"relays\":[{\"uri\":\"turn:relay.example.org:3479\",\"username\":\"1:x\",\"credential\":\"y\"}]}");
+        assertCode(ErrorCode.INVALID_FIELD, head + ",\"relays\":[{\"uri\":\"http://198.51.100.1:3479\",\"username\":\"1:x\",\"credential\":\"y\"}]}");
+        assertCode(ErrorCode.INVALID_FIELD, head + ",\"relays\":[{\"uri\":\"turn:198.51.100.1:3479?transport=sctp\",\"username\":\"1:x\",\"credential\":\"y\"}]}");
+        assertCode(ErrorCode.INVALID_FIELD, head + ",\"relays\":[{\"uri\":\"turn:198.51.100.1:3479\",\"username\":\"1:x\"}]}");
+        assertCode(ErrorCode.MALFORMED, head + ",\"relays\":[{\"uri\":5,\"username\":\"1:x\",\"credential\":\"y\"}]}");
+        assertCode(ErrorCode.MALFORMED, head + ",\"relays\":{}}");
+        assertCode(ErrorCode.INVALID_FIELD, head + ",\"relays\":[" + String.join(",", java.util.Collections.nCopies(9,
+                "{\"uri\":\"turn:198.51.100.1:3479\",\"username\":\"1:x\",\"credential\":\"y\"}")) + "]}");
+        assertEquals(List.of(), ((Message.Introduce) CODEC.decode(head + ",\"relays\":[]}")).relayServers());
+        assertCode(ErrorCode.INVALID_FIELD, "{\"type\":\"trickle\",\"candidates\":[]}");
     }
 
     @Test

@@ -21,4 +21,9 @@ public interface Connection {
 
     /** @return the peer's address */
     InetSocketAddress remoteAddress();
+
+    /** @return the address the device reached this server at, or null if unknown */
+    default InetSocketAddress localAddress() {
+        return null;
+    }
 }

@@ -24,6 +24,34 @@ public final class ControlSession {
     private volatile DeviceId deviceId;
     private volatile String network;
     volatile List<Candidate> candidates = List.of();
+
+    /** An introduction this device got: its request ID maps to the peer's session and the peer's request ID. */
+    record Introduced(ControlSession peer, long peerRequestId, long atNanos) {
+    }
+
+    /** Introductions remembered for trickle, at most this many (the oldest is forgotten first). */
+    static final int MAX_INTRODUCED = 64;
+    /** How long an introduction accepts trickled candidates. */
+    static final long INTRODUCED_NANOS = 120_000_000_000L;
+    private final java.util.LinkedHashMap<Long, Introduced> introductions = new java.util.LinkedHashMap<>();
+
+    synchronized void introduced(long requestId, ControlSession peer, long peerRequestId) {
+        introductions.remove(requestId);
+        introductions.put(requestId, new Introduced(peer, peerRequestId, System.nanoTime()));
+        while (introductions.size() > MAX_INTRODUCED) {
+            introductions.remove(introductions.keySet().iterator().next());
+        }
+    }
+
+    /** @return the recent introduction this device got under {@code requestId}, or null */
+    synchronized Introduced introduced(long requestId) {
+        Introduced i = introductions.get(requestId);
+        if (i != null && System.nanoTime() - i.atNanos() > INTRODUCED_NANOS) {
+            introductions.remove(requestId);
+            return null;
+        }
+        return i;
+    }
     /** Devices introduced to this one; told when this one goes offline. */
     final java.util.Set<DeviceId> introducedTo = java.util.concurrent.ConcurrentHashMap.newKeySet();
     volatile long lastSeenNanos;

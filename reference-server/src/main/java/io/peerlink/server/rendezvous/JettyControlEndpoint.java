@@ -79,6 +79,11 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
             public InetSocketAddress remoteAddress() {
                 return remote;
             }
+
+            @Override
+            public InetSocketAddress localAddress() {
+                return session.getLocalSocketAddress() instanceof InetSocketAddress a ? a : null;
+            }
         });
     }
 

@@ -1,6 +1,11 @@
 package io.peerlink.server.rendezvous;
 
+import io.peerlink.Candidate;
+import io.peerlink.CandidateType;
 import io.peerlink.DeviceId;
+import io.peerlink.protocol.rendezvous.RelayServer;
+import io.peerlink.server.relay.TurnRelays;
+import java.net.InetSocketAddress;
 import java.util.List;
 import io.peerlink.UnreachableException;
 import io.peerlink.protocol.rendezvous.ErrorCode;
@@ -58,6 +63,8 @@ public final class RendezvousService implements AutoCloseable {
     /** WebSocket close code: going away. */
     static final int CLOSE_GOING_AWAY = 1001;
     private static final long START_NANOS = System.nanoTime();
+    /** Candidates one trickle message forwards at most. */
+    static final int MAX_TRICKLED = 4;
     /** The one answer for "no such device" and "not allowed" alike. */
     static final String NOT_REACHABLE = "no device with this ID that this device may reach: not connected since the server started"
             + " (or a mistyped ID), or not allowed by the access policy; the server does not say which";
@@ -78,6 +85,7 @@ public final class RendezvousService implements AutoCloseable {
     /** Bytes queued for all devices and not yet written (see JettyControlEndpoint). */
     final AtomicLong queuedBytes = new AtomicLong();
     private volatile RendezvousEvents events = RendezvousEvents.NONE;
+    private volatile TurnRelays relays;
     private volatile boolean draining;
     /** The server names a hello may be signed for (lower-case). */
     private final Set<String> serverNames;
@@ -363,6 +371,8 @@ public final class RendezvousService implements AutoCloseable {
             s.candidates = CandidateFilter.filter(c.candidates(), s.connection.remoteAddress());
         } else if (message instanceof Message.Connect c) {
             onConnect(s, c);
+        } else if (message instanceof Message.Trickle t) {
+            onTrickle(s, t);
         } else if (message instanceof Message.Accept a) {
             onAccept(s, a);
         } else if (message instanceof Message.Reject r) {
@@ -389,6 +399,57 @@ public final class RendezvousService implements AutoCloseable {
             protocolErrors.incrementAndGet();
             s.sendError(ErrorCode.UNKNOWN_TYPE, "'" + message.getClass().getSimpleName() + "' is a server-to-device message", null);
         }
+    }
+
+    /** @param relays the TURN relays introductions carry credentials for (null: none) */
+    public void relays(TurnRelays relays) {
+        this.relays = relays;
+    }
+
+    /**
+     * Forwards a device's late candidates (its relayed address) to the peer of one of its
+     * introductions, and to no one else: only RELAY candidates, at most {@link #MAX_TRICKLED}.
+     */
+    private void onTrickle(ControlSession s, Message.Trickle t) {
+        ControlSession.Introduced intro = s.introduced(t.requestId());
+        if (intro == null) {
+            s.sendError(ErrorCode.UNKNOWN_REQUEST, "no recent introduction " + t.requestId(), t.requestId());
+            return;
+        }
+        ControlSession peer = intro.peer();
+        if (peer.closed) {
+            return;
+        }
+        List<Candidate> relayed = t.candidates().stream().filter(c -> c.type() == CandidateType.RELAY).limit(MAX_TRICKLED).toList();
+        if (!relayed.isEmpty()) {
+            peer.send(new Message.Trickle(intro.peerRequestId(), relayed));
+        }
+    }
+
+    /** @return addresses of a device's candidates and of its control connection */
+    private static Set<InetAddress> addressesOf(ControlSession s) {
+        Set<InetAddress> out = new HashSet<>();
+        for (Candidate c : s.candidates) {
+            try {
+                out.add(c.endpoint().toSocketAddress().getAddress());
+            } catch (RuntimeException e) {
+                // not an IP endpoint: nothing to permit
+            }
+        }
+        InetSocketAddress control = s.connection.remoteAddress();
+        if (control != null && control.getAddress() != null) {
+            out.add(control.getAddress());
+        }
+        return out;
+    }
+
+    private List<RelayServer> relaysFor(ControlSession device, ControlSession peer) {
+        TurnRelays r = relays;
+        if (r == null || !r.enabled()) {
+            return List.of();
+        }
+        InetSocketAddress local = device.connection.localAddress();
+        return r.mint(device.deviceId(), addressesOf(peer), local == null ? null : local.getAddress());
     }
 
     private void unreachable(ControlSession requester, Message.Unreachable u) {
@@ -570,10 +631,13 @@ public final class RendezvousService implements AutoCloseable {
         // Remembered so that either side going offline is told to the other (peer-offline).
         requester.introducedTo.add(target.deviceId());
         target.introducedTo.add(requester.deviceId());
+        // Late candidates (trickle) for this introduction go to the other side, under the receiver's request ID.
+        requester.introduced(p.requesterRequestId, target, p.id);
+        target.introduced(p.id, requester, p.requesterRequestId);
         requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
-                requesterCid, targetCid, Role.INITIATOR, startRequester));
+                requesterCid, targetCid, Role.INITIATOR, startRequester, relaysFor(requester, target)));
         target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
-                targetCid, requesterCid, Role.RESPONDER, startTarget));
+                targetCid, requesterCid, Role.RESPONDER, startTarget, relaysFor(target, requester)));
     }
 
     /** Like the local case, with the requester on another node: its node gets the requester's introduction. */

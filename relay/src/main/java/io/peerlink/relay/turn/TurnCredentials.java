@@ -40,6 +40,28 @@ public record TurnCredentials(String username, String password) {
         return new TurnCredentials(username, password(secret, username));
     }
 
+    /**
+     * A credential for one link: username {@code <expiry>:<deviceId>.<linkTag>}. The TURN server
+     * counts allocations per device ({@link #userId}); a permission policy can look the link up
+     * by its tag ({@link #linkTag}). coturn treats the whole username as opaque.
+     *
+     * @param secret the shared secret
+     * @param deviceId who the credential is for (no {@code ':'} or {@code '.'})
+     * @param linkTag the link (1..32 of {@code [0-9a-zA-Z_-]})
+     * @param expiry when it stops being accepted
+     * @return the credential
+     */
+    public static TurnCredentials mint(String secret, String deviceId, String linkTag, Instant expiry) {
+        if (deviceId.indexOf('.') >= 0) {
+            throw new IllegalArgumentException("deviceId must contain no '.': " + deviceId);
+        }
+        if (linkTag.isEmpty() || linkTag.length() > 32
+                || !linkTag.chars().allMatch(c -> Character.isLetterOrDigit(c) && c < 128 || c == '_' || c == '-')) {
+            throw new IllegalArgumentException("linkTag must be 1..32 of [0-9a-zA-Z_-]: " + linkTag);
+        }
+        return mint(secret, deviceId + "." + linkTag, expiry);
+    }
+
     /** @return base64(HMAC-SHA1(secret, username)) */
     public static String password(String secret, String username) {
         try {
@@ -65,9 +87,18 @@ public record TurnCredentials(String username, String password) {
         return Instant.ofEpochSecond(Long.parseLong(seconds));
     }
 
-    /** @return the part after the expiry (the device ID), or the empty string */
+    /** @return the part after the expiry up to a {@code '.'} (the device ID), or the empty string */
     public static String userId(String username) {
         int colon = username.indexOf(':');
-        return colon < 0 ? "" : username.substring(colon + 1);
+        String id = colon < 0 ? "" : username.substring(colon + 1);
+        int dot = id.indexOf('.');
+        return dot < 0 ? id : id.substring(0, dot);
+    }
+
+    /** @return the link tag after the device ID ({@code <expiry>:<deviceId>.<linkTag>}), or null if there is none */
+    public static String linkTag(String username) {
+        int colon = username.indexOf(':');
+        int dot = colon < 0 ? -1 : username.indexOf('.', colon);
+        return dot < 0 ? null : username.substring(dot + 1);
     }
 }

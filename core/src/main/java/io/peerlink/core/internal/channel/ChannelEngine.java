@@ -514,6 +514,14 @@ public final class ChannelEngine implements ReliableChannel {
         void onPacket(DatagramPath arrivedOn, int size, boolean largest, boolean probing);
     }
 
+    /**
+     * @return probe timeouts in a row without an acknowledgement (0 after any ACK); loop thread. Two or
+     *         more mean the path has stopped answering; the session fails over on it.
+     */
+    public int consecutivePtos() {
+        return tracker.ptoCount();
+    }
+
     /** @param observer told about every new packet that opened; loop thread (null: none) */
     public void onPacket(PacketObserver observer) {
         onLoop(() -> packetObserver = observer);

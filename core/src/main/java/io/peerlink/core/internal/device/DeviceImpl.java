@@ -33,7 +33,9 @@ import io.peerlink.core.internal.rendezvous.RendezvousClient;
 import io.peerlink.core.internal.channel.ReceiveBudget;
 import io.peerlink.core.internal.crypto.SessionKeys;
 import io.peerlink.core.internal.session.Session;
+import io.peerlink.protocol.rendezvous.RelayServer;
 import io.peerlink.spi.Transport;
+import io.peerlink.spi.TransportConfig;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -101,7 +103,25 @@ final class DeviceImpl implements Device {
     private final List<java.util.function.Consumer<Rendezvous.State>> stateListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     // loop-confined set-up state
     private final SecureSetup secureSetup;
-    private final Map<Long, ConnectivityCheck> checks = new HashMap<>();
+    /** Link set-ups by local connection ID, and by the introduction's request ID (trickle). */
+    private final Map<Long, LinkRace> races = new HashMap<>();
+    private final Map<Long, LinkRace> racesByRequest = new HashMap<>();
+    private final Map<Long, List<Candidate>> earlyTrickles = new HashMap<>();
+    private final RaceHost raceHost = new RaceHost();
+    private final LinkRace.Mode raceMode = LinkRace.Mode.fromSystemProperty();
+    /** Sockets of per-link relay allocations (for socketBoundTo); loop-confined writes. */
+    private final List<LinkSocket> extraSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile TransportCatalog turnCatalog;
+    private boolean turnMissingLogged;
+    /** Blocking relay work (TURN allocations), off the event loop. */
+    private final java.util.concurrent.ExecutorService relayExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "peerlink-relay-alloc");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final TransportConfig.Option<String> TURN_LEG = new TransportConfig.Option<>("turn.leg", String.class, "udp");
+    private static final TransportConfig.Option<String> TURN_USERNAME = new TransportConfig.Option<>("turn.username", String.class, "");
+    private static final TransportConfig.Option<String> TURN_PASSWORD = new TransportConfig.Option<>("turn.password", String.class, "");
     /** Reassembly memory of all links of this device (docs/protocol-channel.md). */
     private final ReceiveBudget receiveBudget = ReceiveBudget.shared();
     private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
@@ -232,6 +252,11 @@ final class DeviceImpl implements Device {
                 return s;
             }
         }
+        for (LinkSocket s : extraSockets) {
+            if (s.localEndpoint().equals(local)) {
+                return s;
+            }
+        }
         return null;
     }
 
@@ -311,12 +336,11 @@ final class DeviceImpl implements Device {
     private void punch(Introduction intro, CompletableFuture<PeerLink> result) {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
-                + ", peer candidates " + intro.peerCandidates());
+                + ", peer candidates " + intro.peerCandidates() + ", relays " + intro.relays().size());
         int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
         ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR, intro.peerCandidates(), punchOptions, ttl,
-                probeBudget);
-        checks.put(intro.localConnectionId(), check);
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR,
+                raceMode == LinkRace.Mode.RELAY ? List.of() : intro.peerCandidates(), punchOptions, ttl, probeBudget);
         boolean initiator = intro.role() == Introduction.Role.INITIATOR;
         long initiatorCid = initiator ? intro.localConnectionId() : intro.remoteConnectionId();
         long responderCid = initiator ? intro.remoteConnectionId() : intro.localConnectionId();
@@ -325,26 +349,126 @@ final class DeviceImpl implements Device {
             // The handshake, not the check, opens the responder's link: it proves the introduced
             // peer and the path its messages came on.
             secureSetup.expect(intro.localConnectionId(), intro.remoteConnectionId(), prologue, intro.peer(), result,
-                    (via, remote) -> kindOf(intro, remote));
+                    (via, remote) -> via.transport().capabilities().relayed() ? Session.kindOf(via, remote) : kindOf(intro, remote));
         }
-        check.result().whenComplete((selected, error) -> onLoop(() -> {
-            if (error != null) {
-                checks.remove(intro.localConnectionId());
-                Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
-                result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
-                        cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
-                return;
+        LinkRace race = new LinkRace(raceHost, raceMode, intro, socket, check, prologue, result);
+        races.put(intro.localConnectionId(), race);
+        if (intro.requestId() >= 0) {
+            racesByRequest.put(intro.requestId(), race);
+            List<Candidate> early = earlyTrickles.remove(intro.requestId());
+            race.start();
+            if (early != null) {
+                race.onTrickle(early);
             }
-            // The finished check keeps answering the peer's (authenticated) probes for a while: the
-            // peer may still be checking, e.g. when our answer to its nomination was lost.
-            loop.schedule(() -> checks.remove(intro.localConnectionId()), punchOptions.totalDuration().toNanos());
-            if (initiator) {
-                PathKind kind = selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC;
-                secureSetup.initiate(socket, selected.remote(), intro.localConnectionId(), intro.remoteConnectionId(), prologue,
-                        intro.peer(), result, connectTimeout.toNanos(), kind);
+        } else {
+            race.start();
+        }
+    }
+
+    /** Loop thread: the peer of an introduction trickled candidates. */
+    private void onTrickle(long requestId, List<Candidate> candidates) {
+        LinkRace race = racesByRequest.get(requestId);
+        if (race != null) {
+            race.onTrickle(candidates);
+        } else if (earlyTrickles.size() < 64) {
+            // The trickle overtook our own handling of the introduction.
+            earlyTrickles.put(requestId, candidates);
+            loop.schedule(() -> earlyTrickles.remove(requestId), 10_000_000_000L);
+        }
+    }
+
+    /** What link races use of this device. */
+    private final class RaceHost implements LinkRace.Host {
+        @Override
+        public EventLoop loop() {
+            return loop;
+        }
+
+        @Override
+        public PunchOptions punchOptions() {
+            return punchOptions;
+        }
+
+        @Override
+        public ProbeBudget probeBudget() {
+            return probeBudget;
+        }
+
+        @Override
+        public List<LinkSocket> relayedSockets() {
+            return sockets.stream().filter(s -> s != socket && s.transport().capabilities().relayed()).toList();
+        }
+
+        @Override
+        public void initiate(Introduction intro, LinkSocket via, Endpoint remote, byte[] prologue, CompletableFuture<PeerLink> result,
+                             PathKind kind) {
+            secureSetup.initiate(via, remote, intro.localConnectionId(), intro.remoteConnectionId(), prologue, intro.peer(), result,
+                    connectTimeout.toNanos(), kind);
+        }
+
+        @Override
+        public void trickle(long requestId, List<Candidate> candidates) {
+            if (rendezvousClient != null && requestId >= 0) {
+                rendezvousClient.trickle(requestId, candidates);
             }
-        }));
-        check.start(intro.startIn());
+        }
+
+        @Override
+        public Transport turnTransport(Endpoint server, RelayServer relay) {
+            return DeviceImpl.this.turnTransport(server, relay);
+        }
+
+        @Override
+        public java.util.concurrent.Executor blocking() {
+            return relayExecutor;
+        }
+
+        @Override
+        public void attach(LinkSocket s) {
+            s.onSetup((source, datagram) -> onSetup(s, source, datagram));
+            s.onFailure(failure -> onLoop(() -> transportFailed(s)));
+            extraSockets.add(s);
+        }
+
+        @Override
+        public void detach(LinkSocket s) {
+            extraSockets.remove(s);
+        }
+
+        @Override
+        public ConnectionTable connections() {
+            return connections;
+        }
+
+        @Override
+        public void finished(LinkRace race) {
+            races.remove(race.intro.localConnectionId(), race);
+            racesByRequest.remove(race.intro.requestId(), race);
+        }
+    }
+
+    /** @return a TURN transport for one link's allocation, or null without a {@code turn} provider (logged once) */
+    private Transport turnTransport(Endpoint server, RelayServer relay) {
+        TransportCatalog catalog = turnCatalog;
+        if (catalog == null) {
+            catalog = TransportCatalog.load();
+            turnCatalog = catalog;
+        }
+        TransportConfig config = TransportConfig.bind(server)
+                .set(TURN_LEG, relay.leg().name().toLowerCase(java.util.Locale.ROOT))
+                .set(TURN_USERNAME, relay.username())
+                .set(TURN_PASSWORD, relay.credential())
+                .build();
+        try {
+            return catalog.create(config, null);
+        } catch (PeerLinkException e) {
+            if (!turnMissingLogged) {
+                turnMissingLogged = true;
+                LOG.log(System.Logger.Level.WARNING, "the rendezvous offers TURN relays, but this device cannot use them: "
+                        + e.getMessage());
+            }
+            return null;
+        }
     }
 
     /**
@@ -434,6 +558,11 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public void onTrickle(long requestId, List<Candidate> candidates) {
+            onLoop(() -> DeviceImpl.this.onTrickle(requestId, candidates));
+        }
+
+        @Override
         public void onPeerOffline(DeviceId peer) {
             for (PeerLinkImpl link : List.copyOf(links.values())) {
                 if (link.peer().equals(peer) && link.engine().isOpen()) {
@@ -515,7 +644,8 @@ final class DeviceImpl implements Device {
             switch (type) {
                 case SetupPacket.PROBE, SetupPacket.PROBE_ACK -> {
                     SetupPacket.Probe probe = SetupPacket.readProbe(datagram);
-                    ConnectivityCheck check = via == socket ? checks.get(probe.destinationCid()) : null;
+                    LinkRace race = races.get(probe.destinationCid());
+                    ConnectivityCheck check = race == null ? null : race.checkFor(via);
                     if (check != null) {
                         check.onProbe(source, probe);
                     }
@@ -745,6 +875,8 @@ final class DeviceImpl implements Device {
             }
         }
         sockets.forEach(LinkSocket::close);
+        extraSockets.forEach(LinkSocket::close);
+        relayExecutor.shutdownNow();
         loop.close();
         down.complete(null);
     }

@@ -53,6 +53,40 @@ final class TransportCatalog {
      *         does not convert; if the provider refuses the configuration
      */
     Transport create(Endpoint bind, String providerName, Map<String, ?> options) {
+        TransportProvider chosen = choose(bind, providerName);
+        TransportConfig config;
+        try {
+            config = TransportOptionMapper.config(bind, chosen, options);
+        } catch (IllegalArgumentException e) {
+            throw new PeerLinkException("transport " + bind + ": " + e.getMessage(), e);
+        }
+        try {
+            return chosen.create(config);
+        } catch (IllegalArgumentException e) {
+            throw new PeerLinkException("transport " + chosen.getClass().getName() + " refused " + bind + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A transport from a configuration the core built itself (a per-link TURN allocation, whose
+     * options are the relay module's {@code turn.*}), chosen by the bind endpoint's scheme.
+     *
+     * @param config the bind endpoint and options
+     * @param providerName the provider's class name, or null to choose by scheme alone
+     * @return a transport in state CREATED
+     * @throws PeerLinkException as {@link #create(Endpoint, String, Map)}
+     */
+    Transport create(TransportConfig config, String providerName) {
+        Endpoint bind = config.bindEndpoint();
+        TransportProvider chosen = choose(bind, providerName);
+        try {
+            return chosen.create(config);
+        } catch (IllegalArgumentException e) {
+            throw new PeerLinkException("transport " + chosen.getClass().getName() + " refused " + bind + ": " + e.getMessage(), e);
+        }
+    }
+
+    private TransportProvider choose(Endpoint bind, String providerName) {
         List<TransportProvider> forScheme = providers.stream().filter(p -> p.scheme().equals(bind.scheme())).toList();
         TransportProvider chosen;
         if (providerName != null) {
@@ -69,17 +103,7 @@ final class TransportCatalog {
         } else {
             chosen = forScheme.get(0);
         }
-        TransportConfig config;
-        try {
-            config = TransportOptionMapper.config(bind, chosen, options);
-        } catch (IllegalArgumentException e) {
-            throw new PeerLinkException("transport " + bind + ": " + e.getMessage(), e);
-        }
-        try {
-            return chosen.create(config);
-        } catch (IllegalArgumentException e) {
-            throw new PeerLinkException("transport " + chosen.getClass().getName() + " refused " + bind + ": " + e.getMessage(), e);
-        }
+        return chosen;
     }
 
     private static String names(List<TransportProvider> ps) {

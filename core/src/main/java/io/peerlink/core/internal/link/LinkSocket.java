@@ -157,9 +157,15 @@ public final class LinkSocket implements DatagramHandler {
     /**
      * @param remote destination
      * @param datagram the bytes
-     * @return false if the transport dropped it
+     * @return false if the transport dropped it, or was stopped (a per-link relay allocation released
+     *         while a timer of its link set-up still fires)
      */
     public boolean send(Endpoint remote, ByteBuffer datagram) {
+        Transport.State state = transport.state();
+        if (state == Transport.State.STOPPED || state == Transport.State.DESTROYED) {
+            dropped.incrementAndGet();
+            return false;
+        }
         return transport.send(remote, datagram);
     }
 

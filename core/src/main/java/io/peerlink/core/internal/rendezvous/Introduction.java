@@ -1,5 +1,6 @@
 package io.peerlink.core.internal.rendezvous;
 
+import io.peerlink.protocol.rendezvous.RelayServer;
 import io.peerlink.Candidate;
 import io.peerlink.DeviceId;
 
@@ -19,9 +20,12 @@ import java.util.Objects;
  * @param remoteConnectionId the ID this device puts in datagrams addressed to the peer
  * @param role whether this device initiated the connect
  * @param startIn how long after receiving this to start connectivity checks (synchronised start)
+ * @param requestId the introduction's request ID on this device's control connection (trickle refers to it)
+ * @param relays TURN servers with credentials minted for this link (may be empty)
  */
 public record Introduction(DeviceId peer, List<Candidate> peerCandidates, String sessionToken,
-                           long localConnectionId, long remoteConnectionId, Role role, Duration startIn) {
+                           long localConnectionId, long remoteConnectionId, Role role, Duration startIn, long requestId,
+                           List<RelayServer> relays) {
 
     /** Which side of the connect a device is on. */
     public enum Role {
@@ -38,5 +42,22 @@ public record Introduction(DeviceId peer, List<Candidate> peerCandidates, String
         Objects.requireNonNull(sessionToken, "sessionToken");
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(startIn, "startIn");
+        relays = List.copyOf(Objects.requireNonNull(relays, "relays"));
+    }
+
+    /**
+     * An introduction without relays and request ID (tests).
+     *
+     * @param peer see above
+     * @param peerCandidates see above
+     * @param sessionToken see above
+     * @param localConnectionId see above
+     * @param remoteConnectionId see above
+     * @param role see above
+     * @param startIn see above
+     */
+    public Introduction(DeviceId peer, List<Candidate> peerCandidates, String sessionToken, long localConnectionId,
+                        long remoteConnectionId, Role role, Duration startIn) {
+        this(peer, peerCandidates, sessionToken, localConnectionId, remoteConnectionId, role, startIn, -1, List.of());
     }
 }

@@ -96,6 +96,15 @@ public final class RendezvousClient implements AutoCloseable {
         /** @param peer a device this one was introduced to lost its control connection */
         default void onPeerOffline(DeviceId peer) {
         }
+
+        /**
+         * The peer of an introduction sent late candidates (its relayed address).
+         *
+         * @param requestId the introduction's {@link Introduction#requestId()}
+         * @param candidates the candidates, untrusted
+         */
+        default void onTrickle(long requestId, List<Candidate> candidates) {
+        }
     }
 
     private final URI server;
@@ -284,6 +293,21 @@ public final class RendezvousClient implements AutoCloseable {
             candidates = copy;
             if (state == Rendezvous.State.REGISTERED) {
                 send(new Message.Candidates(copy));
+            }
+        });
+    }
+
+    /**
+     * Sends late candidates to the peer of an introduction (through the server).
+     *
+     * @param requestId the introduction's {@link Introduction#requestId()}
+     * @param late the candidates
+     */
+    public void trickle(long requestId, List<Candidate> late) {
+        List<Candidate> copy = List.copyOf(late);
+        loop.execute(() -> {
+            if (state == Rendezvous.State.REGISTERED) {
+                send(new Message.Trickle(requestId, copy));
             }
         });
     }
@@ -668,6 +692,8 @@ public final class RendezvousClient implements AutoCloseable {
             if (f != null) {
                 f.complete(r.online());
             }
+        } else if (message instanceof Message.Trickle t) {
+            callbacks.execute(() -> listener.onTrickle(t.requestId(), t.candidates()));
         } else if (message instanceof Message.PeerOffline o) {
             callbacks.execute(() -> listener.onPeerOffline(o.peer()));
         } else if (message instanceof Message.Error e) {
@@ -680,7 +706,7 @@ public final class RendezvousClient implements AutoCloseable {
     private void onIntroduce(Message.Introduce in) {
         Introduction intro = new Introduction(in.peer(), in.peerCandidates(), in.sessionToken(), in.localConnectionId(),
                 in.remoteConnectionId(), in.role() == Role.INITIATOR ? Introduction.Role.INITIATOR : Introduction.Role.RESPONDER,
-                Duration.ofMillis(in.startInMillis()));
+                Duration.ofMillis(in.startInMillis()), in.requestId(), in.relayServers());
         if (in.role() == Role.INITIATOR) {
             PendingConnect p = connects.get(in.requestId());
             if (p == null || !p.target.equals(in.peer())) {

@@ -55,6 +55,13 @@ public final class Session implements ChannelEngine.PacketObserver {
     /** Size a challenge is padded to where the path and its budget allow (QUIC's minimum MTU). */
     static final int CHALLENGE_SIZE = 1200;
     private static final long MIN_CHALLENGE_INTERVAL_NANOS = 50_000_000L;
+    /** How often the active path's liveness is looked at. */
+    private static final long LIVENESS_INTERVAL_NANOS = 100_000_000L;
+    /** Probe timeouts in a row that make the active path suspect. */
+    static final int FAILOVER_PTOS = 2;
+    /** Silence on the active path before a failover (also the least time between two). */
+    static final long FAILOVER_SILENCE_NANOS = 300_000_000L;
+    private long lastFailover = Long.MIN_VALUE / 2;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final System.Logger LOG = System.getLogger(Session.class.getName());
 
@@ -138,9 +145,36 @@ public final class Session implements ChannelEngine.PacketObserver {
         return confirmed;
     }
 
-    /** Starts the engine (credit, timers). */
+    /** Starts the engine (credit, timers) and the watch on the active path. */
     public void start() {
         engine.start();
+        loop.schedule(this::watchActive, LIVENESS_INTERVAL_NANOS);
+    }
+
+    /**
+     * Failover: when the active path stops answering ({@value #FAILOVER_PTOS} probe timeouts in a
+     * row, and nothing heard on it for {@link #FAILOVER_SILENCE_NANOS}) and a validated standby
+     * exists (an unrelayed one preferred), move to the standby now rather than at the idle timeout,
+     * and challenge the silent path: if it answers again it is validated, and a direct path then
+     * replaces the relayed one again; if not, it fails.
+     */
+    private void watchActive() {
+        if (!engine.isOpen()) {
+            return;
+        }
+        long now = loop.nanoTime();
+        if (engine.consecutivePtos() >= FAILOVER_PTOS && now - active.lastHeard >= FAILOVER_SILENCE_NANOS
+                && now - lastFailover >= FAILOVER_SILENCE_NANOS) {
+            Path standby = bestStandby();
+            if (standby != null) {
+                Path silent = active;
+                lastFailover = now;
+                LOG.log(System.Logger.Level.DEBUG, () -> "active path " + silent + " stopped answering; failing over to " + standby);
+                switchTo(standby, true);
+                startValidation(silent);
+            }
+        }
+        loop.schedule(this::watchActive, LIVENESS_INTERVAL_NANOS);
     }
 
     /** @return the session's channel engine */

@@ -1,0 +1,456 @@
+package io.peerlink.core.internal.device;
+
+import io.peerlink.Candidate;
+import io.peerlink.CandidateType;
+import io.peerlink.Endpoint;
+import io.peerlink.PathKind;
+import io.peerlink.PeerLink;
+import io.peerlink.UnreachableException;
+import io.peerlink.core.internal.link.ConnectionTable;
+import io.peerlink.core.internal.link.LinkSocket;
+import io.peerlink.core.internal.loop.EventLoop;
+import io.peerlink.core.internal.punch.ConnectivityCheck;
+import io.peerlink.core.internal.punch.NoPathException;
+import io.peerlink.core.internal.punch.ProbeBudget;
+import io.peerlink.core.internal.punch.PunchOptions;
+import io.peerlink.core.internal.rendezvous.Introduction;
+import io.peerlink.core.internal.session.Session;
+import io.peerlink.protocol.rendezvous.RelayServer;
+import io.peerlink.spi.Transport;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Link set-up for one introduction, racing paths happy-eyeballs style
+ * (docs/protocol-punching.md, "Path racing"):
+ * <ul>
+ * <li>the <b>direct</b> connectivity check on the device's UDP socket (LAN candidates at once, the
+ *     synchronised punch towards public ones);</li>
+ * <li><b>relayed</b> checks, one per relayed local socket — a TURN allocation made for this link
+ *     from the introduction's relays, or any transport of the device that declares
+ *     {@code relayed} (a broker) — towards the peer's RELAY candidates that socket can reach,
+ *     learned from the introduction or trickled through the rendezvous. TURN allocations are
+ *     themselves raced: the introduction's relays are tried in order, each
+ *     {@link #ALLOCATION_STAGGER} after the previous unless one succeeded, so a network that drops
+ *     UDP gets its allocation over TCP.</li>
+ * </ul>
+ * The first check to succeed carries the secure handshake and opens the link — except that a
+ * relayed success waits up to {@link #RELAY_HOLD} for the direct check (the better path's head
+ * start). Checks that succeed later add their path to the session: a direct path replaces a
+ * relayed active one once validated (the session's rule), a relayed path stays validated as the
+ * standby the session fails over to. The set-up fails with {@code NO_PATH} only when every check
+ * has failed and no allocation is still pending. Confined to the event loop.
+ */
+final class LinkRace {
+    private static final System.Logger LOG = System.getLogger(LinkRace.class.getName());
+    /** How long a relayed success waits for the direct check before it opens the link. */
+    static final Duration RELAY_HOLD = Duration.ofMillis(30);
+    /** Delay between starting allocations on successive relays of an introduction. */
+    static final Duration ALLOCATION_STAGGER = Duration.ofMillis(400);
+    /** How long after the direct check failed the set-up still waits for the peer's relayed candidate. */
+    static final Duration TRICKLE_WAIT = Duration.ofSeconds(3);
+    /** Local preference of a relayed candidate a device trickles. */
+    private static final int RELAY_LOCAL_PREFERENCE = 65535;
+
+    /**
+     * Which paths a set-up may use: {@code all} (the default), or, for benchmarks and diagnosis
+     * only, {@code direct} (no relays) or {@code relay} (relayed paths only, no head start).
+     * Read from the system property {@code peerlink.race}.
+     */
+    enum Mode {
+        ALL, DIRECT, RELAY;
+
+        static Mode fromSystemProperty() {
+            String v = System.getProperty("peerlink.race", "all");
+            try {
+                return valueOf(v.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("peerlink.race must be all, direct or relay: " + v, e);
+            }
+        }
+    }
+
+    /** What the race needs from its device. */
+    interface Host {
+        EventLoop loop();
+
+        PunchOptions punchOptions();
+
+        ProbeBudget probeBudget();
+
+        /** @return the device's own relayed sockets (brokers), which race like allocations */
+        List<LinkSocket> relayedSockets();
+
+        /** Starts a handshake as initiator on a path. */
+        void initiate(Introduction intro, LinkSocket via, Endpoint remote, byte[] prologue, CompletableFuture<PeerLink> result,
+                      PathKind kind);
+
+        /** Sends late candidates to the peer through the rendezvous. */
+        void trickle(long requestId, List<Candidate> candidates);
+
+        /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider */
+        Transport turnTransport(Endpoint server, RelayServer relay);
+
+        /** Runs blocking work (an allocation) off the loop. */
+        Executor blocking();
+
+        /** The set-up socket dispatch for a socket this race started. */
+        void attach(LinkSocket socket);
+
+        /** A socket this race started is closed: forget it. */
+        void detach(LinkSocket socket);
+
+        ConnectionTable connections();
+
+        /** The race ended (link closed or set-up failed): forget it. */
+        void finished(LinkRace race);
+    }
+
+    private final Host host;
+    private final Mode mode;
+    private final EventLoop loop;
+    final Introduction intro;
+    private final boolean initiator;
+    private final LinkSocket udp;
+    private final byte[] prologue;
+    private final CompletableFuture<PeerLink> result;
+    private final ConnectivityCheck direct;
+    private final Map<LinkSocket, ConnectivityCheck> relayed = new LinkedHashMap<>();
+    private final List<LinkSocket> allocations = new ArrayList<>();
+    private final List<Candidate> peerRelayed = new ArrayList<>();
+    private final List<String> failures = new ArrayList<>();
+    private int allocationsPending;
+    private boolean allocated;
+    private boolean handshaking;
+    private boolean done;
+    private PeerLinkImpl link;
+    private EventLoop.Timer hold;
+    private EventLoop.Timer trickleWait;
+    private boolean trickleExpired;
+    private final List<EventLoop.Timer> staggered = new ArrayList<>();
+
+    LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
+             CompletableFuture<PeerLink> result) {
+        this.host = host;
+        this.mode = mode;
+        this.loop = host.loop();
+        this.intro = intro;
+        this.initiator = intro.role() == Introduction.Role.INITIATOR;
+        this.udp = udp;
+        this.direct = direct;
+        this.prologue = prologue;
+        this.result = result;
+        result.whenComplete((l, e) -> loop.execute(() -> onResult(l, e)));
+    }
+
+    /** @return the check that handles set-up packets arriving on {@code via}, or null */
+    ConnectivityCheck checkFor(LinkSocket via) {
+        return via == udp ? direct : relayed.get(via);
+    }
+
+    /** Starts the direct check, the allocations and the relayed checks towards relayed candidates the introduction carries. */
+    void start() {
+        direct.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(udp, selected, error)));
+        direct.start(intro.startIn());
+        for (Candidate c : intro.peerCandidates()) {
+            if (c.type() == CandidateType.RELAY) {
+                peerRelayed.add(c);
+            }
+        }
+        if (mode == Mode.DIRECT) {
+            return;
+        }
+        for (LinkSocket s : host.relayedSockets()) {
+            startRelayedCheck(s);
+        }
+        List<RelayServer> relays = intro.relays();
+        for (int i = 0; i < relays.size(); i++) {
+            RelayServer relay = relays.get(i);
+            if (i == 0) {
+                allocate(relay);
+            } else {
+                staggered.add(loop.schedule(() -> {
+                    if (!allocated && !done) {
+                        allocate(relay);
+                    }
+                }, ALLOCATION_STAGGER.toNanos() * i));
+            }
+        }
+    }
+
+    private void allocate(RelayServer relay) {
+        Endpoint server;
+        try {
+            server = Endpoint.of("turn", new InetSocketAddress(InetAddress.getByName(relay.host()), relay.port()));
+        } catch (UnknownHostException | RuntimeException e) {
+            failures.add(relay.uri() + ": " + e.getMessage());
+            return;
+        }
+        Transport t = host.turnTransport(server, relay);
+        if (t == null) {
+            return;
+        }
+        LinkSocket s = new LinkSocket(t, loop, host.connections());
+        allocationsPending++;
+        long started = loop.nanoTime();
+        host.blocking().execute(() -> {
+            Throwable error = null;
+            try {
+                s.start();
+            } catch (Exception | Error e) {
+                error = e;
+            }
+            Throwable failure = error;
+            try {
+                loop.execute(() -> onAllocated(relay, s, failure, started));
+            } catch (RuntimeException rejected) {
+                s.close(); // the device closed meanwhile
+            }
+        });
+    }
+
+    private void onAllocated(RelayServer relay, LinkSocket s, Throwable error, long startedNanos) {
+        allocationsPending--;
+        if (error != null) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "no allocation on " + relay.uri() + ": " + error);
+            failures.add("relay " + relay.uri() + ": " + error.getMessage());
+            s.close();
+            maybeFail();
+            return;
+        }
+        if (allocated || done) {
+            s.close(); // another relay won the allocation race, or the set-up is over
+            maybeFail();
+            return;
+        }
+        allocated = true;
+        for (EventLoop.Timer t : staggered) {
+            t.cancel();
+        }
+        allocations.add(s);
+        host.attach(s);
+        Endpoint relayedAddress = s.localEndpoint();
+        LOG.log(System.Logger.Level.DEBUG, () -> "allocated " + relayedAddress + " on " + relay.uri() + " in "
+                + (loop.nanoTime() - startedNanos) / 1_000_000 + " ms");
+        host.trickle(intro.requestId(), List.of(Candidate.of(relayedAddress, CandidateType.RELAY, RELAY_LOCAL_PREFERENCE)));
+        startRelayedCheck(s);
+    }
+
+    /** The peer trickled candidates (its relayed address). */
+    void onTrickle(List<Candidate> candidates) {
+        boolean added = false;
+        for (Candidate c : candidates) {
+            if (c.type() == CandidateType.RELAY && !peerRelayed.contains(c) && peerRelayed.size() < 8) {
+                peerRelayed.add(c);
+                added = true;
+            }
+        }
+        if (!added || done && link == null || mode == Mode.DIRECT) {
+            return;
+        }
+        for (LinkSocket s : allocations) {
+            startRelayedCheck(s);
+        }
+        for (LinkSocket s : host.relayedSockets()) {
+            startRelayedCheck(s);
+        }
+    }
+
+    private void startRelayedCheck(LinkSocket s) {
+        if (relayed.containsKey(s)) {
+            return;
+        }
+        List<Candidate> reachable = peerRelayed.stream().filter(c -> s.transport().supports(c.endpoint())).toList();
+        if (reachable.isEmpty()) {
+            return;
+        }
+        PunchOptions options = host.punchOptions();
+        ConnectivityCheck check = new ConnectivityCheck(loop, s, intro.localConnectionId(), intro.remoteConnectionId(),
+                intro.sessionToken(), initiator, reachable, options, 0, host.probeBudget());
+        relayed.put(s, check);
+        if (trickleWait != null) {
+            trickleWait.cancel();
+            trickleWait = null;
+        }
+        check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(s, selected, error)));
+        check.start(Duration.ZERO);
+    }
+
+    private void onCheck(LinkSocket via, ConnectivityCheck.Selected selected, Throwable error) {
+        if (error != null) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+            failures.add((via == udp ? "direct: " : "relayed via " + via.localEndpoint() + ": ")
+                    + (cause instanceof NoPathException ? cause.getMessage() : String.valueOf(cause)));
+            if (via == udp && !relayed.isEmpty() || allocationsPending > 0 || allocated) {
+                // Still racing: a relayed check runs, an allocation is pending, or the peer's
+                // relayed candidate may still be on its way.
+                if (relayed.isEmpty() && trickleWait == null && link == null) {
+                    trickleWait = loop.schedule(() -> {
+                        trickleExpired = true;
+                        maybeFail();
+                    }, TRICKLE_WAIT.toNanos());
+                }
+            }
+            maybeFail();
+            if (via != udp) {
+                closeUnused(via);
+            }
+            return;
+        }
+        PathKind kind = via == udp ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
+                : Session.kindOf(via, selected.remote());
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " succeeded");
+        if (link != null) {
+            addPath(via, selected.remote());
+            return;
+        }
+        if (!initiator || handshaking) {
+            return; // the responder's link is opened by the handshake; a later path is added once it is open
+        }
+        if (via == udp && mode == Mode.RELAY) {
+            return;
+        }
+        if (via != udp && !direct.result().isDone() && mode == Mode.ALL) {
+            // The better path's head start: a relayed success waits a moment for the direct check.
+            if (hold == null) {
+                hold = loop.schedule(() -> handshake(via, selected.remote(), kind), RELAY_HOLD.toNanos());
+            }
+            return;
+        }
+        handshake(via, selected.remote(), kind);
+    }
+
+    private void handshake(LinkSocket via, Endpoint remote, PathKind kind) {
+        if (handshaking || done) {
+            return;
+        }
+        handshaking = true;
+        if (hold != null) {
+            hold.cancel();
+        }
+        host.initiate(intro, via, remote, prologue, result, kind);
+    }
+
+    /** Every check failed and nothing is pending: the set-up fails. */
+    private void maybeFail() {
+        if (done || link != null || handshaking) {
+            return;
+        }
+        if (!direct.result().isDone() || allocationsPending > 0) {
+            return;
+        }
+        for (ConnectivityCheck c : relayed.values()) {
+            if (!c.result().isDone() || !c.result().isCompletedExceptionally()) {
+                return;
+            }
+        }
+        if (relayed.isEmpty() && allocated && trickleWait != null && !trickleExpired) {
+            return; // still waiting for the peer's relayed candidate
+        }
+        if (!direct.result().isCompletedExceptionally()) {
+            return; // the responder: the direct check succeeded, the handshake will open the link
+        }
+        result.completeExceptionally(new UnreachableException(intro.peer(), UnreachableException.Reason.NO_PATH,
+                String.join("; ", failures)));
+    }
+
+    private void onResult(PeerLink opened, Throwable error) {
+        if (error != null) {
+            finish();
+            return;
+        }
+        link = (PeerLinkImpl) opened;
+        link.session().engine().closedOnLoop().thenRun(() -> loop.execute(this::finish));
+        // Paths that succeeded before the link opened (the loser of the race) join it now.
+        addIfSucceeded(udp, direct);
+        for (Map.Entry<LinkSocket, ConnectivityCheck> e : relayed.entrySet()) {
+            addIfSucceeded(e.getKey(), e.getValue());
+        }
+        for (LinkSocket s : List.copyOf(allocations)) {
+            ConnectivityCheck c = relayed.get(s);
+            if (c != null && c.result().isCompletedExceptionally()) {
+                closeUnused(s);
+            }
+        }
+        // An allocation the peer never answered with a relayed candidate of its own is released.
+        loop.schedule(() -> {
+            for (LinkSocket s : List.copyOf(allocations)) {
+                if (!relayed.containsKey(s)) {
+                    closeUnused(s);
+                }
+            }
+        }, TRICKLE_WAIT.toNanos());
+    }
+
+    private void addIfSucceeded(LinkSocket via, ConnectivityCheck check) {
+        if (check.result().isDone() && !check.result().isCompletedExceptionally()) {
+            addPath(via, check.result().join().remote());
+        }
+    }
+
+    private void addPath(LinkSocket via, Endpoint remote) {
+        if (link == null || !link.session().engine().isOpen()) {
+            return;
+        }
+        boolean known = link.paths().stream().anyMatch(p -> p.local().equals(via.localEndpoint()) && p.remote().equals(remote));
+        if (known) {
+            return;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: adding path " + via.localEndpoint() + " -> " + remote);
+        link.session().addPath(via, remote, false).whenComplete((info, e) -> {
+            if (e != null) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "path " + remote + " did not validate: " + e.getMessage());
+            }
+        });
+    }
+
+    private void closeUnused(LinkSocket s) {
+        if (link != null && link.paths().stream().anyMatch(p -> p.local().equals(s.localEndpoint()))) {
+            return; // the handshake came this way before the check concluded: the path is in use
+        }
+        if (allocations.remove(s)) {
+            host.detach(s);
+            s.close();
+        }
+    }
+
+    /** The link closed or the set-up failed: release the allocations. */
+    private void finish() {
+        if (done) {
+            return;
+        }
+        done = true;
+        for (EventLoop.Timer t : staggered) {
+            t.cancel();
+        }
+        if (hold != null) {
+            hold.cancel();
+        }
+        if (trickleWait != null) {
+            trickleWait.cancel();
+        }
+        for (LinkSocket s : allocations) {
+            if (link != null) {
+                link.session().transportFailed(s);
+            }
+            host.detach(s);
+            s.close();
+        }
+        allocations.clear();
+        host.finished(this);
+    }
+
+    /** @return the relayed sockets this race allocated (tests) */
+    List<LinkSocket> allocations() {
+        return List.copyOf(allocations);
+    }
+}

@@ -1,0 +1,145 @@
+package io.peerlink.server.relay;
+
+import io.peerlink.protocol.stun.StunClient;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * (A copy of the relay module's test helper.) A real coturn {@code turnserver} on loopback, started per test class with a fresh random
+ * static-auth-secret and free ports. Under {@code CI=true} a missing binary fails; otherwise
+ * the calling test is skipped with a message.
+ */
+final class CoturnProcess implements AutoCloseable {
+    static final String REALM = "peerlink.test";
+
+    final String secret;
+    final int port;
+    final Process process;
+    final Path dir;
+
+    private CoturnProcess(String secret, int port, Process process, Path dir) {
+        this.secret = secret;
+        this.port = port;
+        this.process = process;
+        this.dir = dir;
+    }
+
+    static String binaryOrSkip(String name) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            Path p = Path.of(d, name);
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            fail(name + " not found on PATH; CI must install the Debian package coturn");
+        }
+        Assumptions.abort(name + " not found on PATH: install the Debian package coturn to run this interop test");
+        return null;
+    }
+
+    /** Starts coturn with UDP and TCP listeners on one free port; {@code extra} adds options (e.g. TLS). */
+    static CoturnProcess start(List<String> extra) throws IOException, InterruptedException {
+        String binary = binaryOrSkip("turnserver");
+        byte[] raw = new byte[24];
+        new SecureRandom().nextBytes(raw);
+        String secret = HexFormat.of().formatHex(raw);
+        int port = freeUdpAndTcpPort();
+        Path dir = Files.createTempDirectory("coturn");
+        List<String> cmd = new ArrayList<>(List.of(binary, "-n", "--use-auth-secret", "--static-auth-secret=" + secret,
+                "--realm=" + REALM, "--listening-ip=127.0.0.1", "--listening-port=" + port, "--relay-ip=127.0.0.1",
+                "--allow-loopback-peers", "--no-cli", "--no-dtls", "--no-rfc5780", "--no-software-attribute",
+                "--db=" + dir.resolve("turndb"), "--pidfile=" + dir.resolve("pid"),
+                "--log-file=" + dir.resolve("turn.log"), "--simple-log", "--no-stdout-log"));
+        if (extra.isEmpty()) {
+            cmd.add("--no-tls");
+        }
+        cmd.addAll(extra);
+        Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("stdout").toFile()).start();
+        CoturnProcess coturn = new CoturnProcess(secret, port, process, dir);
+        coturn.awaitReady();
+        return coturn;
+    }
+
+    static int freeUdpAndTcpPort() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                int port = udp.getLocalPort();
+                try (ServerSocket tcp = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                    assert tcp.isBound();
+                    return port;
+                } catch (IOException taken) {
+                    // Try another.
+                }
+            }
+        }
+        throw new IOException("no port free for both UDP and TCP");
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    /** Polls with STUN Binding requests until coturn answers (it needs a moment to open listeners). */
+    private void awaitReady() throws IOException, InterruptedException {
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            probe.setSoTimeout(100);
+            for (int i = 0; i < 100; i++) {
+                if (!process.isAlive()) {
+                    fail("turnserver exited with " + process.exitValue() + ": " + Files.readString(dir.resolve("stdout")) + log());
+                }
+                byte[] txid = StunClient.newTransactionId();
+                ByteBuffer req = StunClient.request(txid);
+                probe.send(new DatagramPacket(req.array(), req.remaining(), address()));
+                byte[] buf = new byte[1500];
+                DatagramPacket answer = new DatagramPacket(buf, buf.length);
+                try {
+                    probe.receive(answer);
+                    return;
+                } catch (SocketTimeoutException notYet) {
+                    Thread.sleep(50);
+                }
+            }
+        }
+        fail("turnserver did not answer STUN within 15 s: " + log());
+    }
+
+    String log() {
+        try {
+            return Files.readString(dir.resolve("turn.log"));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
