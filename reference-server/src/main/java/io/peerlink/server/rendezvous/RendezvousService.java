@@ -611,6 +611,48 @@ public final class RendezvousService implements AutoCloseable {
             target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", a.requestId());
             return;
         }
+        LinkParameters l = linkParameters(requester.minRttMillis, target.minRttMillis);
+        introductions.incrementAndGet();
+        events.introduced();
+        // Remembered so that either side going offline is told to the other (peer-offline).
+        requester.introducedTo.add(target.deviceId());
+        target.introducedTo.add(requester.deviceId());
+        // Late candidates (trickle) for this introduction go to the other side, under the receiver's request ID.
+        requester.introduced(p.requesterRequestId, target, p.id);
+        target.introduced(p.id, requester, p.requesterRequestId);
+        requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, l.sessionToken(),
+                l.requesterCid(), l.targetCid(), Role.INITIATOR, l.startRequester(), relaysFor(requester, target)));
+        target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, l.sessionToken(),
+                l.targetCid(), l.requesterCid(), Role.RESPONDER, l.startTarget(), relaysFor(target, requester)));
+    }
+
+    /** Like the local case, with the requester on another node: its node gets the requester's introduction. */
+    private void introduceRemote(ControlSession target, PendingConnect p) {
+        RemoteRequester requester = p.remote;
+        if (!requester.node.equals(registry.remoteNode(requester.id))) {
+            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", p.id);
+            return;
+        }
+        // The requester's introduction also crosses Redis (well under a millisecond on a LAN), which the margin absorbs.
+        LinkParameters l = linkParameters(requester.minRttMillis, target.minRttMillis);
+        Message.Introduce forRequester = new Message.Introduce(requester.requestId, target.deviceId(), target.candidates,
+                l.sessionToken(), l.requesterCid(), l.targetCid(), Role.INITIATOR, l.startRequester());
+        if (!sendToNode(requester.node, new NodeMessage.Introduce(requester.pendingId, codec.encode(forRequester)))) {
+            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", p.id);
+            return;
+        }
+        introductions.incrementAndGet();
+        events.introduced();
+        target.introducedTo.add(requester.id);
+        target.send(new Message.Introduce(p.id, requester.id, requester.candidates, l.sessionToken(),
+                l.targetCid(), l.requesterCid(), Role.RESPONDER, l.startTarget()));
+    }
+
+    /** What both introductions of one link share: a one-time session token, two distinct connection IDs, start delays. */
+    private record LinkParameters(String sessionToken, long requesterCid, long targetCid, long startRequester, long startTarget) {
+    }
+
+    private LinkParameters linkParameters(double requesterMinRttMillis, double targetMinRttMillis) {
         byte[] token = new byte[16];
         random.nextBytes(token);
         String sessionToken = Base64.getUrlEncoder().withoutPadding().encodeToString(token);
@@ -621,57 +663,11 @@ public final class RendezvousService implements AutoCloseable {
         } while (targetCid == requesterCid);
         // Synchronised start: the introduction reaches each side after half its RTT; choose a common
         // instant D from now and tell each side to wait D minus its own one-way delay.
-        double oneWayRequester = Math.max(0, requester.minRttMillis) / 2;
-        double oneWayTarget = Math.max(0, target.minRttMillis) / 2;
+        double oneWayRequester = Math.max(0, requesterMinRttMillis) / 2;
+        double oneWayTarget = Math.max(0, targetMinRttMillis) / 2;
         double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
-        long startRequester = Math.round(d - oneWayRequester);
-        long startTarget = Math.round(d - oneWayTarget);
-        introductions.incrementAndGet();
-        events.introduced();
-        // Remembered so that either side going offline is told to the other (peer-offline).
-        requester.introducedTo.add(target.deviceId());
-        target.introducedTo.add(requester.deviceId());
-        // Late candidates (trickle) for this introduction go to the other side, under the receiver's request ID.
-        requester.introduced(p.requesterRequestId, target, p.id);
-        target.introduced(p.id, requester, p.requesterRequestId);
-        requester.send(new Message.Introduce(p.requesterRequestId, target.deviceId(), target.candidates, sessionToken,
-                requesterCid, targetCid, Role.INITIATOR, startRequester, relaysFor(requester, target)));
-        target.send(new Message.Introduce(p.id, requester.deviceId(), requester.candidates, sessionToken,
-                targetCid, requesterCid, Role.RESPONDER, startTarget, relaysFor(target, requester)));
-    }
-
-    /** Like the local case, with the requester on another node: its node gets the requester's introduction. */
-    private void introduceRemote(ControlSession target, PendingConnect p) {
-        RemoteRequester requester = p.remote;
-        if (!requester.node.equals(registry.remoteNode(requester.id))) {
-            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", p.id);
-            return;
-        }
-        byte[] token = new byte[16];
-        random.nextBytes(token);
-        String sessionToken = Base64.getUrlEncoder().withoutPadding().encodeToString(token);
-        long requesterCid = nonZeroRandom();
-        long targetCid;
-        do {
-            targetCid = nonZeroRandom();
-        } while (targetCid == requesterCid);
-        double oneWayRequester = Math.max(0, requester.minRttMillis) / 2;
-        double oneWayTarget = Math.max(0, target.minRttMillis) / 2;
-        // The requester's introduction also crosses Redis (well under a millisecond on a LAN), which the margin absorbs.
-        double d = Math.max(oneWayRequester, oneWayTarget) + config.limits().startMargin().toMillis();
-        long startRequester = Math.round(d - oneWayRequester);
-        long startTarget = Math.round(d - oneWayTarget);
-        Message.Introduce forRequester = new Message.Introduce(requester.requestId, target.deviceId(), target.candidates,
-                sessionToken, requesterCid, targetCid, Role.INITIATOR, startRequester);
-        if (!sendToNode(requester.node, new NodeMessage.Introduce(requester.pendingId, codec.encode(forRequester)))) {
-            target.sendError(ErrorCode.UNKNOWN_REQUEST, "the requesting device went offline", p.id);
-            return;
-        }
-        introductions.incrementAndGet();
-        events.introduced();
-        target.introducedTo.add(requester.id);
-        target.send(new Message.Introduce(p.id, requester.id, requester.candidates, sessionToken,
-                targetCid, requesterCid, Role.RESPONDER, startTarget));
+        return new LinkParameters(sessionToken, requesterCid, targetCid, Math.round(d - oneWayRequester),
+                Math.round(d - oneWayTarget));
     }
 
     private long nonZeroRandom() {
