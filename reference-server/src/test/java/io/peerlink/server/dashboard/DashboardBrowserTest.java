@@ -129,7 +129,10 @@ class DashboardBrowserTest {
         assertEquals(200, status("snapshot", "Bearer " + TOKEN));
 
         browser = chromium();
+        // The page re-renders its tables on every pushed snapshot (once a second): an element found a
+        // moment ago may be replaced before it is read, so a wait finds it again instead of failing.
         WebDriverWait wait = new WebDriverWait(browser, WAIT);
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         browser.get(page.toString());
         // The page asks for the token and shows no data.
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login")));
