@@ -111,6 +111,20 @@ final class TurnTransport implements Transport {
     }
 
     /**
+     * The device's network changed: check the allocation now. Its client leg was opened from the
+     * old address, so the Refresh fails (the leg's socket lost its address, or the server answers
+     * 437 to the new 5-tuple) and the transport allocates again from the new address, then reports
+     * the new relayed endpoint through {@link DatagramHandler#onLocalEndpointChanged}.
+     */
+    @Override
+    public void onNetworkChanged() {
+        Running r = running;
+        if (r != null) {
+            r.scheduleCheck(0);
+        }
+    }
+
+    /**
      * Connects to the TURN server, allocates and installs the configured permissions.
      *
      * @throws IOException if the server cannot be reached or refuses (a {@link TurnException})
@@ -324,14 +338,20 @@ final class TurnTransport implements Transport {
             }
         }
 
-        void scheduleCheck(long delayMillis) {
-            if (closed || !checkQueued.compareAndSet(false, true)) {
+        /** Queues a check in {@code delayMillis}, unless one is queued that runs no later (an earlier one replaces it). */
+        synchronized void scheduleCheck(long delayMillis) {
+            if (closed) {
                 return;
             }
             java.util.concurrent.ScheduledFuture<?> pending = nextCheck;
+            if (checkQueued.get() && pending != null && !pending.isDone()
+                    && pending.getDelay(TimeUnit.MILLISECONDS) <= delayMillis) {
+                return;
+            }
             if (pending != null) {
                 pending.cancel(false);
             }
+            checkQueued.set(true);
             try {
                 nextCheck = worker.schedule(this::check, delayMillis, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {

@@ -477,6 +477,48 @@ public final class Session implements ChannelEngine.PacketObserver {
         }
     }
 
+    /**
+     * This device's side of the paths on {@code socket} changed while the transport kept running:
+     * the device's address changed under a wildcard-bound socket (it moved to another network), or
+     * a relay transport replaced its allocation. Packets on those paths now leave from somewhere
+     * the peer has not seen (docs/protocol-paths.md, "A device changes its address"):
+     * <ul>
+     * <li>the active path, if on {@code socket}, sends two probes at once with its probe-timeout
+     *     backoff forgotten: the peer hears authenticated packets from the new address, validates it
+     *     and moves there (the rebinding rule), and their acknowledgement restarts loss recovery;
+     *     if nothing answers, the usual failover to a validated standby follows;</li>
+     * <li>every other path on {@code socket} that was validated, or failed while the transport
+     *     kept running, is validated again from the new address: it becomes a fallback again only
+     *     once the peer answered there.</li>
+     * </ul>
+     * Loop thread.
+     *
+     * @param socket the transport's demultiplexer
+     */
+    public void localEndpointChanged(LinkSocket socket) {
+        if (!engine.isOpen()) {
+            return;
+        }
+        Endpoint now;
+        try {
+            now = socket.localEndpoint();
+        } catch (IllegalStateException stopped) {
+            return; // the transport stopped: transportFailed handles its paths
+        }
+        for (Path p : List.copyOf(paths)) {
+            if (p.socket != socket) {
+                continue;
+            }
+            p.local = now;
+            if (p == active) {
+                engine.probeNow();
+            } else if (isValidated(p) || p.state == PathState.FAILED) {
+                startValidation(p);
+            }
+        }
+        publish();
+    }
+
     private Path find(LinkSocket via, Endpoint source) {
         for (Path p : paths) {
             if (p.matches(via, source)) {
