@@ -36,6 +36,8 @@ class MovingDeviceTest {
     /** The move happens once the receiver has this many messages (2 MiB of 16). */
     private static final int MOVE_AFTER = 32;
     private static final Pattern GAP = Pattern.compile("gap ([0-9.]+) before (\\d+) at (\\d+)");
+    /** The longest pause in delivery the test accepts at the move. */
+    private static final double MAX_STALL_MILLIS = 5_000;
     private static final Pattern RTT = Pattern.compile("rtt-ms=([0-9.]+)");
 
     @Test
@@ -73,7 +75,8 @@ class MovingDeviceTest {
 
             long movedAt = System.currentTimeMillis();
             InetAddress moved = lab.moveDevice("mover", "cafe");
-            long moveMillis = System.currentTimeMillis() - movedAt;
+            long upAgain = System.currentTimeMillis();
+            long moveMillis = upAgain - movedAt;
             int receivedAtMove = lastProgress(receiver);
             System.out.println("moved the sender to " + moved + " in " + moveMillis + " ms, after " + receivedAtMove
                     + " of " + MESSAGES + " messages");
@@ -94,18 +97,25 @@ class MovingDeviceTest {
             assertTrue(changes.stream().anyMatch(l -> l.startsWith("fixed: ") && after(l, movedAt)),
                     "the fixed device's link moved after the move: " + changes);
 
-            // The stall: the longest pause in delivery that ended after the move began.
+            // The stall: the longest pause in delivery that ended after the move began; and how long
+            // after the new interface was up delivery resumed (the part the device's reaction owns).
             double stall = 0;
+            long resumedAt = 0;
             for (String l : receiver.lines()) {
                 Matcher m = GAP.matcher(l);
-                if (m.matches() && Long.parseLong(m.group(3)) >= movedAt) {
-                    stall = Math.max(stall, Double.parseDouble(m.group(1)));
+                if (m.matches() && Long.parseLong(m.group(3)) >= movedAt && Double.parseDouble(m.group(1)) > stall) {
+                    stall = Double.parseDouble(m.group(1));
+                    resumedAt = Long.parseLong(m.group(3));
                 }
             }
-            System.out.printf(Locale.ROOT, "peer %s: stall at the move %.1f ms; final paths: mover %s | fixed %s; changes %s%n",
-                    peerKind, stall, senderFinal, receiverFinal, changes);
             Matcher rtt = RTT.matcher(receiverFinal);
             assertTrue(rtt.find(), receiverFinal);
+            System.out.printf(Locale.ROOT, "MOVE peer=%s move-ms=%d stall-ms=%.1f resumed-ms-after-up=%d final-rtt-ms=%s%n"
+                            + "  final paths: mover %s%n  fixed %s%n  changes %s%n",
+                    peerKind, moveMillis, stall, resumedAt == 0 ? 0 : resumedAt - upAgain, rtt.group(1), senderFinal, receiverFinal, changes);
+            // Not the target (2 RTTs, not met: docs/benchmarks.md); a bound that catches a link
+            // waiting for a periodic check or a backed-off probe timeout (65 s before the device reacted).
+            assertTrue(stall < MAX_STALL_MILLIS, "delivery stalled " + stall + " ms at the move");
         }
     }
 
