@@ -21,12 +21,17 @@ import java.util.function.BiConsumer;
  *
  * <p>Java has no portable notification for address changes, so the set is polled every
  * {@code peerlink.addressCheckMillis} ms (default {@value #DEFAULT_INTERVAL_MILLIS}; 0 turns
- * the watch off). One poll lists the interfaces (a few system calls, well under a millisecond
+ * the watch off), and every {@value #SETTLING_INTERVAL_MILLIS} ms for 5 s after a change (a
+ * move takes the old address away before the new one is there). One poll lists the interfaces (a few system calls, well under a millisecond
  * here); it runs on the blocking executor, the comparison and the report on the event loop.
  */
 final class AddressWatcher {
     private static final System.Logger LOG = System.getLogger(AddressWatcher.class.getName());
     static final long DEFAULT_INTERVAL_MILLIS = 500;
+    /** Poll interval right after a change: a move removes the old address before the new one appears. */
+    static final long SETTLING_INTERVAL_MILLIS = 50;
+    /** How long after a change the settling interval applies. */
+    static final long SETTLING_NANOS = 5_000_000_000L;
 
     private final EventLoop loop;
     private final Executor blocking;
@@ -34,6 +39,8 @@ final class AddressWatcher {
     /** Told (added, removed) on the loop when the set changed. */
     private final BiConsumer<Set<InetAddress>, Set<InetAddress>> onChange;
     private Set<InetAddress> known;
+    /** Loop clock until which polls use the settling interval; loop-confined. */
+    private long settlingUntil;
     private volatile boolean stopped;
 
     private AddressWatcher(EventLoop loop, Executor blocking, long intervalMillis,
@@ -56,6 +63,7 @@ final class AddressWatcher {
         }
         AddressWatcher w = new AddressWatcher(loop, blocking, Math.max(50, interval), onChange);
         w.known = current();
+        w.settlingUntil = loop.nanoTime();
         w.schedule();
         return w;
     }
@@ -69,7 +77,8 @@ final class AddressWatcher {
             return;
         }
         try {
-            loop.schedule(this::poll, intervalNanos);
+            boolean settling = loop.nanoTime() - settlingUntil < 0;
+            loop.schedule(this::poll, settling ? Math.min(intervalNanos, SETTLING_INTERVAL_MILLIS * 1_000_000L) : intervalNanos);
         } catch (RejectedExecutionException e) {
             stopped = true; // the loop closed
         }
@@ -103,6 +112,7 @@ final class AddressWatcher {
             Set<InetAddress> removed = new HashSet<>(known);
             removed.removeAll(now);
             known = now;
+            settlingUntil = loop.nanoTime() + SETTLING_NANOS;
             LOG.log(System.Logger.Level.INFO, () -> "interface addresses changed: added " + added + ", removed " + removed);
             onChange.accept(Set.copyOf(added), Set.copyOf(removed));
         }

@@ -78,6 +78,13 @@ public final class Session implements ChannelEngine.PacketObserver {
      * seen the move yet, and following them back would undo it.
      */
     private boolean awaitingPeer;
+    /**
+     * The path a move of this device's choosing left: while {@link #awaitingPeer}, the peer's
+     * packets on it are not followed. Packets on any other path are: the peer itself moved (it
+     * changed its address while this device failed over), and waiting would leave both sides on
+     * paths the other no longer uses until one of them fails.
+     */
+    private Path movedFrom;
     private volatile PathInfo activeInfo;
     private volatile List<PathInfo> pathInfos;
     private final CompletableFuture<Void> confirmed = new CompletableFuture<>();
@@ -236,7 +243,7 @@ public final class Session implements ChannelEngine.PacketObserver {
         }
         if (largest && !probing) {
             peerLatest = p;
-            if (isValidated(p) && !awaitingPeer) {
+            if (isValidated(p) && mayFollow(p)) {
                 switchTo(p, false);
             }
         }
@@ -275,6 +282,11 @@ public final class Session implements ChannelEngine.PacketObserver {
 
     // ------------------------------------------------------------------ validation (loop)
 
+    /** @return true if the peer's newest packets on {@code p} may move the session there */
+    private boolean mayFollow(Path p) {
+        return !awaitingPeer || p != movedFrom;
+    }
+
     private static boolean isValidated(Path p) {
         return p.state == PathState.VALIDATED || p.state == PathState.STANDBY || p.state == PathState.ACTIVE;
     }
@@ -312,7 +324,7 @@ public final class Session implements ChannelEngine.PacketObserver {
         publish();
         if (p.switchWhenValid || (active.relayed() && !p.relayed())) {
             switchTo(p, true);
-        } else if (peerLatest == p && !awaitingPeer) {
+        } else if (peerLatest == p && mayFollow(p)) {
             switchTo(p, false);
         }
         p.validated.complete(p);
@@ -362,6 +374,7 @@ public final class Session implements ChannelEngine.PacketObserver {
             return;
         }
         awaitingPeer = ourChoice;
+        movedFrom = ourChoice ? active : null;
         PathInfo from = active.info();
         if (active.state == PathState.ACTIVE) {
             active.state = PathState.STANDBY;
