@@ -111,15 +111,19 @@ final class TurnTransport implements Transport {
     }
 
     /**
-     * The device's network changed: check the allocation now. Its client leg was opened from the
-     * old address, so the Refresh fails (the leg's socket lost its address, or the server answers
-     * 437 to the new 5-tuple) and the transport allocates again from the new address, then reports
-     * the new relayed endpoint through {@link DatagramHandler#onLocalEndpointChanged}.
+     * The device's network changed: replace the allocation now. Its client leg was opened from the
+     * old address, which may be gone; waiting for a Refresh to time out on it would cost seconds,
+     * so the transport allocates again at once from the address the device has now (retrying as
+     * after a relay restart while the network is still coming up), re-installs the permissions
+     * and channels of the peers sent to, reports the new relayed endpoint through
+     * {@link DatagramHandler#onLocalEndpointChanged} and releases the old allocation. A change
+     * that did not affect the route to the server costs one allocation.
      */
     @Override
     public void onNetworkChanged() {
         Running r = running;
         if (r != null) {
+            r.replaceSoon = true;
             r.scheduleCheck(0);
         }
     }
@@ -303,6 +307,8 @@ final class TurnTransport implements Transport {
         private long troubleSince;
         private long retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
         private volatile boolean closed;
+        /** Set by onNetworkChanged: the next check replaces the allocation without asking the server first. */
+        volatile boolean replaceSoon;
         /** Endpoint and socket address of the peers seen, both ways: no parsing or allocation per datagram. */
         private final Map<Endpoint, InetSocketAddress> addresses = new ConcurrentHashMap<>();
         private final Map<InetSocketAddress, Endpoint> endpoints = new ConcurrentHashMap<>();
@@ -366,9 +372,11 @@ final class TurnTransport implements Transport {
                 return;
             }
             Allocation a = current;
+            boolean replace = replaceSoon;
+            replaceSoon = false;
             if (troubleSince == 0) {
                 try {
-                    if (!a.client.isClosed()) {
+                    if (!replace && !a.client.isClosed()) {
                         a.client.refresh(StunClientLimits.CHECK_GIVE_UP_MILLIS);
                         scheduleCheck(checkIntervalMillis);
                         return;

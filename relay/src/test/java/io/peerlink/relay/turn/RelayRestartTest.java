@@ -173,13 +173,14 @@ class RelayRestartTest {
 
     /**
      * A device's network changed (docs/protocol-paths.md, "A device changes its address"): the core
-     * calls {@code onNetworkChanged} and the TURN transport checks its allocation at once instead
-     * of at its next periodic check. Here the allocation is gone because the server restarted
-     * (what a move looks like to the server: the allocation's 5-tuple no longer exists); the
-     * check interval is a minute, so only the hook explains a new allocation within seconds.
+     * calls {@code onNetworkChanged} and the TURN transport allocates again at once instead of
+     * finding out at its next periodic check. Here the old allocation is gone because the server
+     * restarted (what a move looks like to the server: the allocation's 5-tuple no longer
+     * exists); the check interval is a minute, so only the hook explains a new allocation within
+     * seconds.
      */
     @Test
-    void aNetworkChangeMakesTheTurnTransportCheckAndReplaceItsAllocationAtOnce() throws Exception {
+    void aNetworkChangeMakesTheTurnTransportReplaceItsAllocationAtOnce() throws Exception {
         String secret = secret();
         TestTurnTransports.configure(secret, 60_000, 15_000);
         TurnServer[] server = {embedded(secret, 0)};
