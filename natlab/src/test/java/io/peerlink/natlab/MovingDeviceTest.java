@@ -97,6 +97,10 @@ class MovingDeviceTest {
             assertTrue(changes.stream().anyMatch(l -> l.startsWith("fixed: ") && after(l, movedAt)),
                     "the fixed device's link moved after the move: " + changes);
 
+            // The mover's control connection was bound to its old address: it re-registered from the new one.
+            assertTrue(sender.lines().stream().anyMatch(l -> l.startsWith("rendezvous REGISTERED at ") && after(l, movedAt)),
+                    "the mover registered again after the move: " + sender.lines().stream().filter(l -> l.startsWith("rendezvous ")).toList());
+
             // The stall: the longest pause in delivery that ended after the move began; and how long
             // after the new interface was up delivery resumed (the part the device's reaction owns).
             double stall = 0;

@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  *     lingers 3 s and prints "path-final ...".
  * </pre>
  * Both print {@code path-changed KIND FROM -> TO rtt-ms=MS at EPOCH_MS} on every move of their
- * own active path, and {@code path-final KIND LOCAL -> REMOTE rtt-ms=MS}.
+ * own active path, {@code rendezvous STATE at EPOCH_MS} on every change of the rendezvous
+ * connection, and {@code path-final KIND LOCAL -> REMOTE rtt-ms=MS}.
  */
 public final class MovingTransferPeer {
     private static final PrintStream OUT = System.out;
@@ -61,8 +62,10 @@ public final class MovingTransferPeer {
     }
 
     private static Device device(Path key, URI server) {
-        return PeerLinks.device().identity(key).udp(new InetSocketAddress("0.0.0.0", 0)).rendezvous(server)
+        Device d = PeerLinks.device().identity(key).udp(new InetSocketAddress("0.0.0.0", 0)).rendezvous(server)
                 .connectTimeout(Duration.ofSeconds(20)).build();
+        d.rendezvous().onStateChange(state -> println("rendezvous " + state + " at " + System.currentTimeMillis()));
+        return d;
     }
 
     private static synchronized void println(String line) {
