@@ -178,6 +178,10 @@ public final class Session implements ChannelEngine.PacketObserver {
                 lastFailover = now;
                 LOG.log(System.Logger.Level.DEBUG, () -> "active path " + silent + " stopped answering; failing over to " + standby);
                 switchTo(standby, true);
+                // Packets in flight on the silent path hold the fresh congestion window: without
+                // probes the first packet on the standby would wait for a probe timeout at the
+                // initial RTT (about a second).
+                engine.probeNow();
                 startValidation(silent);
             }
         }
@@ -341,6 +345,7 @@ public final class Session implements ChannelEngine.PacketObserver {
             Path fallback = bestStandby();
             if (fallback != null) {
                 switchTo(fallback, true);
+                engine.probeNow();
             }
         }
         publish();
@@ -358,7 +363,8 @@ public final class Session implements ChannelEngine.PacketObserver {
     private Path bestStandby() {
         Path best = null;
         for (Path q : paths) {
-            if (q != active && isValidated(q) && (best == null || (best.relayed() && !q.relayed()))) {
+            if (q != active && isValidated(q) && (best == null || (best.relayed() && !q.relayed())
+                    || (best.relayed() == q.relayed() && q.lastHeard - best.lastHeard > 0))) {
                 best = q;
             }
         }
