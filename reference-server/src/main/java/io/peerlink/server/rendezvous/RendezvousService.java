@@ -126,7 +126,7 @@ public final class RendezvousService implements AutoCloseable {
         });
         timers.setRemoveOnCancelPolicy(true);
         this.serverNames = serverNames(config);
-        this.wsRelay = new WsRelay(config.relay(), registry);
+        this.wsRelay = new WsRelay(config.relay(), registry, this::sendToNode);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
         registry.listen(this::onNodeMessage, displaced -> {
@@ -588,6 +588,8 @@ public final class RendezvousService implements AutoCloseable {
                     unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, p.targetId,
                             UnreachableException.Reason.valueOf(u.reason()), u.message()));
                 }
+            } else if (message instanceof NodeMessage.Relay r) {
+                wsRelay.onNodeFrame(r);
             } else if (message instanceof NodeMessage.PeerOffline o) {
                 ControlSession other = registry.local(DeviceId.parse(o.device()));
                 DeviceId gone = DeviceId.parse(o.gone());

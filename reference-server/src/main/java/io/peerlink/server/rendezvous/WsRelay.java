@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * peer has a {@link RelayBudget} (bytes over its life, both directions, and a rate), one device
  * relays with at most {@code turn.allocations-per-device} peers at once, and frames go out through
  * the connection's bounded queue (a slow reader is disconnected). Frames that break a rule are
- * dropped and counted, as a TURN server drops datagrams. Both devices must be on this node.
+ * dropped and counted, as a TURN server drops datagrams. A frame for a device on another node
+ * (Redis) crosses as a {@link NodeMessage.Relay}: the sender's node checks and charges the sender's
+ * side, the receiver's node the receiver's side, and counts it relayed.
  */
 public final class WsRelay {
     /** Why a frame was not relayed. */
@@ -37,9 +39,12 @@ public final class WsRelay {
     private final AtomicLong relayedFrames = new AtomicLong();
     private final AtomicLong[] dropped = new AtomicLong[Drop.values().length];
 
-    WsRelay(ServerConfig.Relay config, PresenceRegistry registry) {
+    private final java.util.function.BiPredicate<String, NodeMessage> toNode;
+
+    WsRelay(ServerConfig.Relay config, PresenceRegistry registry, java.util.function.BiPredicate<String, NodeMessage> toNode) {
         this.config = config;
         this.registry = registry;
+        this.toNode = toNode;
         for (int i = 0; i < dropped.length; i++) {
             dropped[i] = new AtomicLong();
         }
@@ -65,12 +70,29 @@ public final class WsRelay {
             return;
         }
         ControlSession target = registry.local(to);
-        if (target == null || target.closed || !target.introducedTo.contains(from.deviceId())) {
+        int n = frame.remaining() - RelayFrame.HEADER;
+        long now = System.currentTimeMillis();
+        if (target == null) {
+            String node = registry.remoteNode(to);
+            if (node == null) {
+                drop(Drop.UNDELIVERABLE);
+            } else if (!charge(from, to, n, now)) {
+                drop(Drop.OVER_LIMIT);
+            } else {
+                ByteBuffer payload = RelayFrame.payload(frame);
+                byte[] data = new byte[payload.remaining()];
+                payload.get(data);
+                if (!toNode.test(node, new NodeMessage.Relay(from.deviceId().value(), to.value(),
+                        java.util.Base64.getEncoder().encodeToString(data)))) {
+                    drop(Drop.UNDELIVERABLE);
+                }
+            }
+            return;
+        }
+        if (target.closed || !target.introducedTo.contains(from.deviceId())) {
             drop(Drop.UNDELIVERABLE);
             return;
         }
-        int n = frame.remaining() - RelayFrame.HEADER;
-        long now = System.currentTimeMillis();
         if (!charge(from, to, n, now) || !charge(target, from.deviceId(), n, now)) {
             drop(Drop.OVER_LIMIT);
             return;
@@ -80,6 +102,39 @@ public final class WsRelay {
         RelayFrame.readdress(copy, from.deviceId());
         if (target.connection.sendBinary(copy)) {
             relayedBytes.addAndGet(n);
+            relayedFrames.incrementAndGet();
+        } else {
+            drop(Drop.UNDELIVERABLE);
+        }
+    }
+
+    /** A frame another node relays to a device of this one; runs on the registry's thread. */
+    void onNodeFrame(NodeMessage.Relay r) {
+        if (!config.wsRelay()) {
+            return;
+        }
+        DeviceId from;
+        DeviceId to;
+        byte[] data;
+        try {
+            from = DeviceId.parse(r.from());
+            to = DeviceId.parse(r.to());
+            data = java.util.Base64.getDecoder().decode(r.data());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            drop(Drop.MALFORMED);
+            return;
+        }
+        ControlSession target = registry.local(to);
+        if (target == null || target.closed || !target.introducedTo.contains(from) || data.length > RelayFrame.MAX_PAYLOAD) {
+            drop(Drop.UNDELIVERABLE);
+            return;
+        }
+        if (!charge(target, from, data.length, System.currentTimeMillis())) {
+            drop(Drop.OVER_LIMIT);
+            return;
+        }
+        if (target.connection.sendBinary(RelayFrame.encode(from, ByteBuffer.wrap(data)))) {
+            relayedBytes.addAndGet(data.length);
             relayedFrames.incrementAndGet();
         } else {
             drop(Drop.UNDELIVERABLE);
