@@ -42,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * over its per-device quota cannot relay with one more peer.
  */
 class WsRelayTest {
+    private static final String TOKEN = "ws-relay-test-operator-token";
     @TempDir
     Path dir;
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -64,7 +65,7 @@ class WsRelayTest {
         Files.writeString(file, ids);
         // No TURN: the WebSocket is the only relay.
         server = ReferenceServer.start(config.turnPort(-1).bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
-                .allowListFile(file).build());
+                .allowListFile(file).statusToken(TOKEN).build());
         toClose.add(server);
     }
 
@@ -172,7 +173,18 @@ class WsRelayTest {
         assertTrue(relay().relayedBytes() - before >= count * 1000L, "the server relayed the transfer: " + relay().relayedBytes());
         assertEquals(0, relay().dropped(WsRelay.Drop.NOT_INTRODUCED));
         String metrics = server.metricsText();
-        assertTrue(metrics.contains("peerlink_relay_bytes_total{relay=\"ws\"}"), metrics);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("peerlink_relay_bytes_total\\{relay=\"ws\",?\\} ([0-9.E]+)")
+                .matcher(metrics);
+        assertTrue(m.find(), metrics);
+        assertTrue(Double.parseDouble(m.group(1)) >= count * 1000.0, "/metrics counts the relayed bytes: " + m.group());
+        // The operator's dashboard shows the same total.
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(server.dashboardUri().resolve("snapshot")).header("Authorization", "Bearer " + TOKEN)
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        java.util.regex.Matcher ws = java.util.regex.Pattern.compile("\"relayedWsBytes\":(\\d+)").matcher(r.body());
+        assertTrue(ws.find(), r.body());
+        assertTrue(Long.parseLong(ws.group(1)) >= count * 1000L, "dashboard: " + ws.group());
     }
 
     @Test
