@@ -698,6 +698,21 @@ public final class NatLab implements AutoCloseable {
         return address(moved.address());
     }
 
+    /**
+     * Makes a site's NAT forward only TCP to and from one port across its WAN (a network where only
+     * HTTP(S) gets out): every UDP packet is dropped as with {@link #dropUdp}, and so is TCP to any
+     * other port — the TURN port included.
+     *
+     * @param site the site
+     * @param tcpPort the one TCP port (the server's HTTP/WebSocket port)
+     */
+    public void onlyTcpPort(String site, int tcpPort) {
+        dropUdp(site);
+        String port = String.valueOf(tcpPort);
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "--dport", port, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "--sport", port, "-j", "DROP");
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("lab " + prefix + " is closed");

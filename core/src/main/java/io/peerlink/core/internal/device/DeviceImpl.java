@@ -111,6 +111,10 @@ final class DeviceImpl implements Device {
     private final LinkRace.Mode raceMode = LinkRace.Mode.fromSystemProperty();
     /** Sockets of per-link relay allocations (for socketBoundTo); loop-confined writes. */
     private final List<LinkSocket> extraSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The last-resort path over the rendezvous WebSocket (docs/relay.md), or null without a rendezvous. */
+    private final LinkSocket wsRelaySocket;
+    /** System property {@code peerlink.wsrelay}: false leaves the WebSocket relay out of link set-up. */
+    private final boolean wsRelay = Boolean.parseBoolean(System.getProperty("peerlink.wsrelay", "true"));
     private volatile TransportCatalog turnCatalog;
     private boolean turnMissingLogged;
     /** Blocking relay work (TURN allocations), off the event loop. */
@@ -165,10 +169,25 @@ final class DeviceImpl implements Device {
             rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);
+            wsRelaySocket = wsRelay ? startWsRelay(rendezvousClient, loop, connections) : null;
         } else {
             rendezvousClient = null;
             rendezvousView = null;
+            wsRelaySocket = null;
         }
+    }
+
+    /** Starts the WebSocket relay's socket; set-up packets on it reach the link races like any relayed socket's. */
+    private LinkSocket startWsRelay(RendezvousClient client, EventLoop eventLoop, ConnectionTable connections) {
+        LinkSocket s = new LinkSocket(new io.peerlink.core.internal.rendezvous.WsRelayTransport(client), eventLoop, connections);
+        try {
+            s.start();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        s.onSetup((source, datagram) -> onSetup(s, source, datagram));
+        extraSockets.add(s);
+        return s;
     }
 
     static DeviceImpl start(DeviceBuilderImpl b) {
@@ -507,6 +526,11 @@ final class DeviceImpl implements Device {
         @Override
         public Transport turnTransport(Endpoint server, RelayServer relay) {
             return DeviceImpl.this.turnTransport(server, relay);
+        }
+
+        @Override
+        public LinkSocket wsRelaySocket() {
+            return wsRelaySocket;
         }
 
         @Override

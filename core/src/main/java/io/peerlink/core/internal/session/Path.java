@@ -60,6 +60,14 @@ final class Path implements DatagramPath {
         return socket.transport().capabilities().relayed();
     }
 
+    /**
+     * @return how good the path is, lower better: 0 unrelayed, 1 relayed (TURN, a broker), 2 the
+     *         WebSocket relay (the last resort); a validated path of a lower rank replaces the active one
+     */
+    int rank() {
+        return !relayed() ? 0 : "wsrelay".equals(remote.scheme()) ? 2 : 1;
+    }
+
     boolean matches(LinkSocket via, Endpoint source) {
         return socket == via && remote.equals(source);
     }

@@ -326,7 +326,7 @@ public final class Session implements ChannelEngine.PacketObserver {
         p.state = PathState.VALIDATED;
         LOG.log(System.Logger.Level.DEBUG, () -> "path validated " + p + " rtt " + p.rttNanos / 1000 + " us");
         publish();
-        if (p.switchWhenValid || (active.relayed() && !p.relayed())) {
+        if (p.switchWhenValid || p.rank() < active.rank()) {
             switchTo(p, true);
         } else if (peerLatest == p && mayFollow(p)) {
             switchTo(p, false);
@@ -363,8 +363,8 @@ public final class Session implements ChannelEngine.PacketObserver {
     private Path bestStandby() {
         Path best = null;
         for (Path q : paths) {
-            if (q != active && isValidated(q) && (best == null || (best.relayed() && !q.relayed())
-                    || (best.relayed() == q.relayed() && q.lastHeard - best.lastHeard > 0))) {
+            if (q != active && isValidated(q) && (best == null || q.rank() < best.rank()
+                    || (q.rank() == best.rank() && q.lastHeard - best.lastHeard > 0))) {
                 best = q;
             }
         }
@@ -555,7 +555,7 @@ public final class Session implements ChannelEngine.PacketObserver {
     public static PathKind kindOf(LinkSocket socket, Endpoint remote) {
         var caps = socket.transport().capabilities();
         if (caps.relayed()) {
-            return "turn".equals(remote.scheme()) ? PathKind.RELAY : PathKind.BROKERED;
+            return "turn".equals(remote.scheme()) || "wsrelay".equals(remote.scheme()) ? PathKind.RELAY : PathKind.BROKERED;
         }
         String host = remote.host();
         boolean ipLiteral = host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
