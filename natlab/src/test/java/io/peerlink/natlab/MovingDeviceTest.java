@@ -65,11 +65,11 @@ class MovingDeviceTest {
             lab.startJava(NatLab.CORE, Main.class.getName(), List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
                     "--stun-port", "3478", "--allow-list", allow.toString())).awaitLine(l -> l.startsWith("server "), STARTUP);
             String peerMain = MovingTransferPeer.class.getName();
-            // Path events of both devices (validation, failover, moves) go to their .err logs.
+            // The core's set-up and path events of both devices (validation, failover, moves) go to their .err logs.
             Path logging = work.resolve("logging.properties");
             Files.writeString(logging, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
                     "java.util.logging.ConsoleHandler.level=ALL", ".level=INFO",
-                    "io.peerlink.core.internal.session.level=FINE", "io.peerlink.core.internal.link.LinkSocket.level=FINE",
+                    "io.peerlink.core.level=FINE",
                     "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%n", ""));
             List<String> jvm = List.of("-Djava.util.logging.config.file=" + logging);
             LabProcess receiver = lab.startJava("fixed", peerMain, jvm, List.of("listen", fixedKey.toString(), CONTROL));
