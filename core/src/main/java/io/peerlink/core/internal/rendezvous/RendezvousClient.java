@@ -281,6 +281,23 @@ public final class RendezvousClient implements AutoCloseable {
         });
     }
 
+    /**
+     * The device's address changed: a control connection opened from the old address is dead
+     * (or soon will be) although nothing has told it yet. Drops it and reconnects after the first
+     * backoff step (about 125–250 ms); registering again sends the candidates then current. A
+     * client already reconnecting is left alone. Any thread.
+     *
+     * @param why logged as the reason
+     */
+    public void reconnectNow(String why) {
+        loop.execute(() -> {
+            if (started && state != Rendezvous.State.CLOSED && state != Rendezvous.State.RECONNECTING) {
+                attempts = 0;
+                disconnected(generation, why);
+            }
+        });
+    }
+
     /** @return the connection state */
     public Rendezvous.State state() {
         return state;

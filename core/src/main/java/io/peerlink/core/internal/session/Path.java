@@ -25,7 +25,8 @@ final class Path implements DatagramPath {
     static final int AMPLIFICATION_FACTOR = 3;
 
     final LinkSocket socket;
-    final Endpoint local;
+    /** The socket's local endpoint; refreshed when the transport reports a new one (a new relay allocation). */
+    Endpoint local;
     final Endpoint remote;
     final PathKind kind;
     /** True if the peer opened it (we learned the address from a received packet). */
