@@ -25,6 +25,10 @@ final class RawControlClient implements AutoCloseable {
     final BlockingQueue<java.nio.ByteBuffer> binary = new LinkedBlockingQueue<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     final WebSocket ws;
+    /** Set to stop reading: the client then lets what the server sends pile up (a slow reader). */
+    volatile boolean paused;
+    /** The identity this client was admitted with, if a test set it. */
+    DeviceIdentity identity;
     final Message.Challenge challenge;
 
     RawControlClient(URI uri) throws Exception {
@@ -38,7 +42,9 @@ final class RawControlClient implements AutoCloseable {
                     received.add(partial.toString());
                     partial.setLength(0);
                 }
-                webSocket.request(1);
+                if (!paused) {
+                    webSocket.request(1);
+                }
                 return null;
             }
 
@@ -53,7 +59,9 @@ final class RawControlClient implements AutoCloseable {
                     binary.add(parts);
                     parts = java.nio.ByteBuffer.allocate(0);
                 }
-                webSocket.request(1);
+                if (!paused) {
+                    webSocket.request(1);
+                }
                 return null;
             }
 

@@ -51,10 +51,19 @@ class WsRelayFramesTest {
     }
 
     private static RawControlClient admitted(DeviceIdentity id) throws Exception {
-        RawControlClient c = new RawControlClient(server.controlUri());
+        return admitted(server, id);
+    }
+
+    private static RawControlClient admitted(ReferenceServer on, DeviceIdentity id) throws Exception {
+        RawControlClient c = new RawControlClient(on.controlUri());
         c.send(RawControlClient.hello(id, c.challenge.nonce()));
         assertInstanceOf(Message.Welcome.class, c.nextNonPing());
+        c.identity = id;
         return c;
+    }
+
+    private static io.peerlink.DeviceId idOf(RawControlClient c) {
+        return c.identity.id();
     }
 
     private static ByteBuffer frame(io.peerlink.DeviceId to, String text) {
@@ -107,6 +116,41 @@ class WsRelayFramesTest {
             assertEquals(malformed + 2, relay.dropped(WsRelay.Drop.MALFORMED));
             assertNull(y.binary.poll(300, TimeUnit.MILLISECONDS));
         }
+    }
+
+    @Test
+    void aDeviceThatDoesNotReadItsRelayFramesIsDisconnectedAndOthersKeepRelaying() throws Exception {
+        Path file = dir.resolve("allow-list");
+        try (ReferenceServer small = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .coapPort(-1).allowListFile(file).relayLimits(1L << 40, 1L << 40, 4)
+                .limits(ServerConfig.Limits.defaults().withMaxQueuedBytes(64 * 1024)).build())) {
+            try (RawControlClient x = admitted(small, X); RawControlClient y = admitted(small, Y); RawControlClient z = admitted(small, Z)) {
+                introduce(x, y, 1);
+                introduce(x, z, 2);
+                y.paused = true; // y stops reading
+                ByteBuffer big = RelayFrame.encode(Y.id(), ByteBuffer.allocate(RelayFrame.MAX_PAYLOAD));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                int sent = 0;
+                while (small.connectedDevices() == 3 && System.nanoTime() < deadline) {
+                    x.sendBinary(big.duplicate());
+                    sent++;
+                }
+                assertEquals(2, small.connectedDevices(), "the server disconnected y after " + sent + " frames of 16 KiB");
+                // x and z are still served, and relay to each other.
+                x.sendBinary(frame(Z.id(), "still relaying"));
+                ByteBuffer got = z.binary.poll(5, TimeUnit.SECONDS);
+                assertNotNull(got);
+                assertEquals("still relaying", StandardCharsets.UTF_8.decode(RelayFrame.payload(got)).toString());
+            }
+        }
+    }
+
+    private static void introduce(RawControlClient from, RawControlClient to, long requestId) throws Exception {
+        from.send(new Message.Connect(requestId, idOf(to)));
+        Message.Incoming in = (Message.Incoming) nextOf(to, Message.Incoming.class);
+        to.send(new Message.Accept(in.requestId()));
+        assertNotNull(nextOf(from, Message.Introduce.class));
+        assertNotNull(nextOf(to, Message.Introduce.class));
     }
 
     @Test
