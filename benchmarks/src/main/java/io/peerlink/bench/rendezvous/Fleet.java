@@ -42,6 +42,9 @@ final class Fleet implements AutoCloseable {
     final LongAdder unexpected = new LongAdder();
     final LongAdder unexpectedCloses = new LongAdder();
     final LongAdder sendFailures = new LongAdder();
+    /** Admissions by resumption ticket, and resumes the server refused (protocol 2.1). */
+    final LongAdder resumed = new LongAdder();
+    final LongAdder ticketsRejected = new LongAdder();
     private final AtomicInteger notes = new AtomicInteger();
     /** Devices send a {@code link-report} after an introduction (at most one per 1.1 s each), as PeerLink devices do. */
     volatile boolean linkReports;

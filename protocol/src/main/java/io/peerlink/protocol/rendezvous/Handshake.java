@@ -27,6 +27,15 @@ public final class Handshake {
     /** The WebSocket path of the control connection. */
     public static final String PATH = "/peerlink/v1";
 
+    /** One HMAC instance per thread, re-keyed per proof (cheaper than looking the algorithm up each time). */
+    private static final ThreadLocal<javax.crypto.Mac> MACS = ThreadLocal.withInitial(() -> {
+        try {
+            return javax.crypto.Mac.getInstance("HmacSHA256");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    });
+
     private Handshake() {
     }
 
@@ -77,7 +86,7 @@ public final class Handshake {
      */
     public static byte[] resumeProof(byte[] resumptionSecret, byte[] nonce, DeviceId deviceId, String serverName) {
         try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            javax.crypto.Mac mac = MACS.get();
             mac.init(new javax.crypto.spec.SecretKeySpec(resumptionSecret, "HmacSHA256"));
             mac.update(RESUME_CONTEXT.getBytes(StandardCharsets.US_ASCII));
             mac.update(nonce);
