@@ -592,11 +592,18 @@ public final class RendezvousService implements AutoCloseable {
         }
         // Never registered and not allowed get one and the same answer, and policy comes before presence:
         // a device must not learn whether an ID it may not reach exists, nor whether it is online.
+        ControlSession target = registry.local(to);
+        String outage = target == null ? registry.unavailable() : null;
+        if (outage != null) {
+            // Devices on other nodes cannot be looked up or asked: say so rather than a misleading UNKNOWN or OFFLINE.
+            unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE,
+                    "this server cannot reach the devices of other nodes right now (" + outage + "); try again later"));
+            return;
+        }
         if (toNetwork == null || !policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
             unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
             return;
         }
-        ControlSession target = registry.local(to);
         if (target == null || target.closed) {
             String node = registry.remoteNode(to);
             if (node == null || !connectThroughNode(s, c, node)) {
