@@ -3,7 +3,6 @@ package io.peerlink.server;
 import io.peerlink.DeviceId;
 import io.peerlink.Rendezvous;
 import io.peerlink.UnreachableException;
-import io.peerlink.core.internal.rendezvous.Introduction;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.protocol.rendezvous.ErrorCode;
 import io.peerlink.protocol.rendezvous.Handshake;
@@ -125,7 +124,7 @@ class ResumptionTicketTest {
         assertEquals(3, service(restarted).resumptions());
         assertEquals(0, service(restarted).ticketsRejected());
         // Resumed devices are full members: introductions work, and the access policy applies as after a hello.
-        Introduction intro = b.client.connect(ia.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        var intro = b.client.connect(ia.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertEquals(ia.id(), intro.peer());
         ExecutionException denied = assertThrows(ExecutionException.class,
                 () -> a.client.connect(ic.id()).toCompletableFuture().get(10, TimeUnit.SECONDS));
