@@ -37,7 +37,7 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
     private final Fleet fleet;
     private final AtomicLong nextRequestId = new AtomicLong();
     /** Completes on {@code welcome}; fails on an error, a refusal or a close before it. */
-    final CompletableFuture<Void> registered = new CompletableFuture<>();
+    volatile CompletableFuture<Void> registered = new CompletableFuture<>();
     private volatile Session session;
     private volatile long lastLinkReportNanos = System.nanoTime() - java.util.concurrent.TimeUnit.HOURS.toNanos(1);
     private volatile boolean closing;
@@ -86,6 +86,17 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
     SocketAddress localAddress() {
         Session s = session;
         return s == null ? null : s.getLocalSocketAddress();
+    }
+
+    /** Before connecting again after a failed registration: drop the old connection, expect a new welcome. */
+    void reset() {
+        Session s = session;
+        if (s != null && s.isOpen()) {
+            s.disconnect();
+        }
+        session = null;
+        resumeSent = false;
+        registered = new CompletableFuture<>();
     }
 
     /** The benchmark is ending: a close from now on is expected. */

@@ -174,15 +174,18 @@ public final class TwoNodeRedis {
                 w.send(uris.toString());
             }
             int registered = 0;
+            int reconnects = 0;
             for (Worker w : workers) {
                 String[] r = w.expect("connected").split(" ");
                 registered += Integer.parseInt(r[1]);
+                reconnects += Integer.parseInt(r[4]);
                 if (Integer.parseInt(r[2]) > 0) {
                     log.printf(Locale.ROOT, "# %s: %s devices failed to register (see %s)%n", name, r[2], w.logFile);
                 }
             }
             double connectSeconds = (System.nanoTime() - c0) / 1e9;
-            log.printf(Locale.ROOT, "# %s: %,d of %,d devices registered in %.1f s%n", name, registered, devices, connectSeconds);
+            log.printf(Locale.ROOT, "# %s: %,d of %,d devices registered in %.1f s (%,d reconnects after a failed first attempt)%n",
+                    name, registered, devices, connectSeconds, reconnects);
             if (registered != devices) {
                 throw new IllegalStateException(name + ": " + (devices - registered) + " devices failed to register (see the worker"
                         + " logs in " + out + "); stopping rather than measuring a partial population");
