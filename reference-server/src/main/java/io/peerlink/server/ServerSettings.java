@@ -95,6 +95,12 @@ public final class ServerSettings {
             new Key("mqtt.port", "-1", "TCP port of the embedded MQTT broker (-1: off; 1883 is MQTT's)"),
             new Key("mqtt.data-dir", "", "directory where the broker persists sessions (default: memory)"),
             new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>; set it to the address devices dial when host is 0.0.0.0)"),
+            new Key("mqtt.rendezvous.broker", "", "serve the rendezvous also over this MQTT broker, mqtt://<host>:<port> or mqtts://... (default: off)"),
+            new Key("mqtt.rendezvous.username", "", "the server's user name at that broker"),
+            new Key("mqtt.rendezvous.password-file", "", "file holding the server's password at that broker"),
+            new Key("mqtt.rendezvous.client-id", "peerlink-rendezvous", "the server's MQTT client ID"),
+            new Key("mqtt.rendezvous.tls-ca", "", "for mqtts: PEM file of the certificates to trust (default: the JVM's)"),
+            new Key("mqtt.rendezvous.version", "MQTT_5", "MQTT_5 or MQTT_3_1_1"),
             new Key("redis.uri", "", "several nodes: share presence and introductions through this Redis (default: one node in memory)"),
             new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"));
 
