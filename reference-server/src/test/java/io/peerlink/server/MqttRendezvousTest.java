@@ -185,55 +185,6 @@ class MqttRendezvousTest {
         link.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    /**
-     * Set-up time of the control channel, MQTT carrier next to the WebSocket, same run, same device (UDP and an
-     * inbox on the broker; only the control URI differs): from {@code build()} to {@code registered()}, alternating,
-     * {@value #SAMPLES} samples each (docs/benchmarks.md, "Rendezvous over MQTT").
-     */
-    @Test
-    void registrationOverMqttNextToTheWebSocket() throws Exception {
-        Mosquitto.requireBinary("/usr/bin/mosquitto_sub", "mosquitto-clients");
-        SecureRandom random = new SecureRandom();
-        DeviceIdentity alice = DeviceIdentity.loadOrCreate(dir.resolve("alice.key"));
-        String pa = secret(random);
-        String pr = secret(random);
-        Mosquitto broker = Mosquitto.create().user(alice.id().value(), pa).user("rendezvous", pr).user("admin", secret(random))
-                .acl(ACL).config("set_tcp_nodelay true").start();
-        toClose.add(broker);
-        String host = "127.0.0.1:" + broker.port();
-        Path passwordFile = dir.resolve("rendezvous.password");
-        Files.writeString(passwordFile, pr + "\n");
-        ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
-                .open(true).settings(Map.of("mqtt.rendezvous.broker", "mqtt://" + host, "mqtt.rendezvous.username", "rendezvous",
-                        "mqtt.rendezvous.password-file", passwordFile.toString())).build());
-        toClose.add(server);
-        long[] mqtt = new long[SAMPLES];
-        long[] ws = new long[SAMPLES];
-        for (int i = 0; i < 2 * SAMPLES + 2; i++) {
-            boolean overMqtt = i % 2 == 0;
-            URI control = overMqtt ? URI.create("mqtt://" + host) : server.controlUri();
-            long start = System.nanoTime();
-            try (Device d = PeerLinks.device().identity(dir.resolve("alice.key")).rendezvous(control).stunServer(server.stunAddress())
-                    .udp(LOOPBACK).transport(Endpoint.parse("mqtt://" + host + "/" + alice.id().value()),
-                            Map.of("mqtt.username", alice.id().value(), "mqtt.password", pa))
-                    .build()) {
-                d.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
-                long micros = (System.nanoTime() - start) / 1000;
-                assertEquals(Rendezvous.State.REGISTERED, d.rendezvous().state());
-                if (i >= 2) { // the first of each warms up the JVM
-                    (overMqtt ? mqtt : ws)[(i - 2) / 2] = micros;
-                }
-            }
-        }
-        java.util.Arrays.sort(mqtt);
-        java.util.Arrays.sort(ws);
-        System.out.printf("registration (build -> registered), %d samples each: MQTT carrier p50 %.1f ms p90 %.1f ms;"
-                + " WebSocket p50 %.1f ms p90 %.1f ms%n", SAMPLES, mqtt[SAMPLES / 2] / 1000.0, mqtt[SAMPLES * 9 / 10] / 1000.0,
-                ws[SAMPLES / 2] / 1000.0, ws[SAMPLES * 9 / 10] / 1000.0);
-    }
-
-    private static final int SAMPLES = 20;
-
     private void sub(String user, String password, String clientId, String filter, Path out, int port) throws IOException {
         Process p = new ProcessBuilder("/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(port), "-V", "mqttv5",
                 "-u", user, "-P", password, "-i", clientId, "-q", "1", "-t", filter, "-v")

@@ -127,6 +127,8 @@ public final class ChannelEngine implements ReliableChannel {
     private long heldRetryAt = Long.MAX_VALUE;
     static final long HOLD_RETRY_NANOS = 1_000_000L;
     static final long HOLD_MAX_NANOS = 200_000_000L;
+    /** {@code -Dpeerlink.channel.dropRefused=true}: the old behaviour (a refused datagram counts as sent), for comparison runs only. */
+    private static final boolean DROP_REFUSED = Boolean.getBoolean("peerlink.channel.dropRefused");
     private long lastReceived;
     private long lastSent;
     private final long idleNanos;
@@ -755,7 +757,7 @@ public final class ChannelEngine implements ReliableChannel {
         } else {
             int start = b.position();
             int end = b.limit();
-            if (!path.send(b)) {
+            if (!path.send(b) && !DROP_REFUSED) {
                 hold(b, start, end, now);
             }
         }
