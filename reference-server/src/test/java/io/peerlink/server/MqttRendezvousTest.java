@@ -174,7 +174,23 @@ class MqttRendezvousTest {
         assertTrue(own.contains("\"type\":\"challenge\""), "the server answered mallory's own open with a challenge: " + own);
         assertTrue(own.contains("\"code\":\"DENIED\""), own);
 
+        // An "open" flood on her own topics: each would cost the server a challenge; beyond the burst they are ignored.
+        StringBuilder flood = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            flood.append("open flood").append(i).append('\n');
+        }
+        Process p = new ProcessBuilder("/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(broker.port()), "-V", "mqttv5",
+                "-u", mallory.id().value(), "-P", pm, "-q", "1", "-t", "peerlink/rv/" + mallory.id().value() + "/up", "-l")
+                .redirectErrorStream(true).start();
+        p.getOutputStream().write(flood.toString().getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        awaitContains(adminSeen, "peerlink/rv/" + mallory.id().value() + "/up open flood19");
         Thread.sleep(500);
+        String afterFlood = Files.readString(adminSeen);
+        long echoes = afterFlood.lines().filter(l -> l.startsWith("peerlink/rv/" + mallory.id().value() + "/down open flood")).count();
+        assertTrue(echoes >= 1 && echoes <= 5, "opens answered out of 20 in a burst: " + echoes);
+
         assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state(), "alice's session survived mallory's publish");
         assertTrue(b.rendezvous().isOnline(alice.id()).toCompletableFuture().get(10, TimeUnit.SECONDS), "alice still online");
         String admin = Files.readString(adminSeen);

@@ -49,6 +49,20 @@ public class MqttRendezvousService implements ServerService {
     private ServerConfig config;
     private RendezvousService rendezvous;
     private final Map<String, ControlSession> sessions = new ConcurrentHashMap<>();
+    /** Sessions a device may open in a burst, and how many more per second: an "open" flood costs the server a challenge each. */
+    static final double OPEN_BURST = 5;
+    static final double OPENS_PER_SECOND = 0.5;
+    /** Per device; touched only on the link's message thread. */
+    private final Map<String, Budget> openBudget = new java.util.HashMap<>();
+
+    private static final class Budget {
+        double tokens = OPEN_BURST;
+        long refilledAt;
+
+        Budget(long now) {
+            refilledAt = now;
+        }
+    }
     private volatile MqttRendezvousServerLink link;
     private volatile InetSocketAddress brokerAddress;
 
@@ -152,6 +166,15 @@ public class MqttRendezvousService implements ServerService {
     /** Called on the link's one message thread. */
     private final class Handler implements MqttRendezvousServerLink.Handler {
         @Override
+        public boolean acceptOpen(String device) {
+            if (!mayOpen(device)) {
+                LOG.debug("ignoring an open on the up-topic of {}: more than {} in a burst", device, OPEN_BURST);
+                return false;
+            }
+            return true;
+        }
+
+        @Override
         public void onOpen(String device) {
             ControlSession old = sessions.remove(device);
             if (old != null) {
@@ -185,6 +208,22 @@ public class MqttRendezvousService implements ServerService {
                 onClose(device);
             }
         }
+    }
+
+    /** Token bucket per device: {@link #OPEN_BURST} opens, then {@link #OPENS_PER_SECOND}. */
+    private boolean mayOpen(String device) {
+        long now = System.nanoTime();
+        if (openBudget.size() > 100_000) {
+            openBudget.values().removeIf(b -> now - b.refilledAt > 60_000_000_000L);
+        }
+        Budget b = openBudget.computeIfAbsent(device, d -> new Budget(now));
+        b.tokens = Math.min(OPEN_BURST, b.tokens + (now - b.refilledAt) / 1e9 * OPENS_PER_SECOND);
+        b.refilledAt = now;
+        if (b.tokens < 1) {
+            return false;
+        }
+        b.tokens -= 1;
+        return true;
     }
 
     /** One device's topic pair as a control connection; only the device's current session may use it. */

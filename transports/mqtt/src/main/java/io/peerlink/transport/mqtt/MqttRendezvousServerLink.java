@@ -27,7 +27,15 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
 
     /** What the rendezvous server does with the carrier's events; called on one thread at a time. */
     public interface Handler {
-        /** @param deviceTopicId a device opened a new session (ending its previous one, if any) */
+        /**
+         * @param deviceTopicId a device asks to open a new session
+         * @return false to ignore the request (no echo, no session), e.g. over a rate limit
+         */
+        default boolean acceptOpen(String deviceTopicId) {
+            return true;
+        }
+
+        /** @param deviceTopicId a device opened a new session (ending its previous one, if any); its echo is out */
         void onOpen(String deviceTopicId);
 
         /** @param deviceTopicId the device @param text one rendezvous message it sent */
@@ -113,6 +121,9 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
             String text = new String(payload, StandardCharsets.UTF_8);
             try {
                 if (text.startsWith(MqttRendezvousTopics.OPEN + " ") && text.length() <= 64) {
+                    if (!handler.acceptOpen(id)) {
+                        return;
+                    }
                     // Echo first: the device takes what follows on its down-topic as this session's.
                     publish(MqttRendezvousTopics.down(id), text);
                     handler.onOpen(id);
