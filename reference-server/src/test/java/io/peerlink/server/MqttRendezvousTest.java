@@ -201,6 +201,37 @@ class MqttRendezvousTest {
         link.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
+    /** {@code mqtts://} for the server and the device, the device on MQTT 3.1.1 (its transport's options), the server on MQTT 5. */
+    @Test
+    void registersOverTlsWithMqtt311() throws Exception {
+        SecureRandom random = new SecureRandom();
+        DeviceIdentity alice = DeviceIdentity.loadOrCreate(dir.resolve("alice.key"));
+        String pa = secret(random);
+        String pr = secret(random);
+        Mosquitto broker = Mosquitto.create();
+        toClose.add(broker);
+        Mosquitto.Tls tls = Mosquitto.generateTls(broker.dir());
+        broker.user(alice.id().value(), pa).user("rendezvous", pr).acl(ACL).tls(tls).start();
+        String host = "127.0.0.1:" + broker.port();
+        Path passwordFile = dir.resolve("rendezvous.password");
+        Files.writeString(passwordFile, pr + "\n");
+        ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
+                .open(true).settings(Map.of("mqtt.rendezvous.broker", "mqtts://" + host, "mqtt.rendezvous.username", "rendezvous",
+                        "mqtt.rendezvous.password-file", passwordFile.toString(), "mqtt.rendezvous.tls-ca", tls.caCert().toString()))
+                .build());
+        toClose.add(server);
+        Device a = PeerLinks.device().identity(dir.resolve("alice.key")).rendezvous(URI.create("mqtts://" + host))
+                .transport(Endpoint.parse("mqtts://" + host + "/" + alice.id().value()),
+                        Map.of("mqtt.username", alice.id().value(), "mqtt.password", pa, "mqtt.protocolVersion", "MQTT_3_1_1",
+                                "mqtt.tls", "ca=" + tls.caCert()))
+                .build();
+        toClose.add(a);
+        a.rendezvous().registered().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state());
+        assertTrue(a.rendezvous().isOnline(alice.id()).toCompletableFuture().get(10, TimeUnit.SECONDS), "the server answers over TLS");
+        assertTrue(broker.log().contains(alice.id().value() + "-rv"), "the carrier logged in with its own client ID");
+    }
+
     private void sub(String user, String password, String clientId, String filter, Path out, int port) throws IOException {
         Process p = new ProcessBuilder("/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(port), "-V", "mqttv5",
                 "-u", user, "-P", password, "-i", clientId, "-q", "1", "-t", filter, "-v")
