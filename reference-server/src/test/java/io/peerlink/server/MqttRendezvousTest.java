@@ -191,6 +191,30 @@ class MqttRendezvousTest {
         long echoes = afterFlood.lines().filter(l -> l.startsWith("peerlink/rv/" + mallory.id().value() + "/down open flood")).count();
         assertTrue(echoes >= 1 && echoes <= 5, "opens answered out of 20 in a burst: " + echoes);
 
+        // The carrier's will: a control connection that dies without a word is ended by the broker's "close <tag>".
+        // Control (bob's login, no will): a session whose device goes silent ends with HELLO_TIMEOUT after 10 s.
+        Thread.sleep(2_200); // mallory's open budget refills
+        Path w0 = dir.resolve("w0.txt");
+        Path w1 = dir.resolve("w1.txt");
+        since = broker.log().length();
+        sub(bob.id().value(), pb, "w0", "peerlink/rv/" + bob.id().value() + "/down", w0, broker.port());
+        Process dying = new ProcessBuilder("/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", Integer.toString(broker.port()), "-V", "mqttv5",
+                "-u", mallory.id().value(), "-P", pm, "-i", "w1", "-q", "1", "-t", "peerlink/rv/" + mallory.id().value() + "/down", "-v",
+                "--will-topic", "peerlink/rv/" + mallory.id().value() + "/up", "--will-payload", "close W1", "--will-qos", "1")
+                .redirectErrorStream(true).redirectOutput(w1.toFile()).start();
+        processes.add(dying);
+        broker.awaitSubscription("w0", "peerlink/rv/" + bob.id().value() + "/down", since);
+        broker.awaitSubscription("w1", "peerlink/rv/" + mallory.id().value() + "/down", since);
+        pub(bob.id().value(), pb, "peerlink/rv/" + bob.id().value() + "/up", "open W0", broker.port());
+        pub(mallory.id().value(), pm, "peerlink/rv/" + mallory.id().value() + "/up", "open W1", broker.port());
+        awaitContains(w0, "\"type\":\"challenge\"");
+        awaitContains(w1, "\"type\":\"challenge\"");
+        dying.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        awaitContains(adminSeen, "peerlink/rv/" + mallory.id().value() + "/up close W1");
+        awaitContains(w0, "HELLO_TIMEOUT");
+        Thread.sleep(1_000);
+        assertFalse(Files.readString(malloryOwn).contains("HELLO_TIMEOUT"), "the will ended mallory's session before its hello timeout");
+
         assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state(), "alice's session survived mallory's publish");
         assertTrue(b.rendezvous().isOnline(alice.id()).toCompletableFuture().get(10, TimeUnit.SECONDS), "alice still online");
         String admin = Files.readString(adminSeen);

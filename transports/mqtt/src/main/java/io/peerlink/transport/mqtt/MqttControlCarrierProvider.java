@@ -57,6 +57,11 @@ public class MqttControlCarrierProvider implements ControlCarrierProvider {
     }
 
     static BrokerClient.Settings settings(MqttTransport.Config c, String clientId, boolean persistent, int maxInFlight) {
+        return settings(c, clientId, persistent, maxInFlight, null, null);
+    }
+
+    static BrokerClient.Settings settings(MqttTransport.Config c, String clientId, boolean persistent, int maxInFlight,
+                                          String willTopic, byte[] willPayload) {
         String host = c.bind().host().indexOf(':') >= 0 ? "[" + c.bind().host() + "]" : c.bind().host();
         String uri = (c.tls() ? "ssl://" : "tcp://") + host + ":" + c.bind().port();
         String password = c.passwordSource() == MqttPasswordSource.fixed() ? c.password()
@@ -64,7 +69,7 @@ public class MqttControlCarrierProvider implements ControlCarrierProvider {
         return new BrokerClient.Settings(uri, host + ":" + c.bind().port(), clientId, c.username(), password,
                 persistent, persistent ? c.sessionExpirySeconds() : 0, c.keepAliveSeconds(), c.connectTimeout(),
                 c.tls() ? c.tlsSettings().socketFactory() : null, c.tlsSettings().hostnameVerification(), maxInFlight,
-                256L * 1024);
+                256L * 1024, willTopic, willPayload);
     }
 
     /** One control connection. */
@@ -93,7 +98,9 @@ public class MqttControlCarrierProvider implements ControlCarrierProvider {
 
         void connect(CompletableFuture<ControlCarrier> result) throws IOException {
             BrokerClient c = MqttTransport.pahoClients(config.version())
-                    .create(settings(config, config.clientId() + CLIENT_ID_SUFFIX, false, 64), this);
+                    .create(settings(config, config.clientId() + CLIENT_ID_SUFFIX, false, 64,
+                            // The broker ends the session for us if this connection dies without a word.
+                            up, MqttRendezvousTopics.utf8(MqttRendezvousTopics.CLOSE + " " + tag)), this);
             client = c;
             try {
                 c.connect();

@@ -53,6 +53,8 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
     private final Handler handler;
     private final ScheduledExecutorService scheduler;
     private final ArrayDeque<Object[]> backlog = new ArrayDeque<>();
+    /** The tag of each device's current session : a stale {@code close <tag>}, e.g. an old will, is ignored. */
+    private final java.util.Map<String, String> tags = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile BrokerClient client;
     private volatile boolean closed;
     private long reconnectDelayMs = 1_000;
@@ -126,9 +128,15 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
                     }
                     // Echo first: the device takes what follows on its down-topic as this session's.
                     publish(MqttRendezvousTopics.down(id), text);
+                    tags.put(id, text.substring(MqttRendezvousTopics.OPEN.length() + 1));
                     handler.onOpen(id);
                 } else if (text.startsWith(MqttRendezvousTopics.CLOSE)) {
-                    handler.onClose(id);
+                    String tag = text.length() > MqttRendezvousTopics.CLOSE.length() + 1
+                            ? text.substring(MqttRendezvousTopics.CLOSE.length() + 1) : "";
+                    if (tag.equals(tags.get(id))) {
+                        tags.remove(id);
+                        handler.onClose(id);
+                    }
                 } else {
                     handler.onText(id, text);
                 }
@@ -147,6 +155,7 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
             synchronized (backlog) {
                 backlog.clear();
             }
+            tags.clear();
             from.close();
             handler.onAllClosed();
             scheduler.schedule(MqttRendezvousServerLink.this::reconnect, reconnectDelayMs, TimeUnit.MILLISECONDS);
