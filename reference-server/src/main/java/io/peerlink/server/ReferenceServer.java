@@ -275,6 +275,16 @@ public final class ReferenceServer implements AutoCloseable {
         return container.select(TurnRelays.class).get().embedded();
     }
 
+    /** @return the relay over rendezvous WebSockets (docs/relay.md, "WebSocket relay") */
+    public io.peerlink.server.rendezvous.WsRelay wsRelay() {
+        return rendezvous.wsRelay();
+    }
+
+    /** @return the Prometheus text of {@code /metrics}, as the operator scrapes it */
+    public String metricsText() {
+        return container.select(io.peerlink.server.metrics.ServerMetrics.class).get().scrape();
+    }
+
     /** @return the STUN server's address, or null when STUN is off */
     public InetSocketAddress stunAddress() {
         StunService stun = container.select(StunService.class).get();

@@ -64,6 +64,11 @@ public final class ServerSettings {
             new Key("turn.allow-private-peers", "false", "let the embedded TURN server relay to private addresses"),
             new Key("turn.allow-loopback-peers", "false", "let the embedded TURN server relay to loopback addresses"),
             new Key("turn.credential-lifetime", "6h", "validity of the TURN credentials minted per link"),
+            new Key("turn.max-bytes-per-allocation", "1073741824",
+                    "bytes one relayed link may move over its life, both directions (TURN allocation or WebSocket-relayed peer)"),
+            new Key("turn.bytes-per-second-per-allocation", "8388608", "sustained bytes/s of one relayed link (TURN or WebSocket)"),
+            new Key("turn.allocations-per-device", "4", "TURN allocations, and peers relayed over the WebSocket, per device at once"),
+            new Key("turn.ws-relay", "true", "relay sealed datagrams over the rendezvous WebSocket between introduced devices"),
             new Key("turn.external", "", "external TURN servers (coturn --use-auth-secret): ';'-separated 'URI[,URI]@ENV_VAR', the secret in ENV_VAR"),
             new Key("coap.port", "5683", "UDP port of the CoAP resource directory (-1: off)"),
             new Key("coap.storage", "", "database file keeping directory registrations across restarts (default: memory)"),
@@ -275,6 +280,14 @@ public final class ServerSettings {
         return n;
     }
 
+    private long positiveLong(String key) {
+        long n = parse(key, "a positive integer", Long::parseLong);
+        if (n < 1) {
+            throw new ServerConfigException(key, "must be a positive integer, got " + n + " (from " + source(key) + ")");
+        }
+        return n;
+    }
+
     private String source(String key) {
         return value(key).map(Value::source).orElse("default");
     }
@@ -374,7 +387,10 @@ public final class ServerSettings {
         b.turnSecret(turnSecret.map(Value::text).orElse(null)).turnRealm(string("turn.realm"))
                 .turnRelayAddress(value("turn.relay-address").map(Value::text).orElse(null))
                 .turnAllowPrivatePeers(bool("turn.allow-private-peers")).turnAllowLoopbackPeers(bool("turn.allow-loopback-peers"))
-                .turnCredentialLifetime(duration("turn.credential-lifetime"));
+                .turnCredentialLifetime(duration("turn.credential-lifetime"))
+                .relayLimits(positiveLong("turn.max-bytes-per-allocation"), positiveLong("turn.bytes-per-second-per-allocation"),
+                        positive("turn.allocations-per-device"))
+                .wsRelay(bool("turn.ws-relay"));
         List<ServerConfig.ExternalTurn> external = new java.util.ArrayList<>();
         for (String entry : string("turn.external").split(";")) {
             if (entry.isBlank()) {

@@ -76,6 +76,14 @@ public final class ControlSession {
         this.connection = connection;
     }
 
+    /** Relay budgets of this device's WebSocket-relayed peers (see {@link WsRelay}). */
+    final java.util.Map<DeviceId, io.peerlink.relay.turn.RelayBudget> relayBudgets = new java.util.HashMap<>();
+
+    /** @param frame one binary message from the device (a relay frame); only valid during the call */
+    public void onBinary(java.nio.ByteBuffer frame) {
+        service.onBinary(this, frame);
+    }
+
     /** @param text one text message from the device */
     public void onText(String text) {
         service.onText(this, text);

@@ -86,6 +86,7 @@ public final class RendezvousService implements AutoCloseable {
     final AtomicLong queuedBytes = new AtomicLong();
     private volatile RendezvousEvents events = RendezvousEvents.NONE;
     private volatile TurnRelays relays;
+    private final WsRelay wsRelay;
     private volatile boolean draining;
     /** The server names a hello may be signed for (lower-case). */
     private final Set<String> serverNames;
@@ -125,6 +126,7 @@ public final class RendezvousService implements AutoCloseable {
         });
         timers.setRemoveOnCancelPolicy(true);
         this.serverNames = serverNames(config);
+        this.wsRelay = new WsRelay(config.relay(), registry, this::sendToNode);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
         registry.listen(this::onNodeMessage, displaced -> {
@@ -262,6 +264,34 @@ public final class RendezvousService implements AutoCloseable {
             FAILURES.warn("failure handling a control message from {}", s.connection.remoteAddress(), e);
             s.fail(ErrorCode.INTERNAL, "internal server error", 1011);
         }
+    }
+
+    /** A binary message: a relay frame (docs/protocol-rendezvous.md, "Relay frames"). Not counted against the message rate. */
+    void onBinary(ControlSession s, java.nio.ByteBuffer frame) {
+        if (s.closed) {
+            return;
+        }
+        s.lastSeenNanos = System.nanoTime();
+        if (!s.admitted()) {
+            protocolErrors.incrementAndGet();
+            s.fail(ErrorCode.NOT_AUTHENTICATED, "send hello first", CLOSE_POLICY);
+            return;
+        }
+        try {
+            wsRelay.onFrame(s, frame);
+        } catch (RuntimeException e) {
+            FAILURES.warn("failure relaying a frame from {}", s.connection.remoteAddress(), e);
+        }
+    }
+
+    /** @return the WebSocket relay (stats) */
+    public WsRelay wsRelay() {
+        return wsRelay;
+    }
+
+    /** @return the TURN relays introductions carry, or null */
+    public TurnRelays relays() {
+        return relays;
     }
 
     private boolean withinRate(ControlSession s) {
@@ -565,6 +595,8 @@ public final class RendezvousService implements AutoCloseable {
                     unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, p.targetId,
                             UnreachableException.Reason.valueOf(u.reason()), u.message()));
                 }
+            } else if (message instanceof NodeMessage.Relay r) {
+                wsRelay.onNodeFrame(r);
             } else if (message instanceof NodeMessage.PeerOffline o) {
                 ControlSession other = registry.local(DeviceId.parse(o.device()));
                 DeviceId gone = DeviceId.parse(o.gone());

@@ -538,6 +538,23 @@ public final class ChannelEngine implements ReliableChannel {
         return tracker.ptoCount();
     }
 
+    /**
+     * The current path changed underneath (this device's address or relay allocation is new):
+     * forgets the probe-timeout backoff that silence on the old one built up and sends two
+     * ack-eliciting probes on the path now (new data if any, else PING), so the peer hears from the
+     * new address at once and an acknowledgement restarts loss recovery. RTT and congestion state
+     * are kept. Loop thread only.
+     */
+    public void probeNow() {
+        guarded(() -> {
+            if (state.get() == CLOSED) {
+                return;
+            }
+            tracker.resetPtoBackoff();
+            probesPending = 2;
+        });
+    }
+
     /** @param observer told about every new packet that opened; loop thread (null: none) */
     public void onPacket(PacketObserver observer) {
         onLoop(() -> packetObserver = observer);

@@ -482,6 +482,11 @@ public final class SentPacketTracker {
     public boolean inSlowStart() { return cc.inSlowStart(); }
     /** @return consecutive probe timeouts without an acknowledgement */
     public int ptoCount() { return ptoCount; }
+
+    /** Forgets the probe-timeout backoff (the path under the packets changed; loss says nothing about the new one). */
+    public void resetPtoBackoff() {
+        ptoCount = 0;
+    }
     /** @return the current path's datagram size */
     public int maxDatagramSize() { return maxDatagramSize; }
 }

@@ -58,6 +58,11 @@ final class LinkRace {
     static final Duration ALLOCATION_STAGGER = Duration.ofMillis(400);
     /** How long after the direct check failed the set-up still waits for the peer's relayed candidate. */
     static final Duration TRICKLE_WAIT = Duration.ofSeconds(3);
+    /**
+     * Head start of every other path over the WebSocket relay, the last resort: its check starts this
+     * long after the race (at once if every other check has failed meanwhile).
+     */
+    static final Duration WS_RELAY_DELAY = Duration.ofMillis(1000);
     /** Local preference of a relayed candidate a device trickles. */
     private static final int RELAY_LOCAL_PREFERENCE = 65535;
 
@@ -100,6 +105,9 @@ final class LinkRace {
         /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider */
         Transport turnTransport(Endpoint server, RelayServer relay);
 
+        /** @return the socket of the WebSocket relay (the rendezvous connection), or null */
+        LinkSocket wsRelaySocket();
+
         /** Runs blocking work (an allocation) off the loop. */
         Executor blocking();
 
@@ -137,6 +145,7 @@ final class LinkRace {
     private EventLoop.Timer trickleWait;
     private boolean trickleExpired;
     private final List<EventLoop.Timer> staggered = new ArrayList<>();
+    private EventLoop.Timer wsRelayStart;
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
              CompletableFuture<PeerLink> result) {
@@ -171,6 +180,11 @@ final class LinkRace {
         }
         for (LinkSocket s : host.relayedSockets()) {
             startRelayedCheck(s);
+        }
+        LinkSocket ws = host.wsRelaySocket();
+        if (ws != null) {
+            // The last resort: direct and TURN get a head start.
+            wsRelayStart = loop.schedule(this::startWsRelayCheck, mode == Mode.RELAY ? 0 : WS_RELAY_DELAY.toNanos());
         }
         List<RelayServer> relays = intro.relays();
         for (int i = 0; i < relays.size(); i++) {
@@ -285,6 +299,39 @@ final class LinkRace {
         check.start(Duration.ZERO);
     }
 
+    /** Races the WebSocket relay: a check towards the peer's endpoint on this device's rendezvous server. */
+    private void startWsRelayCheck() {
+        LinkSocket ws = host.wsRelaySocket();
+        if (done || link != null || handshaking || ws == null || relayed.containsKey(ws)) {
+            return; // a link open on a better path does not need the last resort
+        }
+        if (wsRelayStart != null) {
+            wsRelayStart.cancel();
+        }
+        Endpoint peer = ((io.peerlink.core.internal.rendezvous.WsRelayTransport) ws.transport()).endpointOf(intro.peer());
+        ConnectivityCheck check = new ConnectivityCheck(loop, ws, intro.localConnectionId(), intro.remoteConnectionId(),
+                intro.sessionToken(), initiator, List.of(Candidate.of(peer, CandidateType.RELAY, 0)), host.punchOptions(), 0,
+                host.probeBudget());
+        relayed.put(ws, check);
+        check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(ws, selected, error)));
+        check.start(Duration.ZERO);
+    }
+
+    /** @return true if the WebSocket relay's check has not started and is all that is left to try */
+    private boolean onlyWsRelayLeft() {
+        LinkSocket ws = host.wsRelaySocket();
+        if (ws == null || relayed.containsKey(ws) || mode == Mode.DIRECT || !direct.result().isCompletedExceptionally()
+                || allocationsPending > 0) {
+            return false;
+        }
+        for (ConnectivityCheck c : relayed.values()) {
+            if (!c.result().isDone()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void onCheck(LinkSocket via, ConnectivityCheck.Selected selected, Throwable error) {
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
@@ -320,7 +367,7 @@ final class LinkRace {
         if (via == udp && mode == Mode.RELAY) {
             return;
         }
-        if (via != udp && !direct.result().isDone() && mode == Mode.ALL) {
+        if (via != udp && mode == Mode.ALL && (!direct.result().isDone() || via == host.wsRelaySocket() && othersRunning(via))) {
             // The better path's head start: a relayed success waits a moment for the direct check.
             if (hold == null) {
                 hold = loop.schedule(() -> handshake(via, selected.remote(), kind), RELAY_HOLD.toNanos());
@@ -328,6 +375,19 @@ final class LinkRace {
             return;
         }
         handshake(via, selected.remote(), kind);
+    }
+
+    /** @return true if a check other than {@code via}'s, or an allocation, is still running */
+    private boolean othersRunning(LinkSocket via) {
+        if (!direct.result().isDone() || allocationsPending > 0) {
+            return true;
+        }
+        for (Map.Entry<LinkSocket, ConnectivityCheck> e : relayed.entrySet()) {
+            if (e.getKey() != via && !e.getValue().result().isDone()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void handshake(LinkSocket via, Endpoint remote, PathKind kind) {
@@ -346,8 +406,16 @@ final class LinkRace {
         if (done || link != null || handshaking) {
             return;
         }
+        if (onlyWsRelayLeft()) {
+            startWsRelayCheck(); // every other check failed: no need to wait for the head start to end
+            return;
+        }
         if (!direct.result().isDone() || allocationsPending > 0) {
             return;
+        }
+        LinkSocket ws = host.wsRelaySocket();
+        if (ws != null && mode != Mode.DIRECT && !relayed.containsKey(ws)) {
+            return; // the WebSocket relay's check is still to come
         }
         for (ConnectivityCheck c : relayed.values()) {
             if (!c.result().isDone() || !c.result().isCompletedExceptionally()) {
@@ -438,6 +506,9 @@ final class LinkRace {
         }
         if (trickleWait != null) {
             trickleWait.cancel();
+        }
+        if (wsRelayStart != null) {
+            wsRelayStart.cancel();
         }
         for (LinkSocket s : allocations) {
             if (link != null) {

@@ -131,7 +131,17 @@ public final class RendezvousClient implements AutoCloseable {
     private int attempts;
     private boolean started;
     private List<Candidate> candidates = List.of();
+    /** Every send, text or binary, chains on this (the JDK WebSocket allows one outstanding send); guarded by sendLock. */
     private CompletableFuture<Void> sendChain = CompletableFuture.completedFuture(null);
+    private final Object sendLock = new Object();
+    /** The admitted connection relay frames go out on, or null (any thread reads it). */
+    private volatile WebSocket relaySocket;
+    /** Relay frame bytes handed to the WebSocket and not yet sent. */
+    private final java.util.concurrent.atomic.AtomicLong relayQueued = new java.util.concurrent.atomic.AtomicLong();
+    /** Datagrams of relay frames from the server: (peer, datagram), on the WebSocket's thread. */
+    private volatile java.util.function.BiConsumer<DeviceId, java.nio.ByteBuffer> relayReceiver;
+    /** Relay frame bytes queued at most; beyond, frames are dropped like datagrams on a full socket buffer. */
+    static final long MAX_RELAY_QUEUED = 512 * 1024;
     private long nextRequestId = 1;
     private final Map<Long, PendingConnect> connects = new HashMap<>();
     private final Map<Long, CompletableFuture<Boolean>> presences = new HashMap<>();
@@ -288,6 +298,23 @@ public final class RendezvousClient implements AutoCloseable {
             if (!started && state != Rendezvous.State.CLOSED) {
                 started = true;
                 connectNow();
+            }
+        });
+    }
+
+    /**
+     * The device's address changed: a control connection opened from the old address is dead
+     * (or soon will be) although nothing has told it yet. Drops it and reconnects after the first
+     * backoff step (about 125–250 ms); registering again sends the candidates then current. A
+     * client already reconnecting is left alone. Any thread.
+     *
+     * @param why logged as the reason
+     */
+    public void reconnectNow(String why) {
+        loop.execute(() -> {
+            if (started && state != Rendezvous.State.CLOSED && state != Rendezvous.State.RECONNECTING) {
+                attempts = 0;
+                disconnected(generation, why);
             }
         });
     }
@@ -508,7 +535,10 @@ public final class RendezvousClient implements AutoCloseable {
         if (registered.isDone()) {
             registered = new CompletableFuture<>();
         }
-        sendChain = CompletableFuture.completedFuture(null);
+        synchronized (sendLock) {
+            sendChain = CompletableFuture.completedFuture(null);
+        }
+        relaySocket = null;
         watchdog = loop.schedule(() -> {
             if (gen == generation && state != Rendezvous.State.REGISTERED && state != Rendezvous.State.CLOSED) {
                 disconnected(gen, "not registered within " + REGISTER_TIMEOUT.toSeconds() + " s");
@@ -607,6 +637,7 @@ public final class RendezvousClient implements AutoCloseable {
         lastFailure = new PeerLinkException(why);
         ControlLink ws = socket;
         socket = null;
+        relaySocket = null;
         if (ws != null) {
             ws.abort();
         }
@@ -673,12 +704,52 @@ public final class RendezvousClient implements AutoCloseable {
         String text = codec.encode(message);
         int gen = generation;
         // The JDK WebSocket allows one outstanding send: chain them.
-        sendChain = sendChain.thenCompose(v -> ws.sendText(text)).thenApply(w -> (Void) null)
-                .whenCompleteAsync((v, failure) -> {
-                    if (failure != null) {
-                        disconnected(gen, "send failed: " + failure);
-                    }
-                }, loop);
+        synchronized (sendLock) {
+            sendChain = sendChain.thenCompose(v -> ws.sendText(text)).thenApply(w -> (Void) null)
+                    .whenCompleteAsync((v, failure) -> {
+                        if (failure != null) {
+                            disconnected(gen, "send failed: " + failure);
+                        }
+                    }, loop);
+        }
+    }
+
+    // ---------------------------------------------------------------- relay frames (any thread)
+
+    /**
+     * @param receiver gets the datagram of every relay frame the server sends, with the peer it
+     *        came from, on the WebSocket's thread (docs/protocol-rendezvous.md, "Relay frames")
+     */
+    public void onRelayFrame(java.util.function.BiConsumer<DeviceId, java.nio.ByteBuffer> receiver) {
+        this.relayReceiver = receiver;
+    }
+
+    /**
+     * Sends a datagram to a peer through the server's WebSocket relay. Any thread.
+     *
+     * @param peer the device it is for
+     * @param datagram the datagram (remaining bytes; copied)
+     * @return false if it was dropped: not registered, or more than {@link #MAX_RELAY_QUEUED} bytes waiting
+     */
+    public boolean sendRelay(DeviceId peer, java.nio.ByteBuffer datagram) {
+        WebSocket ws = relaySocket;
+        if (ws == null || datagram.remaining() > io.peerlink.protocol.rendezvous.RelayFrame.MAX_PAYLOAD) {
+            return false;
+        }
+        java.nio.ByteBuffer frame = io.peerlink.protocol.rendezvous.RelayFrame.encode(peer, datagram);
+        long size = frame.remaining();
+        if (relayQueued.addAndGet(size) > MAX_RELAY_QUEUED) {
+            relayQueued.addAndGet(-size);
+            return false;
+        }
+        synchronized (sendLock) {
+            sendChain = sendChain.thenCompose(v -> ws.sendBinary(frame, true)).handle((w, failure) -> {
+                relayQueued.addAndGet(-size);
+                // A failed send also fails the next text send, which reconnects; here it is a lost datagram.
+                return (Void) null;
+            });
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- protocol (loop thread)
@@ -709,6 +780,7 @@ public final class RendezvousClient implements AutoCloseable {
             }
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
+            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             setState(Rendezvous.State.REGISTERED);
             if (!candidates.equals(helloCandidates)) {
                 // Candidates changed while the hello was in flight (STUN answered meanwhile).
@@ -988,6 +1060,8 @@ public final class RendezvousClient implements AutoCloseable {
     private final class SocketListener implements WebSocket.Listener {
         private final int gen;
         private final StringBuilder partial = new StringBuilder();
+        /** A relay frame arriving in parts, or null. */
+        private java.nio.ByteBuffer binary;
 
         SocketListener(int gen) {
             this.gen = gen;
@@ -1024,6 +1098,42 @@ public final class RendezvousClient implements AutoCloseable {
             }
             webSocket.request(1);
             return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, java.nio.ByteBuffer data, boolean last) {
+            int max = io.peerlink.protocol.rendezvous.RelayFrame.MAX_FRAME;
+            if (binary == null && last) {
+                deliver(webSocket, data);
+            } else if (binary == null || binary.remaining() >= data.remaining()) {
+                if (binary == null) {
+                    binary = java.nio.ByteBuffer.allocate(max);
+                }
+                if (binary.remaining() >= data.remaining()) {
+                    binary.put(data);
+                }
+                if (last) {
+                    deliver(webSocket, binary.flip());
+                    binary = null;
+                }
+            } else if (last) {
+                binary = null; // oversized: dropped
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        private void deliver(WebSocket webSocket, java.nio.ByteBuffer frame) {
+            java.util.function.BiConsumer<DeviceId, java.nio.ByteBuffer> receiver = relayReceiver;
+            DeviceId from = io.peerlink.protocol.rendezvous.RelayFrame.peer(frame);
+            if (receiver == null || from == null || relaySocket != webSocket) {
+                return;
+            }
+            try {
+                receiver.accept(from, io.peerlink.protocol.rendezvous.RelayFrame.payload(frame));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "relay frame receiver failed", e);
+            }
         }
 
         @Override
