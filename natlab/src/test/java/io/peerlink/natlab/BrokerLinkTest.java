@@ -88,6 +88,8 @@ class BrokerLinkTest {
                     + "listener " + BROKER_PORT + " " + CORE_HOST + "\nlistener " + BLOCKED_PORT + " " + CORE_HOST + "\n"
                     + "allow_anonymous false\npassword_file " + passwd + "\nacl_file " + acl + "\n"
                     + "max_queued_messages 200000\nlog_dest file " + work.resolve("broker.log") + "\nlog_type all\nconnection_messages true\n");
+            // The log directory outlives a run: an old log would satisfy the waits below before this broker is up.
+            Files.deleteIfExists(work.resolve("broker.log"));
             lab.start(NatLab.CORE, "mosquitto", List.of("/usr/sbin/mosquitto", "-c", conf.toString()));
             // Mosquitto buffers its stdout; its log file is flushed per line.
             awaitInFile(work.resolve("broker.log"), " running");
@@ -203,6 +205,8 @@ class BrokerLinkTest {
                     + "allow_anonymous false\npassword_file " + passwd + "\nacl_file " + acl + "\n"
                     + "max_queued_messages 200000\nset_tcp_nodelay true\nlog_dest file " + work.resolve("broker.log")
                     + "\nlog_type all\nconnection_messages true\n");
+            // The log directory outlives a run: an old log would satisfy the waits below before this broker is up.
+            Files.deleteIfExists(work.resolve("broker.log"));
             lab.start(NatLab.CORE, "mosquitto", List.of("/usr/sbin/mosquitto", "-c", conf.toString()));
             awaitInFile(work.resolve("broker.log"), " running");
             Path relayed = work.resolve("relayed-by-broker.bin");
