@@ -20,7 +20,8 @@ public interface ControlCarrierProvider {
      *        server's carrier address from the control URI and the device's ID; the options are
      *        those of the device's transport bound to the same host and port, if it has one
      *        (credentials, TLS), else none
-     * @param receiver gets the server's messages and the carrier's end
+     * @param receiver gets the server's messages and the carrier's end; not called before the
+     *        returned stage has completed
      * @return completes with the open carrier, or exceptionally with the reason it could not open
      *         (a refused login names the broker's reason)
      * @throws NullPointerException if an argument is null
