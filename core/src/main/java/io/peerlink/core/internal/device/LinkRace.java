@@ -371,7 +371,8 @@ final class LinkRace {
             }
             return;
         }
-        PathKind kind = via == udp ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
+        // A device whose only transport is a broker runs its "direct" check through the broker too.
+        PathKind kind = via == udp && !via.transport().capabilities().relayed() ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
                 : Session.kindOf(via, selected.remote());
         LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " succeeded");
         if (link != null) {
