@@ -107,7 +107,11 @@ public final class ServerSettings {
             new Key("mqtt.rendezvous.tls-ca", "", "for mqtts: PEM file of the certificates to trust (default: the JVM's)"),
             new Key("mqtt.rendezvous.version", "MQTT_5", "MQTT_5 or MQTT_3_1_1"),
             new Key("redis.uri", "", "several nodes: share presence and introductions through this Redis (default: one node in memory)"),
-            new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"));
+            new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"),
+            new Key("tickets.enabled", "auto", "resumption tickets: true, false, or auto (on when tls.keystore is set)"),
+            new Key("tickets.key-file", "", "file of the 32-byte ticket key, created on first start (default: peerlink-tickets.key next to tls.keystore, else in the working directory)"),
+            new Key("tickets.secret", "", "ticket secret shared by several nodes, >= 32 characters (prefer the environment variable); replaces the key file"),
+            new Key("tickets.lifetime", "24h", "how long a resumption ticket stays valid (1m..30d)"));
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 
@@ -410,6 +414,29 @@ public final class ServerSettings {
             }
         }
         b.externalTurn(external);
+        String ticketsMode = string("tickets.enabled").toLowerCase(Locale.ROOT);
+        boolean ticketsOn = switch (ticketsMode) {
+            case "true" -> true;
+            case "false" -> false;
+            case "auto" -> keyStore != null;
+            default -> throw new ServerConfigException("tickets.enabled", "expected true, false or auto, got '" + ticketsMode
+                    + "' (from " + source("tickets.enabled") + ")");
+        };
+        Path ticketKeyFile = path("tickets.key-file");
+        if (ticketKeyFile == null) {
+            Path dir = keyStore == null ? null : keyStore.toAbsolutePath().getParent();
+            ticketKeyFile = dir == null ? Path.of("peerlink-tickets.key") : dir.resolve("peerlink-tickets.key");
+        }
+        Optional<Value> ticketSecret = value("tickets.secret");
+        if (ticketSecret.isPresent() && ticketSecret.get().text().length() < 32) {
+            throw new ServerConfigException("tickets.secret", "must have at least 32 characters (from " + ticketSecret.get().source() + ")");
+        }
+        try {
+            b.tickets(new ServerConfig.Tickets(ticketsOn, ticketKeyFile, ticketSecret.map(Value::text).orElse(null),
+                    duration("tickets.lifetime")));
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfigException("tickets.lifetime", e.getMessage() + " (from " + source("tickets.lifetime") + ")");
+        }
         b.settings(key -> value(key).map(Value::text));
         try {
             return b.build();

@@ -20,6 +20,8 @@ public final class ControlSession {
     byte[] nonce;
     long challengeSentNanos;
     ScheduledFuture<?> helloTimeout;
+    /** A resume on this connection was answered with TICKET_REJECTED (a second one closes it). */
+    boolean ticketRejected;
     volatile boolean closed;
     private volatile DeviceId deviceId;
     private volatile String network;

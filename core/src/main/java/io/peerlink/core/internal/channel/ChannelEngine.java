@@ -474,6 +474,16 @@ public final class ChannelEngine implements ReliableChannel {
         guarded(() -> { });
     }
 
+    /**
+     * After {@link #setPath}: the new path's RTT as its validation measured it becomes the RTT
+     * estimate's first sample (see {@link SentPacketTracker#seedRtt}). Loop thread only.
+     *
+     * @param validationRttNanos the round trip of the path's PATH_CHALLENGE; ignored unless positive
+     */
+    public void seedRtt(long validationRttNanos) {
+        guarded(() -> tracker.seedRtt(validationRttNanos));
+    }
+
     /** @return the current path */
     public DatagramPath path() {
         return path;

@@ -276,11 +276,20 @@ final class DeviceImpl implements Device {
         }
     }
 
-    /** Loop thread: a transport reports a new local endpoint (a relay allocation replaced); its links' paths follow. */
+    /**
+     * Loop thread: a transport reports a new local endpoint (a relay allocation replaced); its
+     * links' paths follow, and the link set-up that made the allocation trickles the new relayed
+     * address to the peer through the rendezvous.
+     */
     private void localEndpointChanged(LinkSocket s) {
         for (PeerLinkImpl link : links.values()) {
             if (link.session() != null) {
                 link.session().localEndpointChanged(s);
+            }
+        }
+        for (LinkRace race : List.copyOf(races.values())) {
+            if (race.relayedAddressChanged(s)) {
+                break;
             }
         }
     }

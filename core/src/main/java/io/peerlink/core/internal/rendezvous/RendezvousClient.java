@@ -148,6 +148,10 @@ public final class RendezvousClient implements AutoCloseable {
     /** Incoming requests this device accepted and whose introduction is due, by request ID: the peer expected. */
     private final Map<Long, DeviceId> accepted = new HashMap<>();
     private boolean everRegistered;
+    /** The resumption ticket and secret from this server's last welcome that carried one (protocol 2.1), or null. */
+    private String ticket;
+    private byte[] resumptionSecret;
+    private boolean resumeSent;
     private volatile String pinFailure;
     private ScheduledFuture<?> keepaliveTask;
     /** Where link reports come from (docs/protocol-rendezvous.md, "Link reports"); null = none sent. */
@@ -532,6 +536,7 @@ public final class RendezvousClient implements AutoCloseable {
             return;
         }
         int gen = ++generation;
+        resumeSent = false;
         if (registered.isDone()) {
             registered = new CompletableFuture<>();
         }
@@ -768,10 +773,21 @@ public final class RendezvousClient implements AutoCloseable {
             return;
         }
         if (message instanceof Message.Challenge c) {
-            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id(), serverName));
             helloCandidates = candidates;
+            if (ticket != null && !resumeSent) {
+                // Re-admission with the ticket this server gave: it checks an HMAC instead of a signature.
+                resumeSent = true;
+                send(new Message.Resume(Handshake.VERSION, identity.id(), serverName, ticket,
+                        Handshake.resumeProof(resumptionSecret, c.nonce(), identity.id(), serverName), claims, candidates));
+                return;
+            }
+            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id(), serverName));
             send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, serverName, claims, candidates));
         } else if (message instanceof Message.Welcome w) {
+            if (w.ticket() != null) {
+                ticket = w.ticket();
+                resumptionSecret = w.resumptionSecret();
+            }
             attempts = 0;
             lastFailure = null;
             everRegistered = true;
@@ -869,6 +885,12 @@ public final class RendezvousClient implements AutoCloseable {
 
     private void onError(int gen, Message.Error e) {
         LOG.log(System.Logger.Level.INFO, () -> identity.id().shortForm() + ": server error " + e.code() + ": " + e.message());
+        if (resumeSent && state != Rendezvous.State.REGISTERED) {
+            // The ticket was not taken (expired, server key changed, or a server without tickets): forget it; a fresh
+            // challenge (or the next connection) gets a signed hello.
+            ticket = null;
+            resumptionSecret = null;
+        }
         if (state != Rendezvous.State.REGISTERED && isAdmissionFailure(e.code())) {
             registered.completeExceptionally(new PeerLinkException("rendezvous server " + server + " refused device "
                     + identity.id() + ": " + e.code() + " (" + e.message() + ")"));
