@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A device moves to another network in the middle of a transfer ({@link NatLab#moveDevice}): its
  * interface, address and NAT change while a 16 MiB transfer of 256 numbered messages runs over a
  * rendezvous link. The transfer completes byte-exact with nothing lost, duplicated or reordered,
- * and the link's path changes (docs/protocol-paths.md, "A device changes its address"). The
+ * and the link's path changes (docs/protocol-paths.md, "A device changes its address"); the
+ * mover registers with the rendezvous again and publishes candidates from the new network. The
  * receiver timestamps every pause in delivery: the one spanning the move is the stall, printed next
  * to the RTT of the path the link ended on.
  */
@@ -107,6 +108,15 @@ class MovingDeviceTest {
             // The mover's control connection was bound to its old address: it re-registered from the new one.
             assertTrue(sender.lines().stream().anyMatch(l -> l.startsWith("rendezvous REGISTERED at ") && after(l, movedAt)),
                     "the mover registered again after the move: " + sender.lines().stream().filter(l -> l.startsWith("rendezvous ")).toList());
+
+            // It gathered its candidates again from the new network: its new LAN address and, through
+            // STUN, its mapping on the new site's NAT (the core's FINE log line of each gathering,
+            // written right before the candidates go to the rendezvous).
+            String newReflexive = "endpoint=udp://" + lab.publicAddress("cafe").getHostAddress() + ":";
+            String newHost = "endpoint=udp://" + moved.getHostAddress() + ":";
+            assertTrue(Files.readAllLines(sender.stderrFile()).stream().anyMatch(l -> l.contains(" candidates [")
+                            && l.contains(newHost) && l.contains(newReflexive) && l.contains("type=SERVER_REFLEXIVE")),
+                    "the mover published candidates from the new network (" + newHost + ", " + newReflexive + ")");
 
             // The stall: the longest pause in delivery that ended after the move began; and how long
             // after the new interface was up delivery resumed (the part the device's reaction owns).
