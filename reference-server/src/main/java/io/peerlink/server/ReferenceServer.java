@@ -51,7 +51,7 @@ public final class ReferenceServer implements AutoCloseable {
     /** The server's own beans; third-party ones are registered by jars on the class path ({@link #CONTRIBUTION_FILES}). */
     private static final Class<?>[] BEANS = {ServerComponents.class, JettyHost.class, Readiness.class, AllowListWatch.class,
         OperationsEndpoint.class, RendezvousEndpoint.class, StunService.class, BridgeHosting.class, GatewayEndpoint.class,
-        MqttBrokerService.class, io.peerlink.server.dashboard.DashboardEndpoint.class};
+        MqttBrokerService.class, io.peerlink.server.mqtt.MqttRendezvousService.class, io.peerlink.server.dashboard.DashboardEndpoint.class};
 
     private final ServerConfig config;
     private final WeldContainer container;

@@ -33,6 +33,15 @@ public interface Connection {
     /** @return the peer's address */
     InetSocketAddress remoteAddress();
 
+    /**
+     * @return the device ID this connection is reserved for (the MQTT carrier: the device's own
+     *         topics, which the broker's ACL lets only that device use), or null for any device; a
+     *         hello for another device is refused with {@code DENIED}
+     */
+    default String reservedFor() {
+        return null;
+    }
+
     /** @return the address the device reached this server at, or null if unknown */
     default InetSocketAddress localAddress() {
         return null;

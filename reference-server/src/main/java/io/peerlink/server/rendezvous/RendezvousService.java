@@ -340,6 +340,13 @@ public final class RendezvousService implements AutoCloseable {
             s.fail(ErrorCode.KEY_MISMATCH, "publicKey does not derive deviceId " + hello.deviceId(), CLOSE_POLICY);
             return;
         }
+        String reserved = s.connection.reservedFor();
+        if (reserved != null && !reserved.equals(hello.deviceId().value())) {
+            // The MQTT carrier: the broker lets only the device of these topics use them; another ID here is a device
+            // using someone else's broker login, or a misconfiguration. Refused before the signature check costs anything.
+            s.fail(ErrorCode.DENIED, "this control channel belongs to another device (the topics of " + reserved + ")", CLOSE_POLICY);
+            return;
+        }
         if (!serverNames.contains(hello.server().toLowerCase(Locale.ROOT))) {
             // A hello signed for another server was relayed here (or the device dials a name the operator did not list).
             s.fail(ErrorCode.WRONG_SERVER, "this hello is signed for server '" + hello.server() + "', which is not this server"

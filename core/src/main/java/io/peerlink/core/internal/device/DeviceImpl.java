@@ -166,7 +166,8 @@ final class DeviceImpl implements Device {
         this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener(),
+                    ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);
             wsRelaySocket = wsRelay ? startWsRelay(rendezvousClient, loop, connections) : null;
@@ -275,11 +276,20 @@ final class DeviceImpl implements Device {
         }
     }
 
-    /** Loop thread: a transport reports a new local endpoint (a relay allocation replaced); its links' paths follow. */
+    /**
+     * Loop thread: a transport reports a new local endpoint (a relay allocation replaced); its
+     * links' paths follow, and the link set-up that made the allocation trickles the new relayed
+     * address to the peer through the rendezvous.
+     */
     private void localEndpointChanged(LinkSocket s) {
         for (PeerLinkImpl link : links.values()) {
             if (link.session() != null) {
                 link.session().localEndpointChanged(s);
+            }
+        }
+        for (LinkRace race : List.copyOf(races.values())) {
+            if (race.relayedAddressChanged(s)) {
+                break;
             }
         }
     }
@@ -292,8 +302,14 @@ final class DeviceImpl implements Device {
     private void gatherAndRegister() {
         int number = ++gathering;
         InetSocketAddress stunServer = this.stunServer;
-        List<Candidate> candidates = advertiseHosts ? new ArrayList<>(HostCandidates.gather(socket.localEndpoint())) : new ArrayList<>();
+        boolean udp = "udp".equals(socket.localEndpoint().scheme());
+        List<Candidate> candidates = advertiseHosts && udp ? new ArrayList<>(HostCandidates.gather(socket.localEndpoint())) : new ArrayList<>();
+        candidates.addAll(brokerCandidates());
         rendezvousClient.updateCandidates(candidates);
+        if (!udp) {
+            gathered.complete(null); // no UDP socket: nothing to ask STUN about
+            return;
+        }
         ReflexiveDiscovery discovery = new ReflexiveDiscovery(loop, socket, stunServer);
         discovery.run().whenComplete((result, error) -> {
             try {
@@ -326,6 +342,22 @@ final class DeviceImpl implements Device {
             LOG.log(System.Logger.Level.DEBUG, () -> "candidates " + all + " (STUN hops " + result.hops() + ")");
             gathered.complete(null);
         }
+    }
+
+    /**
+     * A device's inboxes on brokers (its relayed transports other than UDP and TURN, e.g.
+     * {@code mqtt://broker:1883/<id>}) as RELAY candidates, so that a peer on the same broker is
+     * introduced with a path to it (docs/protocol-rendezvous.md, "The MQTT carrier").
+     */
+    private List<Candidate> brokerCandidates() {
+        List<Candidate> out = new ArrayList<>();
+        for (LinkSocket s : sockets) {
+            Endpoint local = s.localEndpoint();
+            if (s.transport().capabilities().relayed() && !"udp".equals(local.scheme()) && !local.scheme().startsWith("turn")) {
+                out.add(Candidate.of(local, CandidateType.RELAY, 65535 - out.size()));
+            }
+        }
+        return out;
     }
 
     @Override

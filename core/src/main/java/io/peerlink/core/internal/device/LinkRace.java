@@ -263,12 +263,30 @@ final class LinkRace {
     void onTrickle(List<Candidate> candidates) {
         boolean added = false;
         for (Candidate c : candidates) {
-            if (c.type() == CandidateType.RELAY && !peerRelayed.contains(c) && peerRelayed.size() < 8) {
+            if (c.type() == CandidateType.RELAY && !peerRelayed.contains(c)) {
+                if (peerRelayed.size() >= 8) {
+                    peerRelayed.remove(0); // bounded: a peer whose relay keeps restarting replaces its oldest address
+                }
                 peerRelayed.add(c);
                 added = true;
             }
         }
         if (!added || done && link == null || mode == Mode.DIRECT) {
+            return;
+        }
+        if (link != null) {
+            // The link is up: the peer's relay allocation was replaced (its relay restarted, or it
+            // moved). Add the new relayed address as a path from every relayed socket that reaches it.
+            for (Candidate c : candidates) {
+                if (c.type() != CandidateType.RELAY) {
+                    continue;
+                }
+                for (LinkSocket s : allocations) {
+                    if (s.transport().supports(c.endpoint())) {
+                        addPath(s, c.endpoint());
+                    }
+                }
+            }
             return;
         }
         for (LinkSocket s : allocations) {
@@ -353,7 +371,8 @@ final class LinkRace {
             }
             return;
         }
-        PathKind kind = via == udp ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
+        // A device whose only transport is a broker runs its "direct" check through the broker too.
+        PathKind kind = via == udp && !via.transport().capabilities().relayed() ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
                 : Session.kindOf(via, selected.remote());
         LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " succeeded");
         if (link != null) {
@@ -518,6 +537,28 @@ final class LinkRace {
         }
         allocations.clear();
         host.finished(this);
+    }
+
+    /**
+     * One of this race's allocations got a new relayed address (the TURN server restarted and lost
+     * it, or this device moved): tell the peer through the rendezvous, as at set-up, so that a peer
+     * whose own relay path is dead too can reach it (docs/relay.md, "Relay restart").
+     *
+     * @return true if {@code s} is one of this race's allocations
+     */
+    boolean relayedAddressChanged(LinkSocket s) {
+        if (!allocations.contains(s) || link == null || done) {
+            return false;
+        }
+        Endpoint now;
+        try {
+            now = s.localEndpoint();
+        } catch (IllegalStateException stopped) {
+            return true;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: relayed address now " + now + "; trickling it to the peer");
+        host.trickle(intro.requestId(), List.of(Candidate.of(now, CandidateType.RELAY, RELAY_LOCAL_PREFERENCE)));
+        return true;
     }
 
     /** @return the relayed sockets this race allocated (tests) */

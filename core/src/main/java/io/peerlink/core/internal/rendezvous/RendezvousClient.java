@@ -13,6 +13,7 @@ import io.peerlink.protocol.rendezvous.ProtocolException;
 import io.peerlink.protocol.rendezvous.RendezvousCodec;
 import io.peerlink.protocol.rendezvous.Role;
 import io.peerlink.protocol.rendezvous.ServerPin;
+import io.peerlink.spi.ControlCarrier;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -45,7 +46,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A device's control connection to a rendezvous server (protocol v1, docs/protocol-rendezvous.md)
- * over the JDK's WebSocket client: authenticates with the device key, publishes candidates,
+ * over the JDK's WebSocket client, or over a {@link ControlCarrier} (e.g. MQTT topics through a
+ * broker, for devices that reach nothing else; docs/protocol-rendezvous.md, "The MQTT carrier"): authenticates with the device key, publishes candidates,
  * answers keepalives, measures the control RTT, asks for and answers introductions, and
  * reconnects with exponential backoff and jitter (250 ms doubling, capped at 30 s), registering
  * again by itself after a server restart.
@@ -118,8 +120,11 @@ public final class RendezvousClient implements AutoCloseable {
     private final ScheduledExecutorService loop;
     private final ExecutorService callbacks;
 
+    /** Opens a control connection over a carrier other than the WebSocket ({@code mqtt://}...), or null for ws/wss. */
+    private final java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier;
+
     // Loop-thread state.
-    private WebSocket socket;
+    private ControlLink socket;
     /** The candidates the last hello carried. */
     private List<Candidate> helloCandidates = List.of();
     private int generation;
@@ -188,7 +193,23 @@ public final class RendezvousClient implements AutoCloseable {
      * @throws IllegalArgumentException if a pin is given for a {@code ws://} URI
      */
     public RendezvousClient(URI server, ServerPin pin, DeviceIdentity identity, Map<String, String> claims, Listener listener) {
+        this(server, pin, identity, claims, listener, null);
+    }
+
+    /**
+     * @param server the control URI: {@code ws://} or {@code wss://}, or the scheme of {@code carrier}
+     * @param pin as above, only for {@code wss://}
+     * @param identity this device's identity
+     * @param claims claims for the authenticator
+     * @param listener receives incoming requests and introductions
+     * @param carrier opens one control connection over another carrier (e.g. MQTT topics,
+     *        {@link io.peerlink.spi.ControlCarrierProvider}) each time this client (re)connects;
+     *        null for the WebSocket
+     */
+    public RendezvousClient(URI server, ServerPin pin, DeviceIdentity identity, Map<String, String> claims, Listener listener,
+                            java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
         this.server = Objects.requireNonNull(server, "server");
+        this.carrier = carrier;
         this.serverName = Handshake.serverName(server);
         this.pin = pin;
         if (pin != null && !"wss".equalsIgnoreCase(server.getScheme())) {
@@ -528,6 +549,10 @@ public final class RendezvousClient implements AutoCloseable {
                 disconnected(gen, "not registered within " + REGISTER_TIMEOUT.toSeconds() + " s");
             }
         }, REGISTER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (carrier != null) {
+            connectCarrier(gen);
+            return;
+        }
         http.newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(server, new SocketListener(gen))
@@ -544,6 +569,37 @@ public final class RendezvousClient implements AutoCloseable {
                         ws.abort();
                     }
                 }, loop);
+    }
+
+    /** Opens a control connection over the configured carrier (loop thread). */
+    private void connectCarrier(int gen) {
+        CarrierLink link = new CarrierLink(gen);
+        CompletionStage<ControlCarrier> opening;
+        try {
+            opening = carrier.apply(link);
+        } catch (RuntimeException e) {
+            opening = CompletableFuture.failedFuture(e);
+        }
+        // whenComplete (not async): the carrier is known before any message of it can reach the loop.
+        opening.whenComplete((c, failure) -> {
+            if (c != null) {
+                link.carrier = c;
+            }
+            loop.execute(() -> {
+                if (failure != null) {
+                    String why = describe(failure);
+                    if (!everRegistered && gen == generation) {
+                        registered.completeExceptionally(new PeerLinkException(why));
+                    }
+                    disconnected(gen, why);
+                } else if (gen != generation || state == Rendezvous.State.CLOSED) {
+                    c.close();
+                } else if (socket == null) {
+                    socket = link;
+                    lastHeardNanos = System.nanoTime();
+                }
+            });
+        });
     }
 
     /** One line naming the cause of a failed connection attempt, e.g. "connection refused to ws://...". */
@@ -584,7 +640,7 @@ public final class RendezvousClient implements AutoCloseable {
         generation++;
         LOG.log(System.Logger.Level.DEBUG, () -> identity.id().shortForm() + ": control connection lost: " + why);
         lastFailure = new PeerLinkException(why);
-        WebSocket ws = socket;
+        ControlLink ws = socket;
         socket = null;
         relaySocket = null;
         if (ws != null) {
@@ -646,7 +702,7 @@ public final class RendezvousClient implements AutoCloseable {
     }
 
     private void send(Message message) {
-        WebSocket ws = socket;
+        ControlLink ws = socket;
         if (ws == null) {
             return;
         }
@@ -654,7 +710,7 @@ public final class RendezvousClient implements AutoCloseable {
         int gen = generation;
         // The JDK WebSocket allows one outstanding send: chain them.
         synchronized (sendLock) {
-            sendChain = sendChain.thenCompose(v -> ws.sendText(text, true)).thenApply(w -> (Void) null)
+            sendChain = sendChain.thenCompose(v -> ws.sendText(text)).thenApply(w -> (Void) null)
                     .whenCompleteAsync((v, failure) -> {
                         if (failure != null) {
                             disconnected(gen, "send failed: " + failure);
@@ -740,7 +796,7 @@ public final class RendezvousClient implements AutoCloseable {
             }
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
-            relaySocket = socket;
+            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             setState(Rendezvous.State.REGISTERED);
             if (!candidates.equals(helloCandidates)) {
                 // Candidates changed while the hello was in flight (STUN answered meanwhile).
@@ -921,11 +977,10 @@ public final class RendezvousClient implements AutoCloseable {
                     failPending(closed);
                     registered.completeExceptionally(closed);
                     setState(Rendezvous.State.CLOSED);
-                    WebSocket ws = socket;
+                    ControlLink ws = socket;
                     socket = null;
                     if (ws != null) {
-                        ws.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(1, TimeUnit.SECONDS)
-                                .whenComplete((w, f) -> ws.abort());
+                        ws.closeGracefully();
                     }
                 }
                 done.complete(null);
@@ -946,6 +1001,83 @@ public final class RendezvousClient implements AutoCloseable {
         }, 1500, TimeUnit.MILLISECONDS);
     }
 
+    /** One open control connection, whatever carries it. */
+    private interface ControlLink {
+        /** @return completes when the message was handed on; one outstanding send at a time (the caller chains them) */
+        CompletionStage<?> sendText(String text);
+
+        /** Drops the connection at once. */
+        void abort();
+
+        /** Tells the server, then drops the connection. */
+        void closeGracefully();
+    }
+
+    private record WebSocketLink(WebSocket ws) implements ControlLink {
+        @Override
+        public CompletionStage<?> sendText(String text) {
+            return ws.sendText(text, true);
+        }
+
+        @Override
+        public void abort() {
+            ws.abort();
+        }
+
+        @Override
+        public void closeGracefully() {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(1, TimeUnit.SECONDS).whenComplete((w, f) -> ws.abort());
+        }
+    }
+
+    /** A control connection over a {@link ControlCarrier}; hands its events to the loop thread, tagged with its generation. */
+    private final class CarrierLink implements ControlLink, ControlCarrier.Receiver {
+        private final int gen;
+        volatile ControlCarrier carrier;
+
+        CarrierLink(int gen) {
+            this.gen = gen;
+        }
+
+        @Override
+        public CompletionStage<?> sendText(String text) {
+            ControlCarrier c = carrier;
+            return c == null ? CompletableFuture.failedFuture(new IllegalStateException("carrier not open")) : c.send(text);
+        }
+
+        @Override
+        public void abort() {
+            ControlCarrier c = carrier;
+            if (c != null) {
+                c.close();
+            }
+        }
+
+        @Override
+        public void closeGracefully() {
+            abort();
+        }
+
+        @Override
+        public void onText(String text) {
+            if (text.length() > RendezvousCodec.MAX_MESSAGE_BYTES) {
+                loop.execute(() -> disconnected(gen, "server sent a message over " + RendezvousCodec.MAX_MESSAGE_BYTES + " bytes"));
+                return;
+            }
+            loop.execute(() -> {
+                if (gen == generation && state != Rendezvous.State.CLOSED && socket == null && carrier != null) {
+                    socket = this; // a message can overtake the loop task that adopts the carrier
+                }
+                onMessage(gen, text);
+            });
+        }
+
+        @Override
+        public void onClosed(String why) {
+            loop.execute(() -> disconnected(gen, "closed by server: " + why));
+        }
+    }
+
     /** Hands WebSocket events to the loop thread, tagged with their connection's generation. */
     private final class SocketListener implements WebSocket.Listener {
         private final int gen;
@@ -964,7 +1096,7 @@ public final class RendezvousClient implements AutoCloseable {
             // only when buildAsync completes raced with the challenge and lost the hello.)
             loop.execute(() -> {
                 if (gen == generation && state != Rendezvous.State.CLOSED) {
-                    socket = webSocket;
+                    socket = new WebSocketLink(webSocket);
                     lastHeardNanos = System.nanoTime();
                 } else {
                     webSocket.abort();

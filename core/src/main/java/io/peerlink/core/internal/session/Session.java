@@ -390,6 +390,8 @@ public final class Session implements ChannelEngine.PacketObserver {
         active = p;
         try {
             engine.setPath(p);
+            // The estimate was reset (RFC 9000 9.4); the validation just measured this path.
+            engine.seedRtt(p.rttNanos);
         } catch (IllegalArgumentException e) {
             // Datagrams too small for channel packets: this path cannot carry the session.
             LOG.log(System.Logger.Level.WARNING, "cannot use path " + p + ": " + e.getMessage());
