@@ -46,14 +46,14 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
      * @param keyFile the file holding the 32-byte ticket key (generated on first start with owner-only permissions),
      *        used when {@code secret} is null
      * @param secret a configured ticket secret (at least 32 characters; several nodes behind one name share it), or null
-     * @param lifetime how long a ticket stays valid (1 min..30 days; default 24 h)
+     * @param lifetime how long a ticket stays valid (1 min..720 h; default 24 h)
      */
     public record Tickets(boolean enabled, Path keyFile, String secret, Duration lifetime) {
         /** @throws IllegalArgumentException if a value is out of range or an enabled configuration has no key */
         public Tickets {
             Objects.requireNonNull(lifetime, "lifetime");
             if (lifetime.compareTo(Duration.ofMinutes(1)) < 0 || lifetime.compareTo(Duration.ofDays(30)) > 0) {
-                throw new IllegalArgumentException("tickets.lifetime must be 1m..30d, got " + lifetime);
+                throw new IllegalArgumentException("tickets.lifetime must be 1m..720h (30 days), got " + lifetime);
             }
             if (secret != null && secret.length() < 32) {
                 throw new IllegalArgumentException("tickets.secret must have at least 32 characters");

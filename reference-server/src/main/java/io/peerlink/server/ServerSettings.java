@@ -111,7 +111,7 @@ public final class ServerSettings {
             new Key("tickets.enabled", "auto", "resumption tickets: true, false, or auto (on when tls.keystore is set)"),
             new Key("tickets.key-file", "", "file of the 32-byte ticket key, created on first start (default: peerlink-tickets.key next to tls.keystore, else in the working directory)"),
             new Key("tickets.secret", "", "ticket secret shared by several nodes, >= 32 characters (prefer the environment variable); replaces the key file"),
-            new Key("tickets.lifetime", "24h", "how long a resumption ticket stays valid (1m..30d)"));
+            new Key("tickets.lifetime", "24h", "how long a resumption ticket stays valid (1m..720h)"));
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 
@@ -431,9 +431,9 @@ public final class ServerSettings {
         if (ticketSecret.isPresent() && ticketSecret.get().text().length() < 32) {
             throw new ServerConfigException("tickets.secret", "must have at least 32 characters (from " + ticketSecret.get().source() + ")");
         }
+        Duration ticketLifetime = duration("tickets.lifetime");
         try {
-            b.tickets(new ServerConfig.Tickets(ticketsOn, ticketKeyFile, ticketSecret.map(Value::text).orElse(null),
-                    duration("tickets.lifetime")));
+            b.tickets(new ServerConfig.Tickets(ticketsOn, ticketKeyFile, ticketSecret.map(Value::text).orElse(null), ticketLifetime));
         } catch (IllegalArgumentException e) {
             throw new ServerConfigException("tickets.lifetime", e.getMessage() + " (from " + source("tickets.lifetime") + ")");
         }

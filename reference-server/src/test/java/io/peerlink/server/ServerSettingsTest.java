@@ -131,4 +131,31 @@ class ServerSettingsTest {
                         "authenticator.allow-list.file", bad.toString()), Map.of())));
         assertTrue(e.getMessage().contains("authenticator.allow-list.file: ") && e.getMessage().contains("line 1"), e.getMessage());
     }
+
+    @Test
+    void resumptionTicketsAreOnWithTlsByDefaultAndValidated() throws Exception {
+        ServerConfig plain = ServerSettings.load(null, Map.of(), Map.of());
+        assertFalse(plain.tickets().enabled(), "auto: off without TLS");
+        Path keyStore = dir.resolve("tls/server.p12");
+        ServerConfig tls = ServerSettings.load(null, Map.of("tls.keystore", keyStore.toString()),
+                Map.of("PEERLINK_TLS_PASSWORD", "secret-password"));
+        assertTrue(tls.tickets().enabled(), "auto: on with TLS");
+        assertEquals(keyStore.toAbsolutePath().getParent().resolve("peerlink-tickets.key"), tls.tickets().keyFile(),
+                "the key file lives next to the key store");
+        ServerConfig forced = ServerSettings.load(file("tickets.enabled=true\ntickets.lifetime=2h\n"), Map.of(),
+                Map.of("PEERLINK_TICKETS_SECRET", "0123456789abcdef0123456789abcdef"));
+        assertTrue(forced.tickets().enabled());
+        assertEquals(Duration.ofHours(2), forced.tickets().lifetime());
+        assertEquals("0123456789abcdef0123456789abcdef", forced.tickets().secret());
+        assertFalse(forced.toString().contains("0123456789abcdef"), "the secret is not printed");
+        ServerConfigException bad = assertThrows(ServerConfigException.class,
+                () -> ServerSettings.load(null, Map.of("tickets.enabled", "maybe"), Map.of()));
+        assertTrue(bad.getMessage().contains("tickets.enabled") && bad.getMessage().contains("true, false or auto"), bad.getMessage());
+        ServerConfigException shortSecret = assertThrows(ServerConfigException.class,
+                () -> ServerSettings.load(null, Map.of("tickets.secret", "short"), Map.of()));
+        assertTrue(shortSecret.getMessage().contains("at least 32 characters"), shortSecret.getMessage());
+        ServerConfigException lifetime = assertThrows(ServerConfigException.class,
+                () -> ServerSettings.load(null, Map.of("tickets.lifetime", "800h"), Map.of()));
+        assertTrue(lifetime.getMessage().contains("1m..720h"), lifetime.getMessage());
+    }
 }
