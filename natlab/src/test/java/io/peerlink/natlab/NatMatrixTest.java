@@ -183,6 +183,42 @@ class NatMatrixTest {
         }
     }
 
+    /**
+     * Diagnosis of a punch that lost: every 2 s, the conntrack tables of both devices' NATs (the
+     * carrier-grade NAT too behind a double NAT), appended to {@code conntrack-*.log} in the lab's
+     * log directory, until interrupted.
+     */
+    private Thread recordConntrack(String where, String sender, String receiver) throws IOException {
+        List<String> nodes = new ArrayList<>();
+        for (String device : List.of(sender, receiver)) {
+            String site = lab.siteOf(device);
+            nodes.add(site);
+            if (lab.kind(site) == NatKind.DOUBLE_NAT) {
+                nodes.add(site + ".cgn");
+            }
+        }
+        Path log = Files.createTempFile(work, "conntrack-" + sender + "-" + receiver + "-", ".log");
+        Thread t = new Thread(() -> {
+            long start = System.nanoTime();
+            while (!Thread.currentThread().isInterrupted()) {
+                StringBuilder b = new StringBuilder("== " + where + (System.nanoTime() - start) / 1_000_000 + " ms\n");
+                for (String node : nodes) {
+                    b.append("-- ").append(node).append('\n')
+                            .append(lab.tryExec(node, "cat", "/proc/net/nf_conntrack").stdout());
+                }
+                try {
+                    Files.writeString(log, b, java.nio.file.StandardOpenOption.APPEND);
+                    Thread.sleep(2000);
+                } catch (IOException | InterruptedException e) {
+                    return;
+                }
+            }
+        }, "conntrack-" + sender);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     private void iptables(String node, String op, String[] rule) {
         List<String> cmd = new ArrayList<>(List.of("iptables", "-w", op));
         cmd.addAll(List.of(rule));
@@ -233,22 +269,32 @@ class NatMatrixTest {
                 String outcome = client.awaitLine(l -> l.startsWith("path ") || l.startsWith("unreachable")
                         || l.startsWith("error"), OUTCOME);
                 afterOpened.accept(outcome);
-                assertTrue(outcome.startsWith("path "), where + "expected a link, got: " + outcome);
-                String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
-                assertTrue(sent.contains("sha256=" + payloadSha), where + sent);
-                String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
-                assertTrue(received.contains(" 1048576 bytes sha256=" + payloadSha), where + received);
-                String finalPath = client.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), FINAL);
-                String listenerFinal = listener.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), OUTCOME);
-                String changes = String.join("; ", client.lines().stream().filter(l -> l.startsWith("path-changed ")).toList());
-                System.out.println("natlab matrix: " + where + "opened " + kind(outcome) + ", "
-                        + (changes.isEmpty() ? "no path change" : changes) + ", ended " + kind(finalPath)
-                        + " / receiver " + kind(listenerFinal));
-                assertTrue(finalPath.startsWith("path-final " + expected + " "), where + "expected to end on " + expected
-                        + ", opened on: " + outcome + ", ended on: " + finalPath);
-                assertTrue(listenerFinal.startsWith("path-final " + expected + " "), where + "receiver ended on " + listenerFinal);
-                assertEquals(0, client.waitFor(OUTCOME), where + "sender exit code");
-                return changes;
+                Thread conntrack = null;
+                if (expected != PathKind.RELAY && outcome.startsWith("path RELAY ")) {
+                    conntrack = recordConntrack(where, sender, receiver);
+                }
+                try {
+                    assertTrue(outcome.startsWith("path "), where + "expected a link, got: " + outcome);
+                    String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
+                    assertTrue(sent.contains("sha256=" + payloadSha), where + sent);
+                    String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
+                    assertTrue(received.contains(" 1048576 bytes sha256=" + payloadSha), where + received);
+                    String finalPath = client.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), FINAL);
+                    String listenerFinal = listener.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), OUTCOME);
+                    String changes = String.join("; ", client.lines().stream().filter(l -> l.startsWith("path-changed ")).toList());
+                    System.out.println("natlab matrix: " + where + "opened " + kind(outcome) + ", "
+                            + (changes.isEmpty() ? "no path change" : changes) + ", ended " + kind(finalPath)
+                            + " / receiver " + kind(listenerFinal));
+                    assertTrue(finalPath.startsWith("path-final " + expected + " "), where + "expected to end on " + expected
+                            + ", opened on: " + outcome + ", ended on: " + finalPath);
+                    assertTrue(listenerFinal.startsWith("path-final " + expected + " "), where + "receiver ended on " + listenerFinal);
+                    assertEquals(0, client.waitFor(OUTCOME), where + "sender exit code");
+                    return changes;
+                } finally {
+                    if (conntrack != null) {
+                        conntrack.interrupt();
+                    }
+                }
             }
         }
     }

@@ -58,8 +58,8 @@ public final class ConnectivityCheck {
     public static final int MAX_PEER_REFLEXIVE = 4;
     /**
      * Probes and openers one check sends to one IP address at most, over its whole run. The
-     * default schedule needs about 42 for one public candidate (3 attempts of 3 openers and ~9
-     * probes, plus nominations). ACKs answer authentic probes one for one and are charged to the
+     * default schedule needs about 45 for one public candidate (3 openers on the introduction, 3
+     * attempts of 3 openers and ~9 probes, plus nominations). ACKs answer authentic probes one for one and are charged to the
      * device's {@link ProbeBudget} only.
      */
     public static final int MAX_DATAGRAMS_PER_ADDRESS = 48;
