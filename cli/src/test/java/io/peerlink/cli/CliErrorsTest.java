@@ -100,6 +100,8 @@ class CliErrorsTest {
         Result r = run("device", "send", "-k", "a.key", "-s", uri, "--stun", "127.0.0.1:" + port, "-b", "127.0.0.1:0",
                 "--to", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "-f", "f.bin");
         assertEquals(DeviceCommand.EXIT_UNREACHABLE, r.exit, r.out + r.err);
+        // Fails on the refused connection, not after STUN gathering (no answer either) gives up.
+        assertFalse(r.err.contains("no reflexive candidate"), "the refusal was reported before STUN gave up:\n" + r.err);
         List<String> outcome = r.out.lines().filter(l -> l.startsWith("error") || l.startsWith("unreachable")).toList();
         assertEquals(1, outcome.size(), r.out);
         assertTrue(outcome.get(0).contains("connection refused to " + uri), outcome.get(0));

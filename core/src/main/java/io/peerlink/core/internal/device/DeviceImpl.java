@@ -608,7 +608,17 @@ final class DeviceImpl implements Device {
 
         @Override
         public CompletionStage<Void> registered() {
-            return loop.callbacks().expose(rendezvousClient.registered().thenCombine(gathered, (a, b) -> null));
+            // Registered and candidates gathered; but a failed registration (refused connection,
+            // refused admission) fails at once rather than after STUN gathering gives up (~5 s).
+            CompletableFuture<Void> ready = new CompletableFuture<>();
+            rendezvousClient.registered().whenComplete((v, error) -> {
+                if (error != null) {
+                    ready.completeExceptionally(error);
+                } else {
+                    gathered.whenComplete((g, e) -> ready.complete(null));
+                }
+            });
+            return loop.callbacks().expose(ready);
         }
 
         @Override
