@@ -45,8 +45,10 @@ class NatMatrixTest {
     private static final int TRIALS = Integer.getInteger("natlab.trials", 2);
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final Duration OUTCOME = Duration.ofSeconds(60);
-    /** The sender's linger for a punchable pair: long enough for one re-punch (35 s after the lost punch). */
-    private static final long DIRECT_LINGER_MS = 60_000;
+    /** The sender's linger for a punchable pair: long enough for two re-punch rounds (35 s and 70 s after the lost punch). */
+    private static final long DIRECT_LINGER_MS = 120_000;
+    /** The devices' -v logs carry the time of day (ms), to read a punch's timing. */
+    private static final List<String> JVM_FLAGS = List.of("-Djava.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s: %5$s%6$s%n");
     private static final Duration FINAL = OUTCOME.plusMillis(DIRECT_LINGER_MS);
     private static final String CONTROL = "ws://198.51.100.1:8080/peerlink/v1";
     private static final String MAIN = Main.class.getName();
@@ -262,10 +264,10 @@ class NatMatrixTest {
             listen.add("--no-host-candidates");
             send.add("--no-host-candidates");
         }
-        try (LabProcess listener = lab.startJava(receiver, MAIN, listen)) {
+        try (LabProcess listener = lab.startJava(receiver, MAIN, JVM_FLAGS, listen)) {
             listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
             afterRegistered.run();
-            try (LabProcess client = lab.startJava(sender, MAIN, send)) {
+            try (LabProcess client = lab.startJava(sender, MAIN, JVM_FLAGS, send)) {
                 String outcome = client.awaitLine(l -> l.startsWith("path ") || l.startsWith("unreachable")
                         || l.startsWith("error"), OUTCOME);
                 afterOpened.accept(outcome);
