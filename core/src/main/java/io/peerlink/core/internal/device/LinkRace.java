@@ -49,7 +49,10 @@ import java.util.concurrent.Executor;
  * start). Checks that succeed later add their path to the session: a direct path replaces a
  * relayed active one once validated (the session's rule), a relayed path stays validated as the
  * standby the session fails over to. The set-up fails with {@code NO_PATH} only when every check
- * has failed and no allocation is still pending. Confined to the event loop.
+ * has failed and no allocation is still pending. A link left on a relayed path by a lost punch
+ * re-punches in the background once the conntrack entries the lost punch left have expired,
+ * both sides sending their openers before any full-TTL probe (docs/protocol-punching.md,
+ * "Re-punch"). Confined to the event loop.
  */
 final class LinkRace {
     private static final System.Logger LOG = System.getLogger(LinkRace.class.getName());
