@@ -9,6 +9,7 @@ module io.peerlink.core {
     requires java.net.http;
 
     uses io.peerlink.spi.TransportProvider;
+    uses io.peerlink.spi.ControlCarrierProvider;
 
     provides io.peerlink.runtime.PeerLinkProvider with io.peerlink.core.internal.device.CorePeerLinkProvider;
 }

@@ -12,4 +12,5 @@ module io.peerlink.spi {
     uses io.peerlink.spi.TransportProvider;
     uses io.peerlink.spi.Authenticator;
     uses io.peerlink.spi.AccessPolicy;
+    uses io.peerlink.spi.ControlCarrierProvider;
 }

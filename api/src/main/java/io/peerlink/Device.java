@@ -132,8 +132,14 @@ public interface Device extends AutoCloseable {
          * pings every 15 s and either side drops a connection silent for 3 intervals
          * (docs/protocol-rendezvous.md).
          *
+         * <p>The control URI is {@code ws://} or {@code wss://}, or of a scheme a control carrier on
+         * the class path serves: {@code mqtt://<broker>:<port>} / {@code mqtts://} with
+         * peerlink-transport-mqtt runs the rendezvous over an MQTT broker, with the credentials of
+         * the device's MQTT transport to that broker (docs/protocol-rendezvous.md, "The MQTT carrier").
+         *
          * @param controlUri the rendezvous server's control URI
          * @return this
+         * @throws IllegalArgumentException if no carrier serves the URI's scheme
          */
         Builder rendezvous(URI controlUri);
 

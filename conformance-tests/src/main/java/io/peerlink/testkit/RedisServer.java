@@ -81,6 +81,22 @@ public final class RedisServer implements AutoCloseable {
         throw last;
     }
 
+    /**
+     * Starts a server on a given port of 127.0.0.1, e.g. to bring back one that was {@linkplain #close() stopped}
+     * (an outage) at the address its clients know. It starts empty (no persistence).
+     *
+     * @param port the port
+     * @return the running server
+     * @throws IllegalStateException if {@code redis-server} is not installed or does not start within 10 s
+     */
+    public static RedisServer start(int port) {
+        Path binary = binary();
+        if (binary == null) {
+            throw new IllegalStateException("redis-server is not installed: apt-get install redis-server");
+        }
+        return startOnce(binary, port);
+    }
+
     private static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

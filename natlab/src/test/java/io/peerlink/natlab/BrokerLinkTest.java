@@ -51,6 +51,7 @@ class BrokerLinkTest {
     /** A second listener of the same broker, behind the firewall: proves the rule is per port. */
     private static final int BLOCKED_PORT = 1884;
     private static final int GATEWAY_PORT = 8443;
+    private static final int RENDEZVOUS_PORT = 8080;
     private static final String MAIN = BrokerLinkPeer.class.getName();
 
     private static NatLab lab(NatLab.Builder builder) {
@@ -87,6 +88,8 @@ class BrokerLinkTest {
                     + "listener " + BROKER_PORT + " " + CORE_HOST + "\nlistener " + BLOCKED_PORT + " " + CORE_HOST + "\n"
                     + "allow_anonymous false\npassword_file " + passwd + "\nacl_file " + acl + "\n"
                     + "max_queued_messages 200000\nlog_dest file " + work.resolve("broker.log") + "\nlog_type all\nconnection_messages true\n");
+            // The log directory outlives a run: an old log would satisfy the waits below before this broker is up.
+            Files.deleteIfExists(work.resolve("broker.log"));
             lab.start(NatLab.CORE, "mosquitto", List.of("/usr/sbin/mosquitto", "-c", conf.toString()));
             // Mosquitto buffers its stdout; its log file is flushed per line.
             awaitInFile(work.resolve("broker.log"), " running");
@@ -162,6 +165,90 @@ class BrokerLinkTest {
         }
     }
 
+    /**
+     * Rendezvous over MQTT (docs/protocol-rendezvous.md, "The MQTT carrier"): dev1's site lets through nothing but TCP to
+     * the broker port — not the rendezvous WebSocket port, not UDP. dev1's only transport and its control channel are the
+     * broker; it registers through it (reference server with {@code mqtt.rendezvous.*}), asks for dev2 by device ID, is
+     * introduced, and links over the broker path its introduction carried. dev2 is an ordinary device (WebSocket
+     * rendezvous, UDP) that also has an inbox on the broker.
+     */
+    @Test
+    void deviceThatReachesOnlyTheBrokerRegistersAndLinksThroughIt(NatLab.Builder builder) throws Exception {
+        try (NatLab lab = lab(builder)) {
+            Path work = Files.createDirectories(lab.logDirectory());
+            Identities ids = Identities.create(work);
+            SecureRandom random = new SecureRandom();
+            String adminPassword = Base64.getEncoder().encodeToString(random.generateSeed(18));
+            String serverPassword = Base64.getEncoder().encodeToString(random.generateSeed(18));
+            String p1 = Base64.getEncoder().encodeToString(random.generateSeed(18));
+            String p2 = Base64.getEncoder().encodeToString(random.generateSeed(18));
+            Path passwd = work.resolve("passwd");
+            Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", "-c", passwd.toString(), "admin", adminPassword)).requireSuccess();
+            Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), "rendezvous", serverPassword)).requireSuccess();
+            Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), ids.id1, p1)).requireSuccess();
+            Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), ids.id2, p2)).requireSuccess();
+            Path acl = work.resolve("acl");
+            Files.writeString(acl, """
+                    # docs/transports.md and docs/protocol-rendezvous.md: inboxes, and each device's own rendezvous topics
+                    pattern read peerlink/in/%u/+
+                    pattern write peerlink/in/+/%u
+                    pattern write peerlink/rv/%u/up
+                    pattern read peerlink/rv/%u/down
+                    user rendezvous
+                    topic read peerlink/rv/+/up
+                    topic write peerlink/rv/+/down
+                    user admin
+                    topic read #
+                    """);
+            Path conf = work.resolve("mosquitto.conf");
+            Files.writeString(conf, "user root\nper_listener_settings false\nlistener " + BROKER_PORT + " " + CORE_HOST + "\n"
+                    + "allow_anonymous false\npassword_file " + passwd + "\nacl_file " + acl + "\n"
+                    + "max_queued_messages 200000\nset_tcp_nodelay true\nlog_dest file " + work.resolve("broker.log")
+                    + "\nlog_type all\nconnection_messages true\n");
+            // The log directory outlives a run: an old log would satisfy the waits below before this broker is up.
+            Files.deleteIfExists(work.resolve("broker.log"));
+            lab.start(NatLab.CORE, "mosquitto", List.of("/usr/sbin/mosquitto", "-c", conf.toString()));
+            awaitInFile(work.resolve("broker.log"), " running");
+            Path relayed = work.resolve("relayed-by-broker.bin");
+            lab.start(NatLab.CORE, "watcher", List.of("sh", "-c", "exec /usr/bin/mosquitto_sub -h " + CORE_HOST + " -p " + BROKER_PORT
+                    + " -u admin -P '" + adminPassword + "' -i watcher -q 1 -t '#' -v > " + relayed));
+            awaitInFile(work.resolve("broker.log"), "watcher 1 #");
+
+            Path serverPasswordFile = work.resolve("rendezvous.password");
+            Files.writeString(serverPasswordFile, serverPassword + "\n");
+            Files.writeString(work.resolve("allow-list"), ids.id1 + " lab\n" + ids.id2 + " lab\n");
+            lab.startJava(NatLab.CORE, io.peerlink.cli.Main.class.getName(), List.of("server", "--host", CORE_HOST,
+                    "--http-port", Integer.toString(RENDEZVOUS_PORT), "--stun-port", "3478", "--allow-list", work.resolve("allow-list").toString(),
+                    "--set", "mqtt.rendezvous.broker=mqtt://" + CORE_HOST + ":" + BROKER_PORT,
+                    "--set", "mqtt.rendezvous.username=rendezvous",
+                    "--set", "mqtt.rendezvous.password-file=" + serverPasswordFile))
+                    .awaitLine(l -> l.startsWith("server "), STARTUP);
+            awaitInFile(work.resolve("broker.log"), "peerlink-rendezvous 1 peerlink/rv/+/up");
+
+            firewall(lab, "a", BROKER_PORT);
+            // Only the broker: the rendezvous WebSocket port of the same host does not answer, nor does UDP.
+            assertBlocked(lab, "dev1", "a", BROKER_PORT, RENDEZVOUS_PORT);
+
+            String base = "mqtt://" + CORE_HOST + ":" + BROKER_PORT + "/";
+            Path o1 = options(work, "dev1", Map.of("mqtt.username", ids.id1, "mqtt.password", p1, "mqtt.brokerEnforcesSender", "true",
+                    "peerlink.rendezvous", "mqtt://" + CORE_HOST + ":" + BROKER_PORT));
+            Path o2 = options(work, "dev2", Map.of("mqtt.username", ids.id2, "mqtt.password", p2, "mqtt.brokerEnforcesSender", "true",
+                    "peerlink.rendezvous", "ws://" + CORE_HOST + ":" + RENDEZVOUS_PORT + "/peerlink/v1", "peerlink.udp", "0.0.0.0:0"));
+            String canary = "CANARY-" + HexFormat.of().formatHex(random.generateSeed(8)) + "-plaintext";
+            Result r = transfer(lab, ids, base + ids.id1, o1, base + ids.id2, o2, canary, "-");
+
+            byte[] seen = Files.readAllBytes(relayed);
+            String seenText = new String(seen, StandardCharsets.ISO_8859_1);
+            assertTrue(seenText.contains("peerlink/rv/" + ids.id1 + "/down {\"type\":\"welcome\""), "dev1 was admitted over its down-topic");
+            assertTrue(seenText.contains("peerlink/rv/" + ids.id1 + "/down {\"type\":\"introduce\""), "dev1 was introduced over MQTT");
+            assertTrue(seenText.contains("peerlink/in/" + ids.id2 + "/" + ids.id1), "dev1 -> dev2 went through dev2's inbox");
+            assertTrue(seen.length > BYTES, "the admin saw the relayed datagrams (" + seen.length + " bytes)");
+            assertEquals(-1, seenText.indexOf(canary), "the broker relayed plaintext of the link");
+            assertEquals(-1, seenText.indexOf("ACK " + canary), "the broker relayed plaintext of the reply");
+            System.out.println("MQTT rendezvous in the NAT lab: " + r);
+        }
+    }
+
     private static void awaitInFile(Path file, String text) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + STARTUP.toNanos();
         while (System.nanoTime() < deadline) {
@@ -182,18 +269,31 @@ class BrokerLinkTest {
         }
     }
 
-    private record Result(String linked, long millis) {
+    private record Result(String linked, long millis, String registered2, String registered1) {
         @Override
         public String toString() {
-            return linked + "; " + BYTES + " bytes in " + millis + " ms (" + (BYTES / 1024 * 1000L / Math.max(1, millis)) + " KiB/s)";
+            return linked + "; " + BYTES + " bytes in " + millis + " ms (" + (BYTES / 1024 * 1000L / Math.max(1, millis)) + " KiB/s)"
+                    + (registered1.isEmpty() ? "" : "; dev1 " + registered1 + " ms, dev2 " + registered2 + " ms");
         }
     }
 
+    /** @return the registration time a peer printed ("REGISTERED <ms>"), or "" */
+    private static String registered(LabProcess p) {
+        String line = lastLine(p, "REGISTERED");
+        return line.isEmpty() ? "" : line.substring("REGISTERED ".length());
+    }
+
     private Result transfer(NatLab lab, Identities ids, String bind1, Path o1, String bind2, Path o2, String canary) throws Exception {
+        return transfer(lab, ids, bind1, o1, bind2, o2, canary, bind2);
+    }
+
+    /** @param peerArg what the sender dials: the listener's endpoint, or "-" for {@code connect(peerId)} through the rendezvous */
+    private Result transfer(NatLab lab, Identities ids, String bind1, Path o1, String bind2, Path o2, String canary, String peerArg)
+            throws Exception {
         LabProcess listener = lab.startJava("dev2", MAIN, List.of("listen", ids.key2.toString(), bind2, o2.toString()));
         listener.awaitLine(l -> l.startsWith("READY") || l.startsWith("error"), STARTUP);
         assertEquals("READY " + ids.id2, lastLine(listener, "READY", "error"));
-        LabProcess sender = lab.startJava("dev1", MAIN, List.of("connect", ids.key1.toString(), bind1, o1.toString(), bind2, ids.id2,
+        LabProcess sender = lab.startJava("dev1", MAIN, List.of("connect", ids.key1.toString(), bind1, o1.toString(), peerArg, ids.id2,
                 Integer.toString(BYTES), canary));
         String linked = sender.awaitLine(l -> l.startsWith("LINKED") || l.startsWith("error"), STARTUP);
         assertTrue(linked.startsWith("LINKED " + ids.id2 + " " + PathKind.BROKERED + " " + bind2), linked);
@@ -211,7 +311,7 @@ class BrokerLinkTest {
         assertEquals("REPLY ACK " + canary, reply);
         assertEquals(0, sender.waitFor(STARTUP), "sender exit code");
         assertEquals(0, listener.waitFor(STARTUP), "listener exit code");
-        return new Result(linked, Long.parseLong(s.group(3)));
+        return new Result(linked, Long.parseLong(s.group(3)), registered(listener), registered(sender));
     }
 
     private static String lastLine(LabProcess p, String... prefixes) {

@@ -78,6 +78,8 @@ public final class NatLab implements AutoCloseable {
     private final Map<String, Site> sites;
     private final Map<String, Device> devices;
     private final Map<String, String> namespaces = new LinkedHashMap<>();
+    /** LAN ports (veth ends on the site bridge) made so far per site: the next device index there. */
+    private final Map<String, Integer> lanPorts = new LinkedHashMap<>();
     private final List<LabProcess> processes = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger processCounter = new AtomicInteger();
     private final Path ip;
@@ -394,8 +396,14 @@ public final class NatLab implements AutoCloseable {
     private void createDevice(Device device) {
         Site site = sites.get(device.site());
         int k = site.deviceNames().indexOf(device.name());
-        String port = "d" + k;
+        lanPorts.merge(site.name(), 1, Integer::sum);
         addNamespace(device.name());
+        attach(device, site, k);
+    }
+
+    /** Plugs a device's {@code eth0} into a site's LAN bridge as port {@code d<k>}, with its address and default route. */
+    private void attach(Device device, Site site, int k) {
+        String port = "d" + k;
         veth(device.name(), "eth0", site.name(), port);
         ipIn(site.name(), "link", "set", port, "master", "lan");
         ipIn(site.name(), "link", "set", port, "up");
@@ -649,6 +657,60 @@ public final class NatLab implements AutoCloseable {
         for (String direction : List.of("-i", "-o")) {
             iptablesIn(site, "-I", "FORWARD", "1", direction, "wan", "-p", "udp", "-j", "DROP");
         }
+    }
+
+    /**
+     * Moves a device to another site's LAN, as a laptop moving from one network to another: its
+     * {@code eth0} is deleted (taking its address and routes with it) and a new {@code eth0} is
+     * plugged into the target site's bridge with the next free address there,
+     * {@code 10.(j+1).0.(10+k)}, and a default route via that LAN's gateway. Processes in the
+     * device's namespace keep running; sockets bound to the wildcard address send from the new
+     * address, through the new site's NAT, from then on. Conntrack entries in the old site's NAT
+     * stay until they expire. The gap with no interface lasts as long as the {@code ip} commands
+     * (tens of milliseconds).
+     *
+     * @return the device's new LAN address
+     * @throws IllegalArgumentException if the device or site is unknown, the device is already
+     *         there, or the site is {@link NatKind#FULL_CONE} (its DNAT names one device)
+     */
+    public synchronized InetAddress moveDevice(String device, String toSite) {
+        checkOpen();
+        Device d = devices.get(device);
+        if (d == null) {
+            throw new IllegalArgumentException("unknown device '" + device + "' (known: " + devices.keySet() + ")");
+        }
+        Site target = site(toSite);
+        if (d.site().equals(toSite)) {
+            throw new IllegalArgumentException("device " + device + " is already on site " + toSite);
+        }
+        if (target.kind() == NatKind.FULL_CONE) {
+            throw new IllegalArgumentException("site " + toSite + " is FULL_CONE: its DNAT names one device");
+        }
+        int k = lanPorts.merge(toSite, 1, Integer::sum) - 1;
+        if (k >= MAX_DEVICES_PER_SITE) {
+            throw new IllegalArgumentException("site " + toSite + " has no free LAN address left");
+        }
+        Device moved = new Device(device, toSite, "10." + (target.index() + 1) + ".0." + (10 + k));
+        // Deleting one end of a veth deletes its peer (the old site's bridge port) too.
+        ipIn(device, "link", "del", "eth0");
+        devices.put(device, moved);
+        attach(moved, target, k);
+        return address(moved.address());
+    }
+
+    /**
+     * Makes a site's NAT forward only TCP to and from one port across its WAN (a network where only
+     * HTTP(S) gets out): every UDP packet is dropped as with {@link #dropUdp}, and so is TCP to any
+     * other port — the TURN port included.
+     *
+     * @param site the site
+     * @param tcpPort the one TCP port (the server's HTTP/WebSocket port)
+     */
+    public void onlyTcpPort(String site, int tcpPort) {
+        dropUdp(site);
+        String port = String.valueOf(tcpPort);
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "--dport", port, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "--sport", port, "-j", "DROP");
     }
 
     private void checkOpen() {

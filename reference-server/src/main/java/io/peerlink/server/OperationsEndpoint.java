@@ -80,9 +80,12 @@ public class OperationsEndpoint implements HttpEndpoint {
         }
         if ("/readyz".equals(path)) {
             Readiness.State state = readiness.state();
-            response.setStatus(state == Readiness.State.READY ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503);
+            // A node that lost its shared state (Redis) serves only its own devices: not ready for new ones.
+            String outage = state == Readiness.State.READY ? rendezvous.registry().unavailable() : null;
+            response.setStatus(state == Readiness.State.READY && outage == null ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
-            Content.Sink.write(response, true, state.name().toLowerCase(Locale.ROOT) + "\n", callback);
+            Content.Sink.write(response, true, outage != null ? "unavailable: " + outage + "\n"
+                    : state.name().toLowerCase(Locale.ROOT) + "\n", callback);
             return true;
         }
         if ("/healthz".equals(path)) {

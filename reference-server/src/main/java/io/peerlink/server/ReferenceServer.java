@@ -51,7 +51,7 @@ public final class ReferenceServer implements AutoCloseable {
     /** The server's own beans; third-party ones are registered by jars on the class path ({@link #CONTRIBUTION_FILES}). */
     private static final Class<?>[] BEANS = {ServerComponents.class, JettyHost.class, Readiness.class, AllowListWatch.class,
         OperationsEndpoint.class, RendezvousEndpoint.class, StunService.class, BridgeHosting.class, GatewayEndpoint.class,
-        MqttBrokerService.class, io.peerlink.server.dashboard.DashboardEndpoint.class};
+        MqttBrokerService.class, io.peerlink.server.mqtt.MqttRendezvousService.class, io.peerlink.server.dashboard.DashboardEndpoint.class};
 
     private final ServerConfig config;
     private final WeldContainer container;
@@ -273,6 +273,16 @@ public final class ReferenceServer implements AutoCloseable {
     /** @return the embedded TURN server (docs/relay.md), or null if it is off */
     public io.peerlink.relay.turn.TurnServer turnServer() {
         return container.select(TurnRelays.class).get().embedded();
+    }
+
+    /** @return the relay over rendezvous WebSockets (docs/relay.md, "WebSocket relay") */
+    public io.peerlink.server.rendezvous.WsRelay wsRelay() {
+        return rendezvous.wsRelay();
+    }
+
+    /** @return the Prometheus text of {@code /metrics}, as the operator scrapes it */
+    public String metricsText() {
+        return container.select(io.peerlink.server.metrics.ServerMetrics.class).get().scrape();
     }
 
     /** @return the STUN server's address, or null when STUN is off */

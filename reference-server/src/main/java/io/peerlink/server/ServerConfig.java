@@ -31,11 +31,54 @@ import java.util.Objects;
  *        {@code endpoint.<name>.*}); what {@link #plugin(String)} reads
  * @param redis shared presence and signalling for several nodes, or null (the default) for one node with in-memory
  *        state (docs/operations.md, "Several nodes on Redis")
+ * @param tickets resumption tickets (docs/security.md, "Resumption tickets"); off by default in the builder
  */
 public record ServerConfig(String bindHost, int httpPort, int stunPort, String authenticator, Path allowListFile,
                            boolean open, String accessPolicy, Duration keepalive, Limits limits, Tls tls,
                            List<String> serverNames, String statusToken, Bridge bridge, Gateway gateway, Mqtt mqtt,
-                           Settings settings, Redis redis, Relay relay) {
+                           Settings settings, Redis redis, Relay relay, Tickets tickets) {
+
+    /**
+     * Resumption tickets (docs/protocol-rendezvous.md, "Resumption tickets"): at admission a device gets a ticket
+     * MACed with the server's ticket key, and later re-admits with an HMAC proof instead of an Ed25519 signature.
+     *
+     * @param enabled issue tickets and accept {@code resume}
+     * @param keyFile the file holding the 32-byte ticket key (generated on first start with owner-only permissions),
+     *        used when {@code secret} is null
+     * @param secret a configured ticket secret (at least 32 characters; several nodes behind one name share it), or null
+     * @param lifetime how long a ticket stays valid (1 min..30 days; default 24 h)
+     */
+    public record Tickets(boolean enabled, Path keyFile, String secret, Duration lifetime) {
+        /** @throws IllegalArgumentException if a value is out of range or an enabled configuration has no key */
+        public Tickets {
+            Objects.requireNonNull(lifetime, "lifetime");
+            if (lifetime.compareTo(Duration.ofMinutes(1)) < 0 || lifetime.compareTo(Duration.ofDays(30)) > 0) {
+                throw new IllegalArgumentException("tickets.lifetime must be 1m..30d, got " + lifetime);
+            }
+            if (secret != null && secret.length() < 32) {
+                throw new IllegalArgumentException("tickets.secret must have at least 32 characters");
+            }
+            if (enabled && keyFile == null && secret == null) {
+                throw new IllegalArgumentException("tickets are enabled but neither tickets.key-file nor tickets.secret is set");
+            }
+        }
+
+        /** @return no tickets (every admission verifies a signature) */
+        public static Tickets disabled() {
+            return new Tickets(false, null, null, Duration.ofHours(24));
+        }
+
+        /** @param keyFile where the ticket key lives (created if absent) @return tickets on, 24 h lifetime */
+        public static Tickets withKeyFile(Path keyFile) {
+            return new Tickets(true, Objects.requireNonNull(keyFile, "keyFile"), null, Duration.ofHours(24));
+        }
+
+        @Override
+        public String toString() {
+            return "Tickets[enabled=" + enabled + ", keyFile=" + keyFile + ", secret=" + (secret == null ? "none" : "***")
+                    + ", lifetime=" + lifetime + "]";
+        }
+    }
 
     /**
      * The TURN relays introductions hand out (docs/relay.md).
@@ -51,11 +94,47 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
      * @param credentialLifetime how long credentials minted for a link stay valid (default 6 h; an allocation cannot be
      *        refreshed after)
      * @param external external TURN servers (coturn) with their shared secrets, handed out after the embedded one
+     * @param maxBytesPerAllocation bytes one relayed link may move over its life, both directions (an embedded TURN
+     *        allocation; a WebSocket-relayed device and peer), default 1 GiB
+     * @param bytesPerSecondPerAllocation sustained rate of one relayed link (token bucket, one second of burst), default 8 MiB/s
+     * @param allocationsPerDevice embedded TURN allocations one device may hold, and peers one device may relay with over
+     *        its WebSocket at once, default 4
+     * @param wsRelay relay sealed datagrams over the rendezvous WebSocket between introduced devices (default on)
      */
     public record Relay(int turnPort, String secret, String realm, String relayAddress, boolean allowLoopbackPeers,
-                        boolean allowPrivatePeers, Duration credentialLifetime, List<ExternalTurn> external) {
+                        boolean allowPrivatePeers, Duration credentialLifetime, List<ExternalTurn> external,
+                        long maxBytesPerAllocation, long bytesPerSecondPerAllocation, int allocationsPerDevice, boolean wsRelay) {
+        /** Default of {@link #maxBytesPerAllocation}: 1 GiB. */
+        public static final long DEFAULT_MAX_BYTES = 1L << 30;
+        /** Default of {@link #bytesPerSecondPerAllocation}: 8 MiB/s. */
+        public static final long DEFAULT_BYTES_PER_SECOND = 8L << 20;
+        /** Default of {@link #allocationsPerDevice}. */
+        public static final int DEFAULT_ALLOCATIONS_PER_DEVICE = 4;
+
+        /**
+         * The relays with default limits and the WebSocket relay on.
+         *
+         * @param turnPort see the record
+         * @param secret see the record
+         * @param realm see the record
+         * @param relayAddress see the record
+         * @param allowLoopbackPeers see the record
+         * @param allowPrivatePeers see the record
+         * @param credentialLifetime see the record
+         * @param external see the record
+         */
+        public Relay(int turnPort, String secret, String realm, String relayAddress, boolean allowLoopbackPeers,
+                     boolean allowPrivatePeers, Duration credentialLifetime, List<ExternalTurn> external) {
+            this(turnPort, secret, realm, relayAddress, allowLoopbackPeers, allowPrivatePeers, credentialLifetime, external,
+                    DEFAULT_MAX_BYTES, DEFAULT_BYTES_PER_SECOND, DEFAULT_ALLOCATIONS_PER_DEVICE, true);
+        }
+
         /** @throws IllegalArgumentException if a value is out of range */
         public Relay {
+            if (maxBytesPerAllocation < 1 || bytesPerSecondPerAllocation < 1 || allocationsPerDevice < 1) {
+                throw new IllegalArgumentException("relay limits must be positive: bytes " + maxBytesPerAllocation + ", bytes/s "
+                        + bytesPerSecondPerAllocation + ", allocations per device " + allocationsPerDevice);
+            }
             Objects.requireNonNull(realm, "realm");
             Objects.requireNonNull(credentialLifetime, "credentialLifetime");
             external = List.copyOf(Objects.requireNonNull(external, "external"));
@@ -74,7 +153,9 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         public String toString() {
             return "Relay[turnPort=" + turnPort + ", secret=" + (secret == null ? "random" : "***") + ", realm=" + realm
                     + ", relayAddress=" + relayAddress + ", loopbackPeers=" + allowLoopbackPeers + ", privatePeers=" + allowPrivatePeers
-                    + ", credentialLifetime=" + credentialLifetime + ", external=" + external + "]";
+                    + ", credentialLifetime=" + credentialLifetime + ", external=" + external + ", maxBytesPerAllocation="
+                    + maxBytesPerAllocation + ", bytesPerSecondPerAllocation=" + bytesPerSecondPerAllocation
+                    + ", allocationsPerDevice=" + allocationsPerDevice + ", wsRelay=" + wsRelay + "]";
         }
     }
 
@@ -426,8 +507,19 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         private boolean turnPrivatePeers;
         private Duration turnCredentialLifetime = Duration.ofHours(6);
         private List<ExternalTurn> externalTurn = List.of();
+        private Tickets tickets = Tickets.disabled();
+        private long relayMaxBytes = Relay.DEFAULT_MAX_BYTES;
+        private long relayBytesPerSecond = Relay.DEFAULT_BYTES_PER_SECOND;
+        private int relayAllocationsPerDevice = Relay.DEFAULT_ALLOCATIONS_PER_DEVICE;
+        private boolean wsRelay = true;
 
         private Builder() {
+        }
+
+        /** @param v resumption tickets ({@link Tickets#disabled()} by default) @return this */
+        public Builder tickets(Tickets v) {
+            tickets = Objects.requireNonNull(v, "tickets");
+            return this;
         }
 
         /** @param v embedded TURN port (UDP and TCP), 0 for ephemeral, -1 for none; default 3479, or the STUN port's 0/-1 @return this */
@@ -469,6 +561,25 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
         /** @param v lifetime of the credentials minted per link @return this */
         public Builder turnCredentialLifetime(Duration v) {
             turnCredentialLifetime = v;
+            return this;
+        }
+
+        /**
+         * @param maxBytes bytes one relayed link may move over its life (TURN allocation, WebSocket-relayed peer)
+         * @param bytesPerSecond sustained rate of one relayed link
+         * @param perDevice TURN allocations / WebSocket-relayed peers one device may have at once
+         * @return this
+         */
+        public Builder relayLimits(long maxBytes, long bytesPerSecond, int perDevice) {
+            relayMaxBytes = maxBytes;
+            relayBytesPerSecond = bytesPerSecond;
+            relayAllocationsPerDevice = perDevice;
+            return this;
+        }
+
+        /** @param v relay sealed datagrams over the rendezvous WebSocket (default true) @return this */
+        public Builder wsRelay(boolean v) {
+            wsRelay = v;
             return this;
         }
 
@@ -614,7 +725,8 @@ public record ServerConfig(String bindHost, int httpPort, int stunPort, String a
             return new ServerConfig(bindHost, httpPort, stunPort, authenticator, allowListFile, open, accessPolicy, keepalive, limits,
                     tls, serverNames, statusToken, new Bridge(coapPort, rdStorage, wsDescriptions, wsSecrets), gateway, mqtt,
                     settings, redis, new Relay(turnPort != null ? turnPort : stunPort <= 0 ? stunPort : 3479, turnSecret, turnRealm,
-                            turnRelayAddress, turnLoopbackPeers, turnPrivatePeers, turnCredentialLifetime, externalTurn));
+                            turnRelayAddress, turnLoopbackPeers, turnPrivatePeers, turnCredentialLifetime, externalTurn,
+                            relayMaxBytes, relayBytesPerSecond, relayAllocationsPerDevice, wsRelay), tickets);
         }
     }
 }

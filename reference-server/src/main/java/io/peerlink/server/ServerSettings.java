@@ -64,6 +64,11 @@ public final class ServerSettings {
             new Key("turn.allow-private-peers", "false", "let the embedded TURN server relay to private addresses"),
             new Key("turn.allow-loopback-peers", "false", "let the embedded TURN server relay to loopback addresses"),
             new Key("turn.credential-lifetime", "6h", "validity of the TURN credentials minted per link"),
+            new Key("turn.max-bytes-per-allocation", "1073741824",
+                    "bytes one relayed link may move over its life, both directions (TURN allocation or WebSocket-relayed peer)"),
+            new Key("turn.bytes-per-second-per-allocation", "8388608", "sustained bytes/s of one relayed link (TURN or WebSocket)"),
+            new Key("turn.allocations-per-device", "4", "TURN allocations, and peers relayed over the WebSocket, per device at once"),
+            new Key("turn.ws-relay", "true", "relay sealed datagrams over the rendezvous WebSocket between introduced devices"),
             new Key("turn.external", "", "external TURN servers (coturn --use-auth-secret): ';'-separated 'URI[,URI]@ENV_VAR', the secret in ENV_VAR"),
             new Key("coap.port", "5683", "UDP port of the CoAP resource directory (-1: off)"),
             new Key("coap.storage", "", "database file keeping directory registrations across restarts (default: memory)"),
@@ -95,8 +100,18 @@ public final class ServerSettings {
             new Key("mqtt.port", "-1", "TCP port of the embedded MQTT broker (-1: off; 1883 is MQTT's)"),
             new Key("mqtt.data-dir", "", "directory where the broker persists sessions (default: memory)"),
             new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>; set it to the address devices dial when host is 0.0.0.0)"),
+            new Key("mqtt.rendezvous.broker", "", "serve the rendezvous also over this MQTT broker, mqtt://<host>:<port> or mqtts://... (default: off)"),
+            new Key("mqtt.rendezvous.username", "", "the server's user name at that broker"),
+            new Key("mqtt.rendezvous.password-file", "", "file holding the server's password at that broker"),
+            new Key("mqtt.rendezvous.client-id", "peerlink-rendezvous", "the server's MQTT client ID"),
+            new Key("mqtt.rendezvous.tls-ca", "", "for mqtts: PEM file of the certificates to trust (default: the JVM's)"),
+            new Key("mqtt.rendezvous.version", "MQTT_5", "MQTT_5 or MQTT_3_1_1"),
             new Key("redis.uri", "", "several nodes: share presence and introductions through this Redis (default: one node in memory)"),
-            new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"));
+            new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"),
+            new Key("tickets.enabled", "auto", "resumption tickets: true, false, or auto (on when tls.keystore is set)"),
+            new Key("tickets.key-file", "", "file of the 32-byte ticket key, created on first start (default: peerlink-tickets.key next to tls.keystore, else in the working directory)"),
+            new Key("tickets.secret", "", "ticket secret shared by several nodes, >= 32 characters (prefer the environment variable); replaces the key file"),
+            new Key("tickets.lifetime", "24h", "how long a resumption ticket stays valid (1m..30d)"));
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 
@@ -269,6 +284,14 @@ public final class ServerSettings {
         return n;
     }
 
+    private long positiveLong(String key) {
+        long n = parse(key, "a positive integer", Long::parseLong);
+        if (n < 1) {
+            throw new ServerConfigException(key, "must be a positive integer, got " + n + " (from " + source(key) + ")");
+        }
+        return n;
+    }
+
     private String source(String key) {
         return value(key).map(Value::source).orElse("default");
     }
@@ -368,7 +391,10 @@ public final class ServerSettings {
         b.turnSecret(turnSecret.map(Value::text).orElse(null)).turnRealm(string("turn.realm"))
                 .turnRelayAddress(value("turn.relay-address").map(Value::text).orElse(null))
                 .turnAllowPrivatePeers(bool("turn.allow-private-peers")).turnAllowLoopbackPeers(bool("turn.allow-loopback-peers"))
-                .turnCredentialLifetime(duration("turn.credential-lifetime"));
+                .turnCredentialLifetime(duration("turn.credential-lifetime"))
+                .relayLimits(positiveLong("turn.max-bytes-per-allocation"), positiveLong("turn.bytes-per-second-per-allocation"),
+                        positive("turn.allocations-per-device"))
+                .wsRelay(bool("turn.ws-relay"));
         List<ServerConfig.ExternalTurn> external = new java.util.ArrayList<>();
         for (String entry : string("turn.external").split(";")) {
             if (entry.isBlank()) {
@@ -388,6 +414,29 @@ public final class ServerSettings {
             }
         }
         b.externalTurn(external);
+        String ticketsMode = string("tickets.enabled").toLowerCase(Locale.ROOT);
+        boolean ticketsOn = switch (ticketsMode) {
+            case "true" -> true;
+            case "false" -> false;
+            case "auto" -> keyStore != null;
+            default -> throw new ServerConfigException("tickets.enabled", "expected true, false or auto, got '" + ticketsMode
+                    + "' (from " + source("tickets.enabled") + ")");
+        };
+        Path ticketKeyFile = path("tickets.key-file");
+        if (ticketKeyFile == null) {
+            Path dir = keyStore == null ? null : keyStore.toAbsolutePath().getParent();
+            ticketKeyFile = dir == null ? Path.of("peerlink-tickets.key") : dir.resolve("peerlink-tickets.key");
+        }
+        Optional<Value> ticketSecret = value("tickets.secret");
+        if (ticketSecret.isPresent() && ticketSecret.get().text().length() < 32) {
+            throw new ServerConfigException("tickets.secret", "must have at least 32 characters (from " + ticketSecret.get().source() + ")");
+        }
+        try {
+            b.tickets(new ServerConfig.Tickets(ticketsOn, ticketKeyFile, ticketSecret.map(Value::text).orElse(null),
+                    duration("tickets.lifetime")));
+        } catch (IllegalArgumentException e) {
+            throw new ServerConfigException("tickets.lifetime", e.getMessage() + " (from " + source("tickets.lifetime") + ")");
+        }
         b.settings(key -> value(key).map(Value::text));
         try {
             return b.build();

@@ -167,7 +167,8 @@ class MultiNodeRedisTest {
         DeviceId a = identity("a");
         DeviceId b = identity("b");
         DeviceId c = identity("c");
-        Path list = allowList(a + " home\n" + b + " home\n" + c + " home\n");
+        DeviceId d = identity("d");
+        Path list = allowList(a + " home\n" + b + " home\n" + c + " home\n" + d + " home\n");
         Duration keepalive = Duration.ofMillis(300);
         Process nodeOne = startNodeProcess(redis, list, keepalive);
         URI oneUri = nodeUri(nodeOne);
@@ -181,13 +182,22 @@ class MultiNodeRedisTest {
         Device bob = device("b", two.controlUri(), two.stunAddress());
         assertTrue(bob.rendezvous().isOnline(a).toCompletableFuture().get(5, TimeUnit.SECONDS));
         assertTrue(bob.rendezvous().isOnline(c).toCompletableFuture().get(5, TimeUnit.SECONDS));
+        // Dave, also on node two, has a link to bob: node one dying must not touch it.
+        Device dave = device("d", two.controlUri(), two.stunAddress());
+        CompletableFuture<PeerLink> bobSide = new CompletableFuture<>();
+        bob.onIncoming(request -> request.accept().thenAccept(bobSide::complete));
+        PeerLink daveToBob = dave.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
+        PeerLink bobToDave = bobSide.get(15, TimeUnit.SECONDS);
         List<Rendezvous.State> bobStates = new java.util.concurrent.CopyOnWriteArrayList<>();
         bob.rendezvous().onStateChange(bobStates::add);
+        List<Rendezvous.State> daveStates = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dave.rendezvous().onStateChange(daveStates::add);
+        assertEquals(2, two.connectedDevices());
 
         name.backend(two.controlUri().getPort());
         nodeOne.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 
-        await("alice re-registers on node two", () -> two.connectedDevices() == 2
+        await("alice re-registers on node two", () -> two.connectedDevices() == 3
                 && alice.rendezvous().state() == Rendezvous.State.REGISTERED);
         await("carol's entry expires (her node stopped refreshing it)", () -> {
             try {
@@ -199,13 +209,84 @@ class MultiNodeRedisTest {
         assertFalse(carol.rendezvous().state() == Rendezvous.State.REGISTERED, "carol's only node is dead");
         assertEquals(UnreachableException.Reason.OFFLINE, reason(bob, c));
         assertTrue(bobStates.isEmpty(), "bob, on the surviving node, never lost his registration: " + bobStates);
+        assertTrue(daveStates.isEmpty(), "nor did dave: " + daveStates);
         assertEquals(Rendezvous.State.REGISTERED, bob.rendezvous().state());
+        assertEquals(3, two.connectedDevices(), "node two: its own bob and dave, plus alice who moved; not carol");
+        // The link between node two's own devices carried on through the other node's death.
+        CompletableFuture<String> got = new CompletableFuture<>();
+        bobToDave.channel().onMessage((m, how) -> got.complete(StandardCharsets.UTF_8.decode(m).toString()));
+        daveToBob.channel().send(ByteBuffer.wrap("still here".getBytes(StandardCharsets.UTF_8))).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        assertEquals("still here", got.get(10, TimeUnit.SECONDS));
 
         // Alice, now on node two with bob, links again.
         bob.onIncoming(request -> request.accept());
         PeerLink link = alice.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
         assertEquals(b, link.peer());
         link.close();
+    }
+
+    @Test
+    void aRedisOutageMakesNodesNotReadyAndTheyRejoinWhenRedisReturns() throws Exception {
+        DeviceId a = identity("a");
+        DeviceId b = identity("b");
+        DeviceId c = identity("c");
+        Path list = allowList(a + " home\n" + b + " home\n" + c + " home\n");
+        Duration keepalive = Duration.ofMillis(300);
+        RedisServer redis = RedisServer.start();
+        int port = redis.port();
+        toClose.add(redis);
+        ReferenceServer one = node(redis, list, keepalive);
+        ReferenceServer two = node(redis, list, keepalive);
+        Device alice = device("a", one.controlUri(), one.stunAddress());
+        Device carol = device("c", one.controlUri(), one.stunAddress());
+        Device bob = device("b", two.controlUri(), two.stunAddress());
+        assertTrue(alice.rendezvous().isOnline(b).toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertEquals(200, readyz(one).statusCode());
+        List<Rendezvous.State> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        alice.rendezvous().onStateChange(states::add);
+        bob.rendezvous().onStateChange(states::add);
+
+        redis.close();
+        await("both nodes report Redis down on /readyz", () -> readyz(one).statusCode() == 503 && readyz(two).statusCode() == 503);
+        assertEquals("unavailable: Redis at 127.0.0.1:" + port + " is unreachable\n", readyz(two).body());
+        // Devices of another node: a clear answer, not a misleading UNKNOWN.
+        ExecutionException e = assertThrows(ExecutionException.class, () -> alice.connect(b).toCompletableFuture().get(20, TimeUnit.SECONDS));
+        UnreachableException u = assertInstanceOf(UnreachableException.class, e.getCause(), String.valueOf(e.getCause()));
+        assertEquals(UnreachableException.Reason.OFFLINE, u.reason());
+        assertTrue(u.getMessage().contains("cannot reach the devices of other nodes right now (Redis at 127.0.0.1:" + port
+                + " is unreachable)"), u.getMessage());
+        // Each node keeps serving its own devices: nobody is disconnected, and same-node presence still answers.
+        assertTrue(alice.rendezvous().isOnline(c).toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertEquals(2, one.connectedDevices());
+        assertEquals(1, two.connectedDevices());
+
+        // Redis comes back, empty (no persistence): Lettuce reconnects and re-subscribes, the next keepalive sweep re-writes
+        // each node's entries, and devices on different nodes find and link to each other again.
+        toClose.add(RedisServer.start(port));
+        await("both nodes ready again", () -> readyz(one).statusCode() == 200 && readyz(two).statusCode() == 200);
+        await("bob is visible from node one again", () -> {
+            try {
+                return alice.rendezvous().isOnline(b).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            } catch (Exception x) {
+                throw new AssertionError(x);
+            }
+        });
+        bob.onIncoming(request -> request.accept());
+        PeerLink link = alice.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
+        assertEquals(b, link.peer());
+        link.close();
+        assertTrue(states.isEmpty(), "no device lost its registration during the outage: " + states);
+        assertEquals(Rendezvous.State.REGISTERED, carol.rendezvous().state());
+    }
+
+    private static java.net.http.HttpResponse<String> readyz(ReferenceServer server) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(server.httpUri().resolve("/readyz"))
+                    .timeout(Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private Process startNodeProcess(RedisServer redis, Path allowList, Duration keepalive) throws Exception {

@@ -21,8 +21,14 @@ import java.util.concurrent.TimeUnit;
 final class RawControlClient implements AutoCloseable {
     static final RendezvousCodec CODEC = new RendezvousCodec();
     final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    /** Binary messages (relay frames), whole. */
+    final BlockingQueue<java.nio.ByteBuffer> binary = new LinkedBlockingQueue<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     final WebSocket ws;
+    /** Set to stop reading: the client then lets what the server sends pile up (a slow reader). */
+    volatile boolean paused;
+    /** The identity this client was admitted with, if a test set it. */
+    DeviceIdentity identity;
     final Message.Challenge challenge;
 
     RawControlClient(URI uri) throws Exception {
@@ -36,7 +42,26 @@ final class RawControlClient implements AutoCloseable {
                     received.add(partial.toString());
                     partial.setLength(0);
                 }
-                webSocket.request(1);
+                if (!paused) {
+                    webSocket.request(1);
+                }
+                return null;
+            }
+
+            private java.nio.ByteBuffer parts = java.nio.ByteBuffer.allocate(0);
+
+            @Override
+            public CompletionStage<?> onBinary(WebSocket webSocket, java.nio.ByteBuffer data, boolean last) {
+                java.nio.ByteBuffer joined = java.nio.ByteBuffer.allocate(parts.remaining() + data.remaining());
+                joined.put(parts).put(data).flip();
+                parts = joined;
+                if (last) {
+                    binary.add(parts);
+                    parts = java.nio.ByteBuffer.allocate(0);
+                }
+                if (!paused) {
+                    webSocket.request(1);
+                }
                 return null;
             }
 
@@ -78,6 +103,10 @@ final class RawControlClient implements AutoCloseable {
 
     void send(String text) throws Exception {
         ws.sendText(text, true).get(5, TimeUnit.SECONDS);
+    }
+
+    void sendBinary(java.nio.ByteBuffer frame) throws Exception {
+        ws.sendBinary(frame, true).get(5, TimeUnit.SECONDS);
     }
 
     void send(Message m) throws Exception {

@@ -62,6 +62,20 @@ public interface Transport {
      */
     Endpoint localEndpoint();
 
+    /**
+     * The device's network changed: an address of one of its interfaces appeared or went away (the
+     * device moved to another network, its DHCP lease changed). The core calls this on every
+     * transport it runs when it notices such a change (docs/protocol-paths.md, "A device changes
+     * its address"). A transport whose state is tied to the old address — a relay allocation made
+     * from it, a connection bound to it — should check that state now rather than at its next
+     * periodic check, re-establish it if it is gone, and report a new local endpoint through
+     * {@link DatagramHandler#onLocalEndpointChanged}. Called on a core thread; must return quickly
+     * (do the work on the transport's own threads). Default: nothing (a socket bound to the
+     * wildcard address needs nothing: the kernel picks the new source address).
+     */
+    default void onNetworkChanged() {
+    }
+
     /** @return what this transport can do; constant for its lifetime */
     TransportCapabilities capabilities();
 

@@ -71,7 +71,9 @@ import java.util.zip.CRC32;
  * <p>Options: {@code --mib N} (payload, default 100), {@code --runs N} (3), {@code --loss P}
  * (0.05), {@code --message-kib N} (64), {@code --outstanding N} (messages in flight, 64),
  * {@code --idle-links N} (1000, 0 skips), {@code --cases raw,device,engine,lossy} (also {@code sealed}:
- * as {@code engine} with every packet AEAD-sealed by the security layer's {@code PacketProtector}).
+ * as {@code engine} with every packet AEAD-sealed by the security layer's {@code PacketProtector}),
+ * {@code --datagram N} (1200: the engine cases' {@code ChannelOptions.maxDatagramSize}; the raw blast
+ * and the device case keep 1,200 bytes).
  */
 public final class LoopbackBulk {
     private static final int DATAGRAM = 1200;
@@ -84,6 +86,7 @@ public final class LoopbackBulk {
     private final int outstanding;
     private final int idleLinks;
     private final List<String> cases;
+    private final int channelDatagram;
     private final byte[] pattern;
 
     /** Also built by {@link PeerComparison}, which runs the raw, engine and sealed cases next to other stacks. */
@@ -95,6 +98,7 @@ public final class LoopbackBulk {
         outstanding = Integer.parseInt(a.getOrDefault("outstanding", "64"));
         idleLinks = Integer.parseInt(a.getOrDefault("idle-links", "1000"));
         cases = Arrays.asList(a.getOrDefault("cases", "raw,device,engine,lossy").split(","));
+        channelDatagram = Integer.parseInt(a.getOrDefault("datagram", Integer.toString(DATAGRAM)));
         if (payload % messageSize != 0) {
             throw new IllegalArgumentException("payload must be a multiple of the message size");
         }
@@ -291,7 +295,8 @@ public final class LoopbackBulk {
             sa.start();
             sb.start();
             try {
-                ChannelOptions opts = ChannelOptions.defaults();
+                ChannelOptions opts = channelDatagram == DATAGRAM ? ChannelOptions.defaults()
+                        : ChannelOptions.builder().maxDatagramSize(channelDatagram).build();
                 PacketSealer sealA = new Crc32cSealer();
                 PacketSealer sealB = new Crc32cSealer();
                 if (sealed) {

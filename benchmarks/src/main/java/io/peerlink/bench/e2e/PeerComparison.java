@@ -81,7 +81,9 @@ import javax.net.ssl.TrustManagerFactory;
  * divided by the payload in GiB. For QUIC the "lost" column is the packets quiche declared lost. Both ends run in this process, so it is the cost of sending plus receiving.
  *
  * <p>Options: {@code --mib N} (100), {@code --runs N} (3), {@code --warmup-mib N} (64, per case, not recorded),
- * {@code --cases tcp,tls,quic,raw,engine,sealed,engine-unbatched,sealed-unbatched}.
+ * {@code --cases tcp,tls,quic,raw,engine,sealed,engine-unbatched,sealed-unbatched},
+ * {@code --datagram N} (1200: {@code ChannelOptions.maxDatagramSize} of the PeerLink cases; the raw
+ * blast keeps 1,200 bytes).
  */
 public final class PeerComparison {
     private static final int CHUNK = 64 << 10;
@@ -92,6 +94,7 @@ public final class PeerComparison {
     private static final String ALPN = "peerlink-bench";
 
     private final long payload;
+    private final String datagram;
     private final int runs;
     private final long warmup;
     private final List<String> cases;
@@ -123,6 +126,8 @@ public final class PeerComparison {
         Map<String, String> bulkArgs = new LinkedHashMap<>();
         bulkArgs.put("mib", Long.toString(payload >> 20));
         bulkArgs.put("idle-links", "0");
+        datagram = a.getOrDefault("datagram", "1200");
+        bulkArgs.put("datagram", datagram);
         bulk = new LoopbackBulk(bulkArgs);
         cert = makeCertificate();
     }
@@ -149,8 +154,8 @@ public final class PeerComparison {
                 rt.availableProcessors(), rt.maxMemory() >> 20, System.getProperty("os.name"),
                 System.getProperty("os.version"), System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 Instant.now(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        System.out.printf(Locale.ROOT, "payload %d MiB per case, %d runs, cases %s; CPU = process CPU time (all threads)%n",
-                payload >> 20, runs, cases);
+        System.out.printf(Locale.ROOT, "payload %d MiB per case, %d runs, cases %s, PeerLink datagrams of %s bytes;"
+                + " CPU = process CPU time (all threads)%n", payload >> 20, runs, cases, datagram);
         // Warm-up: JIT every case's hot path, not recorded. 16 MiB left C2 compiling through the
         // measured runs (a third of the process's CPU samples), which the CPU column then charged to them.
         for (String c : cases) {
@@ -197,10 +202,11 @@ public final class PeerComparison {
         return new Sample(t.mibPerSecond, cpu / 1e9 / ((double) bytes / (1L << 30)), t.lostDatagrams, t.note);
     }
 
-    private static LoopbackBulk small(long bytes) {
+    private LoopbackBulk small(long bytes) {
         Map<String, String> a = new LinkedHashMap<>();
         a.put("mib", Long.toString(bytes >> 20));
         a.put("idle-links", "0");
+        a.put("datagram", datagram);
         return new LoopbackBulk(a);
     }
 

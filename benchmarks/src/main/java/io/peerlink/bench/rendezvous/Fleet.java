@@ -42,6 +42,9 @@ final class Fleet implements AutoCloseable {
     final LongAdder unexpected = new LongAdder();
     final LongAdder unexpectedCloses = new LongAdder();
     final LongAdder sendFailures = new LongAdder();
+    /** Admissions by resumption ticket, and resumes the server refused (protocol 2.1). */
+    final LongAdder resumed = new LongAdder();
+    final LongAdder ticketsRejected = new LongAdder();
     private final AtomicInteger notes = new AtomicInteger();
     /** Devices send a {@code link-report} after an introduction (at most one per 1.1 s each), as PeerLink devices do. */
     volatile boolean linkReports;
@@ -176,6 +179,40 @@ final class Fleet implements AutoCloseable {
     }
 
     /**
+     * Like {@link #connect(int, int, int)}, then connects the devices whose registration failed
+     * again (as a real device reconnects after, e.g., a hello timeout on an overloaded server), up
+     * to {@code attempts} rounds in all.
+     *
+     * @param count devices 0..count-1
+     * @param parallelism handshakes in flight
+     * @param attempts rounds at most
+     * @return the outcome over all rounds, and how many reconnects were needed
+     * @throws InterruptedException if interrupted
+     */
+    RetriedConnect connectRetrying(int count, int parallelism, int attempts) throws InterruptedException {
+        long start = System.nanoTime();
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            todo.add(i);
+        }
+        int reconnects = 0;
+        for (int round = 0; round < attempts && !todo.isEmpty(); round++) {
+            if (round > 0) {
+                reconnects += todo.size();
+                for (int i : todo) {
+                    devices.get(i).reset();
+                }
+            }
+            todo = connect(todo, parallelism);
+        }
+        return new RetriedConnect(count - todo.size(), todo.size(), reconnects, System.nanoTime() - start);
+    }
+
+    /** @param registered welcomed @param failed not, after every round @param reconnects second and later attempts @param nanos elapsed */
+    record RetriedConnect(int registered, int failed, int reconnects, long nanos) {
+    }
+
+    /**
      * Connects and registers devices {@code from} (inclusive) to {@code to} (exclusive), with at most
      * {@code parallelism} handshakes in flight, and waits for all of them.
      *
@@ -186,20 +223,28 @@ final class Fleet implements AutoCloseable {
      * @throws InterruptedException if interrupted
      */
     ConnectResult connect(int from, int to, int parallelism) throws InterruptedException {
-        Semaphore inFlight = new Semaphore(parallelism);
-        AtomicInteger ok = new AtomicInteger();
-        AtomicInteger failed = new AtomicInteger();
-        long start = System.nanoTime();
-        List<CompletableFuture<Void>> all = new ArrayList<>(to - from);
+        List<Integer> indices = new ArrayList<>(to - from);
         for (int i = from; i < to; i++) {
+            indices.add(i);
+        }
+        long start = System.nanoTime();
+        List<Integer> failed = connect(indices, parallelism);
+        return new ConnectResult(indices.size() - failed.size(), failed.size(), System.nanoTime() - start);
+    }
+
+    /** @return the indices of the devices that did not register */
+    private List<Integer> connect(List<Integer> indices, int parallelism) throws InterruptedException {
+        Semaphore inFlight = new Semaphore(parallelism);
+        List<Integer> failed = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<Void>> all = new ArrayList<>(indices.size());
+        for (int i : indices) {
             LoadDevice d = devices.get(i);
             inFlight.acquire();
-            CompletableFuture<Void> done = d.registered.orTimeout(60, TimeUnit.SECONDS).whenComplete((v, failure) -> {
+            CompletableFuture<Void> registered = d.registered;
+            CompletableFuture<Void> done = registered.orTimeout(60, TimeUnit.SECONDS).whenComplete((v, failure) -> {
                 inFlight.release();
-                if (failure == null) {
-                    ok.incrementAndGet();
-                } else {
-                    failed.incrementAndGet();
+                if (failure != null) {
+                    failed.add(d.index);
                     note("device " + d.index + " did not register: " + failure);
                 }
             });
@@ -207,15 +252,15 @@ final class Fleet implements AutoCloseable {
             try {
                 client.connect(d, servers.get(d.index % servers.size())).whenComplete((session, failure) -> {
                     if (failure != null) {
-                        d.registered.completeExceptionally(failure);
+                        registered.completeExceptionally(failure);
                     }
                 });
             } catch (Exception e) {
-                d.registered.completeExceptionally(e);
+                registered.completeExceptionally(e);
             }
         }
         CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).handle((v, e) -> null).join();
-        return new ConnectResult(ok.get(), failed.get(), System.nanoTime() - start);
+        return new ArrayList<>(failed);
     }
 
     /** @return how many distinct source addresses the live connections use */

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * stdin by the orchestrator; answers on stdout:
  * <pre>
  *   (start)                       -> id &lt;deviceId&gt; ... then "ids &lt;n&gt;"
- *   servers &lt;uri&gt; [&lt;uri&gt;]         -> connected &lt;registered&gt; &lt;failed&gt; &lt;nanos&gt;
+ *   servers &lt;uri&gt; [&lt;uri&gt;]         -> connected &lt;registered&gt; &lt;failed&gt; &lt;nanos&gt; &lt;reconnects&gt;
  *   run &lt;warmupS&gt; &lt;durationS&gt;    -> result &lt;completed&gt; &lt;seconds&gt; &lt;p50ns&gt; &lt;p99ns&gt; &lt;errors&gt; &lt;mismatches&gt; &lt;lost&gt; &lt;problems&gt;
  *   exit
  * </pre>
@@ -58,10 +58,16 @@ public final class FleetWorker {
                     fleet = new Fleet(servers, sources, firstSource);
                     fleet.add(identities);
                     // 64 handshakes in flight: on a loaded 2-core machine more pile up past the server's 10 s hello timeout.
-                    Fleet.ConnectResult r = fleet.connect(0, count, 64);
-                    out.println("connected " + r.registered() + " " + r.failed() + " " + r.nanos());
+                    // A device whose hello timed out on an overloaded server reconnects, as RendezvousClient does (3 rounds).
+                    Fleet.RetriedConnect r = fleet.connectRetrying(count, 64, 3);
+                    out.println("connected " + r.registered() + " " + r.failed() + " " + r.nanos() + " " + r.reconnects());
                 } else if (w[0].equals("run")) {
                     int nodes = Integer.parseInt(w[3]);
+                    // Problems are counted per run (the connect phase's hello time-outs, if any, were retried above).
+                    for (java.util.concurrent.atomic.LongAdder a : List.of(fleet.unexpectedCloses, fleet.serverErrors, fleet.protocolErrors,
+                            fleet.unexpected, fleet.sendFailures)) {
+                        a.reset();
+                    }
                     Introductions run = new Introductions(fleet.devices(), count, concurrency, nodes);
                     fleet.introductions(run);
                     Introductions.Result r = run.run(() -> 0L, TimeUnit.SECONDS.toNanos(Long.parseLong(w[1])),

@@ -37,10 +37,16 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
     private final Fleet fleet;
     private final AtomicLong nextRequestId = new AtomicLong();
     /** Completes on {@code welcome}; fails on an error, a refusal or a close before it. */
-    final CompletableFuture<Void> registered = new CompletableFuture<>();
+    volatile CompletableFuture<Void> registered = new CompletableFuture<>();
     private volatile Session session;
     private volatile long lastLinkReportNanos = System.nanoTime() - java.util.concurrent.TimeUnit.HOURS.toNanos(1);
     private volatile boolean closing;
+    /** The resumption ticket and secret from the last welcome that carried one (protocol 2.1), or null. */
+    volatile String ticket;
+    volatile byte[] resumptionSecret;
+    /** Answer the challenge with a {@code resume} when a ticket is held (else always a signed hello). */
+    volatile boolean resume;
+    private volatile boolean resumeSent;
 
     LoadDevice(int index, DeviceIdentity identity, Fleet fleet) {
         this(index, identity.id(), identity.rawPublicKey(), identity::sign, fleet);
@@ -80,6 +86,17 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
     SocketAddress localAddress() {
         Session s = session;
         return s == null ? null : s.getLocalSocketAddress();
+    }
+
+    /** Before connecting again after a failed registration: drop the old connection, expect a new welcome. */
+    void reset() {
+        Session s = session;
+        if (s != null && s.isOpen()) {
+            s.disconnect();
+        }
+        session = null;
+        resumeSent = false;
+        registered = new CompletableFuture<>();
     }
 
     /** The benchmark is ending: a close from now on is expected. */
@@ -132,9 +149,22 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
             }
         } else if (m instanceof Message.Challenge challenge) {
             String serverName = Handshake.serverName(fleet.server());
+            if (resume && ticket != null && !resumeSent) {
+                resumeSent = true;
+                send(new Message.Resume(Handshake.VERSION, id, serverName, ticket,
+                        Handshake.resumeProof(resumptionSecret, challenge.nonce(), id, serverName), Map.of(), candidates()));
+                return;
+            }
             byte[] signature = signer.apply(Handshake.signedPayload(challenge.nonce(), id, serverName));
             send(new Message.Hello(Handshake.VERSION, id, publicKey, signature, serverName, Map.of(), candidates()));
-        } else if (m instanceof Message.Welcome) {
+        } else if (m instanceof Message.Welcome w) {
+            if (w.ticket() != null) {
+                ticket = w.ticket();
+                resumptionSecret = w.resumptionSecret();
+            }
+            if (resumeSent) {
+                fleet.resumed.increment();
+            }
             registered.complete(null);
         } else if (m instanceof Message.Error error) {
             onError(error);
@@ -150,6 +180,12 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
             fleet.rateLimited.increment();
         }
         fleet.note("device " + index + ": server error " + error.code() + ": " + error.message());
+        if (error.code() == ErrorCode.TICKET_REJECTED && !registered.isDone()) {
+            // A fresh challenge follows: answered with a signed hello.
+            fleet.ticketsRejected.increment();
+            ticket = null;
+            return;
+        }
         if (!registered.isDone()) {
             registered.completeExceptionally(new IllegalStateException("server refused: " + error.code() + " " + error.message()));
             return;

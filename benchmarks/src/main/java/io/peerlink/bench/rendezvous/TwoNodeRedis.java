@@ -57,9 +57,26 @@ public final class TwoNodeRedis {
 
     /** Results of one phase. */
     private record Phase(String name, int devices, int registered, double connectSeconds, long completed, double seconds,
-                         long p50Nanos, long p99Nanos, long errors, long problems, String status) {
+                         long p50Nanos, long p99Nanos, long errors, long problems, String status, long serverConnects,
+                         long serverIntroductions) {
         double perSecond() {
             return completed / seconds;
+        }
+
+        /**
+         * A phase measures the servers only if what the load generators sent is what the servers did: each connect
+         * request became one introduction (within 5 %, the ones in flight at the window's edges), and no error.
+         *
+         * @return why the phase is not a valid measurement, or null if it is
+         */
+        String invalid() {
+            if (errors > 0 || problems > 0) {
+                return errors + " errors, " + problems + " other problems";
+            }
+            if (serverIntroductions == 0 || serverConnects > 1.05 * serverIntroductions + 512) {
+                return "the servers took " + serverConnects + " connect requests for " + serverIntroductions + " introductions";
+            }
+            return null;
         }
     }
 
@@ -112,14 +129,18 @@ public final class TwoNodeRedis {
                 (double) two.p99Nanos / single.p99Nanos));
         t.append(String.format(Locale.ROOT, "| errors / other problems | %d / %d | %d / %d | |%n", single.errors, single.problems,
                 two.errors, two.problems));
+        t.append(String.format(Locale.ROOT, "| server connect requests / introductions (warm-up + window) | %,d / %,d | %,d / %,d | |%n",
+                single.serverConnects, single.serverIntroductions, two.serverConnects, two.serverIntroductions));
         log.println();
         log.print(t);
         log.printf(Locale.ROOT, "load average (1/5/15 min): between phases %s, end %s%n", loadMid, loadEnd);
         log.printf(Locale.ROOT, "node status: one node %s; two nodes %s%n", single.status, two.status);
         boolean rateMet = two.perSecond() >= 0.5 * single.perSecond();
         boolean countMet = two.registered == devices && two.devices >= 20_000;
+        String invalid = single.invalid() != null ? "one node: " + single.invalid() : two.invalid() != null ? "two nodes: " + two.invalid() : null;
         log.printf(Locale.ROOT, "TARGET introductions across nodes >= 0.5 x one node: %s (%.2f); %,d devices across the two: %s%n",
-                rateMet ? "MET" : "NOT MET", two.perSecond() / single.perSecond(), two.registered, countMet ? "MET" : "NOT MET");
+                invalid != null ? "NO VALID RESULT (" + invalid + ")" : rateMet ? "MET" : "NOT MET", two.perSecond() / single.perSecond(),
+                two.registered, countMet ? "MET" : "NOT MET");
         Files.writeString(out.resolve("results.txt"), command + "\n" + t, StandardCharsets.UTF_8);
     }
 
@@ -153,15 +174,18 @@ public final class TwoNodeRedis {
                 w.send(uris.toString());
             }
             int registered = 0;
+            int reconnects = 0;
             for (Worker w : workers) {
                 String[] r = w.expect("connected").split(" ");
                 registered += Integer.parseInt(r[1]);
+                reconnects += Integer.parseInt(r[4]);
                 if (Integer.parseInt(r[2]) > 0) {
                     log.printf(Locale.ROOT, "# %s: %s devices failed to register (see %s)%n", name, r[2], w.logFile);
                 }
             }
             double connectSeconds = (System.nanoTime() - c0) / 1e9;
-            log.printf(Locale.ROOT, "# %s: %,d of %,d devices registered in %.1f s%n", name, registered, devices, connectSeconds);
+            log.printf(Locale.ROOT, "# %s: %,d of %,d devices registered in %.1f s (%,d reconnects after a failed first attempt)%n",
+                    name, registered, devices, connectSeconds, reconnects);
             if (registered != devices) {
                 throw new IllegalStateException(name + ": " + (devices - registered) + " devices failed to register (see the worker"
                         + " logs in " + out + "); stopping rather than measuring a partial population");
@@ -169,16 +193,20 @@ public final class TwoNodeRedis {
             for (ServerProcess s : servers) {
                 log.printf(Locale.ROOT, "#   node %s: %d devices online%n", s.controlUri(), ServerProcess.statusField(s.status(), "devicesOnline"));
             }
-            runAll(workers, 0, jit, nodes);
+            long[] jitSums = runAll(workers, 0, jit, nodes);
+            log.printf(Locale.ROOT, "# %s: JIT warm-up %,d introductions, %d errors / problems%n", name, jitSums[0], jitSums[4] + jitSums[5]);
+            long[] before = serverCounters(servers);
             long[] sums = runAll(workers, warmup, duration, nodes);
+            long[] after = serverCounters(servers);
             StringBuilder status = new StringBuilder();
             for (ServerProcess s : servers) {
                 status.append(s.status()).append(' ');
             }
             Phase p = new Phase(name, devices, registered, connectSeconds, sums[0], sums[1] / 1000.0 / workers.size(), sums[2], sums[3],
-                    sums[4], sums[5], status.toString().trim());
-            log.printf(Locale.ROOT, "# %s: %,.0f introductions/s (p50 %.2f ms, p99 %.2f ms)%n", name, p.perSecond(), p.p50Nanos / 1e6,
-                    p.p99Nanos / 1e6);
+                    sums[4], sums[5], status.toString().trim(), after[0] - before[0], after[1] - before[1]);
+            log.printf(Locale.ROOT, "# %s: %,.0f introductions/s (p50 %.2f ms, p99 %.2f ms); servers: %,d connect requests, %,d"
+                    + " introductions during warm-up + window%s%n", name, p.perSecond(), p.p50Nanos / 1e6, p.p99Nanos / 1e6,
+                    p.serverConnects, p.serverIntroductions, p.invalid() == null ? "" : "; INVALID: " + p.invalid());
             return p;
         } finally {
             for (Worker w : workers) {
@@ -188,6 +216,17 @@ public final class TwoNodeRedis {
                 s.close();
             }
         }
+    }
+
+    /** @return connect requests and introductions summed over the servers' {@code /status} */
+    private static long[] serverCounters(List<ServerProcess> servers) throws IOException {
+        long[] c = new long[2];
+        for (ServerProcess s : servers) {
+            String status = s.status();
+            c[0] += ServerProcess.statusField(status, "connectRequests");
+            c[1] += ServerProcess.statusField(status, "introductions");
+        }
+        return c;
     }
 
     /** @return completed (sum), window ms (sum), p50 (max over workers), p99 (max), errors, problems */

@@ -8,6 +8,8 @@ import io.peerlink.PeerLinks;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,6 +38,11 @@ import java.util.concurrent.TimeUnit;
  *     prints LINKED &lt;peerId&gt; &lt;pathKind&gt; &lt;remote&gt;; sends &lt;bytes&gt; random bytes that begin with the
  *     canary line and repeat the canary every 64 KiB: SENT &lt;bytes&gt; &lt;sha256&gt; &lt;millis&gt;; REPLY &lt;text&gt;
  * </pre>
+ * Device-level settings come from the options file too and are not passed to the transport:
+ * {@code peerlink.rendezvous=<control URI>} ({@code ws://...} or {@code mqtt://broker:port}: the device
+ * registers first and prints {@code REGISTERED <millis>}), {@code peerlink.udp=<host:port>} (also a
+ * UDP transport, added first). With a rendezvous, {@code connect} takes {@code -} as peer endpoint
+ * and links with {@code connect(peerId)}.
  * Errors: one line {@code error <message>}, exit 1.
  */
 public final class BrokerLinkPeer {
@@ -57,11 +64,27 @@ public final class BrokerLinkPeer {
         Path key = Path.of(args[1]);
         Endpoint bind = Endpoint.parse(args[2]);
         Map<String, String> options = readOptions(Path.of(args[3]));
-        try (Device device = PeerLinks.device().identity(key).transport(bind, options).build()) {
+        String rendezvous = options.remove("peerlink.rendezvous");
+        String udp = options.remove("peerlink.udp");
+        Device.Builder builder = PeerLinks.device().identity(key);
+        if (udp != null) {
+            int colon = udp.lastIndexOf(':');
+            builder.udp(new InetSocketAddress(udp.substring(0, colon), Integer.parseInt(udp.substring(colon + 1))));
+        }
+        builder.transport(bind, options);
+        if (rendezvous != null) {
+            builder.rendezvous(URI.create(rendezvous));
+        }
+        long start = System.nanoTime();
+        try (Device device = builder.build()) {
+            if (rendezvous != null) {
+                device.rendezvous().registered().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                System.out.println("REGISTERED " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            }
             if (args[0].equals("listen")) {
                 listen(device);
             } else {
-                connect(device, Endpoint.parse(args[4]), DeviceId.parse(args[5]), Integer.parseInt(args[6]), args[7]);
+                connect(device, args[4].equals("-") ? null : Endpoint.parse(args[4]), DeviceId.parse(args[5]), Integer.parseInt(args[6]), args[7]);
             }
         }
     }
@@ -97,7 +120,7 @@ public final class BrokerLinkPeer {
 
     private static void connect(Device device, Endpoint peer, DeviceId expected, int size, String canary) throws Exception {
         LinkedBlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
-        PeerLink link = device.connect(peer, expected).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        PeerLink link = (peer == null ? device.connect(expected) : device.connect(peer, expected)).toCompletableFuture().get(60, TimeUnit.SECONDS);
         link.channel().onMessage((message, delivery) -> {
             byte[] bytes = new byte[message.remaining()];
             message.get(bytes);

@@ -113,4 +113,19 @@ final class Check {
         }
         return value;
     }
+
+    /** A ticket: 1..{@link RendezvousCodec#MAX_TICKET} characters of base64url without padding. */
+    static String ticket(String value, String field) {
+        present(value, field);
+        if (value.isEmpty() || value.length() > RendezvousCodec.MAX_TICKET) {
+            throw new FieldException(field, "must be 1.." + RendezvousCodec.MAX_TICKET + " characters");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                throw new FieldException(field, "is not base64url without padding");
+            }
+        }
+        return value;
+    }
 }

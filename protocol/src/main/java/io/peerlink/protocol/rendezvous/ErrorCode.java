@@ -33,5 +33,11 @@ public enum ErrorCode {
     /** No {@code hello} arrived in time after the challenge. Closes. */
     HELLO_TIMEOUT,
     /** The server failed; the message has no detail for the device. */
-    INTERNAL
+    INTERNAL,
+    /**
+     * A {@code resume} was not accepted (ticket expired, not issued by this server, for another device, or its proof does
+     * not verify over this connection's nonce). The connection stays open and a fresh {@code challenge} follows, to be
+     * answered with a full {@code hello} (protocol 2.1); a second {@code resume} on the same connection closes it.
+     */
+    TICKET_REJECTED
 }

@@ -23,6 +23,7 @@ import java.util.Map;
 @JsonbTypeInfo(key = "type", value = {
         @JsonbSubtype(alias = "challenge", type = Message.Challenge.class),
         @JsonbSubtype(alias = "hello", type = Message.Hello.class),
+        @JsonbSubtype(alias = "resume", type = Message.Resume.class),
         @JsonbSubtype(alias = "welcome", type = Message.Welcome.class),
         @JsonbSubtype(alias = "error", type = Message.Error.class),
         @JsonbSubtype(alias = "candidates", type = Message.Candidates.class),
@@ -82,19 +83,65 @@ public sealed interface Message {
     }
 
     /**
+     * Device to server, instead of {@link Hello}: re-admission with a resumption ticket an earlier
+     * {@link Welcome} of this server gave the device (protocol 2.1, docs/protocol-rendezvous.md,
+     * "Resumption tickets"). The server checks an HMAC instead of an Ed25519 signature.
+     *
+     * @param v protocol version ({@link Handshake#VERSION})
+     * @param deviceId the device the ticket was issued to
+     * @param server the server name the device dialed ({@link Handshake#serverName(java.net.URI)})
+     * @param ticket the ticket exactly as the server issued it (opaque to the device)
+     * @param proof 32-byte {@link Handshake#resumeProof(byte[], byte[], DeviceId, String)} over this connection's nonce (base64)
+     * @param claims untrusted claims, as in hello; absent = none
+     * @param candidates the device's current candidates; absent = none
+     */
+    @JsonbPropertyOrder({"v", "deviceId", "server", "ticket", "proof", "claims", "candidates"})
+    record Resume(int v, DeviceId deviceId, String server, String ticket, byte[] proof, Map<String, String> claims,
+                  List<Candidate> candidates) implements Message {
+        /** @throws FieldException if a field is missing or out of range */
+        public Resume {
+            Check.present(deviceId, "deviceId");
+            Check.text(server, "server");
+            Check.ticket(ticket, "ticket");
+            Check.length(proof, Handshake.RESUME_PROOF_LENGTH, "proof");
+            claims = Check.claims(claims);
+            candidates = Check.candidates(candidates, "candidates");
+        }
+    }
+
+    /**
      * Server to device: admitted.
      *
      * @param sessionId server-chosen
      * @param network admitted network
      * @param keepaliveSeconds ping interval, 1..3600
+     * @param ticket a resumption ticket for the next admission at this server (protocol 2.1), or null: keep the one held
+     * @param resumptionSecret the 32-byte secret that goes with {@code ticket} (base64); present exactly when the ticket is
      */
-    @JsonbPropertyOrder({"sessionId", "network", "keepaliveSeconds"})
-    record Welcome(String sessionId, String network, int keepaliveSeconds) implements Message {
+    @JsonbPropertyOrder({"sessionId", "network", "keepaliveSeconds", "ticket", "resumptionSecret"})
+    record Welcome(String sessionId, String network, int keepaliveSeconds, String ticket, byte[] resumptionSecret)
+            implements Message {
         /** @throws FieldException if a field is missing or out of range */
+        @jakarta.json.bind.annotation.JsonbCreator
         public Welcome {
             Check.text(sessionId, "sessionId");
             Check.text(network, "network");
             Check.range(keepaliveSeconds, 1, 3600, "keepaliveSeconds");
+            if (ticket != null || resumptionSecret != null) {
+                Check.ticket(ticket, "ticket");
+                Check.length(resumptionSecret, Handshake.RESUMPTION_SECRET_LENGTH, "resumptionSecret");
+            }
+        }
+
+        /**
+         * A welcome without a ticket (protocol 2 without the 2.1 fields).
+         *
+         * @param sessionId see above
+         * @param network see above
+         * @param keepaliveSeconds see above
+         */
+        public Welcome(String sessionId, String network, int keepaliveSeconds) {
+            this(sessionId, network, keepaliveSeconds, null, null);
         }
     }
 

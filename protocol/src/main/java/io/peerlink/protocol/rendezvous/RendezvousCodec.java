@@ -51,6 +51,8 @@ public final class RendezvousCodec implements AutoCloseable {
     public static final int MAX_CLAIM_KEY = 64;
     /** Longest claim value, reason or error text. */
     public static final int MAX_TEXT = 512;
+    /** Longest resumption ticket, in characters (protocol 2.1). */
+    public static final int MAX_TICKET = 2048;
     /** Largest request ID: the JSON safe-integer range, so any JSON implementation round-trips it. */
     public static final long MAX_REQUEST_ID = (1L << 53) - 1;
     /** Most entries in a {@code link-report}. */

@@ -64,8 +64,8 @@ class RendezvousCodecTest {
             assertEquals(m, CODEC.decode(json), json);
             assertTrue(json.startsWith("{\"type\":\""), json);
         }
-        assertEquals(RendezvousCodec.types().size(), messages.stream().map(Object::getClass).distinct().count() + 2,
-                "every type is covered (+ challenge, hello below)");
+        assertEquals(RendezvousCodec.types().size(), messages.stream().map(Object::getClass).distinct().count() + 3,
+                "every type is covered (+ challenge, hello, resume below)");
         Message.Challenge c = (Message.Challenge) CODEC.decode(CODEC.encode(new Message.Challenge(nonce, 77)));
         assertArrayEquals(nonce, c.nonce());
         assertEquals(77, c.serverTime());
@@ -82,6 +82,29 @@ class RendezvousCodecTest {
                 "a hello signed for one server does not verify for another");
         assertEquals(Map.of("network", "lab"), back.claims());
         assertEquals(CANDIDATES, back.candidates());
+
+        // Protocol 2.1: a welcome with a resumption ticket, and the resume that uses it.
+        byte[] secret = new byte[32];
+        secret[0] = 1;
+        Message.Welcome ticketed = (Message.Welcome) CODEC.decode(CODEC.encode(new Message.Welcome("s2", "lab", 15, "AQID-_x", secret)));
+        assertEquals("AQID-_x", ticketed.ticket());
+        assertArrayEquals(secret, ticketed.resumptionSecret());
+        assertNull(((Message.Welcome) CODEC.decode("{\"type\":\"welcome\",\"sessionId\":\"s\",\"network\":\"n\",\"keepaliveSeconds\":5}"))
+                .ticket(), "a 2.0 welcome still decodes");
+        byte[] proof = Handshake.resumeProof(secret, nonce, A.id(), "192.0.2.1");
+        String resumeJson = CODEC.encode(new Message.Resume(Handshake.VERSION, A.id(), "192.0.2.1", "AQID-_x", proof, Map.of(), CANDIDATES));
+        assertTrue(resumeJson.startsWith("{\"type\":\"resume\",\"v\":2,\"deviceId\":\"" + A.id() + "\",\"server\":\"192.0.2.1\",\"ticket\":"),
+                resumeJson);
+        Message.Resume resume = (Message.Resume) CODEC.decode(resumeJson);
+        assertArrayEquals(proof, resume.proof());
+        assertEquals(CANDIDATES, resume.candidates());
+        assertFalse(java.util.Arrays.equals(proof, Handshake.resumeProof(secret, nonce, A.id(), "192.0.2.2")),
+                "a proof made for one server does not hold for another");
+        ProtocolException badTicket = assertThrows(ProtocolException.class, () -> CODEC.decode(resumeJson.replace("AQID-_x", "AQ/D+x==")));
+        assertEquals(ErrorCode.INVALID_FIELD, badTicket.code());
+        ProtocolException halfWelcome = assertThrows(ProtocolException.class, () -> CODEC.decode(
+                "{\"type\":\"welcome\",\"sessionId\":\"s\",\"network\":\"n\",\"keepaliveSeconds\":5,\"ticket\":\"AQID\"}"));
+        assertEquals(ErrorCode.INVALID_FIELD, halfWelcome.code(), "a ticket without its secret is refused");
     }
 
     @Test

@@ -153,10 +153,13 @@ public final class Dashboard implements AutoCloseable {
      * @param devices up to 500 devices, most recently connected first
      * @param links up to 500 links
      * @param refusals the latest refusals, newest first (at most 50)
+     * @param relayedTurnBytes datagram bytes the embedded TURN server relayed since start (docs/relay.md)
+     * @param relayedWsBytes datagram bytes relayed over rendezvous WebSockets since start
+     * @param relayDropped relayed datagrams dropped since start (limits, permissions, undeliverable), both relays
      */
     public record Snapshot(long atMillis, int devicesOnline, long admissions, long refusalsTotal, long introductions,
                            long connectRequests, List<NetworkRow> networks, List<DeviceRow> devices, List<LinkRow> links,
-                           List<Refusal> refusals) {
+                           List<Refusal> refusals, long relayedTurnBytes, long relayedWsBytes, long relayDropped) {
     }
 
     /**
@@ -227,13 +230,17 @@ public final class Dashboard implements AutoCloseable {
         linkRows.sort(Comparator.comparing(LinkRow::a).thenComparing(LinkRow::b));
         List<NetworkRow> networkRows = new ArrayList<>();
         networks.forEach((n, c) -> networkRows.add(new NetworkRow(n, c)));
+        io.peerlink.server.relay.TurnRelays relays = rendezvous.relays();
+        io.peerlink.relay.turn.TurnServer.Stats turn = relays == null || relays.embedded() == null ? null : relays.embedded().stats();
         List<Refusal> recent;
         synchronized (refusals) {
             recent = new ArrayList<>(refusals);
         }
         return new Snapshot(System.currentTimeMillis(), online[0], admissions.get(), refused.get(), rendezvous.introductions(),
                 rendezvous.connectRequests(), networkRows, List.copyOf(devices.subList(0, Math.min(MAX_DEVICES_SHOWN, devices.size()))),
-                List.copyOf(linkRows.subList(0, Math.min(MAX_LINKS_SHOWN, linkRows.size()))), recent);
+                List.copyOf(linkRows.subList(0, Math.min(MAX_LINKS_SHOWN, linkRows.size()))), recent,
+                turn == null ? 0 : turn.relayedBytes(), rendezvous.wsRelay().relayedBytes(),
+                (turn == null ? 0 : turn.droppedFrames()) + rendezvous.wsRelay().dropped());
     }
 
     private static void merge(Map<String, LinkRow> links, DeviceId reporter, Message.LinkReport.Link l) {

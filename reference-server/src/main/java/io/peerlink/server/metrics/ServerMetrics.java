@@ -70,6 +70,15 @@ public final class ServerMetrics implements RendezvousEvents {
             FunctionCounter.builder("peerlink.stun.dropped", stun, StunService::dropped)
                     .description("STUN datagrams dropped (garbage, non-requests, over the limit)").register(registry);
         }
+        // Relaying, TURN and the WebSocket relay alike (docs/relay.md): datagram bytes relayed and datagrams dropped.
+        FunctionCounter.builder("peerlink.relay.bytes", rendezvous, r -> r.wsRelay().relayedBytes()).tag("relay", "ws")
+                .description("Datagram bytes relayed").baseUnit("bytes").register(registry);
+        FunctionCounter.builder("peerlink.relay.dropped", rendezvous, r -> r.wsRelay().dropped()).tag("relay", "ws")
+                .description("Relayed datagrams dropped (limits, permissions, undeliverable)").register(registry);
+        FunctionCounter.builder("peerlink.relay.bytes", rendezvous, r -> turnStat(r, true)).tag("relay", "turn")
+                .description("Datagram bytes relayed").baseUnit("bytes").register(registry);
+        FunctionCounter.builder("peerlink.relay.dropped", rendezvous, r -> turnStat(r, false)).tag("relay", "turn")
+                .description("Relayed datagrams dropped (limits, permissions, undeliverable)").register(registry);
         for (io.peerlink.PathKind kind : io.peerlink.PathKind.values()) {
             AtomicInteger value = new AtomicInteger();
             links.put(kind, value);
@@ -81,6 +90,16 @@ public final class ServerMetrics implements RendezvousEvents {
         ThreadPool pool = jetty.getThreadPool();
         new JettyServerThreadPoolMetrics(pool, Tags.empty()).bindTo(registry);
         rendezvous.addEvents(this);
+    }
+
+    private static double turnStat(RendezvousService rendezvous, boolean bytes) {
+        io.peerlink.server.relay.TurnRelays relays = rendezvous.relays();
+        io.peerlink.relay.turn.TurnServer turn = relays == null ? null : relays.embedded();
+        if (turn == null) {
+            return 0;
+        }
+        io.peerlink.relay.turn.TurnServer.Stats stats = turn.stats();
+        return bytes ? stats.relayedBytes() : stats.droppedFrames();
     }
 
     @Override

@@ -91,6 +91,8 @@ public final class TurnRelays implements AutoCloseable {
         TurnServerConfig turn = TurnServerConfig.builder(secret).bindAddress(bind).relayAddress(relay)
                 .udpPort(config.turnPort()).tcpPort(config.turnPort()).realm(config.realm())
                 .allowLoopbackPeers(config.allowLoopbackPeers()).allowPrivatePeers(config.allowPrivatePeers())
+                .maxBytesPerAllocation(config.maxBytesPerAllocation()).bytesPerSecondPerAllocation(config.bytesPerSecondPerAllocation())
+                .maxAllocationsPerUser(config.allocationsPerDevice())
                 .permissionPolicy((username, peer) -> self[0] != null && self[0].permitted(username, peer))
                 .build();
         try {

@@ -12,6 +12,17 @@ public interface Connection {
     void send(String text);
 
     /**
+     * Queues a binary message (a relay frame, docs/protocol-rendezvous.md) under the same bound
+     * as text: a device that lets more pile up is disconnected as a slow reader.
+     *
+     * @param frame the message; the connection owns it from now on
+     * @return false if it was not queued (connection closed, queue full, or binary not supported)
+     */
+    default boolean sendBinary(java.nio.ByteBuffer frame) {
+        return false;
+    }
+
+    /**
      * Sends what is queued, then closes.
      *
      * @param code WebSocket close code
@@ -21,6 +32,15 @@ public interface Connection {
 
     /** @return the peer's address */
     InetSocketAddress remoteAddress();
+
+    /**
+     * @return the device ID this connection is reserved for (the MQTT carrier: the device's own
+     *         topics, which the broker's ACL lets only that device use), or null for any device; a
+     *         hello for another device is refused with {@code DENIED}
+     */
+    default String reservedFor() {
+        return null;
+    }
 
     /** @return the address the device reached this server at, or null if unknown */
     default InetSocketAddress localAddress() {

@@ -20,6 +20,8 @@ public final class ControlSession {
     byte[] nonce;
     long challengeSentNanos;
     ScheduledFuture<?> helloTimeout;
+    /** A resume on this connection was answered with TICKET_REJECTED (a second one closes it). */
+    boolean ticketRejected;
     volatile boolean closed;
     private volatile DeviceId deviceId;
     private volatile String network;
@@ -74,6 +76,14 @@ public final class ControlSession {
     ControlSession(RendezvousService service, Connection connection) {
         this.service = service;
         this.connection = connection;
+    }
+
+    /** Relay budgets of this device's WebSocket-relayed peers (see {@link WsRelay}). */
+    final java.util.Map<DeviceId, io.peerlink.relay.turn.RelayBudget> relayBudgets = new java.util.HashMap<>();
+
+    /** @param frame one binary message from the device (a relay frame); only valid during the call */
+    public void onBinary(java.nio.ByteBuffer frame) {
+        service.onBinary(this, frame);
     }
 
     /** @param text one text message from the device */

@@ -71,6 +71,23 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
             }
 
             @Override
+            public boolean sendBinary(java.nio.ByteBuffer frame) {
+                if (!session.isOpen()) {
+                    return false;
+                }
+                long size = frame.remaining();
+                service.queuedBytes.addAndGet(size);
+                if (queued.addAndGet(size) > maxQueuedBytes) {
+                    service.queuedBytes.addAndGet(-size);
+                    SLOW_READERS.info("disconnecting {}: more than {} bytes queued (slow reader)", remote, maxQueuedBytes);
+                    session.disconnect();
+                    return false;
+                }
+                session.sendBinary(frame, Callback.from(() -> dequeued(size), failure -> dequeued(size)));
+                return true;
+            }
+
+            @Override
             public void close(int code, String reason) {
                 session.close(code, reason, Callback.NOOP);
             }
@@ -92,6 +109,18 @@ public final class JettyControlEndpoint implements Session.Listener.AutoDemandin
         ControlSession c = control;
         if (c != null) {
             c.onText(message);
+        }
+    }
+
+    @Override
+    public void onWebSocketBinary(java.nio.ByteBuffer payload, Callback callback) {
+        try {
+            ControlSession c = control;
+            if (c != null) {
+                c.onBinary(payload);
+            }
+        } finally {
+            callback.succeed();
         }
     }
 

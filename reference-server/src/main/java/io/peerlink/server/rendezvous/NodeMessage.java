@@ -15,7 +15,8 @@ import jakarta.json.bind.annotation.JsonbTypeInfo;
         @JsonbSubtype(alias = "connect", type = NodeMessage.Connect.class),
         @JsonbSubtype(alias = "introduce", type = NodeMessage.Introduce.class),
         @JsonbSubtype(alias = "unreachable", type = NodeMessage.Unreachable.class),
-        @JsonbSubtype(alias = "peer-offline", type = NodeMessage.PeerOffline.class)
+        @JsonbSubtype(alias = "peer-offline", type = NodeMessage.PeerOffline.class),
+        @JsonbSubtype(alias = "relay", type = NodeMessage.Relay.class)
 })
 public sealed interface NodeMessage {
 
@@ -61,5 +62,16 @@ public sealed interface NodeMessage {
      * @param gone the device that went offline
      */
     record PeerOffline(String device, String gone) implements NodeMessage {
+    }
+
+    /**
+     * A relay frame between a device of the sending node and a device of the receiving node
+     * (docs/relay.md, "WebSocket relay"); the sending node checked the sender's side.
+     *
+     * @param from the sending device
+     * @param to the device it is for, on the receiving node
+     * @param data the datagram, base64
+     */
+    record Relay(String from, String to, String data) implements NodeMessage {
     }
 }

@@ -101,6 +101,15 @@ public interface PresenceRegistry extends AutoCloseable {
     default void refresh(Collection<ControlSession> live) {
     }
 
+    /**
+     * @return null while shared state works, else why it does not (e.g. Redis unreachable): the node then serves its own
+     *         devices only, {@code /readyz} answers 503 with this reason, and connects to devices not on this node fail
+     *         with it (docs/operations.md, "Redis outage")
+     */
+    default String unavailable() {
+        return null;
+    }
+
     /** Releases connections to shared stores; idempotent. Sessions are not touched. */
     @Override
     default void close() {

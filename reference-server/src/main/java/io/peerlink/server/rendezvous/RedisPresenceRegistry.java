@@ -51,8 +51,9 @@ import java.util.function.Consumer;
  * its own. Sessions themselves (live sockets) stay in this node's memory.
  *
  * <p>Failure: commands time out after 5 s and fail at once while
- * Redis is unreachable; lookups then answer "not online elsewhere", admission keeps working for
- * this node, and the next keepalive sweep after Redis is back re-writes this node's entries.
+ * Redis is unreachable ({@link #unavailable()} says so; {@code /readyz} answers 503); lookups then
+ * answer "not online elsewhere", admission keeps working for this node, and the next keepalive
+ * sweep after Lettuce has reconnected re-writes this node's entries (Redis may have lost them).
  */
 public final class RedisPresenceRegistry implements PresenceRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(RedisPresenceRegistry.class);
@@ -66,6 +67,7 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
     private final String nodeId = UUID.randomUUID().toString();
     private final long ttlMillis;
     private final boolean forgetOnLeave;
+    private final io.lettuce.core.resource.ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> connection;
     private final StatefulRedisPubSubConnection<String, String> subscription;
@@ -84,9 +86,11 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
     private volatile Consumer<String> messages = m -> { };
     private volatile Consumer<ControlSession> displaced = s -> { };
     private volatile boolean closed;
+    private final String redisName;
 
     private RedisPresenceRegistry(ServerConfig.Redis config, Duration ttl, boolean forgetOnLeave) {
         this.prefix = config.keyPrefix();
+        this.redisName = config.uri().getHost() + ":" + config.uri().getPort();
         this.ttlMillis = ttl.toMillis();
         this.forgetOnLeave = forgetOnLeave;
         RedisURI uri = RedisURI.create(config.uri());
@@ -94,7 +98,13 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
             // Connecting and the handshake: a cold JVM on a busy machine needs more than a command does.
             uri.setTimeout(Duration.ofSeconds(10));
         }
-        this.client = RedisClient.create(uri);
+        // Reconnect attempts back off to at most 2 s (Lettuce's default grows to 30 s): a node is back in the cluster
+        // within about 2 s of Redis returning.
+        this.resources = io.lettuce.core.resource.ClientResources.builder()
+                .reconnectDelay(io.lettuce.core.resource.Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(2), 2,
+                        TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .timeoutOptions(io.lettuce.core.TimeoutOptions.builder().fixedTimeout(Duration.ofSeconds(5)).build())
@@ -106,6 +116,7 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
             this.subscription = client.connectPubSub();
         } catch (RedisException e) {
             client.shutdown(0, 2, TimeUnit.SECONDS);
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot reach Redis at " + config + ": " + rootMessage(e)
                     + " (start Redis, or fix the Redis URI; without one the server runs as a single node)", e);
         }
@@ -174,6 +185,16 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
             LOG.warn("Redis unavailable ({}): {}; devices of other nodes are unreachable from this node until it is back",
                     what, rootMessage(e));
         }
+    }
+
+    @Override
+    public String unavailable() {
+        // Lettuce marks a connection inactive when its socket drops and active again once it has reconnected
+        // (and, for Pub/Sub, re-subscribed this node's channel).
+        if (closed || connection.isOpen() && subscription.isOpen()) {
+            return null;
+        }
+        return "Redis at " + redisName + " is unreachable";
     }
 
     @Override
@@ -308,6 +329,10 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
 
     @Override
     public void refresh(Collection<ControlSession> live) {
+        refresh(live, true);
+    }
+
+    private void refresh(Collection<ControlSession> live, boolean firstTry) {
         List<ControlSession> sessions = new ArrayList<>(live);
         List<RedisFuture<Long>> results = new ArrayList<>(sessions.size());
         try {
@@ -324,7 +349,22 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
                     displaced.accept(s);
                 }
             }
-        } catch (RedisException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (firstTry && e.getCause() instanceof io.lettuce.core.RedisNoScriptException) {
+                // A Redis that restarted (an outage) has lost the scripts: load them again and re-write every entry now.
+                LOG.info("Redis lost this node's scripts (it restarted); loading them again and re-writing {} entries", sessions.size());
+                try {
+                    sync.scriptLoad(DELETE_IF_MINE);
+                    sync.scriptLoad(REFRESH_IF_MINE);
+                } catch (RedisException again) {
+                    warn("loading scripts", again);
+                    return;
+                }
+                refresh(live, false);
+                return;
+            }
+            warn("refreshing " + sessions.size() + " entries", new RedisException(e.getCause()));
+        } catch (RedisException | java.util.concurrent.TimeoutException e) {
             warn("refreshing " + sessions.size() + " entries", e instanceof RedisException r ? r : new RedisException(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -388,6 +428,7 @@ public final class RedisPresenceRegistry implements PresenceRegistry {
             connection.close();
         } finally {
             client.shutdown(0, 2, TimeUnit.SECONDS);
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
         }
     }
 }

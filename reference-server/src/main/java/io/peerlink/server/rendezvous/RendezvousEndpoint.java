@@ -56,7 +56,8 @@ public class RendezvousEndpoint implements HttpEndpoint {
             // Jetty's own limit is set above ours so an oversized message reaches the protocol layer and
             // gets a TOO_LARGE error; only absurd sizes are cut off by Jetty itself (close 1009).
             container.setMaxTextMessageSize(4L * config.limits().maxMessageBytes());
-            container.setMaxBinaryMessageSize(1024);
+            // Binary messages are relay frames (docs/protocol-rendezvous.md, "Relay frames").
+            container.setMaxBinaryMessageSize(io.peerlink.protocol.rendezvous.RelayFrame.MAX_FRAME);
             container.setIdleTimeout(Duration.ofMillis(config.keepalive().toMillis() * 4));
             container.addMapping(MAPPING, (request, response, callback) ->
                     new JettyControlEndpoint(rendezvous, caps, config.limits().maxQueuedBytes()));

@@ -86,9 +86,14 @@ public final class RendezvousService implements AutoCloseable {
     final AtomicLong queuedBytes = new AtomicLong();
     private volatile RendezvousEvents events = RendezvousEvents.NONE;
     private volatile TurnRelays relays;
+    private final WsRelay wsRelay;
     private volatile boolean draining;
     /** The server names a hello may be signed for (lower-case). */
     private final Set<String> serverNames;
+    /** Resumption tickets, or null when disabled (docs/protocol-rendezvous.md, "Resumption tickets"). */
+    private final ResumptionTickets tickets;
+    private final AtomicLong resumptions = new AtomicLong();
+    private final AtomicLong ticketsRejected = new AtomicLong();
 
     /**
      * A connect request waiting for the target's answer. With both devices on this node,
@@ -125,6 +130,8 @@ public final class RendezvousService implements AutoCloseable {
         });
         timers.setRemoveOnCancelPolicy(true);
         this.serverNames = serverNames(config);
+        this.tickets = ResumptionTickets.from(config.tickets());
+        this.wsRelay = new WsRelay(config.relay(), registry, this::sendToNode);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
         registry.listen(this::onNodeMessage, displaced -> {
@@ -251,6 +258,8 @@ public final class RendezvousService implements AutoCloseable {
             if (!s.admitted()) {
                 if (message instanceof Message.Hello hello) {
                     onHello(s, hello);
+                } else if (message instanceof Message.Resume resume) {
+                    onResume(s, resume);
                 } else {
                     protocolErrors.incrementAndGet();
                     s.fail(ErrorCode.NOT_AUTHENTICATED, "send hello first", CLOSE_POLICY);
@@ -262,6 +271,34 @@ public final class RendezvousService implements AutoCloseable {
             FAILURES.warn("failure handling a control message from {}", s.connection.remoteAddress(), e);
             s.fail(ErrorCode.INTERNAL, "internal server error", 1011);
         }
+    }
+
+    /** A binary message: a relay frame (docs/protocol-rendezvous.md, "Relay frames"). Not counted against the message rate. */
+    void onBinary(ControlSession s, java.nio.ByteBuffer frame) {
+        if (s.closed) {
+            return;
+        }
+        s.lastSeenNanos = System.nanoTime();
+        if (!s.admitted()) {
+            protocolErrors.incrementAndGet();
+            s.fail(ErrorCode.NOT_AUTHENTICATED, "send hello first", CLOSE_POLICY);
+            return;
+        }
+        try {
+            wsRelay.onFrame(s, frame);
+        } catch (RuntimeException e) {
+            FAILURES.warn("failure relaying a frame from {}", s.connection.remoteAddress(), e);
+        }
+    }
+
+    /** @return the WebSocket relay (stats) */
+    public WsRelay wsRelay() {
+        return wsRelay;
+    }
+
+    /** @return the TURN relays introductions carry, or null */
+    public TurnRelays relays() {
+        return relays;
     }
 
     private boolean withinRate(ControlSession s) {
@@ -303,6 +340,13 @@ public final class RendezvousService implements AutoCloseable {
             s.fail(ErrorCode.KEY_MISMATCH, "publicKey does not derive deviceId " + hello.deviceId(), CLOSE_POLICY);
             return;
         }
+        String reserved = s.connection.reservedFor();
+        if (reserved != null && !reserved.equals(hello.deviceId().value())) {
+            // The MQTT carrier: the broker lets only the device of these topics use them; another ID here is a device
+            // using someone else's broker login, or a misconfiguration. Refused before the signature check costs anything.
+            s.fail(ErrorCode.DENIED, "this control channel belongs to another device (the topics of " + reserved + ")", CLOSE_POLICY);
+            return;
+        }
         if (!serverNames.contains(hello.server().toLowerCase(Locale.ROOT))) {
             // A hello signed for another server was relayed here (or the device dials a name the operator did not list).
             s.fail(ErrorCode.WRONG_SERVER, "this hello is signed for server '" + hello.server() + "', which is not this server"
@@ -329,8 +373,101 @@ public final class RendezvousService implements AutoCloseable {
             return;
         }
         String network = ((AuthResult.Admitted) result).network();
-        s.admit(hello.deviceId(), network);
-        s.candidates = CandidateFilter.filter(hello.candidates(), s.connection.remoteAddress());
+        admit(s, hello.deviceId(), network, hello.candidates(), tickets == null ? null : tickets.issue(hello.publicKey(), network));
+    }
+
+    /**
+     * A {@code resume} (protocol 2.1): the ticket's MAC, expiry and device, then the proof (an HMAC
+     * over this connection's nonce and the server name with the ticket's secret) instead of an
+     * Ed25519 signature; then the authenticator and access policy as for a hello. A ticket that
+     * does not pass is answered with {@code error{TICKET_REJECTED}} and a fresh challenge, once.
+     */
+    private void onResume(ControlSession s, Message.Resume resume) {
+        s.claimedId = resume.deviceId();
+        byte[] nonce = s.nonce;
+        s.nonce = null;
+        if (nonce == null) {
+            s.fail(ErrorCode.ALREADY_AUTHENTICATED, "this connection's nonce has been used", CLOSE_POLICY);
+            return;
+        }
+        if (resume.v() != Handshake.VERSION) {
+            s.fail(ErrorCode.UNSUPPORTED_VERSION, "this server speaks protocol v" + Handshake.VERSION + ", not v" + resume.v(), CLOSE_POLICY);
+            return;
+        }
+        if (!serverNames.contains(resume.server().toLowerCase(Locale.ROOT))) {
+            s.fail(ErrorCode.WRONG_SERVER, "this resume is for server '" + resume.server() + "', which is not this server"
+                    + " (configure its names with --server-name)", CLOSE_POLICY);
+            return;
+        }
+        if (tickets == null) {
+            rejectTicket(s, "this server does not accept resumption tickets; send a hello");
+            return;
+        }
+        ResumptionTickets.Opened ticket;
+        try {
+            ticket = tickets.open(resume.ticket());
+        } catch (ResumptionTickets.Rejected e) {
+            rejectTicket(s, e.getMessage() + "; send a hello");
+            return;
+        }
+        if (!ticket.deviceId().equals(resume.deviceId())) {
+            rejectTicket(s, "the ticket was issued to another device; send a hello");
+            return;
+        }
+        byte[] proof = Handshake.resumeProof(tickets.secret(ticket), nonce, resume.deviceId(), resume.server());
+        if (!java.security.MessageDigest.isEqual(proof, resume.proof())) {
+            rejectTicket(s, "the proof does not verify over this connection's challenge; send a hello");
+            return;
+        }
+        s.rttSample((System.nanoTime() - s.challengeSentNanos) / 1e6);
+        AuthResult result;
+        try {
+            // The allow-list (any authenticator) decides again: a device removed from it cannot resume.
+            result = authenticator.authenticate(new AuthRequest(resume.deviceId(), ticket.publicKey(), s.connection.remoteAddress(),
+                    resume.claims()));
+        } catch (RuntimeException e) {
+            FAILURES.warn("authenticator '{}' failed for {}", authenticator.name(), resume.deviceId(), e);
+            s.fail(ErrorCode.INTERNAL, "authenticator failed", 1011);
+            return;
+        }
+        if (result instanceof AuthResult.Denied denied) {
+            DENIALS.info("denied {} (resuming) from {}: {}", resume.deviceId(), s.connection.remoteAddress(), denied.reason());
+            s.fail(ErrorCode.DENIED, denied.reason(), CLOSE_POLICY);
+            return;
+        }
+        String network = ((AuthResult.Admitted) result).network();
+        if (!network.equals(ticket.network())) {
+            rejectTicket(s, "the device's network changed since the ticket was issued; send a hello");
+            return;
+        }
+        resumptions.incrementAndGet();
+        // A ticket is reusable until it expires; a new one is issued once half its lifetime is gone.
+        boolean renew = ticket.expiresAtSeconds() - tickets.nowSeconds() < tickets.lifetime().toSeconds() / 2;
+        admit(s, resume.deviceId(), network, resume.candidates(), renew ? tickets.issue(ticket.publicKey(), network) : null);
+    }
+
+    /** A resume that does not pass: the device is told why and gets a fresh challenge for a full hello (once per connection). */
+    private void rejectTicket(ControlSession s, String why) {
+        ticketsRejected.incrementAndGet();
+        if (s.ticketRejected) {
+            s.fail(ErrorCode.TICKET_REJECTED, why.replace("; send a hello", "") + " (second resume on this connection)", CLOSE_POLICY);
+            return;
+        }
+        s.ticketRejected = true;
+        s.sendError(ErrorCode.TICKET_REJECTED, why, null);
+        s.nonce = new byte[Handshake.NONCE_LENGTH];
+        random.nextBytes(s.nonce);
+        s.challengeSentNanos = System.nanoTime();
+        s.send(new Message.Challenge(s.nonce.clone(), System.currentTimeMillis()));
+    }
+
+    private void admit(ControlSession s, DeviceId deviceId, String network, List<Candidate> helloCandidates,
+                       ResumptionTickets.Issued ticket) {
+        if (s.helloTimeout != null) {
+            s.helloTimeout.cancel(false);
+        }
+        s.admit(deviceId, network);
+        s.candidates = CandidateFilter.filter(helloCandidates, s.connection.remoteAddress());
         ControlSession replaced = registry.register(s);
         if (replaced != null && replaced != s) {
             replaced.fail(ErrorCode.REPLACED, "the same device connected again", CLOSE_POLICY);
@@ -343,7 +480,8 @@ public final class RendezvousService implements AutoCloseable {
         byte[] sessionId = new byte[12];
         random.nextBytes(sessionId);
         s.send(new Message.Welcome(Base64.getUrlEncoder().withoutPadding().encodeToString(sessionId), network,
-                (int) Math.max(1, config.keepalive().toSeconds())));
+                (int) Math.max(1, config.keepalive().toSeconds()), ticket == null ? null : ticket.ticket(),
+                ticket == null ? null : ticket.secret()));
         // A few pings right away refine the RTT estimate the synchronised start depends on; the
         // later ones find the device's code warm, so their minimum is close to the network RTT.
         s.send(new Message.Ping(monotonicMicros()));
@@ -355,7 +493,17 @@ public final class RendezvousService implements AutoCloseable {
             }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         events.admitted(network);
-        LOG.debug("admitted {} into {}", hello.deviceId(), network);
+        LOG.debug("admitted {} into {}", deviceId, network);
+    }
+
+    /** @return admissions by resumption ticket since start */
+    public long resumptions() {
+        return resumptions.get();
+    }
+
+    /** @return resume messages answered with TICKET_REJECTED since start */
+    public long ticketsRejected() {
+        return ticketsRejected.get();
     }
 
     private void dispatch(ControlSession s, Message message) {
@@ -481,11 +629,18 @@ public final class RendezvousService implements AutoCloseable {
         }
         // Never registered and not allowed get one and the same answer, and policy comes before presence:
         // a device must not learn whether an ID it may not reach exists, nor whether it is online.
+        ControlSession target = registry.local(to);
+        String outage = target == null ? registry.unavailable() : null;
+        if (outage != null) {
+            // Devices on other nodes cannot be looked up or asked: say so rather than a misleading UNKNOWN or OFFLINE.
+            unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.OFFLINE,
+                    "this server cannot reach the devices of other nodes right now (" + outage + "); try again later"));
+            return;
+        }
         if (toNetwork == null || !policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
             unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
             return;
         }
-        ControlSession target = registry.local(to);
         if (target == null || target.closed) {
             String node = registry.remoteNode(to);
             if (node == null || !connectThroughNode(s, c, node)) {
@@ -558,6 +713,8 @@ public final class RendezvousService implements AutoCloseable {
                     unreachable(p.requester, new Message.Unreachable(p.requesterRequestId, p.targetId,
                             UnreachableException.Reason.valueOf(u.reason()), u.message()));
                 }
+            } else if (message instanceof NodeMessage.Relay r) {
+                wsRelay.onNodeFrame(r);
             } else if (message instanceof NodeMessage.PeerOffline o) {
                 ControlSession other = registry.local(DeviceId.parse(o.device()));
                 DeviceId gone = DeviceId.parse(o.gone());

@@ -63,6 +63,9 @@
     $('introductions').textContent = snap.introductions;
     $('admissions').textContent = snap.admissions;
     $('refusals-total').textContent = snap.refusalsTotal;
+    $('relayed-turn').textContent = bytes(snap.relayedTurnBytes);
+    $('relayed-ws').textContent = bytes(snap.relayedWsBytes);
+    $('relay-dropped').textContent = snap.relayDropped;
     $('devices-note').textContent = snap.devices.length < snap.devicesOnline
       ? '(newest ' + snap.devices.length + ' of ' + snap.devicesOnline + ')' : '';
     fill('networks', snap.networks, (tr, n) => {

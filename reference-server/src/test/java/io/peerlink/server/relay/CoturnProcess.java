@@ -58,11 +58,19 @@ final class CoturnProcess implements AutoCloseable {
 
     /** Starts coturn with UDP and TCP listeners on one free port; {@code extra} adds options (e.g. TLS). */
     static CoturnProcess start(List<String> extra) throws IOException, InterruptedException {
-        String binary = binaryOrSkip("turnserver");
         byte[] raw = new byte[24];
         new SecureRandom().nextBytes(raw);
-        String secret = HexFormat.of().formatHex(raw);
-        int port = freeUdpAndTcpPort();
+        return start(HexFormat.of().formatHex(raw), freeUdpAndTcpPort(), extra);
+    }
+
+    /** Stops this coturn (its allocations are lost) and starts a new one with the same secret on the same port. */
+    CoturnProcess restart() throws IOException, InterruptedException {
+        close();
+        return start(secret, port, List.of());
+    }
+
+    private static CoturnProcess start(String secret, int port, List<String> extra) throws IOException, InterruptedException {
+        String binary = binaryOrSkip("turnserver");
         Path dir = Files.createTempDirectory("coturn");
         List<String> cmd = new ArrayList<>(List.of(binary, "-n", "--use-auth-secret", "--static-auth-secret=" + secret,
                 "--realm=" + REALM, "--listening-ip=127.0.0.1", "--listening-port=" + port, "--relay-ip=127.0.0.1",

@@ -172,6 +172,48 @@ class RelayRacingTest {
         assertInOrder(p.received(), 300);
     }
 
+    /**
+     * Both devices relay through one coturn that restarts mid-transfer: each TURN transport
+     * allocates again (new relayed addresses) and the link set-up that made the allocation
+     * trickles the new address to the peer through the rendezvous, which stays up; each side adds
+     * the peer's new relayed address as a path, validates it and fails over to it. Every message
+     * arrives once and in order.
+     */
+    @Test
+    void bothDevicesRelayedThroughACoturnThatRestartsKeepTheirLink() throws Exception {
+        CoturnProcess[] coturn = {CoturnProcess.start(List.of())};
+        toClose.add(() -> coturn[0].close());
+        startServer(ServerConfig.builder().turnPort(-1).externalTurn(List.of(new ServerConfig.ExternalTurn(
+                List.of("turn:127.0.0.1:" + coturn[0].port + "?transport=udp"), coturn[0].secret))));
+        Device a = device("a");
+        Device b = device("b");
+        block(a, b);
+        Pair p = link(a, b);
+        assertEquals(PathKind.RELAY, p.a().path().kind(), p.a().paths().toString());
+        assertEquals(PathKind.RELAY, p.b().path().kind(), p.b().paths().toString());
+        Endpoint relayedA = p.a().path().local();
+        Endpoint relayedB = p.b().path().local();
+        send(p.a(), 0, 100);
+        assertInOrder(p.received(), 100);
+
+        coturn[0] = coturn[0].restart();
+
+        CompletableFuture<Void> rest = CompletableFuture.runAsync(() -> {
+            try {
+                send(p.a(), 100, 200);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        await(() -> !p.a().path().remote().equals(relayedB) && !p.b().path().remote().equals(relayedA)
+                        && p.a().path().kind() == PathKind.RELAY && p.b().path().kind() == PathKind.RELAY,
+                Duration.ofSeconds(30), () -> "both moved to the other's new relayed address: " + p.a().paths() + " / " + p.b().paths());
+        rest.get(60, TimeUnit.SECONDS);
+        assertInOrder(p.received(), 300);
+        assertTrue(p.aChanges().stream().anyMatch(c -> c.to().kind() == PathKind.RELAY && !c.to().remote().equals(relayedB)),
+                "A's PathChanged to B's new relayed address: " + p.aChanges());
+    }
+
     @Test
     void aDirectPathThatOpensLateReplacesTheRelay() throws Exception {
         startServer();

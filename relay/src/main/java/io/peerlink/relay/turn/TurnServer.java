@@ -73,7 +73,7 @@ public final class TurnServer implements AutoCloseable {
     private final TurnMessage message = new TurnMessage();
     private final Map<Object, Allocation> allocations = new HashMap<>();
     private final Map<String, Integer> allocationsPerUser = new HashMap<>();
-    private final Map<InetAddress, Bucket> requestBuckets = new HashMap<>();
+    private final Map<InetAddress, TokenBucket> requestBuckets = new HashMap<>();
     private final Map<InetAddress, Integer> tcpPerIp = new HashMap<>();
     /**
      * Long-term keys of usernames whose requests verified, so that a device's Refresh,
@@ -537,7 +537,7 @@ public final class TurnServer implements AutoCloseable {
     }
 
     private boolean takeRequestToken(InetAddress ip) {
-        Bucket b = requestBuckets.computeIfAbsent(ip, k -> new Bucket(config.requestsPerSecondPerIp(), 2L * config.requestsPerSecondPerIp()));
+        TokenBucket b = requestBuckets.computeIfAbsent(ip, k -> new TokenBucket(config.requestsPerSecondPerIp(), 2L * config.requestsPerSecondPerIp()));
         return b.take(1, System.currentTimeMillis());
     }
 
@@ -953,9 +953,7 @@ public final class TurnServer implements AutoCloseable {
         final Map<Integer, InetSocketAddress> channels = new HashMap<>();
         final Map<InetSocketAddress, Integer> channelByPeer = new HashMap<>();
         final Map<Integer, Long> channelExpiry = new HashMap<>();
-        final Bucket rate;
-        final long maxBytes;
-        long bytes;
+        final RelayBudget budget;
         long expiresAt;
         byte[] allocateTxid;
         byte[] allocateResponse;
@@ -965,8 +963,7 @@ public final class TurnServer implements AutoCloseable {
             this.user = user;
             this.relay = relay;
             this.relayed = relayed;
-            this.rate = new Bucket(config.bytesPerSecondPerAllocation(), config.bytesPerSecondPerAllocation());
-            this.maxBytes = config.maxBytesPerAllocation();
+            this.budget = RelayBudget.of(config);
         }
 
         boolean permitted(InetAddress peer) {
@@ -975,40 +972,7 @@ public final class TurnServer implements AutoCloseable {
         }
 
         boolean charge(int n) {
-            if (bytes + n > maxBytes || !rate.take(n, System.currentTimeMillis())) {
-                return false;
-            }
-            bytes += n;
-            return true;
-        }
-    }
-
-    /** A token bucket refilled continuously at {@code perSecond}, holding at most {@code burst}. */
-    private static final class Bucket {
-        private final long perSecond;
-        private final long burst;
-        private double tokens;
-        private long last;
-
-        Bucket(long perSecond, long burst) {
-            this.perSecond = perSecond;
-            this.burst = burst;
-            this.tokens = burst;
-            this.last = System.currentTimeMillis();
-        }
-
-        boolean take(long n, long now) {
-            tokens = Math.min(burst, tokens + (now - last) * perSecond / 1000.0);
-            last = now;
-            if (tokens < n) {
-                return false;
-            }
-            tokens -= n;
-            return true;
-        }
-
-        long idleSince(long now) {
-            return now - last;
+            return budget.charge(n, System.currentTimeMillis());
         }
     }
 }

@@ -111,6 +111,24 @@ final class TurnTransport implements Transport {
     }
 
     /**
+     * The device's network changed: replace the allocation now. Its client leg was opened from the
+     * old address, which may be gone; waiting for a Refresh to time out on it would cost seconds,
+     * so the transport allocates again at once from the address the device has now (retrying as
+     * after a relay restart while the network is still coming up), re-installs the permissions
+     * and channels of the peers sent to, reports the new relayed endpoint through
+     * {@link DatagramHandler#onLocalEndpointChanged} and releases the old allocation. A change
+     * that did not affect the route to the server costs one allocation.
+     */
+    @Override
+    public void onNetworkChanged() {
+        Running r = running;
+        if (r != null) {
+            r.replaceSoon = true;
+            r.scheduleCheck(0);
+        }
+    }
+
+    /**
      * Connects to the TURN server, allocates and installs the configured permissions.
      *
      * @throws IOException if the server cannot be reached or refuses (a {@link TurnException})
@@ -289,6 +307,8 @@ final class TurnTransport implements Transport {
         private long troubleSince;
         private long retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
         private volatile boolean closed;
+        /** Set by onNetworkChanged: the next check replaces the allocation without asking the server first. */
+        volatile boolean replaceSoon;
         /** Endpoint and socket address of the peers seen, both ways: no parsing or allocation per datagram. */
         private final Map<Endpoint, InetSocketAddress> addresses = new ConcurrentHashMap<>();
         private final Map<InetSocketAddress, Endpoint> endpoints = new ConcurrentHashMap<>();
@@ -324,14 +344,20 @@ final class TurnTransport implements Transport {
             }
         }
 
-        void scheduleCheck(long delayMillis) {
-            if (closed || !checkQueued.compareAndSet(false, true)) {
+        /** Queues a check in {@code delayMillis}, unless one is queued that runs no later (an earlier one replaces it). */
+        synchronized void scheduleCheck(long delayMillis) {
+            if (closed) {
                 return;
             }
             java.util.concurrent.ScheduledFuture<?> pending = nextCheck;
+            if (checkQueued.get() && pending != null && !pending.isDone()
+                    && pending.getDelay(TimeUnit.MILLISECONDS) <= delayMillis) {
+                return;
+            }
             if (pending != null) {
                 pending.cancel(false);
             }
+            checkQueued.set(true);
             try {
                 nextCheck = worker.schedule(this::check, delayMillis, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -346,9 +372,11 @@ final class TurnTransport implements Transport {
                 return;
             }
             Allocation a = current;
+            boolean replace = replaceSoon;
+            replaceSoon = false;
             if (troubleSince == 0) {
                 try {
-                    if (!a.client.isClosed()) {
+                    if (!replace && !a.client.isClosed()) {
                         a.client.refresh(StunClientLimits.CHECK_GIVE_UP_MILLIS);
                         scheduleCheck(checkIntervalMillis);
                         return;

@@ -170,4 +170,49 @@ class RelayRestartTest {
         assertEquals("turn", fallback.from().local().scheme());
         assertEquals("udp", fallback.to().local().scheme());
     }
+
+    /**
+     * A device's network changed (docs/protocol-paths.md, "A device changes its address"): the core
+     * calls {@code onNetworkChanged} and the TURN transport allocates again at once instead of
+     * finding out at its next periodic check. Here the old allocation is gone because the server
+     * restarted (what a move looks like to the server: the allocation's 5-tuple no longer
+     * exists); the check interval is a minute, so only the hook explains a new allocation within
+     * seconds.
+     */
+    @Test
+    void aNetworkChangeMakesTheTurnTransportReplaceItsAllocationAtOnce() throws Exception {
+        String secret = secret();
+        TestTurnTransports.configure(secret, 60_000, 15_000);
+        TurnServer[] server = {embedded(secret, 0)};
+        closeables.add(() -> server[0].close());
+        InetSocketAddress address = server[0].udpAddress();
+        io.peerlink.spi.Transport turn = new TestTurnTransports().create(io.peerlink.spi.TransportConfig.bind(turnServer(address)).build());
+        closeables.add(turn::destroy);
+        CompletableFuture<Endpoint[]> changed = new CompletableFuture<>();
+        turn.start(new io.peerlink.spi.DatagramHandler() {
+            @Override
+            public void onDatagram(Endpoint source, java.nio.ByteBuffer datagram) {
+            }
+
+            @Override
+            public void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
+                changed.complete(new Endpoint[] {previous, current});
+            }
+        });
+        Endpoint before = turn.localEndpoint();
+        server[0].close();
+        server[0] = embedded(secret, address.getPort());
+        Thread.sleep(500);
+        assertTrue(!changed.isDone(), "nothing noticed the restart by itself within 500 ms (check interval 60 s)");
+
+        long start = System.nanoTime();
+        turn.onNetworkChanged();
+        Endpoint[] change = changed.get(10, TimeUnit.SECONDS);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(before, change[0]);
+        assertEquals(turn.localEndpoint(), change[1]);
+        assertNotEquals(before, change[1], "a new relayed endpoint");
+        assertTrue(millis < 5_000, "replaced within " + millis + " ms of the hook");
+        assertEquals(1, server[0].stats().allocations(), "allocated on the restarted server");
+    }
 }

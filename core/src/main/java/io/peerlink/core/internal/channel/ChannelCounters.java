@@ -24,6 +24,8 @@ final class ChannelCounters {
     long timerRuns;
     long pacingStalls;
     long cwndStalls;
+    /** Datagrams the path refused (back-pressure) and the channel held to send again. */
+    long backPressureStalls;
 
     ChannelStats snapshot(SentPacketTracker tracker) {
         return new ChannelStats(datagramsSent, datagramsReceived, bytesSent, bytesReceived, payloadBytesSent,

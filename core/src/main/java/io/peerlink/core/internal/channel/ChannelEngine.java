@@ -113,6 +113,22 @@ public final class ChannelEngine implements ReliableChannel {
     private EventLoop.Timer timer;
     private long timerAt = Long.MAX_VALUE;
     private long pacingWakeup = Long.MAX_VALUE;
+    /**
+     * A sealed datagram the path did not take ({@link DatagramPath#send} returned false: the
+     * transport's back-pressure, e.g. the MQTT transport's window of datagrams awaiting PUBACK is
+     * full). It is sent again before anything new, every {@link #HOLD_RETRY_NANOS}, instead of
+     * counting as sent and lost, which made the congestion controller halve its window for every
+     * refusal (docs/protocol-channel.md, "Back-pressure"). Held at most {@link #HOLD_MAX_NANOS},
+     * then dropped for the ARQ to recover, so a transport that refuses for good does not stall the
+     * channel.
+     */
+    private ByteBuffer held;
+    private long heldSince;
+    private long heldRetryAt = Long.MAX_VALUE;
+    static final long HOLD_RETRY_NANOS = 1_000_000L;
+    static final long HOLD_MAX_NANOS = 200_000_000L;
+    /** {@code -Dpeerlink.channel.dropRefused=true}: the old behaviour (a refused datagram counts as sent), for comparison runs only. */
+    private static final boolean DROP_REFUSED = Boolean.getBoolean("peerlink.channel.dropRefused");
     private long lastReceived;
     private long lastSent;
     private final long idleNanos;
@@ -458,6 +474,16 @@ public final class ChannelEngine implements ReliableChannel {
         guarded(() -> { });
     }
 
+    /**
+     * After {@link #setPath}: the new path's RTT as its validation measured it becomes the RTT
+     * estimate's first sample (see {@link SentPacketTracker#seedRtt}). Loop thread only.
+     *
+     * @param validationRttNanos the round trip of the path's PATH_CHALLENGE; ignored unless positive
+     */
+    public void seedRtt(long validationRttNanos) {
+        guarded(() -> tracker.seedRtt(validationRttNanos));
+    }
+
     /** @return the current path */
     public DatagramPath path() {
         return path;
@@ -520,6 +546,23 @@ public final class ChannelEngine implements ReliableChannel {
      */
     public int consecutivePtos() {
         return tracker.ptoCount();
+    }
+
+    /**
+     * The current path changed underneath (this device's address or relay allocation is new):
+     * forgets the probe-timeout backoff that silence on the old one built up and sends two
+     * ack-eliciting probes on the path now (new data if any, else PING), so the peer hears from the
+     * new address at once and an acknowledgement restarts loss recovery. RTT and congestion state
+     * are kept. Loop thread only.
+     */
+    public void probeNow() {
+        guarded(() -> {
+            if (state.get() == CLOSED) {
+                return;
+            }
+            tracker.resetPtoBackoff();
+            probesPending = 2;
+        });
     }
 
     /** @param observer told about every new packet that opened; loop thread (null: none) */
@@ -637,6 +680,9 @@ public final class ChannelEngine implements ReliableChannel {
             if (state.get() == CLOSED) {
                 return;
             }
+            if (held != null && !sendHeld(now)) {
+                return;
+            }
             boolean ackDue = acks.ackDue(now);
             boolean mayElicit = hasElicitingWork();
             if (mayElicit && probesPending == 0) {
@@ -736,7 +782,11 @@ public final class ChannelEngine implements ReliableChannel {
                 batch.sendTo(path);
             }
         } else {
-            path.send(b);
+            int start = b.position();
+            int end = b.limit();
+            if (!path.send(b) && !DROP_REFUSED) {
+                hold(b, start, end, now);
+            }
         }
         counters.datagramsSent++;
         counters.bytesSent += size;
@@ -749,6 +799,32 @@ public final class ChannelEngine implements ReliableChannel {
             finish(new CloseReason(CloseReason.NORMAL, "closed by peer", !close.requested()));
         }
         return true;
+    }
+
+    /** The path refused a datagram: keep a copy to send again before anything new. */
+    private void hold(ByteBuffer b, int start, int end, long now) {
+        ByteBuffer copy = ByteBuffer.allocate(end - start);
+        copy.put(b.duplicate().limit(end).position(start)).flip();
+        held = copy;
+        heldSince = now;
+        heldRetryAt = RttEstimator.saturatedAdd(now, HOLD_RETRY_NANOS);
+        counters.backPressureStalls++;
+    }
+
+    /** @return true if nothing is held any more (sent now, or dropped after {@link #HOLD_MAX_NANOS}) */
+    private boolean sendHeld(long now) {
+        if (now - heldSince >= HOLD_MAX_NANOS) {
+            held = null; // the ARQ recovers it as a loss, as before back-pressure was honoured
+            heldRetryAt = Long.MAX_VALUE;
+            return true;
+        }
+        if (path.send(held.duplicate())) {
+            held = null;
+            heldRetryAt = Long.MAX_VALUE;
+            return true;
+        }
+        heldRetryAt = RttEstimator.saturatedAdd(now, HOLD_RETRY_NANOS);
+        return false;
     }
 
     private boolean lastPacketForNow(int size) {
@@ -1050,6 +1126,7 @@ public final class ChannelEngine implements ReliableChannel {
     private long earliestDeadline() {
         long d = Math.min(tracker.deadline(), acks.ackDeadline());
         d = Math.min(d, pacingWakeup);
+        d = Math.min(d, heldRetryAt);
         d = Math.min(d, RttEstimator.saturatedAdd(lastSent, keepaliveNanos));
         d = Math.min(d, RttEstimator.saturatedAdd(lastReceived, idleNanos));
         return Math.min(d, close.nextDeadline());

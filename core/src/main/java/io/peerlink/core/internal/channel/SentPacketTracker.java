@@ -482,6 +482,24 @@ public final class SentPacketTracker {
     public boolean inSlowStart() { return cc.inSlowStart(); }
     /** @return consecutive probe timeouts without an acknowledgement */
     public int ptoCount() { return ptoCount; }
+
+    /**
+     * Gives a freshly reset RTT estimate its first sample: the round trip a path validation just
+     * measured on the new path, so loss detection and the probe timeout start from the path's
+     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2).
+     *
+     * @param sampleNanos the validation's round trip; ignored unless positive or if the estimate has a sample
+     */
+    public void seedRtt(long sampleNanos) {
+        if (sampleNanos > 0 && !rtt.hasSample()) {
+            rtt.update(sampleNanos, 0);
+        }
+    }
+
+    /** Forgets the probe-timeout backoff (the path under the packets changed; loss says nothing about the new one). */
+    public void resetPtoBackoff() {
+        ptoCount = 0;
+    }
     /** @return the current path's datagram size */
     public int maxDatagramSize() { return maxDatagramSize; }
 }

@@ -60,8 +60,10 @@ final class DeviceBuilderImpl implements Device.Builder {
     @Override
     public Device.Builder rendezvous(URI controlUri) {
         Objects.requireNonNull(controlUri, "controlUri");
-        if (!"ws".equals(controlUri.getScheme()) && !"wss".equals(controlUri.getScheme())) {
-            throw new IllegalArgumentException("rendezvous URI must be ws:// or wss://, got " + controlUri);
+        if (!"ws".equals(controlUri.getScheme()) && !"wss".equals(controlUri.getScheme())
+                && ControlCarriers.find(controlUri.getScheme()) == null) {
+            throw new IllegalArgumentException("rendezvous URI must be ws:// or wss://, or of a scheme a control carrier serves ("
+                    + ControlCarriers.schemes() + "; e.g. mqtt:// with peerlink-transport-mqtt), got " + controlUri);
         }
         this.rendezvous = controlUri;
         return this;

@@ -111,6 +111,10 @@ final class DeviceImpl implements Device {
     private final LinkRace.Mode raceMode = LinkRace.Mode.fromSystemProperty();
     /** Sockets of per-link relay allocations (for socketBoundTo); loop-confined writes. */
     private final List<LinkSocket> extraSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The last-resort path over the rendezvous WebSocket (docs/relay.md), or null without a rendezvous. */
+    private final LinkSocket wsRelaySocket;
+    /** System property {@code peerlink.wsrelay}: false leaves the WebSocket relay out of link set-up. */
+    private final boolean wsRelay = Boolean.parseBoolean(System.getProperty("peerlink.wsrelay", "true"));
     private volatile TransportCatalog turnCatalog;
     private boolean turnMissingLogged;
     /** Blocking relay work (TURN allocations), off the event loop. */
@@ -130,6 +134,15 @@ final class DeviceImpl implements Device {
     private volatile int hopsToStun;
     /** Completes once the first candidate gathering (host + STUN) has been published. */
     private final CompletableFuture<Void> gathered = new CompletableFuture<>();
+    /** Where reflexive candidates come from, and whether host candidates are published (set when gathering starts). */
+    private volatile InetSocketAddress stunServer;
+    private volatile boolean advertiseHosts;
+    /** Numbers candidate gatherings, so a slow STUN answer never overwrites a newer gathering (loop-confined). */
+    private int gathering;
+    /** True once the rendezvous registered once: a later registration is a reconnect. */
+    private volatile boolean everRegistered;
+    /** Watches interface addresses when the punching socket is bound to the wildcard address; null otherwise. */
+    private volatile AddressWatcher addressWatcher;
 
     private DeviceImpl(DeviceBuilderImpl b, DeviceIdentity identity, EventLoop loop, List<LinkSocket> sockets,
                        ConnectionTable connections) {
@@ -147,18 +160,35 @@ final class DeviceImpl implements Device {
         for (LinkSocket s : sockets) {
             s.onSetup((source, datagram) -> onSetup(s, source, datagram));
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
+            s.onLocalEndpointChanged(() -> onLoop(() -> localEndpointChanged(s)));
         }
         this.incomingCallbacks = loop.callbacks().serial();
         this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener());
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener(),
+                    ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);
+            wsRelaySocket = wsRelay ? startWsRelay(rendezvousClient, loop, connections) : null;
         } else {
             rendezvousClient = null;
             rendezvousView = null;
+            wsRelaySocket = null;
         }
+    }
+
+    /** Starts the WebSocket relay's socket; set-up packets on it reach the link races like any relayed socket's. */
+    private LinkSocket startWsRelay(RendezvousClient client, EventLoop eventLoop, ConnectionTable connections) {
+        LinkSocket s = new LinkSocket(new io.peerlink.core.internal.rendezvous.WsRelayTransport(client), eventLoop, connections);
+        try {
+            s.start();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        s.onSetup((source, datagram) -> onSetup(s, source, datagram));
+        extraSockets.add(s);
+        return s;
     }
 
     static DeviceImpl start(DeviceBuilderImpl b) {
@@ -197,17 +227,104 @@ final class DeviceImpl implements Device {
             warmUpPunchCrypto();
             InetSocketAddress stun = b.stunServer != null ? b.stunServer
                     : new InetSocketAddress(b.rendezvous.getHost(), 3478);
-            device.gatherAndRegister(stun, b.hostCandidates);
+            device.stunServer = stun;
+            device.advertiseHosts = b.hostCandidates;
+            device.gatherAndRegister();
             device.rendezvousClient.start();
         }
+        device.watchAddresses();
         return device;
     }
 
-    private void gatherAndRegister(InetSocketAddress stunServer, boolean advertiseHosts) {
-        List<Candidate> candidates = advertiseHosts ? new ArrayList<>(HostCandidates.gather(socket.localEndpoint())) : new ArrayList<>();
+    /** Starts the address watch if the punching socket is bound to the wildcard address (its local endpoint never changes). */
+    private void watchAddresses() {
+        if ("udp".equals(socket.localEndpoint().scheme()) && socket.localEndpoint().toSocketAddress().getAddress().isAnyLocalAddress()) {
+            addressWatcher = AddressWatcher.start(loop, relayExecutor, (added, removed) -> networkChanged(!removed.isEmpty()));
+        }
+    }
+
+    /**
+     * Loop thread: the device's interface addresses changed (it moved to another network):
+     * docs/protocol-paths.md, "A device changes its address". Every transport is told (a TURN
+     * allocation made from the old address is checked and replaced at once); every link probes
+     * its active path from the new address and validates its other paths on the wildcard socket
+     * again; candidates are gathered again (host + STUN) and published to the rendezvous, whose
+     * control connection is re-opened if an address went away (it was bound to it).
+     *
+     * @param lostAnAddress true if an address went away
+     */
+    private void networkChanged(boolean lostAnAddress) {
+        if (closed.get()) {
+            return;
+        }
+        for (LinkSocket s : sockets) {
+            s.transport().onNetworkChanged();
+        }
+        for (LinkSocket s : extraSockets) {
+            s.transport().onNetworkChanged();
+        }
+        for (PeerLinkImpl link : links.values()) {
+            if (link.session() != null) {
+                link.session().localEndpointChanged(socket);
+            }
+        }
+        if (rendezvousClient != null) {
+            if (lostAnAddress) {
+                rendezvousClient.reconnectNow("a local address went away");
+            }
+            gatherAndRegister();
+        }
+    }
+
+    /**
+     * Loop thread: a transport reports a new local endpoint (a relay allocation replaced); its
+     * links' paths follow, and the link set-up that made the allocation trickles the new relayed
+     * address to the peer through the rendezvous.
+     */
+    private void localEndpointChanged(LinkSocket s) {
+        for (PeerLinkImpl link : links.values()) {
+            if (link.session() != null) {
+                link.session().localEndpointChanged(s);
+            }
+        }
+        for (LinkRace race : List.copyOf(races.values())) {
+            if (race.relayedAddressChanged(s)) {
+                break;
+            }
+        }
+    }
+
+    /**
+     * Loop thread: gathers host candidates and the server-reflexive one (STUN) and publishes
+     * them to the rendezvous; again at every address change and rendezvous reconnect. A gathering
+     * overtaken by a newer one publishes nothing.
+     */
+    private void gatherAndRegister() {
+        int number = ++gathering;
+        InetSocketAddress stunServer = this.stunServer;
+        boolean udp = "udp".equals(socket.localEndpoint().scheme());
+        List<Candidate> candidates = advertiseHosts && udp ? new ArrayList<>(HostCandidates.gather(socket.localEndpoint())) : new ArrayList<>();
+        candidates.addAll(brokerCandidates());
         rendezvousClient.updateCandidates(candidates);
+        if (!udp) {
+            gathered.complete(null); // no UDP socket: nothing to ask STUN about
+            return;
+        }
         ReflexiveDiscovery discovery = new ReflexiveDiscovery(loop, socket, stunServer);
         discovery.run().whenComplete((result, error) -> {
+            try {
+                onLoop(() -> gathered(number, candidates, result, error));
+            } catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+                gathered.complete(null);
+            }
+        });
+    }
+
+    private void gathered(int number, List<Candidate> candidates, ReflexiveDiscovery.Result result, Throwable error) {
+        {
+            if (number != gathering) {
+                return;
+            }
             if (error != null) {
                 // A device closed meanwhile (e.g. its rendezvous was unreachable) has nothing to warn about.
                 LOG.log(closed.get() ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
@@ -224,7 +341,23 @@ final class DeviceImpl implements Device {
             rendezvousClient.updateCandidates(all);
             LOG.log(System.Logger.Level.DEBUG, () -> "candidates " + all + " (STUN hops " + result.hops() + ")");
             gathered.complete(null);
-        });
+        }
+    }
+
+    /**
+     * A device's inboxes on brokers (its relayed transports other than UDP and TURN, e.g.
+     * {@code mqtt://broker:1883/<id>}) as RELAY candidates, so that a peer on the same broker is
+     * introduced with a path to it (docs/protocol-rendezvous.md, "The MQTT carrier").
+     */
+    private List<Candidate> brokerCandidates() {
+        List<Candidate> out = new ArrayList<>();
+        for (LinkSocket s : sockets) {
+            Endpoint local = s.localEndpoint();
+            if (s.transport().capabilities().relayed() && !"udp".equals(local.scheme()) && !local.scheme().startsWith("turn")) {
+                out.add(Candidate.of(local, CandidateType.RELAY, 65535 - out.size()));
+            }
+        }
+        return out;
     }
 
     @Override
@@ -429,6 +562,11 @@ final class DeviceImpl implements Device {
         }
 
         @Override
+        public LinkSocket wsRelaySocket() {
+            return wsRelaySocket;
+        }
+
+        @Override
         public java.util.concurrent.Executor blocking() {
             return relayExecutor;
         }
@@ -437,6 +575,7 @@ final class DeviceImpl implements Device {
         public void attach(LinkSocket s) {
             s.onSetup((source, datagram) -> onSetup(s, source, datagram));
             s.onFailure(failure -> onLoop(() -> transportFailed(s)));
+            s.onLocalEndpointChanged(() -> onLoop(() -> localEndpointChanged(s)));
             extraSockets.add(s);
         }
 
@@ -562,6 +701,16 @@ final class DeviceImpl implements Device {
 
         @Override
         public void onStateChange(Rendezvous.State state) {
+            if (state == Rendezvous.State.REGISTERED && !everRegistered) {
+                everRegistered = true;
+            } else if (state == Rendezvous.State.REGISTERED) {
+                // A reconnect: the reflexive address may have changed with the connection.
+                onLoop(() -> {
+                    if (!closed.get()) {
+                        gatherAndRegister();
+                    }
+                });
+            }
             for (java.util.function.Consumer<Rendezvous.State> l : stateListeners) {
                 stateCallbacks.execute(() -> l.accept(state));
             }
@@ -865,6 +1014,10 @@ final class DeviceImpl implements Device {
 
     /** Aborts what is left with the given reason, then stops the rendezvous, socket and loop. */
     private void stop(int code, String why) {
+        AddressWatcher w = addressWatcher;
+        if (w != null) {
+            w.stop();
+        }
         for (PeerLinkImpl link : List.copyOf(links.values())) {
             link.engine().abort(code, why);
         }

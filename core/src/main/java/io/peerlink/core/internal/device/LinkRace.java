@@ -77,6 +77,11 @@ final class LinkRace {
     static final int REPUNCH_MAX_DOUBLINGS = 4;
     /** When the re-punch signal is (re)sent while waiting for the peer, ms after the openers. */
     private static final long[] SIGNAL_SCHEDULE_MS = {0, 100, 200, 400, 800, 1600};
+    /**
+     * Head start of every other path over the WebSocket relay, the last resort: its check starts this
+     * long after the race (at once if every other check has failed meanwhile).
+     */
+    static final Duration WS_RELAY_DELAY = Duration.ofMillis(1000);
     /** Local preference of a relayed candidate a device trickles. */
     private static final int RELAY_LOCAL_PREFERENCE = 65535;
 
@@ -118,6 +123,9 @@ final class LinkRace {
 
         /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider */
         Transport turnTransport(Endpoint server, RelayServer relay);
+
+        /** @return the socket of the WebSocket relay (the rendezvous connection), or null */
+        LinkSocket wsRelaySocket();
 
         /** Runs blocking work (an allocation) off the loop. */
         Executor blocking();
@@ -164,6 +172,7 @@ final class LinkRace {
     private int repunchRounds;
     private EventLoop.Timer repunchTimer;
     private final List<EventLoop.Timer> signals = new ArrayList<>();
+    private EventLoop.Timer wsRelayStart;
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
              CompletableFuture<PeerLink> result) {
@@ -217,6 +226,11 @@ final class LinkRace {
         }
         for (LinkSocket s : host.relayedSockets()) {
             startRelayedCheck(s);
+        }
+        LinkSocket ws = host.wsRelaySocket();
+        if (ws != null) {
+            // The last resort: direct and TURN get a head start.
+            wsRelayStart = loop.schedule(this::startWsRelayCheck, mode == Mode.RELAY ? 0 : WS_RELAY_DELAY.toNanos());
         }
         List<RelayServer> relays = intro.relays();
         for (int i = 0; i < relays.size(); i++) {
@@ -295,12 +309,30 @@ final class LinkRace {
     void onTrickle(List<Candidate> candidates) {
         boolean added = false;
         for (Candidate c : candidates) {
-            if (c.type() == CandidateType.RELAY && !peerRelayed.contains(c) && peerRelayed.size() < 8) {
+            if (c.type() == CandidateType.RELAY && !peerRelayed.contains(c)) {
+                if (peerRelayed.size() >= 8) {
+                    peerRelayed.remove(0); // bounded: a peer whose relay keeps restarting replaces its oldest address
+                }
                 peerRelayed.add(c);
                 added = true;
             }
         }
         if (!added || done && link == null || mode == Mode.DIRECT) {
+            return;
+        }
+        if (link != null) {
+            // The link is up: the peer's relay allocation was replaced (its relay restarted, or it
+            // moved). Add the new relayed address as a path from every relayed socket that reaches it.
+            for (Candidate c : candidates) {
+                if (c.type() != CandidateType.RELAY) {
+                    continue;
+                }
+                for (LinkSocket s : allocations) {
+                    if (s.transport().supports(c.endpoint())) {
+                        addPath(s, c.endpoint());
+                    }
+                }
+            }
             return;
         }
         for (LinkSocket s : allocations) {
@@ -329,6 +361,39 @@ final class LinkRace {
         }
         check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(s, selected, error)));
         check.start(Duration.ZERO);
+    }
+
+    /** Races the WebSocket relay: a check towards the peer's endpoint on this device's rendezvous server. */
+    private void startWsRelayCheck() {
+        LinkSocket ws = host.wsRelaySocket();
+        if (done || link != null || handshaking || ws == null || relayed.containsKey(ws)) {
+            return; // a link open on a better path does not need the last resort
+        }
+        if (wsRelayStart != null) {
+            wsRelayStart.cancel();
+        }
+        Endpoint peer = ((io.peerlink.core.internal.rendezvous.WsRelayTransport) ws.transport()).endpointOf(intro.peer());
+        ConnectivityCheck check = new ConnectivityCheck(loop, ws, intro.localConnectionId(), intro.remoteConnectionId(),
+                intro.sessionToken(), initiator, List.of(Candidate.of(peer, CandidateType.RELAY, 0)), host.punchOptions(), 0,
+                host.probeBudget());
+        relayed.put(ws, check);
+        check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(ws, selected, error)));
+        check.start(Duration.ZERO);
+    }
+
+    /** @return true if the WebSocket relay's check has not started and is all that is left to try */
+    private boolean onlyWsRelayLeft() {
+        LinkSocket ws = host.wsRelaySocket();
+        if (ws == null || relayed.containsKey(ws) || mode == Mode.DIRECT || !direct.result().isCompletedExceptionally()
+                || allocationsPending > 0) {
+            return false;
+        }
+        for (ConnectivityCheck c : relayed.values()) {
+            if (!c.result().isDone()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void onCheck(LinkSocket via, ConnectivityCheck.Selected selected, Throwable error) {
@@ -362,7 +427,8 @@ final class LinkRace {
             }
             return;
         }
-        PathKind kind = via == udp ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
+        // A device whose only transport is a broker runs its "direct" check through the broker too.
+        PathKind kind = via == udp && !via.transport().capabilities().relayed() ? (selected.type() == CandidateType.HOST ? PathKind.DIRECT_PRIVATE : PathKind.DIRECT_PUBLIC)
                 : Session.kindOf(via, selected.remote());
         LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " succeeded");
         if (link != null) {
@@ -375,7 +441,7 @@ final class LinkRace {
         if (via == udp && mode == Mode.RELAY) {
             return;
         }
-        if (via != udp && !direct.result().isDone() && mode == Mode.ALL) {
+        if (via != udp && mode == Mode.ALL && (!direct.result().isDone() || via == host.wsRelaySocket() && othersRunning(via))) {
             // The better path's head start: a relayed success waits a moment for the direct check.
             if (hold == null) {
                 hold = loop.schedule(() -> handshake(via, selected.remote(), kind), RELAY_HOLD.toNanos());
@@ -383,6 +449,19 @@ final class LinkRace {
             return;
         }
         handshake(via, selected.remote(), kind);
+    }
+
+    /** @return true if a check other than {@code via}'s, or an allocation, is still running */
+    private boolean othersRunning(LinkSocket via) {
+        if (!direct.result().isDone() || allocationsPending > 0) {
+            return true;
+        }
+        for (Map.Entry<LinkSocket, ConnectivityCheck> e : relayed.entrySet()) {
+            if (e.getKey() != via && !e.getValue().result().isDone()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void handshake(LinkSocket via, Endpoint remote, PathKind kind) {
@@ -401,8 +480,16 @@ final class LinkRace {
         if (done || link != null || handshaking) {
             return;
         }
+        if (onlyWsRelayLeft()) {
+            startWsRelayCheck(); // every other check failed: no need to wait for the head start to end
+            return;
+        }
         if (!direct.result().isDone() || allocationsPending > 0) {
             return;
+        }
+        LinkSocket ws = host.wsRelaySocket();
+        if (ws != null && mode != Mode.DIRECT && !relayed.containsKey(ws)) {
+            return; // the WebSocket relay's check is still to come
         }
         for (ConnectivityCheck c : relayed.values()) {
             if (!c.result().isDone() || !c.result().isCompletedExceptionally()) {
@@ -501,6 +588,9 @@ final class LinkRace {
             repunchTimer.cancel();
         }
         cancelSignals();
+        if (wsRelayStart != null) {
+            wsRelayStart.cancel();
+        }
         for (LinkSocket s : allocations) {
             if (link != null) {
                 link.session().transportFailed(s);
@@ -612,6 +702,28 @@ final class LinkRace {
             t.cancel();
         }
         signals.clear();
+    }
+
+    /**
+     * One of this race's allocations got a new relayed address (the TURN server restarted and lost
+     * it, or this device moved): tell the peer through the rendezvous, as at set-up, so that a peer
+     * whose own relay path is dead too can reach it (docs/relay.md, "Relay restart").
+     *
+     * @return true if {@code s} is one of this race's allocations
+     */
+    boolean relayedAddressChanged(LinkSocket s) {
+        if (!allocations.contains(s) || link == null || done) {
+            return false;
+        }
+        Endpoint now;
+        try {
+            now = s.localEndpoint();
+        } catch (IllegalStateException stopped) {
+            return true;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: relayed address now " + now + "; trickling it to the peer");
+        host.trickle(intro.requestId(), List.of(Candidate.of(now, CandidateType.RELAY, RELAY_LOCAL_PREFERENCE)));
+        return true;
     }
 
     /** @return the relayed sockets this race allocated (tests) */

@@ -68,6 +68,22 @@ final class TransportCatalog {
     }
 
     /**
+     * @param bind a bind endpoint
+     * @param providerName the provider's class name, or null to choose by scheme alone
+     * @param options option name to value, mapped onto that provider's declared options
+     * @return the configuration (for a control carrier that shares the transport's options)
+     * @throws PeerLinkException as {@link #create(Endpoint, String, Map)}
+     */
+    TransportConfig config(Endpoint bind, String providerName, Map<String, ?> options) {
+        TransportProvider chosen = choose(bind, providerName);
+        try {
+            return TransportOptionMapper.config(bind, chosen, options);
+        } catch (IllegalArgumentException e) {
+            throw new PeerLinkException("transport " + bind + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * A transport from a configuration the core built itself (a per-link TURN allocation, whose
      * options are the relay module's {@code turn.*}), chosen by the bind endpoint's scheme.
      *

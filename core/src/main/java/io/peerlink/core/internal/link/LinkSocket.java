@@ -58,6 +58,7 @@ public final class LinkSocket implements DatagramHandler {
     private volatile Receiver setupReceiver = (s, d) -> { };
     private volatile Receiver stunReceiver = (s, d) -> { };
     private volatile java.util.function.Consumer<Throwable> failureListener = f -> { };
+    private volatile Runnable endpointListener = () -> { };
     private final AtomicLong dropped = new AtomicLong();
 
     /** Bytes handed over and not yet dispatched on the loop, at most: as much as the socket buffer. */
@@ -128,6 +129,14 @@ public final class LinkSocket implements DatagramHandler {
     /** @param listener told when the transport fails on its own (on the transport's thread) */
     public void onFailure(java.util.function.Consumer<Throwable> listener) {
         this.failureListener = listener;
+    }
+
+    /**
+     * @param listener told when the transport's local endpoint changed while it kept running (a
+     *        relay allocation replaced), on the transport's thread
+     */
+    public void onLocalEndpointChanged(Runnable listener) {
+        this.endpointListener = listener;
     }
 
     /** @param receiver receives STUN messages */
@@ -289,6 +298,13 @@ public final class LinkSocket implements DatagramHandler {
         System.getLogger(LinkSocket.class.getName()).log(System.Logger.Level.WARNING,
                 "transport " + transport + " failed: " + failure);
         failureListener.accept(failure);
+    }
+
+    @Override
+    public void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
+        System.getLogger(LinkSocket.class.getName()).log(System.Logger.Level.DEBUG,
+                () -> "transport " + transport + " moved from " + previous + " to " + current);
+        endpointListener.run();
     }
 
     /** Stops and destroys the transport. */

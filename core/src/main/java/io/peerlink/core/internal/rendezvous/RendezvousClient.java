@@ -13,6 +13,7 @@ import io.peerlink.protocol.rendezvous.ProtocolException;
 import io.peerlink.protocol.rendezvous.RendezvousCodec;
 import io.peerlink.protocol.rendezvous.Role;
 import io.peerlink.protocol.rendezvous.ServerPin;
+import io.peerlink.spi.ControlCarrier;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -45,7 +46,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A device's control connection to a rendezvous server (protocol v1, docs/protocol-rendezvous.md)
- * over the JDK's WebSocket client: authenticates with the device key, publishes candidates,
+ * over the JDK's WebSocket client, or over a {@link ControlCarrier} (e.g. MQTT topics through a
+ * broker, for devices that reach nothing else; docs/protocol-rendezvous.md, "The MQTT carrier"): authenticates with the device key, publishes candidates,
  * answers keepalives, measures the control RTT, asks for and answers introductions, and
  * reconnects with exponential backoff and jitter (250 ms doubling, capped at 30 s), registering
  * again by itself after a server restart.
@@ -118,21 +120,38 @@ public final class RendezvousClient implements AutoCloseable {
     private final ScheduledExecutorService loop;
     private final ExecutorService callbacks;
 
+    /** Opens a control connection over a carrier other than the WebSocket ({@code mqtt://}...), or null for ws/wss. */
+    private final java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier;
+
     // Loop-thread state.
-    private WebSocket socket;
+    private ControlLink socket;
     /** The candidates the last hello carried. */
     private List<Candidate> helloCandidates = List.of();
     private int generation;
     private int attempts;
     private boolean started;
     private List<Candidate> candidates = List.of();
+    /** Every send, text or binary, chains on this (the JDK WebSocket allows one outstanding send); guarded by sendLock. */
     private CompletableFuture<Void> sendChain = CompletableFuture.completedFuture(null);
+    private final Object sendLock = new Object();
+    /** The admitted connection relay frames go out on, or null (any thread reads it). */
+    private volatile WebSocket relaySocket;
+    /** Relay frame bytes handed to the WebSocket and not yet sent. */
+    private final java.util.concurrent.atomic.AtomicLong relayQueued = new java.util.concurrent.atomic.AtomicLong();
+    /** Datagrams of relay frames from the server: (peer, datagram), on the WebSocket's thread. */
+    private volatile java.util.function.BiConsumer<DeviceId, java.nio.ByteBuffer> relayReceiver;
+    /** Relay frame bytes queued at most; beyond, frames are dropped like datagrams on a full socket buffer. */
+    static final long MAX_RELAY_QUEUED = 512 * 1024;
     private long nextRequestId = 1;
     private final Map<Long, PendingConnect> connects = new HashMap<>();
     private final Map<Long, CompletableFuture<Boolean>> presences = new HashMap<>();
     /** Incoming requests this device accepted and whose introduction is due, by request ID: the peer expected. */
     private final Map<Long, DeviceId> accepted = new HashMap<>();
     private boolean everRegistered;
+    /** The resumption ticket and secret from this server's last welcome that carried one (protocol 2.1), or null. */
+    private String ticket;
+    private byte[] resumptionSecret;
+    private boolean resumeSent;
     private volatile String pinFailure;
     private ScheduledFuture<?> keepaliveTask;
     /** Where link reports come from (docs/protocol-rendezvous.md, "Link reports"); null = none sent. */
@@ -174,7 +193,23 @@ public final class RendezvousClient implements AutoCloseable {
      * @throws IllegalArgumentException if a pin is given for a {@code ws://} URI
      */
     public RendezvousClient(URI server, ServerPin pin, DeviceIdentity identity, Map<String, String> claims, Listener listener) {
+        this(server, pin, identity, claims, listener, null);
+    }
+
+    /**
+     * @param server the control URI: {@code ws://} or {@code wss://}, or the scheme of {@code carrier}
+     * @param pin as above, only for {@code wss://}
+     * @param identity this device's identity
+     * @param claims claims for the authenticator
+     * @param listener receives incoming requests and introductions
+     * @param carrier opens one control connection over another carrier (e.g. MQTT topics,
+     *        {@link io.peerlink.spi.ControlCarrierProvider}) each time this client (re)connects;
+     *        null for the WebSocket
+     */
+    public RendezvousClient(URI server, ServerPin pin, DeviceIdentity identity, Map<String, String> claims, Listener listener,
+                            java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
         this.server = Objects.requireNonNull(server, "server");
+        this.carrier = carrier;
         this.serverName = Handshake.serverName(server);
         this.pin = pin;
         if (pin != null && !"wss".equalsIgnoreCase(server.getScheme())) {
@@ -267,6 +302,23 @@ public final class RendezvousClient implements AutoCloseable {
             if (!started && state != Rendezvous.State.CLOSED) {
                 started = true;
                 connectNow();
+            }
+        });
+    }
+
+    /**
+     * The device's address changed: a control connection opened from the old address is dead
+     * (or soon will be) although nothing has told it yet. Drops it and reconnects after the first
+     * backoff step (about 125–250 ms); registering again sends the candidates then current. A
+     * client already reconnecting is left alone. Any thread.
+     *
+     * @param why logged as the reason
+     */
+    public void reconnectNow(String why) {
+        loop.execute(() -> {
+            if (started && state != Rendezvous.State.CLOSED && state != Rendezvous.State.RECONNECTING) {
+                attempts = 0;
+                disconnected(generation, why);
             }
         });
     }
@@ -484,15 +536,23 @@ public final class RendezvousClient implements AutoCloseable {
             return;
         }
         int gen = ++generation;
+        resumeSent = false;
         if (registered.isDone()) {
             registered = new CompletableFuture<>();
         }
-        sendChain = CompletableFuture.completedFuture(null);
+        synchronized (sendLock) {
+            sendChain = CompletableFuture.completedFuture(null);
+        }
+        relaySocket = null;
         watchdog = loop.schedule(() -> {
             if (gen == generation && state != Rendezvous.State.REGISTERED && state != Rendezvous.State.CLOSED) {
                 disconnected(gen, "not registered within " + REGISTER_TIMEOUT.toSeconds() + " s");
             }
         }, REGISTER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (carrier != null) {
+            connectCarrier(gen);
+            return;
+        }
         http.newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(server, new SocketListener(gen))
@@ -509,6 +569,37 @@ public final class RendezvousClient implements AutoCloseable {
                         ws.abort();
                     }
                 }, loop);
+    }
+
+    /** Opens a control connection over the configured carrier (loop thread). */
+    private void connectCarrier(int gen) {
+        CarrierLink link = new CarrierLink(gen);
+        CompletionStage<ControlCarrier> opening;
+        try {
+            opening = carrier.apply(link);
+        } catch (RuntimeException e) {
+            opening = CompletableFuture.failedFuture(e);
+        }
+        // whenComplete (not async): the carrier is known before any message of it can reach the loop.
+        opening.whenComplete((c, failure) -> {
+            if (c != null) {
+                link.carrier = c;
+            }
+            loop.execute(() -> {
+                if (failure != null) {
+                    String why = describe(failure);
+                    if (!everRegistered && gen == generation) {
+                        registered.completeExceptionally(new PeerLinkException(why));
+                    }
+                    disconnected(gen, why);
+                } else if (gen != generation || state == Rendezvous.State.CLOSED) {
+                    c.close();
+                } else if (socket == null) {
+                    socket = link;
+                    lastHeardNanos = System.nanoTime();
+                }
+            });
+        });
     }
 
     /** One line naming the cause of a failed connection attempt, e.g. "connection refused to ws://...". */
@@ -549,8 +640,9 @@ public final class RendezvousClient implements AutoCloseable {
         generation++;
         LOG.log(System.Logger.Level.DEBUG, () -> identity.id().shortForm() + ": control connection lost: " + why);
         lastFailure = new PeerLinkException(why);
-        WebSocket ws = socket;
+        ControlLink ws = socket;
         socket = null;
+        relaySocket = null;
         if (ws != null) {
             ws.abort();
         }
@@ -610,19 +702,59 @@ public final class RendezvousClient implements AutoCloseable {
     }
 
     private void send(Message message) {
-        WebSocket ws = socket;
+        ControlLink ws = socket;
         if (ws == null) {
             return;
         }
         String text = codec.encode(message);
         int gen = generation;
         // The JDK WebSocket allows one outstanding send: chain them.
-        sendChain = sendChain.thenCompose(v -> ws.sendText(text, true)).thenApply(w -> (Void) null)
-                .whenCompleteAsync((v, failure) -> {
-                    if (failure != null) {
-                        disconnected(gen, "send failed: " + failure);
-                    }
-                }, loop);
+        synchronized (sendLock) {
+            sendChain = sendChain.thenCompose(v -> ws.sendText(text)).thenApply(w -> (Void) null)
+                    .whenCompleteAsync((v, failure) -> {
+                        if (failure != null) {
+                            disconnected(gen, "send failed: " + failure);
+                        }
+                    }, loop);
+        }
+    }
+
+    // ---------------------------------------------------------------- relay frames (any thread)
+
+    /**
+     * @param receiver gets the datagram of every relay frame the server sends, with the peer it
+     *        came from, on the WebSocket's thread (docs/protocol-rendezvous.md, "Relay frames")
+     */
+    public void onRelayFrame(java.util.function.BiConsumer<DeviceId, java.nio.ByteBuffer> receiver) {
+        this.relayReceiver = receiver;
+    }
+
+    /**
+     * Sends a datagram to a peer through the server's WebSocket relay. Any thread.
+     *
+     * @param peer the device it is for
+     * @param datagram the datagram (remaining bytes; copied)
+     * @return false if it was dropped: not registered, or more than {@link #MAX_RELAY_QUEUED} bytes waiting
+     */
+    public boolean sendRelay(DeviceId peer, java.nio.ByteBuffer datagram) {
+        WebSocket ws = relaySocket;
+        if (ws == null || datagram.remaining() > io.peerlink.protocol.rendezvous.RelayFrame.MAX_PAYLOAD) {
+            return false;
+        }
+        java.nio.ByteBuffer frame = io.peerlink.protocol.rendezvous.RelayFrame.encode(peer, datagram);
+        long size = frame.remaining();
+        if (relayQueued.addAndGet(size) > MAX_RELAY_QUEUED) {
+            relayQueued.addAndGet(-size);
+            return false;
+        }
+        synchronized (sendLock) {
+            sendChain = sendChain.thenCompose(v -> ws.sendBinary(frame, true)).handle((w, failure) -> {
+                relayQueued.addAndGet(-size);
+                // A failed send also fails the next text send, which reconnects; here it is a lost datagram.
+                return (Void) null;
+            });
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- protocol (loop thread)
@@ -641,10 +773,21 @@ public final class RendezvousClient implements AutoCloseable {
             return;
         }
         if (message instanceof Message.Challenge c) {
-            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id(), serverName));
             helloCandidates = candidates;
+            if (ticket != null && !resumeSent) {
+                // Re-admission with the ticket this server gave: it checks an HMAC instead of a signature.
+                resumeSent = true;
+                send(new Message.Resume(Handshake.VERSION, identity.id(), serverName, ticket,
+                        Handshake.resumeProof(resumptionSecret, c.nonce(), identity.id(), serverName), claims, candidates));
+                return;
+            }
+            byte[] signature = identity.sign(Handshake.signedPayload(c.nonce(), identity.id(), serverName));
             send(new Message.Hello(Handshake.VERSION, identity.id(), identity.rawPublicKey(), signature, serverName, claims, candidates));
         } else if (message instanceof Message.Welcome w) {
+            if (w.ticket() != null) {
+                ticket = w.ticket();
+                resumptionSecret = w.resumptionSecret();
+            }
             attempts = 0;
             lastFailure = null;
             everRegistered = true;
@@ -653,6 +796,7 @@ public final class RendezvousClient implements AutoCloseable {
             }
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
+            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             setState(Rendezvous.State.REGISTERED);
             if (!candidates.equals(helloCandidates)) {
                 // Candidates changed while the hello was in flight (STUN answered meanwhile).
@@ -741,6 +885,12 @@ public final class RendezvousClient implements AutoCloseable {
 
     private void onError(int gen, Message.Error e) {
         LOG.log(System.Logger.Level.INFO, () -> identity.id().shortForm() + ": server error " + e.code() + ": " + e.message());
+        if (resumeSent && state != Rendezvous.State.REGISTERED) {
+            // The ticket was not taken (expired, server key changed, or a server without tickets): forget it; a fresh
+            // challenge (or the next connection) gets a signed hello.
+            ticket = null;
+            resumptionSecret = null;
+        }
         if (state != Rendezvous.State.REGISTERED && isAdmissionFailure(e.code())) {
             registered.completeExceptionally(new PeerLinkException("rendezvous server " + server + " refused device "
                     + identity.id() + ": " + e.code() + " (" + e.message() + ")"));
@@ -827,11 +977,10 @@ public final class RendezvousClient implements AutoCloseable {
                     failPending(closed);
                     registered.completeExceptionally(closed);
                     setState(Rendezvous.State.CLOSED);
-                    WebSocket ws = socket;
+                    ControlLink ws = socket;
                     socket = null;
                     if (ws != null) {
-                        ws.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(1, TimeUnit.SECONDS)
-                                .whenComplete((w, f) -> ws.abort());
+                        ws.closeGracefully();
                     }
                 }
                 done.complete(null);
@@ -852,10 +1001,89 @@ public final class RendezvousClient implements AutoCloseable {
         }, 1500, TimeUnit.MILLISECONDS);
     }
 
+    /** One open control connection, whatever carries it. */
+    private interface ControlLink {
+        /** @return completes when the message was handed on; one outstanding send at a time (the caller chains them) */
+        CompletionStage<?> sendText(String text);
+
+        /** Drops the connection at once. */
+        void abort();
+
+        /** Tells the server, then drops the connection. */
+        void closeGracefully();
+    }
+
+    private record WebSocketLink(WebSocket ws) implements ControlLink {
+        @Override
+        public CompletionStage<?> sendText(String text) {
+            return ws.sendText(text, true);
+        }
+
+        @Override
+        public void abort() {
+            ws.abort();
+        }
+
+        @Override
+        public void closeGracefully() {
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "closed").orTimeout(1, TimeUnit.SECONDS).whenComplete((w, f) -> ws.abort());
+        }
+    }
+
+    /** A control connection over a {@link ControlCarrier}; hands its events to the loop thread, tagged with its generation. */
+    private final class CarrierLink implements ControlLink, ControlCarrier.Receiver {
+        private final int gen;
+        volatile ControlCarrier carrier;
+
+        CarrierLink(int gen) {
+            this.gen = gen;
+        }
+
+        @Override
+        public CompletionStage<?> sendText(String text) {
+            ControlCarrier c = carrier;
+            return c == null ? CompletableFuture.failedFuture(new IllegalStateException("carrier not open")) : c.send(text);
+        }
+
+        @Override
+        public void abort() {
+            ControlCarrier c = carrier;
+            if (c != null) {
+                c.close();
+            }
+        }
+
+        @Override
+        public void closeGracefully() {
+            abort();
+        }
+
+        @Override
+        public void onText(String text) {
+            if (text.length() > RendezvousCodec.MAX_MESSAGE_BYTES) {
+                loop.execute(() -> disconnected(gen, "server sent a message over " + RendezvousCodec.MAX_MESSAGE_BYTES + " bytes"));
+                return;
+            }
+            loop.execute(() -> {
+                if (gen == generation && state != Rendezvous.State.CLOSED && socket == null && carrier != null) {
+                    socket = this; // a message can overtake the loop task that adopts the carrier
+                }
+                onMessage(gen, text);
+            });
+        }
+
+        @Override
+        public void onClosed(String why) {
+            loop.execute(() -> disconnected(gen, "closed by server: " + why));
+        }
+    }
+
     /** Hands WebSocket events to the loop thread, tagged with their connection's generation. */
     private final class SocketListener implements WebSocket.Listener {
         private final int gen;
         private final StringBuilder partial = new StringBuilder();
+        /** A relay frame arriving in parts, or null. */
+        private java.nio.ByteBuffer binary;
 
         SocketListener(int gen) {
             this.gen = gen;
@@ -868,7 +1096,7 @@ public final class RendezvousClient implements AutoCloseable {
             // only when buildAsync completes raced with the challenge and lost the hello.)
             loop.execute(() -> {
                 if (gen == generation && state != Rendezvous.State.CLOSED) {
-                    socket = webSocket;
+                    socket = new WebSocketLink(webSocket);
                     lastHeardNanos = System.nanoTime();
                 } else {
                     webSocket.abort();
@@ -892,6 +1120,42 @@ public final class RendezvousClient implements AutoCloseable {
             }
             webSocket.request(1);
             return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, java.nio.ByteBuffer data, boolean last) {
+            int max = io.peerlink.protocol.rendezvous.RelayFrame.MAX_FRAME;
+            if (binary == null && last) {
+                deliver(webSocket, data);
+            } else if (binary == null || binary.remaining() >= data.remaining()) {
+                if (binary == null) {
+                    binary = java.nio.ByteBuffer.allocate(max);
+                }
+                if (binary.remaining() >= data.remaining()) {
+                    binary.put(data);
+                }
+                if (last) {
+                    deliver(webSocket, binary.flip());
+                    binary = null;
+                }
+            } else if (last) {
+                binary = null; // oversized: dropped
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        private void deliver(WebSocket webSocket, java.nio.ByteBuffer frame) {
+            java.util.function.BiConsumer<DeviceId, java.nio.ByteBuffer> receiver = relayReceiver;
+            DeviceId from = io.peerlink.protocol.rendezvous.RelayFrame.peer(frame);
+            if (receiver == null || from == null || relaySocket != webSocket) {
+                return;
+            }
+            try {
+                receiver.accept(from, io.peerlink.protocol.rendezvous.RelayFrame.payload(frame));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "relay frame receiver failed", e);
+            }
         }
 
         @Override

@@ -25,7 +25,8 @@ final class Path implements DatagramPath {
     static final int AMPLIFICATION_FACTOR = 3;
 
     final LinkSocket socket;
-    final Endpoint local;
+    /** The socket's local endpoint; refreshed when the transport reports a new one (a new relay allocation). */
+    Endpoint local;
     final Endpoint remote;
     final PathKind kind;
     /** True if the peer opened it (we learned the address from a received packet). */
@@ -57,6 +58,14 @@ final class Path implements DatagramPath {
 
     boolean relayed() {
         return socket.transport().capabilities().relayed();
+    }
+
+    /**
+     * @return how good the path is, lower better: 0 unrelayed, 1 relayed (TURN, a broker), 2 the
+     *         WebSocket relay (the last resort); a validated path of a lower rank replaces the active one
+     */
+    int rank() {
+        return !relayed() ? 0 : "wsrelay".equals(remote.scheme()) ? 2 : 1;
     }
 
     boolean matches(LinkSocket via, Endpoint source) {

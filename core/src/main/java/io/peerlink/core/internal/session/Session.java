@@ -78,6 +78,13 @@ public final class Session implements ChannelEngine.PacketObserver {
      * seen the move yet, and following them back would undo it.
      */
     private boolean awaitingPeer;
+    /**
+     * The path a move of this device's choosing left: while {@link #awaitingPeer}, the peer's
+     * packets on it are not followed. Packets on any other path are: the peer itself moved (it
+     * changed its address while this device failed over), and waiting would leave both sides on
+     * paths the other no longer uses until one of them fails.
+     */
+    private Path movedFrom;
     private volatile PathInfo activeInfo;
     private volatile List<PathInfo> pathInfos;
     private final CompletableFuture<Void> confirmed = new CompletableFuture<>();
@@ -171,6 +178,10 @@ public final class Session implements ChannelEngine.PacketObserver {
                 lastFailover = now;
                 LOG.log(System.Logger.Level.DEBUG, () -> "active path " + silent + " stopped answering; failing over to " + standby);
                 switchTo(standby, true);
+                // Packets in flight on the silent path hold the fresh congestion window: without
+                // probes the first packet on the standby would wait for a probe timeout at the
+                // initial RTT (about a second).
+                engine.probeNow();
                 startValidation(silent);
             }
         }
@@ -236,7 +247,7 @@ public final class Session implements ChannelEngine.PacketObserver {
         }
         if (largest && !probing) {
             peerLatest = p;
-            if (isValidated(p) && !awaitingPeer) {
+            if (isValidated(p) && mayFollow(p)) {
                 switchTo(p, false);
             }
         }
@@ -275,6 +286,11 @@ public final class Session implements ChannelEngine.PacketObserver {
 
     // ------------------------------------------------------------------ validation (loop)
 
+    /** @return true if the peer's newest packets on {@code p} may move the session there */
+    private boolean mayFollow(Path p) {
+        return !awaitingPeer || p != movedFrom;
+    }
+
     private static boolean isValidated(Path p) {
         return p.state == PathState.VALIDATED || p.state == PathState.STANDBY || p.state == PathState.ACTIVE;
     }
@@ -310,9 +326,9 @@ public final class Session implements ChannelEngine.PacketObserver {
         p.state = PathState.VALIDATED;
         LOG.log(System.Logger.Level.DEBUG, () -> "path validated " + p + " rtt " + p.rttNanos / 1000 + " us");
         publish();
-        if (p.switchWhenValid || (active.relayed() && !p.relayed())) {
+        if (p.switchWhenValid || p.rank() < active.rank()) {
             switchTo(p, true);
-        } else if (peerLatest == p && !awaitingPeer) {
+        } else if (peerLatest == p && mayFollow(p)) {
             switchTo(p, false);
         }
         p.validated.complete(p);
@@ -329,6 +345,7 @@ public final class Session implements ChannelEngine.PacketObserver {
             Path fallback = bestStandby();
             if (fallback != null) {
                 switchTo(fallback, true);
+                engine.probeNow();
             }
         }
         publish();
@@ -346,7 +363,8 @@ public final class Session implements ChannelEngine.PacketObserver {
     private Path bestStandby() {
         Path best = null;
         for (Path q : paths) {
-            if (q != active && isValidated(q) && (best == null || (best.relayed() && !q.relayed()))) {
+            if (q != active && isValidated(q) && (best == null || q.rank() < best.rank()
+                    || (q.rank() == best.rank() && q.lastHeard - best.lastHeard > 0))) {
                 best = q;
             }
         }
@@ -362,6 +380,7 @@ public final class Session implements ChannelEngine.PacketObserver {
             return;
         }
         awaitingPeer = ourChoice;
+        movedFrom = ourChoice ? active : null;
         PathInfo from = active.info();
         if (active.state == PathState.ACTIVE) {
             active.state = PathState.STANDBY;
@@ -371,6 +390,8 @@ public final class Session implements ChannelEngine.PacketObserver {
         active = p;
         try {
             engine.setPath(p);
+            // The estimate was reset (RFC 9000 9.4); the validation just measured this path.
+            engine.seedRtt(p.rttNanos);
         } catch (IllegalArgumentException e) {
             // Datagrams too small for channel packets: this path cannot carry the session.
             LOG.log(System.Logger.Level.WARNING, "cannot use path " + p + ": " + e.getMessage());
@@ -477,6 +498,48 @@ public final class Session implements ChannelEngine.PacketObserver {
         }
     }
 
+    /**
+     * This device's side of the paths on {@code socket} changed while the transport kept running:
+     * the device's address changed under a wildcard-bound socket (it moved to another network), or
+     * a relay transport replaced its allocation. Packets on those paths now leave from somewhere
+     * the peer has not seen (docs/protocol-paths.md, "A device changes its address"):
+     * <ul>
+     * <li>the active path, if on {@code socket}, sends two probes at once with its probe-timeout
+     *     backoff forgotten: the peer hears authenticated packets from the new address, validates it
+     *     and moves there (the rebinding rule), and their acknowledgement restarts loss recovery;
+     *     if nothing answers, the usual failover to a validated standby follows;</li>
+     * <li>every other path on {@code socket} that was validated, or failed while the transport
+     *     kept running, is validated again from the new address: it becomes a fallback again only
+     *     once the peer answered there.</li>
+     * </ul>
+     * Loop thread.
+     *
+     * @param socket the transport's demultiplexer
+     */
+    public void localEndpointChanged(LinkSocket socket) {
+        if (!engine.isOpen()) {
+            return;
+        }
+        Endpoint now;
+        try {
+            now = socket.localEndpoint();
+        } catch (IllegalStateException stopped) {
+            return; // the transport stopped: transportFailed handles its paths
+        }
+        for (Path p : List.copyOf(paths)) {
+            if (p.socket != socket) {
+                continue;
+            }
+            p.local = now;
+            if (p == active) {
+                engine.probeNow();
+            } else if (isValidated(p) || p.state == PathState.FAILED) {
+                startValidation(p);
+            }
+        }
+        publish();
+    }
+
     private Path find(LinkSocket via, Endpoint source) {
         for (Path p : paths) {
             if (p.matches(via, source)) {
@@ -494,7 +557,7 @@ public final class Session implements ChannelEngine.PacketObserver {
     public static PathKind kindOf(LinkSocket socket, Endpoint remote) {
         var caps = socket.transport().capabilities();
         if (caps.relayed()) {
-            return "turn".equals(remote.scheme()) ? PathKind.RELAY : PathKind.BROKERED;
+            return "turn".equals(remote.scheme()) || "wsrelay".equals(remote.scheme()) ? PathKind.RELAY : PathKind.BROKERED;
         }
         String host = remote.host();
         boolean ipLiteral = host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));

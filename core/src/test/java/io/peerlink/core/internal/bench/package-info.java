@@ -5,6 +5,9 @@
  * sources, shipped in core's test jar) because nothing outside core may use core's internal
  * classes; the benchmarks module shades them into {@code benchmarks/target/benchmarks.jar} with its
  * own. Each benchmark that has a meaningful lower bound runs a baseline of the same shape in the
- * same class, so that results are read as ratios. Results and commands: {@code docs/benchmarks.md}.
+ * same class, so that results are read as ratios. {@code AeadVariantsBenchmark} compares ways of
+ * calling the JDK's AEAD, and {@code AeadCpuTime} (a plain main, not JMH) times the AEAD benchmarks
+ * by thread CPU time for machines shared with other work. Results and commands:
+ * {@code docs/benchmarks.md}.
  */
 package io.peerlink.core.internal.bench;

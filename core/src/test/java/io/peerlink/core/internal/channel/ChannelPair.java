@@ -40,6 +40,17 @@ final class ChannelPair implements AutoCloseable {
     /** @param sealerA a's packet protection @param sealerB b's, talking to a's */
     ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed, boolean withReceiver,
                 PacketSealer sealerA, PacketSealer sealerB) throws IOException {
+        this(options, aToB, bToA, seed, withReceiver, sealerA, sealerB, java.util.function.UnaryOperator.identity());
+    }
+
+    /** @param wrapA wraps a's path (e.g. one that refuses sends, as a transport's back-pressure) */
+    ChannelPair(ChannelOptions options, long seed, java.util.function.UnaryOperator<DatagramPath> wrapA) throws IOException {
+        this(options, Impairment.NONE, Impairment.NONE, seed, true, new Crc32cSealer(), new Crc32cSealer(), wrapA);
+    }
+
+    private ChannelPair(ChannelOptions options, Impairment aToB, Impairment bToA, long seed, boolean withReceiver,
+                        PacketSealer sealerA, PacketSealer sealerB, java.util.function.UnaryOperator<DatagramPath> wrapA)
+            throws IOException {
         ChannelOptions optionsA = options;
         ChannelOptions optionsB = options;
         transportA = new ImpairedTransport(network.newTransport(), aToB, Impairment.NONE, seed);
@@ -50,7 +61,7 @@ final class ChannelPair implements AutoCloseable {
         // Odd seeds run the engines' batched send path (one sendBatch per flush, through the SPI's
         // default per-datagram loop under the impairment), even seeds the immediate one.
         boolean batched = (seed & 1) == 1;
-        a = new ChannelEngine(loopA, 1, 2, path(new TransportPath(transportA, transportB.localEndpoint()), batched), optionsA,
+        a = new ChannelEngine(loopA, 1, 2, wrapA.apply(path(new TransportPath(transportA, transportB.localEndpoint()), batched)), optionsA,
                 sealerA, ReceiveBudget.shared());
         b = new ChannelEngine(loopB, 2, 1, path(new TransportPath(transportB, transportA.localEndpoint()), batched), optionsB,
                 sealerB, ReceiveBudget.shared());

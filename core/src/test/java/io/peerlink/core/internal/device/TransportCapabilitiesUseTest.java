@@ -69,9 +69,44 @@ class TransportCapabilitiesUseTest {
         }
     }
 
+    /** A relayed transport whose endpoints have the WebSocket relay's scheme, {@code wsrelay}: the last resort's rank. */
+    private static final class WsRelayLike implements Transport {
+        private final Declaring delegate;
+
+        WsRelayLike(Declaring delegate) {
+            this.delegate = delegate;
+        }
+
+        private static Endpoint ws(Endpoint e) {
+            return new Endpoint("wsrelay", e.host(), e.port(), e.path());
+        }
+
+        private Endpoint mem(Endpoint e) {
+            return new Endpoint(delegate.localEndpoint().scheme(), e.host(), e.port(), e.path());
+        }
+
+        @Override public void start(DatagramHandler handler) throws IOException {
+            delegate.start((source, datagram) -> handler.onDatagram(ws(source), datagram));
+        }
+        @Override public void stop() { delegate.stop(); }
+        @Override public void destroy() { delegate.destroy(); }
+        @Override public State state() { return delegate.state(); }
+        @Override public Endpoint localEndpoint() { return ws(delegate.localEndpoint()); }
+        @Override public TransportCapabilities capabilities() { return delegate.capabilities(); }
+        @Override public boolean supports(Endpoint remote) { return "wsrelay".equals(remote.scheme()) && delegate.supports(mem(remote)); }
+        @Override public boolean send(Endpoint remote, ByteBuffer datagram) { return delegate.send(mem(remote), datagram); }
+    }
+
     private Device device(Transport extra) {
+        return device(new Transport[] {extra});
+    }
+
+    private Device device(Transport... extra) {
         DeviceBuilderImpl b = (DeviceBuilderImpl) PeerLinks.device().ephemeralIdentity().udp(LOOPBACK);
-        Device d = b.transport(extra).build();
+        for (Transport t : extra) {
+            b.transport(t);
+        }
+        Device d = b.build();
         devices.add(d);
         return d;
     }
@@ -123,5 +158,34 @@ class TransportCapabilitiesUseTest {
         assertEquals(a.localEndpoints().get(0), accepted.get().path().remote(), "the peer followed to the direct path");
         assertEquals(PathState.ACTIVE, link.path().state());
         assertEquals("udp", link.path().local().scheme());
+    }
+
+    @Test
+    void aValidatedRelayedPathReplacesTheWebSocketRelay() throws Exception {
+        Device a = device(new WsRelayLike(new Declaring(network.newTransport(), true, 1400)), new Declaring(network.newTransport(), true, 1400));
+        Device b = device(new WsRelayLike(new Declaring(network.newTransport(), true, 1400)), new Declaring(network.newTransport(), true, 1400));
+        Transfer transfer = new Transfer(300, 8 << 10, 1);
+        b.onIncoming(req -> req.accept().thenAccept(link -> transfer.receiveOn(link.channel())));
+        PeerLink link = a.connect(b.localEndpoints().get(1)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertEquals(PathKind.RELAY, link.path().kind(), "a wsrelay endpoint is a RELAY path");
+        assertEquals("wsrelay", link.path().local().scheme());
+        CompletableFuture<LinkEvent.PathChanged> upgraded = new CompletableFuture<>();
+        link.addListener(e -> {
+            if (e instanceof LinkEvent.PathChanged c) {
+                upgraded.complete(c);
+            }
+        });
+        CompletableFuture<Void> sending = transfer.sendOn(link.channel());
+        assertTrue(transfer.after(50).await(20, TimeUnit.SECONDS));
+
+        // Only added: a relayed path of a better rank (a TURN relay, a broker) replaces the last resort by itself.
+        link.addPath(a.localEndpoints().get(2), b.localEndpoints().get(2)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+        LinkEvent.PathChanged change = upgraded.get(5, TimeUnit.SECONDS);
+        assertEquals("wsrelay", change.from().local().scheme());
+        assertEquals(PathKind.BROKERED, change.to().kind());
+        sending.get(30, TimeUnit.SECONDS);
+        transfer.awaitIntact(30);
+        assertEquals(a.localEndpoints().get(2), link.path().local());
     }
 }

@@ -11,10 +11,21 @@ import java.time.Duration;
  */
 interface BrokerClient {
 
-    /** What a connection needs; {@code tls} is null for plain TCP. */
+    /**
+     * What a connection needs; {@code tls} is null for plain TCP; {@code willTopic} null for no will (else the
+     * broker publishes {@code willPayload} there, QoS 1, when the connection ends without DISCONNECT).
+     */
     record Settings(String serverUri, String brokerName, String clientId, String username, String password,
                     boolean persistentSession, long sessionExpirySeconds, int keepAliveSeconds, Duration connectTimeout,
-                    SSLSocketFactory tls, boolean hostnameVerification, int maxInFlight, long maxIncomingPacketSize) {
+                    SSLSocketFactory tls, boolean hostnameVerification, int maxInFlight, long maxIncomingPacketSize,
+                    String willTopic, byte[] willPayload) {
+        Settings(String serverUri, String brokerName, String clientId, String username, String password,
+                 boolean persistentSession, long sessionExpirySeconds, int keepAliveSeconds, Duration connectTimeout,
+                 SSLSocketFactory tls, boolean hostnameVerification, int maxInFlight, long maxIncomingPacketSize) {
+            this(serverUri, brokerName, clientId, username, password, persistentSession, sessionExpirySeconds, keepAliveSeconds,
+                    connectTimeout, tls, hostnameVerification, maxInFlight, maxIncomingPacketSize, null, null);
+        }
+
         /** Never prints the password. */
         @Override
         public String toString() {

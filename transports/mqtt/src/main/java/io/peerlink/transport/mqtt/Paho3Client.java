@@ -75,6 +75,9 @@ final class Paho3Client implements BrokerClient {
         options.setConnectionTimeout((int) Math.max(1, settings.connectTimeout().toSeconds()));
         options.setMaxInflight(settings.maxInFlight());
         options.setAutomaticReconnect(false); // the transport reconnects, with its own backoff
+        if (settings.willTopic() != null) {
+            options.setWill(settings.willTopic(), settings.willPayload(), 1, false);
+        }
         if (!settings.username().isEmpty()) {
             options.setUserName(settings.username());
         }

@@ -79,6 +79,11 @@ final class Paho5Client implements BrokerClient {
         options.setKeepAliveInterval(settings.keepAliveSeconds());
         options.setConnectionTimeout((int) Math.max(1, settings.connectTimeout().toSeconds()));
         options.setAutomaticReconnect(false); // the transport reconnects, with its own backoff
+        if (settings.willTopic() != null) {
+            MqttMessage will = new MqttMessage(settings.willPayload());
+            will.setQos(1);
+            options.setWill(settings.willTopic(), will);
+        }
         options.setMaximumPacketSize(settings.maxIncomingPacketSize()); // the broker drops bigger ones for us
         options.setReceiveMaximum(Math.min(65_535, Math.max(1, settings.maxInFlight())));
         if (!settings.username().isEmpty()) {

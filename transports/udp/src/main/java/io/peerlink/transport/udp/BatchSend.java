@@ -59,6 +59,15 @@ final class BatchSend {
     private static final int AF_INET6 = 10;
     private static final int EAGAIN = 11;
     private static final int ENOBUFS = 105;
+    /**
+     * Errors that say where the datagram was going (or where from) is unreachable right now — the
+     * device lost its address or route while it moves to another network, a firewall refused it —
+     * not that the kernel refuses segmentation: EPERM, ECONNREFUSED, EADDRNOTAVAIL, ENETDOWN,
+     * ENETUNREACH, EHOSTUNREACH.
+     */
+    private static boolean unreachable(int errno) {
+        return errno == 1 || errno == 111 || errno == 99 || errno == 100 || errno == 101 || errno == 113;
+    }
     private static final int MMSGHDR = 64;
     private static final int IOVEC = 16;
     private static final int CMSG_SPACE_U16 = 24;
@@ -272,7 +281,7 @@ final class BatchSend {
                         finish(datagrams, offset, end);
                         return sent;
                     }
-                    if (perMessage[done] > 1 && state.segmentation) {
+                    if (perMessage[done] > 1 && state.segmentation && !unreachable(errno)) {
                         // The kernel or device refuses segmentation: resend this call's rest without it.
                         state.segmentation = false;
                         LOG.log(System.Logger.Level.WARNING, "UDP " + local + ": segmented send (UDP_SEGMENT) failed with errno "

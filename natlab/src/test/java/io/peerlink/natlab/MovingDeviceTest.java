@@ -1,0 +1,159 @@
+package io.peerlink.natlab;
+
+import io.peerlink.cli.Main;
+import io.peerlink.natlab.tools.MovingTransferPeer;
+import io.peerlink.protocol.identity.DeviceIdentity;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A device moves to another network in the middle of a transfer ({@link NatLab#moveDevice}): its
+ * interface, address and NAT change while a 16 MiB transfer of 256 numbered messages runs over a
+ * rendezvous link. The transfer completes byte-exact with nothing lost, duplicated or reordered,
+ * and the link's path changes (docs/protocol-paths.md, "A device changes its address"). The
+ * receiver timestamps every pause in delivery: the one spanning the move is the stall, printed next
+ * to the RTT of the path the link ended on.
+ */
+@NatLabTest
+class MovingDeviceTest {
+    private static final String CONTROL = "ws://198.51.100.1:8080/peerlink/v1";
+    private static final Duration STARTUP = Duration.ofSeconds(60);
+    private static final Duration TRANSFER = Duration.ofSeconds(180);
+    private static final int MESSAGES = 256;
+    private static final int SIZE = 64 * 1024;
+    /** The move happens once the receiver has this many messages (2 MiB of 16). */
+    private static final int MOVE_AFTER = 32;
+    private static final Pattern GAP = Pattern.compile("gap ([0-9.]+) before (\\d+) at (\\d+)");
+    /** The longest pause in delivery the test accepts at the move. */
+    private static final double MAX_STALL_MILLIS = 5_000;
+    private static final Pattern RTT = Pattern.compile("rtt-ms=([0-9.]+)");
+
+    @Test
+    void aDeviceMovingToAnotherNatSiteKeepsItsTransferToAFullConePeer(NatLab.Builder builder) throws Exception {
+        moveDuringTransfer(builder, NatKind.FULL_CONE);
+    }
+
+    @Test
+    void aDeviceMovingToAnotherNatSiteKeepsItsTransferToAPortRestrictedPeer(NatLab.Builder builder) throws Exception {
+        moveDuringTransfer(builder, NatKind.PORT_RESTRICTED);
+    }
+
+    private void moveDuringTransfer(NatLab.Builder builder, NatKind peerKind) throws Exception {
+        try (NatLab lab = builder
+                .site("home", NatKind.PORT_RESTRICTED).device("mover", "home")
+                .site("cafe", NatKind.PORT_RESTRICTED)
+                .site("peer", peerKind).device("fixed", "peer")
+                .build()) {
+            Path work = Files.createDirectories(lab.logDirectory());
+            Path moverKey = work.resolve("mover.key");
+            Path fixedKey = work.resolve("fixed.key");
+            String fixedId = DeviceIdentity.loadOrCreate(fixedKey).id().toString();
+            Path allow = work.resolve("allow-list");
+            Files.writeString(allow, DeviceIdentity.loadOrCreate(moverKey).id() + " lab\n" + fixedId + " lab\n");
+            lab.startJava(NatLab.CORE, Main.class.getName(), List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
+                    "--stun-port", "3478", "--allow-list", allow.toString())).awaitLine(l -> l.startsWith("server "), STARTUP);
+            String peerMain = MovingTransferPeer.class.getName();
+            // Path events of both devices (validation, failover, moves) go to their .err logs.
+            Path logging = work.resolve("logging.properties");
+            Files.writeString(logging, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
+                    "java.util.logging.ConsoleHandler.level=ALL", ".level=INFO",
+                    "io.peerlink.core.internal.session.level=FINE", "io.peerlink.core.internal.link.LinkSocket.level=FINE",
+                    "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%n", ""));
+            List<String> jvm = List.of("-Djava.util.logging.config.file=" + logging);
+            LabProcess receiver = lab.startJava("fixed", peerMain, jvm, List.of("listen", fixedKey.toString(), CONTROL));
+            receiver.awaitLine(l -> l.startsWith("registered "), STARTUP);
+            LabProcess sender = lab.startJava("mover", peerMain, jvm, List.of("send", moverKey.toString(), CONTROL, fixedId,
+                    String.valueOf(MESSAGES), String.valueOf(SIZE)));
+            String opened = sender.awaitLine(l -> l.startsWith("path ") || l.startsWith("Exception"), STARTUP);
+            assertTrue(opened.startsWith("path "), "linked: " + opened);
+            receiver.awaitLine(l -> l.startsWith("progress ") && Integer.parseInt(l.substring(9)) >= MOVE_AFTER, TRANSFER);
+
+            long movedAt = System.currentTimeMillis();
+            InetAddress moved = lab.moveDevice("mover", "cafe");
+            long upAgain = System.currentTimeMillis();
+            long moveMillis = upAgain - movedAt;
+            int receivedAtMove = lastProgress(receiver);
+            System.out.println("moved the sender to " + moved + " in " + moveMillis + " ms, after " + receivedAtMove
+                    + " of " + MESSAGES + " messages");
+            assertTrue(receivedAtMove < MESSAGES, "the move landed mid-transfer: " + receivedAtMove);
+
+            String received = receiver.awaitLine(l -> l.startsWith("received "), TRANSFER);
+            String sent = sender.awaitLine(l -> l.startsWith("sent "), TRANSFER);
+            String sha = sent.substring(sent.indexOf("sha256=") + 7);
+            assertEquals("received " + MESSAGES + " bytes=" + (long) MESSAGES * SIZE + " sha256=" + sha
+                    + " lost=0 duplicated=0 reordered=0", received);
+            String senderFinal = sender.awaitLine(l -> l.startsWith("path-final "), TRANSFER);
+            assertEquals(0, sender.waitFor(Duration.ofSeconds(30)), "sender exit code");
+            String receiverFinal = receiver.awaitLine(l -> l.startsWith("path-final "), TRANSFER);
+
+            List<String> changes = new ArrayList<>();
+            receiver.lines().stream().filter(l -> l.startsWith("path-changed ")).forEach(l -> changes.add("fixed: " + l));
+            sender.lines().stream().filter(l -> l.startsWith("path-changed ")).forEach(l -> changes.add("mover: " + l));
+            assertTrue(changes.stream().anyMatch(l -> l.startsWith("fixed: ") && after(l, movedAt)),
+                    "the fixed device's link moved after the move: " + changes);
+
+            // The mover's control connection was bound to its old address: it re-registered from the new one.
+            assertTrue(sender.lines().stream().anyMatch(l -> l.startsWith("rendezvous REGISTERED at ") && after(l, movedAt)),
+                    "the mover registered again after the move: " + sender.lines().stream().filter(l -> l.startsWith("rendezvous ")).toList());
+
+            // The stall: the longest pause in delivery that ended after the move began; and how long
+            // after the new interface was up delivery resumed (the part the device's reaction owns).
+            // The baseline of the same run: the longest pause before the move (after the first 8
+            // messages, which include the link's start).
+            double stall = 0;
+            double before = 0;
+            long resumedAt = 0;
+            for (String l : receiver.lines()) {
+                Matcher m = GAP.matcher(l);
+                if (!m.matches()) {
+                    continue;
+                }
+                double gap = Double.parseDouble(m.group(1));
+                if (Long.parseLong(m.group(3)) >= movedAt) {
+                    if (gap > stall) {
+                        stall = gap;
+                        resumedAt = Long.parseLong(m.group(3));
+                    }
+                } else if (Integer.parseInt(m.group(2)) >= 8) {
+                    before = Math.max(before, gap);
+                }
+            }
+            Matcher rtt = RTT.matcher(receiverFinal);
+            assertTrue(rtt.find(), receiverFinal);
+            System.out.printf(Locale.ROOT, "MOVE peer=%s move-ms=%d stall-ms=%.1f resumed-ms-after-up=%d longest-gap-before-ms=%.1f "
+                            + "final-rtt-ms=%s%n  final paths: mover %s%n  fixed %s%n  changes %s%n",
+                    peerKind, moveMillis, stall, resumedAt == 0 ? 0 : resumedAt - upAgain, before, rtt.group(1), senderFinal,
+                    receiverFinal, changes);
+            // Not the target (2 RTTs, not met: docs/benchmarks.md); a bound that catches a link
+            // waiting for a periodic check or a backed-off probe timeout (65 s before the device reacted).
+            assertTrue(stall < MAX_STALL_MILLIS, "delivery stalled " + stall + " ms at the move");
+        }
+    }
+
+    private static boolean after(String pathChanged, long epochMillis) {
+        String at = pathChanged.substring(pathChanged.lastIndexOf(" at ") + 4).strip();
+        return Long.parseLong(at) >= epochMillis;
+    }
+
+    private static int lastProgress(LabProcess p) {
+        int last = 0;
+        for (String l : p.lines()) {
+            if (l.startsWith("progress ")) {
+                last = Integer.parseInt(l.substring(9));
+            }
+        }
+        return last;
+    }
+}
