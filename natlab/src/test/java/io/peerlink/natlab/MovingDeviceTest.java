@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A device moves to another network in the middle of a transfer ({@link NatLab#moveDevice}): its
  * interface, address and NAT change while a 16 MiB transfer of 256 numbered messages runs over a
  * rendezvous link. The transfer completes byte-exact with nothing lost, duplicated or reordered,
- * and the link's path changes (docs/protocol-paths.md, "A device changes its address"). The
+ * and the link's path changes (docs/protocol-paths.md, "A device changes its address"); the
+ * mover registers with the rendezvous again and publishes candidates from the new network. The
  * receiver timestamps every pause in delivery: the one spanning the move is the stall, printed next
  * to the RTT of the path the link ended on.
  */
@@ -65,11 +66,11 @@ class MovingDeviceTest {
             lab.startJava(NatLab.CORE, Main.class.getName(), List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
                     "--stun-port", "3478", "--allow-list", allow.toString())).awaitLine(l -> l.startsWith("server "), STARTUP);
             String peerMain = MovingTransferPeer.class.getName();
-            // Path events of both devices (validation, failover, moves) go to their .err logs.
+            // The core's set-up and path events of both devices (validation, failover, moves) go to their .err logs.
             Path logging = work.resolve("logging.properties");
             Files.writeString(logging, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
                     "java.util.logging.ConsoleHandler.level=ALL", ".level=INFO",
-                    "io.peerlink.core.internal.session.level=FINE", "io.peerlink.core.internal.link.LinkSocket.level=FINE",
+                    "io.peerlink.core.level=FINE",
                     "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%n", ""));
             List<String> jvm = List.of("-Djava.util.logging.config.file=" + logging);
             LabProcess receiver = lab.startJava("fixed", peerMain, jvm, List.of("listen", fixedKey.toString(), CONTROL));
@@ -107,6 +108,15 @@ class MovingDeviceTest {
             // The mover's control connection was bound to its old address: it re-registered from the new one.
             assertTrue(sender.lines().stream().anyMatch(l -> l.startsWith("rendezvous REGISTERED at ") && after(l, movedAt)),
                     "the mover registered again after the move: " + sender.lines().stream().filter(l -> l.startsWith("rendezvous ")).toList());
+
+            // It gathered its candidates again from the new network: its new LAN address and, through
+            // STUN, its mapping on the new site's NAT (the core's FINE log line of each gathering,
+            // written right before the candidates go to the rendezvous).
+            String newReflexive = "endpoint=udp://" + lab.publicAddress("cafe").getHostAddress() + ":";
+            String newHost = "endpoint=udp://" + moved.getHostAddress() + ":";
+            assertTrue(Files.readAllLines(sender.stderrFile()).stream().anyMatch(l -> l.contains(" candidates [")
+                            && l.contains(newHost) && l.contains(newReflexive) && l.contains("type=SERVER_REFLEXIVE")),
+                    "the mover published candidates from the new network (" + newHost + ", " + newReflexive + ")");
 
             // The stall: the longest pause in delivery that ended after the move began; and how long
             // after the new interface was up delivery resumed (the part the device's reaction owns).

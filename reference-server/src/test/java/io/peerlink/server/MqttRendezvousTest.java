@@ -254,6 +254,23 @@ class MqttRendezvousTest {
         assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state());
         assertTrue(a.rendezvous().isOnline(alice.id()).toCompletableFuture().get(10, TimeUnit.SECONDS), "the server answers over TLS");
         assertTrue(broker.log().contains(alice.id().value() + "-rv"), "the carrier logged in with its own client ID");
+
+        // A broker restart: the server's link and the device's carrier both reconnect, and the device registers again.
+        CompletableFuture<Void> lost = new CompletableFuture<>();
+        a.rendezvous().onStateChange(state -> {
+            if (state != Rendezvous.State.REGISTERED) {
+                lost.complete(null);
+            }
+        });
+        broker.stop();
+        lost.get(20, TimeUnit.SECONDS);
+        broker.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        while (a.rendezvous().state() != Rendezvous.State.REGISTERED && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state(), "registered again after the broker restart");
+        assertTrue(a.rendezvous().isOnline(alice.id()).toCompletableFuture().get(10, TimeUnit.SECONDS), "the server answers again");
     }
 
     private void sub(String user, String password, String clientId, String filter, Path out, int port) throws IOException {

@@ -394,6 +394,12 @@ public final class RendezvousService implements AutoCloseable {
             s.fail(ErrorCode.UNSUPPORTED_VERSION, "this server speaks protocol v" + Handshake.VERSION + ", not v" + resume.v(), CLOSE_POLICY);
             return;
         }
+        String reserved = s.connection.reservedFor();
+        if (reserved != null && !reserved.equals(resume.deviceId().value())) {
+            // The MQTT carrier: as for a hello, these topics belong to one device.
+            s.fail(ErrorCode.DENIED, "this control channel belongs to another device (the topics of " + reserved + ")", CLOSE_POLICY);
+            return;
+        }
         if (!serverNames.contains(resume.server().toLowerCase(Locale.ROOT))) {
             s.fail(ErrorCode.WRONG_SERVER, "this resume is for server '" + resume.server() + "', which is not this server"
                     + " (configure its names with --server-name)", CLOSE_POLICY);
