@@ -116,7 +116,7 @@ final class DeviceCommand {
                 body.run(link, out);
                 if (options.lingerMillis > 0) {
                     // Better paths keep racing in the background; let them conclude (path-changed lines).
-                    Thread.sleep(options.lingerMillis);
+                    linger(link, options.lingerMillis, options.untilDirect);
                 }
                 printFinalPath(out, link);
             } finally {
@@ -124,6 +124,25 @@ final class DeviceCommand {
             }
         }
         return 0;
+    }
+
+    /** Sleeps {@code millis}, or, with {@code untilDirect}, until 1 s after the link runs on a direct path if that is sooner. */
+    static void linger(PeerLink link, long millis, boolean untilDirect) throws InterruptedException {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        if (untilDirect) {
+            while (System.nanoTime() < end) {
+                io.peerlink.PathKind kind = link.path().kind();
+                if (kind == io.peerlink.PathKind.DIRECT_PRIVATE || kind == io.peerlink.PathKind.DIRECT_PUBLIC) {
+                    end = Math.min(end, System.nanoTime() + 1_000_000_000L);
+                    break;
+                }
+                Thread.sleep(100);
+            }
+        }
+        long left = end - System.nanoTime();
+        if (left > 0) {
+            Thread.sleep(left / 1_000_000L, (int) (left % 1_000_000L));
+        }
     }
 
     static int unreachable(PrintStream out, RuntimeException e) {

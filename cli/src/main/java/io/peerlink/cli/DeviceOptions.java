@@ -37,6 +37,10 @@ final class DeviceOptions {
             + "racing in the background can take over (printed as path-changed). Default: ${DEFAULT-VALUE}", defaultValue = "0")
     long lingerMillis;
 
+    @Option(names = "--until-direct", description = "End --linger early, 1 s after the link runs on a direct path "
+            + "(nothing better can take over; the second lets the peer follow the move)")
+    boolean untilDirect;
+
     @Option(names = "--timeout", description = "Connect timeout in seconds. Default: ${DEFAULT-VALUE}", defaultValue = "10")
     int timeoutSeconds;
 

@@ -470,10 +470,7 @@ final class DeviceImpl implements Device {
         LOG.log(System.Logger.Level.DEBUG, () -> "introduced to " + intro.peer().shortForm() + " as " + intro.role()
                 + ", start in " + intro.startIn().toMillis() + " ms, opener TTL " + punchOptions.effectiveOpenerTtl(hopsToStun)
                 + ", peer candidates " + intro.peerCandidates() + ", relays " + intro.relays().size());
-        int ttl = punchOptions.effectiveOpenerTtl(hopsToStun);
-        ConnectivityCheck check = new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
-                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR,
-                raceMode == LinkRace.Mode.RELAY ? List.of() : intro.peerCandidates(), punchOptions, ttl, probeBudget);
+        ConnectivityCheck check = directCheck(intro);
         boolean initiator = intro.role() == Introduction.Role.INITIATOR;
         long initiatorCid = initiator ? intro.localConnectionId() : intro.remoteConnectionId();
         long responderCid = initiator ? intro.remoteConnectionId() : intro.localConnectionId();
@@ -498,6 +495,14 @@ final class DeviceImpl implements Device {
         }
     }
 
+    /** @return a direct connectivity check on the UDP socket for an introduction (the punch, or a re-punch) */
+    private ConnectivityCheck directCheck(Introduction intro) {
+        return new ConnectivityCheck(loop, socket, intro.localConnectionId(), intro.remoteConnectionId(),
+                intro.sessionToken(), intro.role() == Introduction.Role.INITIATOR,
+                raceMode == LinkRace.Mode.RELAY ? List.of() : intro.peerCandidates(), punchOptions,
+                punchOptions.effectiveOpenerTtl(hopsToStun), probeBudget);
+    }
+
     /** Loop thread: the peer of an introduction trickled candidates. */
     private void onTrickle(long requestId, List<Candidate> candidates) {
         LinkRace race = racesByRequest.get(requestId);
@@ -512,6 +517,11 @@ final class DeviceImpl implements Device {
 
     /** What link races use of this device. */
     private final class RaceHost implements LinkRace.Host {
+        @Override
+        public ConnectivityCheck directCheck(Introduction intro) {
+            return DeviceImpl.this.directCheck(intro);
+        }
+
         @Override
         public EventLoop loop() {
             return loop;
@@ -804,9 +814,8 @@ final class DeviceImpl implements Device {
                 case SetupPacket.PROBE, SetupPacket.PROBE_ACK -> {
                     SetupPacket.Probe probe = SetupPacket.readProbe(datagram);
                     LinkRace race = races.get(probe.destinationCid());
-                    ConnectivityCheck check = race == null ? null : race.checkFor(via);
-                    if (check != null) {
-                        check.onProbe(source, probe);
+                    if (race != null) {
+                        race.onProbe(via, source, probe);
                     }
                 }
                 case SetupPacket.HS_INIT, SetupPacket.HS_RESP, SetupPacket.HS_FIN, SetupPacket.HS_INIT_COOKIE ->

@@ -8,6 +8,7 @@ import io.peerlink.PeerLink;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.link.ConnectionTable;
 import io.peerlink.core.internal.link.LinkSocket;
+import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.loop.EventLoop;
 import io.peerlink.core.internal.punch.ConnectivityCheck;
 import io.peerlink.core.internal.punch.NoPathException;
@@ -48,7 +49,10 @@ import java.util.concurrent.Executor;
  * start). Checks that succeed later add their path to the session: a direct path replaces a
  * relayed active one once validated (the session's rule), a relayed path stays validated as the
  * standby the session fails over to. The set-up fails with {@code NO_PATH} only when every check
- * has failed and no allocation is still pending. Confined to the event loop.
+ * has failed and no allocation is still pending. A link left on a relayed path by a lost punch
+ * re-punches in the background once the conntrack entries the lost punch left have expired,
+ * both sides sending their openers before any full-TTL probe (docs/protocol-punching.md,
+ * "Re-punch"). Confined to the event loop.
  */
 final class LinkRace {
     private static final System.Logger LOG = System.getLogger(LinkRace.class.getName());
@@ -58,6 +62,21 @@ final class LinkRace {
     static final Duration ALLOCATION_STAGGER = Duration.ofMillis(400);
     /** How long after the direct check failed the set-up still waits for the peer's relayed candidate. */
     static final Duration TRICKLE_WAIT = Duration.ofSeconds(3);
+    /**
+     * How long after a direct check that sent full-TTL probes ended a re-punch starts, doubling
+     * with every further round ({@link #REPUNCH_MAX_DOUBLINGS}): the clashing conntrack entries a
+     * lost punch leaves behind (docs/natlab.md) live 30 s after their last packet on Linux
+     * ({@code nf_conntrack_udp_timeout}); 5 s more cover the two sides' clock skew.
+     */
+    static final Duration REPUNCH_DELAY = Duration.ofSeconds(35);
+    /** The least quiet time after which the peer's re-punch signal is followed. */
+    static final Duration REPUNCH_QUIET = Duration.ofSeconds(30);
+    /** How long a re-punch waits for the peer's "openers sent" signal. */
+    static final Duration REPUNCH_GATE = Duration.ofSeconds(3);
+    /** Re-punch rounds double their delay up to 2^this times {@link #REPUNCH_DELAY} (9 min 20 s). */
+    static final int REPUNCH_MAX_DOUBLINGS = 4;
+    /** When the re-punch signal is (re)sent while waiting for the peer, ms after the openers. */
+    private static final long[] SIGNAL_SCHEDULE_MS = {0, 100, 200, 400, 800, 1600};
     /**
      * Head start of every other path over the WebSocket relay, the last resort: its check starts this
      * long after the race (at once if every other check has failed meanwhile).
@@ -111,6 +130,9 @@ final class LinkRace {
         /** Runs blocking work (an allocation) off the loop. */
         Executor blocking();
 
+        /** @return a new direct check on the UDP socket for the introduction (a re-punch) */
+        ConnectivityCheck directCheck(Introduction intro);
+
         /** The set-up socket dispatch for a socket this race started. */
         void attach(LinkSocket socket);
 
@@ -131,7 +153,7 @@ final class LinkRace {
     private final LinkSocket udp;
     private final byte[] prologue;
     private final CompletableFuture<PeerLink> result;
-    private final ConnectivityCheck direct;
+    private ConnectivityCheck direct;
     private final Map<LinkSocket, ConnectivityCheck> relayed = new LinkedHashMap<>();
     private final List<LinkSocket> allocations = new ArrayList<>();
     private final List<Candidate> peerRelayed = new ArrayList<>();
@@ -145,6 +167,11 @@ final class LinkRace {
     private EventLoop.Timer trickleWait;
     private boolean trickleExpired;
     private final List<EventLoop.Timer> staggered = new ArrayList<>();
+    /** When the last direct check that sent full-TTL probes to the peer ended (loop nanos), or -1. */
+    private long quietSince = -1;
+    private int repunchRounds;
+    private EventLoop.Timer repunchTimer;
+    private final List<EventLoop.Timer> signals = new ArrayList<>();
     private EventLoop.Timer wsRelayStart;
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
@@ -164,6 +191,25 @@ final class LinkRace {
     /** @return the check that handles set-up packets arriving on {@code via}, or null */
     ConnectivityCheck checkFor(LinkSocket via) {
         return via == udp ? direct : relayed.get(via);
+    }
+
+    /**
+     * A PROBE or PROBE_ACK for this race's connection ID arrived on {@code via}: to that socket's
+     * check, except the peer's re-punch signal (an authentic PROBE with the OPENED flag on a
+     * relayed socket). Loop thread.
+     */
+    void onProbe(LinkSocket via, Endpoint source, SetupPacket.Probe probe) {
+        ConnectivityCheck check = checkFor(via);
+        if (check == null) {
+            return;
+        }
+        if (via != udp && probe.type() == SetupPacket.PROBE && (probe.flags() & SetupPacket.FLAG_OPENED) != 0) {
+            if (check.authentic(probe)) {
+                onPeerOpened();
+            }
+            return;
+        }
+        check.onProbe(source, probe);
     }
 
     /** Starts the direct check, the allocations and the relayed checks towards relayed candidates the introduction carries. */
@@ -351,6 +397,16 @@ final class LinkRace {
     }
 
     private void onCheck(LinkSocket via, ConnectivityCheck.Selected selected, Throwable error) {
+        if (via == udp && error != null && checkFor(udp).probedPublic()) {
+            quietSince = loop.nanoTime();
+        }
+        if (via == udp && error != null && link != null) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+            LOG.log(System.Logger.Level.DEBUG, () -> "direct check failed while the link runs on "
+                    + link.path().kind() + ": " + cause.getMessage());
+            scheduleRepunch();
+            return;
+        }
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
             failures.add((via == udp ? "direct: " : "relayed via " + via.localEndpoint() + ": ")
@@ -457,6 +513,9 @@ final class LinkRace {
         }
         link = (PeerLinkImpl) opened;
         link.session().engine().closedOnLoop().thenRun(() -> loop.execute(this::finish));
+        if (direct.result().isCompletedExceptionally()) {
+            scheduleRepunch(); // the punch lost before the link opened on a relayed path
+        }
         // Paths that succeeded before the link opened (the loser of the race) join it now.
         addIfSucceeded(udp, direct);
         for (Map.Entry<LinkSocket, ConnectivityCheck> e : relayed.entrySet()) {
@@ -525,6 +584,10 @@ final class LinkRace {
         if (trickleWait != null) {
             trickleWait.cancel();
         }
+        if (repunchTimer != null) {
+            repunchTimer.cancel();
+        }
+        cancelSignals();
         if (wsRelayStart != null) {
             wsRelayStart.cancel();
         }
@@ -537,6 +600,108 @@ final class LinkRace {
         }
         allocations.clear();
         host.finished(this);
+    }
+
+    // ---------------------------------------------------------------- re-punch (docs/protocol-punching.md, "Re-punch")
+
+    /** @return true while the link is open and runs on a relayed path */
+    private boolean onRelayedPath() {
+        if (done || link == null || !link.session().engine().isOpen()) {
+            return false;
+        }
+        PathKind kind = link.path().kind();
+        return kind == PathKind.RELAY || kind == PathKind.BROKERED;
+    }
+
+    /** The direct path lost (or is not in use): try it again later, once the clashing conntrack entries expired. */
+    private void scheduleRepunch() {
+        if (mode != Mode.ALL || repunchTimer != null || !onRelayedPath()) {
+            return;
+        }
+        long delay = REPUNCH_DELAY.toNanos() << Math.min(repunchRounds, REPUNCH_MAX_DOUBLINGS);
+        repunchTimer = loop.schedule(() -> {
+            repunchTimer = null;
+            repunchRounds++;
+            repunch();
+        }, delay);
+    }
+
+    /** @return the peer's relayed addresses the link's relayed checks reached, with their sockets */
+    private List<Map.Entry<LinkSocket, Endpoint>> signalTargets() {
+        List<Map.Entry<LinkSocket, Endpoint>> targets = new ArrayList<>();
+        for (Map.Entry<LinkSocket, ConnectivityCheck> e : relayed.entrySet()) {
+            CompletableFuture<ConnectivityCheck.Selected> r = e.getValue().result();
+            if (r.isDone() && !r.isCompletedExceptionally()) {
+                targets.add(Map.entry(e.getKey(), r.join().remote()));
+            }
+        }
+        return targets;
+    }
+
+    /**
+     * Starts a re-punch: a new direct check that sends its openers now, tells the peer so over the
+     * relayed path (a PROBE with the OPENED flag, repeated while it waits) and sends full-TTL
+     * probes only once the peer said the same. Returns false if none could start.
+     */
+    private boolean repunch() {
+        if (!onRelayedPath() || direct.waitingForPeer() || !direct.result().isDone()) {
+            return false;
+        }
+        List<Map.Entry<LinkSocket, Endpoint>> targets = signalTargets();
+        if (targets.isEmpty()) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "re-punch " + repunchRounds + " towards " + intro.peer().shortForm()
+                + " (the link runs on " + link.path().kind() + ")");
+        ConnectivityCheck check = host.directCheck(intro);
+        direct = check;
+        check.result().whenComplete((selected, error) -> loop.execute(() -> {
+            cancelSignals();
+            if (direct == check) {
+                onCheck(udp, selected, error);
+            }
+        }));
+        check.startAfterPeerOpened(REPUNCH_GATE);
+        for (long at : SIGNAL_SCHEDULE_MS) {
+            signals.add(loop.schedule(() -> {
+                if (check.waitingForPeer()) {
+                    for (Map.Entry<LinkSocket, Endpoint> t : targets) {
+                        relayed.get(t.getKey()).signal(t.getValue(), SetupPacket.FLAG_OPENED);
+                    }
+                }
+            }, at * 1_000_000L));
+        }
+        return true;
+    }
+
+    /** The peer's openers are out: release our waiting re-punch, or start one if ours is due. */
+    private void onPeerOpened() {
+        if (direct.waitingForPeer()) {
+            LOG.log(System.Logger.Level.DEBUG, "re-punch: the peer's openers are out");
+            direct.peerOpened();
+            return;
+        }
+        if (!direct.result().isDone() || quietSince >= 0 && loop.nanoTime() - quietSince < REPUNCH_QUIET.toNanos()) {
+            return; // our check still runs, or the entries our last probes left may still be there
+        }
+        if (repunch()) {
+            if (repunchTimer != null) {
+                repunchTimer.cancel();
+                repunchTimer = null;
+            }
+            // Our openers went out in repunch(); the peer's are out: probe now, and tell it once more.
+            for (Map.Entry<LinkSocket, Endpoint> t : signalTargets()) {
+                relayed.get(t.getKey()).signal(t.getValue(), SetupPacket.FLAG_OPENED);
+            }
+            direct.peerOpened();
+        }
+    }
+
+    private void cancelSignals() {
+        for (EventLoop.Timer t : signals) {
+            t.cancel();
+        }
+        signals.clear();
     }
 
     /**

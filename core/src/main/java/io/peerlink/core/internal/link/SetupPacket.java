@@ -31,7 +31,8 @@ import javax.crypto.Mac;
  * responder's connection ID in a rendezvous HS_INIT and in HS_FIN, the initiator's in HS_RESP.
  *
  * PROBE flags: bit 0 = NOMINATE (the initiator's choice of path, as ICE's USE-CANDIDATE),
- * bit 1 = OPENER (sent with a low TTL; never expected to arrive).
+ * bit 1 = OPENER (sent with a low TTL; never expected to arrive), bit 2 = OPENED (a re-punch
+ * signal over the relayed path: the sender's openers are out).
  *
  * <p>The {@code mac} of PROBE and PROBE_ACK is HMAC-SHA256, truncated to 16 bytes, over every
  * byte before it, keyed by the sender's direction key (derived from the rendezvous session
@@ -72,6 +73,11 @@ public final class SetupPacket {
     public static final int FLAG_NOMINATE = 1;
     /** PROBE flag: a low-TTL opener. */
     public static final int FLAG_OPENER = 2;
+    /**
+     * PROBE flag: "my openers are out" — a re-punch signal sent over the link's relayed path, not
+     * a check (docs/protocol-punching.md, "Re-punch").
+     */
+    public static final int FLAG_OPENED = 4;
 
     /** Length of the truncated HMAC-SHA256 that ends PROBE and PROBE_ACK. */
     public static final int MAC_LENGTH = 16;

@@ -58,8 +58,8 @@ public final class ConnectivityCheck {
     public static final int MAX_PEER_REFLEXIVE = 4;
     /**
      * Probes and openers one check sends to one IP address at most, over its whole run. The
-     * default schedule needs about 42 for one public candidate (3 attempts of 3 openers and ~9
-     * probes, plus nominations). ACKs answer authentic probes one for one and are charged to the
+     * default schedule needs about 45 for one public candidate (3 openers on the introduction, 3
+     * attempts of 3 openers and ~9 probes, plus nominations). ACKs answer authentic probes one for one and are charged to the
      * device's {@link ProbeBudget} only.
      */
     public static final int MAX_DATAGRAMS_PER_ADDRESS = 48;
@@ -97,6 +97,9 @@ public final class ConnectivityCheck {
     private int unauthentic;
     private int refusedByBudget;
     private String openerProblem;
+    private boolean gated;
+    private boolean started;
+    private EventLoop.Timer gateTimer;
 
     /**
      * @param loop the event loop everything runs on
@@ -151,10 +154,15 @@ public final class ConnectivityCheck {
      * @param startIn delay until the common start instant
      */
     public void start(Duration startIn) {
+        started = true;
         long start = Math.max(0, startIn.toNanos());
         if (start > 0) {
             // Private (LAN) candidates need no synchronisation: no NAT sits between them, so probe
-            // them now; only the punch through NATs waits for the common start instant.
+            // them now; only the punch through NATs waits for the common start instant. Openers
+            // never reach the peer's NAT, so they go out now too: our NAT then has its mapping
+            // towards the peer even if this device reaches the common instant late (a loaded
+            // machine), which is when the peer's first full-TTL probe would otherwise clash.
+            sendOpeners();
             probeRound(true, false);
             timers.add(loop.schedule(() -> {
                 if (!result.isDone() && nominated == null) {
@@ -170,10 +178,71 @@ public final class ConnectivityCheck {
         timers.add(loop.schedule(this::giveUp, start + options.attempts() * attemptNanos));
     }
 
-    private void attempt() {
-        if (result.isDone()) {
+    /**
+     * Starts a re-punch (docs/protocol-punching.md, "Re-punch"): sends the openers and probes LAN
+     * candidates now, but sends no full-TTL packet to a public candidate before {@link #peerOpened()}
+     * (the peer's word, over the link's relayed path, that its openers are out) or an authentic
+     * probe from the peer arrived. So neither NAT ever sees a full-TTL packet before its own
+     * side's openers, however late either device runs. Without either within {@code gate}, the
+     * check fails. Loop thread.
+     *
+     * @param gate how long to wait for the peer's openers
+     */
+    public void startAfterPeerOpened(Duration gate) {
+        gated = true;
+        sendOpeners();
+        probeRound(true, false);
+        gateTimer = loop.schedule(this::giveUp, Math.max(0, gate.toNanos()));
+        timers.add(gateTimer);
+    }
+
+    /** The peer's openers are out: the gated re-punch runs its attempts from now. Loop thread. */
+    public void peerOpened() {
+        if (!gated || result.isDone()) {
             return;
         }
+        gated = false;
+        gateTimer.cancel();
+        timers.remove(gateTimer);
+        start(Duration.ZERO);
+    }
+
+    /** @return true once the check was started to send full-TTL probes (a gated re-punch only once released) */
+    public boolean probedPublic() {
+        return started;
+    }
+
+    /** @return true while a re-punch waits for the peer's openers */
+    public boolean waitingForPeer() {
+        return gated && !result.isDone();
+    }
+
+    /**
+     * Sends a PROBE carrying only {@code flags}, MACed like any probe, not tracked as a check
+     * (the re-punch's "openers sent" signal). Charged to the device's budget only. Loop thread.
+     *
+     * @param to the peer's address on this check's socket
+     * @param flags PROBE flags
+     */
+    public void signal(Endpoint to, int flags) {
+        if (!allowed(to, true)) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocate(64);
+        SetupPacket.writeProbe(b, remoteCid, RANDOM.nextLong(), flags, localCid, keys.outbound());
+        b.flip();
+        socket.send(to, b);
+    }
+
+    /**
+     * @param probe a decoded PROBE or PROBE_ACK
+     * @return true if it was MACed by the peer with this check's keys; loop thread
+     */
+    public boolean authentic(SetupPacket.Probe probe) {
+        return probe.verify(keys.inbound());
+    }
+
+    private boolean sendOpeners() {
         boolean opened = false;
         if (options.openerCount() > 0) {
             for (Candidate c : List.copyOf(remotes)) {
@@ -185,6 +254,14 @@ public final class ConnectivityCheck {
                 }
             }
         }
+        return opened;
+    }
+
+    private void attempt() {
+        if (result.isDone()) {
+            return;
+        }
+        boolean opened = sendOpeners();
         // LAN candidates need no opener: probe them at once; public ones after the lead.
         probeRound(true, false);
         long lead = opened ? options.openerLead().toNanos() : 0;
@@ -279,6 +356,11 @@ public final class ConnectivityCheck {
             unauthentic++;
             LOG.log(System.Logger.Level.DEBUG, () -> "dropped a probe with a wrong MAC from " + source);
             return;
+        }
+        if (gated && !result.isDone() && (probe.flags() & SetupPacket.FLAG_OPENER) == 0) {
+            // The peer probes us at full TTL, so it knows our openers are out, and it sent its own
+            // before any probe: its NAT is open towards us too.
+            peerOpened();
         }
         if (probe.type() == SetupPacket.PROBE) {
             onRequest(source, probe);
@@ -433,6 +515,9 @@ public final class ConnectivityCheck {
             why.append(", ").append(unauthentic).append(" probes with a wrong MAC dropped");
         }
         why.append(')');
+        if (gated) {
+            why.append("; the peer never confirmed its openers");
+        }
         if (!dropped.isEmpty()) {
             why.append("; peer candidates not probed: ").append(dropped);
         }
