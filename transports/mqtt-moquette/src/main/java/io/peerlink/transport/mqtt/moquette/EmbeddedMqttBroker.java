@@ -218,7 +218,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         return refusedLogins.get();
     }
 
-    /** @return logins admitted so far */
+    /** @return device logins admitted so far (the rendezvous server's own login is not counted) */
     public long admittedLogins() {
         return admittedLogins.get();
     }
@@ -263,8 +263,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
                 if (!RENDEZVOUS_LOGIN.equals(clientId)) {
                     return refuse(clientId, "the rendezvous server's login must use client ID " + RENDEZVOUS_LOGIN);
                 }
-                admittedLogins.incrementAndGet();
-                return true;
+                return true; // not a device: not counted in admittedLogins()
             }
             MqttIdentityLogin.Verified v;
             try {
