@@ -100,7 +100,7 @@ public final class ServerSettings {
             new Key("mqtt.port", "-1", "TCP port of the embedded MQTT broker (-1: off; 1883 is MQTT's)"),
             new Key("mqtt.data-dir", "", "directory where the broker persists sessions (default: memory)"),
             new Key("mqtt.audience", "", "what MQTT login tokens are signed for (default mqtt://<host>:<port>; set it to the address devices dial when host is 0.0.0.0)"),
-            new Key("mqtt.rendezvous.broker", "", "serve the rendezvous also over this MQTT broker, mqtt://<host>:<port> or mqtts://... (default: off)"),
+            new Key("mqtt.rendezvous.broker", "", "serve the rendezvous also over this MQTT broker, mqtt://<host>:<port> or mqtts://... (default: the embedded broker when mqtt.port is set, else off)"),
             new Key("mqtt.rendezvous.username", "", "the server's user name at that broker"),
             new Key("mqtt.rendezvous.password-file", "", "file holding the server's password at that broker"),
             new Key("mqtt.rendezvous.client-id", "peerlink-rendezvous", "the server's MQTT client ID"),

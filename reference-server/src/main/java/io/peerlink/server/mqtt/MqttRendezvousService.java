@@ -34,6 +34,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * messages, same admission, same introductions. Each device's topics are one control connection
  * reserved for that device ID (a hello for another ID is refused); that only the device itself can
  * use them is the broker ACL's job.
+ *
+ * <p>Without {@code mqtt.rendezvous.broker} but with {@code mqtt.port} set, it serves the rendezvous
+ * over the server's embedded broker ({@link MqttBrokerService}), logged in with the broker's own
+ * rendezvous login ({@code EmbeddedMqttBroker.rendezvousLinkConfig()}: a password made at start that
+ * only this process has), whose built-in ACL reserves each device's topic pair to that device.
  */
 @ApplicationScoped
 public class MqttRendezvousService implements ServerService {
@@ -48,6 +53,7 @@ public class MqttRendezvousService implements ServerService {
 
     private ServerConfig config;
     private RendezvousService rendezvous;
+    private MqttBrokerService embedded;
     private final Map<String, ControlSession> sessions = new ConcurrentHashMap<>();
     /** Sessions a device may open in a burst, and how many more per second: an "open" flood costs the server a challenge each. */
     static final double OPEN_BURST = 5;
@@ -75,9 +81,10 @@ public class MqttRendezvousService implements ServerService {
      * @param rendezvous the rendezvous logic
      */
     @Inject
-    public MqttRendezvousService(ServerConfig config, RendezvousService rendezvous) {
+    public MqttRendezvousService(ServerConfig config, RendezvousService rendezvous, MqttBrokerService embedded) {
         this.config = config;
         this.rendezvous = rendezvous;
+        this.embedded = embedded;
     }
 
     @Override
@@ -87,7 +94,12 @@ public class MqttRendezvousService implements ServerService {
 
     @Override
     public boolean enabled() {
-        return setting(BROKER) != null;
+        return setting(BROKER) != null || config.mqtt().port() >= 0;
+    }
+
+    /** @return true when the rendezvous runs over the embedded broker (no {@code mqtt.rendezvous.broker}, {@code mqtt.port} set) */
+    private boolean overEmbedded() {
+        return setting(BROKER) == null;
     }
 
     private String setting(String key) {
@@ -96,6 +108,20 @@ public class MqttRendezvousService implements ServerService {
 
     @Override
     public synchronized void start() {
+        if (overEmbedded()) {
+            io.peerlink.transport.mqtt.moquette.EmbeddedMqttBroker b = embedded.broker();
+            if (b == null) {
+                throw new IllegalStateException("cannot serve the rendezvous over the embedded MQTT broker: it is not running (mqtt.port)");
+            }
+            try {
+                link = MqttRendezvousServerLink.connect(b.rendezvousLinkConfig(), new Handler());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IllegalStateException("cannot serve the rendezvous over the embedded MQTT broker on port " + b.port()
+                        + " (mqtt.port): " + e.getMessage(), e);
+            }
+            brokerAddress = link.brokerAddress();
+            return;
+        }
         String broker = setting(BROKER);
         URI uri;
         try {
@@ -144,7 +170,10 @@ public class MqttRendezvousService implements ServerService {
     @Override
     public String describe() {
         MqttRendezvousServerLink l = link;
-        return l == null ? "off" : "topics peerlink/rv/<device>/up|down at " + setting(BROKER);
+        if (l == null) {
+            return "off";
+        }
+        return "topics peerlink/rv/<device>/up|down at " + (overEmbedded() ? "the embedded broker, port " + embedded.port() : setting(BROKER));
     }
 
     @Override

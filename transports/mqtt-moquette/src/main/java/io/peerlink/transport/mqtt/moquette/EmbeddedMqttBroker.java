@@ -29,7 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Authenticator} as a proven identity, and only an {@link AuthResult.Admitted} lets the
  * device in. Every device reads only its own inbox ({@code <prefix>/<its ID>/+}), writes only with
  * its own ID as the sender level, and must use its device ID as client ID (so nobody can take over
- * another device's session).
+ * another device's session), or {@code <device ID>-rv} for its rendezvous carrier.
+ *
+ * <p>The rendezvous over MQTT (docs/protocol-rendezvous.md, "The MQTT carrier"): a device may also
+ * publish on {@code peerlink/rv/<its ID>/up} and subscribe to {@code peerlink/rv/<its ID>/down},
+ * nothing else there. The rendezvous server logs in with {@link #rendezvousLinkConfig()}: user and
+ * client ID {@value #RENDEZVOUS_LOGIN} and a random password made at {@link #start()} that exists
+ * only in this process; it may read every up-topic and write every down-topic, and nothing else.
  *
  * <pre>{@code
  * EmbeddedMqttBroker broker = EmbeddedMqttBroker.builder().host("0.0.0.0").port(1883).authenticator(auth).build();
@@ -46,6 +52,15 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EmbeddedMqttBroker.class.getName());
     /** Moquette 0.17's authenticator sees no socket address; the AuthRequest says so instead of inventing one. */
     static final InetSocketAddress ADDRESS_NOT_EXPOSED = InetSocketAddress.createUnresolved("mqtt-client-address-not-exposed", 0);
+    /**
+     * User name and client ID of the rendezvous server's login ({@link #rendezvousLinkConfig()}); not a device ID
+     * (those are 52 base32 characters), so no device login can take it.
+     */
+    public static final String RENDEZVOUS_LOGIN = "peerlink-rendezvous";
+    /** The rendezvous topics' first levels (io.peerlink.transport.mqtt.MqttRendezvousTopics.PREFIX). */
+    private static final String RV = io.peerlink.transport.mqtt.MqttRendezvousTopics.PREFIX + "/";
+    /** Suffix of a device's rendezvous carrier's client ID (io.peerlink.transport.mqtt.MqttControlCarrierProvider.CLIENT_ID_SUFFIX). */
+    private static final String CARRIER_SUFFIX = io.peerlink.transport.mqtt.MqttControlCarrierProvider.CLIENT_ID_SUFFIX;
 
     private final String host;
     private final int requestedPort;
@@ -62,6 +77,8 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
     private Server server;
     private volatile int port = -1;
     private volatile String audience;
+    /** The rendezvous server's password, fresh per start; never leaves the process but through {@link #rendezvousLinkConfig()}. */
+    private volatile byte[] rendezvousSecret;
 
     private final Map<String, Long> usedTokens = new ConcurrentHashMap<>();
     private final Map<DeviceId, String> networks = new ConcurrentHashMap<>();
@@ -114,6 +131,10 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             } else {
                 p.setProperty("persistence_enabled", "false");
             }
+            byte[] secret = new byte[32];
+            new java.security.SecureRandom().nextBytes(secret);
+            rendezvousSecret = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret)
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             Server s = new Server();
             s.startServer(new MemoryConfig(p), List.of(), null, new IdentityAuthenticator(), new InboxPolicy());
             server = s;
@@ -167,12 +188,37 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         return audience;
     }
 
+    /**
+     * The login of the rendezvous server at this broker, for
+     * {@code io.peerlink.transport.mqtt.MqttRendezvousServerLink.connect}: bind endpoint
+     * {@code mqtt://<host>:<port>/}{@value #RENDEZVOUS_LOGIN} (a wildcard host becomes loopback), MQTT 3.1.1,
+     * user {@value #RENDEZVOUS_LOGIN} and the password this start made. Give it to nobody else: it reads every
+     * device's up-topic and writes every down-topic.
+     *
+     * @return the configuration of the rendezvous server's broker connection
+     * @throws IllegalStateException before start
+     */
+    public io.peerlink.spi.TransportConfig rendezvousLinkConfig() {
+        port();
+        String h = switch (host) {
+            case "0.0.0.0" -> "127.0.0.1";
+            case "::", "0:0:0:0:0:0:0:0", "[::]" -> "::1";
+            default -> host;
+        };
+        return io.peerlink.spi.TransportConfig.bind(new io.peerlink.Endpoint("mqtt", h, port, "/" + RENDEZVOUS_LOGIN))
+                .set(io.peerlink.transport.mqtt.MqttOptions.PROTOCOL_VERSION, io.peerlink.transport.mqtt.MqttVersion.MQTT_3_1_1)
+                .set(io.peerlink.transport.mqtt.MqttOptions.USERNAME, RENDEZVOUS_LOGIN)
+                .set(io.peerlink.transport.mqtt.MqttOptions.PASSWORD,
+                        new String(rendezvousSecret, java.nio.charset.StandardCharsets.US_ASCII))
+                .build();
+    }
+
     /** @return logins refused so far (bad token, reused token, authenticator denied, client ID mismatch) */
     public long refusedLogins() {
         return refusedLogins.get();
     }
 
-    /** @return logins admitted so far */
+    /** @return device logins admitted so far (the rendezvous server's own login is not counted) */
     public long admittedLogins() {
         return admittedLogins.get();
     }
@@ -209,15 +255,25 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
     private final class IdentityAuthenticator implements IAuthenticator {
         @Override
         public boolean checkValid(String clientId, String username, byte[] password) {
+            if (RENDEZVOUS_LOGIN.equals(username)) {
+                byte[] secret = rendezvousSecret;
+                if (password == null || secret == null || !java.security.MessageDigest.isEqual(secret, password)) {
+                    return refuse(clientId, "wrong password for the rendezvous server's login");
+                }
+                if (!RENDEZVOUS_LOGIN.equals(clientId)) {
+                    return refuse(clientId, "the rendezvous server's login must use client ID " + RENDEZVOUS_LOGIN);
+                }
+                return true; // not a device: not counted in admittedLogins()
+            }
             MqttIdentityLogin.Verified v;
             try {
                 v = MqttIdentityLogin.verify(username, password, audience, clock.instant(), loginWindow);
             } catch (MqttIdentityLogin.LoginRejectedException e) {
                 return refuse(clientId, e.getMessage());
             }
-            if (!v.deviceId().value().equals(clientId)) {
+            if (!v.deviceId().value().equals(clientId) && !(v.deviceId().value() + CARRIER_SUFFIX).equals(clientId)) {
                 return refuse(clientId, "the client ID must be the device ID " + v.deviceId().shortForm()
-                        + "... (so that no device can take over another one's session)");
+                        + "... or that ID with '" + CARRIER_SUFFIX + "' (so that no device can take over another one's session)");
             }
             long now = clock.instant().getEpochSecond();
             if (usedTokens.size() > 100_000) {
@@ -243,7 +299,11 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         }
     }
 
-    /** Read your own inbox; write into any inbox with your own ID as the sender level. */
+    /**
+     * Devices: read your own inbox; write into any inbox with your own ID as the sender level; write your
+     * own rendezvous up-topic, read your own down-topic. The rendezvous server: read every up-topic, write
+     * every down-topic, nothing else.
+     */
     private final class InboxPolicy implements IAuthorizatorPolicy {
         @Override
         public boolean canRead(Topic topic, String user, String client) {
@@ -251,6 +311,12 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
                 return false;
             }
             String t = topic.toString();
+            if (RENDEZVOUS_LOGIN.equals(user)) {
+                return t.equals(RV + "+/up") || rendezvousTopicOf(t, "/up") != null;
+            }
+            if (t.equals(RV + user + "/down")) {
+                return true;
+            }
             String own = topicPrefix + "/" + user + "/";
             if (!t.startsWith(own)) {
                 return false;
@@ -265,12 +331,27 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
                 return false;
             }
             String t = topic.toString();
+            if (RENDEZVOUS_LOGIN.equals(user)) {
+                return rendezvousTopicOf(t, "/down") != null;
+            }
+            if (t.equals(RV + user + "/up")) {
+                return true;
+            }
             String head = topicPrefix + "/";
             String tail = "/" + user;
             if (!t.startsWith(head) || !t.endsWith(tail) || t.length() <= head.length() + tail.length()) {
                 return false;
             }
             return isId(t.substring(head.length(), t.length() - tail.length()));
+        }
+
+        /** @return the device ID level of {@code peerlink/rv/<id><suffix>}, or null */
+        private String rendezvousTopicOf(String t, String suffix) {
+            if (!t.startsWith(RV) || !t.endsWith(suffix) || t.length() <= RV.length() + suffix.length()) {
+                return null;
+            }
+            String id = t.substring(RV.length(), t.length() - suffix.length());
+            return isId(id) ? id : null;
         }
 
         private boolean isId(String level) {
