@@ -59,7 +59,8 @@ public final class RelayFrame {
 
     /**
      * @param frame a binary WebSocket message (position at its start; not moved)
-     * @return the device ID it names, or null if it is not a well-formed DATA frame
+     * @return the device ID it names, or null if it is not a well-formed DATA frame (an ID not in
+     *         its canonical lower-case form included)
      */
     public static DeviceId peer(ByteBuffer frame) {
         if (frame.remaining() < HEADER || frame.remaining() > MAX_FRAME || frame.get(frame.position()) != DATA) {
@@ -67,8 +68,11 @@ public final class RelayFrame {
         }
         byte[] id = new byte[ID_LENGTH];
         frame.get(frame.position() + 1, id);
+        String text = new String(id, StandardCharsets.US_ASCII);
         try {
-            return DeviceId.parse(new String(id, StandardCharsets.US_ASCII));
+            DeviceId parsed = DeviceId.parse(text);
+            // Canonical form only (lower case, no padding): one device, one spelling on the wire.
+            return parsed.value().equals(text) ? parsed : null;
         } catch (IllegalArgumentException e) {
             return null;
         }

@@ -3,6 +3,7 @@ package io.peerlink.protocol.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.peerlink.protocol.rendezvous.Message;
 import io.peerlink.protocol.rendezvous.ProtocolException;
+import io.peerlink.protocol.rendezvous.RelayFrame;
 import io.peerlink.protocol.rendezvous.RendezvousCodec;
 import io.peerlink.protocol.stun.StunFormatException;
 import io.peerlink.protocol.stun.StunMessage;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Jazzer fuzz targets for the decoders of this module that face the network: rendezvous JSON
@@ -59,5 +61,26 @@ class ProtocolFuzzTest {
         }
         assertEquals(0, datagram.position());
         assertEquals(input.length, datagram.limit());
+    }
+
+    /**
+     * {@link RelayFrame#peer} never throws: it names a valid device ID or returns null; an
+     * accepted frame is a DATA frame within the size limits whose payload is the rest of the
+     * input, and re-encoding the ID and payload gives the input back. Nothing moves the buffer.
+     */
+    @FuzzTest(maxDuration = "30m")
+    void relayFrame(byte[] input) {
+        ByteBuffer frame = ByteBuffer.wrap(input);
+        io.peerlink.DeviceId peer = RelayFrame.peer(frame);
+        assertEquals(0, frame.position());
+        if (peer == null) {
+            return;
+        }
+        assertTrue(input.length >= RelayFrame.HEADER && input.length <= RelayFrame.MAX_FRAME, "accepted a frame of " + input.length + " bytes");
+        assertEquals(RelayFrame.DATA, input[0]);
+        ByteBuffer payload = RelayFrame.payload(frame);
+        assertEquals(input.length - RelayFrame.HEADER, payload.remaining());
+        assertEquals(frame, RelayFrame.encode(peer, payload), "a decoded frame must re-encode to the same bytes");
+        assertEquals(0, frame.position());
     }
 }
