@@ -82,6 +82,11 @@ public final class RelayHub {
                 return; // datagram semantics: drop when the peer cannot keep up
             }
             outbox.add(new Object[] {from, data});
+            drain();
+        }
+
+        /** Sends everything queued unless another thread is doing so (or the peer is being acknowledged). */
+        void drain() {
             while (!outbox.isEmpty() && draining.compareAndSet(false, true)) {
                 try {
                     for (Object[] m; (m = outbox.poll()) != null; ) {
@@ -150,10 +155,20 @@ public final class RelayHub {
             return;
         }
         p.id = id;
-        // Acknowledge before going online: after that, datagrams may be sent to this socket from
-        // other threads, and no packet may come between a datagram's header and its attachment.
-        ack.sendAcknowledgement(new JSONObject().put("ok", true).put("maxDatagramBytes", maxDatagramBytes));
-        Peer previous = online.put(id, p);
+        // Go online before acknowledging, so a datagram sent to this peer after its start() has
+        // returned is never dropped as "absent"; but hold the drain flag across the acknowledgement
+        // (nobody else can hold it yet: the peer was not online), so datagrams delivered meanwhile
+        // are queued and sent after it: no packet may come between a binary datagram's header and
+        // its attachment, and the client learns it is authenticated before its first datagram.
+        p.draining.set(true);
+        Peer previous;
+        try {
+            previous = online.put(id, p);
+            ack.sendAcknowledgement(new JSONObject().put("ok", true).put("maxDatagramBytes", maxDatagramBytes));
+        } finally {
+            p.draining.set(false);
+        }
+        p.drain();
         if (previous != null && previous != p && !previous.closed) {
             previous.socket.disconnect(true);
         }

@@ -15,8 +15,10 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -49,6 +51,11 @@ public final class SocketIoTransport implements Transport {
     private final TransportCapabilities capabilities;
     private final Object lock = new Object();
     private State state = State.CREATED;
+    /** Datagrams kept while start() waits: at most this many. */
+    private static final int MAX_PENDING_AT_START = 64;
+    /** The socket start() is authenticating (guarded by lock), and what arrived on it meanwhile. */
+    private Socket starting;
+    private final List<Object[]> pendingAtStart = new ArrayList<>();
     private Socket socket;
     private DatagramHandler handler;
 
@@ -89,6 +96,8 @@ public final class SocketIoTransport implements Transport {
             options.webSocketFactory = NoDelayHttp.CLIENT;
             options.callFactory = NoDelayHttp.CLIENT;
             s = IO.socket(server.resolve("/relay"), options);
+            starting = s;
+            pendingAtStart.clear();
         }
         CompletableFuture<JSONObject> challenge = new CompletableFuture<>();
         CompletableFuture<Void> authenticated = new CompletableFuture<>();
@@ -138,6 +147,12 @@ public final class SocketIoTransport implements Transport {
             this.socket = s;
             this.handler = handler;
             state = State.STARTED;
+            starting = null;
+            List<Object[]> early = new ArrayList<>(pendingAtStart);
+            pendingAtStart.clear();
+            for (Object[] m : early) {
+                deliver(s, m);
+            }
         }
     }
 
@@ -149,6 +164,11 @@ public final class SocketIoTransport implements Transport {
         // Delivery holds the lock so that stop() cannot return while a handler call is running.
         synchronized (lock) {
             if (state != State.STARTED || socket != from) {
+                // The relay may forward a datagram right after acknowledging authentication, before
+                // start() has published the socket: keep a few for start() to deliver.
+                if (starting == from && pendingAtStart.size() < MAX_PENDING_AT_START) {
+                    pendingAtStart.add(new Object[] {sender, data});
+                }
                 return;
             }
             try {
