@@ -42,7 +42,7 @@ import java.util.Map;
 public final class AdmissionStorm {
     private static final String USAGE = """
             usage: AdmissionStorm [--devices N] [--parallelism P] [--source-addresses A] [--verifies V]
-                                  [--modes jdk,bouncycastle,tickets] [--server-heap SIZE] [--out DIR]
+                                  [--modes jdk,bouncycastle,tickets] [--server-heap SIZE] [--server-jvm OPTIONS] [--out DIR]
               --devices           devices in the storm (default 10000)
               --parallelism       handshakes in flight (default 512)
               --source-addresses  loopback source addresses 127.1.x.y (default 64)
@@ -51,6 +51,8 @@ public final class AdmissionStorm {
                                   hellos verified by that Ed25519 implementation; tickets re-admits with the
                                   tickets the previous storm's server issued (needs one before it)
               --server-heap       the server JVM's -Xmx (default 1g)
+              --server-jvm        extra options for the server JVM only, space-separated
+                                  (e.g. "-XX:TieredStopAtLevel=1"; default none)
               --out               directory for server logs (default target/admission-storm)
             """;
 
@@ -72,6 +74,8 @@ public final class AdmissionStorm {
             throw new IllegalArgumentException("mode 'tickets' needs an earlier storm whose server issues the tickets, e.g. --modes bouncycastle,tickets");
         }
         String heap = o.getOrDefault("server-heap", "1g");
+        List<String> serverJvm = o.getOrDefault("server-jvm", "").isBlank() ? List.of()
+                : List.of(o.get("server-jvm").trim().split("\\s+"));
         Path out = Path.of(o.getOrDefault("out", "target/admission-storm")).toAbsolutePath();
         long fdLimit = ProcStat.openFileLimit("self");
         if (devices > 0 && fdLimit < devices + 1000L) {
@@ -162,7 +166,7 @@ public final class AdmissionStorm {
             Path dir = out.resolve(mode);
             boolean resume = mode.equals("tickets");
             String verifier = resume ? "bouncycastle" : mode;
-            try (ServerProcess server = ServerProcess.start(heap, allowList, dir, List.of("-D" + Ed25519Verifier.PROPERTY + "=" + verifier),
+            try (ServerProcess server = ServerProcess.start(heap, allowList, dir, serverJvmOptions(serverJvm, verifier),
                     false, "server", List.of("--config", serverConfig.toString()));
                  Fleet fleet = new Fleet(server.controlUri(), sources)) {
                 fleet.add(keys);
@@ -235,6 +239,12 @@ public final class AdmissionStorm {
             throw new IllegalStateException((n - ok) + " of " + n + " valid signatures did not verify");
         }
         return (c1 - c0) / 1e3 / n;
+    }
+
+    private static List<String> serverJvmOptions(List<String> extra, String verifier) {
+        List<String> options = new ArrayList<>(extra);
+        options.add("-D" + Ed25519Verifier.PROPERTY + "=" + verifier);
+        return options;
     }
 
     static String loadAverage() {

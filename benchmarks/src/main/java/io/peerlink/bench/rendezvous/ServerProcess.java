@@ -94,6 +94,12 @@ final class ServerProcess implements AutoCloseable, Introductions.CpuClock {
                 // A GC log is the first place to look if the heap gets tight or pauses stretch latency.
                 "-Xlog:gc:file=" + logDir.resolve(name + "-gc.log")));
         javaCommand.addAll(jvmOptions);
+        // -Dbench.server.jvm="..." adds options to every server JVM a harness starts (e.g. to compare
+        // JIT settings with the same command); AdmissionStorm also has --server-jvm.
+        String extra = System.getProperty("bench.server.jvm", "").trim();
+        if (!extra.isEmpty()) {
+            javaCommand.addAll(List.of(extra.split("\\s+")));
+        }
         javaCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
