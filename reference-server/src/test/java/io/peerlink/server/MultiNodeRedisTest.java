@@ -273,7 +273,22 @@ class MultiNodeRedisTest {
             }
         });
         bob.onIncoming(request -> request.accept());
-        PeerLink link = alice.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
+        // Known limitation (docs/operations.md): presence is back before every node's subscription
+        // for introductions is, so the first cross-node connects right after the return can time
+        // out; within 20 s (await) one must link.
+        PeerLink[] linked = new PeerLink[1];
+        await("a cross-node link opens again", () -> {
+            try {
+                linked[0] = alice.connect(b).toCompletableFuture().get(15, TimeUnit.SECONDS);
+                return true;
+            } catch (ExecutionException x) {
+                assertInstanceOf(UnreachableException.class, x.getCause(), String.valueOf(x.getCause()));
+                return false;
+            } catch (Exception x) {
+                throw new AssertionError(x);
+            }
+        });
+        PeerLink link = linked[0];
         assertEquals(b, link.peer());
         link.close();
         assertTrue(states.isEmpty(), "no device lost its registration during the outage: " + states);

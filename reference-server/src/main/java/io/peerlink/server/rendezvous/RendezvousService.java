@@ -628,7 +628,6 @@ public final class RendezvousService implements AutoCloseable {
     private void onConnect(ControlSession s, Message.Connect c) {
         connectRequests.incrementAndGet();
         DeviceId to = c.to();
-        String toNetwork = registry.networkOf(to);
         if (to.equals(s.deviceId())) {
             unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.DENIED, "a device cannot connect to itself"));
             return;
@@ -643,6 +642,9 @@ public final class RendezvousService implements AutoCloseable {
                     "this server cannot reach the devices of other nodes right now (" + outage + "); try again later"));
             return;
         }
+        // Only now ask where the target is registered: during an outage that lookup would wait for
+        // the shared registry (its command timeout) instead of answering at once above.
+        String toNetwork = registry.networkOf(to);
         if (toNetwork == null || !policy.mayConnect(s.deviceId(), s.network(), to, toNetwork)) {
             unreachable(s, new Message.Unreachable(c.requestId(), to, UnreachableException.Reason.UNKNOWN, NOT_REACHABLE));
             return;
