@@ -75,6 +75,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
 
     private final Object lifecycle = new Object();
     private Server server;
+    private GuardedListener listener;
     private volatile int port = -1;
     private volatile String audience;
     /** The rendezvous server's password, fresh per start; never leaves the process but through {@link #rendezvousLinkConfig()}. */
@@ -114,12 +115,12 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             if (server != null) {
                 throw new IllegalStateException("the embedded MQTT broker is already started");
             }
-            // Moquette 0.17 reports the configured port, not the bound one: pick a free port for "any".
-            int bindPort = requestedPort != 0 ? requestedPort : freePort(host);
             Properties p = new Properties();
             p.setProperty("host", host);
-            p.setProperty("port", Integer.toString(bindPort));
+            // Moquette binds nothing itself: GuardedListener accepts the connections (it checks wills).
+            p.setProperty("port", "disabled");
             p.setProperty("websocket_port", "disabled");
+            p.setProperty("telemetry_enabled", "false");
             p.setProperty("allow_anonymous", "false");
             p.setProperty("allow_zero_byte_client_id", "false");
             p.setProperty("reauthorize_subscriptions_on_connect", "true");
@@ -136,26 +137,39 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             rendezvousSecret = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret)
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             Server s = new Server();
-            s.startServer(new MemoryConfig(p), List.of(), null, new IdentityAuthenticator(), new InboxPolicy());
+            MemoryConfig config = new MemoryConfig(p);
+            IdentityAuthenticator identities = new IdentityAuthenticator();
+            InboxPolicy policy = new InboxPolicy();
+            s.startServer(config, List.of(), null, identities, policy);
+            GuardedListener l;
+            try {
+                l = GuardedListener.bind(s, config, identities, host, requestedPort, maxMessageBytes,
+                        (topic, user, client) -> policy.canWrite(new Topic(topic), user, client),
+                        (client, why) -> refuse(client, why));
+            } catch (IOException | RuntimeException e) {
+                s.stopServer();
+                throw e;
+            }
             server = s;
-            port = bindPort;
+            listener = l;
+            port = l.port();
             audience = configuredAudience != null ? configuredAudience : "mqtt://" + host + ":" + port;
             LOG.log(System.Logger.Level.INFO, "embedded MQTT broker listening on " + host + ":" + port + " (audience '" + audience + "')");
-        }
-    }
-
-    private static int freePort(String host) throws IOException {
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-            return probe.getLocalPort();
         }
     }
 
     /** Stops the broker; idempotent. */
     public void stop() {
         Server s;
+        GuardedListener l;
         synchronized (lifecycle) {
             s = server;
+            l = listener;
             server = null;
+            listener = null;
+        }
+        if (l != null) {
+            l.close();
         }
         if (s != null) {
             s.stopServer();
