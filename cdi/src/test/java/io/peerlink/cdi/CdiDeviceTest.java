@@ -255,9 +255,11 @@ class CdiDeviceTest {
                         pattern write peerlink/in/+/%u
                         pattern write peerlink/rv/%u/up
                         pattern read peerlink/rv/%u/down
+                        pattern read peerlink/rv/server
                         user rendezvous
                         topic read peerlink/rv/+/up
                         topic write peerlink/rv/+/down
+                        topic write peerlink/rv/server
                         """).start();
         toClose.add(broker);
         String host = "127.0.0.1:" + broker.port();
