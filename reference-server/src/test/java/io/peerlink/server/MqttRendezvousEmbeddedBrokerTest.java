@@ -160,7 +160,19 @@ class MqttRendezvousEmbeddedBrokerTest {
         assertRefused(broker, EmbeddedMqttBroker.RENDEZVOUS_LOGIN, EmbeddedMqttBroker.RENDEZVOUS_LOGIN, "guessed-password");
         // Alice's genuine token under mallory's name.
         assertRefused(broker, mallory.id().value(), mallory.id().value(), MqttIdentityLogin.password(alice, broker.audience(), Instant.now()));
-        assertEquals(refusedBefore + 4, broker.refusedLogins());
+        // Mallory's valid token with an MQTT will on alice's up-topic ("open" there would end alice's session when
+        // mallory's connection dies): refused with CONNACK 5 before the broker stores the will.
+        MqttClient w = new MqttClient("tcp://127.0.0.1:" + broker.port(), mallory.id().value(), new MemoryPersistence());
+        MqttConnectOptions wo = new MqttConnectOptions();
+        wo.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        wo.setUserName(mallory.id().value());
+        wo.setPassword(MqttIdentityLogin.password(mallory, broker.audience(), Instant.now()).toCharArray());
+        wo.setWill(aliceUp, "open mallory-will".getBytes(StandardCharsets.UTF_8), 1, false);
+        MqttException refusedWill = assertThrows(MqttException.class, () -> w.connect(wo), "a will on alice's up-topic");
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, refusedWill.getReasonCode(), String.valueOf(refusedWill));
+        w.close(true);
+        assertEquals(refusedBefore + 5, broker.refusedLogins());
+        Thread.sleep(2_000); // a published will would have ended alice's session by now
         assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state());
         link.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
