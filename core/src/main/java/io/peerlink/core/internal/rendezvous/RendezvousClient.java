@@ -796,20 +796,26 @@ public final class RendezvousClient implements AutoCloseable {
             }
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
-            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             setState(Rendezvous.State.REGISTERED);
             if (!candidates.equals(helloCandidates)) {
                 // Candidates changed while the hello was in flight (STUN answered meanwhile).
                 send(new Message.Candidates(candidates));
             }
             send(new Message.Ping(monotonicMicros()));
-            // A new connection (perhaps a restarted server) knows none of this device's links: report them again.
+            // A new connection (perhaps a restarted server) knows none of this device's links: report them again,
+            // at once and before any relay frame, so the WebSocket relay carries the links on (docs/relay.md).
             lastLinkReport = null;
             if (linkSource != null) {
-                scheduleLinkReport();
+                if (pendingLinkReport != null) {
+                    pendingLinkReport.cancel(false);
+                    pendingLinkReport = null;
+                }
+                lastLinkReportNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
+                sendLinkReport();
                 linkReportTask = loop.scheduleWithFixedDelay(this::sendLinkReport, LINK_REPORT_PERIOD_MS, LINK_REPORT_PERIOD_MS,
                         TimeUnit.MILLISECONDS);
             }
+            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             registered.complete(null);
         } else if (message instanceof Message.Ping p) {
             send(new Message.Pong(p.t()));
