@@ -168,8 +168,8 @@ final class DeviceImpl implements Device {
         this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener(),
-                    ControlCarriers.opener(b, identity.id()));
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, b.rendezvousProxy, identity, Map.of(),
+                    new RendezvousListener(), ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);
             wsRelaySocket = wsRelay ? startWsRelay(rendezvousClient, loop, connections) : null;
