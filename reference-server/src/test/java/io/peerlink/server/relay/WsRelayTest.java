@@ -291,8 +291,11 @@ class WsRelayTest {
         await(() -> a.rendezvous().state() != io.peerlink.Rendezvous.State.REGISTERED, Duration.ofSeconds(10), () -> "a noticed");
         server = ReferenceServer.start(serverConfig.httpPort(port).build());
         toClose.add(server);
+        long restarted = System.nanoTime();
         send(p.a(), 600, 600);
         assertExact(p.received(), 1200, Duration.ofSeconds(60));
+        System.out.printf("WsRelayTest: server restarted; the rest of the transfer arrived %.0f ms later (load %s)%n",
+                (System.nanoTime() - restarted) / 1e6, java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
         assertTrue(p.a().channel().isOpen() && p.b().channel().isOpen(), "link open");
         assertOnWsRelay(p.a());
         assertOnWsRelay(p.b());
@@ -317,11 +320,16 @@ class WsRelayTest {
             send(p.a(), 0, 600);
             await(() -> p.received().size() >= 150, Duration.ofSeconds(30), () -> "received " + p.received().size());
             long before = relay().relayedBytes();
+            long cut = System.nanoTime();
             forwarder.cut();
             await(() -> forwarder.accepted() >= 2 && a.rendezvous().state() == io.peerlink.Rendezvous.State.REGISTERED,
                     Duration.ofSeconds(10), () -> "a reconnected: " + forwarder.accepted() + " " + a.rendezvous().state());
+            long back = System.nanoTime();
             send(p.a(), 600, 600);
             assertExact(p.received(), 1200, Duration.ofSeconds(60));
+            System.out.printf("WsRelayTest: cut; registered again after %.0f ms; the rest arrived %.0f ms after that (load %s)%n",
+                    (back - cut) / 1e6, (System.nanoTime() - back) / 1e6,
+                    java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
             assertTrue(p.a().channel().isOpen() && p.b().channel().isOpen(), "link open");
             assertOnWsRelay(p.a());
             assertOnWsRelay(p.b());
