@@ -104,7 +104,8 @@ class WsRelayProxyTest {
         proxies.add(p);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
-            try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+            try {
+                new java.net.Socket("127.0.0.1", port).close();
                 return new Proxy(port, log);
             } catch (java.io.IOException notYet) {
                 if (System.nanoTime() > deadline || !p.isAlive()) {

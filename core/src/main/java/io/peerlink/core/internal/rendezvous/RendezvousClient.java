@@ -686,8 +686,9 @@ public final class RendezvousClient implements AutoCloseable {
         if (tunnel.find()) {
             return p + " refused to tunnel to " + target + " (HTTP " + tunnel.group(1) + " to CONNECT)";
         }
-        if (root instanceof java.net.http.WebSocketHandshakeException h && h.getResponse() != null
-                && h.getResponse().statusCode() == 407 || message.contains("407")) {
+        boolean handshake407 = root instanceof java.net.http.WebSocketHandshakeException h && h.getResponse() != null
+                && h.getResponse().statusCode() == 407;
+        if (handshake407 || java.util.regex.Pattern.compile("\\b407\\b").matcher(message).find()) {
             return p + " wants credentials (HTTP 407); PeerLink sends none to a proxy";
         }
         if (root instanceof java.io.EOFException || message.contains("EOF") || message.contains("closed")) {
