@@ -274,8 +274,13 @@ public final class TurnBench {
             throws Exception {
         BenchTurnTransports.configure(secret, "udp");
         System.out.printf("# links: %d MiB of 16 KiB ordered messages per case; %s%n", linkMib, loadAverage());
-        System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors");
+        System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors"
+                + "  pkts-lost  retx-%  srtt-ms");
+        // Warm-up of every path measured, so that no case's first run pays for JIT compilation alone.
         link("warmup", null, 0, cpu, 0, 0, false);
+        for (String name : servers) {
+            link("warmup", name.equals("embedded") ? embedded : coturn, 0, cpu, 0, 0, false);
+        }
         for (int run = 1; run <= runs; run++) {
             double[] direct = link("direct", null, run, cpu, 0, 0, true);
             for (String name : servers) {
@@ -309,16 +314,19 @@ public final class TurnBench {
             transfer.sendOn(la.channel()).get(300, TimeUnit.SECONDS);
             transfer.await(60);
             long serverNanos = cpu.nanos(server) - serverBefore;
+            io.peerlink.ChannelStats stats = la.channel().stats();
             long deviceNanos = processCpu() - processBefore - (cpu.nanos("embedded") - embeddedBefore);
             double mib = (double) transfer.messages * transfer.size / (1 << 20);
             double mibs = transfer.mibPerSecond();
             double cpuPerMib = deviceNanos / 1e6 / mib;
             if (print) {
-                System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d%n", run, name, mibs,
+                System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d  %9d  %7.2f  %7.2f%n", run, name, mibs,
                         directMibs > 0 ? String.format("%.2f", mibs / directMibs) : "1.00", cpuPerMib,
                         directCpu > 0 ? String.format("%.2f", cpuPerMib / directCpu) : "1.00",
                         turn == null ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
-                        transfer.lost(), transfer.duplicates(), transfer.errors());
+                        transfer.lost(), transfer.duplicates(), transfer.errors(), stats.packetsLost(),
+                        100.0 * stats.retransmittedBytes() / Math.max(1, stats.payloadBytesSent()),
+                        stats.smoothedRtt().toNanos() / 1e6);
             }
             return new double[] {mibs, cpuPerMib};
         } finally {
