@@ -278,11 +278,13 @@ public final class TurnBench {
                 + "  pkts-lost  retx-%  srtt-ms");
         // Warm-up of every path measured, so that no case's first run pays for JIT compilation alone.
         link("warmup", null, 0, cpu, 0, 0, false);
+        link("warmup", UNBATCHED, 0, cpu, 0, 0, false);
         for (String name : servers) {
             link("warmup", name.equals("embedded") ? embedded : coturn, 0, cpu, 0, 0, false);
         }
         for (int run = 1; run <= runs; run++) {
             double[] direct = link("direct", null, run, cpu, 0, 0, true);
+            link("direct-unbatch", UNBATCHED, run, cpu, direct[0], direct[1], true);
             for (String name : servers) {
                 link("turn-" + name, name.equals("embedded") ? embedded : coturn, run, cpu, direct[0], direct[1], true);
             }
@@ -307,7 +309,7 @@ public final class TurnBench {
             }));
             io.peerlink.PeerLink la = a.connect(b.localEndpoints().get(0)).toCompletableFuture().get(20, TimeUnit.SECONDS);
             accepted.get(20, TimeUnit.SECONDS);
-            String server = turn == null ? "none" : turn.getPort() == coturnPort ? "coturn" : "embedded";
+            String server = turn == null || turn == UNBATCHED ? "none" : turn.getPort() == coturnPort ? "coturn" : "embedded";
             long processBefore = processCpu();
             long embeddedBefore = cpu.nanos("embedded");
             long serverBefore = cpu.nanos(server);
@@ -323,7 +325,7 @@ public final class TurnBench {
                 System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d  %9d  %7.2f  %7.2f%n", run, name, mibs,
                         directMibs > 0 ? String.format("%.2f", mibs / directMibs) : "1.00", cpuPerMib,
                         directCpu > 0 ? String.format("%.2f", cpuPerMib / directCpu) : "1.00",
-                        turn == null ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
+                        turn == null || turn == UNBATCHED ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
                         transfer.lost(), transfer.duplicates(), transfer.errors(), stats.packetsLost(),
                         100.0 * stats.retransmittedBytes() / Math.max(1, stats.payloadBytesSent()),
                         stats.smoothedRtt().toNanos() / 1e6);
@@ -335,10 +337,20 @@ public final class TurnBench {
         }
     }
 
+    /**
+     * Marks the direct case with the UDP transport's batching off ({@code udp.batching=false}: one
+     * system call per datagram sent and received, no segmentation offload, no receive bursts), as
+     * the {@code turn} transport's UDP leg sends: how much of the relayed link's gap to the direct
+     * one the direct path's batching explains.
+     */
+    private static final InetSocketAddress UNBATCHED = InetSocketAddress.createUnresolved("unbatched", 1);
+
     private static io.peerlink.Device device(InetSocketAddress turn) {
         io.peerlink.Device.Builder b = io.peerlink.PeerLinks.device().ephemeralIdentity();
         if (turn == null) {
             b.udp(new InetSocketAddress("127.0.0.1", 0));
+        } else if (turn == UNBATCHED) {
+            b.transport(io.peerlink.Endpoint.parse("udp://127.0.0.1:0"), java.util.Map.of("udp.batching", false));
         } else {
             b.transport(io.peerlink.Endpoint.parse("turn://127.0.0.1:" + turn.getPort()), BenchTurnTransports.class.getName());
         }
