@@ -287,8 +287,9 @@ public final class TurnClient implements AutoCloseable {
 
     /**
      * Relays one datagram to {@code peer}: as ChannelData if a channel is bound, otherwise as a
-     * Send indication (which needs a permission for the peer's IP). Never waits: over a UDP leg a
-     * datagram for which the socket's send buffer has no room is dropped, as a UDP socket drops it.
+     * Send indication (which needs a permission for the peer's IP). Over a UDP leg it never waits:
+     * a datagram for which the socket's send buffer has no room is dropped, as a UDP socket drops
+     * it; over TCP/TLS it waits for room in the stream.
      *
      * @param data position..limit is sent; the position is not moved
      */
