@@ -34,11 +34,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Embedded TURN server vs coturn on the same machine, in one invocation: allocations per second
  * (connect, Allocate with the 401 round trip, Refresh 0) and relayed goodput of 1,200-byte
- * datagrams through a channel, next to a direct UDP blast as the baseline. Run on demand:
+ * datagrams through a channel, next to a direct UDP blast as the baseline; then two Devices with
+ * one sealed link, direct (with and without the UDP transport's batching) and relayed through each
+ * server ({@code --link-mib}, docs/benchmarks.md). Run on demand:
  *
  * <pre>
  * java -cp "benchmarks/target/peerlink-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   io.peerlink.bench.relay.TurnBench [--allocations 2000] [--datagrams 50000] [--runs 3] [--window 256]
+ *   [--link-mib 32] [--servers embedded,coturn]
  * </pre>
  */
 public final class TurnBench {
