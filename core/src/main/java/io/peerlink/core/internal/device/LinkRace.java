@@ -173,6 +173,8 @@ final class LinkRace {
     private EventLoop.Timer repunchTimer;
     private final List<EventLoop.Timer> signals = new ArrayList<>();
     private EventLoop.Timer wsRelayStart;
+    /** When the race started (loop nanos). */
+    private long raceStarted;
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
              CompletableFuture<PeerLink> result) {
@@ -214,6 +216,7 @@ final class LinkRace {
 
     /** Starts the direct check, the allocations and the relayed checks towards relayed candidates the introduction carries. */
     void start() {
+        raceStarted = loop.nanoTime();
         direct.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(udp, selected, error)));
         direct.start(intro.startIn());
         for (Candidate c : intro.peerCandidates()) {
@@ -360,6 +363,7 @@ final class LinkRace {
             trickleWait = null;
         }
         check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(s, selected, error)));
+        onValidated(s, check);
         check.start(Duration.ZERO);
     }
 
@@ -378,6 +382,7 @@ final class LinkRace {
                 host.probeBudget());
         relayed.put(ws, check);
         check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(ws, selected, error)));
+        onValidated(ws, check);
         check.start(Duration.ZERO);
     }
 
@@ -441,14 +446,48 @@ final class LinkRace {
         if (via == udp && mode == Mode.RELAY) {
             return;
         }
-        if (via != udp && mode == Mode.ALL && (!direct.result().isDone() || via == host.wsRelaySocket() && othersRunning(via))) {
+        open(via, selected.remote(), kind);
+    }
+
+    /**
+     * The initiator opens the link on a relayed pair as soon as its check validated it (an
+     * authentic ACK through the relay), without waiting for the nomination round trip: the
+     * handshake itself tells the responder which path the link uses, and the check's nomination
+     * completes in the background.
+     */
+    private void onValidated(LinkSocket via, ConnectivityCheck check) {
+        if (!initiator) {
+            return;
+        }
+        check.validated().thenAccept(selected -> loop.execute(() -> {
+            if (done || link != null || handshaking || relayed.get(via) != check) {
+                return;
+            }
+            PathKind kind = Session.kindOf(via, selected.remote());
+            LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " validated");
+            open(via, selected.remote(), kind);
+        }));
+    }
+
+    /**
+     * The initiator's path {@code via → remote} works: run the handshake on it, except that a
+     * relayed path gives the direct check its head start ({@link #RELAY_HOLD}) while the direct
+     * check has heard from the peer (so a direct path is on its way), and the WebSocket relay, the
+     * last resort, waits as long while any other check or allocation is running. A direct check
+     * that has heard nothing from the peer gets no head start: between two NATs that cannot be
+     * punched (symmetric ones) nothing ever arrives, and waiting would only delay the first byte.
+     */
+    private void open(LinkSocket via, Endpoint remote, PathKind kind) {
+        boolean ws = via == host.wsRelaySocket();
+        boolean directOnItsWay = !direct.result().isDone() && direct.heardFromPeer();
+        if (via != udp && mode == Mode.ALL && (ws ? othersRunning(via) : directOnItsWay)) {
             // The better path's head start: a relayed success waits a moment for the direct check.
             if (hold == null) {
-                hold = loop.schedule(() -> handshake(via, selected.remote(), kind), RELAY_HOLD.toNanos());
+                hold = loop.schedule(() -> handshake(via, remote, kind), RELAY_HOLD.toNanos());
             }
             return;
         }
-        handshake(via, selected.remote(), kind);
+        handshake(via, remote, kind);
     }
 
     /** @return true if a check other than {@code via}'s, or an allocation, is still running */
@@ -472,6 +511,8 @@ final class LinkRace {
         if (hold != null) {
             hold.cancel();
         }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: handshake on " + kind + " " + remote + ", "
+                + (loop.nanoTime() - raceStarted) / 1_000_000 + " ms after the introduction");
         host.initiate(intro, via, remote, prologue, result, kind);
     }
 

@@ -204,6 +204,8 @@ final class SecureSetup {
         byte[] cookie;
         PeerLinkImpl link;
         EventLoop.Timer retry;
+        /** When message 1 was first sent (loop nanos). */
+        final long started = loop.nanoTime();
 
         Initiation(long cid, long remoteCid, LinkSocket via, Endpoint remote, SecureHandshake hs,
                    CompletableFuture<PeerLink> future, long deadline, PathKind kind) {
@@ -312,9 +314,15 @@ final class SecureSetup {
             return;
         }
         send(via, source, in.lastPacket);
+        LOG.log(System.Logger.Level.DEBUG, () -> "handshake message 2 from " + source + " answered " + (loop.nanoTime() - in.started) / 1_000_000
+                + " ms after message 1");
         PeerLinkImpl link = host.openLink(in.hs.remoteId(), in.cid, responderCid, via, source, in.kind, in.hs.sessionKeys());
         in.link = link;
-        link.session().confirmed().thenRun(() -> in.future.complete(link));
+        link.session().confirmed().thenRun(() -> {
+            LOG.log(System.Logger.Level.DEBUG, () -> "link on " + source + " confirmed " + (loop.nanoTime() - in.started) / 1_000_000
+                    + " ms after handshake message 1");
+            in.future.complete(link);
+        });
         link.engine().closedOnLoop().thenAccept(reason -> in.future.completeExceptionally(
                 new UnreachableException(link.peer(), UnreachableException.Reason.TIMEOUT, "link closed before it was confirmed: " + reason)));
         // Keep resending HS_FIN until the responder's first packet confirms the session.
