@@ -116,7 +116,7 @@ final class DeviceImpl implements Device {
     /** System property {@code peerlink.wsrelay}: false leaves the WebSocket relay out of link set-up. */
     private final boolean wsRelay = Boolean.parseBoolean(System.getProperty("peerlink.wsrelay", "true"));
     private volatile TransportCatalog turnCatalog;
-    private boolean turnMissingLogged;
+    private volatile boolean turnMissingLogged;
     /** Blocking relay work (TURN allocations), off the event loop. */
     private final java.util.concurrent.ExecutorService relayExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "peerlink-relay-alloc");

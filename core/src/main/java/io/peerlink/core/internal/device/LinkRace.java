@@ -121,7 +121,7 @@ final class LinkRace {
         /** Sends late candidates to the peer through the rendezvous. */
         void trickle(long requestId, List<Candidate> candidates);
 
-        /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider */
+        /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider; any thread */
         Transport turnTransport(Endpoint server, RelayServer relay);
 
         /** @return the socket of the WebSocket relay (the rendezvous connection), or null */
@@ -250,43 +250,51 @@ final class LinkRace {
         }
     }
 
+    /**
+     * Allocates on a relay off the loop: the name lookup, the TURN transport's creation (a
+     * service-loader scan) and the Allocate exchange all run on the blocking executor, so that the
+     * loop stays free for the direct check's probes racing it.
+     */
     private void allocate(RelayServer relay) {
-        Endpoint server;
-        try {
-            server = Endpoint.of("turn", new InetSocketAddress(InetAddress.getByName(relay.host()), relay.port()));
-        } catch (UnknownHostException | RuntimeException e) {
-            failures.add(relay.uri() + ": " + e.getMessage());
-            return;
-        }
-        Transport t = host.turnTransport(server, relay);
-        if (t == null) {
-            return;
-        }
-        LinkSocket s = new LinkSocket(t, loop, host.connections());
         allocationsPending++;
         long started = loop.nanoTime();
         host.blocking().execute(() -> {
+            LinkSocket s = null;
             Throwable error = null;
             try {
-                s.start();
+                Endpoint server = Endpoint.of("turn", new InetSocketAddress(InetAddress.getByName(relay.host()), relay.port()));
+                Transport t = host.turnTransport(server, relay);
+                if (t != null) {
+                    s = new LinkSocket(t, loop, host.connections());
+                    s.start();
+                }
+            } catch (UnknownHostException e) {
+                error = new UnknownHostException("unknown relay host " + relay.host());
             } catch (Exception | Error e) {
                 error = e;
             }
+            LinkSocket socket = s;
             Throwable failure = error;
             try {
-                loop.execute(() -> onAllocated(relay, s, failure, started));
+                loop.execute(() -> onAllocated(relay, socket, failure, started));
             } catch (RuntimeException rejected) {
-                s.close(); // the device closed meanwhile
+                if (socket != null) {
+                    socket.close(); // the device closed meanwhile
+                }
             }
         });
     }
 
     private void onAllocated(RelayServer relay, LinkSocket s, Throwable error, long startedNanos) {
         allocationsPending--;
-        if (error != null) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "no allocation on " + relay.uri() + ": " + error);
-            failures.add("relay " + relay.uri() + ": " + error.getMessage());
-            s.close();
+        if (error != null || s == null) {
+            if (error != null) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "no allocation on " + relay.uri() + ": " + error);
+                failures.add("relay " + relay.uri() + ": " + error.getMessage());
+            }
+            if (s != null) {
+                s.close();
+            }
             maybeFail();
             return;
         }
