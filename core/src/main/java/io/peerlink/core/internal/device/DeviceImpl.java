@@ -1039,7 +1039,14 @@ final class DeviceImpl implements Device {
         }
         {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
-            loop.execute(drained::countDown);
+            loop.execute(() -> {
+                // Checks still running (a punch racing a link that opened on a relay) stop sending
+                // before the sockets close under them.
+                for (LinkRace race : List.copyOf(races.values())) {
+                    race.stopChecks();
+                }
+                drained.countDown();
+            });
             try {
                 drained.await(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

@@ -624,6 +624,7 @@ final class LinkRace {
             return;
         }
         done = true;
+        stopChecks(); // a punch still racing a closed link would only send into a socket about to close
         for (EventLoop.Timer t : staggered) {
             t.cancel();
         }
@@ -649,6 +650,21 @@ final class LinkRace {
         }
         allocations.clear();
         host.finished(this);
+    }
+
+    /** The device is closing: its checks stop sending before its sockets close. Loop thread. */
+    void stopChecks() {
+        direct.stop();
+        for (ConnectivityCheck c : relayed.values()) {
+            c.stop();
+        }
+        if (repunchTimer != null) {
+            repunchTimer.cancel();
+        }
+        cancelSignals();
+        if (wsRelayStart != null) {
+            wsRelayStart.cancel();
+        }
     }
 
     // ---------------------------------------------------------------- re-punch (docs/protocol-punching.md, "Re-punch")

@@ -553,6 +553,11 @@ public final class ConnectivityCheck {
         result.completeExceptionally(new NoPathException(why.toString()));
     }
 
+    /** Stops sending (the device is closing): cancels every scheduled probe, opener and give-up. Loop thread. */
+    public void stop() {
+        cancelTimers();
+    }
+
     private void cancelTimers() {
         for (EventLoop.Timer t : timers) {
             t.cancel();
