@@ -66,6 +66,12 @@ public final class SentPacketTracker {
     private int ackElicitingInFlight;
     private int ptoCount;
     private long bytesInFlight;
+    /**
+     * The first packet number sent on the current path: packets before it were sent on an earlier
+     * path and neither count against this path's congestion window nor feed its RTT estimate or
+     * congestion controller (RFC 9000 9.4); they stay tracked for loss recovery.
+     */
+    private long pathStart;
     private long packetsLost;
     private long spuriousLosses;
 
@@ -109,7 +115,10 @@ public final class SentPacketTracker {
 
     /**
      * Resets RTT and congestion state for a new path (RFC 9000 9.4), keeping the controller kind.
-     * Packets in flight stay tracked; their acknowledgements still count.
+     * Packets in flight stay tracked for loss recovery (their acknowledgements still count, what is
+     * lost of them is retransmitted) but no longer count against the congestion window, and their
+     * acknowledgements and losses no longer reach the RTT estimate or the controller: they tell
+     * nothing about the new path.
      *
      * @param datagramSize the new path's datagram size
      */
@@ -130,6 +139,51 @@ public final class SentPacketTracker {
         cc = factory.create(datagramSize, rtt);
         pacer.reset(cc.window());
         ptoCount = 0;
+        pathStart = ring.next();
+        bytesInFlight = 0;
+    }
+
+    /**
+     * Declares every packet still pending whose number is below {@code limit} lost at once, without
+     * a congestion signal: the path they went on is gone (it stopped answering, or this device's
+     * address changed under it), so waiting for loss detection would only delay their
+     * retransmission. Packets that arrive after all are recognised by their late acknowledgement
+     * ({@link Listener#onAckedAfterLoss}); the receiver drops the duplicates.
+     *
+     * @param limit packet numbers below this one; {@link #pathStart()} for the packets of earlier
+     *        paths, {@link #nextPacketNumber()} for every packet in flight
+     * @param listener receives the lost packets
+     * @return how many were declared lost
+     */
+    public int declareLostBefore(long limit, Listener listener) {
+        int n = 0;
+        long end = Math.min(limit, ring.next());
+        for (long pn = ring.base(); pn < end; pn++) {
+            SentPacket p = ring.slot(pn);
+            if (p.state != SentPacket.PENDING || p.packetNumber != pn) {
+                continue;
+            }
+            p.state = SentPacket.LOST;
+            packetsLost++;
+            n++;
+            if (p.inFlight) {
+                ackElicitingInFlight--;
+                if (pn >= pathStart) {
+                    bytesInFlight -= p.size;
+                }
+            }
+            if (p.itemCount > 0) {
+                rememberLost(pn);
+            }
+            listener.onLost(p);
+        }
+        ring.advanceBase();
+        return n;
+    }
+
+    /** @return the first packet number sent on the current path (see {@link #resetPath}) */
+    public long pathStart() {
+        return pathStart;
     }
 
     /**
@@ -257,9 +311,11 @@ public final class SentPacketTracker {
                 p.state = SentPacket.ACKED;
                 newly++;
                 if (p.inFlight) {
-                    bytesInFlight -= p.size;
                     ackElicitingInFlight--;
-                    cc.onAcked(p.timeSent, p.size, now);
+                    if (pn >= pathStart) {
+                        bytesInFlight -= p.size;
+                        cc.onAcked(p.timeSent, p.size, now);
+                    }
                 }
                 listener.onAcked(p);
             }
@@ -270,7 +326,7 @@ public final class SentPacketTracker {
         if (high[0] > largestAcked) {
             largestAcked = high[0];
         }
-        if (largestNewlyAcked && anyAckEliciting) {
+        if (largestNewlyAcked && anyAckEliciting && high[0] >= pathStart) {
             rtt.update(now - largestTimeSent, ackDelayNanos);
             cc.onRttSample(largestAcked, ring.next());
         }
@@ -359,7 +415,9 @@ public final class SentPacketTracker {
             if (p.timeSent <= lostSendTime || largestAcked >= pn + PACKET_THRESHOLD) {
                 p.state = SentPacket.LOST;
                 packetsLost++;
-                if (p.inFlight) {
+                if (p.inFlight && pn < pathStart) {
+                    ackElicitingInFlight--;
+                } else if (p.inFlight) {
                     bytesInFlight -= p.size;
                     ackElicitingInFlight--;
                     cc.onLost(p.size);
