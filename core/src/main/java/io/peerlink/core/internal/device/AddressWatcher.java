@@ -25,9 +25,10 @@ import java.util.function.BiConsumer;
  * move takes the old address away before the new one is there). One poll lists the interfaces (a few system calls, well under a millisecond
  * here); it runs on the blocking executor, the comparison and the report on the event loop.
  *
- * <p>Where the {@code ip} command of iproute2 exists (Linux), {@code ip -o monitor address} runs
- * next to the polling: a netlink listener whose every line (an address added or removed) makes the
- * watcher look at once, so a change is noticed within a millisecond or so instead of up to one poll
+ * <p>Where the {@code ip} command of iproute2 exists (Linux), {@code ip -o monitor address link}
+ * runs next to the polling: a netlink listener whose every line (an address added or removed, an
+ * interface going up or down: an address added to an interface that is still down counts only once
+ * it is up) makes the watcher look at once, so a change is noticed within a millisecond or so instead of up to one poll
  * interval. One such process per JVM while any device watches, read by one daemon thread that
  * wakes every watcher, ended when the last watcher stops;
  * {@code -Dpeerlink.addressMonitor=false} turns it off. If it cannot start or ends, polling alone
@@ -125,7 +126,7 @@ final class AddressWatcher {
             }
             Process p;
             try {
-                p = new ProcessBuilder(ip.toString(), "-o", "monitor", "address")
+                p = new ProcessBuilder(ip.toString(), "-o", "monitor", "address", "link")
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
                         .start();
             } catch (java.io.IOException | RuntimeException e) {
