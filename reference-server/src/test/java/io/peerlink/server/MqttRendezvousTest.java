@@ -1,5 +1,6 @@
 package io.peerlink.server;
 
+import io.peerlink.testkit.Mosquitto;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
