@@ -166,6 +166,33 @@ class EmbeddedBrokerWillTest {
     }
 
     /**
+     * The server's status topic: devices may read it; a device's will or publish of {@code offline} there
+     * (which would make every device drop its session) never reaches them, the server's will does.
+     */
+    @Test
+    void onlyTheServerSpeaksOnTheStatusTopic() throws Exception {
+        String status = io.peerlink.transport.mqtt.MqttRendezvousTopics.SERVER_STATUS;
+        BlockingQueue<String> got = subscriber(alice.id().value() + "-rv", login(alice), status);
+        pahoAttack(status, got);
+        MqttClient m = client(mallory.id().value());
+        m.connect(login(mallory));
+        m.publish(status, "offline".getBytes(StandardCharsets.UTF_8), 0, false);
+        assertNull(got.poll(3, TimeUnit.SECONDS), "a device's publish on " + status + " was dropped");
+        m.disconnect();
+        // The server's login with its will there: delivered when its connection drops.
+        TransportConfig link = broker.rendezvousLinkConfig();
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        o.setUserName(EmbeddedMqttBroker.RENDEZVOUS_LOGIN);
+        o.setPassword(link.get(MqttOptions.PASSWORD).toCharArray());
+        o.setWill(status, "offline".getBytes(StandardCharsets.UTF_8), 1, false);
+        MqttClient server = client(EmbeddedMqttBroker.RENDEZVOUS_LOGIN);
+        server.connect(o);
+        server.disconnectForcibly(100, 100, false);
+        assertEquals(status + " offline", got.poll(10, TimeUnit.SECONDS), "the server's will reached the device");
+    }
+
+    /**
      * A raw client that sends the CONNECT and resets the TCP connection at once, without waiting for the
      * CONNACK: the drop cannot race a will into the victim's topic.
      */
