@@ -106,6 +106,7 @@ public final class ServerSettings {
             new Key("mqtt.rendezvous.client-id", "peerlink-rendezvous", "the server's MQTT client ID"),
             new Key("mqtt.rendezvous.tls-ca", "", "for mqtts: PEM file of the certificates to trust (default: the JVM's)"),
             new Key("mqtt.rendezvous.version", "MQTT_5", "MQTT_5 or MQTT_3_1_1"),
+            new Key("mqtt.rendezvous.keep-alive", "10s", "MQTT keep-alive of the server's broker connection; the broker publishes the server's will 'offline' after 1.5 times this of silence"),
             new Key("redis.uri", "", "several nodes: share presence and introductions through this Redis (default: one node in memory)"),
             new Key("redis.key-prefix", "peerlink:", "prefix of every Redis key and channel"),
             new Key("tickets.enabled", "auto", "resumption tickets: true, false, or auto (on when tls.keystore is set)"),

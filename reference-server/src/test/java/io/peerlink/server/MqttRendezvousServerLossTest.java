@@ -113,4 +113,46 @@ class MqttRendezvousServerLossTest {
         assertTrue(aliceMs < 5_000, "the device reading peerlink/rv/server left within 5 s: " + aliceMs + " ms");
         assertTrue(carolMs > aliceMs, "the keepalive-only baseline is slower: " + carolMs + " ms vs " + aliceMs + " ms");
     }
+
+    /**
+     * The server's broker connection goes silent without closing (a dead network path): the broker
+     * publishes the will after 1.5 x the server link's MQTT keep-alive ({@code mqtt.rendezvous.keep-alive},
+     * 2 s here: 3 s), so the device learns of it then, well before its own 45–60 s keepalive.
+     */
+    @Test
+    void aSilentServerConnectionIsNoticedAfterTheBrokersKeepAliveTimeout() throws Exception {
+        SecureRandom random = new SecureRandom();
+        DeviceIdentity alice = DeviceIdentity.loadOrCreate(dir.resolve("alice.key"));
+        String pa = HexFormat.of().formatHex(random.generateSeed(16));
+        String pr = HexFormat.of().formatHex(random.generateSeed(16));
+        Mosquitto broker = Mosquitto.create().user(alice.id().value(), pa).user("rendezvous", pr)
+                .acl(MqttRendezvousTest.ACL).start();
+        toClose.add(broker);
+        String host = "127.0.0.1:" + broker.port();
+        TcpForwarder path = new TcpForwarder(broker.port());
+        toClose.add(path);
+        Path passwordFile = dir.resolve("rendezvous.password");
+        Files.writeString(passwordFile, pr + "\n");
+        ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
+                .open(true).settings(Map.of("mqtt.rendezvous.broker", "mqtt://127.0.0.1:" + path.port(),
+                        "mqtt.rendezvous.username", "rendezvous", "mqtt.rendezvous.password-file", passwordFile.toString(),
+                        "mqtt.rendezvous.keep-alive", "2s"))
+                .build());
+        toClose.add(server);
+        Device a = PeerLinks.device().identity(dir.resolve("alice.key")).rendezvous(URI.create("mqtt://" + host))
+                .transport(Endpoint.parse("mqtt://" + host + "/" + alice.id().value()),
+                        Map.of("mqtt.username", alice.id().value(), "mqtt.password", pa, "mqtt.brokerEnforcesSender", "true"))
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        toClose.add(a);
+        a.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        CompletableFuture<Long> aliceLeft = leaves(a);
+
+        long cutAt = System.nanoTime();
+        path.goSilent();
+        long aliceMs = (aliceLeft.get(30, TimeUnit.SECONDS) - cutAt) / 1_000_000;
+        System.out.printf("server's broker connection went silent: noticed by the status subscriber after %d ms "
+                + "(keep-alive 2 s; load %s)%n", aliceMs, Files.readString(Path.of("/proc/loadavg")).trim());
+        assertTrue(aliceMs >= 2_000, "not before the broker's keep-alive timeout: " + aliceMs + " ms");
+        assertTrue(aliceMs < 15_000, "well before the device's own keepalive (45-60 s): " + aliceMs + " ms");
+    }
 }

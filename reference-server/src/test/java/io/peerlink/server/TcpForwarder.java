@@ -19,6 +19,8 @@ final class TcpForwarder implements AutoCloseable {
     private final ServerSocket listener;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile int backendPort;
+    /** While set, bytes are read and dropped: both ends see a connection that went silent, not one that closed. */
+    private volatile boolean silent;
 
     TcpForwarder(int backendPort) throws IOException {
         this.backendPort = backendPort;
@@ -30,6 +32,11 @@ final class TcpForwarder implements AutoCloseable {
 
     int port() {
         return listener.getLocalPort();
+    }
+
+    /** Drops every byte from now on without closing anything, like a network path that died. */
+    void goSilent() {
+        silent = true;
     }
 
     /** @param port where new connections go from now on */
@@ -65,6 +72,9 @@ final class TcpForwarder implements AutoCloseable {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (silent) {
+                        continue;
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
                 }

@@ -50,6 +50,12 @@ public class MqttRendezvousService implements ServerService {
     public static final String CLIENT_ID = "mqtt.rendezvous.client-id";
     public static final String TLS_CA = "mqtt.rendezvous.tls-ca";
     public static final String VERSION = "mqtt.rendezvous.version";
+    /**
+     * MQTT keep-alive of the server's broker connection (default 10 s): a broker that hears nothing from the
+     * server for 1.5 times this publishes the server's will, so devices learn of a silently lost server then.
+     */
+    public static final String KEEP_ALIVE = "mqtt.rendezvous.keep-alive";
+    static final java.time.Duration DEFAULT_KEEP_ALIVE = java.time.Duration.ofSeconds(10);
 
     private ServerConfig config;
     private RendezvousService rendezvous;
@@ -102,6 +108,18 @@ public class MqttRendezvousService implements ServerService {
         return setting(BROKER) == null;
     }
 
+    private java.time.Duration keepAlive() {
+        String v = setting(KEEP_ALIVE);
+        if (v == null) {
+            return DEFAULT_KEEP_ALIVE;
+        }
+        java.time.Duration d = io.peerlink.spi.PluginConfig.parseDuration(v);
+        if (d == null || d.toMillis() % 1000 != 0 || d.getSeconds() < 1 || d.getSeconds() > 65_535) {
+            throw new ServerConfigException(KEEP_ALIVE, "whole seconds, 1s..65535s (e.g. 10s), got '" + v + "'");
+        }
+        return d;
+    }
+
     private String setting(String key) {
         return config.settings().get(key).map(String::strip).filter(v -> !v.isEmpty()).orElse(null);
     }
@@ -113,8 +131,15 @@ public class MqttRendezvousService implements ServerService {
             if (b == null) {
                 throw new IllegalStateException("cannot serve the rendezvous over the embedded MQTT broker: it is not running (mqtt.port)");
             }
+            TransportConfig given = b.rendezvousLinkConfig();
+            TransportConfig withKeepAlive = TransportConfig.bind(given.bindEndpoint())
+                    .set(MqttOptions.PROTOCOL_VERSION, given.get(MqttOptions.PROTOCOL_VERSION))
+                    .set(MqttOptions.USERNAME, given.get(MqttOptions.USERNAME))
+                    .set(MqttOptions.PASSWORD, given.get(MqttOptions.PASSWORD))
+                    .set(MqttOptions.KEEP_ALIVE, keepAlive())
+                    .build();
             try {
-                link = MqttRendezvousServerLink.connect(b.rendezvousLinkConfig(), new Handler());
+                link = MqttRendezvousServerLink.connect(withKeepAlive, new Handler());
             } catch (IOException | IllegalArgumentException e) {
                 throw new IllegalStateException("cannot serve the rendezvous over the embedded MQTT broker on port " + b.port()
                         + " (mqtt.port): " + e.getMessage(), e);
@@ -133,7 +158,8 @@ public class MqttRendezvousService implements ServerService {
             throw new ServerConfigException(BROKER, "must be mqtt://<host>:<port> or mqtts://<host>:<port>, got '" + broker + "'");
         }
         String clientId = setting(CLIENT_ID) != null ? setting(CLIENT_ID) : "peerlink-rendezvous";
-        TransportConfig.Builder b = TransportConfig.bind(new Endpoint(uri.getScheme(), uri.getHost(), uri.getPort(), "/" + clientId));
+        TransportConfig.Builder b = TransportConfig.bind(new Endpoint(uri.getScheme(), uri.getHost(), uri.getPort(), "/" + clientId))
+                .set(MqttOptions.KEEP_ALIVE, keepAlive());
         String user = setting(USERNAME);
         if (user != null) {
             b.set(MqttOptions.USERNAME, user);
