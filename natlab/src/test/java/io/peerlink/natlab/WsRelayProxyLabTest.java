@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code --proxy}, the other through {@code HTTP_PROXY}; both reach the rendezvous through
  * {@code CONNECT} tunnels, link over the WebSocket relay and move 1 MiB byte-exact; the proxy's log
  * holds both tunnels, and a capture of the proxy-to-server leg holds the relay frames but not the
- * payload's text (sealed end to end). A proxy that refuses the tunnel, and one that cannot be
- * reached, each end the command with one line naming the proxy.
+ * payload's text (sealed end to end). The proxy restarting in the middle of a 32 MiB transfer
+ * does not break it. A proxy that refuses the tunnel, and one that cannot be reached, each end the
+ * command with one line naming the proxy.
  */
 @NatLabTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
