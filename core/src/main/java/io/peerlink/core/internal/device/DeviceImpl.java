@@ -118,7 +118,7 @@ final class DeviceImpl implements Device {
     /** System property {@code peerlink.wsrelay}: false leaves the WebSocket relay out of link set-up. */
     private final boolean wsRelay = Boolean.parseBoolean(System.getProperty("peerlink.wsrelay", "true"));
     private volatile TransportCatalog turnCatalog;
-    private boolean turnMissingLogged;
+    private volatile boolean turnMissingLogged;
     /** Blocking relay work (TURN allocations), off the event loop. */
     private final java.util.concurrent.ExecutorService relayExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "peerlink-relay-alloc");
@@ -1046,7 +1046,14 @@ final class DeviceImpl implements Device {
         }
         {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
-            loop.execute(drained::countDown);
+            loop.execute(() -> {
+                // Checks still running (a punch racing a link that opened on a relay) stop sending
+                // before the sockets close under them.
+                for (LinkRace race : List.copyOf(races.values())) {
+                    race.stopChecks();
+                }
+                drained.countDown();
+            });
             try {
                 drained.await(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
