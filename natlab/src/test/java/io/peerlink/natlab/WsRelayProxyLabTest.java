@@ -28,8 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code --proxy}, the other through {@code HTTP_PROXY}; both reach the rendezvous through
  * {@code CONNECT} tunnels, link over the WebSocket relay and move 1 MiB byte-exact; the proxy's log
  * holds both tunnels, and a capture of the proxy-to-server leg holds the relay frames but not the
- * payload's text (sealed end to end). A proxy that refuses the tunnel, and one that cannot be
- * reached, each end the command with one line naming the proxy.
+ * payload's text (sealed end to end). The proxy restarting in the middle of a 32 MiB transfer
+ * does not break it. A proxy that refuses the tunnel, and one that cannot be reached, each end the
+ * command with one line naming the proxy.
  */
 @NatLabTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -70,11 +71,15 @@ class WsRelayProxyLabTest {
         Path conf = work.resolve("tinyproxy.conf");
         Files.writeString(conf, String.join("\n", "Port 3128", "Listen 198.51.100.7", "Timeout 600", "MaxClients 50",
                 "ConnectPort 8080", "LogLevel Connect", ""));
-        proxy = lab.start(NatLab.CORE, "tinyproxy", List.of("tinyproxy", "-d", "-c", conf.toString()));
+        proxy = startProxy();
         lab.startJava(NatLab.CORE, MAIN, List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
                 "--stun-port", "3478", "--allow-list", allowList.toString()))
                 .awaitLine(l -> l.startsWith("server "), STARTUP);
         awaitProxyListening();
+    }
+
+    private LabProcess startProxy() {
+        return lab.start(NatLab.CORE, "tinyproxy", List.of("tinyproxy", "-d", "-c", work.resolve("tinyproxy.conf").toString()));
     }
 
     private void awaitProxyListening() throws InterruptedException {
@@ -188,6 +193,51 @@ class WsRelayProxyLabTest {
         assertTrue(packets >= 500, "the capture holds the relayed transfer: " + packets + " segments");
         assertTrue(frames >= 100, "relay frames are readable in the capture: " + frames);
         assertEquals(0, canaries, "the payload's text appears between the proxy and the server");
+    }
+
+    /**
+     * The proxy is stopped mid-transfer (both devices' control connections and with them the
+     * WebSocket relay drop) and started again: both devices reconnect through it, report their
+     * link, and the transfer completes byte-exact over the relay of the new connections.
+     */
+    @Test
+    void aRelayedTransferSurvivesTheProxyRestarting() throws Exception {
+        // 32 MiB: at the relay's default 8 MiB/s per link the transfer lasts at least 4 s.
+        byte[] data = new byte[32 << 20];
+        new java.util.Random(7).nextBytes(data);
+        Path payload = work.resolve("payload-32m.bin");
+        Files.write(payload, data);
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        String receiverId = DeviceIdentity.loadOrCreate(work.resolve("y1.key")).id().toString();
+        Path inbox = Files.createDirectories(work.resolve("inbox-restart"));
+        try (LabProcess listener = startWithEnvProxy("y1", List.of("device", "listen", "-k", work.resolve("y1.key").toString(),
+                "-s", CONTROL, "-d", inbox.toString(), "--links", "1"))) {
+            listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
+            try (LabProcess client = lab.startJava("x1", MAIN, List.of("device", "send", "-k",
+                    work.resolve("x1.key").toString(), "-s", CONTROL, "--proxy", PROXY, "--to", receiverId, "-f",
+                    payload.toString(), "--no-progress", "--timeout", "20"))) {
+                String outcome = client.awaitLine(l -> l.startsWith("path ") || l.startsWith("unreachable")
+                        || l.startsWith("error"), OUTCOME);
+                assertTrue(outcome.startsWith("path RELAY wsrelay://"), "linked over the WebSocket relay: " + outcome);
+                Thread.sleep(1000);
+                assertTrue(client.lines().stream().noneMatch(l -> l.startsWith("sent ")), "the transfer ended before the restart");
+                long stopped = System.nanoTime();
+                proxy.destroy();
+                Thread.sleep(500);
+                proxy = startProxy();
+                awaitProxyListening();
+                System.out.printf("WsRelayProxyLabTest: proxy down for %.0f ms mid-transfer%n", (System.nanoTime() - stopped) / 1e6);
+                String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
+                String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
+                System.out.printf("WsRelayProxyLabTest: after the proxy restart: %s; %s; %.1f s after the stop (load %s)%n", sent,
+                        received, (System.nanoTime() - stopped) / 1e9, Files.readString(Path.of("/proc/loadavg")).trim());
+                assertTrue(sent.contains("sha256=" + sha), sent);
+                assertTrue(received.contains(" " + data.length + " bytes sha256=" + sha), received);
+                assertEquals(0, client.waitFor(OUTCOME), "sender exit code");
+            }
+        }
+        long tunnels = proxyLog().stream().filter(l -> l.contains("CONNECT 198.51.100.1:8080")).count();
+        assertTrue(tunnels >= 2, "both devices reconnected through the restarted proxy: " + proxyLog());
     }
 
     @Test
