@@ -241,6 +241,9 @@ public final class AdmissionStorm {
                 log.println("# " + spec + ": " + r.registered() + " admitted (" + resumedByTicket + " by ticket, "
                         + rejected + " tickets rejected), " + r.failed() + " failed in "
                         + String.format(Locale.ROOT, "%.2f s", seconds) + String.format(Locale.ROOT, " (%.2f s from the server's start)", fromStart));
+                if (raw != null) {
+                    log.println("#   " + raw.pingsAnswered.sum() + " server pings answered until the last admission");
+                }
                 if (errors > 0) {
                     log.println("#   " + errors + " error messages from the server");
                 }
