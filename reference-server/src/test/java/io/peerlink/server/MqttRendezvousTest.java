@@ -1,5 +1,6 @@
 package io.peerlink.server;
 
+import io.peerlink.testkit.Mosquitto;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
@@ -53,9 +54,11 @@ class MqttRendezvousTest {
             pattern write peerlink/in/+/%u
             pattern write peerlink/rv/%u/up
             pattern read peerlink/rv/%u/down
+            pattern read peerlink/rv/server
             user rendezvous
             topic read peerlink/rv/+/up
             topic write peerlink/rv/+/down
+            topic write peerlink/rv/server
             user admin
             topic read #
             """;

@@ -80,6 +80,11 @@ public final class ControlSession {
         this.connection = connection;
     }
 
+    /** Peers the device's latest link report names (unchecked claims; {@link WsRelay} checks them against the policy). */
+    volatile java.util.Set<DeviceId> reportedPeers = java.util.Set.of();
+    /** Reported peers the access policy was found to let this device reach (a cache for {@link WsRelay}). */
+    final java.util.Set<DeviceId> relayChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** Relay budgets of this device's WebSocket-relayed peers (see {@link WsRelay}). */
     final java.util.Map<DeviceId, io.peerlink.relay.turn.RelayBudget> relayBudgets = new java.util.HashMap<>();
 

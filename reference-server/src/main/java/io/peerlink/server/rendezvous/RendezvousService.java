@@ -141,7 +141,7 @@ public final class RendezvousService implements AutoCloseable {
         timers.setRemoveOnCancelPolicy(true);
         this.serverNames = serverNames(config);
         this.tickets = ResumptionTickets.from(config.tickets());
-        this.wsRelay = new WsRelay(config.relay(), registry, this::sendToNode);
+        this.wsRelay = new WsRelay(config.relay(), registry, policy, this::sendToNode);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
         registry.listen(this::onNodeMessage, displaced -> {

@@ -1,5 +1,6 @@
 package io.peerlink.server.relay;
 
+import io.peerlink.testkit.Coturn;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
@@ -156,11 +157,11 @@ class RelayRacingTest {
 
     @Test
     void linksThroughAnExternalCoturnWithCredentialsTheRendezvousMinted() throws Exception {
-        CoturnProcess coturn = CoturnProcess.start(List.of());
+        Coturn coturn = Coturn.start(List.of());
         toClose.add(coturn);
         startServer(ServerConfig.builder().turnPort(-1).externalTurn(List.of(new ServerConfig.ExternalTurn(
-                List.of("turn:127.0.0.1:" + coturn.port + "?transport=udp", "turn:127.0.0.1:" + coturn.port + "?transport=tcp"),
-                coturn.secret))));
+                List.of("turn:127.0.0.1:" + coturn.port() + "?transport=udp", "turn:127.0.0.1:" + coturn.port() + "?transport=tcp"),
+                coturn.secret()))));
         Device a = device("a");
         Device b = device("b");
         block(a, b);
@@ -181,10 +182,10 @@ class RelayRacingTest {
      */
     @Test
     void bothDevicesRelayedThroughACoturnThatRestartsKeepTheirLink() throws Exception {
-        CoturnProcess[] coturn = {CoturnProcess.start(List.of())};
+        Coturn[] coturn = {Coturn.start(List.of())};
         toClose.add(() -> coturn[0].close());
         startServer(ServerConfig.builder().turnPort(-1).externalTurn(List.of(new ServerConfig.ExternalTurn(
-                List.of("turn:127.0.0.1:" + coturn[0].port + "?transport=udp"), coturn[0].secret))));
+                List.of("turn:127.0.0.1:" + coturn[0].port() + "?transport=udp"), coturn[0].secret()))));
         Device a = device("a");
         Device b = device("b");
         block(a, b);

@@ -1,5 +1,6 @@
 package io.peerlink.relay.turn;
 
+import io.peerlink.testkit.Coturn;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -32,7 +33,7 @@ class CoturnInteropTest {
     }
 
     private static TurnCredentials credentials(String device) {
-        return TurnCredentials.mint(coturn.secret, device, Instant.now().plusSeconds(3600));
+        return TurnCredentials.mint(coturn.secret(), device, Instant.now().plusSeconds(3600));
     }
 
     @Test
@@ -57,7 +58,7 @@ class CoturnInteropTest {
 
     @Test
     void expiredRestCredentialIsRefused() throws Exception {
-        TurnCredentials old = TurnCredentials.mint(coturn.secret, "late", Instant.now().minusSeconds(60));
+        TurnCredentials old = TurnCredentials.mint(coturn.secret(), "late", Instant.now().minusSeconds(60));
         try (TurnClient c = TurnClient.connect(TurnClient.Protocol.UDP, coturn.address(), old, null)) {
             TurnException e = assertThrows(TurnException.class, c::allocate);
             assertEquals(401, e.code(), e.getMessage());

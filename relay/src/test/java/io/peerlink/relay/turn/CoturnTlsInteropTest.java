@@ -1,5 +1,6 @@
 package io.peerlink.relay.turn;
 
+import io.peerlink.testkit.Coturn;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -27,8 +28,8 @@ class CoturnTlsInteropTest {
             SSLContext trust = tls.clientContext();
             InetSocketAddress tlsServer = new InetSocketAddress(InetAddress.getLoopbackAddress(), tlsPort);
             Instant expiry = Instant.now().plusSeconds(600);
-            try (TurnClient a = TurnClient.connect(TurnClient.Protocol.TLS, tlsServer, TurnCredentials.mint(coturn.secret, "tls-a", expiry), trust);
-                 TurnClient b = TurnClient.connect(TurnClient.Protocol.UDP, coturn.address(), TurnCredentials.mint(coturn.secret, "udp-b", expiry), null)) {
+            try (TurnClient a = TurnClient.connect(TurnClient.Protocol.TLS, tlsServer, TurnCredentials.mint(coturn.secret(), "tls-a", expiry), trust);
+                 TurnClient b = TurnClient.connect(TurnClient.Protocol.UDP, coturn.address(), TurnCredentials.mint(coturn.secret(), "udp-b", expiry), null)) {
                 LinkedBlockingQueue<byte[]> atB = new LinkedBlockingQueue<>();
                 LinkedBlockingQueue<byte[]> atA = new LinkedBlockingQueue<>();
                 a.onData((peer, data) -> atA.add(CoturnInteropTest.bytes(data)));

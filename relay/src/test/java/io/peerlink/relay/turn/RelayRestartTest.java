@@ -1,5 +1,6 @@
 package io.peerlink.relay.turn;
 
+import io.peerlink.testkit.Coturn;
 import io.peerlink.Device;
 import io.peerlink.Endpoint;
 import io.peerlink.LinkEvent;
@@ -137,7 +138,7 @@ class RelayRestartTest {
     void aLinkOnARelayedPathSurvivesCoturnRestarting() throws Exception {
         Coturn[] coturn = {Coturn.start(List.of())};
         closeables.add(() -> coturn[0].close());
-        TestTurnTransports.configure(coturn[0].secret, 500, 15_000);
+        TestTurnTransports.configure(coturn[0].secret(), 500, 15_000);
         survivesRestart(coturn[0].address(), () -> coturn[0] = coturn[0].restart());
     }
 

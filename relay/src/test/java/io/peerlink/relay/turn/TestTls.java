@@ -1,5 +1,6 @@
 package io.peerlink.relay.turn;
 
+import io.peerlink.testkit.Coturn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

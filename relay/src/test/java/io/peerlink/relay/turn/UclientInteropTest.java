@@ -1,5 +1,6 @@
 package io.peerlink.relay.turn;
 
+import io.peerlink.testkit.Coturn;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -18,6 +18,7 @@ import io.peerlink.core.internal.loop.EventLoop;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -26,6 +27,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Link set-up's secure handshake (docs/protocol-punching.md, "Secure handshake"): Noise XX with
@@ -53,6 +57,8 @@ final class SecureSetup {
     private static final byte[] DIRECT_PROLOGUE = "peerlink direct v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] RENDEZVOUS_PROLOGUE = "peerlink rendezvous v1".getBytes(StandardCharsets.US_ASCII);
     private static final System.Logger LOG = System.getLogger(SecureSetup.class.getName());
+    /** Exporter label of the key that authenticates HELLO_REJECT (docs/protocol-punching.md). */
+    private static final String REJECT_LABEL = "hello reject";
 
     /** What the device provides. */
     interface Host {
@@ -204,6 +210,10 @@ final class SecureSetup {
         byte[] cookie;
         PeerLinkImpl link;
         EventLoop.Timer retry;
+        /** Authenticates the responder's HELLO_REJECT; set once message 3 is written. */
+        Mac rejectKey;
+        /** When message 1 was first sent (loop nanos). */
+        final long started = loop.nanoTime();
 
         Initiation(long cid, long remoteCid, LinkSocket via, Endpoint remote, SecureHandshake hs,
                    CompletableFuture<PeerLink> future, long deadline, PathKind kind) {
@@ -312,9 +322,17 @@ final class SecureSetup {
             return;
         }
         send(via, source, in.lastPacket);
-        PeerLinkImpl link = host.openLink(in.hs.remoteId(), in.cid, responderCid, via, source, in.kind, in.hs.sessionKeys());
+        LOG.log(System.Logger.Level.DEBUG, () -> "handshake message 2 from " + source + " answered " + (loop.nanoTime() - in.started) / 1_000_000
+                + " ms after message 1");
+        SessionKeys keys = in.hs.sessionKeys();
+        in.rejectKey = rejectKey(keys);
+        PeerLinkImpl link = host.openLink(in.hs.remoteId(), in.cid, responderCid, via, source, in.kind, keys);
         in.link = link;
-        link.session().confirmed().thenRun(() -> in.future.complete(link));
+        link.session().confirmed().thenRun(() -> {
+            LOG.log(System.Logger.Level.DEBUG, () -> "link on " + source + " confirmed " + (loop.nanoTime() - in.started) / 1_000_000
+                    + " ms after handshake message 1");
+            in.future.complete(link);
+        });
         link.engine().closedOnLoop().thenAccept(reason -> in.future.completeExceptionally(
                 new UnreachableException(link.peer(), UnreachableException.Reason.TIMEOUT, "link closed before it was confirmed: " + reason)));
         // Keep resending HS_FIN until the responder's first packet confirms the session.
@@ -339,10 +357,34 @@ final class SecureSetup {
         send(via, source, in.lastPacket);
     }
 
+    /**
+     * A listener's HELLO_REJECT. Believed only if its MAC was made with the reject key of this
+     * handshake, which only the peer that completed it with us can derive: a forged rejection (an
+     * on-path attacker sees the connection IDs) is dropped and the dial goes on. Loop thread.
+     */
     void onReject(LinkSocket via, Endpoint source, SetupPacket.HelloReject r) {
         Initiation in = initiations.get(r.clientCid());
-        if (in != null && in.direct && in.via == via && in.remote.equals(source)) {
-            fail(in, new UnreachableException(in.hs.remoteId(), UnreachableException.Reason.REJECTED, r.reason()));
+        if (in == null || !in.direct || in.via != via || !in.remote.equals(source)) {
+            return;
+        }
+        if (in.rejectKey == null || !r.verify(in.rejectKey)) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "dropped a HELLO_REJECT from " + source + " that does not authenticate");
+            return;
+        }
+        fail(in, new UnreachableException(in.hs.remoteId(), UnreachableException.Reason.REJECTED, r.reason()));
+    }
+
+    /** @return HMAC-SHA256 keyed with the handshake's exported reject secret (both sides derive the same) */
+    private static Mac rejectKey(SessionKeys keys) {
+        byte[] secret = keys.export(REJECT_LABEL, 32);
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        } finally {
+            Arrays.fill(secret, (byte) 0);
         }
     }
 
@@ -361,6 +403,7 @@ final class SecureSetup {
         boolean expired;
         boolean decided;
         String rejectReason;
+        Mac rejectKey;
         /** Rendezvous responders: completes with the link. Null for direct requests. */
         final CompletableFuture<PeerLink> future;
         final BiFunction<LinkSocket, Endpoint, PathKind> kindOf;
@@ -560,6 +603,7 @@ final class SecureSetup {
     private void reject(Response r, String reason) {
         r.decided = true;
         r.rejectReason = reason;
+        r.rejectKey = rejectKey(r.hs.sessionKeys());
         sendReject(r);
         // The expiry already scheduled forgets the entry; until then a retransmitted HS_FIN gets
         // the same answer.
@@ -567,7 +611,7 @@ final class SecureSetup {
 
     private void sendReject(Response r) {
         ByteBuffer b = ByteBuffer.allocate(256);
-        SetupPacket.writeHelloReject(b, r.remoteCid, 0, r.rejectReason);
+        SetupPacket.writeHelloReject(b, r.remoteCid, 0, r.rejectReason, r.rejectKey);
         send(r.via, r.remote, b.flip());
     }
 

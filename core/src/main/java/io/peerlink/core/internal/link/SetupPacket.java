@@ -18,7 +18,7 @@ import javax.crypto.Mac;
  * <pre>
  * PROBE      0x50 | dstCID(8) | txid(8) | flags(1) | srcCID(8) | mac(16)
  * PROBE_ACK  0x51 | dstCID(8) | txid(8) | flags(1) | family(1) | port(2) | addr(4|16) | mac(16)
- * HELLO_REJ  0x56 | clientCID(8) | nonce(8) | reasonLength(1) | reason(UTF-8)
+ * HELLO_REJ  0x56 | clientCID(8) | nonce(8) | reasonLength(1) | reason(UTF-8) | mac(16)
  * HS_INIT    0x57 | dstCID(8) | srcCID(8) | Noise XX message 1 (32)
  * HS_RESP    0x58 | dstCID(8) | srcCID(8) | Noise XX message 2 (..MAX_MESSAGE)
  * HS_FIN     0x59 | dstCID(8) | srcCID(8) | Noise XX message 3 (..MAX_MESSAGE)
@@ -254,8 +254,26 @@ public final class SetupPacket {
         return new Handshake(type, in.getLong(start + 1), in.getLong(start + 9), message);
     }
 
-    /** A decoded HELLO_REJECT. */
-    public record HelloReject(long clientCid, long nonce, String reason) {
+    /**
+     * A decoded HELLO_REJECT. Its MAC is keyed with a secret both sides export from the completed
+     * handshake (docs/protocol-punching.md, "Secure handshake"), so only the peer that ran the
+     * handshake can reject it; check {@link #verify(Mac)} before believing it.
+     *
+     * @param clientCid the dialer's connection ID
+     * @param nonce reserved, 0
+     * @param reason why, as sent
+     * @param authenticated the bytes the MAC covers (everything before it)
+     * @param mac the truncated HMAC-SHA256
+     */
+    public record HelloReject(long clientCid, long nonce, String reason, byte[] authenticated, byte[] mac) {
+        /**
+         * @param key HMAC-SHA256 initialised with the handshake's reject key
+         * @return true if the MAC is right
+         */
+        public boolean verify(Mac key) {
+            byte[] expected = key.doFinal(authenticated);
+            return MessageDigest.isEqual(Arrays.copyOf(expected, MAC_LENGTH), mac);
+        }
     }
 
     /**
@@ -300,11 +318,14 @@ public final class SetupPacket {
      * @param clientCid dialer's connection ID
      * @param nonce dialer's nonce
      * @param reason why, truncated to 200 bytes
+     * @param key HMAC-SHA256 initialised with the handshake's reject key
      */
-    public static void writeHelloReject(ByteBuffer out, long clientCid, long nonce, String reason) {
+    public static void writeHelloReject(ByteBuffer out, long clientCid, long nonce, String reason, Mac key) {
+        int start = out.position();
         byte[] r = reason.getBytes(StandardCharsets.UTF_8);
         int n = Math.min(r.length, 200);
         out.put((byte) HELLO_REJECT).putLong(clientCid).putLong(nonce).put((byte) n).put(r, 0, n);
+        appendMac(out, start, key);
     }
 
     /**
@@ -369,15 +390,19 @@ public final class SetupPacket {
      */
     public static HelloReject readHelloReject(ByteBuffer in) throws SetupFormatException {
         int start = in.position();
-        if (in.remaining() < 18) {
+        if (in.remaining() < 18 + MAC_LENGTH) {
             throw new SetupFormatException("HELLO_REJECT too short: " + in.remaining());
         }
         int n = in.get(start + 17) & 0xff;
-        if (in.remaining() != 18 + n) {
+        if (in.remaining() != 18 + n + MAC_LENGTH) {
             throw new SetupFormatException("HELLO_REJECT reason length " + n + " disagrees with datagram length " + in.remaining());
         }
         byte[] r = new byte[n];
         in.get(start + 18, r);
-        return new HelloReject(in.getLong(start + 1), in.getLong(start + 9), new String(r, StandardCharsets.UTF_8));
+        byte[] authenticated = new byte[18 + n];
+        in.get(start, authenticated);
+        byte[] mac = new byte[MAC_LENGTH];
+        in.get(start + 18 + n, mac);
+        return new HelloReject(in.getLong(start + 1), in.getLong(start + 9), new String(r, StandardCharsets.UTF_8), authenticated, mac);
     }
 }

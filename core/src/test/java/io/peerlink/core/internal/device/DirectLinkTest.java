@@ -9,15 +9,18 @@ import io.peerlink.PathKind;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.UnreachableException;
+import io.peerlink.core.internal.link.SetupPacket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -86,6 +89,45 @@ class DirectLinkTest {
                 () -> a.connect(b.localEndpoints().get(0)).toCompletableFuture().get(5, TimeUnit.SECONDS));
         UnreachableException u = assertInstanceOf(UnreachableException.class, e.getCause());
         assertEquals(UnreachableException.Reason.REJECTED, u.reason());
+    }
+
+    /**
+     * An on-path attacker sees the handshake's connection IDs and forges the listener's HELLO_REJECT
+     * the moment the dialer's message 3 passes, in today's format with a made-up MAC and in the
+     * MAC-less format of before: the dialer drops both and links once the listener accepts.
+     */
+    @Test
+    void forgedRejectionIsIgnoredAndTheDialLinks() throws Exception {
+        Device a = device();
+        Device b = device();
+        b.onIncoming(req -> CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(req::accept));
+        CompletableFuture<Void> forged = new CompletableFuture<>();
+        try (UdpProxy attacker = new UdpProxy(b.localEndpoints().get(0).toSocketAddress())) {
+            attacker.divert(d -> {
+                if (d.length > 17 && (d[0] & 0xff) == SetupPacket.HS_FIN && !forged.isDone()) {
+                    long dialerCid = ByteBuffer.wrap(d, 9, 8).getLong();
+                    byte[] reason = "forged".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                    ByteBuffer withMac = ByteBuffer.allocate(18 + reason.length + SetupPacket.MAC_LENGTH);
+                    withMac.put((byte) SetupPacket.HELLO_REJECT).putLong(dialerCid).putLong(0).put((byte) reason.length).put(reason);
+                    byte[] madeUp = new byte[SetupPacket.MAC_LENGTH];
+                    new Random().nextBytes(madeUp);
+                    withMac.put(madeUp);
+                    byte[] macLess = Arrays.copyOf(withMac.array(), 18 + reason.length);
+                    try {
+                        attacker.sendToClient(withMac.array());
+                        attacker.sendToClient(macLess);
+                        forged.complete(null);
+                    } catch (IOException e) {
+                        forged.completeExceptionally(e);
+                    }
+                }
+                return false;
+            }, d -> { });
+            PeerLink link = a.connect(Endpoint.udp(attacker.front())).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            forged.get(0, TimeUnit.SECONDS);
+            assertEquals(b.id(), link.peer());
+            assertEquals(false, link.ping().toCompletableFuture().get(5, TimeUnit.SECONDS).isNegative());
+        }
     }
 
     @Test

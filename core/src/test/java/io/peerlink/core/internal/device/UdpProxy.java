@@ -58,6 +58,21 @@ final class UdpProxy implements AutoCloseable {
         this.divert = which;
     }
 
+    /**
+     * Sends a datagram to the client from the address it sends to, as the server's packets come: a
+     * packet forged by whoever controls the middlebox.
+     *
+     * @param datagram what to send
+     * @throws IOException if the client has not sent anything yet or the send fails
+     */
+    void sendToClient(byte[] datagram) throws IOException {
+        SocketAddress c = client;
+        if (c == null) {
+            throw new IOException("no client has sent through the proxy yet");
+        }
+        front.send(new DatagramPacket(datagram, datagram.length, c));
+    }
+
     /** Moves the client to a new outside port; the old one is closed, as an expired NAT mapping. */
     void rebind() throws SocketException {
         DatagramSocket old = back;

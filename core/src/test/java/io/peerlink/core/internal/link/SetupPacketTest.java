@@ -4,6 +4,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.constraints.StringLength;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -83,6 +84,26 @@ class SetupPacketTest {
             return; // a changed address family: rejected by layout
         }
         assertFalse(p.verify(key("k")), "bit " + bit + " changed but the MAC still verified");
+    }
+
+    /** A HELLO_REJECT round-trips and verifies only under its key; any changed bit fails the MAC or the layout. */
+    @Property(tries = 1000)
+    void helloRejectIsAuthenticated(@ForAll long cid, @ForAll @StringLength(max = 50) String reason,
+                                    @ForAll @IntRange(min = 8, max = 18 * 8 - 1) int bit) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(256);
+        SetupPacket.writeHelloReject(b, cid, 0, reason, key("k"));
+        b.flip();
+        SetupPacket.HelloReject r = SetupPacket.readHelloReject(b.duplicate());
+        assertEquals(cid, r.clientCid());
+        assertEquals(reason, r.reason());
+        assertTrue(r.verify(key("k")));
+        assertFalse(r.verify(key("another key")), "a rejection must not verify under another key");
+        b.put(bit / 8, (byte) (b.get(bit / 8) ^ (1 << (bit % 8))));
+        try {
+            assertFalse(SetupPacket.readHelloReject(b).verify(key("k")), "bit " + bit + " changed but the MAC still verified");
+        } catch (SetupFormatException e) {
+            // the reason length changed: rejected by layout
+        }
     }
 
     @Property

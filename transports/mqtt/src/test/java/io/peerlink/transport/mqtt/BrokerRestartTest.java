@@ -1,5 +1,6 @@
 package io.peerlink.transport.mqtt;
 
+import io.peerlink.testkit.Mosquitto;
 import io.peerlink.Endpoint;
 import io.peerlink.spi.SendCallback;
 import io.peerlink.spi.Transport;

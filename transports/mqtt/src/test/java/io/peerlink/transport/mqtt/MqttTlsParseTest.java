@@ -1,5 +1,6 @@
 package io.peerlink.transport.mqtt;
 
+import io.peerlink.testkit.Mosquitto;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package io.peerlink.transport.mqtt;
 
+import io.peerlink.testkit.Mosquitto;
 import io.peerlink.CloseReason;
 import io.peerlink.Device;
 import io.peerlink.Endpoint;

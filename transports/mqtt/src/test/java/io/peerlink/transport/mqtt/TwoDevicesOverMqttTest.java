@@ -1,5 +1,6 @@
 package io.peerlink.transport.mqtt;
 
+import io.peerlink.testkit.Mosquitto;
 import io.peerlink.Device;
 import io.peerlink.Endpoint;
 import io.peerlink.PathKind;

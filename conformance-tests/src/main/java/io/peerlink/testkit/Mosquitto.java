@@ -1,4 +1,4 @@
-package io.peerlink.transport.mqtt;
+package io.peerlink.testkit;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -23,9 +23,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code acl_file}, persistence and a TLS listener. Under {@code CI=true} a missing binary fails
  * the test; otherwise the test is skipped with a message.
  */
-final class Mosquitto implements AutoCloseable {
+public final class Mosquitto implements AutoCloseable {
 
-    static final String BROKER = "/usr/sbin/mosquitto";
+    /** Where Debian's {@code mosquitto} package installs the broker. */
+    public static final String BROKER = "/usr/sbin/mosquitto";
 
     private final Path dir;
     private final Map<String, String> users = new LinkedHashMap<>();
@@ -38,21 +39,32 @@ final class Mosquitto implements AutoCloseable {
     private Process process;
 
     /** Generated CA and server certificate (never committed), for a TLS listener. */
-    record Tls(Path caCert, Path serverCert, Path serverKey) {
+    public record Tls(Path caCert, Path serverCert, Path serverKey) {
     }
 
     private Mosquitto(Path dir) {
         this.dir = dir;
     }
 
-    /** @return a broker to configure, or a skipped test (a failed one under CI) if Mosquitto is missing */
-    static Mosquitto create() throws IOException {
+    /**
+     * Makes a broker to configure in a fresh temporary directory.
+     *
+     * @return a broker to configure; a skipped test (a failed one under {@code CI=true}) if Mosquitto is missing
+     * @throws IOException if the directory cannot be created
+     */
+    public static Mosquitto create() throws IOException {
         requireBinary(BROKER, "mosquitto");
         requireBinary(passwdBinary(), "mosquitto");
         return new Mosquitto(Files.createTempDirectory("peerlink-mosquitto-"));
     }
 
-    static void requireBinary(String path, String debianPackage) {
+    /**
+     * Skips the calling test (fails it under {@code CI=true}) if a binary is missing.
+     *
+     * @param path the binary's absolute path
+     * @param debianPackage the package that installs it, named in the message
+     */
+    public static void requireBinary(String path, String debianPackage) {
         if (!Files.isExecutable(Path.of(path))) {
             String message = path + " not found: install the Debian package '" + debianPackage + "' (apt-get install " + debianPackage + ")";
             if ("true".equals(System.getenv("CI"))) {
@@ -62,51 +74,94 @@ final class Mosquitto implements AutoCloseable {
         }
     }
 
-    static String passwdBinary() {
+    /** @return the path of {@code mosquitto_passwd} */
+    public static String passwdBinary() {
         return "/usr/bin/mosquitto_passwd";
     }
 
-    Mosquitto user(String name, String password) {
+    /**
+     * Adds a user to the broker's {@code password_file}.
+     *
+     * @param name the username
+     * @param password the password
+     * @return this broker
+     */
+    public Mosquitto user(String name, String password) {
         users.put(name, password);
         return this;
     }
 
-    Mosquitto allowAnonymous() {
+    /**
+     * Lets clients connect without a username.
+     *
+     * @return this broker
+     */
+    public Mosquitto allowAnonymous() {
         anonymous = true;
         return this;
     }
 
-    Mosquitto acl(String aclFileText) {
+    /**
+     * Sets the broker's {@code acl_file}.
+     *
+     * @param aclFileText the file's text, in mosquitto.conf(5)'s ACL syntax
+     * @return this broker
+     */
+    public Mosquitto acl(String aclFileText) {
         this.acl = aclFileText;
         return this;
     }
 
-    Mosquitto persistence() {
+    /**
+     * Turns persistence on (sessions and queued messages survive a {@link #stop()} and {@link #start()}).
+     *
+     * @return this broker
+     */
+    public Mosquitto persistence() {
         this.persistence = true;
         return this;
     }
 
-    Mosquitto tls(Tls tls) {
+    /**
+     * Makes the listener a TLS listener.
+     *
+     * @param tls the certificate and key to serve, from {@link #generateTls(Path)}
+     * @return this broker
+     */
+    public Mosquitto tls(Tls tls) {
         this.tls = tls;
         return this;
     }
 
-    /** A raw line for mosquitto.conf, e.g. {@code message_size_limit 2000}. */
-    Mosquitto config(String line) {
+    /**
+     * Adds a raw line to mosquitto.conf, e.g. {@code message_size_limit 2000}.
+     *
+     * @param line the configuration line
+     * @return this broker
+     */
+    public Mosquitto config(String line) {
         extraLines.add(line);
         return this;
     }
 
-    Path dir() {
+    /** @return the broker's directory (configuration, log, persistence) */
+    public Path dir() {
         return dir;
     }
 
-    int port() {
+    /** @return the listener's port, 0 before the first {@link #start()} */
+    public int port() {
         return port;
     }
 
-    /** Starts on a free port (the same port again after {@link #stop()}). */
-    Mosquitto start() throws IOException, InterruptedException {
+    /**
+     * Starts on a free loopback port (the same port again after {@link #stop()}) and waits until it listens.
+     *
+     * @return this broker
+     * @throws IOException if a file or process cannot be written or started
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public Mosquitto start() throws IOException, InterruptedException {
         if (port == 0) {
             port = freePort();
         }
@@ -179,8 +234,12 @@ final class Mosquitto implements AutoCloseable {
         return c.toString();
     }
 
-    /** Graceful stop (SIGTERM): Mosquitto writes its persistence database on the way out. */
-    void stop() throws InterruptedException {
+    /**
+     * Graceful stop (SIGTERM): Mosquitto writes its persistence database on the way out.
+     *
+     * @throws InterruptedException if interrupted while waiting for the process
+     */
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(15, TimeUnit.SECONDS)) {
@@ -190,8 +249,11 @@ final class Mosquitto implements AutoCloseable {
         process = null;
     }
 
-    /** @return the broker's log so far (connections, refusals, warnings) */
-    String log() throws IOException {
+    /**
+     * @return the broker's log so far (connections, refusals, warnings)
+     * @throws IOException if the log cannot be read
+     */
+    public String log() throws IOException {
         Path log = dir.resolve("broker.log");
         return Files.exists(log) ? Files.readString(log) : "";
     }
@@ -208,8 +270,16 @@ final class Mosquitto implements AutoCloseable {
         }
     }
 
-    /** Waits until the broker logged, after log offset {@code since}, the subscription of {@code clientId} to {@code filter}. */
-    void awaitSubscription(String clientId, String filter, int since) throws IOException, InterruptedException {
+    /**
+     * Waits up to 15 s until the broker logged the subscription of a client to a filter.
+     *
+     * @param clientId the client
+     * @param filter the topic filter
+     * @param since the log offset (its length before the subscription) to search from
+     * @throws IOException if a file or process cannot be written or started
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public void awaitSubscription(String clientId, String filter, int since) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         String line = clientId + " 1 " + filter;
         while (System.nanoTime() < deadline) {
@@ -222,14 +292,25 @@ final class Mosquitto implements AutoCloseable {
         throw new AssertionError("the broker never logged '" + line + "':\n" + log());
     }
 
-    static int freePort() throws IOException {
+    /**
+     * @return a loopback TCP port that was free a moment ago
+     * @throws IOException if no socket can be opened
+     */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
-    /** Runs a command to completion; fails with its output if it exits non-zero. */
-    static String run(List<String> command) throws IOException, InterruptedException {
+    /**
+     * Runs a command to completion; fails with its output if it exits non-zero.
+     *
+     * @param command the command and its arguments
+     * @return its output (stdout and stderr)
+     * @throws IOException if it cannot start, exits non-zero or takes more than 60 s
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static String run(List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out;
         try (var in = p.getInputStream()) {
@@ -244,7 +325,15 @@ final class Mosquitto implements AutoCloseable {
     /**
      * Makes a CA and a server certificate for 127.0.0.1 and localhost with openssl in {@code dir}.
      */
-    static Tls generateTls(Path dir) throws IOException, InterruptedException {
+    /**
+     * Makes a CA and a server certificate for 127.0.0.1 and localhost with openssl.
+     *
+     * @param dir where the keys and certificates go
+     * @return the CA certificate, server certificate and key
+     * @throws IOException if openssl fails
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static Tls generateTls(Path dir) throws IOException, InterruptedException {
         requireBinary("/usr/bin/openssl", "openssl");
         Path caKey = dir.resolve("ca.key");
         Path caCert = dir.resolve("ca.crt");
@@ -262,11 +351,24 @@ final class Mosquitto implements AutoCloseable {
         return new Tls(caCert, cert, key);
     }
 
-    record Result(int exitCode, String output) {
+    /**
+     * A command's exit code and output.
+     *
+     * @param exitCode the exit code
+     * @param output stdout and stderr
+     */
+    public record Result(int exitCode, String output) {
     }
 
-    /** Runs a command to completion and returns its exit code and output, whatever they are. */
-    static Result exec(List<String> command) throws IOException, InterruptedException {
+    /**
+     * Runs a command to completion and returns its exit code and output, whatever they are.
+     *
+     * @param command the command and its arguments
+     * @return its exit code and output
+     * @throws IOException if it cannot start or takes more than 60 s
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static Result exec(List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out;
         try (var in = p.getInputStream()) {
@@ -279,7 +381,8 @@ final class Mosquitto implements AutoCloseable {
         return new Result(p.exitValue(), out);
     }
 
-    static Duration timeout() {
+    /** @return how long a test waits for a broker-side effect */
+    public static Duration timeout() {
         return Duration.ofSeconds(20);
     }
 }

@@ -1,6 +1,5 @@
-package io.peerlink.relay.turn;
+package io.peerlink.testkit;
 
-import io.peerlink.protocol.stun.StunClient;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -10,9 +9,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,13 +26,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * static-auth-secret and free ports. Under {@code CI=true} a missing binary fails; otherwise
  * the calling test is skipped with a message.
  */
-final class Coturn implements AutoCloseable {
-    static final String REALM = "peerlink.test";
+public final class Coturn implements AutoCloseable {
+    /** The realm coturn is started with. */
+    public static final String REALM = "peerlink.test";
 
-    final String secret;
-    final int port;
-    final Process process;
-    final Path dir;
+    private final String secret;
+    private final int port;
+    private final Process process;
+    private final Path dir;
 
     private Coturn(String secret, int port, Process process, Path dir) {
         this.secret = secret;
@@ -42,7 +42,13 @@ final class Coturn implements AutoCloseable {
         this.dir = dir;
     }
 
-    static String binaryOrSkip(String name) {
+    /**
+     * Skips the calling test (fails it under {@code CI=true}) if a coturn binary is missing.
+     *
+     * @param name the binary, e.g. {@code turnserver} or {@code turnutils_uclient}
+     * @return its path
+     */
+    public static String binaryOrSkip(String name) {
         for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
             Path p = Path.of(d, name);
             if (Files.isExecutable(p)) {
@@ -56,15 +62,28 @@ final class Coturn implements AutoCloseable {
         return null;
     }
 
-    /** Starts coturn with UDP and TCP listeners on one free port; {@code extra} adds options (e.g. TLS). */
-    static Coturn start(List<String> extra) throws IOException, InterruptedException {
+    /**
+     * Starts coturn on free loopback ports with a fresh random static-auth-secret and waits until it answers STUN.
+     *
+     * @param extra further {@code turnserver} arguments
+     * @return the running server
+     * @throws IOException if a file or process cannot be written or started
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static Coturn start(List<String> extra) throws IOException, InterruptedException {
         byte[] raw = new byte[24];
         new SecureRandom().nextBytes(raw);
         return start(extra, HexFormat.of().formatHex(raw), freeUdpAndTcpPort());
     }
 
-    /** Stops this coturn and starts a fresh one (no allocations) with the same secret on the same port: a relay restart. */
-    Coturn restart() throws IOException, InterruptedException {
+    /**
+     * Stops this coturn and starts a fresh one (no allocations) with the same secret on the same port: a relay restart.
+     *
+     * @return the new server
+     * @throws IOException if a file or process cannot be written or started
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public Coturn restart() throws IOException, InterruptedException {
         close();
         return start(List.of(), secret, port);
     }
@@ -87,7 +106,11 @@ final class Coturn implements AutoCloseable {
         return coturn;
     }
 
-    static int freeUdpAndTcpPort() throws IOException {
+    /**
+     * @return a loopback port that was free for both UDP and TCP a moment ago
+     * @throws IOException if no socket can be opened
+     */
+    public static int freeUdpAndTcpPort() throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
                 int port = udp.getLocalPort();
@@ -102,7 +125,18 @@ final class Coturn implements AutoCloseable {
         throw new IOException("no port free for both UDP and TCP");
     }
 
-    InetSocketAddress address() {
+    /** @return the static-auth-secret this coturn was started with */
+    public String secret() {
+        return secret;
+    }
+
+    /** @return the UDP and TCP listening port */
+    public int port() {
+        return port;
+    }
+
+    /** @return the server's loopback address and port */
+    public InetSocketAddress address() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
@@ -114,9 +148,12 @@ final class Coturn implements AutoCloseable {
                 if (!process.isAlive()) {
                     fail("turnserver exited with " + process.exitValue() + ": " + Files.readString(dir.resolve("stdout")) + log());
                 }
-                byte[] txid = StunClient.newTransactionId();
-                ByteBuffer req = StunClient.request(txid);
-                probe.send(new DatagramPacket(req.array(), req.remaining(), address()));
+                // A STUN Binding request (RFC 8489): type 0x0001, length 0, magic cookie, transaction ID.
+                ByteBuffer req = ByteBuffer.allocate(20).putShort((short) 0x0001).putShort((short) 0).putInt(0x2112A442);
+                byte[] txid = new byte[12];
+                new SecureRandom().nextBytes(txid);
+                req.put(txid);
+                probe.send(new DatagramPacket(req.array(), 20, address()));
                 byte[] buf = new byte[1500];
                 DatagramPacket answer = new DatagramPacket(buf, buf.length);
                 try {
@@ -130,7 +167,8 @@ final class Coturn implements AutoCloseable {
         fail("turnserver did not answer STUN within 15 s: " + log());
     }
 
-    String log() {
+    /** @return coturn's log so far */
+    public String log() {
         try {
             return Files.readString(dir.resolve("turn.log"));
         } catch (IOException e) {
