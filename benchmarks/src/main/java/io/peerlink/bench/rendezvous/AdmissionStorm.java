@@ -37,7 +37,10 @@ import java.util.Map;
  * mode's server issued them, the fresh server reads the same ticket key file, and each device
  * answers the challenge with a {@code resume} (an HMAC proof) instead of a signed hello.
  * Simulated devices sign with BouncyCastle so the load generator, which shares the machine, is
- * not the bottleneck.
+ * not the bottleneck; for the same reason they speak WebSocket through {@link RawFleet} (plain
+ * sockets, one selector thread) unless {@code --generator jetty} (or a mode such as
+ * {@code tickets/jetty}) picks Jetty's client. The storm is timed from the first connect and from
+ * the server process's start; the target counts the latter.
  */
 public final class AdmissionStorm {
     private static final String USAGE = """
@@ -241,6 +244,9 @@ public final class AdmissionStorm {
                 log.println("# " + spec + ": " + r.registered() + " admitted (" + resumedByTicket + " by ticket, "
                         + rejected + " tickets rejected), " + r.failed() + " failed in "
                         + String.format(Locale.ROOT, "%.2f s", seconds) + String.format(Locale.ROOT, " (%.2f s from the server's start)", fromStart));
+                if (raw != null) {
+                    log.println("#   " + raw.pingsAnswered.sum() + " server pings answered until the last admission");
+                }
                 if (errors > 0) {
                     log.println("#   " + errors + " error messages from the server");
                 }

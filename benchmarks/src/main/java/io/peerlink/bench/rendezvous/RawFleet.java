@@ -43,6 +43,8 @@ final class RawFleet implements AutoCloseable {
     final LongAdder resumed = new LongAdder();
     final LongAdder ticketsRejected = new LongAdder();
     final LongAdder serverErrors = new LongAdder();
+    /** Server pings answered until the last device was admitted. */
+    final LongAdder pingsAnswered = new LongAdder();
     private final URI server;
     private final InetSocketAddress serverAddress;
     private final String serverName;
@@ -369,6 +371,9 @@ final class RawFleet implements AutoCloseable {
                 }
                 succeed();
             } else if (m instanceof Message.Ping ping) {
+                if (done.getCount() > 0) {
+                    pingsAnswered.increment();
+                }
                 write(frame(0x1, codec.encode(new Message.Pong(ping.t())).getBytes(StandardCharsets.UTF_8)));
             } else if (m instanceof Message.Error error) {
                 serverErrors.increment();

@@ -20,8 +20,6 @@ public final class ControlSession {
     byte[] nonce;
     long challengeSentNanos;
     ScheduledFuture<?> helloTimeout;
-    /** Counted among the service's handshakes in flight (from the challenge to admission or close); guarded by this. */
-    boolean handshaking;
     /** A resume on this connection was answered with TICKET_REJECTED (a second one closes it). */
     boolean ticketRejected;
     volatile boolean closed;
@@ -145,7 +143,6 @@ public final class ControlSession {
         }
         sendError(code, text, null);
         closed = true;
-        service.handshakeOver(this);
         connection.close(closeCode, code.name());
     }
 
