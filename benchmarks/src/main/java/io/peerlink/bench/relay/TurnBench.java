@@ -63,6 +63,7 @@ public final class TurnBench {
                 case "--window" -> window = Integer.parseInt(args[i + 1]);
                 case "--link-mib" -> linkMib = Integer.parseInt(args[i + 1]);
                 case "--servers" -> servers = List.of(args[i + 1].split(","));
+                case "--relayed-only" -> relayedOnly = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -263,6 +264,8 @@ public final class TurnBench {
 
     private static int window;
     private static int linkMib = 32;
+    /** {@code --relayed-only true}: the link section runs the relayed cases only (e.g. to count their system calls). */
+    private static boolean relayedOnly;
     private static List<String> servers = List.of("embedded", "coturn");
 
     // ------------------------------------------------------------------ two Devices: direct vs relayed link
@@ -280,14 +283,19 @@ public final class TurnBench {
         System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors"
                 + "  pkts-lost  retx-%  srtt-ms");
         // Warm-up of every path measured, so that no case's first run pays for JIT compilation alone.
-        link("warmup", null, 0, cpu, 0, 0, false);
-        link("warmup", UNBATCHED, 0, cpu, 0, 0, false);
+        if (!relayedOnly) {
+            link("warmup", null, 0, cpu, 0, 0, false);
+            link("warmup", UNBATCHED, 0, cpu, 0, 0, false);
+        }
         for (String name : servers) {
             link("warmup", name.equals("embedded") ? embedded : coturn, 0, cpu, 0, 0, false);
         }
         for (int run = 1; run <= runs; run++) {
-            double[] direct = link("direct", null, run, cpu, 0, 0, true);
-            link("direct-unbatch", UNBATCHED, run, cpu, direct[0], direct[1], true);
+            double[] direct = {-1, -1};
+            if (!relayedOnly) {
+                direct = link("direct", null, run, cpu, 0, 0, true);
+                link("direct-unbatch", UNBATCHED, run, cpu, direct[0], direct[1], true);
+            }
             for (String name : servers) {
                 link("turn-" + name, name.equals("embedded") ? embedded : coturn, run, cpu, direct[0], direct[1], true);
             }
@@ -326,8 +334,8 @@ public final class TurnBench {
             double cpuPerMib = deviceNanos / 1e6 / mib;
             if (print) {
                 System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d  %9d  %7.2f  %7.2f%n", run, name, mibs,
-                        directMibs > 0 ? String.format("%.2f", mibs / directMibs) : "1.00", cpuPerMib,
-                        directCpu > 0 ? String.format("%.2f", cpuPerMib / directCpu) : "1.00",
+                        directMibs > 0 ? String.format("%.2f", mibs / directMibs) : directMibs < 0 ? "-" : "1.00", cpuPerMib,
+                        directCpu > 0 ? String.format("%.2f", cpuPerMib / directCpu) : directCpu < 0 ? "-" : "1.00",
                         turn == null || turn == UNBATCHED ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
                         transfer.lost(), transfer.duplicates(), transfer.errors(), stats.packetsLost(),
                         100.0 * stats.retransmittedBytes() / Math.max(1, stats.payloadBytesSent()),

@@ -410,13 +410,15 @@ public final class TurnClient implements AutoCloseable {
         while (!closed) {
             ByteBuffer frame;
             try {
-                frame = burst < MAX_BURST ? leg.poll() : null;
+                frame = leg.poll();
                 if (frame == null) {
                     if (burst > 0) {
                         burst = 0;
                         endBurst();
                     }
-                    frame = leg.receive();
+                    // Nothing at hand (poll just said so): wait, then read, without a second empty read.
+                    leg.await();
+                    continue;
                 }
             } catch (java.net.PortUnreachableException e) {
                 // An ICMP error on a UDP leg may be transient (server restarting); the transaction's
@@ -432,8 +434,9 @@ public final class TurnClient implements AutoCloseable {
                 return;
             }
             try {
-                if (dispatch(frame)) {
-                    burst++;
+                if (dispatch(frame) && ++burst == MAX_BURST) {
+                    burst = 0;
+                    endBurst();
                 }
             } catch (StunFormatException e) {
                 // Garbage on the leg: a UDP leg can receive anything; drop it.

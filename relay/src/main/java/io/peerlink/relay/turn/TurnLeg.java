@@ -62,16 +62,20 @@ abstract sealed class TurnLeg implements AutoCloseable {
      */
     abstract boolean send(ByteBuffer frame) throws IOException;
 
-    /** Blocks for the next whole frame; the returned buffer is valid until the next call. */
-    abstract ByteBuffer receive() throws IOException;
-
     /**
      * The next whole frame if one is at hand without waiting (received on a UDP leg's socket, or
      * buffered in full on a stream leg), else null; the returned buffer is valid until the next
-     * call of this method or {@link #receive()}. Lets the receive thread tell when a burst of
-     * frames ends.
+     * call. Lets the receive thread tell when a burst of frames ends.
      */
     abstract ByteBuffer poll() throws IOException;
+
+    /**
+     * Waits until {@link #poll()} may have something: a UDP leg until its socket is readable, a
+     * stream leg until more bytes arrived. Call it after {@code poll()} returned null.
+     *
+     * @throws IOException if the leg failed or closed (a stream at its end: {@link EOFException})
+     */
+    abstract void await() throws IOException;
 
     @Override
     public abstract void close();
@@ -125,18 +129,12 @@ abstract sealed class TurnLeg implements AutoCloseable {
         private final ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_FRAME);
 
         @Override
-        ByteBuffer receive() throws IOException {
-            while (true) {
-                ByteBuffer frame = poll();
-                if (frame != null) {
-                    return frame;
-                }
-                try {
-                    // select(Consumer): nothing is added to (and allocated for) the selected-key set.
-                    selector.select(IGNORE_KEY);
-                } catch (java.nio.channels.ClosedSelectorException e) {
-                    throw new java.nio.channels.ClosedChannelException();
-                }
+        void await() throws IOException {
+            try {
+                // select(Consumer): nothing is added to (and allocated for) the selected-key set.
+                selector.select(IGNORE_KEY);
+            } catch (java.nio.channels.ClosedSelectorException e) {
+                throw new java.nio.channels.ClosedChannelException();
             }
         }
 
@@ -218,24 +216,18 @@ abstract sealed class TurnLeg implements AutoCloseable {
         }
 
         @Override
-        ByteBuffer receive() throws IOException {
-            while (true) {
-                ByteBuffer frame = poll();
-                if (frame != null) {
-                    return frame;
-                }
-                // Keep room for a whole frame: what is buffered now is less than one (poll said so).
-                if (start > 0 && receiveBuffer.length - end < MAX_FRAME + 4) {
-                    System.arraycopy(receiveBuffer, start, receiveBuffer, 0, end - start);
-                    end -= start;
-                    start = 0;
-                }
-                int n = in.read(receiveBuffer, end, receiveBuffer.length - end);
-                if (n < 0) {
-                    throw new EOFException("TURN server closed the connection");
-                }
-                end += n;
+        void await() throws IOException {
+            // Keep room for a whole frame: what is buffered now is less than one (poll said so).
+            if (start > 0 && receiveBuffer.length - end < MAX_FRAME + 4) {
+                System.arraycopy(receiveBuffer, start, receiveBuffer, 0, end - start);
+                end -= start;
+                start = 0;
             }
+            int n = in.read(receiveBuffer, end, receiveBuffer.length - end);
+            if (n < 0) {
+                throw new EOFException("TURN server closed the connection");
+            }
+            end += n;
         }
 
         @Override
