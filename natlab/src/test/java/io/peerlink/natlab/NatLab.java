@@ -54,6 +54,8 @@ public final class NatLab implements AutoCloseable {
     private static final int MAX_DEVICES_PER_SITE = 200;
     private static final int CORE_ADDRESSES = 9;
     private static final String LOSS_CHAIN = "NATLAB_LOSS";
+    private static final String DELAY_DEVICE = "dly";
+    private static final String DELAY_TABLE = "100";
 
     private static final AtomicInteger LAB_COUNTER = new AtomicInteger();
     private static final Set<NatLab> OPEN = ConcurrentHashMap.newKeySet();
@@ -699,6 +701,117 @@ public final class NatLab implements AutoCloseable {
     }
 
     /**
+     * Delays every packet the core forwards or sends by {@code oneWay} (once per packet): site to
+     * site, site to server and server to site. Two devices on two sites then have a direct round trip
+     * of {@code 2 x oneWay} and a round trip through the server's TURN relay of {@code 4 x oneWay}.
+     * The kernel has no netem here, so the delay is a user-space delay line on a TUN device
+     * ({@code natlab/delayline.py}, python3) in the core: policy routing sends everything arriving
+     * from a site, and everything the core itself sends, into the device, and the delay line writes
+     * each packet back into it {@code oneWay} later, in order; from there it is routed as usual.
+     * Call it once, before starting processes that measure.
+     *
+     * @param oneWay the added one-way delay, 1 ms or more
+     * @return the delay line process (ends with the lab)
+     * @throws IllegalArgumentException if the delay is below 1 ms
+     */
+    public synchronized LabProcess delay(java.time.Duration oneWay) {
+        checkOpen();
+        if (oneWay.toMillis() < 1) {
+            throw new IllegalArgumentException("delay " + oneWay + " below 1 ms");
+        }
+        Path script;
+        try (java.io.InputStream in = NatLab.class.getResourceAsStream("/natlab/delayline.py")) {
+            if (in == null) {
+                throw new IllegalStateException("natlab/delayline.py is not on the test class path");
+            }
+            script = logDirectory().resolve("delayline.py");
+            java.nio.file.Files.createDirectories(logDirectory());
+            java.nio.file.Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the delay line script", e);
+        }
+        LabProcess line = start(CORE, "delayline", List.of("python3", script.toString(), DELAY_DEVICE,
+                String.valueOf(oneWay.toMillis())));
+        line.awaitLine(l -> l.equals("ready " + DELAY_DEVICE), java.time.Duration.ofSeconds(30));
+        ipIn(CORE, "link", "set", DELAY_DEVICE, "txqueuelen", "10000", "up");
+        // Packets come back out of the device with any source, the core's own included.
+        for (String conf : List.of("all", DELAY_DEVICE)) {
+            exec(CORE, "sysctl", "-q", "-w", "net.ipv4.conf." + conf + ".rp_filter=0");
+            exec(CORE, "sysctl", "-q", "-w", "net.ipv4.conf." + conf + ".accept_local=1");
+        }
+        ipIn(CORE, "route", "add", "default", "dev", DELAY_DEVICE, "table", DELAY_TABLE);
+        for (Site s : sites.values()) {
+            ipIn(CORE, "rule", "add", "pref", "10", "iif", "s" + s.index(), "lookup", DELAY_TABLE);
+        }
+        // "iif lo" is what the core itself sends (the server, the TURN relay).
+        ipIn(CORE, "rule", "add", "pref", "10", "iif", "lo", "lookup", DELAY_TABLE);
+        return line;
+    }
+
+    /**
+     * Drops, in the core, every UDP packet between two sites' public addresses (both directions):
+     * their devices cannot reach each other directly but still reach the server and its TURN relay.
+     * {@link #unblockUdpBetween} removes the rule.
+     *
+     * @param siteA one site
+     * @param siteB the other
+     */
+    public void blockUdpBetween(String siteA, String siteB) {
+        udpBetween("-I", siteA, siteB);
+    }
+
+    /**
+     * Removes what {@link #blockUdpBetween} added.
+     *
+     * @param siteA one site
+     * @param siteB the other
+     */
+    public void unblockUdpBetween(String siteA, String siteB) {
+        udpBetween("-D", siteA, siteB);
+    }
+
+    private void udpBetween(String op, String siteA, String siteB) {
+        checkOpen();
+        String a = site(siteA).publicAddress();
+        String b = site(siteB).publicAddress();
+        iptablesIn(CORE, op, "FORWARD", "-p", "udp", "-s", a, "-d", b, "-j", "DROP");
+        iptablesIn(CORE, op, "FORWARD", "-p", "udp", "-s", b, "-d", a, "-j", "DROP");
+    }
+
+    /**
+     * A NAT rebinding on a {@link NatKind#PORT_RESTRICTED} site: the NAT forgets every mapping
+     * (conntrack entries of its masquerading are flushed, as after a NAT reboot or an expired
+     * mapping) and maps new flows to random ports from now on ({@code MASQUERADE --random-fully}),
+     * so a device's next packet leaves from a new public port and packets to the old one are
+     * dropped. The devices notice nothing. The flush is the kernel's own: removing and re-adding the
+     * NAT's WAN address makes masquerading drop the conntrack entries that used it (no
+     * {@code conntrack} tool needed), in one {@code ip -batch}.
+     *
+     * @param site the site
+     * @throws IllegalArgumentException if the site is unknown or not PORT_RESTRICTED
+     */
+    public synchronized void rebind(String site) {
+        checkOpen();
+        Site s = site(site);
+        if (s.kind() != NatKind.PORT_RESTRICTED) {
+            throw new IllegalArgumentException("site " + site + " is " + s.kind() + ", not PORT_RESTRICTED");
+        }
+        iptablesIn(site, "-t", "nat", "-R", "POSTROUTING", "1", "-o", "wan", "-j", "MASQUERADE", "--random-fully");
+        // One ip process for the three steps: the WAN is without its address for microseconds.
+        Path batch = logDirectory().resolve("rebind-" + site + ".ip");
+        try {
+            java.nio.file.Files.createDirectories(logDirectory());
+            java.nio.file.Files.writeString(batch, String.join("\n",
+                    "addr del " + s.publicAddress() + "/30 dev wan",
+                    "addr add " + s.publicAddress() + "/30 dev wan",
+                    "route add default via " + s.coreSideAddress(), ""));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + batch, e);
+        }
+        ipIn(site, "-batch", batch.toString());
+    }
+
+    /**
      * Makes a site's NAT forward only TCP to and from one port across its WAN (a network where only
      * HTTP(S) gets out): every UDP packet is dropped as with {@link #dropUdp}, and so is TCP to any
      * other port — the TURN port included.
@@ -710,6 +823,24 @@ public final class NatLab implements AutoCloseable {
         dropUdp(site);
         String port = String.valueOf(tcpPort);
         iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "--dport", port, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "--sport", port, "-j", "DROP");
+    }
+
+    /**
+     * Makes a site's NAT forward nothing across its WAN but TCP to one address and port, both
+     * directions (a network whose only way out is an HTTP proxy): UDP, ICMP and TCP to anything
+     * else are dropped.
+     */
+    public void onlyTcpTo(String site, InetAddress address, int tcpPort) {
+        checkOpen();
+        site(site);
+        String port = String.valueOf(tcpPort);
+        String host = address.getHostAddress();
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "!", "-p", "tcp", "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "!", "-p", "tcp", "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "-d", host, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "--dport", port, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "-s", host, "-j", "DROP");
         iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "--sport", port, "-j", "DROP");
     }
 

@@ -2,6 +2,7 @@ package io.peerlink.natlab.tools;
 
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
+import io.peerlink.Endpoint;
 import io.peerlink.LinkEvent;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
@@ -30,15 +31,19 @@ import java.util.concurrent.TimeUnit;
  * duplicated or reordered, and it timestamps every gap in the delivery.
  *
  * <pre>
- * listen KEY SERVER_URI
- *     prints "registered ID"; accepts one link; for every message checks its number and prints
+ * listen KEY SERVER_URI [TIMES_FILE]
+ *     prints "registered ID" and "udp ENDPOINT" (its UDP transport's local endpoint); accepts one link; for every message checks its number and prints
  *     "progress N" every 16 messages, "gap MS before N at EPOCH_MS" for a pause in delivery over
  *     30 ms, and on the end marker "received N bytes=B sha256=HEX lost=L duplicated=D reordered=R";
- *     then answers "DONE" and prints "path-final ..." when the link closes.
+ *     then answers "DONE" and prints "path-final ..." when the link closes. With TIMES_FILE, it
+ *     writes there when each message was delivered (epoch microseconds, one a line, in order)
+ *     before answering.
  * send KEY SERVER_URI PEER_ID MESSAGES SIZE
  *     links to PEER_ID, sends MESSAGES numbered messages of SIZE seeded random bytes, then the end
  *     marker; prints "progress N" every 16 messages, "sent N sha256=HEX", waits for "DONE",
- *     lingers 3 s and prints "path-final ...".
+ *     lingers 3 s and prints "path-final ...". A line "addpath REMOTE" on its stdin adds the path
+ *     from its UDP transport to REMOTE to the link (PeerLink.addPath) and prints "addpath-ok KIND"
+ *     or "addpath-failed ERROR".
  * </pre>
  * Both print {@code path-changed KIND FROM -> TO rtt-ms=MS at EPOCH_MS} on every move of their
  * own active path, {@code rendezvous STATE at EPOCH_MS} on every change of the rendezvous
@@ -54,7 +59,7 @@ public final class MovingTransferPeer {
 
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
-            case "listen" -> listen(Path.of(args[1]), URI.create(args[2]));
+            case "listen" -> listen(Path.of(args[1]), URI.create(args[2]), args.length > 3 ? Path.of(args[3]) : null);
             case "send" -> send(Path.of(args[1]), URI.create(args[2]), DeviceId.parse(args[3]), Integer.parseInt(args[4]),
                     Integer.parseInt(args[5]));
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -98,11 +103,17 @@ public final class MovingTransferPeer {
         return m;
     }
 
-    private static void listen(Path key, URI server) throws Exception {
+    private static Endpoint udpEndpoint(Device d) {
+        return d.localEndpoints().stream().filter(e -> "udp".equals(e.scheme())).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no UDP transport: " + d.localEndpoints()));
+    }
+
+    private static void listen(Path key, URI server, Path timesFile) throws Exception {
         CountDownLatch closed = new CountDownLatch(1);
         try (Device d = device(key, server)) {
             d.rendezvous().registered().toCompletableFuture().get(60, TimeUnit.SECONDS);
             println("registered " + d.id());
+            println("udp " + udpEndpoint(d));
             d.onIncoming(req -> req.accept().whenComplete((link, error) -> {
                 if (error != null) {
                     println("unreachable " + error);
@@ -110,7 +121,7 @@ public final class MovingTransferPeer {
                 }
                 println("path " + link.path().kind() + " " + link.path().local() + " -> " + link.path().remote());
                 watchPaths(link);
-                link.channel().onMessage(new Receiver(link));
+                link.channel().onMessage(new Receiver(link, timesFile));
                 link.channel().closed().thenRun(() -> {
                     printFinal(link);
                     closed.countDown();
@@ -130,9 +141,24 @@ public final class MovingTransferPeer {
         private int duplicated;
         private int reordered;
         private long lastNanos;
+        private final Path timesFile;
+        private long[] times = new long[1024];
 
-        Receiver(PeerLink link) {
+        Receiver(PeerLink link, Path timesFile) {
             this.link = link;
+            this.timesFile = timesFile;
+        }
+
+        private void writeTimes() {
+            StringBuilder sb = new StringBuilder(received * 18);
+            for (int i = 0; i < received; i++) {
+                sb.append(times[i]).append('\n');
+            }
+            try {
+                java.nio.file.Files.writeString(timesFile, sb);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         @Override
@@ -142,6 +168,9 @@ public final class MovingTransferPeer {
                 int lost = Math.max(0, expected - received + duplicated);
                 println("received " + received + " bytes=" + bytes + " sha256=" + HexFormat.of().formatHex(sha.digest())
                         + " lost=" + lost + " duplicated=" + duplicated + " reordered=" + reordered);
+                if (timesFile != null) {
+                    writeTimes();
+                }
                 link.channel().send(ByteBuffer.wrap("DONE".getBytes(StandardCharsets.US_ASCII)));
                 return;
             }
@@ -159,6 +188,13 @@ public final class MovingTransferPeer {
                 reordered++;
             }
             expected = number + 1;
+            if (timesFile != null) {
+                if (received == times.length) {
+                    times = java.util.Arrays.copyOf(times, 2 * received);
+                }
+                java.time.Instant at = java.time.Instant.now();
+                times[received] = at.getEpochSecond() * 1_000_000L + at.getNano() / 1000;
+            }
             received++;
             bytes += m.remaining();
             sha.update(m);
@@ -174,6 +210,7 @@ public final class MovingTransferPeer {
             PeerLink link = d.connect(peer).toCompletableFuture().get(60, TimeUnit.SECONDS);
             println("path " + link.path().kind() + " " + link.path().local() + " -> " + link.path().remote());
             watchPaths(link);
+            acceptCommands(d, link);
             CompletableFuture<Void> done = new CompletableFuture<>();
             link.channel().onMessage((m, how) -> done.complete(null));
             MessageDigest sha = sha256();
@@ -199,6 +236,25 @@ public final class MovingTransferPeer {
             printFinal(link);
             link.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** Reads "addpath REMOTE" lines from stdin (a daemon thread). */
+    private static void acceptCommands(Device d, PeerLink link) {
+        Thread t = new Thread(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("addpath ")) {
+                        link.addPath(udpEndpoint(d), Endpoint.parse(line.substring(8).strip())).whenComplete((info, e) ->
+                                println(e == null ? "addpath-ok " + info.kind() + " at " + System.currentTimeMillis()
+                                        : "addpath-failed " + e));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                println("stdin failed " + e);
+            }
+        }, "commands");
+        t.setDaemon(true);
+        t.start();
     }
 
     private static CompletionStage<Void> sendWhenWritable(PeerLink link, ByteBuffer message) throws Exception {

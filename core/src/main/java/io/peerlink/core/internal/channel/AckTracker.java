@@ -222,6 +222,17 @@ public final class AckTracker {
         ackDeadline = Long.MAX_VALUE;
     }
 
+    /**
+     * Writes the same ACK frame as {@link #writeAck} without counting it as sent: an extra copy on
+     * another path (a path challenge's), which leaves the regular acknowledgement schedule alone.
+     *
+     * @param dst where to write; {@link #ackSize} bytes must fit
+     * @param now loop clock
+     */
+    public void writeAckCopy(ByteBuffer dst, long now) {
+        FrameCodec.encodeAck(dst, low, high, reportedRanges(), delayMicros(now));
+    }
+
     /** @return true if anything was received */
     public boolean hasRanges() {
         return count > 0;

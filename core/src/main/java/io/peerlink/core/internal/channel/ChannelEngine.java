@@ -475,6 +475,53 @@ public final class ChannelEngine implements ReliableChannel {
     }
 
     /**
+     * Switches to another path that differs from the current one only in the peer's port (a NAT
+     * rebinding on the same transport): RTT and congestion state are kept, as RFC 9000 section
+     * 9.4 allows for a port-only change, since the packets still cross the same network. If the
+     * datagram size differs, this is {@link #setPath(DatagramPath)}. Loop thread only.
+     *
+     * @param newPath the new path
+     * @throws NullPointerException if newPath is null
+     * @throws IllegalArgumentException if its datagrams are too small
+     */
+    public void setPathKeepingCongestionState(DatagramPath newPath) {
+        int size = usableSize(Objects.requireNonNull(newPath, "path"));
+        if (size != datagramSize) {
+            setPath(newPath);
+            return;
+        }
+        this.path = newPath;
+        guarded(() -> { });
+    }
+
+    /**
+     * After a move away from a path that is gone (it stopped answering): the packets still in
+     * flight on earlier paths are declared lost at once, without a congestion signal, and what
+     * they carried is retransmitted on the current path now rather than after loss detection
+     * (which needs acknowledgements of later packets, or a probe timeout). Loop thread only.
+     *
+     * @return how many packets were declared lost
+     */
+    public int retransmitEarlierPaths() {
+        int[] n = new int[1];
+        guarded(() -> n[0] = tracker.declareLostBefore(tracker.pathStart(), listener));
+        return n[0];
+    }
+
+    /**
+     * The current path changed underneath and everything in flight on it is presumed gone (this
+     * device's address went away while it was sent): every packet in flight is declared lost at
+     * once, without a congestion signal, and retransmitted. Loop thread only.
+     *
+     * @return how many packets were declared lost
+     */
+    public int retransmitInFlight() {
+        int[] n = new int[1];
+        guarded(() -> n[0] = tracker.declareLostBefore(tracker.nextPacketNumber(), listener));
+        return n[0];
+    }
+
+    /**
      * After {@link #setPath}: the new path's RTT as its validation measured it becomes the RTT
      * estimate's first sample (see {@link SentPacketTracker#seedRtt}). Loop thread only.
      *
@@ -513,12 +560,29 @@ public final class ChannelEngine implements ReliableChannel {
      * @param maxSize largest datagram to send; the unpadded challenge if smaller than that
      */
     public void sendPathChallenge(DatagramPath via, long data, int maxSize) {
+        sendPathChallenge(via, data, maxSize, false);
+    }
+
+    /**
+     * As {@link #sendPathChallenge(DatagramPath, long, int)}; with {@code withAck}, the packet also
+     * carries an ACK frame of what was received so far. For a path the peer is already sending on
+     * (its newest packets arrive there: a NAT rebinding, a peer that moved): until the path is
+     * validated, this is the only packet that reaches the peer there, and its acknowledgement lets
+     * the peer's loss recovery go on one round trip earlier. The packet is then not a probing
+     * packet (RFC 9000 9.1), which is harmless on a path the peer already uses. Loop thread only.
+     *
+     * @param via the path to probe
+     * @param data 8 bytes the peer must echo
+     * @param maxSize largest datagram to send
+     * @param withAck true to add an ACK frame
+     */
+    public void sendPathChallenge(DatagramPath via, long data, int maxSize, boolean withAck) {
         Objects.requireNonNull(via, "via");
         guarded(() -> {
             if (state.get() == CLOSED) {
                 return;
             }
-            sendControlPacket(via, false, data, maxSize);
+            sendControlPacket(via, false, data, maxSize, withAck);
         });
     }
 
@@ -876,11 +940,19 @@ public final class ChannelEngine implements ReliableChannel {
      * channel), or a PATH_CHALLENGE/PATH_RESPONSE on a given path. Not congestion controlled.
      */
     private void sendControlPacket(DatagramPath via, boolean response, long data, int padTo) {
+        sendControlPacket(via, response, data, padTo, false);
+    }
+
+    private void sendControlPacket(DatagramPath via, boolean response, long data, int padTo, boolean withAck) {
         ByteBuffer b = ByteBuffer.allocate(datagramSize);
         b.limit(datagramSize - packetCodec.tagLength());
         SentPacket sp = tracker.open();
-        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), loop.nanoTime());
+        long at = loop.nanoTime();
+        packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), at);
         FrameCodec.encodePath(b, response, data);
+        if (withAck && acks.hasRanges() && acks.ackSize(at) <= Math.min(b.remaining(), padTo - packetCodec.tagLength() - b.position())) {
+            acks.writeAckCopy(b, at);
+        }
         int room = Math.min(b.remaining(), padTo - packetCodec.tagLength() - b.position());
         if (room > 0) {
             FrameCodec.encodePadding(b, room);

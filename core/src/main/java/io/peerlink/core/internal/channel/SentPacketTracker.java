@@ -66,6 +66,19 @@ public final class SentPacketTracker {
     private int ackElicitingInFlight;
     private int ptoCount;
     private long bytesInFlight;
+    /**
+     * The first packet number sent on the current path: packets before it were sent on an earlier
+     * path and neither count against this path's congestion window nor feed its RTT estimate or
+     * congestion controller (RFC 9000 9.4); they stay tracked for loss recovery.
+     */
+    private long pathStart;
+    /** The loss delay of the path before the current one (its packets may still be on their way there). */
+    private long previousLossDelay;
+    /** The largest acknowledged packet number below {@link #pathStart}, -1 if none. */
+    private long largestAckedPrevious = -1;
+    /** The previous path's congestion window and smoothed RTT (0 if it had no sample) at the last reset. */
+    private long previousWindow;
+    private long previousSrtt;
     private long packetsLost;
     private long spuriousLosses;
 
@@ -109,7 +122,10 @@ public final class SentPacketTracker {
 
     /**
      * Resets RTT and congestion state for a new path (RFC 9000 9.4), keeping the controller kind.
-     * Packets in flight stay tracked; their acknowledgements still count.
+     * Packets in flight stay tracked for loss recovery (their acknowledgements still count, what is
+     * lost of them is retransmitted) but no longer count against the congestion window, and their
+     * acknowledgements and losses no longer reach the RTT estimate or the controller: they tell
+     * nothing about the new path.
      *
      * @param datagramSize the new path's datagram size
      */
@@ -126,10 +142,59 @@ public final class SentPacketTracker {
     public void resetPath(int datagramSize, CongestionController.Factory factory) {
         this.maxDatagramSize = datagramSize;
         this.controllerFactory = factory;
+        previousLossDelay = rtt.lossDelay();
+        largestAckedPrevious = -1;
+        previousWindow = cc != null ? cc.window() : 0;
+        previousSrtt = cc != null && rtt.hasSample() ? rtt.smoothed() : 0;
         rtt.reset();
         cc = factory.create(datagramSize, rtt);
         pacer.reset(cc.window());
         ptoCount = 0;
+        pathStart = ring.next();
+        bytesInFlight = 0;
+    }
+
+    /**
+     * Declares every packet still pending whose number is below {@code limit} lost at once, without
+     * a congestion signal: the path they went on is gone (it stopped answering, or this device's
+     * address changed under it), so waiting for loss detection would only delay their
+     * retransmission. Packets that arrive after all are recognised by their late acknowledgement
+     * ({@link Listener#onAckedAfterLoss}); the receiver drops the duplicates.
+     *
+     * @param limit packet numbers below this one; {@link #pathStart()} for the packets of earlier
+     *        paths, {@link #nextPacketNumber()} for every packet in flight
+     * @param listener receives the lost packets
+     * @return how many were declared lost
+     */
+    public int declareLostBefore(long limit, Listener listener) {
+        int n = 0;
+        long end = Math.min(limit, ring.next());
+        for (long pn = ring.base(); pn < end; pn++) {
+            SentPacket p = ring.slot(pn);
+            if (p.state != SentPacket.PENDING || p.packetNumber != pn) {
+                continue;
+            }
+            p.state = SentPacket.LOST;
+            packetsLost++;
+            n++;
+            if (p.inFlight) {
+                ackElicitingInFlight--;
+                if (pn >= pathStart) {
+                    bytesInFlight -= p.size;
+                }
+            }
+            if (p.itemCount > 0) {
+                rememberLost(pn);
+            }
+            listener.onLost(p);
+        }
+        ring.advanceBase();
+        return n;
+    }
+
+    /** @return the first packet number sent on the current path (see {@link #resetPath}) */
+    public long pathStart() {
+        return pathStart;
     }
 
     /**
@@ -257,9 +322,11 @@ public final class SentPacketTracker {
                 p.state = SentPacket.ACKED;
                 newly++;
                 if (p.inFlight) {
-                    bytesInFlight -= p.size;
                     ackElicitingInFlight--;
-                    cc.onAcked(p.timeSent, p.size, now);
+                    if (pn >= pathStart) {
+                        bytesInFlight -= p.size;
+                        cc.onAcked(p.timeSent, p.size, now);
+                    }
                 }
                 listener.onAcked(p);
             }
@@ -270,7 +337,15 @@ public final class SentPacketTracker {
         if (high[0] > largestAcked) {
             largestAcked = high[0];
         }
-        if (largestNewlyAcked && anyAckEliciting) {
+        if (largestAckedPrevious < pathStart - 1) {
+            for (int r = 0; r < count; r++) {
+                if (low[r] < pathStart) {
+                    largestAckedPrevious = Math.max(largestAckedPrevious, Math.min(high[r], pathStart - 1));
+                    break;
+                }
+            }
+        }
+        if (largestNewlyAcked && anyAckEliciting && high[0] >= pathStart) {
             rtt.update(now - largestTimeSent, ackDelayNanos);
             cc.onRttSample(largestAcked, ring.next());
         }
@@ -356,10 +431,19 @@ public final class SentPacketTracker {
             if (p.state != SentPacket.PENDING) {
                 continue;
             }
-            if (p.timeSent <= lostSendTime || largestAcked >= pn + PACKET_THRESHOLD) {
+            // A packet of an earlier path is lost by that path's measures: packets of the new path
+            // that are acknowledged first (it is faster, as a direct path after a relay) say
+            // nothing about packets still on their way on the old one, and declaring those lost
+            // would spend the new path's small initial window on spurious retransmissions.
+            boolean earlier = pn < pathStart;
+            long threshold = earlier ? now - Math.max(delay, previousLossDelay) : lostSendTime;
+            long largest = earlier ? largestAckedPrevious : largestAcked;
+            if (p.timeSent <= threshold || largest >= pn + PACKET_THRESHOLD) {
                 p.state = SentPacket.LOST;
                 packetsLost++;
-                if (p.inFlight) {
+                if (p.inFlight && pn < pathStart) {
+                    ackElicitingInFlight--;
+                } else if (p.inFlight) {
                     bytesInFlight -= p.size;
                     ackElicitingInFlight--;
                     cc.onLost(p.size);
@@ -376,7 +460,7 @@ public final class SentPacketTracker {
                 listener.onLost(p);
             } else {
                 runStart = Long.MIN_VALUE;
-                lossTime = Math.min(lossTime, RttEstimator.saturatedAdd(p.timeSent, delay));
+                lossTime = Math.min(lossTime, RttEstimator.saturatedAdd(p.timeSent, now - threshold));
             }
         }
         if (persistent) {
@@ -486,13 +570,26 @@ public final class SentPacketTracker {
     /**
      * Gives a freshly reset RTT estimate its first sample: the round trip a path validation just
      * measured on the new path, so loss detection and the probe timeout start from the path's
-     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2).
+     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2). If the previous path had an RTT
+     * estimate, the new path's congestion window starts from the previous path's sending rate:
+     * its window times (this sample / its smoothed RTT), at most its window, at least the initial
+     * window (a deviation from RFC 9000 9.4's reset to the initial window, which restarted a
+     * bulk transfer's slow start at every move and stalled its delivery for several round trips).
      *
      * @param sampleNanos the validation's round trip; ignored unless positive or if the estimate has a sample
      */
     public void seedRtt(long sampleNanos) {
         if (sampleNanos > 0 && !rtt.hasSample()) {
             rtt.update(sampleNanos, 0);
+            if (previousSrtt > 0) {
+                // Carry the previous path's sending rate (window / RTT) over rather than
+                // restarting from the initial window: at most its window, scaled by the ratio of
+                // the round trips. Slow start goes on from there; the first loss on the new path
+                // shrinks the window as usual.
+                double ratio = Math.min(1.0, (double) sampleNanos / previousSrtt);
+                cc.startFrom((long) (previousWindow * ratio));
+                pacer.reset(cc.window());
+            }
         }
     }
 

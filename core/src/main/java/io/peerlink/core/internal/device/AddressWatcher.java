@@ -24,6 +24,15 @@ import java.util.function.BiConsumer;
  * the watch off), and every {@value #SETTLING_INTERVAL_MILLIS} ms for 5 s after a change (a
  * move takes the old address away before the new one is there). One poll lists the interfaces (a few system calls, well under a millisecond
  * here); it runs on the blocking executor, the comparison and the report on the event loop.
+ *
+ * <p>Where the {@code ip} command of iproute2 exists (Linux), {@code ip -o monitor address link}
+ * runs next to the polling: a netlink listener whose every line (an address added or removed, an
+ * interface going up or down: an address added to an interface that is still down counts only once
+ * it is up) makes the watcher look at once, so a change is noticed within a millisecond or so instead of up to one poll
+ * interval. One such process per JVM while any device watches, read by one daemon thread that
+ * wakes every watcher, ended when the last watcher stops;
+ * {@code -Dpeerlink.addressMonitor=false} turns it off. If it cannot start or ends, polling alone
+ * goes on.
  */
 final class AddressWatcher {
     private static final System.Logger LOG = System.getLogger(AddressWatcher.class.getName());
@@ -65,11 +74,113 @@ final class AddressWatcher {
         w.known = current();
         w.settlingUntil = loop.nanoTime();
         w.schedule();
+        if (Boolean.parseBoolean(System.getProperty("peerlink.addressMonitor", "true"))) {
+            w.startMonitor();
+        }
         return w;
     }
 
     void stop() {
         stopped = true;
+        stopMonitor();
+    }
+
+    /** @return the iproute2 {@code ip} executable, or null if there is none */
+    static java.nio.file.Path ipCommand() {
+        if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            return null;
+        }
+        java.util.List<String> dirs = new java.util.ArrayList<>(java.util.List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(java.util.Arrays.asList(path.split(java.io.File.pathSeparator)));
+        }
+        for (String dir : dirs) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            java.nio.file.Path ip = java.nio.file.Path.of(dir, "ip");
+            if (java.nio.file.Files.isExecutable(ip)) {
+                return ip;
+            }
+        }
+        return null;
+    }
+
+    /** Guards the shared monitor. */
+    private static final Object MONITOR_LOCK = new Object();
+    /** The watchers the shared monitor wakes; guarded by MONITOR_LOCK. */
+    private static final Set<AddressWatcher> MONITORED = new java.util.concurrent.CopyOnWriteArraySet<>();
+    /** The one {@code ip monitor} of this JVM while any watcher runs; guarded by MONITOR_LOCK. */
+    private static Process sharedMonitor;
+
+    private void startMonitor() {
+        synchronized (MONITOR_LOCK) {
+            MONITORED.add(this);
+            if (sharedMonitor != null && sharedMonitor.isAlive()) {
+                return;
+            }
+            java.nio.file.Path ip = ipCommand();
+            if (ip == null) {
+                return;
+            }
+            Process p;
+            try {
+                p = new ProcessBuilder(ip.toString(), "-o", "monitor", "address", "link")
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "no address monitor (" + e.getMessage() + "); polling only");
+                return;
+            }
+            try {
+                p.getOutputStream().close();
+            } catch (java.io.IOException ignored) {
+                // it reads nothing anyway
+            }
+            sharedMonitor = p;
+            Thread reader = new Thread(() -> readMonitor(p), "peerlink-address-monitor");
+            reader.setDaemon(true);
+            reader.start();
+        }
+    }
+
+    private static void readMonitor(Process p) {
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            while (in.readLine() != null) {
+                for (AddressWatcher w : MONITORED) {
+                    w.pollNow();
+                }
+            }
+        } catch (java.io.IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "address monitor ended: " + e.getMessage());
+        } finally {
+            p.destroy();
+        }
+    }
+
+    private void stopMonitor() {
+        synchronized (MONITOR_LOCK) {
+            MONITORED.remove(this);
+            if (MONITORED.isEmpty() && sharedMonitor != null) {
+                sharedMonitor.destroy();
+                sharedMonitor = null;
+            }
+        }
+    }
+
+    /** Looks now (the monitor saw an address come or go), without touching the poll schedule. */
+    private void pollNow() {
+        if (stopped) {
+            return;
+        }
+        Set<InetAddress> now = current();
+        try {
+            loop.execute(() -> compare(now, false));
+        } catch (RejectedExecutionException e) {
+            stopped = true;
+        }
     }
 
     private void schedule() {
@@ -92,7 +203,7 @@ final class AddressWatcher {
             blocking.execute(() -> {
                 Set<InetAddress> now = current();
                 try {
-                    loop.execute(() -> compare(now));
+                    loop.execute(() -> compare(now, true));
                 } catch (RejectedExecutionException e) {
                     stopped = true;
                 }
@@ -102,7 +213,7 @@ final class AddressWatcher {
         }
     }
 
-    private void compare(Set<InetAddress> now) {
+    private void compare(Set<InetAddress> now, boolean reschedule) {
         if (stopped) {
             return;
         }
@@ -116,7 +227,9 @@ final class AddressWatcher {
             LOG.log(System.Logger.Level.INFO, () -> "interface addresses changed: added " + added + ", removed " + removed);
             onChange.accept(Set.copyOf(added), Set.copyOf(removed));
         }
-        schedule();
+        if (reschedule) {
+            schedule();
+        }
     }
 
     /** @return the addresses of the interfaces that are up, loopback excluded */

@@ -74,6 +74,8 @@ final class DeviceImpl implements Device {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** How long a peer reported offline gets to answer a PING over the link. */
     static final Duration PEER_OFFLINE_CONFIRM = Duration.ofSeconds(1);
+    /** As {@link #PEER_OFFLINE_CONFIRM} for a link on the WebSocket relay: room for the peer to reconnect to the rendezvous. */
+    static final Duration PEER_OFFLINE_CONFIRM_WS_RELAY = Duration.ofSeconds(5);
 
     private final DeviceIdentity identity;
     private final EventLoop loop;
@@ -166,8 +168,8 @@ final class DeviceImpl implements Device {
         this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener(),
-                    ControlCarriers.opener(b, identity.id()));
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, b.rendezvousProxy, identity, Map.of(),
+                    new RendezvousListener(), ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);
             wsRelaySocket = wsRelay ? startWsRelay(rendezvousClient, loop, connections) : null;
@@ -628,13 +630,18 @@ final class DeviceImpl implements Device {
      */
     private void confirmOffline(PeerLinkImpl link) {
         CompletableFuture<java.time.Duration> ping = link.engine().ping().toCompletableFuture();
+        // A link on the WebSocket relay rides on the peer's control connection: the peer reported
+        // offline is most likely reconnecting it, and its answer comes only once it has.
+        io.peerlink.PathInfo path = link.path();
+        Duration within = path != null && io.peerlink.core.internal.rendezvous.WsRelayTransport.SCHEME.equals(path.local().scheme())
+                ? PEER_OFFLINE_CONFIRM_WS_RELAY : PEER_OFFLINE_CONFIRM;
         EventLoop.Timer t = loop.schedule(() -> {
             if (!ping.isDone()) {
                 link.engine().abort(CloseReason.PEER_OFFLINE,
                         "the rendezvous server reported the peer offline and it did not answer a ping within "
-                                + PEER_OFFLINE_CONFIRM.toMillis() + " ms");
+                                + within.toMillis() + " ms");
             }
-        }, PEER_OFFLINE_CONFIRM.toNanos());
+        }, within.toNanos());
         ping.whenComplete((d, e) -> t.cancel());
     }
 

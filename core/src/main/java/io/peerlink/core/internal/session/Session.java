@@ -62,6 +62,17 @@ public final class Session implements ChannelEngine.PacketObserver {
     /** Silence on the active path before a failover (also the least time between two). */
     static final long FAILOVER_SILENCE_NANOS = 300_000_000L;
     private long lastFailover = Long.MIN_VALUE / 2;
+    /**
+     * After this device's address changed under the active path: the least time to wait for the
+     * peer to answer from the new address before failing over (the wait is 3 smoothed RTTs when
+     * that is longer).
+     */
+    static final long MOVE_FAILOVER_NANOS = 100_000_000L;
+    /** Loop clock of the last change of this device's side of the active path; NOT_MOVED if none pending. */
+    private long movedAt = NOT_MOVED;
+    /** When {@link #movedAt} makes the active path suspect if it stays silent. */
+    private long movedDeadline;
+    private static final long NOT_MOVED = Long.MIN_VALUE;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final System.Logger LOG = System.getLogger(Session.class.getName());
 
@@ -163,29 +174,50 @@ public final class Session implements ChannelEngine.PacketObserver {
      * row, and nothing heard on it for {@link #FAILOVER_SILENCE_NANOS}) and a validated standby
      * exists (an unrelayed one preferred), move to the standby now rather than at the idle timeout,
      * and challenge the silent path: if it answers again it is validated, and a direct path then
-     * replaces the relayed one again; if not, it fails.
+     * replaces the relayed one again; if not, it fails. After this device's own address changed
+     * under the active path, the path is suspect sooner: when nothing was heard on it for
+     * {@link #MOVE_FAILOVER_NANOS} (or 3 smoothed RTTs) since the change.
      */
     private void watchActive() {
         if (!engine.isOpen()) {
             return;
         }
-        long now = loop.nanoTime();
-        if (engine.consecutivePtos() >= FAILOVER_PTOS && now - active.lastHeard >= FAILOVER_SILENCE_NANOS
-                && now - lastFailover >= FAILOVER_SILENCE_NANOS) {
-            Path standby = bestStandby();
-            if (standby != null) {
-                Path silent = active;
-                lastFailover = now;
-                LOG.log(System.Logger.Level.DEBUG, () -> "active path " + silent + " stopped answering; failing over to " + standby);
-                switchTo(standby, true);
-                // Packets in flight on the silent path hold the fresh congestion window: without
-                // probes the first packet on the standby would wait for a probe timeout at the
-                // initial RTT (about a second).
-                engine.probeNow();
-                startValidation(silent);
-            }
-        }
+        maybeFailover();
         loop.schedule(this::watchActive, LIVENESS_INTERVAL_NANOS);
+    }
+
+    private void maybeFailover() {
+        if (!engine.isOpen()) {
+            return;
+        }
+        long now = loop.nanoTime();
+        if (now - lastFailover < FAILOVER_SILENCE_NANOS) {
+            return;
+        }
+        boolean silent = engine.consecutivePtos() >= FAILOVER_PTOS && now - active.lastHeard >= FAILOVER_SILENCE_NANOS;
+        boolean unheardSinceMove = movedAt != NOT_MOVED && now - movedDeadline >= 0 && active.lastHeard - movedAt < 0;
+        if (movedAt != NOT_MOVED && active.lastHeard - movedAt >= 0) {
+            movedAt = NOT_MOVED; // the peer answered at the new address
+        }
+        if (!silent && !unheardSinceMove) {
+            return;
+        }
+        Path standby = bestStandby();
+        if (standby == null) {
+            return;
+        }
+        Path gone = active;
+        lastFailover = now;
+        movedAt = NOT_MOVED;
+        LOG.log(System.Logger.Level.DEBUG, () -> "active path " + gone + (unheardSinceMove ? " unanswered since this device's address changed"
+                : " stopped answering") + "; failing over to " + standby);
+        switchTo(standby, true);
+        // What was in flight on the silent path is presumed lost: it is retransmitted on the
+        // standby now, not after loss detection (which would need acknowledgements first), and the
+        // probes restart loss recovery at once.
+        engine.retransmitEarlierPaths();
+        engine.probeNow();
+        startValidation(gone);
     }
 
     /** @return the session's channel engine */
@@ -242,11 +274,13 @@ public final class Session implements ChannelEngine.PacketObserver {
         if (p.state == PathState.FAILED) {
             return;
         }
+        if (largest && !probing) {
+            peerLatest = p;
+        }
         if (p.state == PathState.PROBING && p.retry == null) {
             startValidation(p);
         }
         if (largest && !probing) {
-            peerLatest = p;
             if (isValidated(p) && mayFollow(p)) {
                 switchTo(p, false);
             }
@@ -314,7 +348,10 @@ public final class Session implements ChannelEngine.PacketObserver {
         int size = (int) Math.min(Math.min(CHALLENGE_SIZE, p.maxDatagramSize()), p.amplificationBudget());
         p.challengesSent++;
         p.challengeSentAt = loop.nanoTime();
-        engine.sendPathChallenge(p, p.challenge, size);
+        // The peer already sends on this path (its newest packets arrive there): the challenge
+        // carries our acknowledgements too, since until the path is validated nothing else reaches
+        // the peer there (a NAT rebinding: our packets to its old mapping are dropped).
+        engine.sendPathChallenge(p, p.challenge, size, p == peerLatest);
         long interval = Math.max(MIN_CHALLENGE_INTERVAL_NANOS, 2 * engine.stats().smoothedRtt().toNanos());
         p.retry = loop.schedule(() -> sendChallenge(p), interval << (p.challengesSent - 1));
     }
@@ -332,6 +369,10 @@ public final class Session implements ChannelEngine.PacketObserver {
             switchTo(p, false);
         }
         p.validated.complete(p);
+        if (movedAt != NOT_MOVED) {
+            // A fallback became available while the active path is suspect after a move.
+            maybeFailover();
+        }
     }
 
     private void fail(Path p, String why) {
@@ -345,6 +386,7 @@ public final class Session implements ChannelEngine.PacketObserver {
             Path fallback = bestStandby();
             if (fallback != null) {
                 switchTo(fallback, true);
+                engine.retransmitEarlierPaths();
                 engine.probeNow();
             }
         }
@@ -379,6 +421,7 @@ public final class Session implements ChannelEngine.PacketObserver {
         if (p == active) {
             return;
         }
+        Path prev = active;
         awaitingPeer = ourChoice;
         movedFrom = ourChoice ? active : null;
         PathInfo from = active.info();
@@ -389,9 +432,15 @@ public final class Session implements ChannelEngine.PacketObserver {
         p.switchWhenValid = false;
         active = p;
         try {
-            engine.setPath(p);
-            // The estimate was reset (RFC 9000 9.4); the validation just measured this path.
-            engine.seedRtt(p.rttNanos);
+            if (p.socket == prev.socket && p.remote.host().equals(prev.remote.host()) && p.kind == prev.kind) {
+                // Only the peer's port changed (a NAT rebinding): same network, same congestion
+                // state (RFC 9000 9.4).
+                engine.setPathKeepingCongestionState(p);
+            } else {
+                engine.setPath(p);
+                // The estimate was reset (RFC 9000 9.4); the validation just measured this path.
+                engine.seedRtt(p.rttNanos);
+            }
         } catch (IllegalArgumentException e) {
             // Datagrams too small for channel packets: this path cannot carry the session.
             LOG.log(System.Logger.Level.WARNING, "cannot use path " + p + ": " + e.getMessage());
@@ -532,7 +581,15 @@ public final class Session implements ChannelEngine.PacketObserver {
             }
             p.local = now;
             if (p == active) {
+                // What was in flight left from an address that is gone, or reaches the peer from
+                // one it does not know yet: retransmitted now, from the new address, rather than
+                // after loss detection.
+                engine.retransmitInFlight();
                 engine.probeNow();
+                movedAt = loop.nanoTime();
+                long wait = Math.max(MOVE_FAILOVER_NANOS, 3 * engine.stats().smoothedRtt().toNanos());
+                movedDeadline = movedAt + wait;
+                loop.schedule(this::maybeFailover, wait);
             } else if (isValidated(p) || p.state == PathState.FAILED) {
                 startValidation(p);
             }
