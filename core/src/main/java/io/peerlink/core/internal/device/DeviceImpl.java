@@ -446,6 +446,7 @@ final class DeviceImpl implements Device {
             throw new IllegalStateException("connect(DeviceId) needs a rendezvous server; use connect(Endpoint) for direct links");
         }
         CompletableFuture<PeerLink> result = pending(new CompletableFuture<>());
+        LOG.log(System.Logger.Level.DEBUG, () -> "connect to " + peer.shortForm() + (gathered.isDone() ? "" : " (candidates still being gathered)"));
         // Publish our reflexive candidate before asking: the peer will punch towards it.
         gathered.thenCompose(v -> rendezvousClient.connect(peer)).whenComplete((intro, error) -> {
             if (error != null) {
