@@ -68,8 +68,8 @@ public final class SentPacketTracker {
     private long bytesInFlight;
     /**
      * The first packet number sent on the current path: packets before it were sent on an earlier
-     * path and neither count against this path's congestion window nor feed its RTT estimate or
-     * congestion controller (RFC 9000 9.4); they stay tracked for loss recovery.
+     * path; they give no RTT samples and no loss signal to the current path's controller, and are
+     * declared lost only by that earlier path's measures.
      */
     private long pathStart;
     /** The loss delay of the path before the current one (its packets may still be on their way there). */
@@ -122,10 +122,10 @@ public final class SentPacketTracker {
 
     /**
      * Resets RTT and congestion state for a new path (RFC 9000 9.4), keeping the controller kind.
-     * Packets in flight stay tracked for loss recovery (their acknowledgements still count, what is
-     * lost of them is retransmitted) but no longer count against the congestion window, and their
-     * acknowledgements and losses no longer reach the RTT estimate or the controller: they tell
-     * nothing about the new path.
+     * Packets in flight stay tracked and in the bytes in flight (the new path sends once they are
+     * acknowledged or lost: a move does not double what is in flight); their acknowledgements
+     * still open the window, but give no RTT sample, and their losses are no congestion signal for
+     * the new path.
      *
      * @param datagramSize the new path's datagram size
      */
@@ -151,7 +151,6 @@ public final class SentPacketTracker {
         pacer.reset(cc.window());
         ptoCount = 0;
         pathStart = ring.next();
-        bytesInFlight = 0;
     }
 
     /**
@@ -179,9 +178,7 @@ public final class SentPacketTracker {
             n++;
             if (p.inFlight) {
                 ackElicitingInFlight--;
-                if (pn >= pathStart) {
-                    bytesInFlight -= p.size;
-                }
+                bytesInFlight -= p.size;
             }
             if (p.itemCount > 0) {
                 rememberLost(pn);
@@ -322,11 +319,9 @@ public final class SentPacketTracker {
                 p.state = SentPacket.ACKED;
                 newly++;
                 if (p.inFlight) {
+                    bytesInFlight -= p.size;
                     ackElicitingInFlight--;
-                    if (pn >= pathStart) {
-                        bytesInFlight -= p.size;
-                        cc.onAcked(p.timeSent, p.size, now);
-                    }
+                    cc.onAcked(p.timeSent, p.size, now);
                 }
                 listener.onAcked(p);
             }
@@ -442,6 +437,7 @@ public final class SentPacketTracker {
                 p.state = SentPacket.LOST;
                 packetsLost++;
                 if (p.inFlight && pn < pathStart) {
+                    bytesInFlight -= p.size;
                     ackElicitingInFlight--;
                 } else if (p.inFlight) {
                     bytesInFlight -= p.size;
