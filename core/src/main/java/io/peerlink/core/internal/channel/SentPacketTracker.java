@@ -76,9 +76,6 @@ public final class SentPacketTracker {
     private long previousLossDelay;
     /** The largest acknowledged packet number below {@link #pathStart}, -1 if none. */
     private long largestAckedPrevious = -1;
-    /** The previous path's congestion window and smoothed RTT (0 if it had no sample) at the last reset. */
-    private long previousWindow;
-    private long previousSrtt;
     private long packetsLost;
     private long spuriousLosses;
 
@@ -144,8 +141,6 @@ public final class SentPacketTracker {
         this.controllerFactory = factory;
         previousLossDelay = rtt.lossDelay();
         largestAckedPrevious = -1;
-        previousWindow = cc != null ? cc.window() : 0;
-        previousSrtt = cc != null && rtt.hasSample() ? rtt.smoothed() : 0;
         rtt.reset();
         cc = factory.create(datagramSize, rtt);
         pacer.reset(cc.window());
@@ -566,26 +561,13 @@ public final class SentPacketTracker {
     /**
      * Gives a freshly reset RTT estimate its first sample: the round trip a path validation just
      * measured on the new path, so loss detection and the probe timeout start from the path's
-     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2). If the previous path had an RTT
-     * estimate, the new path's congestion window starts from the previous path's sending rate:
-     * its window times (this sample / its smoothed RTT), at most its window, at least the initial
-     * window (a deviation from RFC 9000 9.4's reset to the initial window, which restarted a
-     * bulk transfer's slow start at every move and stalled its delivery for several round trips).
+     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2).
      *
      * @param sampleNanos the validation's round trip; ignored unless positive or if the estimate has a sample
      */
     public void seedRtt(long sampleNanos) {
         if (sampleNanos > 0 && !rtt.hasSample()) {
             rtt.update(sampleNanos, 0);
-            if (previousSrtt > 0) {
-                // Carry the previous path's sending rate (window / RTT) over rather than
-                // restarting from the initial window: at most its window, scaled by the ratio of
-                // the round trips. Slow start goes on from there; the first loss on the new path
-                // shrinks the window as usual.
-                double ratio = Math.min(1.0, (double) sampleNanos / previousSrtt);
-                cc.startFrom((long) (previousWindow * ratio));
-                pacer.reset(cc.window());
-            }
         }
     }
 

@@ -279,34 +279,4 @@ class SentPacketTrackerTest {
         assertEquals(Long.MAX_VALUE, t.deadline(), "nothing left to time out");
         assertEquals(6, t.packetsLost());
     }
-
-    @Test
-    void aNewPathStartsFromTheOldPathsRateScaledByTheRoundTrips() throws FrameFormatException {
-        SentPacketTracker t = tracker();
-        // Grow the window in slow start: 100 packets acknowledged at an 80 ms round trip.
-        for (int round = 0; round < 4; round++) {
-            long sentAt = round * 80 * MS;
-            long first = t.nextPacketNumber();
-            int n = (int) (t.congestionWindow() / 1200);
-            send(t, n, sentAt);
-            ack(t, sentAt + 80 * MS, first + n - 1, first);
-        }
-        long oldWindow = t.congestionWindow();
-        assertTrue(oldWindow > 4 * NewRenoController.initialWindow(1200), "grown: " + oldWindow);
-        t.resetPath(1200);
-        assertEquals(NewRenoController.initialWindow(1200), t.congestionWindow(), "reset until the new path's RTT is known");
-        t.seedRtt(40 * MS);
-        long expected = oldWindow / 2; // the old path's smoothed RTT was 80 ms
-        assertTrue(Math.abs(t.congestionWindow() - expected) <= 1200 * 4, "half the window at half the RTT: "
-                + t.congestionWindow() + " vs " + expected);
-        // A slower new path does not get a larger window than the old one.
-        SentPacketTracker slow = tracker();
-        send(slow, 10, 0);
-        ack(slow, 20 * MS, 9, 0);
-        long before = slow.congestionWindow();
-        slow.resetPath(1200);
-        slow.seedRtt(200 * MS);
-        assertTrue(slow.congestionWindow() <= before);
-        assertTrue(slow.congestionWindow() >= NewRenoController.initialWindow(1200));
-    }
 }
