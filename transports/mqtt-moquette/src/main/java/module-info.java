@@ -10,6 +10,11 @@ module io.peerlink.transport.mqtt.moquette {
     requires transitive io.peerlink.protocol;
     requires transitive io.peerlink.transport.mqtt;
     requires moquette.broker;
+    requires io.netty.transport;
+    requires io.netty.codec;
+    requires io.netty.codec.mqtt;
+    requires io.netty.handler;
+    requires io.netty.common;
 
     exports io.peerlink.transport.mqtt.moquette;
 }

@@ -155,6 +155,20 @@ public interface Device extends AutoCloseable {
         Builder rendezvousPin(String pin);
 
         /**
+         * Reaches the rendezvous server ({@code ws://} or {@code wss://}) through an HTTP proxy:
+         * the control WebSocket, and with it the WebSocket relay, goes through a
+         * {@code CONNECT <server host>:<port>} tunnel, for {@code ws://} as for {@code wss://}
+         * (TLS stays end to end between the device and the server). For networks where only an
+         * HTTP(S) proxy gets out; no proxy credentials are sent. A proxy that refuses the tunnel
+         * or cannot be reached fails the connection with a message naming the proxy. Default:
+         * none (connect directly).
+         *
+         * @param proxy the proxy's address, or null for none
+         * @return this
+         */
+        Builder rendezvousProxy(InetSocketAddress proxy);
+
+        /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
          * interfaces): shorthand for {@code transport(Endpoint.udp(bindAddress))}. Transports are
          * never added silently: a device without one cannot link.

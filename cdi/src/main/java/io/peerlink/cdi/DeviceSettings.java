@@ -28,7 +28,8 @@ import java.util.Set;
  *
  * @param identity the device's key file, created if missing; null with {@code ephemeralIdentity}
  * @param ephemeralIdentity an in-memory identity whose ID changes every run (tests, demos)
- * @param rendezvous the rendezvous server's control URI, or null for a device without one
+ * @param rendezvous the rendezvous server's control URI ({@code ws://}, {@code wss://}, or {@code mqtt://} /
+ *        {@code mqtts://} for the rendezvous over an MQTT broker), or null for a device without one
  * @param rendezvousPin the rendezvous server's TLS key pin ({@code wss://} only), or null
  * @param udp the address the device's UDP socket binds to
  * @param stun the STUN server, or null for the runtime's default (the rendezvous host, port 3478)
@@ -37,10 +38,13 @@ import java.util.Set;
  * @param openerTtl the IP TTL of hole-punch openers, 1..255, or 0 to derive it (the runtime's default)
  * @param transports further transports, each bound to an endpoint and made by the provider of its
  *        scheme (e.g. {@code udp://0.0.0.0:0}); may be empty
+ * @param transportOptions the options of each of {@code transports}, by option name (e.g.
+ *        {@code mqtt.username}), in the same order; an empty list stands for no options at all
  */
 public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rendezvous, String rendezvousPin,
                              InetSocketAddress udp, InetSocketAddress stun, Boolean hostCandidates,
-                             Duration connectTimeout, int openerTtl, List<Endpoint> transports) {
+                             Duration connectTimeout, int openerTtl, List<Endpoint> transports,
+                             List<Map<String, String>> transportOptions) {
 
     /** System property naming a properties file with the keys below. */
     public static final String CONFIG_FILE = "peerlink.config";
@@ -48,7 +52,12 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
     public static final String IDENTITY = "peerlink.identity";
     /** {@code true} for an in-memory identity instead of {@link #IDENTITY}. */
     public static final String IDENTITY_EPHEMERAL = "peerlink.identity.ephemeral";
-    /** The rendezvous server's control URI, e.g. {@code ws://192.0.2.1:8080/peerlink/v1}. */
+    /**
+     * The rendezvous server's control URI, e.g. {@code ws://192.0.2.1:8080/peerlink/v1}, or
+     * {@code mqtt://<broker>:<port>} ({@code mqtts://} with TLS) for the rendezvous over an MQTT broker
+     * (needs peerlink-transport-mqtt on the class path; the carrier uses the credentials of the device's
+     * MQTT transport to the same host and port, see {@link #TRANSPORT_OPTION_PREFIX}).
+     */
     public static final String RENDEZVOUS = "peerlink.rendezvous";
     /** The rendezvous server's TLS key pin, {@code sha256/<base64>} or 64 hex digits. */
     public static final String RENDEZVOUS_PIN = "peerlink.rendezvous.pin";
@@ -70,12 +79,33 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
      */
     public static final String TRANSPORTS = "peerlink.transports";
 
+    /**
+     * Prefix of a transport's options: {@code peerlink.transports.<n>.<option name>} sets an option of
+     * the n-th endpoint (counted from 1) in {@link #TRANSPORTS}, e.g.
+     * {@code peerlink.transports.1.mqtt.username=...}; the names and text forms are those the transport's
+     * provider documents (docs/transports.md).
+     */
+    public static final String TRANSPORT_OPTION_PREFIX = TRANSPORTS + ".";
+
     private static final Set<String> KEYS = Set.of(IDENTITY, IDENTITY_EPHEMERAL, RENDEZVOUS, RENDEZVOUS_PIN, UDP, STUN,
             HOST_CANDIDATES, CONNECT_TIMEOUT, OPENER_TTL, TRANSPORTS);
 
     /**
+     * Settings whose transports have no options.
+     *
+     * @throws PeerLinkConfigurationException as the canonical constructor
+     */
+    public DeviceSettings(Path identity, boolean ephemeralIdentity, URI rendezvous, String rendezvousPin,
+                          InetSocketAddress udp, InetSocketAddress stun, Boolean hostCandidates,
+                          Duration connectTimeout, int openerTtl, List<Endpoint> transports) {
+        this(identity, ephemeralIdentity, rendezvous, rendezvousPin, udp, stun, hostCandidates, connectTimeout, openerTtl,
+                transports, List.of());
+    }
+
+    /**
      * @throws PeerLinkConfigurationException if neither an identity file nor an ephemeral identity
-     *         is set, both are, or there is no UDP bind address
+     *         is set, both are, there is no UDP bind address, or {@code transportOptions} is neither
+     *         empty nor as long as {@code transports}
      */
     public DeviceSettings {
         if (identity == null && !ephemeralIdentity) {
@@ -86,6 +116,15 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
                     + "=true are both set: choose one identity");
         }
         transports = List.copyOf(Objects.requireNonNull(transports, "transports"));
+        Objects.requireNonNull(transportOptions, "transportOptions");
+        if (transportOptions.isEmpty()) {
+            transportOptions = transports.stream().map(t -> Map.<String, String>of()).toList();
+        } else if (transportOptions.size() != transports.size()) {
+            throw new PeerLinkConfigurationException("transport options for " + transportOptions.size()
+                    + " transports, but " + transports.size() + " transports (" + TRANSPORTS + ")");
+        } else {
+            transportOptions = transportOptions.stream().map(Map::copyOf).toList();
+        }
         if (udp == null && transports.isEmpty()) {
             // The runtime never adds a transport silently, so neither does configuration.
             throw missing(UDP, "the UDP bind address, host:port (0.0.0.0:0 for any port on all interfaces), or "
@@ -116,6 +155,11 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
                 merged.put(key, value);
             }
         }
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith(TRANSPORT_OPTION_PREFIX)) {
+                merged.put(key, System.getProperty(key));
+            }
+        }
         return fromProperties(merged);
     }
 
@@ -136,8 +180,9 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
         }
         Map<String, String> map = new HashMap<>();
         for (String key : properties.stringPropertyNames()) {
-            if (key.startsWith("peerlink.") && !KEYS.contains(key)) {
-                throw new PeerLinkConfigurationException(file + ": unknown key " + key + " (known: " + KEYS + ")");
+            if (key.startsWith("peerlink.") && !KEYS.contains(key) && !key.startsWith(TRANSPORT_OPTION_PREFIX)) {
+                throw new PeerLinkConfigurationException(file + ": unknown key " + key + " (known: " + KEYS
+                        + " and " + TRANSPORT_OPTION_PREFIX + "<n>.<option>)");
             }
             map.put(key, properties.getProperty(key).trim());
         }
@@ -152,6 +197,7 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
     public static DeviceSettings fromProperties(Map<String, String> properties) {
         Objects.requireNonNull(properties, "properties");
         String identity = blankToNull(properties.get(IDENTITY));
+        List<Endpoint> transports = endpoints(properties, TRANSPORTS);
         return new DeviceSettings(
                 identity == null ? null : Path.of(identity),
                 bool(properties, IDENTITY_EPHEMERAL) == Boolean.TRUE,
@@ -162,7 +208,40 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
                 bool(properties, HOST_CANDIDATES),
                 duration(properties, CONNECT_TIMEOUT),
                 ttl(properties, OPENER_TTL),
-                endpoints(properties, TRANSPORTS));
+                transports,
+                transportOptions(properties, transports.size()));
+    }
+
+    /** {@code peerlink.transports.<n>.<option>} keys, n = 1..count. */
+    private static List<Map<String, String>> transportOptions(Map<String, String> properties, int count) {
+        List<Map<String, String>> options = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            options.add(new HashMap<>());
+        }
+        for (Map.Entry<String, String> e : properties.entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith(TRANSPORT_OPTION_PREFIX)) {
+                continue;
+            }
+            String rest = key.substring(TRANSPORT_OPTION_PREFIX.length());
+            int dot = rest.indexOf('.');
+            int n;
+            try {
+                n = dot <= 0 ? -1 : Integer.parseInt(rest.substring(0, dot));
+            } catch (NumberFormatException ex) {
+                n = -1;
+            }
+            if (n < 1 || dot == rest.length() - 1) {
+                throw new PeerLinkConfigurationException(key + ": expected " + TRANSPORT_OPTION_PREFIX
+                        + "<n>.<option name>, n counting the endpoints of " + TRANSPORTS + " from 1");
+            }
+            if (n > count) {
+                throw new PeerLinkConfigurationException(key + ": " + TRANSPORTS + " has " + count + " endpoint"
+                        + (count == 1 ? "" : "s") + ", so there is no transport " + n);
+            }
+            options.get(n - 1).put(rest.substring(dot + 1), e.getValue() == null ? "" : e.getValue().trim());
+        }
+        return options;
     }
 
     /**
@@ -177,7 +256,11 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
             builder.identity(identity);
         }
         if (rendezvous != null) {
-            builder.rendezvous(rendezvous);
+            try {
+                builder.rendezvous(rendezvous);
+            } catch (IllegalArgumentException e) {
+                throw new PeerLinkConfigurationException(RENDEZVOUS + "=" + rendezvous + ": " + e.getMessage(), e);
+            }
         }
         if (rendezvousPin != null) {
             try {
@@ -189,8 +272,14 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
         if (udp != null) {
             builder.udp(udp);
         }
-        for (Endpoint transport : transports) {
-            builder.transport(transport);
+        for (int i = 0; i < transports.size(); i++) {
+            Endpoint transport = transports.get(i);
+            Map<String, String> options = transportOptions.get(i);
+            if (options.isEmpty()) {
+                builder.transport(transport);
+            } else {
+                builder.transport(transport, options);
+            }
         }
         if (stun != null) {
             builder.stunServer(stun);
@@ -235,8 +324,18 @@ public record DeviceSettings(Path identity, boolean ephemeralIdentity, URI rende
         }
         try {
             URI uri = new URI(value);
-            if (!"ws".equals(uri.getScheme()) && !"wss".equals(uri.getScheme())) {
-                throw malformed(key, value, "expected a ws:// or wss:// URI");
+            String scheme = uri.getScheme();
+            if ("mqtt".equals(scheme) || "mqtts".equals(scheme)) {
+                String path = uri.getRawPath();
+                if (uri.getHost() == null || uri.getPort() < 0 || (path != null && !path.isEmpty())
+                        || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+                    throw malformed(key, value, "expected " + scheme + "://<broker host>:<port> (credentials go in the"
+                            + " options of the device's MQTT transport to that broker)");
+                }
+                return uri;
+            }
+            if (!"ws".equals(scheme) && !"wss".equals(scheme)) {
+                throw malformed(key, value, "expected a ws://, wss://, mqtt:// or mqtts:// URI");
             }
             return uri;
         } catch (URISyntaxException e) {

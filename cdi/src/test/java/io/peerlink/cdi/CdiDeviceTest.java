@@ -9,6 +9,7 @@ import io.peerlink.PeerLinks;
 import io.peerlink.UnreachableException;
 import io.peerlink.server.ReferenceServer;
 import io.peerlink.server.ServerConfig;
+import io.peerlink.testkit.Mosquitto;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.Dependent;
@@ -232,6 +233,79 @@ class CdiDeviceTest {
         }
         assertEquals(1, server.connectedDevices(), "the CDI device left the rendezvous server");
         assertTrue(!fromApp.channel().isOpen(), "the application's link closed with the device");
+    }
+
+    /**
+     * {@code peerlink.rendezvous=mqtt://...}: the injected device registers through a real Mosquitto 2
+     * (password file, the documented ACL) with the credentials of its MQTT transport, set by
+     * {@code peerlink.transports.1.<option>} keys; a WebSocket device connects to it by device ID.
+     */
+    @Test
+    void injectedDeviceUsesTheRendezvousOverMqtt() throws Exception {
+        DeviceId appId = identity("app");
+        DeviceId peerId = identity("peer");
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        String appPassword = java.util.HexFormat.of().formatHex(random.generateSeed(16));
+        String serverPassword = java.util.HexFormat.of().formatHex(random.generateSeed(16));
+        String peerPassword = java.util.HexFormat.of().formatHex(random.generateSeed(16));
+        Mosquitto broker = Mosquitto.create().user(appId.value(), appPassword).user(peerId.value(), peerPassword)
+                .user("rendezvous", serverPassword)
+                .acl("""
+                        pattern read peerlink/in/%u/+
+                        pattern write peerlink/in/+/%u
+                        pattern write peerlink/rv/%u/up
+                        pattern read peerlink/rv/%u/down
+                        pattern read peerlink/rv/server
+                        user rendezvous
+                        topic read peerlink/rv/+/up
+                        topic write peerlink/rv/+/down
+                        topic write peerlink/rv/server
+                        """).start();
+        toClose.add(broker);
+        String host = "127.0.0.1:" + broker.port();
+        Path passwordFile = dir.resolve("rendezvous.password");
+        Files.writeString(passwordFile, serverPassword + "\n");
+        ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+                .coapPort(-1).open(true).settings(Map.of("mqtt.rendezvous.broker", "mqtt://" + host,
+                        "mqtt.rendezvous.username", "rendezvous", "mqtt.rendezvous.password-file", passwordFile.toString()))
+                .build());
+        toClose.add(server);
+        // The peer: the WebSocket rendezvous and UDP, plus an inbox on the broker (the CDI device has nothing else).
+        Device peer = PeerLinks.device().identity(dir.resolve("peer.key")).rendezvous(server.controlUri())
+                .stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0))
+                .transport(io.peerlink.Endpoint.parse("mqtt://" + host + "/" + peerId.value()), Map.of("mqtt.username", peerId.value(),
+                        "mqtt.password", peerPassword, "mqtt.brokerEnforcesSender", "true"))
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        toClose.add(peer);
+        peer.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        Path config = dir.resolve("app.properties");
+        Files.writeString(config, DeviceSettings.IDENTITY + "=" + dir.resolve("app.key") + "\n"
+                + DeviceSettings.RENDEZVOUS + "=mqtt://" + host + "\n"
+                + DeviceSettings.TRANSPORTS + "=mqtt://" + host + "/" + appId.value() + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.username=" + appId.value() + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.password=" + appPassword + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.brokerEnforcesSender=true\n"
+                + DeviceSettings.CONNECT_TIMEOUT + "=PT10S\n");
+        System.setProperty(DeviceSettings.CONFIG_FILE, config.toString());
+
+        WeldContainer container = container();
+        App app = container.select(App.class).get();
+        Observers observers = container.select(Observers.class).get();
+        app.device().rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        assertTrue(peer.rendezvous().isOnline(appId).toCompletableFuture().get(10, TimeUnit.SECONDS),
+                "the WebSocket device sees the MQTT-registered CDI device online");
+
+        observers.accept = true;
+        PeerLink toApp = peer.connect(appId).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(peerId, observers.requests.poll(10, TimeUnit.SECONDS));
+        assertEquals(io.peerlink.PathKind.BROKERED, toApp.path().kind(), "the CDI device has only the broker: " + toApp.path());
+        CompletableFuture<String> echo = new CompletableFuture<>();
+        toApp.channel().onMessage((m, how) -> echo.complete(StandardCharsets.UTF_8.decode(m).toString()));
+        toApp.channel().send(ByteBuffer.wrap("over mqtt".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("over mqtt", observers.received.poll(10, TimeUnit.SECONDS));
+        assertEquals("OVER MQTT", echo.get(10, TimeUnit.SECONDS));
+        container.shutdown();
     }
 
     @Test

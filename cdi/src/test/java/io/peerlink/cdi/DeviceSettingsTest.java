@@ -95,7 +95,8 @@ class DeviceSettingsTest {
         Map<String, String[]> cases = Map.of(
                 DeviceSettings.UDP, new String[] {"127.0.0.1", "::1:0", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:x"},
                 DeviceSettings.STUN, new String[] {":3478"},
-                DeviceSettings.RENDEZVOUS, new String[] {"http://host/peerlink/v1", "ws://bad host"},
+                DeviceSettings.RENDEZVOUS, new String[] {"http://host/peerlink/v1", "ws://bad host", "mqtt://broker",
+                        "mqtt://broker:1883/peerlink", "mqtts://user:secret@broker:8883"},
                 DeviceSettings.HOST_CANDIDATES, new String[] {"yes"},
                 DeviceSettings.CONNECT_TIMEOUT, new String[] {"10s", "PT0S", "PT-1S"},
                 DeviceSettings.IDENTITY_EPHEMERAL, new String[] {"1"},
@@ -109,6 +110,42 @@ class DeviceSettingsTest {
                 assertTrue(message.startsWith(key + "=" + value + ": "), message);
             }
         });
+    }
+
+    @Test
+    void theRendezvousOverMqttAndTransportOptionsAreRead() {
+        Map<String, String> map = minimal();
+        map.put(DeviceSettings.RENDEZVOUS, "mqtts://broker.example:8883");
+        map.put(DeviceSettings.TRANSPORTS, "udp://127.0.0.1:0, mqtts://broker.example:8883/dev1");
+        map.put("peerlink.transports.2.mqtt.username", "dev1");
+        map.put("peerlink.transports.2.mqtt.keepAlive", " 20s ");
+        DeviceSettings s = DeviceSettings.fromProperties(map);
+        assertEquals(java.net.URI.create("mqtts://broker.example:8883"), s.rendezvous());
+        assertEquals(List.of(Map.of(), Map.of("mqtt.username", "dev1", "mqtt.keepAlive", "20s")), s.transportOptions());
+        // Without options each transport has an empty map.
+        Map<String, String> plain = minimal();
+        plain.put(DeviceSettings.TRANSPORTS, "udp://127.0.0.1:0");
+        assertEquals(List.of(Map.of()), DeviceSettings.fromProperties(plain).transportOptions());
+    }
+
+    @Test
+    void transportOptionKeysNameAnExistingTransport() {
+        Map<String, String> map = minimal();
+        map.put(DeviceSettings.TRANSPORTS, "udp://127.0.0.1:0");
+        for (String key : List.of("peerlink.transports.2.mqtt.username", "peerlink.transports.0.x", "peerlink.transports.one.x",
+                "peerlink.transports.1.")) {
+            Map<String, String> m = new java.util.HashMap<>(map);
+            m.put(key, "v");
+            String message = failure(m);
+            assertTrue(message.startsWith(key + ": "), message);
+        }
+    }
+
+    @Test
+    void aFileMayHoldTransportOptions() throws Exception {
+        Path file = dir.resolve("options.properties");
+        Files.writeString(file, "peerlink.transports=mqtt://127.0.0.1:1883/d\npeerlink.transports.1.mqtt.password=p\n");
+        assertEquals("p", DeviceSettings.readFile(file).get("peerlink.transports.1.mqtt.password"));
     }
 
     @Test

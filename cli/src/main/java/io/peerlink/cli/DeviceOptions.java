@@ -21,6 +21,11 @@ final class DeviceOptions {
     @Option(names = "--pin", description = "wss:// only: the server key pin (sha256/...) that 'peerlink server' prints")
     String pin;
 
+    @Option(names = "--proxy", description = "HTTP proxy host:port the rendezvous WebSocket (and the WebSocket relay) "
+            + "tunnels through with CONNECT, for ws:// and wss://; 'none' for no proxy. Default: $HTTPS_PROXY for wss://, "
+            + "$HTTP_PROXY for ws:// (or lower case), unless $NO_PROXY names the server host")
+    String proxy;
+
     @Option(names = "--stun", description = "STUN server host:port (default: the rendezvous host, port 3478)")
     String stun;
 
@@ -53,10 +58,107 @@ final class DeviceOptions {
         if (pin != null) {
             b.rendezvousPin(pin);
         }
+        if (server != null) {
+            b.rendezvousProxy(proxyFor(server, proxy, System.getenv()));
+        }
         if (stun != null) {
             b.stunServer(parse(stun, 3478));
         }
         return b.build();
+    }
+
+    /**
+     * The HTTP proxy for the rendezvous: the {@code --proxy} value, else the environment's
+     * {@code HTTPS_PROXY} (wss://) or {@code HTTP_PROXY} (ws://), upper or lower case, unless
+     * {@code NO_PROXY} lists the server's host (exact, or a domain suffix with or without the
+     * leading dot; {@code *} for all). Only ws/wss URIs go through a proxy.
+     *
+     * @return the proxy, or null for a direct connection
+     * @throws IllegalArgumentException with a one-line message if a value is not host:port or http://host:port
+     */
+    static InetSocketAddress proxyFor(URI server, String flag, java.util.Map<String, String> env) {
+        String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("ws") && !scheme.equals("wss")) {
+            if (flag != null && !flag.equalsIgnoreCase("none")) {
+                throw new IllegalArgumentException("--proxy applies to ws:// and wss:// rendezvous URIs only, not " + server);
+            }
+            return null;
+        }
+        String source = "--proxy";
+        String value = flag;
+        if (value == null) {
+            String name = scheme.equals("wss") ? "HTTPS_PROXY" : "HTTP_PROXY";
+            for (String n : new String[] {name, name.toLowerCase(java.util.Locale.ROOT)}) {
+                String v = env.get(n);
+                if (v != null && !v.isBlank()) {
+                    source = "$" + n;
+                    value = v.trim();
+                    break;
+                }
+            }
+            if (value == null || noProxy(server.getHost(), env)) {
+                return null;
+            }
+        }
+        if (value.equalsIgnoreCase("none")) {
+            return null;
+        }
+        String hostPort = value;
+        if (hostPort.regionMatches(true, 0, "http://", 0, 7)) {
+            hostPort = hostPort.substring(7);
+        } else if (hostPort.contains("://")) {
+            throw new IllegalArgumentException(source + "=" + value + ": only an HTTP proxy (http://host:port or host:port) is supported");
+        }
+        if (hostPort.endsWith("/")) {
+            hostPort = hostPort.substring(0, hostPort.length() - 1);
+        }
+        if (hostPort.contains("@")) {
+            throw new IllegalArgumentException(source + "=" + value + ": proxy credentials are not supported");
+        }
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0 || hostPort.endsWith("]")) {
+            throw new IllegalArgumentException(source + "=" + value + ": expected host:port");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(hostPort.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(source + "=" + value + ": the port is not a number");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(source + "=" + value + ": the port must be 1..65535");
+        }
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException(source + "=" + value + ": cannot resolve the proxy host " + host);
+        }
+        return address;
+    }
+
+    private static boolean noProxy(String host, java.util.Map<String, String> env) {
+        String list = env.get("NO_PROXY") != null ? env.get("NO_PROXY") : env.get("no_proxy");
+        if (list == null || host == null) {
+            return false;
+        }
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        for (String entry : list.split(",")) {
+            String e = entry.trim().toLowerCase(java.util.Locale.ROOT);
+            if (e.isEmpty()) {
+                continue;
+            }
+            if (e.equals("*")) {
+                return true;
+            }
+            String domain = e.startsWith(".") ? e.substring(1) : e;
+            if (h.equals(domain) || h.endsWith("." + domain)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static InetSocketAddress parse(String hostPort, int defaultPort) {

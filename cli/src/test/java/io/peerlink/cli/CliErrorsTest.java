@@ -127,4 +127,30 @@ class CliErrorsTest {
             assertTrue(r.err.isBlank(), r.err);
         }
     }
+
+    @Test
+    void aProxyThatIsNotThereIsNamedInOneLine() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // free once closed: nothing listens there
+        }
+        Files.writeString(dir.resolve("f.bin"), "payload");
+        Result r = run("device", "send", "-k", "a.key", "-s", "ws://192.0.2.1:8080/peerlink/v1", "--proxy", "127.0.0.1:" + port,
+                "--stun", "127.0.0.1:" + port, "-b", "127.0.0.1:0", "--to", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "-f", "f.bin");
+        assertEquals(DeviceCommand.EXIT_UNREACHABLE, r.exit, r.out + r.err);
+        List<String> outcome = r.out.lines().filter(l -> l.startsWith("error") || l.startsWith("unreachable")).toList();
+        assertEquals(1, outcome.size(), r.out);
+        assertTrue(outcome.get(0).contains("connection refused by the HTTP proxy 127.0.0.1:" + port
+                + " (proxy for ws://192.0.2.1:8080/peerlink/v1)"), outcome.get(0));
+        assertFalse(r.err.contains("\tat "), r.err);
+    }
+
+    @Test
+    void aMalformedProxyIsOneLine() throws Exception {
+        Result r = run("device", "send", "-k", "a.key", "-s", "ws://127.0.0.1:9/peerlink/v1", "--proxy", "proxy.example",
+                "--to", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "-f", "f.bin");
+        assertEquals(Main.EXIT_FAILED, r.exit, r.out + r.err);
+        assertOneActionableLine(r.err, "--proxy=proxy.example: expected host:port");
+    }
 }

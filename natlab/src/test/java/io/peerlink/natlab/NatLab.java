@@ -826,6 +826,24 @@ public final class NatLab implements AutoCloseable {
         iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "--sport", port, "-j", "DROP");
     }
 
+    /**
+     * Makes a site's NAT forward nothing across its WAN but TCP to one address and port, both
+     * directions (a network whose only way out is an HTTP proxy): UDP, ICMP and TCP to anything
+     * else are dropped.
+     */
+    public void onlyTcpTo(String site, InetAddress address, int tcpPort) {
+        checkOpen();
+        site(site);
+        String port = String.valueOf(tcpPort);
+        String host = address.getHostAddress();
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "!", "-p", "tcp", "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "!", "-p", "tcp", "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "-d", host, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-o", "wan", "-p", "tcp", "!", "--dport", port, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "-s", host, "-j", "DROP");
+        iptablesIn(site, "-I", "FORWARD", "1", "-i", "wan", "-p", "tcp", "!", "--sport", port, "-j", "DROP");
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("lab " + prefix + " is closed");

@@ -54,9 +54,11 @@ class MqttRendezvousTest {
             pattern write peerlink/in/+/%u
             pattern write peerlink/rv/%u/up
             pattern read peerlink/rv/%u/down
+            pattern read peerlink/rv/server
             user rendezvous
             topic read peerlink/rv/+/up
             topic write peerlink/rv/+/down
+            topic write peerlink/rv/server
             user admin
             topic read #
             """;

@@ -34,11 +34,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Embedded TURN server vs coturn on the same machine, in one invocation: allocations per second
  * (connect, Allocate with the 401 round trip, Refresh 0) and relayed goodput of 1,200-byte
- * datagrams through a channel, next to a direct UDP blast as the baseline. Run on demand:
+ * datagrams through a channel, next to a direct UDP blast as the baseline; then two Devices with
+ * one sealed link, direct (with and without the UDP transport's batching) and relayed through each
+ * server ({@code --link-mib}, docs/benchmarks.md). Run on demand:
  *
  * <pre>
  * java -cp "benchmarks/target/peerlink-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   io.peerlink.bench.relay.TurnBench [--allocations 2000] [--datagrams 50000] [--runs 3] [--window 256]
+ *   [--link-mib 32] [--servers embedded,coturn]
  * </pre>
  */
 public final class TurnBench {
@@ -274,10 +277,17 @@ public final class TurnBench {
             throws Exception {
         BenchTurnTransports.configure(secret, "udp");
         System.out.printf("# links: %d MiB of 16 KiB ordered messages per case; %s%n", linkMib, loadAverage());
-        System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors");
+        System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors"
+                + "  pkts-lost  retx-%  srtt-ms");
+        // Warm-up of every path measured, so that no case's first run pays for JIT compilation alone.
         link("warmup", null, 0, cpu, 0, 0, false);
+        link("warmup", UNBATCHED, 0, cpu, 0, 0, false);
+        for (String name : servers) {
+            link("warmup", name.equals("embedded") ? embedded : coturn, 0, cpu, 0, 0, false);
+        }
         for (int run = 1; run <= runs; run++) {
             double[] direct = link("direct", null, run, cpu, 0, 0, true);
+            link("direct-unbatch", UNBATCHED, run, cpu, direct[0], direct[1], true);
             for (String name : servers) {
                 link("turn-" + name, name.equals("embedded") ? embedded : coturn, run, cpu, direct[0], direct[1], true);
             }
@@ -302,23 +312,26 @@ public final class TurnBench {
             }));
             io.peerlink.PeerLink la = a.connect(b.localEndpoints().get(0)).toCompletableFuture().get(20, TimeUnit.SECONDS);
             accepted.get(20, TimeUnit.SECONDS);
-            String server = turn == null ? "none" : turn.getPort() == coturnPort ? "coturn" : "embedded";
+            String server = turn == null || turn == UNBATCHED ? "none" : turn.getPort() == coturnPort ? "coturn" : "embedded";
             long processBefore = processCpu();
             long embeddedBefore = cpu.nanos("embedded");
             long serverBefore = cpu.nanos(server);
             transfer.sendOn(la.channel()).get(300, TimeUnit.SECONDS);
             transfer.await(60);
             long serverNanos = cpu.nanos(server) - serverBefore;
+            io.peerlink.ChannelStats stats = la.channel().stats();
             long deviceNanos = processCpu() - processBefore - (cpu.nanos("embedded") - embeddedBefore);
             double mib = (double) transfer.messages * transfer.size / (1 << 20);
             double mibs = transfer.mibPerSecond();
             double cpuPerMib = deviceNanos / 1e6 / mib;
             if (print) {
-                System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d%n", run, name, mibs,
+                System.out.printf("%3d  %-13s  %6.1f  %8s  %17.2f  %8s  %16s  %4d  %3d  %6d  %9d  %7.2f  %7.2f%n", run, name, mibs,
                         directMibs > 0 ? String.format("%.2f", mibs / directMibs) : "1.00", cpuPerMib,
                         directCpu > 0 ? String.format("%.2f", cpuPerMib / directCpu) : "1.00",
-                        turn == null ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
-                        transfer.lost(), transfer.duplicates(), transfer.errors());
+                        turn == null || turn == UNBATCHED ? "-" : String.format("%.2f", serverNanos / 1e9 / (mib / 1024)),
+                        transfer.lost(), transfer.duplicates(), transfer.errors(), stats.packetsLost(),
+                        100.0 * stats.retransmittedBytes() / Math.max(1, stats.payloadBytesSent()),
+                        stats.smoothedRtt().toNanos() / 1e6);
             }
             return new double[] {mibs, cpuPerMib};
         } finally {
@@ -327,10 +340,20 @@ public final class TurnBench {
         }
     }
 
+    /**
+     * Marks the direct case with the UDP transport's batching off ({@code udp.batching=false}: one
+     * system call per datagram sent and received, no segmentation offload, no receive bursts), as
+     * the {@code turn} transport's UDP leg sends: how much of the relayed link's gap to the direct
+     * one the direct path's batching explains.
+     */
+    private static final InetSocketAddress UNBATCHED = InetSocketAddress.createUnresolved("unbatched", 1);
+
     private static io.peerlink.Device device(InetSocketAddress turn) {
         io.peerlink.Device.Builder b = io.peerlink.PeerLinks.device().ephemeralIdentity();
         if (turn == null) {
             b.udp(new InetSocketAddress("127.0.0.1", 0));
+        } else if (turn == UNBATCHED) {
+            b.transport(io.peerlink.Endpoint.parse("udp://127.0.0.1:0"), java.util.Map.of("udp.batching", false));
         } else {
             b.transport(io.peerlink.Endpoint.parse("turn://127.0.0.1:" + turn.getPort()), BenchTurnTransports.class.getName());
         }

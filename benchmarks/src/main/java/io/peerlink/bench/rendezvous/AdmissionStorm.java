@@ -42,7 +42,8 @@ import java.util.Map;
 public final class AdmissionStorm {
     private static final String USAGE = """
             usage: AdmissionStorm [--devices N] [--parallelism P] [--source-addresses A] [--verifies V]
-                                  [--modes jdk,bouncycastle,tickets] [--server-heap SIZE] [--server-jvm OPTIONS] [--out DIR]
+                                  [--modes jdk,bouncycastle,tickets] [--server-heap SIZE] [--server-jvm OPTIONS]
+                                  [--alt-server-jvm OPTIONS] [--generator raw|jetty] [--out DIR]
               --devices           devices in the storm (default 10000)
               --parallelism       handshakes in flight (default 512)
               --source-addresses  loopback source addresses 127.1.x.y (default 64)
@@ -53,6 +54,11 @@ public final class AdmissionStorm {
               --server-heap       the server JVM's -Xmx (default 1g)
               --server-jvm        extra options for the server JVM only, space-separated
                                   (e.g. "-XX:TieredStopAtLevel=1"; default none)
+              --alt-server-jvm    options for the server JVM of modes suffixed "+alt" instead of --server-jvm, to
+                                  compare two sets in one invocation (e.g. --modes bouncycastle,tickets,tickets+alt)
+              --generator         the simulated devices' WebSocket client: raw (default: plain NIO sockets and RFC 6455
+                                  framing on one thread, the protocol's codec) or jetty (Jetty's WebSocket client, the
+                                  generator before 2026-12-02 evening, ~2x its CPU); per mode with "tickets/jetty"
               --out               directory for server logs (default target/admission-storm)
             """;
 
@@ -70,7 +76,10 @@ public final class AdmissionStorm {
         int sources = Integer.parseInt(o.getOrDefault("source-addresses", "64"));
         int verifies = Integer.parseInt(o.getOrDefault("verifies", "3000"));
         List<String> modes = List.of(o.getOrDefault("modes", "jdk,bouncycastle,tickets").split(","));
-        if (modes.get(0).equals("tickets")) {
+        String defaultGenerator = o.getOrDefault("generator", "raw");
+        List<String> altServerJvm = o.getOrDefault("alt-server-jvm", "").isBlank() ? List.of()
+                : List.of(o.get("alt-server-jvm").trim().split("\\s+"));
+        if (modes.get(0).startsWith("tickets")) {
             throw new IllegalArgumentException("mode 'tickets' needs an earlier storm whose server issues the tickets, e.g. --modes bouncycastle,tickets");
         }
         String heap = o.getOrDefault("server-heap", "1g");
@@ -162,13 +171,24 @@ public final class AdmissionStorm {
         Double jdkSeconds = null;
         String[] heldTickets = null;
         byte[][] heldSecrets = null;
-        for (String mode : modes) {
-            Path dir = out.resolve(mode);
+        int stormIndex = 0;
+        for (String spec : modes) {
+            // name[/raw|/jetty][+alt]: the load generator, and the server JVM options of --alt-server-jvm instead of --server-jvm
+            boolean alt = spec.endsWith("+alt");
+            String base = alt ? spec.substring(0, spec.length() - 4) : spec;
+            String generator = base.contains("/") ? base.substring(base.indexOf('/') + 1) : defaultGenerator;
+            String mode = base.contains("/") ? base.substring(0, base.indexOf('/')) : base;
+            if (!List.of("jdk", "bouncycastle", "tickets").contains(mode) || !List.of("raw", "jetty").contains(generator)) {
+                throw new IllegalArgumentException("bad mode '" + spec + "'\n" + USAGE);
+            }
+            Path dir = out.resolve((stormIndex++) + "-" + mode + "-" + generator + (alt ? "-alt" : ""));
             boolean resume = mode.equals("tickets");
             String verifier = resume ? "bouncycastle" : mode;
-            try (ServerProcess server = ServerProcess.start(heap, allowList, dir, serverJvmOptions(serverJvm, verifier),
+            long processStart = System.nanoTime();
+            try (ServerProcess server = ServerProcess.start(heap, allowList, dir, serverJvmOptions(alt ? altServerJvm : serverJvm, verifier),
                     false, "server", List.of("--config", serverConfig.toString()));
-                 Fleet fleet = new Fleet(server.controlUri(), sources)) {
+                 Fleet fleet = new Fleet(server.controlUri(), sources);
+                 RawFleet raw = generator.equals("raw") ? new RawFleet(server.controlUri(), sources) : null) {
                 fleet.add(keys);
                 if (resume) {
                     for (int i = 0; i < devices; i++) {
@@ -179,16 +199,31 @@ public final class AdmissionStorm {
                     }
                 }
                 String load = loadAverage();
+                long self = ProcessHandle.current().pid();
                 long cpu0 = server.cpuNanos();
-                Fleet.ConnectResult r = fleet.connect(0, devices, parallelism);
-                long cpu = server.cpuNanos() - cpu0;
+                Map<String, Long> threads0 = ProcStat.threadCpuNanos(server.pid());
+                long generatorCpu0 = ProcStat.cpuNanos(self);
+                long accepting = System.nanoTime();
+                Fleet.ConnectResult r = raw != null ? raw.connect(fleet.devices(), parallelism, resume)
+                        : fleet.connect(0, devices, parallelism);
+                long resumedByTicket = raw != null ? raw.resumed.sum() : fleet.resumed.sum();
+                long rejected = raw != null ? raw.ticketsRejected.sum() : fleet.ticketsRejected.sum();
+                long errors = raw != null ? raw.serverErrors.sum() : fleet.serverErrors.sum();
+                long cpuTotal = server.cpuNanos();
+                long cpu = cpuTotal - cpu0;
+                Map<String, Long> threads1 = ProcStat.threadCpuNanos(server.pid());
+                long generatorCpu = ProcStat.cpuNanos(self) - generatorCpu0;
                 String loadAfter = loadAverage();
                 double seconds = r.nanos() / 1e9;
+                double fromStart = (accepting + r.nanos() - processStart) / 1e9;
+                int n = Math.max(1, r.registered());
+                double jit = (threads1.get("jit") - threads0.get("jit")) / 1e3 / n;
+                double gc = (threads1.get("gc") - threads0.get("gc")) / 1e3 / n;
                 if (mode.equals("jdk")) {
                     jdkSeconds = seconds;
                 }
-                if (r.failed() == 0 && seconds <= 10.0 && !mode.equals("jdk")) {
-                    metBy.add(mode);
+                if (r.failed() == 0 && fromStart <= 10.0 && !mode.equals("jdk")) {
+                    metBy.add(spec);
                 }
                 heldTickets = new String[devices];
                 heldSecrets = new byte[devices][];
@@ -197,26 +232,30 @@ public final class AdmissionStorm {
                     heldTickets[i] = d.ticket;
                     heldSecrets[i] = d.resumptionSecret;
                 }
-                rows.add(String.format(Locale.ROOT, "| %-12s | %,8d / %,-6d | %,9d | %7.2f | %,12.0f | %,23.0f | %12.2f | %-6s | %s | %s |", mode,
-                        r.registered(), r.failed(), fleet.resumed.sum(), seconds, r.registered() / seconds,
-                        cpu / 1e3 / Math.max(1, r.registered()), cpu / 1e9 / seconds,
+                rows.add(String.format(Locale.ROOT,
+                        "| %-22s | %,8d / %,-6d | %,9d | %7.2f | %7.2f | %,12.0f | %,7.0f | %,6.0f | %,6.0f | %,11.0f | %12.2f | %,13.0f | %-6s | %s | %s |",
+                        spec, r.registered(), r.failed(), resumedByTicket, seconds, fromStart, r.registered() / seconds,
+                        cpu / 1e3 / n, jit, gc, cpuTotal / 1e3 / n, cpu / 1e9 / seconds, generatorCpu / 1e3 / n,
                         jdkSeconds == null || mode.equals("jdk") ? "" : String.format(Locale.ROOT, "%.1fx", jdkSeconds / seconds),
                         load, loadAfter));
-                log.println("# " + mode + ": " + r.registered() + " admitted (" + fleet.resumed.sum() + " by ticket, "
-                        + fleet.ticketsRejected.sum() + " tickets rejected), " + r.failed() + " failed in "
-                        + String.format(Locale.ROOT, "%.2f s", seconds));
-                if (fleet.serverErrors.sum() > 0) {
-                    log.println("#   " + fleet.serverErrors.sum() + " error messages from the server");
+                log.println("# " + spec + ": " + r.registered() + " admitted (" + resumedByTicket + " by ticket, "
+                        + rejected + " tickets rejected), " + r.failed() + " failed in "
+                        + String.format(Locale.ROOT, "%.2f s", seconds) + String.format(Locale.ROOT, " (%.2f s from the server's start)", fromStart));
+                if (errors > 0) {
+                    log.println("#   " + errors + " error messages from the server");
                 }
             }
         }
         log.println();
         log.println("Part 2: " + devices + " devices reconnect at once to a freshly started server, " + parallelism
                 + " handshakes in flight");
-        log.println("| mode         | admitted / failed | by ticket | seconds | admissions/s | server CPU us/admission | server cores | faster | load avg at start | load avg at end |");
-        log.println("|--------------|-------------------|-----------|---------|--------------|-------------------------|--------------|--------|-------------------|-----------------|");
+        log.println("(seconds: until the last welcome, from the first connect (server accepting) and from the server process's start;");
+        log.println(" server CPU per admission during the storm, of which the JIT compiler and GC threads, and since the process started;");
+        log.println(" generator: the load generator's CPU per admission during the storm, on the same cores)");
+        log.println("| mode                   | admitted / failed | by ticket | s accepting | s process | admissions/s | server us | of which JIT | GC | since start us | server cores | generator us | faster | load avg at start | load avg at end |");
+        log.println("|------------------------|-------------------|-----------|---------|---------|--------------|---------|--------|--------|-------------|--------------|---------------|--------|-------------------|-----------------|");
         rows.forEach(log::println);
-        log.printf(Locale.ROOT, "TARGET %d devices re-admitted within 10 s: %s%n", devices,
+        log.printf(Locale.ROOT, "TARGET %d devices re-admitted within 10 s of the server process's start: %s%n", devices,
                 metBy.isEmpty() ? "NOT MET" : "MET by " + String.join(", ", metBy));
     }
 

@@ -67,6 +67,16 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
         this.fleet = fleet;
     }
 
+    /** @param payload a challenge payload @return its Ed25519 signature with this device's key */
+    byte[] sign(byte[] payload) {
+        return signer.apply(payload);
+    }
+
+    /** @return the raw Ed25519 public key */
+    byte[] publicKey() {
+        return publicKey.clone();
+    }
+
     /** @return a fresh request ID for a {@code connect} */
     long nextRequestId() {
         return nextRequestId.incrementAndGet();
@@ -204,6 +214,15 @@ public final class LoadDevice implements Session.Listener.AutoDemanding {
         Session s = session;
         InetSocketAddress local = s != null && s.getLocalSocketAddress() instanceof InetSocketAddress a
                 ? a : new InetSocketAddress("127.0.0.1", 40_000);
+        return candidates(local, index);
+    }
+
+    /**
+     * @param local the control connection's local address
+     * @param index the device's index in the fleet
+     * @return the candidates a device at that address announces (see {@link #candidates()})
+     */
+    static List<Candidate> candidates(InetSocketAddress local, int index) {
         Endpoint host = Endpoint.udp(new InetSocketAddress(local.getAddress(), local.getPort()));
         // As a STUN server would report it: the address the server sees (it drops reflexive candidates anywhere else).
         Endpoint reflexive = Endpoint.udp(new InetSocketAddress(local.getAddress(), 20_000 + index % 40_000));

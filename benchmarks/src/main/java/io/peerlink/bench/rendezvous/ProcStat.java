@@ -80,4 +80,39 @@ final class ProcStat {
         }
         throw new IOException("no 'Max open files' in /proc/" + pid + "/limits");
     }
+
+    /**
+     * CPU time of a process's threads, summed by kind: the JIT compiler threads ({@code C1/C2
+     * CompilerThre...}), the garbage collector's ({@code GC Thread#}, {@code G1 ...}, {@code VM
+     * Thread}) and everything else (the application). Threads that have ended are not counted
+     * (their time is in the process's total only), so the three may sum to less than
+     * {@link #cpuNanos(long)}.
+     *
+     * @param pid a live process
+     * @return nanoseconds per kind: {@code jit}, {@code gc}, {@code app}
+     * @throws IOException if /proc cannot be read
+     */
+    static java.util.Map<String, Long> threadCpuNanos(long pid) throws IOException {
+        java.util.Map<String, Long> byKind = new java.util.LinkedHashMap<>();
+        byKind.put("jit", 0L);
+        byKind.put("gc", 0L);
+        byKind.put("app", 0L);
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended while listing
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                long nanos = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1_000_000_000L / CLOCK_TICKS;
+                String kind = name.contains("CompilerThre") ? "jit"
+                        : name.startsWith("GC Thread") || name.startsWith("G1 ") || name.equals("VM Thread") ? "gc" : "app";
+                byKind.merge(kind, nanos, Long::sum);
+            }
+        }
+        return byKind;
+    }
 }

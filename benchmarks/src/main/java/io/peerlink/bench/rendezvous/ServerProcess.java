@@ -100,8 +100,11 @@ final class ServerProcess implements AutoCloseable, Introductions.CpuClock {
         if (!extra.isEmpty()) {
             javaCommand.addAll(List.of(extra.split("\\s+")));
         }
-        javaCommand.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                "io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
+        if (!javaCommand.contains("-cp")) {
+            // A "-cp PATH" among the options runs another build of the server (e.g. a baseline in the same invocation).
+            javaCommand.addAll(List.of("-cp", System.getProperty("java.class.path")));
+        }
+        javaCommand.addAll(List.of("io.peerlink.cli.Main", "server", "--host", "127.0.0.1", "--http-port", "0", "--stun-port", "0",
                 // The fleet spreads its devices over few loopback sources; the per-address cap is not what is measured.
                 "--max-connections-per-address", "100000", "--coap-port", "-1"));
         if (operator) {

@@ -338,4 +338,54 @@ class RendezvousCodecTest {
             assertEquals(ErrorCode.INVALID_FIELD, e.code(), number);
         }
     }
+
+    /** The hand-written encodings of the admission and keepalive messages are byte for byte JSON-B's. */
+    @Property(tries = 300)
+    void directEncodingsAreJsonBs(@ForAll long t, @ForAll byte[] nonceSeed, @ForAll("networks") String network,
+                                  @ForAll boolean withTicket) {
+        byte[] nonce = java.util.Arrays.copyOf(nonceSeed, 32);
+        byte[] secret = java.util.Arrays.copyOf(nonceSeed, 32);
+        List<Message> messages = List.of(new Message.Ping(t), new Message.Pong(t), new Message.Challenge(nonce, t),
+                new Message.Welcome("AAECAwQFBgcICQoL", network, 25, withTicket ? TOKEN + "-_x" : null, withTicket ? secret : null));
+        for (Message m : messages) {
+            assertEquals(CODEC.encodeBound(m), CODEC.encode(m), m.toString());
+        }
+    }
+
+    @Provide
+    Arbitrary<String> networks() {
+        // printable ASCII (written directly), quotes, backslashes, control and non-ASCII characters (left to JSON-B)
+        return Arbitraries.strings().withCharRange(' ', '~').withChars('"', '\\', '\n', '\u00e9', '\u2028').ofMinLength(1).ofMaxLength(20);
+    }
+
+    /** Pings and pongs in the codec's own form skip the two-pass decode, with the same result; any other form takes it. */
+    @Property(tries = 300)
+    void pingsAndPongsDecodeAsTheGeneralPathDoes(@ForAll @LongRange(min = 0) long t) throws Exception {
+        for (Message m : List.of(new Message.Ping(t), new Message.Pong(t))) {
+            String text = CODEC.encode(m);
+            if (t < 1_000_000_000_000_000_000L) { // up to 18 digits
+                assertEquals(m, RendezvousCodec.pingOrPong(text), text);
+            } else {
+                assertNull(RendezvousCodec.pingOrPong(text), text);
+            }
+            assertEquals(m, CODEC.decode(text));
+            assertEquals(m, CODEC.decode(text.replace(",", ", ")), "a spaced form decodes too, by the general path");
+        }
+    }
+
+    @Test
+    void pingsAndPongsOutsideTheDirectFormTakeTheGeneralPath() throws Exception {
+        for (String text : List.of("{\"type\":\"pong\",\"t\":}", "{\"type\":\"pong\",\"t\":-5}", "{\"type\":\"pong\",\"t\":05}",
+                "{\"type\":\"pong\",\"t\":1.5}", "{\"type\":\"pong\",\"t\":\"5\"}", "{\"type\":\"pong\",\"t\":5,\"t\":6}",
+                "{\"type\":\"pong\",\"t\":12345678901234567890}", "{\"type\":\"pong\",\"t\":5}x", "{\"type\":\"ping\",\"t\":5 }")) {
+            assertNull(RendezvousCodec.pingOrPong(text), text);
+        }
+        assertEquals(new Message.Pong(-5), CODEC.decode("{\"type\":\"pong\",\"t\":-5}"));
+        assertEquals(ErrorCode.MALFORMED, assertThrows(ProtocolException.class,
+                () -> CODEC.decode("{\"type\":\"pong\",\"t\":5,\"t\":6}")).code());
+        assertEquals(ErrorCode.MALFORMED, assertThrows(ProtocolException.class,
+                () -> CODEC.decode("{\"type\":\"pong\",\"t\":\"5\"}")).code());
+        assertEquals(ErrorCode.MALFORMED, assertThrows(ProtocolException.class,
+                () -> CODEC.decode("{\"type\":\"pong\",\"t\":5}x")).code());
+    }
 }

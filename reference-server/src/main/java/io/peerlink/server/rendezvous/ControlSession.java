@@ -20,6 +20,8 @@ public final class ControlSession {
     byte[] nonce;
     long challengeSentNanos;
     ScheduledFuture<?> helloTimeout;
+    /** Counted among the service's handshakes in flight (from the challenge to admission or close); guarded by this. */
+    boolean handshaking;
     /** A resume on this connection was answered with TICKET_REJECTED (a second one closes it). */
     boolean ticketRejected;
     volatile boolean closed;
@@ -77,6 +79,11 @@ public final class ControlSession {
         this.service = service;
         this.connection = connection;
     }
+
+    /** Peers the device's latest link report names (unchecked claims; {@link WsRelay} checks them against the policy). */
+    volatile java.util.Set<DeviceId> reportedPeers = java.util.Set.of();
+    /** Reported peers the access policy was found to let this device reach (a cache for {@link WsRelay}). */
+    final java.util.Set<DeviceId> relayChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Relay budgets of this device's WebSocket-relayed peers (see {@link WsRelay}). */
     final java.util.Map<DeviceId, io.peerlink.relay.turn.RelayBudget> relayBudgets = new java.util.HashMap<>();
@@ -138,6 +145,7 @@ public final class ControlSession {
         }
         sendError(code, text, null);
         closed = true;
+        service.handshakeOver(this);
         connection.close(closeCode, code.name());
     }
 

@@ -33,13 +33,19 @@ public final class LinkReports {
         }
         s.lastLinkReportNanos = now;
         List<Message.LinkReport.Link> kept = new ArrayList<>(report.links().size());
+        java.util.Set<DeviceId> peers = new java.util.HashSet<>();
         for (Message.LinkReport.Link link : report.links()) {
+            if (!link.peer().equals(s.deviceId())) {
+                // The WebSocket relay checks these against the policy when a frame comes (the peer may not be back yet).
+                peers.add(link.peer());
+            }
             String network = registry.networkOf(link.peer());
             if (network != null && !link.peer().equals(s.deviceId()) && policy.mayConnect(s.deviceId(), s.network(), link.peer(), network)) {
                 kept.add(link);
             }
         }
         s.links = List.copyOf(kept);
+        s.reportedPeers = java.util.Set.copyOf(peers);
         s.linksAtMillis = System.currentTimeMillis();
     }
 

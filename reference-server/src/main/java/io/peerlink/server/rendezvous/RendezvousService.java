@@ -93,6 +93,16 @@ public final class RendezvousService implements AutoCloseable {
     /** Resumption tickets, or null when disabled (docs/protocol-rendezvous.md, "Resumption tickets"). */
     private final ResumptionTickets tickets;
     private final AtomicLong resumptions = new AtomicLong();
+    /** Connections that got a challenge and are neither admitted nor closed yet. */
+    private final java.util.concurrent.atomic.AtomicInteger handshaking = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * With at least this many handshakes in flight the server is in an admission storm (a restart):
+     * the follow-up RTT pings of a new admission wait until it is over (see {@link #rttPings}).
+     */
+    static final int STORM_HANDSHAKES = 64;
+    /** How long follow-up RTT pings wait while a storm lasts, per check, and how many checks at most. */
+    static final long STORM_PING_DEFER_MILLIS = 5_000;
+    static final int STORM_PING_DEFERRALS = 6;
     private final AtomicLong ticketsRejected = new AtomicLong();
 
     /**
@@ -131,7 +141,7 @@ public final class RendezvousService implements AutoCloseable {
         timers.setRemoveOnCancelPolicy(true);
         this.serverNames = serverNames(config);
         this.tickets = ResumptionTickets.from(config.tickets());
-        this.wsRelay = new WsRelay(config.relay(), registry, this::sendToNode);
+        this.wsRelay = new WsRelay(config.relay(), registry, policy, this::sendToNode);
         long interval = config.keepalive().toMillis();
         this.sweep = timers.scheduleWithFixedDelay(this::keepaliveSweep, interval, interval, TimeUnit.MILLISECONDS);
         registry.listen(this::onNodeMessage, displaced -> {
@@ -211,6 +221,8 @@ public final class RendezvousService implements AutoCloseable {
             connection.close(CLOSE_SERVICE_RESTART, "server draining; reconnect later");
             return s;
         }
+        handshaking.incrementAndGet();
+        s.handshaking = true;
         s.nonce = new byte[Handshake.NONCE_LENGTH];
         random.nextBytes(s.nonce);
         s.tokens = config.limits().messageBurst();
@@ -472,6 +484,7 @@ public final class RendezvousService implements AutoCloseable {
         if (s.helloTimeout != null) {
             s.helloTimeout.cancel(false);
         }
+        handshakeOver(s);
         s.admit(deviceId, network);
         s.candidates = CandidateFilter.filter(helloCandidates, s.connection.remoteAddress());
         ControlSession replaced = registry.register(s);
@@ -491,15 +504,54 @@ public final class RendezvousService implements AutoCloseable {
         // A few pings right away refine the RTT estimate the synchronised start depends on; the
         // later ones find the device's code warm, so their minimum is close to the network RTT.
         s.send(new Message.Ping(monotonicMicros()));
+        rttPings(s, 0);
+        events.admitted(network);
+        LOG.debug("admitted {} into {}", deviceId, network);
+    }
+
+    /**
+     * The follow-up RTT pings of a new admission, 20, 60 and 150 ms from now. During an admission
+     * storm ({@value #STORM_HANDSHAKES} or more handshakes in flight, as right after a restart) they
+     * wait, {@value #STORM_PING_DEFER_MILLIS} ms at a time, at most {@value #STORM_PING_DEFERRALS}
+     * times: their round trips would measure the server's queue, not the network (the synchronised
+     * start takes the minimum), and their messages would slow the admissions still waiting.
+     *
+     * @param s the admitted session
+     * @param deferrals how often they have waited already
+     */
+    private void rttPings(ControlSession s, int deferrals) {
+        if (deferrals < STORM_PING_DEFERRALS && handshaking.get() >= STORM_HANDSHAKES) {
+            long jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(STORM_PING_DEFER_MILLIS / 2);
+            timers.schedule(() -> {
+                if (!s.closed) {
+                    rttPings(s, deferrals + 1);
+                }
+            }, STORM_PING_DEFER_MILLIS + jitter, TimeUnit.MILLISECONDS);
+            return;
+        }
         for (long delay : new long[] {20, 60, 150}) {
             timers.schedule(() -> {
                 if (!s.closed) {
                     s.send(new Message.Ping(monotonicMicros()));
                 }
-            }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }, delay, TimeUnit.MILLISECONDS);
         }
-        events.admitted(network);
-        LOG.debug("admitted {} into {}", deviceId, network);
+    }
+
+    /** The session's handshake ended (admitted, failed or closed): no longer counted as in flight. */
+    void handshakeOver(ControlSession s) {
+        synchronized (s) {
+            if (!s.handshaking) {
+                return;
+            }
+            s.handshaking = false;
+        }
+        handshaking.decrementAndGet();
+    }
+
+    /** @return connections that got a challenge and are neither admitted nor closed */
+    public int handshaking() {
+        return handshaking.get();
     }
 
     /** @return admissions by resumption ticket since start */
@@ -848,6 +900,7 @@ public final class RendezvousService implements AutoCloseable {
         if (s.helloTimeout != null) {
             s.helloTimeout.cancel(false);
         }
+        handshakeOver(s);
         registry.unregister(s);
         if (s.admitted()) {
             tellPeersOffline(s);

@@ -35,15 +35,18 @@ public final class WsRelay {
 
     private final ServerConfig.Relay config;
     private final PresenceRegistry registry;
+    private final io.peerlink.spi.AccessPolicy policy;
     private final AtomicLong relayedBytes = new AtomicLong();
     private final AtomicLong relayedFrames = new AtomicLong();
     private final AtomicLong[] dropped = new AtomicLong[Drop.values().length];
 
     private final java.util.function.BiPredicate<String, NodeMessage> toNode;
 
-    WsRelay(ServerConfig.Relay config, PresenceRegistry registry, java.util.function.BiPredicate<String, NodeMessage> toNode) {
+    WsRelay(ServerConfig.Relay config, PresenceRegistry registry, io.peerlink.spi.AccessPolicy policy,
+            java.util.function.BiPredicate<String, NodeMessage> toNode) {
         this.config = config;
         this.registry = registry;
+        this.policy = policy;
         this.toNode = toNode;
         for (int i = 0; i < dropped.length; i++) {
             dropped[i] = new AtomicLong();
@@ -65,7 +68,7 @@ public final class WsRelay {
             drop(Drop.MALFORMED);
             return;
         }
-        if (!from.introducedTo.contains(to)) {
+        if (!mayRelay(from, to)) {
             drop(Drop.NOT_INTRODUCED);
             return;
         }
@@ -89,7 +92,7 @@ public final class WsRelay {
             }
             return;
         }
-        if (target.closed || !target.introducedTo.contains(from.deviceId())) {
+        if (target.closed || !mayRelay(target, from.deviceId())) {
             drop(Drop.UNDELIVERABLE);
             return;
         }
@@ -125,7 +128,7 @@ public final class WsRelay {
             return;
         }
         ControlSession target = registry.local(to);
-        if (target == null || target.closed || !target.introducedTo.contains(from) || data.length > RelayFrame.MAX_PAYLOAD) {
+        if (target == null || target.closed || !mayRelay(target, from) || data.length > RelayFrame.MAX_PAYLOAD) {
             drop(Drop.UNDELIVERABLE);
             return;
         }
@@ -141,6 +144,33 @@ public final class WsRelay {
         }
     }
 
+    /**
+     * Whether {@code device} takes part in relaying with {@code peer}: the rendezvous introduced
+     * them on this control connection, or the device's latest link report names a link to the
+     * peer and the access policy lets it reach the peer. The second rule carries a link across a
+     * reconnect of the control connection (or a restart of the server), which forgets the
+     * introductions: the device reports its links again right after it registers. Each side
+     * consents for itself (the sender's report on the sender's node, the receiver's on the
+     * receiver's), so a device gets frames only from peers it reports a link to.
+     */
+    private boolean mayRelay(ControlSession device, DeviceId peer) {
+        if (device.introducedTo.contains(peer)) {
+            return true;
+        }
+        if (!device.reportedPeers.contains(peer)) {
+            return false;
+        }
+        if (device.relayChecked.contains(peer)) {
+            return true;
+        }
+        String network = registry.networkOf(peer);
+        if (network != null && policy.mayConnect(device.deviceId(), device.network(), peer, network)) {
+            device.relayChecked.add(peer);
+            return true;
+        }
+        return false;
+    }
+
     /** Charges one device's budget for a peer, creating it within the per-device quota. */
     private boolean charge(ControlSession device, DeviceId peer, int n, long now) {
         RelayBudget budget;
@@ -149,7 +179,7 @@ public final class WsRelay {
             if (budget == null) {
                 if (device.relayBudgets.size() >= config.allocationsPerDevice()) {
                     // Budgets of peers no longer introduced (gone offline) free their slot.
-                    device.relayBudgets.keySet().removeIf(p -> !device.introducedTo.contains(p));
+                    device.relayBudgets.keySet().removeIf(p -> !device.introducedTo.contains(p) && !device.reportedPeers.contains(p));
                     if (device.relayBudgets.size() >= config.allocationsPerDevice()) {
                         return false;
                     }

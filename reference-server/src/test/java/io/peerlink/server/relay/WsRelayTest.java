@@ -47,6 +47,7 @@ class WsRelayTest {
     Path dir;
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private ReferenceServer server;
+    private ServerConfig.Builder serverConfig;
 
     @AfterEach
     void closeAll() throws Exception {
@@ -64,6 +65,7 @@ class WsRelayTest {
         }
         Files.writeString(file, ids);
         // No TURN: the WebSocket is the only relay.
+        serverConfig = config;
         server = ReferenceServer.start(config.turnPort(-1).bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1)
                 .allowListFile(file).statusToken(TOKEN).build());
         toClose.add(server);
@@ -74,7 +76,11 @@ class WsRelayTest {
     }
 
     private Device device(String name) throws Exception {
-        Device d = PeerLinks.device().identity(dir.resolve(name + ".key")).rendezvous(server.controlUri())
+        return device(name, server.controlUri());
+    }
+
+    private Device device(String name, java.net.URI rendezvous) throws Exception {
+        Device d = PeerLinks.device().identity(dir.resolve(name + ".key")).rendezvous(rendezvous)
                 .stunServer(server.stunAddress())
                 .transport(Endpoint.parse("gated-udp://127.0.0.1:0"), GatedUdpProvider.class.getName())
                 .connectTimeout(Duration.ofSeconds(5)).build();
@@ -263,5 +269,135 @@ class WsRelayTest {
         // The link within the quota keeps relaying.
         send(ab.a(), 0, 200).get(30, TimeUnit.SECONDS);
         assertExact(ab.received(), 200, Duration.ofSeconds(20));
+    }
+
+    /**
+     * The rendezvous server restarts mid-transfer (same port, nothing remembered): both devices
+     * reconnect, report their links again, and the new server relays the rest of the transfer; the
+     * datagrams lost during the gap are retransmitted by the reliable channel.
+     */
+    @Test
+    void aRelayedLinkSurvivesTheServerRestartingMidTransfer() throws Exception {
+        startServer(ServerConfig.builder());
+        Device a = device("a");
+        Device b = device("b");
+        Pair p = link(a, b);
+        assertOnWsRelay(p.a());
+        int port = server.controlUri().getPort();
+        send(p.a(), 0, 600);
+        await(() -> p.received().size() >= 150, Duration.ofSeconds(30), () -> "received " + p.received().size());
+        server.close();
+        toClose.remove(server);
+        await(() -> a.rendezvous().state() != io.peerlink.Rendezvous.State.REGISTERED, Duration.ofSeconds(10), () -> "a noticed");
+        server = ReferenceServer.start(serverConfig.httpPort(port).build());
+        toClose.add(server);
+        long restarted = System.nanoTime();
+        send(p.a(), 600, 600);
+        assertExact(p.received(), 1200, Duration.ofSeconds(60));
+        System.out.printf("WsRelayTest: server restarted; the rest of the transfer arrived %.0f ms later (load %s)%n",
+                (System.nanoTime() - restarted) / 1e6, java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
+        assertTrue(p.a().channel().isOpen() && p.b().channel().isOpen(), "link open");
+        assertOnWsRelay(p.a());
+        assertOnWsRelay(p.b());
+        assertTrue(relay().relayedBytes() > 0, "the restarted server relayed the rest: " + relay().relayedBytes());
+    }
+
+    /**
+     * One device's control connection is cut mid-transfer (its TCP through a forwarder the test
+     * closes): the server tells the peer it went offline, the device reconnects at once and reports
+     * its links, and the link carries on over the relay of its new connection, byte-exact.
+     */
+    @Test
+    void aRelayedLinkSurvivesItsDevicesControlConnectionBeingCut() throws Exception {
+        startServer(ServerConfig.builder());
+        try (TcpForwarder forwarder = new TcpForwarder(new java.net.InetSocketAddress("127.0.0.1", server.controlUri().getPort()))) {
+            java.net.URI via = server.controlUri();
+            via = new java.net.URI(via.getScheme(), null, "127.0.0.1", forwarder.port(), via.getPath(), null, null);
+            Device a = device("a", via);
+            Device b = device("b");
+            Pair p = link(a, b);
+            assertOnWsRelay(p.a());
+            send(p.a(), 0, 600);
+            await(() -> p.received().size() >= 150, Duration.ofSeconds(30), () -> "received " + p.received().size());
+            long before = relay().relayedBytes();
+            long cut = System.nanoTime();
+            forwarder.cut();
+            await(() -> forwarder.accepted() >= 2 && a.rendezvous().state() == io.peerlink.Rendezvous.State.REGISTERED,
+                    Duration.ofSeconds(10), () -> "a reconnected: " + forwarder.accepted() + " " + a.rendezvous().state());
+            long back = System.nanoTime();
+            send(p.a(), 600, 600);
+            assertExact(p.received(), 1200, Duration.ofSeconds(60));
+            System.out.printf("WsRelayTest: cut; registered again after %.0f ms; the rest arrived %.0f ms after that (load %s)%n",
+                    (back - cut) / 1e6, (System.nanoTime() - back) / 1e6,
+                    java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim());
+            assertTrue(p.a().channel().isOpen() && p.b().channel().isOpen(), "link open");
+            assertOnWsRelay(p.a());
+            assertOnWsRelay(p.b());
+            assertTrue(relay().relayedBytes() - before >= 600 * 1000L, "relayed after the cut: " + (relay().relayedBytes() - before));
+        }
+    }
+
+    /** Forwards TCP connections to a target; {@link #cut()} closes the ones open now (new ones are forwarded again). */
+    static final class TcpForwarder implements AutoCloseable {
+        private final java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        private final List<java.net.Socket> open = new CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+
+        TcpForwarder(java.net.InetSocketAddress target) throws java.io.IOException {
+            Thread t = new Thread(() -> {
+                while (!listener.isClosed()) {
+                    try {
+                        java.net.Socket in = listener.accept();
+                        java.net.Socket out = new java.net.Socket(target.getAddress(), target.getPort());
+                        accepted.incrementAndGet();
+                        open.add(in);
+                        open.add(out);
+                        pump(in, out);
+                        pump(out, in);
+                    } catch (java.io.IOException e) {
+                        // closed, or the target refused: the device's connect fails and it retries
+                    }
+                }
+            }, "tcp-forwarder");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private static void pump(java.net.Socket from, java.net.Socket to) {
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[16384];
+                try (from; to) {
+                    int n;
+                    while ((n = from.getInputStream().read(buf)) >= 0) {
+                        to.getOutputStream().write(buf, 0, n);
+                    }
+                } catch (java.io.IOException e) {
+                    // cut
+                }
+            }, "tcp-forwarder-pump");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        int accepted() {
+            return accepted.get();
+        }
+
+        void cut() throws java.io.IOException {
+            for (java.net.Socket s : open) {
+                s.close();
+            }
+            open.clear();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            listener.close();
+            cut();
+        }
     }
 }

@@ -47,6 +47,8 @@ public final class TurnClient implements AutoCloseable {
     private static final Duration RTO = StunClient.DEFAULT_RTO;
     private static final long PERMISSION_REFRESH_SECONDS = 240;
     private static final long CHANNEL_REFRESH_SECONDS = 480;
+    /** Datagrams delivered in a row before the burst handler runs, so a flood cannot defer it forever. */
+    static final int MAX_BURST = 64;
 
     /** Largest ChannelData frame: header, 65,535 bytes of data, stream padding. */
     private static final ThreadLocal<ByteBuffer> FRAME =
@@ -63,6 +65,7 @@ public final class TurnClient implements AutoCloseable {
     private final AtomicInteger nextChannel = new AtomicInteger(Turn.MIN_CHANNEL);
     private volatile BiConsumer<InetSocketAddress, ByteBuffer> dataHandler = (peer, data) -> { };
     private volatile Runnable troubleHandler = () -> { };
+    private volatile Runnable burstHandler = () -> { };
     private volatile String realm;
     private volatile String nonce;
     private volatile byte[] key;
@@ -110,6 +113,17 @@ public final class TurnClient implements AutoCloseable {
      */
     public void onData(BiConsumer<InetSocketAddress, ByteBuffer> handler) {
         this.dataHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /**
+     * Sets what runs after a burst of relayed data: once the {@link #onData} handler has been given
+     * every datagram at hand (received and not yet delivered), and at the latest after
+     * 64 in a row, before the receive thread waits for more. Runs on the receive
+     * thread; must return quickly. A receiver that hands data to another thread can wake that
+     * thread once per burst instead of once per datagram.
+     */
+    public void onBurstEnd(Runnable handler) {
+        this.burstHandler = Objects.requireNonNull(handler, "handler");
     }
 
     /**
@@ -273,11 +287,23 @@ public final class TurnClient implements AutoCloseable {
 
     /**
      * Relays one datagram to {@code peer}: as ChannelData if a channel is bound, otherwise as a
-     * Send indication (which needs a permission for the peer's IP).
+     * Send indication (which needs a permission for the peer's IP). Over a UDP leg it never waits:
+     * a datagram for which the socket's send buffer has no room is dropped, as a UDP socket drops
+     * it; over TCP/TLS it waits for room in the stream.
      *
      * @param data position..limit is sent; the position is not moved
      */
     public void send(InetSocketAddress peer, ByteBuffer data) throws IOException {
+        trySend(peer, data);
+    }
+
+    /**
+     * As {@link #send}, telling whether the datagram left.
+     *
+     * @return false if a UDP leg's socket buffer had no room and the datagram was dropped, as a
+     *         UDP socket drops it
+     */
+    boolean trySend(InetSocketAddress peer, ByteBuffer data) throws IOException {
         if (closed) {
             throw new IllegalStateException("TURN client closed");
         }
@@ -286,13 +312,13 @@ public final class TurnClient implements AutoCloseable {
             // One frame buffer per sending thread (usually just the link's event loop): no allocation per datagram.
             ByteBuffer frame = FRAME.get().clear();
             ChannelData.write(frame, channel, data, leg.stream());
-            leg.send(frame.flip());
+            return leg.send(frame.flip());
         } else {
             byte[] bytes = new byte[data.remaining()];
             data.duplicate().get(bytes);
             byte[] indication = new StunWriter(Turn.type(Turn.METHOD_SEND, Turn.CLASS_INDICATION), StunClient.newTransactionId())
                     .xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer).attribute(Turn.ATTR_DATA, bytes).build(null, false);
-            leg.send(ByteBuffer.wrap(indication));
+            return leg.send(ByteBuffer.wrap(indication));
         }
     }
 
@@ -380,10 +406,18 @@ public final class TurnClient implements AutoCloseable {
     }
 
     private void receiveLoop() {
+        int burst = 0;
         while (!closed) {
             ByteBuffer frame;
             try {
-                frame = leg.receive();
+                frame = burst < MAX_BURST ? leg.poll() : null;
+                if (frame == null) {
+                    if (burst > 0) {
+                        burst = 0;
+                        endBurst();
+                    }
+                    frame = leg.receive();
+                }
             } catch (java.net.PortUnreachableException e) {
                 // An ICMP error on a UDP leg may be transient (server restarting); the transaction's
                 // retransmissions decide, and the owner may check the allocation.
@@ -398,24 +432,36 @@ public final class TurnClient implements AutoCloseable {
                 return;
             }
             try {
-                dispatch(frame);
+                if (dispatch(frame)) {
+                    burst++;
+                }
             } catch (StunFormatException e) {
                 // Garbage on the leg: a UDP leg can receive anything; drop it.
             }
         }
     }
 
-    private void dispatch(ByteBuffer frame) throws StunFormatException {
+    private void endBurst() {
+        try {
+            burstHandler.run();
+        } catch (RuntimeException e) {
+            // The handler's problem; receiving goes on.
+        }
+    }
+
+    /** @return true if data went to the data handler */
+    private boolean dispatch(ByteBuffer frame) throws StunFormatException {
         if (!frame.hasRemaining()) {
-            return;
+            return false;
         }
         int first = frame.get(frame.position()) & 0xff;
         if (ChannelData.looksLikeChannelData(first)) {
             InetSocketAddress peer = peersByChannel.get(ChannelData.channel(frame));
             if (peer != null) {
                 dataHandler.accept(peer, ChannelData.data(frame));
+                return true;
             }
-            return;
+            return false;
         }
         TurnMessage message = new TurnMessage();
         message.decode(frame);
@@ -426,14 +472,16 @@ public final class TurnClient implements AutoCloseable {
                 if (peer != null && data != null) {
                     ByteBuffer copy = ByteBuffer.allocate(data.remaining()).put(data).flip();
                     dataHandler.accept(peer, copy);
+                    return true;
                 }
             }
-            return;
+            return false;
         }
         CompletableFuture<TurnMessage> waiting = pending.get(ByteBuffer.wrap(message.transactionId()));
         if (waiting != null) {
             waiting.complete(message);
         }
+        return false;
     }
 
     /** Releases the allocation (Refresh with LIFETIME 0, best effort) and the leg; idempotent. */

@@ -3,14 +3,16 @@ package io.peerlink.relay.turn;
 import io.peerlink.protocol.stun.ChannelData;
 import io.peerlink.protocol.stun.StunFormatException;
 
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -52,25 +54,57 @@ abstract sealed class TurnLeg implements AutoCloseable {
     /** @return true if ChannelData must be padded to 4 bytes */
     abstract boolean stream();
 
-    /** Sends one whole frame. */
-    abstract void send(ByteBuffer frame) throws IOException;
+    /**
+     * Sends one whole frame.
+     *
+     * @return false if a UDP leg's socket buffer had no room and the frame was dropped (as the UDP
+     *         transport drops a datagram then); a stream leg waits for room and returns true
+     */
+    abstract boolean send(ByteBuffer frame) throws IOException;
 
     /** Blocks for the next whole frame; the returned buffer is valid until the next call. */
     abstract ByteBuffer receive() throws IOException;
 
+    /**
+     * The next whole frame if one is at hand without waiting (received on a UDP leg's socket, or
+     * buffered in full on a stream leg), else null; the returned buffer is valid until the next
+     * call of this method or {@link #receive()}. Lets the receive thread tell when a burst of
+     * frames ends.
+     */
+    abstract ByteBuffer poll() throws IOException;
+
     @Override
     public abstract void close();
 
+    /**
+     * A non-blocking connected datagram channel and a selector to wait on, as in the UDP
+     * transport: the receive thread drains every datagram at hand before it waits, so it can tell
+     * its handler where a burst ends.
+     */
     static final class Udp extends TurnLeg {
         private final DatagramChannel channel;
+        private final Selector selector;
 
         Udp(InetSocketAddress server) throws IOException {
             channel = DatagramChannel.open();
-            // As the UDP transport does: a burst of relayed data must not overflow the default buffer.
-            channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
-            channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 4 << 20);
-            channel.bind(new InetSocketAddress(server.getAddress().isLoopbackAddress() ? server.getAddress() : null, 0));
-            channel.connect(server);
+            Selector s = null;
+            try {
+                // As the UDP transport does: a burst of relayed data must not overflow the default buffer.
+                channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
+                channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 4 << 20);
+                channel.bind(new InetSocketAddress(server.getAddress().isLoopbackAddress() ? server.getAddress() : null, 0));
+                channel.connect(server);
+                channel.configureBlocking(false);
+                s = Selector.open();
+                channel.register(s, SelectionKey.OP_READ);
+            } catch (IOException | RuntimeException e) {
+                if (s != null) {
+                    s.close();
+                }
+                channel.close();
+                throw e;
+            }
+            selector = s;
         }
 
         @Override
@@ -79,8 +113,8 @@ abstract sealed class TurnLeg implements AutoCloseable {
         }
 
         @Override
-        void send(ByteBuffer frame) throws IOException {
-            channel.write(frame);
+        boolean send(ByteBuffer frame) throws IOException {
+            return channel.write(frame) > 0 || !frame.hasRemaining();
         }
 
         /**
@@ -92,12 +126,37 @@ abstract sealed class TurnLeg implements AutoCloseable {
 
         @Override
         ByteBuffer receive() throws IOException {
-            channel.read(buffer.clear());
+            while (true) {
+                ByteBuffer frame = poll();
+                if (frame != null) {
+                    return frame;
+                }
+                try {
+                    // select(Consumer): nothing is added to (and allocated for) the selected-key set.
+                    selector.select(IGNORE_KEY);
+                } catch (java.nio.channels.ClosedSelectorException e) {
+                    throw new java.nio.channels.ClosedChannelException();
+                }
+            }
+        }
+
+        /** An empty datagram reads as nothing at hand: it carries no frame either way. */
+        @Override
+        ByteBuffer poll() throws IOException {
+            if (channel.read(buffer.clear()) <= 0) {
+                return null;
+            }
             return buffer.flip();
         }
 
         @Override
         public void close() {
+            // The selector first: a channel still registered with it keeps its port bound.
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // Nothing to release beyond the descriptor.
+            }
             try {
                 channel.close();
             } catch (IOException ignored) {
@@ -106,15 +165,25 @@ abstract sealed class TurnLeg implements AutoCloseable {
         }
     }
 
+    private static final java.util.function.Consumer<SelectionKey> IGNORE_KEY = k -> { };
+
+    /**
+     * A TCP or TLS connection. Received bytes are read in large chunks into one buffer and cut
+     * into frames there (one read per chunk instead of two per frame), which also tells whether
+     * the next whole frame is already at hand.
+     */
     static final class Stream extends TurnLeg {
+        /** Receive buffer: room for a whole largest frame behind a partial one. */
+        private static final int RECEIVE_BUFFER = 2 * (MAX_FRAME + 4);
+
         private final Socket socket;
-        private final DataInputStream in;
+        private final InputStream in;
         private final OutputStream out;
 
         Stream(Socket socket) throws IOException {
             this.socket = socket;
             socket.setTcpNoDelay(true);
-            in = new DataInputStream(socket.getInputStream());
+            in = socket.getInputStream();
             out = socket.getOutputStream();
         }
 
@@ -125,12 +194,14 @@ abstract sealed class TurnLeg implements AutoCloseable {
 
         /** Guarded by {@code out}: frames are copied here, so no array is allocated per frame sent. */
         private final byte[] sendBuffer = new byte[MAX_FRAME + 4];
-        /** Reused by the single receive thread. */
-        private final byte[] receiveBuffer = new byte[MAX_FRAME + 4];
+        /** Reused by the single receive thread: bytes {@code [start, end)} are received and not yet returned. */
+        private final byte[] receiveBuffer = new byte[RECEIVE_BUFFER];
         private final ByteBuffer received = ByteBuffer.wrap(receiveBuffer);
+        private int start;
+        private int end;
 
         @Override
-        void send(ByteBuffer frame) throws IOException {
+        boolean send(ByteBuffer frame) throws IOException {
             synchronized (out) {
                 int n = frame.remaining();
                 if (n <= sendBuffer.length) {
@@ -143,22 +214,56 @@ abstract sealed class TurnLeg implements AutoCloseable {
                 }
                 out.flush();
             }
+            return true;
         }
 
         @Override
         ByteBuffer receive() throws IOException {
-            in.readFully(receiveBuffer, 0, 4);
+            while (true) {
+                ByteBuffer frame = poll();
+                if (frame != null) {
+                    return frame;
+                }
+                // Keep room for a whole frame: what is buffered now is less than one (poll said so).
+                if (start > 0 && receiveBuffer.length - end < MAX_FRAME + 4) {
+                    System.arraycopy(receiveBuffer, start, receiveBuffer, 0, end - start);
+                    end -= start;
+                    start = 0;
+                }
+                int n = in.read(receiveBuffer, end, receiveBuffer.length - end);
+                if (n < 0) {
+                    throw new EOFException("TURN server closed the connection");
+                }
+                end += n;
+            }
+        }
+
+        @Override
+        ByteBuffer poll() throws IOException {
+            if (end - start < 4) {
+                return null;
+            }
+            int length = frameLength();
+            if (end - start < length) {
+                return null;
+            }
+            received.limit(start + length).position(start);
+            start += length;
+            return received;
+        }
+
+        /** Length of the frame at {@code start}, whose 4-byte header is there. */
+        private int frameLength() throws IOException {
             int length;
             try {
-                length = ChannelData.streamFrameLength(received.clear());
+                length = ChannelData.streamFrameLength(received.limit(receiveBuffer.length).position(start));
             } catch (StunFormatException e) {
                 throw new IOException("TURN server stream out of sync: " + e.getMessage());
             }
             if (length > MAX_FRAME) {
                 throw new EOFException("frame of " + length + " bytes exceeds " + MAX_FRAME);
             }
-            in.readFully(receiveBuffer, 4, length - 4);
-            return received.clear().limit(length);
+            return length;
         }
 
         @Override

@@ -42,7 +42,7 @@ final class TurnTransport implements Transport {
     private final TransportConfig config;
     private final Set<InetAddress> permit;
     private final TransportCapabilities capabilities = TransportCapabilities.builder()
-            .maxDatagramSize(MAX_DATAGRAM_SIZE).relayed(true).build();
+            .maxDatagramSize(MAX_DATAGRAM_SIZE).relayed(true).receiveBursts(true).build();
     private final Object lifecycle = new Object();
     private final long checkIntervalMillis;
     private final long reallocateTimeoutMillis;
@@ -246,8 +246,7 @@ final class TurnTransport implements Transport {
         Allocation current = r.current;
         try {
             r.upgrade(current, peer);
-            current.client.send(peer, datagram);
-            return true;
+            return current.client.trySend(peer, datagram);
         } catch (IOException e) {
             return false;
         } catch (IllegalStateException e) {
@@ -332,6 +331,7 @@ final class TurnTransport implements Transport {
                         // A failing handler loses this datagram only; the next one is delivered.
                     }
                 });
+                client.onBurstEnd(handler::onBurstEnd);
                 client.onTrouble(() -> scheduleCheck(0));
                 Allocation a = new Allocation(client, Endpoint.of(TurnTransportProvider.SCHEME, relayed), ConcurrentHashMap.newKeySet());
                 for (InetSocketAddress peer : peers) {

@@ -50,6 +50,77 @@ class TurnServerTest {
                 credentials("a"), credentials("b"));
     }
 
+    /**
+     * The receive thread tells where a burst ends: every datagram delivered is followed by a
+     * burst end before the client waits again (none is left pending once the traffic stops), a
+     * burst never exceeds 64 deliveries, and a burst end with nothing delivered does not happen.
+     * Over a UDP leg and over a TCP leg (frames cut from the chunked stream buffer), 2,000
+     * datagrams of varied sizes, byte-exact and in order.
+     */
+    @Test
+    void burstEndFollowsEveryBurstOfRelayedData() throws Exception {
+        for (TurnClient.Protocol receiverLeg : new TurnClient.Protocol[] {TurnClient.Protocol.UDP, TurnClient.Protocol.TCP}) {
+            InetSocketAddress receiverServer = receiverLeg == TurnClient.Protocol.UDP ? server.udpAddress() : server.tcpAddress();
+            try (TurnClient a = TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(), credentials("burst-a"), null);
+                 TurnClient b = TurnClient.connect(receiverLeg, receiverServer, credentials("burst-b"), null)) {
+                InetSocketAddress relayedA = a.allocate();
+                InetSocketAddress relayedB = b.allocate();
+                java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.atomic.AtomicInteger sinceBurstEnd = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.atomic.AtomicInteger bursts = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.atomic.AtomicInteger longestBurst = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.atomic.AtomicInteger emptyBursts = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+                b.onData((peer, data) -> {
+                    int n = delivered.getAndIncrement();
+                    byte[] expected = datagram(n);
+                    byte[] got = new byte[data.remaining()];
+                    data.get(got);
+                    if (!java.util.Arrays.equals(expected, got)) {
+                        wrong.add("datagram " + n + ": " + got.length + " bytes, expected " + expected.length);
+                    }
+                    sinceBurstEnd.incrementAndGet();
+                });
+                b.onBurstEnd(() -> {
+                    int n = sinceBurstEnd.getAndSet(0);
+                    if (n == 0) {
+                        emptyBursts.incrementAndGet();
+                    }
+                    longestBurst.accumulateAndGet(n, Math::max);
+                    bursts.incrementAndGet();
+                });
+                b.bindChannel(relayedA);
+                a.bindChannel(relayedB);
+                int count = 2_000;
+                for (int i = 0; i < count; i++) {
+                    a.send(relayedB, java.nio.ByteBuffer.wrap(datagram(i)));
+                    if (i % 100 == 99) {
+                        Thread.sleep(2); // room for the relay: a loss here would be the test's, not the client's
+                    }
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while ((delivered.get() < count || sinceBurstEnd.get() > 0) && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertEquals(count, delivered.get(), receiverLeg + ": datagrams delivered");
+                assertEquals(java.util.List.of(), wrong, receiverLeg + ": byte-exact and in order");
+                assertEquals(0, sinceBurstEnd.get(), receiverLeg + ": every delivery is followed by a burst end");
+                assertEquals(0, emptyBursts.get(), receiverLeg + ": a burst end without deliveries");
+                assertTrue(longestBurst.get() <= 64, receiverLeg + ": longest burst " + longestBurst.get());
+                assertTrue(bursts.get() >= count / 64, receiverLeg + ": bursts " + bursts.get());
+            }
+        }
+    }
+
+    /** Datagram {@code n}: 1 to 1,300 bytes derived from n. */
+    private static byte[] datagram(int n) {
+        byte[] d = new byte[1 + (n * 37) % 1_300];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (byte) (n * 31 + i);
+        }
+        return d;
+    }
+
     @Test
     void lifetimeIsCappedAndCloseReleasesTheAllocation() throws Exception {
         try (TurnClient c = TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(), credentials("life"), null)) {

@@ -24,6 +24,7 @@ final class DeviceBuilderImpl implements Device.Builder {
     boolean ephemeral;
     URI rendezvous;
     io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
+    InetSocketAddress rendezvousProxy;
     InetSocketAddress stunServer;
     /** A transport to add: by bind endpoint (and optionally provider) with options by name, or an instance (tests). */
     record TransportSpec(Endpoint bind, String provider, Map<String, Object> options, Transport instance) {
@@ -72,6 +73,12 @@ final class DeviceBuilderImpl implements Device.Builder {
     @Override
     public Device.Builder rendezvousPin(String pin) {
         this.rendezvousPin = io.peerlink.protocol.rendezvous.ServerPin.parse(pin);
+        return this;
+    }
+
+    @Override
+    public Device.Builder rendezvousProxy(InetSocketAddress proxy) {
+        this.rendezvousProxy = proxy;
         return this;
     }
 

@@ -74,6 +74,8 @@ final class DeviceImpl implements Device {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** How long a peer reported offline gets to answer a PING over the link. */
     static final Duration PEER_OFFLINE_CONFIRM = Duration.ofSeconds(1);
+    /** As {@link #PEER_OFFLINE_CONFIRM} for a link on the WebSocket relay: room for the peer to reconnect to the rendezvous. */
+    static final Duration PEER_OFFLINE_CONFIRM_WS_RELAY = Duration.ofSeconds(5);
 
     private final DeviceIdentity identity;
     private final EventLoop loop;
@@ -116,7 +118,7 @@ final class DeviceImpl implements Device {
     /** System property {@code peerlink.wsrelay}: false leaves the WebSocket relay out of link set-up. */
     private final boolean wsRelay = Boolean.parseBoolean(System.getProperty("peerlink.wsrelay", "true"));
     private volatile TransportCatalog turnCatalog;
-    private boolean turnMissingLogged;
+    private volatile boolean turnMissingLogged;
     /** Blocking relay work (TURN allocations), off the event loop. */
     private final java.util.concurrent.ExecutorService relayExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "peerlink-relay-alloc");
@@ -166,8 +168,8 @@ final class DeviceImpl implements Device {
         this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, identity, Map.of(), new RendezvousListener(),
-                    ControlCarriers.opener(b, identity.id()));
+            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, b.rendezvousProxy, identity, Map.of(),
+                    new RendezvousListener(), ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);
             wsRelaySocket = wsRelay ? startWsRelay(rendezvousClient, loop, connections) : null;
@@ -627,13 +629,18 @@ final class DeviceImpl implements Device {
      */
     private void confirmOffline(PeerLinkImpl link) {
         CompletableFuture<java.time.Duration> ping = link.engine().ping().toCompletableFuture();
+        // A link on the WebSocket relay rides on the peer's control connection: the peer reported
+        // offline is most likely reconnecting it, and its answer comes only once it has.
+        io.peerlink.PathInfo path = link.path();
+        Duration within = path != null && io.peerlink.core.internal.rendezvous.WsRelayTransport.SCHEME.equals(path.local().scheme())
+                ? PEER_OFFLINE_CONFIRM_WS_RELAY : PEER_OFFLINE_CONFIRM;
         EventLoop.Timer t = loop.schedule(() -> {
             if (!ping.isDone()) {
                 link.engine().abort(CloseReason.PEER_OFFLINE,
                         "the rendezvous server reported the peer offline and it did not answer a ping within "
-                                + PEER_OFFLINE_CONFIRM.toMillis() + " ms");
+                                + within.toMillis() + " ms");
             }
-        }, PEER_OFFLINE_CONFIRM.toNanos());
+        }, within.toNanos());
         ping.whenComplete((d, e) -> t.cancel());
     }
 
@@ -1039,7 +1046,14 @@ final class DeviceImpl implements Device {
         }
         {
             java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
-            loop.execute(drained::countDown);
+            loop.execute(() -> {
+                // Checks still running (a punch racing a link that opened on a relay) stop sending
+                // before the sockets close under them.
+                for (LinkRace race : List.copyOf(races.values())) {
+                    race.stopChecks();
+                }
+                drained.countDown();
+            });
             try {
                 drained.await(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

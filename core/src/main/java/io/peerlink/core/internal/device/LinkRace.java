@@ -121,7 +121,7 @@ final class LinkRace {
         /** Sends late candidates to the peer through the rendezvous. */
         void trickle(long requestId, List<Candidate> candidates);
 
-        /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider */
+        /** @return a TURN transport for a relay (state CREATED), or null if the device has no {@code turn} transport provider; any thread */
         Transport turnTransport(Endpoint server, RelayServer relay);
 
         /** @return the socket of the WebSocket relay (the rendezvous connection), or null */
@@ -173,6 +173,8 @@ final class LinkRace {
     private EventLoop.Timer repunchTimer;
     private final List<EventLoop.Timer> signals = new ArrayList<>();
     private EventLoop.Timer wsRelayStart;
+    /** When the race started (loop nanos). */
+    private long raceStarted;
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
              CompletableFuture<PeerLink> result) {
@@ -214,6 +216,7 @@ final class LinkRace {
 
     /** Starts the direct check, the allocations and the relayed checks towards relayed candidates the introduction carries. */
     void start() {
+        raceStarted = loop.nanoTime();
         direct.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(udp, selected, error)));
         direct.start(intro.startIn());
         for (Candidate c : intro.peerCandidates()) {
@@ -247,43 +250,51 @@ final class LinkRace {
         }
     }
 
+    /**
+     * Allocates on a relay off the loop: the name lookup, the TURN transport's creation (a
+     * service-loader scan) and the Allocate exchange all run on the blocking executor, so that the
+     * loop stays free for the direct check's probes racing it.
+     */
     private void allocate(RelayServer relay) {
-        Endpoint server;
-        try {
-            server = Endpoint.of("turn", new InetSocketAddress(InetAddress.getByName(relay.host()), relay.port()));
-        } catch (UnknownHostException | RuntimeException e) {
-            failures.add(relay.uri() + ": " + e.getMessage());
-            return;
-        }
-        Transport t = host.turnTransport(server, relay);
-        if (t == null) {
-            return;
-        }
-        LinkSocket s = new LinkSocket(t, loop, host.connections());
         allocationsPending++;
         long started = loop.nanoTime();
         host.blocking().execute(() -> {
+            LinkSocket s = null;
             Throwable error = null;
             try {
-                s.start();
+                Endpoint server = Endpoint.of("turn", new InetSocketAddress(InetAddress.getByName(relay.host()), relay.port()));
+                Transport t = host.turnTransport(server, relay);
+                if (t != null) {
+                    s = new LinkSocket(t, loop, host.connections());
+                    s.start();
+                }
+            } catch (UnknownHostException e) {
+                error = new UnknownHostException("unknown relay host " + relay.host());
             } catch (Exception | Error e) {
                 error = e;
             }
+            LinkSocket socket = s;
             Throwable failure = error;
             try {
-                loop.execute(() -> onAllocated(relay, s, failure, started));
+                loop.execute(() -> onAllocated(relay, socket, failure, started));
             } catch (RuntimeException rejected) {
-                s.close(); // the device closed meanwhile
+                if (socket != null) {
+                    socket.close(); // the device closed meanwhile
+                }
             }
         });
     }
 
     private void onAllocated(RelayServer relay, LinkSocket s, Throwable error, long startedNanos) {
         allocationsPending--;
-        if (error != null) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "no allocation on " + relay.uri() + ": " + error);
-            failures.add("relay " + relay.uri() + ": " + error.getMessage());
-            s.close();
+        if (error != null || s == null) {
+            if (error != null) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "no allocation on " + relay.uri() + ": " + error);
+                failures.add("relay " + relay.uri() + ": " + error.getMessage());
+            }
+            if (s != null) {
+                s.close();
+            }
             maybeFail();
             return;
         }
@@ -360,6 +371,7 @@ final class LinkRace {
             trickleWait = null;
         }
         check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(s, selected, error)));
+        onValidated(s, check);
         check.start(Duration.ZERO);
     }
 
@@ -378,6 +390,7 @@ final class LinkRace {
                 host.probeBudget());
         relayed.put(ws, check);
         check.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(ws, selected, error)));
+        onValidated(ws, check);
         check.start(Duration.ZERO);
     }
 
@@ -441,14 +454,48 @@ final class LinkRace {
         if (via == udp && mode == Mode.RELAY) {
             return;
         }
-        if (via != udp && mode == Mode.ALL && (!direct.result().isDone() || via == host.wsRelaySocket() && othersRunning(via))) {
+        open(via, selected.remote(), kind);
+    }
+
+    /**
+     * The initiator opens the link on a relayed pair as soon as its check validated it (an
+     * authentic ACK through the relay), without waiting for the nomination round trip: the
+     * handshake itself tells the responder which path the link uses, and the check's nomination
+     * completes in the background.
+     */
+    private void onValidated(LinkSocket via, ConnectivityCheck check) {
+        if (!initiator) {
+            return;
+        }
+        check.validated().thenAccept(selected -> loop.execute(() -> {
+            if (done || link != null || handshaking || relayed.get(via) != check) {
+                return;
+            }
+            PathKind kind = Session.kindOf(via, selected.remote());
+            LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " validated");
+            open(via, selected.remote(), kind);
+        }));
+    }
+
+    /**
+     * The initiator's path {@code via → remote} works: run the handshake on it, except that a
+     * relayed path gives the direct check its head start ({@link #RELAY_HOLD}) while the direct
+     * check has heard from the peer (so a direct path is on its way), and the WebSocket relay, the
+     * last resort, waits as long while any other check or allocation is running. A direct check
+     * that has heard nothing from the peer gets no head start: between two NATs that cannot be
+     * punched (symmetric ones) nothing ever arrives, and waiting would only delay the first byte.
+     */
+    private void open(LinkSocket via, Endpoint remote, PathKind kind) {
+        boolean ws = via == host.wsRelaySocket();
+        boolean directOnItsWay = !direct.result().isDone() && direct.heardFromPeer();
+        if (via != udp && mode == Mode.ALL && (ws ? othersRunning(via) : directOnItsWay)) {
             // The better path's head start: a relayed success waits a moment for the direct check.
             if (hold == null) {
-                hold = loop.schedule(() -> handshake(via, selected.remote(), kind), RELAY_HOLD.toNanos());
+                hold = loop.schedule(() -> handshake(via, remote, kind), RELAY_HOLD.toNanos());
             }
             return;
         }
-        handshake(via, selected.remote(), kind);
+        handshake(via, remote, kind);
     }
 
     /** @return true if a check other than {@code via}'s, or an allocation, is still running */
@@ -472,6 +519,8 @@ final class LinkRace {
         if (hold != null) {
             hold.cancel();
         }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: handshake on " + kind + " " + remote + ", "
+                + (loop.nanoTime() - raceStarted) / 1_000_000 + " ms after the introduction");
         host.initiate(intro, via, remote, prologue, result, kind);
     }
 
@@ -575,6 +624,7 @@ final class LinkRace {
             return;
         }
         done = true;
+        stopChecks(); // a punch still racing a closed link would only send into a socket about to close
         for (EventLoop.Timer t : staggered) {
             t.cancel();
         }
@@ -600,6 +650,21 @@ final class LinkRace {
         }
         allocations.clear();
         host.finished(this);
+    }
+
+    /** The device is closing: its checks stop sending before its sockets close. Loop thread. */
+    void stopChecks() {
+        direct.stop();
+        for (ConnectivityCheck c : relayed.values()) {
+            c.stop();
+        }
+        if (repunchTimer != null) {
+            repunchTimer.cancel();
+        }
+        cancelSignals();
+        if (wsRelayStart != null) {
+            wsRelayStart.cancel();
+        }
     }
 
     // ---------------------------------------------------------------- re-punch (docs/protocol-punching.md, "Re-punch")

@@ -212,6 +212,8 @@ final class SecureSetup {
         EventLoop.Timer retry;
         /** Authenticates the responder's HELLO_REJECT; set once message 3 is written. */
         Mac rejectKey;
+        /** When message 1 was first sent (loop nanos). */
+        final long started = loop.nanoTime();
 
         Initiation(long cid, long remoteCid, LinkSocket via, Endpoint remote, SecureHandshake hs,
                    CompletableFuture<PeerLink> future, long deadline, PathKind kind) {
@@ -320,11 +322,17 @@ final class SecureSetup {
             return;
         }
         send(via, source, in.lastPacket);
+        LOG.log(System.Logger.Level.DEBUG, () -> "handshake message 2 from " + source + " answered " + (loop.nanoTime() - in.started) / 1_000_000
+                + " ms after message 1");
         SessionKeys keys = in.hs.sessionKeys();
         in.rejectKey = rejectKey(keys);
         PeerLinkImpl link = host.openLink(in.hs.remoteId(), in.cid, responderCid, via, source, in.kind, keys);
         in.link = link;
-        link.session().confirmed().thenRun(() -> in.future.complete(link));
+        link.session().confirmed().thenRun(() -> {
+            LOG.log(System.Logger.Level.DEBUG, () -> "link on " + source + " confirmed " + (loop.nanoTime() - in.started) / 1_000_000
+                    + " ms after handshake message 1");
+            in.future.complete(link);
+        });
         link.engine().closedOnLoop().thenAccept(reason -> in.future.completeExceptionally(
                 new UnreachableException(link.peer(), UnreachableException.Reason.TIMEOUT, "link closed before it was confirmed: " + reason)));
         // Keep resending HS_FIN until the responder's first packet confirms the session.

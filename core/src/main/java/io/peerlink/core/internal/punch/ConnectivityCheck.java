@@ -85,6 +85,9 @@ public final class ConnectivityCheck {
     private final Set<Endpoint> triggered = new HashSet<>();
     private final Map<InetAddress, Integer> sentPerAddress = new HashMap<>();
     private final CompletableFuture<Selected> result = new CompletableFuture<>();
+    private final CompletableFuture<Selected> validated = new CompletableFuture<>();
+    /** An authentic full-TTL probe or ACK from the peer arrived: its packets reach us on this socket. */
+    private boolean heard;
     private final List<EventLoop.Timer> timers = new ArrayList<>();
     private Selected nominated;
     private Selected selected;
@@ -141,6 +144,23 @@ public final class ConnectivityCheck {
     /** @return completes with the selected path, or fails with {@link NoPathException} */
     public CompletableFuture<Selected> result() {
         return result;
+    }
+
+    /**
+     * Completes with the first pair validated by an authentic ACK from the probed address, before
+     * the initiator's nomination (and at the latest with {@link #result()}): the pair carries
+     * packets both ways. A path race uses it on a relayed check to start the handshake a nomination
+     * round trip earlier: the handshake itself then tells the responder which path to use.
+     *
+     * @return completes with the first validated pair; never fails
+     */
+    public CompletableFuture<Selected> validated() {
+        return validated;
+    }
+
+    /** @return true once an authentic probe (not an opener) or ACK from the peer has arrived; loop thread */
+    public boolean heardFromPeer() {
+        return heard;
     }
 
     /** @return the candidates this check probes (filtered, plus peer-reflexive ones), highest priority first */
@@ -362,6 +382,9 @@ public final class ConnectivityCheck {
             // before any probe: its NAT is open towards us too.
             peerOpened();
         }
+        if ((probe.flags() & SetupPacket.FLAG_OPENER) == 0) {
+            heard = true;
+        }
         if (probe.type() == SetupPacket.PROBE) {
             onRequest(source, probe);
         } else {
@@ -438,6 +461,7 @@ public final class ConnectivityCheck {
             return;
         }
         boolean fresh = succeeded.add(source);
+        validated.complete(new Selected(source, c.type()));
         if (!initiator) {
             if (source.equals(nominationFrom)) {
                 finish(new Selected(source, c.type()));
@@ -497,6 +521,7 @@ public final class ConnectivityCheck {
         LOG.log(System.Logger.Level.DEBUG, () -> "selected " + chosen + " after " + probesSent + " probes, " + openersSent + " openers");
         selected = chosen;
         cancelTimers();
+        validated.complete(chosen);
         result.complete(chosen);
     }
 
@@ -526,6 +551,11 @@ public final class ConnectivityCheck {
                     .append("), so NATs that drop an unsolicited first packet (most Linux-based routers) could not be punched");
         }
         result.completeExceptionally(new NoPathException(why.toString()));
+    }
+
+    /** Stops sending (the device is closing): cancels every scheduled probe, opener and give-up. Loop thread. */
+    public void stop() {
+        cancelTimers();
     }
 
     private void cancelTimers() {

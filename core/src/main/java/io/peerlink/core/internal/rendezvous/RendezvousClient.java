@@ -22,6 +22,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 import java.net.ConnectException;
 import java.net.Socket;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -117,6 +118,8 @@ public final class RendezvousClient implements AutoCloseable {
     private final Listener listener;
     private final RendezvousCodec codec = new RendezvousCodec();
     private final HttpClient http;
+    /** The HTTP proxy the WebSocket tunnels through, or null. */
+    private final InetSocketAddress proxy;
     private final ScheduledExecutorService loop;
     private final ExecutorService callbacks;
 
@@ -208,7 +211,26 @@ public final class RendezvousClient implements AutoCloseable {
      */
     public RendezvousClient(URI server, ServerPin pin, DeviceIdentity identity, Map<String, String> claims, Listener listener,
                             java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
+        this(server, pin, null, identity, claims, listener, carrier);
+    }
+
+    /**
+     * As {@link #RendezvousClient(URI, ServerPin, DeviceIdentity, Map, Listener, java.util.function.Function)},
+     * through an HTTP proxy.
+     *
+     * @param proxy an HTTP proxy the WebSocket tunnels through ({@code CONNECT host:port}, for
+     *        {@code ws://} and {@code wss://} alike; TLS stays end to end with the server), or null
+     *        to connect directly; only for ws/wss
+     * @throws IllegalArgumentException if a proxy is given with a carrier
+     */
+    public RendezvousClient(URI server, ServerPin pin, InetSocketAddress proxy, DeviceIdentity identity, Map<String, String> claims,
+                            Listener listener,
+                            java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
         this.server = Objects.requireNonNull(server, "server");
+        this.proxy = proxy;
+        if (proxy != null && carrier != null) {
+            throw new IllegalArgumentException("an HTTP proxy applies to ws:// and wss:// rendezvous URIs only, got " + server);
+        }
         this.carrier = carrier;
         this.serverName = Handshake.serverName(server);
         this.pin = pin;
@@ -224,6 +246,9 @@ public final class RendezvousClient implements AutoCloseable {
         HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(loop);
         if (pin != null) {
             hb.sslContext(pinnedContext(pin));
+        }
+        if (proxy != null) {
+            hb.proxy(java.net.ProxySelector.of(proxy));
         }
         this.http = hb.build();
     }
@@ -610,10 +635,19 @@ public final class RendezvousClient implements AutoCloseable {
         }
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
-            if (root instanceof SSLHandshakeException || root instanceof ConnectException) {
-                break; // the JDK wraps a refused connect's ClosedChannelException in a ConnectException
+            if (root instanceof SSLHandshakeException || root instanceof ConnectException
+                    || root instanceof java.net.http.HttpConnectTimeoutException) {
+                // the JDK wraps a refused connect's ClosedChannelException in a ConnectException, and
+                // a ConnectException in the HttpConnectTimeoutException of a connect that timed out
+                break;
             }
             root = root.getCause();
+        }
+        if (proxy != null) {
+            String viaProxy = describeProxyFailure(root);
+            if (viaProxy != null) {
+                return viaProxy;
+            }
         }
         if (root instanceof ConnectException) {
             return "connection refused to " + server;
@@ -631,6 +665,36 @@ public final class RendezvousClient implements AutoCloseable {
             return server + " is not a PeerLink rendezvous endpoint (WebSocket upgrade refused)";
         }
         return "cannot connect to " + server + ": " + (root.getMessage() == null ? root.toString() : root.getMessage());
+    }
+
+    /** The one-line cause of a failure that the HTTP proxy is to blame for, or null. */
+    private String describeProxyFailure(Throwable root) {
+        String p = "the HTTP proxy " + proxy.getHostString() + ":" + proxy.getPort();
+        String target = server.getHost() + ":" + (server.getPort() >= 0 ? server.getPort() : "wss".equalsIgnoreCase(server.getScheme()) ? 443 : 80);
+        String message = root.getMessage() == null ? "" : root.getMessage();
+        // The JDK's HTTP client connects to the proxy first: a refused or silent connect is the proxy's.
+        if (root instanceof ConnectException) {
+            return "connection refused by " + p + " (proxy for " + server + ")";
+        }
+        if (root instanceof java.net.http.HttpConnectTimeoutException) {
+            return "no answer from " + p + " within 10 s (proxy for " + server + ")";
+        }
+        if (root instanceof java.nio.channels.UnresolvedAddressException || root instanceof java.net.UnknownHostException) {
+            return "cannot resolve " + p + " or " + server.getHost();
+        }
+        java.util.regex.Matcher tunnel = java.util.regex.Pattern.compile("Tunnel failed, got: (\\d+)").matcher(message);
+        if (tunnel.find()) {
+            return p + " refused to tunnel to " + target + " (HTTP " + tunnel.group(1) + " to CONNECT)";
+        }
+        boolean handshake407 = root instanceof java.net.http.WebSocketHandshakeException h && h.getResponse() != null
+                && h.getResponse().statusCode() == 407;
+        if (handshake407 || java.util.regex.Pattern.compile("\\b407\\b").matcher(message).find()) {
+            return p + " wants credentials (HTTP 407); PeerLink sends none to a proxy";
+        }
+        if (root instanceof java.io.EOFException || message.contains("EOF") || message.contains("closed")) {
+            return p + " closed the connection while tunnelling to " + target;
+        }
+        return null;
     }
 
     private void disconnected(int gen, String why) {
@@ -796,20 +860,26 @@ public final class RendezvousClient implements AutoCloseable {
             }
             keepaliveMillis = w.keepaliveSeconds() * 1000L;
             keepaliveTask = loop.scheduleWithFixedDelay(() -> keepalive(gen), keepaliveMillis, keepaliveMillis, TimeUnit.MILLISECONDS);
-            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             setState(Rendezvous.State.REGISTERED);
             if (!candidates.equals(helloCandidates)) {
                 // Candidates changed while the hello was in flight (STUN answered meanwhile).
                 send(new Message.Candidates(candidates));
             }
             send(new Message.Ping(monotonicMicros()));
-            // A new connection (perhaps a restarted server) knows none of this device's links: report them again.
+            // A new connection (perhaps a restarted server) knows none of this device's links: report them again,
+            // at once and before any relay frame, so the WebSocket relay carries the links on (docs/relay.md).
             lastLinkReport = null;
             if (linkSource != null) {
-                scheduleLinkReport();
+                if (pendingLinkReport != null) {
+                    pendingLinkReport.cancel(false);
+                    pendingLinkReport = null;
+                }
+                lastLinkReportNanos = System.nanoTime() - TimeUnit.HOURS.toNanos(1);
+                sendLinkReport();
                 linkReportTask = loop.scheduleWithFixedDelay(this::sendLinkReport, LINK_REPORT_PERIOD_MS, LINK_REPORT_PERIOD_MS,
                         TimeUnit.MILLISECONDS);
             }
+            relaySocket = socket instanceof WebSocketLink l ? l.ws() : null; // relay frames ride only on the WebSocket
             registered.complete(null);
         } else if (message instanceof Message.Ping p) {
             send(new Message.Pong(p.t()));

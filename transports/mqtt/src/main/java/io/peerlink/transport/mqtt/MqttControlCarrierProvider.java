@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public class MqttControlCarrierProvider implements ControlCarrierProvider {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final System.Logger LOG = System.getLogger(MqttControlCarrierProvider.class.getName());
     /** Suffix of the carrier's client ID, so that it never takes over the transport's session. */
     public static final String CLIENT_ID_SUFFIX = "-rv";
 
@@ -109,6 +110,13 @@ public class MqttControlCarrierProvider implements ControlCarrierProvider {
                 c.close();
                 throw e;
             }
+            try {
+                // The server's will lands here when its broker connection dies: this session is then gone.
+                c.subscribe(MqttRendezvousTopics.SERVER_STATUS);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.INFO, "rendezvous over MQTT: cannot read " + MqttRendezvousTopics.SERVER_STATUS
+                        + " (" + e.getMessage() + "); a server that loses its broker connection is noticed by the keepalive only");
+            }
             // Complete before "open": the device knows its carrier before the echo and the challenge arrive.
             result.complete(this);
             publish(MqttRendezvousTopics.OPEN + " " + tag).whenComplete((v, e) -> {
@@ -152,10 +160,19 @@ public class MqttControlCarrierProvider implements ControlCarrierProvider {
 
         @Override
         public void messageArrived(BrokerClient from, String topic, byte[] payload, boolean retained) {
-            if (closed.get() || retained || !down.equals(topic)) {
+            if (closed.get() || retained) {
                 return;
             }
             String text = new String(payload, StandardCharsets.UTF_8);
+            if (MqttRendezvousTopics.SERVER_STATUS.equals(topic)) {
+                if (MqttRendezvousTopics.OFFLINE.equals(text)) {
+                    lost("the rendezvous server lost its connection to the MQTT broker");
+                }
+                return;
+            }
+            if (!down.equals(topic)) {
+                return;
+            }
             if (!opened) {
                 opened = text.equals(MqttRendezvousTopics.OPEN + " " + tag);
                 return; // before our echo: leftovers of an earlier session

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +19,10 @@ import java.util.concurrent.TimeUnit;
  * session opens, a text message arrives, a session ends. Messages of all devices arrive on one
  * thread, in order. Sends never block: what Paho's in-flight window does not take waits in a
  * bounded backlog, in order. After a lost broker connection every session is ended and the link
- * reconnects (1 s, doubling up to 30 s); devices open new sessions when their keepalive notices.
+ * reconnects (1 s, doubling up to 30 s). The connection carries the will {@code offline} on
+ * {@link MqttRendezvousTopics#SERVER_STATUS} (and {@link #close()} publishes it), so the broker tells
+ * subscribed devices at once that their sessions are gone; devices that cannot read that topic notice
+ * with their keepalive.
  */
 public final class MqttRendezvousServerLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MqttRendezvousServerLink.class.getName());
@@ -97,7 +101,9 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
 
     private void connectOnce() throws IOException {
         BrokerClient c = MqttTransport.pahoClients(config.version()).create(
-                MqttControlCarrierProvider.settings(config, config.clientId(), false, 65_535), new Events());
+                MqttControlCarrierProvider.settings(config, config.clientId(), false, 65_535,
+                        // When this connection dies, every session dies with it: the broker tells the devices.
+                        MqttRendezvousTopics.SERVER_STATUS, MqttRendezvousTopics.utf8(MqttRendezvousTopics.OFFLINE)), new Events());
         try {
             c.connect();
             c.subscribe(MqttRendezvousTopics.allUp());
@@ -257,13 +263,41 @@ public final class MqttRendezvousServerLink implements AutoCloseable {
         return config.bind().host() + ":" + config.bind().port();
     }
 
-    /** Disconnects; idempotent. */
+    /**
+     * Publishes {@code offline} on {@link MqttRendezvousTopics#SERVER_STATUS} (waiting at most 1 s for the
+     * broker's acknowledgement; a DISCONNECT does not fire the will) and disconnects; idempotent.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         BrokerClient c = client;
         client = null;
         if (c != null) {
+            CompletableFuture<Void> said = new CompletableFuture<>();
+            boolean queued = c.publish(MqttRendezvousTopics.SERVER_STATUS, MqttRendezvousTopics.utf8(MqttRendezvousTopics.OFFLINE),
+                    new BrokerClient.Outcome() {
+                        @Override
+                        public void acknowledged(int reasonCode) {
+                            said.complete(null);
+                        }
+
+                        @Override
+                        public void failed(Throwable cause) {
+                            said.complete(null);
+                        }
+                    });
+            if (queued) {
+                try {
+                    said.get(1, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // devices notice with their keepalive
+                }
+            }
             c.close();
         }
         scheduler.shutdownNow();

@@ -10,6 +10,7 @@ import java.util.Objects;
  * <pre>
  * peerlink/rv/&lt;device ID&gt;/up      device -&gt; server   "open &lt;tag&gt;" | one JSON rendezvous message | "close &lt;tag&gt;"
  * peerlink/rv/&lt;device ID&gt;/down    server -&gt; device   "open &lt;tag&gt;" | one JSON rendezvous message | "close &lt;code&gt; &lt;reason&gt;"
+ * peerlink/rv/server                server -&gt; devices  "offline" (the server's MQTT will, and its last word when it stops)
  * </pre>
  *
  * A device subscribes to its down-topic, then publishes {@code open <tag>} (a fresh random tag per
@@ -25,6 +26,13 @@ public final class MqttRendezvousTopics {
     public static final String OPEN = "open";
     /** Marker payload that ends a session. */
     public static final String CLOSE = "close";
+    /**
+     * The server's status topic: the server's broker connection has the will {@value #OFFLINE} here (and the
+     * server publishes it when it stops), so devices learn at once that every session it held is gone.
+     */
+    public static final String SERVER_STATUS = PREFIX + "/server";
+    /** Payload on {@link #SERVER_STATUS}: the server lost (or closed) its broker connection. */
+    public static final String OFFLINE = "offline";
 
     private MqttRendezvousTopics() {
     }

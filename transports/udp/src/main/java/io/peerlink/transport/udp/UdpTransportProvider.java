@@ -27,7 +27,8 @@ public final class UdpTransportProvider implements TransportProvider {
     /** @return every {@link UdpOptions} option */
     @Override
     public List<TransportConfig.Option<?>> options() {
-        return List.of(UdpOptions.RECEIVE_BUFFER_SIZE, UdpOptions.SEND_BUFFER_SIZE, UdpOptions.REUSE_ADDRESS, UdpOptions.TTL_CONTROL);
+        return List.of(UdpOptions.RECEIVE_BUFFER_SIZE, UdpOptions.SEND_BUFFER_SIZE, UdpOptions.REUSE_ADDRESS, UdpOptions.TTL_CONTROL,
+                UdpOptions.BATCHING);
     }
 
     @Override

@@ -312,4 +312,10 @@ class UdpTransportTest {
         assertFalse(t.capabilities().batchSend());
         assertFalse(t.capabilities().receiveBursts());
     }
+
+    /** The provider lists udp.batching, so a Device can set it by name (the option mapper accepts only listed options). */
+    @Test
+    void theProviderListsTheBatchingOption() {
+        assertTrue(new UdpTransportProvider().options().contains(UdpOptions.BATCHING));
+    }
 }

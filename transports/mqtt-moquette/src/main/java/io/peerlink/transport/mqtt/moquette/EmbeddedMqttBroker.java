@@ -32,10 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * another device's session), or {@code <device ID>-rv} for its rendezvous carrier.
  *
  * <p>The rendezvous over MQTT (docs/protocol-rendezvous.md, "The MQTT carrier"): a device may also
- * publish on {@code peerlink/rv/<its ID>/up} and subscribe to {@code peerlink/rv/<its ID>/down},
- * nothing else there. The rendezvous server logs in with {@link #rendezvousLinkConfig()}: user and
+ * publish on {@code peerlink/rv/<its ID>/up} and subscribe to {@code peerlink/rv/<its ID>/down} and
+ * {@code peerlink/rv/server} (the server's status), nothing else there. The rendezvous server logs in with {@link #rendezvousLinkConfig()}: user and
  * client ID {@value #RENDEZVOUS_LOGIN} and a random password made at {@link #start()} that exists
- * only in this process; it may read every up-topic and write every down-topic, and nothing else.
+ * only in this process; it may read every up-topic and write every down-topic and {@code peerlink/rv/server},
+ * and nothing else.
  *
  * <pre>{@code
  * EmbeddedMqttBroker broker = EmbeddedMqttBroker.builder().host("0.0.0.0").port(1883).authenticator(auth).build();
@@ -59,6 +60,8 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
     public static final String RENDEZVOUS_LOGIN = "peerlink-rendezvous";
     /** The rendezvous topics' first levels (io.peerlink.transport.mqtt.MqttRendezvousTopics.PREFIX). */
     private static final String RV = io.peerlink.transport.mqtt.MqttRendezvousTopics.PREFIX + "/";
+    /** The rendezvous server's status topic (its will "offline"): devices read it, only the server writes it. */
+    private static final String SERVER_STATUS = io.peerlink.transport.mqtt.MqttRendezvousTopics.SERVER_STATUS;
     /** Suffix of a device's rendezvous carrier's client ID (io.peerlink.transport.mqtt.MqttControlCarrierProvider.CLIENT_ID_SUFFIX). */
     private static final String CARRIER_SUFFIX = io.peerlink.transport.mqtt.MqttControlCarrierProvider.CLIENT_ID_SUFFIX;
 
@@ -75,6 +78,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
 
     private final Object lifecycle = new Object();
     private Server server;
+    private GuardedListener listener;
     private volatile int port = -1;
     private volatile String audience;
     /** The rendezvous server's password, fresh per start; never leaves the process but through {@link #rendezvousLinkConfig()}. */
@@ -114,12 +118,12 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             if (server != null) {
                 throw new IllegalStateException("the embedded MQTT broker is already started");
             }
-            // Moquette 0.17 reports the configured port, not the bound one: pick a free port for "any".
-            int bindPort = requestedPort != 0 ? requestedPort : freePort(host);
             Properties p = new Properties();
             p.setProperty("host", host);
-            p.setProperty("port", Integer.toString(bindPort));
+            // Moquette binds nothing itself: GuardedListener accepts the connections (it checks wills).
+            p.setProperty("port", "disabled");
             p.setProperty("websocket_port", "disabled");
+            p.setProperty("telemetry_enabled", "false");
             p.setProperty("allow_anonymous", "false");
             p.setProperty("allow_zero_byte_client_id", "false");
             p.setProperty("reauthorize_subscriptions_on_connect", "true");
@@ -136,26 +140,39 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             rendezvousSecret = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret)
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             Server s = new Server();
-            s.startServer(new MemoryConfig(p), List.of(), null, new IdentityAuthenticator(), new InboxPolicy());
+            MemoryConfig config = new MemoryConfig(p);
+            IdentityAuthenticator identities = new IdentityAuthenticator();
+            InboxPolicy policy = new InboxPolicy();
+            s.startServer(config, List.of(), null, identities, policy);
+            GuardedListener l;
+            try {
+                l = GuardedListener.bind(s, config, identities, host, requestedPort, maxMessageBytes,
+                        (topic, user, client) -> policy.canWrite(new Topic(topic), user, client),
+                        (client, why) -> refuse(client, why));
+            } catch (IOException | RuntimeException e) {
+                s.stopServer();
+                throw e;
+            }
             server = s;
-            port = bindPort;
+            listener = l;
+            port = l.port();
             audience = configuredAudience != null ? configuredAudience : "mqtt://" + host + ":" + port;
             LOG.log(System.Logger.Level.INFO, "embedded MQTT broker listening on " + host + ":" + port + " (audience '" + audience + "')");
-        }
-    }
-
-    private static int freePort(String host) throws IOException {
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-            return probe.getLocalPort();
         }
     }
 
     /** Stops the broker; idempotent. */
     public void stop() {
         Server s;
+        GuardedListener l;
         synchronized (lifecycle) {
             s = server;
+            l = listener;
             server = null;
+            listener = null;
+        }
+        if (l != null) {
+            l.close();
         }
         if (s != null) {
             s.stopServer();
@@ -301,8 +318,8 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
 
     /**
      * Devices: read your own inbox; write into any inbox with your own ID as the sender level; write your
-     * own rendezvous up-topic, read your own down-topic. The rendezvous server: read every up-topic, write
-     * every down-topic, nothing else.
+     * own rendezvous up-topic, read your own down-topic and the server's status topic. The rendezvous server:
+     * read every up-topic, write every down-topic and the status topic, nothing else.
      */
     private final class InboxPolicy implements IAuthorizatorPolicy {
         @Override
@@ -314,7 +331,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             if (RENDEZVOUS_LOGIN.equals(user)) {
                 return t.equals(RV + "+/up") || rendezvousTopicOf(t, "/up") != null;
             }
-            if (t.equals(RV + user + "/down")) {
+            if (t.equals(RV + user + "/down") || t.equals(SERVER_STATUS)) {
                 return true;
             }
             String own = topicPrefix + "/" + user + "/";
@@ -332,7 +349,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             }
             String t = topic.toString();
             if (RENDEZVOUS_LOGIN.equals(user)) {
-                return rendezvousTopicOf(t, "/down") != null;
+                return rendezvousTopicOf(t, "/down") != null || t.equals(SERVER_STATUS);
             }
             if (t.equals(RV + user + "/up")) {
                 return true;

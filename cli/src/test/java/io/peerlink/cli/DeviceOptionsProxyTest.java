@@ -1,0 +1,60 @@
+package io.peerlink.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Which HTTP proxy a device command uses for its rendezvous: {@code --proxy}, else HTTPS_PROXY / HTTP_PROXY unless NO_PROXY. */
+class DeviceOptionsProxyTest {
+    private static final URI WS = URI.create("ws://rv.example.net:8080/peerlink/v1");
+    private static final URI WSS = URI.create("wss://rv.example.net/peerlink/v1");
+
+    @Test
+    void theFlagWinsOverTheEnvironment() {
+        InetSocketAddress p = DeviceOptions.proxyFor(WS, "127.0.0.1:3128", Map.of("HTTP_PROXY", "http://127.0.0.2:8888"));
+        assertEquals(new InetSocketAddress("127.0.0.1", 3128), p);
+        assertNull(DeviceOptions.proxyFor(WS, "none", Map.of("HTTP_PROXY", "http://127.0.0.2:8888")));
+    }
+
+    @Test
+    void theEnvironmentByScheme() {
+        Map<String, String> env = Map.of("HTTP_PROXY", "http://127.0.0.2:8888/", "https_proxy", "127.0.0.3:3128");
+        assertEquals(new InetSocketAddress("127.0.0.2", 8888), DeviceOptions.proxyFor(WS, null, env));
+        assertEquals(new InetSocketAddress("127.0.0.3", 3128), DeviceOptions.proxyFor(WSS, null, env));
+        assertNull(DeviceOptions.proxyFor(WSS, null, Map.of("HTTP_PROXY", "127.0.0.2:8888")), "HTTP_PROXY is not for wss://");
+        assertNull(DeviceOptions.proxyFor(WS, null, Map.of()));
+    }
+
+    @Test
+    void noProxyExemptsTheServerHost() {
+        assertNull(DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "127.0.0.2:8888", "NO_PROXY", "localhost,.example.net")));
+        assertNull(DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "127.0.0.2:8888", "no_proxy", "rv.example.net")));
+        assertNull(DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "127.0.0.2:8888", "NO_PROXY", "*")));
+        assertEquals(new InetSocketAddress("127.0.0.2", 8888),
+                DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "127.0.0.2:8888", "NO_PROXY", "other.net,xample.net")));
+    }
+
+    @Test
+    void badValuesSayWhatIsWrongInOneLine() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DeviceOptions.proxyFor(WS, "127.0.0.1", Map.of()))
+                .getMessage().equals("--proxy=127.0.0.1: expected host:port"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DeviceOptions.proxyFor(WS, "127.0.0.1:99999", Map.of()))
+                .getMessage().contains("1..65535"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "socks5://127.0.0.1:1080"))).getMessage()
+                .startsWith("$HTTP_PROXY=socks5://127.0.0.1:1080: only an HTTP proxy"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DeviceOptions.proxyFor(WS, "http://u:p@127.0.0.1:3128", Map.of()))
+                .getMessage().contains("credentials are not supported"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> DeviceOptions.proxyFor(URI.create("mqtt://broker:1883"), "127.0.0.1:3128", Map.of())).getMessage()
+                .contains("ws:// and wss://"));
+        assertNull(DeviceOptions.proxyFor(URI.create("mqtt://broker:1883"), null, Map.of("HTTP_PROXY", "127.0.0.1:3128")));
+    }
+}

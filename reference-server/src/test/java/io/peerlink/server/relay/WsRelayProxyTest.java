@@ -1,0 +1,200 @@
+package io.peerlink.server.relay;
+
+import io.peerlink.Device;
+import io.peerlink.Endpoint;
+import io.peerlink.PathKind;
+import io.peerlink.PeerLink;
+import io.peerlink.PeerLinks;
+import io.peerlink.server.ReferenceServer;
+import io.peerlink.server.ServerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The rendezvous through a real HTTP proxy (tinyproxy on loopback) over {@code wss://}: the
+ * WebSocket goes through a {@code CONNECT} tunnel, TLS stays end to end (the pinned server key is
+ * what the device sees), and two devices with no UDP between them link over the WebSocket relay
+ * and move data byte-exact. A proxy that wants credentials fails the connection with one line
+ * naming it. (The NAT lab's WsRelayProxyLabTest does the same over {@code ws://} with networks
+ * whose only way out is the proxy.)
+ */
+class WsRelayProxyTest {
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final List<Process> proxies = new ArrayList<>();
+
+    @BeforeEach
+    void needTinyproxy() {
+        if (!Files.isExecutable(Path.of("/usr/bin/tinyproxy"))) {
+            if ("true".equals(System.getenv("CI"))) {
+                throw new IllegalStateException("tinyproxy is missing (Debian package tinyproxy; .ci/run installs it)");
+            }
+            Assumptions.abort("tinyproxy is missing (apt-get install tinyproxy)");
+        }
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        GatedUdpProvider.BLOCKED.clear();
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+        for (Process p : proxies) {
+            p.destroy();
+            p.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private ReferenceServer tlsServer() throws Exception {
+        Path ks = dir.resolve("server.p12");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "server", "-dname", "CN=rv",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", ks.toString(), "-storepass", "test-password",
+                "-keypass", "test-password", "-ext", "SAN=ip:127.0.0.1").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "keytool failed: " + out);
+        ReferenceServer s = ReferenceServer.start(ServerConfig.builder().tls(new ServerConfig.Tls(ks, "test-password"))
+                .turnPort(-1).bindHost("127.0.0.1").httpPort(0).stunPort(0).coapPort(-1).open(true).build());
+        toClose.add(s);
+        return s;
+    }
+
+    /** Starts tinyproxy on a free loopback port, tunnelling only to {@code connectPort}; returns its port and log. */
+    private record Proxy(int port, Path log) {
+        List<String> lines() throws java.io.IOException {
+            return Files.readAllLines(log, StandardCharsets.UTF_8);
+        }
+    }
+
+    private Proxy tinyproxy(int connectPort, String... extra) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path conf = dir.resolve("tinyproxy-" + port + ".conf");
+        List<String> lines = new ArrayList<>(List.of("Port " + port, "Listen 127.0.0.1", "Timeout 600", "MaxClients 20",
+                "ConnectPort " + connectPort, "LogLevel Connect"));
+        lines.addAll(List.of(extra));
+        Files.writeString(conf, String.join("\n", lines) + "\n");
+        Path log = dir.resolve("tinyproxy-" + port + ".log");
+        Process p = new ProcessBuilder("tinyproxy", "-d", "-c", conf.toString()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        proxies.add(p);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                new java.net.Socket("127.0.0.1", port).close();
+                return new Proxy(port, log);
+            } catch (java.io.IOException notYet) {
+                if (System.nanoTime() > deadline || !p.isAlive()) {
+                    throw new AssertionError("tinyproxy did not start: " + Files.readString(log));
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private Device device(ReferenceServer server, int proxyPort) throws Exception {
+        Device d = PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri()).rendezvousPin(server.serverPin().toString())
+                .rendezvousProxy(new InetSocketAddress("127.0.0.1", proxyPort)).stunServer(server.stunAddress())
+                .transport(Endpoint.parse("gated-udp://127.0.0.1:0"), GatedUdpProvider.class.getName())
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        toClose.add(d);
+        return d;
+    }
+
+    @Test
+    void twoDevicesBehindAProxyLinkOverTheWebSocketRelayOnWss() throws Exception {
+        ReferenceServer server = tlsServer();
+        assertEquals("wss", server.controlUri().getScheme());
+        Proxy proxy = tinyproxy(server.controlUri().getPort());
+        Device a = device(server, proxy.port());
+        Device b = device(server, proxy.port());
+        for (Device d : List.of(a, b)) {
+            d.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
+            GatedUdpProvider.BLOCKED.add(d.localEndpoints().get(0).port()); // no UDP between the devices
+        }
+        long tunnels = proxy.lines().stream().filter(l -> l.contains("CONNECT 127.0.0.1:" + server.controlUri().getPort())).count();
+        assertEquals(2, tunnels, "both control connections went through the proxy: " + proxy.lines());
+
+        CompletableFuture<PeerLink> incoming = new CompletableFuture<>();
+        List<ByteBuffer> received = Collections.synchronizedList(new ArrayList<>());
+        b.onIncoming(req -> req.accept().whenComplete((l, e) -> {
+            if (l != null) {
+                l.channel().onMessage((m, how) -> {
+                    ByteBuffer c = ByteBuffer.allocate(m.remaining());
+                    c.put(m.duplicate()).flip();
+                    received.add(c);
+                });
+                incoming.complete(l);
+            } else {
+                incoming.completeExceptionally(e);
+            }
+        }));
+        PeerLink la = a.connect(b.id()).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        PeerLink lb = incoming.get(15, TimeUnit.SECONDS);
+        for (PeerLink l : List.of(la, lb)) {
+            assertEquals(PathKind.RELAY, l.path().kind(), l.paths().toString());
+            assertEquals("wsrelay", l.path().local().scheme(), l.paths().toString());
+        }
+        int count = 300;
+        CompletableFuture<?> last = null;
+        for (int i = 0; i < count; i++) {
+            last = la.channel().send(message(i)).toCompletableFuture();
+        }
+        last.get(60, TimeUnit.SECONDS);
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (received.size() < count && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(100);
+        assertEquals(count, received.size(), "every message once");
+        for (int i = 0; i < count; i++) {
+            assertEquals(message(i), received.get(i), "message " + i + " byte-exact and in order");
+        }
+        assertTrue(server.wsRelay().relayedBytes() >= count * 1000L, "relayed by the server: " + server.wsRelay().relayedBytes());
+    }
+
+    @Test
+    void aProxyThatWantsCredentialsFailsInOneLine() throws Exception {
+        ReferenceServer server = tlsServer();
+        Proxy proxy = tinyproxy(server.controlUri().getPort(), "BasicAuth someone secret-password");
+        Device a = device(server, proxy.port());
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> a.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS));
+        String message = e.getCause().getMessage();
+        assertEquals("the HTTP proxy 127.0.0.1:" + proxy.port() + " wants credentials (HTTP 407); PeerLink sends none to a proxy",
+                message);
+    }
+
+    private static ByteBuffer message(int i) {
+        ByteBuffer m = ByteBuffer.allocate(1000);
+        m.putInt(0, i);
+        for (int k = 4; k < 1000; k++) {
+            m.put(k, (byte) (i * 17 + k));
+        }
+        return m;
+    }
+}
