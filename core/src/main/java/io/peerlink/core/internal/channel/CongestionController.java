@@ -73,16 +73,6 @@ public interface CongestionController {
     void onPersistentCongestion(long now);
 
     /** @return loss events that did not reduce the window (see {@link NewRenoController}) */
-    /**
-     * Starts a fresh controller (a new path) from a window carried over from the previous path
-     * instead of the initial window; the controller stays in slow start. Controllers with a fixed
-     * window ignore it.
-     *
-     * @param window bytes; clamped to the controller's initial and maximum window
-     */
-    default void startFrom(long window) {
-    }
-
     default long toleratedLossEvents() {
         return 0;
     }

@@ -72,11 +72,6 @@ public final class NewRenoController implements CongestionController {
     }
 
     @Override
-    public void startFrom(long carried) {
-        window = Math.max(initialWindow(), Math.min(maxWindow, carried));
-    }
-
-    @Override
     public boolean inSlowStart() {
         return window < ssthresh;
     }

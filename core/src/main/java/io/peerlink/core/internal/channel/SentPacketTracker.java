@@ -68,17 +68,14 @@ public final class SentPacketTracker {
     private long bytesInFlight;
     /**
      * The first packet number sent on the current path: packets before it were sent on an earlier
-     * path and neither count against this path's congestion window nor feed its RTT estimate or
-     * congestion controller (RFC 9000 9.4); they stay tracked for loss recovery.
+     * path; they give no RTT samples and no loss signal to the current path's controller, and are
+     * declared lost only by that earlier path's measures.
      */
     private long pathStart;
     /** The loss delay of the path before the current one (its packets may still be on their way there). */
     private long previousLossDelay;
     /** The largest acknowledged packet number below {@link #pathStart}, -1 if none. */
     private long largestAckedPrevious = -1;
-    /** The previous path's congestion window and smoothed RTT (0 if it had no sample) at the last reset. */
-    private long previousWindow;
-    private long previousSrtt;
     private long packetsLost;
     private long spuriousLosses;
 
@@ -122,10 +119,10 @@ public final class SentPacketTracker {
 
     /**
      * Resets RTT and congestion state for a new path (RFC 9000 9.4), keeping the controller kind.
-     * Packets in flight stay tracked for loss recovery (their acknowledgements still count, what is
-     * lost of them is retransmitted) but no longer count against the congestion window, and their
-     * acknowledgements and losses no longer reach the RTT estimate or the controller: they tell
-     * nothing about the new path.
+     * Packets in flight stay tracked and in the bytes in flight (the new path sends once they are
+     * acknowledged or lost: a move does not double what is in flight); their acknowledgements
+     * still open the window, but give no RTT sample, and their losses are no congestion signal for
+     * the new path.
      *
      * @param datagramSize the new path's datagram size
      */
@@ -144,14 +141,11 @@ public final class SentPacketTracker {
         this.controllerFactory = factory;
         previousLossDelay = rtt.lossDelay();
         largestAckedPrevious = -1;
-        previousWindow = cc != null ? cc.window() : 0;
-        previousSrtt = cc != null && rtt.hasSample() ? rtt.smoothed() : 0;
         rtt.reset();
         cc = factory.create(datagramSize, rtt);
         pacer.reset(cc.window());
         ptoCount = 0;
         pathStart = ring.next();
-        bytesInFlight = 0;
     }
 
     /**
@@ -179,9 +173,7 @@ public final class SentPacketTracker {
             n++;
             if (p.inFlight) {
                 ackElicitingInFlight--;
-                if (pn >= pathStart) {
-                    bytesInFlight -= p.size;
-                }
+                bytesInFlight -= p.size;
             }
             if (p.itemCount > 0) {
                 rememberLost(pn);
@@ -322,11 +314,9 @@ public final class SentPacketTracker {
                 p.state = SentPacket.ACKED;
                 newly++;
                 if (p.inFlight) {
+                    bytesInFlight -= p.size;
                     ackElicitingInFlight--;
-                    if (pn >= pathStart) {
-                        bytesInFlight -= p.size;
-                        cc.onAcked(p.timeSent, p.size, now);
-                    }
+                    cc.onAcked(p.timeSent, p.size, now);
                 }
                 listener.onAcked(p);
             }
@@ -442,6 +432,7 @@ public final class SentPacketTracker {
                 p.state = SentPacket.LOST;
                 packetsLost++;
                 if (p.inFlight && pn < pathStart) {
+                    bytesInFlight -= p.size;
                     ackElicitingInFlight--;
                 } else if (p.inFlight) {
                     bytesInFlight -= p.size;
@@ -570,26 +561,13 @@ public final class SentPacketTracker {
     /**
      * Gives a freshly reset RTT estimate its first sample: the round trip a path validation just
      * measured on the new path, so loss detection and the probe timeout start from the path's
-     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2). If the previous path had an RTT
-     * estimate, the new path's congestion window starts from the previous path's sending rate:
-     * its window times (this sample / its smoothed RTT), at most its window, at least the initial
-     * window (a deviation from RFC 9000 9.4's reset to the initial window, which restarted a
-     * bulk transfer's slow start at every move and stalled its delivery for several round trips).
+     * RTT instead of the initial 333 ms (RFC 9002 section 6.2.2).
      *
      * @param sampleNanos the validation's round trip; ignored unless positive or if the estimate has a sample
      */
     public void seedRtt(long sampleNanos) {
         if (sampleNanos > 0 && !rtt.hasSample()) {
             rtt.update(sampleNanos, 0);
-            if (previousSrtt > 0) {
-                // Carry the previous path's sending rate (window / RTT) over rather than
-                // restarting from the initial window: at most its window, scaled by the ratio of
-                // the round trips. Slow start goes on from there; the first loss on the new path
-                // shrinks the window as usual.
-                double ratio = Math.min(1.0, (double) sampleNanos / previousSrtt);
-                cc.startFrom((long) (previousWindow * ratio));
-                pacer.reset(cc.window());
-            }
         }
     }
 
