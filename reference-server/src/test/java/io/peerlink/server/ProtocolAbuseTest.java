@@ -186,7 +186,9 @@ class ProtocolAbuseTest {
                 }
             }
             assertTrue(limited, "300 messages at once must hit the limit");
-            assertTrue(pongs >= 100 && pongs < 300, "the burst is served, the excess dropped: " + pongs + " pongs");
+            // The bucket holds a burst of 100 and the hello took one token; on a fast machine the 300
+            // pings arrive before a further token refills (50/s), so 99 is the least that is right.
+            assertTrue(pongs >= 99 && pongs < 300, "the burst is served, the excess dropped: " + pongs + " pongs");
         }
     }
 }
