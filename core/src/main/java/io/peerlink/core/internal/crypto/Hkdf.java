@@ -24,7 +24,11 @@ public final class Hkdf {
         }
     }
 
-    public static byte[] hmac(byte[] key, byte[]... parts) {
+    /**
+     * @param key the HMAC key (copied by the JDK; the caller may wipe its array afterwards)
+     * @return HMAC-SHA256 initialised with that key, for repeated use on one thread
+     */
+    public static Mac keyedMac(byte[] key) {
         Mac mac = newMac();
         try {
             // An empty HMAC key is legal (RFC 2104) but SecretKeySpec refuses it; a zero block is equivalent.
@@ -32,6 +36,11 @@ public final class Hkdf {
         } catch (GeneralSecurityException e) {
             throw new CryptoUnavailableException("cannot key HmacSHA256", e);
         }
+        return mac;
+    }
+
+    public static byte[] hmac(byte[] key, byte[]... parts) {
+        Mac mac = keyedMac(key);
         for (byte[] part : parts) {
             mac.update(part);
         }

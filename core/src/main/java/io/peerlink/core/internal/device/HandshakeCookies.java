@@ -1,12 +1,11 @@
 package io.peerlink.core.internal.device;
 
+import io.peerlink.core.internal.crypto.Hkdf;
 import io.peerlink.core.internal.link.SetupPacket;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -32,10 +31,7 @@ final class HandshakeCookies {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         try {
-            mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available: " + e.getMessage(), e);
+            mac = Hkdf.keyedMac(secret);
         } finally {
             Arrays.fill(secret, (byte) 0);
         }

@@ -8,6 +8,7 @@ import io.peerlink.PathKind;
 import io.peerlink.PeerLink;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.crypto.HandshakeException;
+import io.peerlink.core.internal.crypto.Hkdf;
 import io.peerlink.core.internal.crypto.NoiseSuite;
 import io.peerlink.core.internal.crypto.SecureHandshake;
 import io.peerlink.core.internal.crypto.SessionKeys;
@@ -18,7 +19,6 @@ import io.peerlink.core.internal.loop.EventLoop;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Link set-up's secure handshake (docs/protocol-punching.md, "Secure handshake"): Noise XX with
@@ -378,11 +377,7 @@ final class SecureSetup {
     private static Mac rejectKey(SessionKeys keys) {
         byte[] secret = keys.export(REJECT_LABEL, 32);
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return mac;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
+            return Hkdf.keyedMac(secret);
         } finally {
             Arrays.fill(secret, (byte) 0);
         }

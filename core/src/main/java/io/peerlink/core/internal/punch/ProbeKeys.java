@@ -3,11 +3,9 @@ package io.peerlink.core.internal.punch;
 import io.peerlink.core.internal.crypto.Hkdf;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The keys that authenticate one introduction's connectivity checks (docs/protocol-punching.md,
@@ -37,14 +35,14 @@ public final class ProbeKeys {
      * @param sessionSecret the one-time secret of the introduction, the same on both sides
      * @param initiator whether this side initiated the connect
      * @return this side's keys
-     * @throws IllegalStateException if the JDK lacks HmacSHA256 (every Java SE has it)
+     * @throws io.peerlink.core.internal.crypto.CryptoUnavailableException if the JDK lacks HmacSHA256 (every Java SE has it)
      */
     public static ProbeKeys derive(String sessionSecret, boolean initiator) {
         byte[] prk = Hkdf.hmac(SALT, sessionSecret.getBytes(StandardCharsets.UTF_8));
         byte[] i2r = Hkdf.expand(prk, INITIATOR_LABEL, Hkdf.HASH_LENGTH);
         byte[] r2i = Hkdf.expand(prk, RESPONDER_LABEL, Hkdf.HASH_LENGTH);
         Arrays.fill(prk, (byte) 0);
-        ProbeKeys keys = initiator ? new ProbeKeys(mac(i2r), mac(r2i)) : new ProbeKeys(mac(r2i), mac(i2r));
+        ProbeKeys keys = initiator ? new ProbeKeys(Hkdf.keyedMac(i2r), Hkdf.keyedMac(r2i)) : new ProbeKeys(Hkdf.keyedMac(r2i), Hkdf.keyedMac(i2r));
         Arrays.fill(i2r, (byte) 0);
         Arrays.fill(r2i, (byte) 0);
         return keys;
@@ -61,13 +59,4 @@ public final class ProbeKeys {
     }
 
 
-    private static Mac mac(byte[] key) {
-        try {
-            Mac m = Mac.getInstance("HmacSHA256");
-            m.init(new SecretKeySpec(key, "HmacSHA256"));
-            return m;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
-    }
 }
