@@ -4,6 +4,7 @@ import io.peerlink.PathKind;
 import io.peerlink.natlab.tools.BrokerLinkPeer;
 import io.peerlink.natlab.tools.GatewayRelay;
 import io.peerlink.protocol.identity.DeviceIdentity;
+import io.peerlink.testkit.MosquittoAcl;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -75,14 +76,8 @@ class BrokerLinkTest {
             Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), ids.id1, p1)).requireSuccess();
             Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), ids.id2, p2)).requireSuccess();
             Path acl = work.resolve("acl");
-            Files.writeString(acl, """
-                    # docs/transports.md: every device reads its own inbox and writes only as itself
-                    pattern read peerlink/in/%u/+
-                    pattern write peerlink/in/+/%u
-                    # the operator's observer
-                    user admin
-                    topic read #
-                    """);
+            // docs/transports.md: every device reads its own inbox and writes only as itself; the operator's observer reads all
+            Files.writeString(acl, MosquittoAcl.inboxes().read("admin", "#").build());
             Path conf = work.resolve("mosquitto.conf");
             Files.writeString(conf, "user root\nper_listener_settings false\n"
                     + "listener " + BROKER_PORT + " " + CORE_HOST + "\nlistener " + BLOCKED_PORT + " " + CORE_HOST + "\n"
@@ -188,18 +183,8 @@ class BrokerLinkTest {
             Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), ids.id1, p1)).requireSuccess();
             Commands.run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), ids.id2, p2)).requireSuccess();
             Path acl = work.resolve("acl");
-            Files.writeString(acl, """
-                    # docs/transports.md and docs/protocol-rendezvous.md: inboxes, and each device's own rendezvous topics
-                    pattern read peerlink/in/%u/+
-                    pattern write peerlink/in/+/%u
-                    pattern write peerlink/rv/%u/up
-                    pattern read peerlink/rv/%u/down
-                    user rendezvous
-                    topic read peerlink/rv/+/up
-                    topic write peerlink/rv/+/down
-                    user admin
-                    topic read #
-                    """);
+            // docs/transports.md and docs/protocol-rendezvous.md: inboxes, each device's own rendezvous topics, the status topic
+            Files.writeString(acl, MosquittoAcl.inboxes().rendezvous("rendezvous").read("admin", "#").build());
             Path conf = work.resolve("mosquitto.conf");
             Files.writeString(conf, "user root\nper_listener_settings false\nlistener " + BROKER_PORT + " " + CORE_HOST + "\n"
                     + "allow_anonymous false\npassword_file " + passwd + "\nacl_file " + acl + "\n"

@@ -6,6 +6,7 @@ import io.peerlink.PeerLinks;
 import io.peerlink.Rendezvous;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.testkit.Mosquitto;
+import io.peerlink.testkit.MosquittoAcl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,18 +64,8 @@ class MqttRendezvousServerLossTest {
         String pr = HexFormat.of().formatHex(random.generateSeed(16));
         // The documented ACL for alice; carol lacks only the read of the server's status topic.
         Mosquitto broker = Mosquitto.create().user(alice.id().value(), pa).user(carol.id().value(), pc).user("rendezvous", pr)
-                .acl("""
-                        pattern read peerlink/in/%u/+
-                        pattern write peerlink/in/+/%u
-                        pattern write peerlink/rv/%u/up
-                        pattern read peerlink/rv/%u/down
-                        user rendezvous
-                        topic read peerlink/rv/+/up
-                        topic write peerlink/rv/+/down
-                        topic write peerlink/rv/server
-                        user ALICE
-                        topic read peerlink/rv/server
-                        """.replace("ALICE", alice.id().value())).start();
+                .acl(MosquittoAcl.inboxes().rendezvous("rendezvous").withoutStatusForDevices()
+                        .read(alice.id().value(), MosquittoAcl.STATUS_TOPIC).build()).start();
         toClose.add(broker);
         String host = "127.0.0.1:" + broker.port();
         // The server reaches the broker through a forwarder the test can cut; the devices reach it directly.

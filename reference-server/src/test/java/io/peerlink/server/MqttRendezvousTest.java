@@ -1,6 +1,7 @@
 package io.peerlink.server;
 
 import io.peerlink.testkit.Mosquitto;
+import io.peerlink.testkit.MosquittoAcl;
 import io.peerlink.Device;
 import io.peerlink.DeviceId;
 import io.peerlink.Endpoint;
@@ -49,19 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MqttRendezvousTest {
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     /** docs/protocol-rendezvous.md, "The MQTT carrier": the inbox rules of docs/transports.md plus the rendezvous topics. */
-    static final String ACL = """
-            pattern read peerlink/in/%u/+
-            pattern write peerlink/in/+/%u
-            pattern write peerlink/rv/%u/up
-            pattern read peerlink/rv/%u/down
-            pattern read peerlink/rv/server
-            user rendezvous
-            topic read peerlink/rv/+/up
-            topic write peerlink/rv/+/down
-            topic write peerlink/rv/server
-            user admin
-            topic read #
-            """;
+    static final String ACL = MosquittoAcl.inboxes().rendezvous("rendezvous").read("admin", "#").build();
 
     @TempDir
     Path dir;

@@ -6,6 +6,7 @@ import io.peerlink.PeerLinks;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.server.ReferenceServer;
 import io.peerlink.server.ServerConfig;
+import io.peerlink.testkit.MosquittoAcl;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -63,15 +64,7 @@ public final class RendezvousOverMqtt {
         Path passwd = dir.resolve("passwd");
         run(List.of("/usr/bin/mosquitto_passwd", "-b", "-c", passwd.toString(), id, devicePassword));
         run(List.of("/usr/bin/mosquitto_passwd", "-b", passwd.toString(), "rendezvous", serverPassword));
-        Files.writeString(dir.resolve("acl"), """
-                pattern read peerlink/in/%u/+
-                pattern write peerlink/in/+/%u
-                pattern write peerlink/rv/%u/up
-                pattern read peerlink/rv/%u/down
-                user rendezvous
-                topic read peerlink/rv/+/up
-                topic write peerlink/rv/+/down
-                """);
+        Files.writeString(dir.resolve("acl"), MosquittoAcl.inboxes().rendezvous("rendezvous").build());
         Files.writeString(dir.resolve("mosquitto.conf"), "user root\nlistener " + port + " 127.0.0.1\nallow_anonymous false\n"
                 + "password_file " + passwd + "\nacl_file " + dir.resolve("acl") + "\nlog_dest none\nset_tcp_nodelay true\n");
         Files.writeString(dir.resolve("server.password"), serverPassword);
