@@ -8,6 +8,7 @@ import io.peerlink.PeerLinks;
 import io.peerlink.Rendezvous;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import io.peerlink.server.mqtt.MqttBrokerService;
+import io.peerlink.testkit.MqttWillProbe;
 import io.peerlink.transport.mqtt.moquette.EmbeddedMqttBroker;
 import io.peerlink.transport.mqtt.moquette.MqttIdentityLogin;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
@@ -162,15 +163,9 @@ class MqttRendezvousEmbeddedBrokerTest {
         assertRefused(broker, mallory.id().value(), mallory.id().value(), MqttIdentityLogin.password(alice, broker.audience(), Instant.now()));
         // Mallory's valid token with an MQTT will on alice's up-topic ("open" there would end alice's session when
         // mallory's connection dies): refused with CONNACK 5 before the broker stores the will.
-        MqttClient w = new MqttClient("tcp://127.0.0.1:" + broker.port(), mallory.id().value(), new MemoryPersistence());
-        MqttConnectOptions wo = new MqttConnectOptions();
-        wo.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        wo.setUserName(mallory.id().value());
-        wo.setPassword(MqttIdentityLogin.password(mallory, broker.audience(), Instant.now()).toCharArray());
-        wo.setWill(aliceUp, "open mallory-will".getBytes(StandardCharsets.UTF_8), 1, false);
-        MqttException refusedWill = assertThrows(MqttException.class, () -> w.connect(wo), "a will on alice's up-topic");
-        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, refusedWill.getReasonCode(), String.valueOf(refusedWill));
-        w.close(true);
+        MqttWillProbe w = new MqttWillProbe(new InetSocketAddress("127.0.0.1", broker.port()), mallory.id().value(),
+                mallory.id().value(), MqttIdentityLogin.password(mallory, broker.audience(), Instant.now()));
+        assertEquals(MqttWillProbe.NOT_AUTHORIZED, w.connectWithWillAndDrop(aliceUp, "open mallory-will"), "a will on alice's up-topic");
         assertEquals(refusedBefore + 5, broker.refusedLogins());
         Thread.sleep(2_000); // a published will would have ended alice's session by now
         assertEquals(Rendezvous.State.REGISTERED, a.rendezvous().state());

@@ -13,15 +13,14 @@ import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import io.peerlink.testkit.MqttWillProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Socket;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -133,27 +131,28 @@ class EmbeddedBrokerWillTest {
         return subscriber(EmbeddedMqttBroker.RENDEZVOUS_LOGIN, o, "peerlink/rv/+/up");
     }
 
-    /** Paho as Mallory with a will on {@code topic}: refused with CONNACK 5; nothing reaches {@code victim}. */
-    private void pahoAttack(String topic, BlockingQueue<String> victim) throws Exception {
+    /** Mallory's valid login with a will on {@code topic} (a raw client): refused with CONNACK 5; nothing reaches {@code victim}. */
+    private void willAttack(String topic, BlockingQueue<String> victim) throws Exception {
         long refusedBefore = broker.refusedLogins();
-        MqttClient m = client(mallory.id().value());
-        MqttConnectOptions mo = login(mallory);
-        mo.setWill(topic, "close 4000 will".getBytes(StandardCharsets.UTF_8), 1, false);
-        MqttException e = assertThrows(MqttException.class, () -> m.connect(mo), "a will on " + topic + " is refused");
-        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode(), "CONNACK 5 (not authorized): " + e);
+        assertEquals(MqttWillProbe.NOT_AUTHORIZED, mallory().connectWithWillAndDrop(topic, "close 4000 will"),
+                "a will on " + topic + " is refused with CONNACK 5 (not authorized)");
         assertEquals(refusedBefore + 1, broker.refusedLogins(), "the refusal is counted");
-        m.disconnectForcibly(100, 100, false);
         assertNull(victim.poll(3, TimeUnit.SECONDS), "no will reached the victim's topic " + topic);
+    }
+
+    private MqttWillProbe mallory() {
+        return new MqttWillProbe(new InetSocketAddress("127.0.0.1", broker.port()), mallory.id().value(), mallory.id().value(),
+                MqttIdentityLogin.password(mallory, broker.audience(), Instant.now()));
     }
 
     @Test
     void aWillOnAnotherDevicesDownTopicIsRefusedAndNeverPublished() throws Exception {
-        pahoAttack("peerlink/rv/" + alice.id().value() + "/down", aliceDown());
+        willAttack("peerlink/rv/" + alice.id().value() + "/down", aliceDown());
     }
 
     @Test
     void aWillOnAnotherDevicesUpTopicNeverReachesTheServer() throws Exception {
-        pahoAttack("peerlink/rv/" + alice.id().value() + "/up", serverUp());
+        willAttack("peerlink/rv/" + alice.id().value() + "/up", serverUp());
     }
 
     @Test
@@ -161,8 +160,8 @@ class EmbeddedBrokerWillTest {
         String inbox = "peerlink/in/" + alice.id().value();
         BlockingQueue<String> got = subscriber(alice.id().value(), login(alice), inbox + "/+");
         // Mallory may write into Alice's inbox only with its own ID as the sender level.
-        pahoAttack(inbox + "/" + alice.id().value(), got);
-        pahoAttack(inbox + "/" + DeviceIdentity.ephemeral().id().value(), got);
+        willAttack(inbox + "/" + alice.id().value(), got);
+        willAttack(inbox + "/" + DeviceIdentity.ephemeral().id().value(), got);
     }
 
     /**
@@ -173,7 +172,7 @@ class EmbeddedBrokerWillTest {
     void onlyTheServerSpeaksOnTheStatusTopic() throws Exception {
         String status = io.peerlink.transport.mqtt.MqttRendezvousTopics.SERVER_STATUS;
         BlockingQueue<String> got = subscriber(alice.id().value() + "-rv", login(alice), status);
-        pahoAttack(status, got);
+        willAttack(status, got);
         MqttClient m = client(mallory.id().value());
         m.connect(login(mallory));
         m.publish(status, "offline".getBytes(StandardCharsets.UTF_8), 0, false);
@@ -201,26 +200,11 @@ class EmbeddedBrokerWillTest {
         BlockingQueue<String> got = aliceDown();
         String down = "peerlink/rv/" + alice.id().value() + "/down";
         for (int i = 0; i < 20; i++) {
-            try (Socket s = new Socket("127.0.0.1", broker.port())) {
-                s.setSoLinger(true, 0); // close() sends RST
-                s.getOutputStream().write(connect(mallory.id().value(), mallory.id().value(),
-                        MqttIdentityLogin.password(mallory, broker.audience(), Instant.now()), down, "close 4000 raw"));
-                s.getOutputStream().flush();
-            }
+            mallory().connectWithWillAndReset(down, "close 4000 raw");
         }
         assertNull(got.poll(3, TimeUnit.SECONDS), "no will reached " + down);
         // The same CONNECT with a will on a topic Mallory may use is accepted (CONNACK 0): the refusals were the will's.
-        try (Socket s = new Socket("127.0.0.1", broker.port())) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(connect(mallory.id().value(), mallory.id().value(),
-                    MqttIdentityLogin.password(mallory, broker.audience(), Instant.now()),
-                    "peerlink/rv/" + mallory.id().value() + "/up", "x"));
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            byte[] connack = new byte[4];
-            in.readFully(connack);
-            assertEquals(0x20, connack[0] & 0xff, "a CONNACK");
-            assertEquals(0, connack[3], "accepted");
-        }
+        assertEquals(MqttWillProbe.ACCEPTED, mallory().connectWithWillAndDrop("peerlink/rv/" + mallory.id().value() + "/up", "x"));
     }
 
     @Test
@@ -266,37 +250,5 @@ class EmbeddedBrokerWillTest {
         assertTrue(p.exitValue() != 0, "mosquitto_pub failed: " + out);
         assertTrue(out.toLowerCase(java.util.Locale.ROOT).contains("not authori"), "it reports 'not authorised': " + out);
         assertNull(got.poll(3, TimeUnit.SECONDS), "no will reached " + down);
-    }
-
-    /** An MQTT 3.1.1 CONNECT with user name, password and a QoS 1 will; keepalive 60 s, clean session. */
-    private static byte[] connect(String clientId, String user, String password, String willTopic, String willPayload) throws IOException {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        str(body, "MQTT");
-        body.write(4);
-        body.write(0x80 | 0x40 | 0x08 | 0x04 | 0x02); // user, password, will QoS 1, will, clean session
-        body.write(0);
-        body.write(60);
-        str(body, clientId);
-        str(body, willTopic);
-        str(body, willPayload);
-        str(body, user);
-        str(body, password);
-        ByteArrayOutputStream packet = new ByteArrayOutputStream();
-        packet.write(0x10);
-        int len = body.size();
-        do {
-            int b = len % 128;
-            len /= 128;
-            packet.write(len > 0 ? b | 0x80 : b);
-        } while (len > 0);
-        body.writeTo(packet);
-        return packet.toByteArray();
-    }
-
-    private static void str(ByteArrayOutputStream out, String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.write(b.length >> 8);
-        out.write(b.length & 0xff);
-        out.write(b, 0, b.length);
     }
 }
