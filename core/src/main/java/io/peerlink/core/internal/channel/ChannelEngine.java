@@ -183,6 +183,7 @@ public final class ChannelEngine implements ReliableChannel {
         this.receiver = new Receiver(options, counters, budget, () -> state.get() == CLOSED, callbacks,
                 this::releaseAfterHandler);
         this.idleNanos = options.idleTimeout().toNanos();
+        tracker.capProbeTimeout(Math.max(1, idleNanos / 3));
         this.keepaliveNanos = options.keepaliveInterval().toNanos();
         this.lastReceived = loop.nanoTime();
         this.lastSent = lastReceived;

@@ -5,9 +5,9 @@ import java.util.random.RandomGenerator;
 /**
  * Loss recovery for one packet-number space (RFC 9002 section 6): it owns the sent packets
  * ({@link SentPacketRing}), validates and applies ACK frames, detects losses (packet threshold 3,
- * time threshold 9/8 RTT), runs the probe timeout with exponential backoff, and routes what it
- * learns to the pieces that decide: the {@link RttEstimator}, the path's
- * {@link CongestionController} and the {@link Pacer}. Loop-confined, allocation-free in steady
+ * time threshold 9/8 RTT), runs the probe timeout with exponential backoff (capped at
+ * {@link #MAX_PROBE_TIMEOUT_NANOS}), and routes what it learns to the pieces that decide: the
+ * {@link RttEstimator}, the path's {@link CongestionController} and the {@link Pacer}. Loop-confined, allocation-free in steady
  * state, and usable without sockets (JMH drives it directly).
  *
  * <p>Acknowledging a packet is O(1); loss detection scans only from {@code base} to the largest
@@ -51,6 +51,13 @@ public final class SentPacketTracker {
     public static final int SKIPPED_REMEMBERED = 16;
     /** Packets declared lost whose late acknowledgement is still recognised. */
     private static final int LOST_REMEMBERED = 64;
+    /**
+     * The longest probe timeout however often it expired in a row: 60 s, the smallest maximum RFC
+     * 6298 (2.5) allows for TCP's retransmission timeout, which RFC 8961 (4.4) allows for backoff in
+     * general and quic-go uses for the PTO. Without it the backoff reached 2^16 x PTO (hours), and a
+     * path that came back after a long outage waited that long for the next probe.
+     */
+    public static final long MAX_PROBE_TIMEOUT_NANOS = 60_000_000_000L;
 
     private final SentPacketRing ring = new SentPacketRing();
     private final RttEstimator rtt;
@@ -65,6 +72,7 @@ public final class SentPacketTracker {
     private boolean lastAckElicitingImmediate;
     private int ackElicitingInFlight;
     private int ptoCount;
+    private long maxProbeTimeout = MAX_PROBE_TIMEOUT_NANOS;
     private long bytesInFlight;
     /**
      * The first packet number sent on the current path: packets before it were sent on an earlier
@@ -478,9 +486,33 @@ public final class SentPacketTracker {
         if (ackElicitingInFlight == 0) {
             return Long.MAX_VALUE;
         }
+        return RttEstimator.saturatedAdd(lastAckElicitingSent, probeTimeoutNanos());
+    }
+
+    /**
+     * @return the current probe timeout with backoff: the PTO doubled per consecutive expiry, at
+     *         most the cap ({@link #capProbeTimeout}), never less than the PTO itself
+     */
+    public long probeTimeoutNanos() {
         long pto = lastAckElicitingImmediate ? rtt.ptoWithoutAckDelay() : rtt.pto();
         // pto is at most a few hundred seconds (RttEstimator caps samples), so 2^16 x fits.
-        return RttEstimator.saturatedAdd(lastAckElicitingSent, pto << Math.min(ptoCount, 16));
+        return Math.min(pto << Math.min(ptoCount, 16), Math.max(pto, maxProbeTimeout));
+    }
+
+    /**
+     * Lowers the cap of the backed-off probe timeout below {@link #MAX_PROBE_TIMEOUT_NANOS}. The
+     * channel uses a third of its idle timeout, the relation RFC 9000 (10.1) keeps between the idle
+     * timeout and the PTO, so that at least about three probes fall within it. A PTO that is itself
+     * longer than the cap is not shortened.
+     *
+     * @param nanos the cap; values above {@link #MAX_PROBE_TIMEOUT_NANOS} give that
+     * @throws IllegalArgumentException if not positive
+     */
+    public void capProbeTimeout(long nanos) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException("probe timeout cap must be positive: " + nanos);
+        }
+        maxProbeTimeout = Math.min(nanos, MAX_PROBE_TIMEOUT_NANOS);
     }
 
     /**

@@ -86,6 +86,50 @@ class SentPacketTrackerTest {
         assertEquals(4 * t.ptoNanos(), t.deadline());
     }
 
+    /** Drives the probe timeout through 40 consecutive expiries: it doubles until the cap, then stays there. */
+    @Test
+    void probeTimeoutBackoffIsCappedAndAnAckResetsIt() throws FrameFormatException {
+        SentPacketTracker t = tracker();
+        send(t, 1, 0);
+        long pto = t.ptoNanos();
+        long now = 0;
+        List<Long> intervals = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            long deadline = t.deadline();
+            intervals.add(deadline - now);
+            assertTrue(t.onTimeout(deadline, listener), "expiry " + i);
+            now = deadline;
+            send(t, 1, now); // the probe restarts the timer from its send time
+        }
+        for (int i = 0; i < intervals.size(); i++) {
+            long expected = Math.min(pto << Math.min(i, 30), SentPacketTracker.MAX_PROBE_TIMEOUT_NANOS);
+            assertEquals(expected, intervals.get(i), "interval after " + i + " expiries");
+        }
+        assertEquals(SentPacketTracker.MAX_PROBE_TIMEOUT_NANOS, intervals.get(39), "capped at 60 s");
+        assertEquals(40, t.ptoCount());
+        // The path is back: one acknowledgement and the next probe timeout is the PTO again.
+        ack(t, now + 10 * MS, 40, 40);
+        send(t, 1, now + 20 * MS);
+        assertEquals(0, t.ptoCount());
+        assertEquals(t.ptoNanos(), t.deadline() - (now + 20 * MS));
+    }
+
+    @Test
+    void aLowerCapBindsButNeverShortensThePtoItself() {
+        SentPacketTracker t = tracker();
+        t.capProbeTimeout(20_000 * MS);
+        send(t, 1, 0);
+        for (int i = 0; i < 20; i++) {
+            assertTrue(t.onTimeout(t.deadline(), listener));
+        }
+        assertEquals(20_000 * MS, t.probeTimeoutNanos(), "a third of a 60 s idle timeout");
+        t.capProbeTimeout(Long.MAX_VALUE);
+        assertEquals(SentPacketTracker.MAX_PROBE_TIMEOUT_NANOS, t.probeTimeoutNanos(), "never above 60 s");
+        t.capProbeTimeout(1);
+        assertEquals(t.ptoNanos(), t.probeTimeoutNanos(), "a cap below the PTO leaves the PTO, without backoff");
+        assertThrows(IllegalArgumentException.class, () -> t.capProbeTimeout(0));
+    }
+
     @Test
     void rttFollowsSamplesAndDuplicateAcksCountOnce() throws FrameFormatException {
         SentPacketTracker t = tracker();
