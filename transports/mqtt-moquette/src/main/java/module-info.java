@@ -17,4 +17,7 @@ module io.peerlink.transport.mqtt.moquette {
     requires io.netty.common;
 
     exports io.peerlink.transport.mqtt.moquette;
+
+    provides io.peerlink.transport.mqtt.MqttPasswordSourceFactory with
+            io.peerlink.transport.mqtt.moquette.MqttLoginTokenSourceFactory;
 }

@@ -12,6 +12,8 @@ module io.peerlink.transport.mqtt {
 
     exports io.peerlink.transport.mqtt;
 
+    uses io.peerlink.transport.mqtt.MqttPasswordSourceFactory;
+
     provides io.peerlink.spi.TransportProvider with
             io.peerlink.transport.mqtt.MqttTransportProvider,
             io.peerlink.transport.mqtt.MqttsTransportProvider;

@@ -10,6 +10,7 @@ import io.peerlink.UnreachableException;
 import io.peerlink.server.ReferenceServer;
 import io.peerlink.server.ServerConfig;
 import io.peerlink.testkit.Mosquitto;
+import io.peerlink.testkit.MosquittoAcl;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.Dependent;
@@ -238,7 +239,8 @@ class CdiDeviceTest {
     /**
      * {@code peerlink.rendezvous=mqtt://...}: the injected device registers through a real Mosquitto 2
      * (password file, the documented ACL) with the credentials of its MQTT transport, set by
-     * {@code peerlink.transports.1.<option>} keys; a WebSocket device connects to it by device ID.
+     * {@code peerlink.transports.1.<option>} keys (the password from a file, {@code mqtt.passwordSource=file:<path>});
+     * a WebSocket device connects to it by device ID.
      */
     @Test
     void injectedDeviceUsesTheRendezvousOverMqtt() throws Exception {
@@ -250,17 +252,7 @@ class CdiDeviceTest {
         String peerPassword = java.util.HexFormat.of().formatHex(random.generateSeed(16));
         Mosquitto broker = Mosquitto.create().user(appId.value(), appPassword).user(peerId.value(), peerPassword)
                 .user("rendezvous", serverPassword)
-                .acl("""
-                        pattern read peerlink/in/%u/+
-                        pattern write peerlink/in/+/%u
-                        pattern write peerlink/rv/%u/up
-                        pattern read peerlink/rv/%u/down
-                        pattern read peerlink/rv/server
-                        user rendezvous
-                        topic read peerlink/rv/+/up
-                        topic write peerlink/rv/+/down
-                        topic write peerlink/rv/server
-                        """).start();
+                .acl(MosquittoAcl.inboxes().rendezvous("rendezvous").build()).start();
         toClose.add(broker);
         String host = "127.0.0.1:" + broker.port();
         Path passwordFile = dir.resolve("rendezvous.password");
@@ -279,12 +271,15 @@ class CdiDeviceTest {
         toClose.add(peer);
         peer.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
+        // The app's broker password stays out of the properties file: mqtt.passwordSource=file:<path>.
+        Path appPasswordFile = dir.resolve("app.password");
+        Files.writeString(appPasswordFile, appPassword + "\n");
         Path config = dir.resolve("app.properties");
         Files.writeString(config, DeviceSettings.IDENTITY + "=" + dir.resolve("app.key") + "\n"
                 + DeviceSettings.RENDEZVOUS + "=mqtt://" + host + "\n"
                 + DeviceSettings.TRANSPORTS + "=mqtt://" + host + "/" + appId.value() + "\n"
                 + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.username=" + appId.value() + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.password=" + appPassword + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.passwordSource=file:" + appPasswordFile + "\n"
                 + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.brokerEnforcesSender=true\n"
                 + DeviceSettings.CONNECT_TIMEOUT + "=PT10S\n");
         System.setProperty(DeviceSettings.CONFIG_FILE, config.toString());
@@ -305,6 +300,67 @@ class CdiDeviceTest {
         toApp.channel().send(ByteBuffer.wrap("over mqtt".getBytes(StandardCharsets.UTF_8)));
         assertEquals("over mqtt", observers.received.poll(10, TimeUnit.SECONDS));
         assertEquals("OVER MQTT", echo.get(10, TimeUnit.SECONDS));
+        container.shutdown();
+    }
+
+    /**
+     * The reference server's embedded broker wants a signed login token per connection: with
+     * {@code peerlink.transports.1.mqtt.passwordSource=login-token:<audience> <key file>} the injected
+     * device, whose only transport and rendezvous is that broker, registers and is linked to by device
+     * ID; the same key with the wrong audience is refused by the broker.
+     */
+    @Test
+    void injectedDeviceLogsInToTheEmbeddedBrokerWithLoginTokens() throws Exception {
+        DeviceId appId = identity("app");
+        DeviceId peerId = identity("peer");
+        ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(0)
+                .coapPort(-1).open(true).mqtt(new ServerConfig.Mqtt(0, null, null)).build());
+        toClose.add(server);
+        String host = "127.0.0.1:" + server.mqttPort();
+        String audience = "mqtt://" + host; // the embedded broker's default audience
+        Device peer = PeerLinks.device().identity(dir.resolve("peer.key")).rendezvous(server.controlUri())
+                .stunServer(server.stunAddress()).udp(new InetSocketAddress("127.0.0.1", 0))
+                .transport(io.peerlink.Endpoint.parse("mqtt://" + host + "/" + peerId.value()), Map.of("mqtt.protocolVersion", "MQTT_3_1_1",
+                        "mqtt.username", peerId.value(), "mqtt.passwordSource", "login-token:" + audience + " " + dir.resolve("peer.key"),
+                        "mqtt.brokerEnforcesSender", "true"))
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        toClose.add(peer);
+        peer.rendezvous().registered().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // Negative control: a valid key signing for another audience is refused by the broker.
+        RuntimeException wrongAudience = assertThrows(RuntimeException.class, () -> PeerLinks.device().identity(dir.resolve("app.key"))
+                .transport(io.peerlink.Endpoint.parse("mqtt://" + host + "/" + appId.value()), Map.of("mqtt.protocolVersion", "MQTT_3_1_1",
+                        "mqtt.username", appId.value(), "mqtt.passwordSource", "login-token:mqtt://elsewhere:1883 " + dir.resolve("app.key")))
+                .connectTimeout(Duration.ofSeconds(5)).build().close(), "a login token for another audience must not log in");
+        StringBuilder causes = new StringBuilder();
+        for (Throwable t = wrongAudience; t != null; t = t.getCause()) {
+            causes.append(t).append('\n');
+        }
+        assertTrue(causes.toString().contains("refused the connection"), "the broker refused the login: " + causes);
+
+        Path config = dir.resolve("app.properties");
+        Files.writeString(config, DeviceSettings.IDENTITY + "=" + dir.resolve("app.key") + "\n"
+                + DeviceSettings.RENDEZVOUS + "=mqtt://" + host + "\n"
+                + DeviceSettings.TRANSPORTS + "=mqtt://" + host + "/" + appId.value() + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.protocolVersion=MQTT_3_1_1\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.username=" + appId.value() + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.passwordSource=login-token:" + audience + " " + dir.resolve("app.key") + "\n"
+                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.brokerEnforcesSender=true\n"
+                + DeviceSettings.CONNECT_TIMEOUT + "=PT10S\n");
+        System.setProperty(DeviceSettings.CONFIG_FILE, config.toString());
+
+        WeldContainer container = container();
+        App app = container.select(App.class).get();
+        Observers observers = container.select(Observers.class).get();
+        app.device().rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        assertTrue(peer.rendezvous().isOnline(appId).toCompletableFuture().get(10, TimeUnit.SECONDS),
+                "the WebSocket device sees the CDI device, registered over the embedded broker, online");
+        observers.accept = true;
+        PeerLink toApp = peer.connect(appId).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(peerId, observers.requests.poll(10, TimeUnit.SECONDS));
+        assertEquals(io.peerlink.PathKind.BROKERED, toApp.path().kind(), "the CDI device has only the broker: " + toApp.path());
+        toApp.channel().send(ByteBuffer.wrap("over the embedded broker".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("over the embedded broker", observers.received.poll(10, TimeUnit.SECONDS));
         container.shutdown();
     }
 

@@ -28,6 +28,8 @@ public final class MqttOptions {
      * Where the password of each CONNECT comes from; by default {@link #PASSWORD}. A source is
      * asked before every connection attempt (a fresh signed login token for the embedded broker
      * of module {@code peerlink-mqtt-moquette}). Needs {@link #USERNAME}; excludes {@link #PASSWORD}.
+     * Text form (properties, CDI keys): {@code file:<path>} or {@code login-token:<audience> <key file>},
+     * see {@link MqttTransportProvider#parseOption}.
      */
     public static final TransportConfig.Option<MqttPasswordSource> PASSWORD_SOURCE =
             new TransportConfig.Option<>("mqtt.passwordSource", MqttPasswordSource.class, MqttPasswordSource.fixed());

@@ -48,13 +48,19 @@ public class MqttTransportProvider implements TransportProvider {
     }
 
     /**
-     * Text form of {@link MqttOptions#TLS}: see {@link MqttTls#parse(String)}. {@link MqttOptions#PASSWORD_SOURCE}
-     * has none (it is code).
+     * Text form of {@link MqttOptions#TLS}: see {@link MqttTls#parse(String)}. Text form of
+     * {@link MqttOptions#PASSWORD_SOURCE}: {@code file:<path>}, the first line of that file, read
+     * at every connection attempt (the file must be readable when the transport is configured), or
+     * {@code <kind>:<argument>} for a kind a {@link MqttPasswordSourceFactory} on the class path
+     * makes ({@code login-token:<audience> <key file>} with {@code peerlink-mqtt-moquette}).
      */
     @Override
     public Object parseOption(TransportConfig.Option<?> option, String text) {
         if (option.equals(MqttOptions.TLS)) {
             return MqttTls.parse(text);
+        }
+        if (option.equals(MqttOptions.PASSWORD_SOURCE)) {
+            return MqttPasswordSources.parse(text);
         }
         return TransportProvider.super.parseOption(option, text);
     }
