@@ -7,6 +7,7 @@ import io.peerlink.LinkEvent;
 import io.peerlink.PathInfo;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
+import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -67,7 +68,7 @@ class RelayRestartTest {
         final List<LinkEvent.PathChanged> dialerChanges = new CopyOnWriteArrayList<>();
         final List<LinkEvent.PathChanged> listenerChanges = new CopyOnWriteArrayList<>();
 
-        Pair(Device a, Device b, Endpoint target, LinkTransfer transfer) throws Exception {
+        Pair(Device a, Device b, Endpoint target, NumberedTransfer transfer) throws Exception {
             CompletableFuture<PeerLink> accepted = new CompletableFuture<>();
             b.onIncoming(req -> req.accept().thenAccept(link -> {
                 transfer.receiveOn(link.channel());
@@ -94,7 +95,7 @@ class RelayRestartTest {
                 .transport(turnServer(server), TestTurnTransports.class.getName()).build());
         Device b = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).build());
         Endpoint relayedBefore = a.localEndpoints().get(0);
-        LinkTransfer transfer = new LinkTransfer(600, 8 << 10, 2);
+        NumberedTransfer transfer = new NumberedTransfer(600, 8 << 10, 2);
         Pair pair = new Pair(a, b, Endpoint.of("turn", b.localEndpoints().get(0).toSocketAddress()), transfer);
         assertEquals(relayedBefore.toSocketAddress(), pair.listener.path().remote().toSocketAddress(),
                 "B hears A from A's relayed address");
@@ -103,7 +104,7 @@ class RelayRestartTest {
 
         restart.run();
 
-        assertTrue(transfer.received() < transfer.messages, "restarted while messages were still flowing: " + transfer.received());
+        assertTrue(transfer.received() < transfer.messages(), "restarted while messages were still flowing: " + transfer.received());
         sending.get(90, TimeUnit.SECONDS);
         transfer.awaitIntact(60);
         Endpoint relayedAfter = a.localEndpoints().get(0);
@@ -152,7 +153,7 @@ class RelayRestartTest {
         String provider = TestTurnTransports.class.getName();
         Device a = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).transport(turn, provider).build());
         Device b = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).transport(turn, provider).build());
-        LinkTransfer transfer = new LinkTransfer(600, 8 << 10, 2);
+        NumberedTransfer transfer = new NumberedTransfer(600, 8 << 10, 2);
         Pair pair = new Pair(a, b, b.localEndpoints().get(0), transfer);
         PathInfo relayed = pair.dialer.switchPath(a.localEndpoints().get(1), b.localEndpoints().get(1))
                 .toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -162,7 +163,7 @@ class RelayRestartTest {
 
         server.close();
 
-        assertTrue(transfer.received() < transfer.messages, "relay gone while messages were still flowing: " + transfer.received());
+        assertTrue(transfer.received() < transfer.messages(), "relay gone while messages were still flowing: " + transfer.received());
         sending.get(90, TimeUnit.SECONDS);
         transfer.awaitIntact(60);
         assertEquals("udp", pair.dialer.path().local().scheme(), "A fell back to the direct path: " + pair.dialer.paths());

@@ -7,6 +7,7 @@ import io.peerlink.PathKind;
 import io.peerlink.PathState;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
+import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +52,7 @@ class RelayToDirectMigrationTest {
         closeables.add(a);
         Device b = PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).transport(turn, provider).build();
         closeables.add(b);
-        LinkTransfer transfer = new LinkTransfer(600, 8 << 10, 2);
+        NumberedTransfer transfer = new NumberedTransfer(600, 8 << 10, 2);
         CompletableFuture<PeerLink> accepted = new CompletableFuture<>();
         b.onIncoming(req -> req.accept().thenAccept(l -> {
             transfer.receiveOn(l.channel());
@@ -75,7 +76,7 @@ class RelayToDirectMigrationTest {
         link.addPath(a.localEndpoints().get(0), b.localEndpoints().get(0)).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
         LinkEvent.PathChanged change = upgraded.get(10, TimeUnit.SECONDS);
-        assertTrue(transfer.received() < transfer.messages, "moved while messages were still flowing: " + transfer.received());
+        assertTrue(transfer.received() < transfer.messages(), "moved while messages were still flowing: " + transfer.received());
         assertEquals(PathKind.RELAY, change.from().kind());
         assertEquals(PathKind.DIRECT_PRIVATE, change.to().kind());
         sending.get(60, TimeUnit.SECONDS);

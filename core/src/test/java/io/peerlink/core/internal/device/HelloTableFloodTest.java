@@ -6,6 +6,7 @@ import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.UnreachableException;
 import io.peerlink.core.internal.link.SetupPacket;
+import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -56,7 +57,7 @@ class HelloTableFloodTest {
         devices.add(target);
         devices.add(friend);
         List<IncomingRequest> seen = new CopyOnWriteArrayList<>();
-        Transfer before = new Transfer(50, 1000);
+        NumberedTransfer before = new NumberedTransfer(50, 1000);
         target.onIncoming(req -> {
             seen.add(req);
             req.accept().thenAccept(link -> before.receiveOn(link.channel()));

@@ -8,6 +8,7 @@ import io.peerlink.PathState;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.testkit.InMemoryNetwork;
+import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,7 @@ class PathMigrationTest {
         final List<LinkEvent> listenerEvents = new CopyOnWriteArrayList<>();
         final CompletableFuture<PathInfo> listenerMoved = new CompletableFuture<>();
 
-        Pair(Device a, Device b, Endpoint target, Transfer transfer) throws Exception {
+        Pair(Device a, Device b, Endpoint target, NumberedTransfer transfer) throws Exception {
             CompletableFuture<PeerLink> accepted = new CompletableFuture<>();
             b.onIncoming(req -> req.accept().thenAccept(link -> {
                 transfer.receiveOn(link.channel());
@@ -72,7 +73,7 @@ class PathMigrationTest {
     void migratesBetweenTwoUdpSocketsMidTransferWithoutLossOrDuplication() throws Exception {
         Device a = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).udp(LOOPBACK).build());
         Device b = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).build());
-        Transfer transfer = new Transfer(600, 16 << 10, 1);
+        NumberedTransfer transfer = new NumberedTransfer(600, 16 << 10, 1);
         Pair pair = new Pair(a, b, b.localEndpoints().get(0), transfer);
         Endpoint second = a.localEndpoints().get(1);
         CompletableFuture<Void> sending = transfer.sendOn(pair.dialer.channel());
@@ -86,7 +87,7 @@ class PathMigrationTest {
         PathInfo followed = pair.listenerMoved.get(5, TimeUnit.SECONDS);
         int receivedWhenMoved = transfer.received();
         assertEquals(second, followed.remote(), "the peer followed to the new path");
-        assertTrue(receivedWhenMoved < transfer.messages, "moved while messages were still flowing: " + receivedWhenMoved);
+        assertTrue(receivedWhenMoved < transfer.messages(), "moved while messages were still flowing: " + receivedWhenMoved);
         sending.get(30, TimeUnit.SECONDS);
         transfer.awaitIntact(30);
         assertEquals(second, pair.listener.path().remote());
@@ -101,7 +102,7 @@ class PathMigrationTest {
     void migratesFromUdpToAnotherTransportMidTransfer() throws Exception {
         Device a = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).transport(MEM_BIND, MEM).build());
         Device b = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).transport(MEM_BIND, MEM).build());
-        Transfer transfer = new Transfer(400, 8 << 10, 1);
+        NumberedTransfer transfer = new NumberedTransfer(400, 8 << 10, 1);
         Pair pair = new Pair(a, b, b.localEndpoints().get(0), transfer);
         CompletableFuture<Void> sending = transfer.sendOn(pair.dialer.channel());
         assertTrue(transfer.after(100).await(20, TimeUnit.SECONDS), "transfer under way");
@@ -119,7 +120,7 @@ class PathMigrationTest {
         Device a = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).build());
         Device b = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).build());
         try (UdpProxy nat = new UdpProxy(b.localEndpoints().get(0).toSocketAddress())) {
-            Transfer transfer = new Transfer(600, 16 << 10, 1);
+            NumberedTransfer transfer = new NumberedTransfer(600, 16 << 10, 1);
             Pair pair = new Pair(a, b, Endpoint.udp(nat.front()), transfer);
             assertEquals(Endpoint.udp(nat.back()), pair.listener.path().remote());
             CompletableFuture<Void> sending = transfer.sendOn(pair.dialer.channel());
@@ -140,7 +141,7 @@ class PathMigrationTest {
     void aPathNobodyAnswersOnFailsAndTheLinkStays() throws Exception {
         Device a = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).udp(LOOPBACK).build());
         Device b = track(PeerLinks.device().ephemeralIdentity().udp(LOOPBACK).build());
-        Transfer transfer = new Transfer(1, 100);
+        NumberedTransfer transfer = new NumberedTransfer(1, 100);
         Pair pair = new Pair(a, b, b.localEndpoints().get(0), transfer);
         PathInfo before = pair.dialer.path();
         try (java.net.DatagramSocket silent = new java.net.DatagramSocket(LOOPBACK)) {

@@ -9,6 +9,7 @@ import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
 import io.peerlink.core.internal.link.SetupPacket;
 import io.peerlink.core.internal.session.Session;
+import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -107,7 +108,7 @@ class PathSpoofingTest {
 
             // B sends bulk data; A's packets to B (mostly small ACKs) cross the proxy, where the
             // attacker steals some and re-sends them from the victim's address, racing the original.
-            Transfer transfer = new Transfer(400, 16 << 10, 1);
+            NumberedTransfer transfer = new NumberedTransfer(400, 16 << 10, 1);
             transfer.receiveOn(atA.channel());
             CompletableFuture<Void> sending = transfer.sendOn(atB.channel());
             assertTrue(transfer.after(100).await(20, TimeUnit.SECONDS), "transfer under way");

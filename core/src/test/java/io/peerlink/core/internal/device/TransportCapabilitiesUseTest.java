@@ -12,6 +12,7 @@ import io.peerlink.spi.Transport;
 import io.peerlink.spi.TransportCapabilities;
 import io.peerlink.testkit.InMemoryNetwork;
 import io.peerlink.testkit.InMemoryTransport;
+import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -117,7 +118,7 @@ class TransportCapabilitiesUseTest {
         Declaring tb = new Declaring(network.newTransport(65507), false, 600);
         Device a = device(ta);
         Device b = device(tb);
-        Transfer transfer = new Transfer(20, 20_000);
+        NumberedTransfer transfer = new NumberedTransfer(20, 20_000);
         b.onIncoming(req -> req.accept().thenAccept(link -> transfer.receiveOn(link.channel())));
         PeerLink link = a.connect(b.localEndpoints().get(1)).toCompletableFuture().get(5, TimeUnit.SECONDS);
         transfer.sendOn(link.channel()).get(20, TimeUnit.SECONDS);
@@ -130,7 +131,7 @@ class TransportCapabilitiesUseTest {
     void aValidatedDirectPathReplacesARelayedOne() throws Exception {
         Device a = device(new Declaring(network.newTransport(), true, 1400));
         Device b = device(new Declaring(network.newTransport(), true, 1400));
-        Transfer transfer = new Transfer(300, 8 << 10, 1);
+        NumberedTransfer transfer = new NumberedTransfer(300, 8 << 10, 1);
         CompletableFuture<PeerLink> accepted = new CompletableFuture<>();
         b.onIncoming(req -> req.accept().thenAccept(link -> {
             transfer.receiveOn(link.channel());
@@ -164,7 +165,7 @@ class TransportCapabilitiesUseTest {
     void aValidatedRelayedPathReplacesTheWebSocketRelay() throws Exception {
         Device a = device(new WsRelayLike(new Declaring(network.newTransport(), true, 1400)), new Declaring(network.newTransport(), true, 1400));
         Device b = device(new WsRelayLike(new Declaring(network.newTransport(), true, 1400)), new Declaring(network.newTransport(), true, 1400));
-        Transfer transfer = new Transfer(300, 8 << 10, 1);
+        NumberedTransfer transfer = new NumberedTransfer(300, 8 << 10, 1);
         b.onIncoming(req -> req.accept().thenAccept(link -> transfer.receiveOn(link.channel())));
         PeerLink link = a.connect(b.localEndpoints().get(1)).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertEquals(PathKind.RELAY, link.path().kind(), "a wsrelay endpoint is a RELAY path");
