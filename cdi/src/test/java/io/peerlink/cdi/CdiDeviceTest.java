@@ -274,14 +274,24 @@ class CdiDeviceTest {
         // The app's broker password stays out of the properties file: mqtt.passwordSource=file:<path>.
         Path appPasswordFile = dir.resolve("app.password");
         Files.writeString(appPasswordFile, appPassword + "\n");
-        Path config = dir.resolve("app.properties");
-        Files.writeString(config, DeviceSettings.IDENTITY + "=" + dir.resolve("app.key") + "\n"
+        injectedDeviceOnlyOnTheBroker(host, appId, peer, peerId, Map.of("mqtt.username", appId.value(),
+                "mqtt.passwordSource", "file:" + appPasswordFile, "mqtt.brokerEnforcesSender", "true"));
+    }
+
+    /**
+     * Configures the CDI device with the broker at {@code host} as its only transport and its
+     * rendezvous ({@code mqttOptions} as {@code peerlink.transports.1.<option>} keys), starts the
+     * container and checks that {@code peer} links to it by device ID over the broker, both ways.
+     */
+    private void injectedDeviceOnlyOnTheBroker(String host, DeviceId appId, Device peer, DeviceId peerId, Map<String, String> mqttOptions)
+            throws Exception {
+        StringBuilder properties = new StringBuilder(DeviceSettings.IDENTITY + "=" + dir.resolve("app.key") + "\n"
                 + DeviceSettings.RENDEZVOUS + "=mqtt://" + host + "\n"
                 + DeviceSettings.TRANSPORTS + "=mqtt://" + host + "/" + appId.value() + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.username=" + appId.value() + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.passwordSource=file:" + appPasswordFile + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.brokerEnforcesSender=true\n"
                 + DeviceSettings.CONNECT_TIMEOUT + "=PT10S\n");
+        mqttOptions.forEach((k, v) -> properties.append(DeviceSettings.TRANSPORT_OPTION_PREFIX).append("1.").append(k).append('=').append(v).append('\n'));
+        Path config = dir.resolve("app.properties");
+        Files.writeString(config, properties);
         System.setProperty(DeviceSettings.CONFIG_FILE, config.toString());
 
         WeldContainer container = container();
@@ -289,7 +299,7 @@ class CdiDeviceTest {
         Observers observers = container.select(Observers.class).get();
         app.device().rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
         assertTrue(peer.rendezvous().isOnline(appId).toCompletableFuture().get(10, TimeUnit.SECONDS),
-                "the WebSocket device sees the MQTT-registered CDI device online");
+                "the WebSocket device sees the CDI device, registered over the broker, online");
 
         observers.accept = true;
         PeerLink toApp = peer.connect(appId).toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -338,30 +348,8 @@ class CdiDeviceTest {
         }
         assertTrue(causes.toString().contains("refused the connection"), "the broker refused the login: " + causes);
 
-        Path config = dir.resolve("app.properties");
-        Files.writeString(config, DeviceSettings.IDENTITY + "=" + dir.resolve("app.key") + "\n"
-                + DeviceSettings.RENDEZVOUS + "=mqtt://" + host + "\n"
-                + DeviceSettings.TRANSPORTS + "=mqtt://" + host + "/" + appId.value() + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.protocolVersion=MQTT_3_1_1\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.username=" + appId.value() + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.passwordSource=login-token:" + audience + " " + dir.resolve("app.key") + "\n"
-                + DeviceSettings.TRANSPORT_OPTION_PREFIX + "1.mqtt.brokerEnforcesSender=true\n"
-                + DeviceSettings.CONNECT_TIMEOUT + "=PT10S\n");
-        System.setProperty(DeviceSettings.CONFIG_FILE, config.toString());
-
-        WeldContainer container = container();
-        App app = container.select(App.class).get();
-        Observers observers = container.select(Observers.class).get();
-        app.device().rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
-        assertTrue(peer.rendezvous().isOnline(appId).toCompletableFuture().get(10, TimeUnit.SECONDS),
-                "the WebSocket device sees the CDI device, registered over the embedded broker, online");
-        observers.accept = true;
-        PeerLink toApp = peer.connect(appId).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        assertEquals(peerId, observers.requests.poll(10, TimeUnit.SECONDS));
-        assertEquals(io.peerlink.PathKind.BROKERED, toApp.path().kind(), "the CDI device has only the broker: " + toApp.path());
-        toApp.channel().send(ByteBuffer.wrap("over the embedded broker".getBytes(StandardCharsets.UTF_8)));
-        assertEquals("over the embedded broker", observers.received.poll(10, TimeUnit.SECONDS));
-        container.shutdown();
+        injectedDeviceOnlyOnTheBroker(host, appId, peer, peerId, Map.of("mqtt.protocolVersion", "MQTT_3_1_1", "mqtt.username", appId.value(),
+                "mqtt.passwordSource", "login-token:" + audience + " " + dir.resolve("app.key"), "mqtt.brokerEnforcesSender", "true"));
     }
 
     @Test
