@@ -159,7 +159,7 @@ public interface Device extends AutoCloseable {
          * the control WebSocket, and with it the WebSocket relay, goes through a
          * {@code CONNECT <server host>:<port>} tunnel, for {@code ws://} as for {@code wss://}
          * (TLS stays end to end between the device and the server). For networks where only an
-         * HTTP(S) proxy gets out; no proxy credentials are sent. A proxy that refuses the tunnel
+         * HTTP(S) proxy gets out; no proxy credentials are sent (see the overload with them). A proxy that refuses the tunnel
          * or cannot be reached fails the connection with a message naming the proxy. Default:
          * none (connect directly).
          *
@@ -167,6 +167,37 @@ public interface Device extends AutoCloseable {
          * @return this
          */
         Builder rendezvousProxy(InetSocketAddress proxy);
+
+        /**
+         * As {@link #rendezvousProxy(InetSocketAddress)}, for a proxy that wants a user name and
+         * password: each {@code CONNECT} carries them as {@code Proxy-Authorization: Basic}. A
+         * proxy that still answers 407 fails the connection with a message naming the user
+         * (never the password). Basic authentication sends the password readably to the proxy:
+         * use it for a proxy on a network you trust.
+         *
+         * @param proxy the proxy's address
+         * @param user the user name
+         * @param password the password; copied, and kept only in encoded form
+         * @return this
+         * @throws NullPointerException if an argument is null
+         * @throws IllegalArgumentException if the user name contains {@code ':'}
+         */
+        Builder rendezvousProxy(InetSocketAddress proxy, String user, char[] password);
+
+        /**
+         * Trusts the certificate authorities in a PEM file for the {@code wss://} rendezvous, in
+         * addition to the JDK's: for a network whose TLS-inspecting proxy re-signs every HTTPS
+         * connection with its own CA. The host name is still checked. Such a proxy reads the
+         * rendezvous signalling, never the links' payloads, which stay sealed end to end (see
+         * docs/security.md). Without it, a re-signed certificate fails the connection with a
+         * message naming the issuer. Not with {@link #rendezvousPin(String)}, which names the
+         * server's own key (a TLS-inspecting proxy replaces it).
+         *
+         * @param pemFile one or more {@code -----BEGIN CERTIFICATE-----} blocks
+         * @return this
+         * @throws IllegalArgumentException if the file cannot be read or holds no certificate
+         */
+        Builder rendezvousCa(java.nio.file.Path pemFile);
 
         /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all

@@ -21,10 +21,15 @@ final class DeviceOptions {
     @Option(names = "--pin", description = "wss:// only: the server key pin (sha256/...) that 'peerlink server' prints")
     String pin;
 
-    @Option(names = "--proxy", description = "HTTP proxy host:port the rendezvous WebSocket (and the WebSocket relay) "
-            + "tunnels through with CONNECT, for ws:// and wss://; 'none' for no proxy. Default: $HTTPS_PROXY for wss://, "
-            + "$HTTP_PROXY for ws:// (or lower case), unless $NO_PROXY names the server host")
+    @Option(names = "--proxy", description = "HTTP proxy host:port or http://user:password@host:port the rendezvous WebSocket "
+            + "(and the WebSocket relay) tunnels through with CONNECT (Basic credentials if given), for ws:// and wss://; "
+            + "'none' for no proxy. Default: $HTTPS_PROXY for wss://, $HTTP_PROXY for ws:// (or lower case), unless $NO_PROXY "
+            + "names the server host")
     String proxy;
+
+    @Option(names = "--rendezvous-ca", paramLabel = "<ca.pem>", description = "wss:// only: also trust the CA certificates "
+            + "in this PEM file for the rendezvous, e.g. a TLS-inspecting proxy's (link payloads stay sealed end to end)")
+    Path rendezvousCa;
 
     @Option(names = "--stun", description = "STUN server host:port (default: the rendezvous host, port 3478)")
     String stun;
@@ -58,8 +63,16 @@ final class DeviceOptions {
         if (pin != null) {
             b.rendezvousPin(pin);
         }
+        if (rendezvousCa != null) {
+            b.rendezvousCa(rendezvousCa);
+        }
         if (server != null) {
-            b.rendezvousProxy(proxyFor(server, proxy, System.getenv()));
+            ProxyChoice p = proxyFor(server, proxy, System.getenv());
+            if (p != null && p.user() != null) {
+                b.rendezvousProxy(p.address(), p.user(), p.password());
+            } else {
+                b.rendezvousProxy(p == null ? null : p.address());
+            }
         }
         if (stun != null) {
             b.stunServer(parse(stun, 3478));
@@ -74,9 +87,10 @@ final class DeviceOptions {
      * leading dot; {@code *} for all). Only ws/wss URIs go through a proxy.
      *
      * @return the proxy, or null for a direct connection
-     * @throws IllegalArgumentException with a one-line message if a value is not host:port or http://host:port
+     * @throws IllegalArgumentException with a one-line message if a value is not host:port or
+     *         http://[user:password@]host:port; the message never holds the password
      */
-    static InetSocketAddress proxyFor(URI server, String flag, java.util.Map<String, String> env) {
+    static ProxyChoice proxyFor(URI server, String flag, java.util.Map<String, String> env) {
         String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (!scheme.equals("ws") && !scheme.equals("wss")) {
             if (flag != null && !flag.equalsIgnoreCase("none")) {
@@ -104,6 +118,7 @@ final class DeviceOptions {
             return null;
         }
         String hostPort = value;
+        value = redacted(value);
         if (hostPort.regionMatches(true, 0, "http://", 0, 7)) {
             hostPort = hostPort.substring(7);
         } else if (hostPort.contains("://")) {
@@ -112,9 +127,29 @@ final class DeviceOptions {
         if (hostPort.endsWith("/")) {
             hostPort = hostPort.substring(0, hostPort.length() - 1);
         }
-        if (hostPort.contains("@")) {
-            throw new IllegalArgumentException(source + "=" + value + ": proxy credentials are not supported");
+        String shown = value;
+        String user = null;
+        char[] password = null;
+        int at = hostPort.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = hostPort.substring(0, at);
+            hostPort = hostPort.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException(source + "=" + shown + ": proxy credentials must be user:password@ (both given)");
+            }
+            try {
+                user = java.net.URLDecoder.decode(userInfo.substring(0, colon).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+                password = java.net.URLDecoder.decode(userInfo.substring(colon + 1).replace("+", "%2B"),
+                        java.nio.charset.StandardCharsets.UTF_8).toCharArray();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + "=" + shown + ": bad %-escape in the proxy credentials");
+            }
+            if (user.indexOf(':') >= 0) {
+                throw new IllegalArgumentException(source + "=" + shown + ": the proxy user name cannot contain ':'");
+            }
         }
+        value = shown;
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0 || hostPort.endsWith("]")) {
             throw new IllegalArgumentException(source + "=" + value + ": expected host:port");
@@ -136,7 +171,26 @@ final class DeviceOptions {
         if (address.isUnresolved()) {
             throw new IllegalArgumentException(source + "=" + value + ": cannot resolve the proxy host " + host);
         }
-        return address;
+        return new ProxyChoice(address, user, password);
+    }
+
+    /**
+     * A proxy and its optional Basic credentials.
+     *
+     * @param address the proxy
+     * @param user the user name, or null
+     * @param password the password, or null; not in {@link #toString()}
+     */
+    record ProxyChoice(InetSocketAddress address, String user, char[] password) {
+        @Override
+        public String toString() {
+            return "ProxyChoice[" + (user == null ? "" : user + ":***@") + address + "]";
+        }
+    }
+
+    /** The proxy value with a password replaced by {@code ***}, for messages. */
+    static String redacted(String value) {
+        return value.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)?([^/@:]*):[^@/]*@", "$1$2:***@");
     }
 
     private static boolean noProxy(String host, java.util.Map<String, String> env) {

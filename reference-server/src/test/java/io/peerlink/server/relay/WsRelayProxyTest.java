@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -117,12 +118,29 @@ class WsRelayProxyTest {
     }
 
     private Device device(ReferenceServer server, int proxyPort) throws Exception {
-        Device d = PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri()).rendezvousPin(server.serverPin().toString())
-                .rendezvousProxy(new InetSocketAddress("127.0.0.1", proxyPort)).stunServer(server.stunAddress())
+        return device(server, b -> b.rendezvousPin(server.serverPin().toString())
+                .rendezvousProxy(new InetSocketAddress("127.0.0.1", proxyPort)));
+    }
+
+    private Device device(ReferenceServer server, java.util.function.Consumer<Device.Builder> rendezvous) throws Exception {
+        Device.Builder b = PeerLinks.device().ephemeralIdentity().rendezvous(server.controlUri()).stunServer(server.stunAddress())
                 .transport(Endpoint.parse("gated-udp://127.0.0.1:0"), GatedUdpProvider.class.getName())
-                .connectTimeout(Duration.ofSeconds(5)).build();
+                .connectTimeout(Duration.ofSeconds(5));
+        rendezvous.accept(b);
+        Device d = b.build();
         toClose.add(d);
         return d;
+    }
+
+    /** The TLS server's self-signed certificate as PEM: the CA a device may be told to trust. */
+    private Path serverCertificatePem() throws Exception {
+        Path pem = dir.resolve("server.pem");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-exportcert", "-rfc",
+                "-alias", "server", "-keystore", dir.resolve("server.p12").toString(), "-storepass", "test-password",
+                "-file", pem.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "keytool failed: " + out);
+        return pem;
     }
 
     @Test
@@ -185,8 +203,49 @@ class WsRelayProxyTest {
         ExecutionException e = assertThrows(ExecutionException.class,
                 () -> a.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS));
         String message = e.getCause().getMessage();
-        assertEquals("the HTTP proxy 127.0.0.1:" + proxy.port() + " wants credentials (HTTP 407); PeerLink sends none to a proxy",
-                message);
+        assertEquals("the HTTP proxy 127.0.0.1:" + proxy.port() + " wants credentials (HTTP 407): give them as "
+                + "http://user:password@host:port in --proxy or HTTPS_PROXY/HTTP_PROXY (Device.Builder.rendezvousProxy(proxy, user, "
+                + "password))", message);
+    }
+
+    @Test
+    void basicCredentialsGetThroughAProxyThatWantsThem() throws Exception {
+        ReferenceServer server = tlsServer();
+        Proxy proxy = tinyproxy(server.controlUri().getPort(), "BasicAuth bob s3cret-pass");
+        InetSocketAddress at = new InetSocketAddress("127.0.0.1", proxy.port());
+        Device a = device(server, b -> b.rendezvousPin(server.serverPin().toString()).rendezvousProxy(at, "bob", "s3cret-pass".toCharArray()));
+        a.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        assertTrue(proxy.lines().stream().anyMatch(l -> l.contains("CONNECT 127.0.0.1:" + server.controlUri().getPort())),
+                "the tunnel went through the proxy: " + proxy.lines());
+
+        Device wrong = device(server, b -> b.rendezvousPin(server.serverPin().toString()).rendezvousProxy(at, "bob", "guess".toCharArray()));
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> wrong.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS));
+        String message = e.getCause().getMessage();
+        // tinyproxy answers a wrong password with 401, a missing one with 407
+        assertEquals("the HTTP proxy 127.0.0.1:" + proxy.port() + " rejected the credentials of user 'bob' (HTTP 401 to CONNECT): "
+                + "check the user name and password given for the proxy (http://user:password@host:port)", message);
+        assertFalse(message.contains("guess"), message);
+    }
+
+    @Test
+    void anExtraCaIsTrustedInsteadOfAPinAndItsAbsenceNamesTheFlag() throws Exception {
+        ReferenceServer server = tlsServer();
+        Path ca = serverCertificatePem();
+        Proxy proxy = tinyproxy(server.controlUri().getPort());
+        InetSocketAddress at = new InetSocketAddress("127.0.0.1", proxy.port());
+        Device trusting = device(server, b -> b.rendezvousCa(ca).rendezvousProxy(at));
+        trusting.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        Device plain = device(server, b -> b.rendezvousProxy(at));
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> plain.rendezvous().registered().toCompletableFuture().get(15, TimeUnit.SECONDS));
+        assertEquals("the TLS certificate 127.0.0.1 presented is not trusted (no trusted certificate authority issued it; issuer "
+                + "'CN=rv'): if a TLS-inspecting proxy re-signs the connection, trust its CA with --rendezvous-ca <ca.pem> "
+                + "(Device.Builder.rendezvousCa)", e.getCause().getMessage());
+        IllegalStateException both = assertThrows(IllegalStateException.class,
+                () -> device(server, b -> b.rendezvousCa(ca).rendezvousPin(server.serverPin().toString())));
+        assertTrue(both.getMessage().startsWith("rendezvousCa and rendezvousPin exclude each other"), both.getMessage());
     }
 
     private static ByteBuffer message(int i) {

@@ -120,6 +120,10 @@ public final class RendezvousClient implements AutoCloseable {
     private final HttpClient http;
     /** The HTTP proxy the WebSocket tunnels through, or null. */
     private final InetSocketAddress proxy;
+    /** Adds the proxy credentials to the tunnel (the JDK's client sends no Basic auth on CONNECT), or null. */
+    private final ProxyAuthTunnel authTunnel;
+    /** Why the server's certificate was last refused (not trusted, wrong host), or null. */
+    private volatile String trustFailure;
     private final ScheduledExecutorService loop;
     private final ExecutorService callbacks;
 
@@ -226,8 +230,57 @@ public final class RendezvousClient implements AutoCloseable {
     public RendezvousClient(URI server, ServerPin pin, InetSocketAddress proxy, DeviceIdentity identity, Map<String, String> claims,
                             Listener listener,
                             java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
+        this(server, new Connection(pin, List.of(), proxy, null, null), identity, claims, listener, carrier);
+    }
+
+    /**
+     * How the WebSocket reaches the server.
+     *
+     * @param pin for {@code wss://}: the server key pin, or null
+     * @param trustedCas for {@code wss://} without a pin: certificate authorities trusted in
+     *        addition to the JDK's (e.g. a TLS-inspecting proxy's); empty for none
+     * @param proxy an HTTP proxy, or null
+     * @param proxyUser the proxy's user name for Basic authentication, or null for none
+     * @param proxyPassword its password, or null; never printed
+     */
+    public record Connection(ServerPin pin, List<X509Certificate> trustedCas, InetSocketAddress proxy, String proxyUser,
+                             char[] proxyPassword) {
+        public Connection {
+            trustedCas = List.copyOf(trustedCas);
+            if (proxyUser != null && (proxy == null || proxyPassword == null)) {
+                throw new IllegalArgumentException("proxy credentials need a proxy and a password");
+            }
+            proxyPassword = proxyPassword == null ? null : proxyPassword.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "Connection[pin=" + pin + ", trustedCas=" + trustedCas.size() + ", proxy=" + proxy + ", proxyUser=" + proxyUser
+                    + (proxyPassword != null ? ", proxyPassword=***" : "") + "]";
+        }
+    }
+
+    /**
+     * The general form of the constructors above.
+     *
+     * @param server the control URI: {@code ws://} or {@code wss://}, or the scheme of {@code carrier}
+     * @param connection pin, extra CAs, proxy and proxy credentials (all only for ws/wss)
+     * @param identity this device's identity
+     * @param claims claims for the authenticator
+     * @param listener receives incoming requests and introductions
+     * @param carrier as above, or null for the WebSocket
+     * @throws IllegalArgumentException if a proxy is given with a carrier, a pin or CAs with a non-wss URI
+     */
+    public RendezvousClient(URI server, Connection connection, DeviceIdentity identity, Map<String, String> claims,
+                            Listener listener,
+                            java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
         this.server = Objects.requireNonNull(server, "server");
+        ServerPin pin = connection.pin();
+        InetSocketAddress proxy = connection.proxy();
         this.proxy = proxy;
+        if (!connection.trustedCas().isEmpty() && !"wss".equalsIgnoreCase(server.getScheme())) {
+            throw new IllegalArgumentException("extra rendezvous CAs need a wss:// rendezvous URI, got " + server);
+        }
         if (proxy != null && carrier != null) {
             throw new IllegalArgumentException("an HTTP proxy applies to ws:// and wss:// rendezvous URIs only, got " + server);
         }
@@ -246,11 +299,132 @@ public final class RendezvousClient implements AutoCloseable {
         HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(loop);
         if (pin != null) {
             hb.sslContext(pinnedContext(pin));
+        } else if ("wss".equalsIgnoreCase(server.getScheme())) {
+            hb.sslContext(trustingContext(connection.trustedCas()));
         }
-        if (proxy != null) {
+        if (proxy != null && connection.proxyUser() != null) {
+            try {
+                authTunnel = new ProxyAuthTunnel(proxy, connection.proxyUser(), connection.proxyPassword(), tunnelTarget());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot bind a loopback port for the proxy credentials: " + e.getMessage(), e);
+            }
+            hb.proxy(java.net.ProxySelector.of(authTunnel.address()));
+        } else if (proxy != null) {
+            authTunnel = null;
             hb.proxy(java.net.ProxySelector.of(proxy));
+        } else {
+            authTunnel = null;
         }
         this.http = hb.build();
+    }
+
+    /** The {@code host:port} a proxy tunnels to. */
+    private String tunnelTarget() {
+        return server.getHost() + ":" + (server.getPort() >= 0 ? server.getPort() : "wss".equalsIgnoreCase(server.getScheme()) ? 443 : 80);
+    }
+
+    /**
+     * A TLS context that trusts the JDK's certificate authorities plus {@code extra}, checks the
+     * host name as usual, and remembers why a server certificate was refused, for
+     * {@link #describe}.
+     */
+    private SSLContext trustingContext(List<X509Certificate> extra) {
+        try {
+            javax.net.ssl.TrustManagerFactory jdk = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            jdk.init((java.security.KeyStore) null);
+            java.security.KeyStore anchors = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            anchors.load(null, null);
+            int n = 0;
+            for (javax.net.ssl.TrustManager tm : jdk.getTrustManagers()) {
+                if (tm instanceof javax.net.ssl.X509TrustManager x) {
+                    for (X509Certificate ca : x.getAcceptedIssuers()) {
+                        anchors.setCertificateEntry("jdk-" + n++, ca);
+                    }
+                }
+            }
+            for (X509Certificate ca : extra) {
+                anchors.setCertificateEntry("extra-" + n++, ca);
+            }
+            javax.net.ssl.TrustManagerFactory combined = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            combined.init(anchors);
+            X509ExtendedTrustManager delegate = null;
+            for (javax.net.ssl.TrustManager tm : combined.getTrustManagers()) {
+                if (tm instanceof X509ExtendedTrustManager x) {
+                    delegate = x;
+                }
+            }
+            if (delegate == null) {
+                throw new IllegalStateException("the JDK's PKIX trust manager is missing");
+            }
+            X509ExtendedTrustManager pkix = delegate;
+            boolean haveExtra = !extra.isEmpty();
+            X509ExtendedTrustManager trust = new X509ExtendedTrustManager() {
+                private CertificateException refused(X509Certificate[] chain, CertificateException e) {
+                    String issuer = chain == null || chain.length == 0 ? "nobody"
+                            : chain[chain.length - 1].getIssuerX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253);
+                    boolean untrusted = e.getMessage() != null && e.getMessage().contains("PKIX");
+                    String what = untrusted ? "no trusted certificate authority issued it" : String.valueOf(e.getMessage());
+                    trustFailure = "the TLS certificate " + server.getHost() + " presented is not trusted (" + what + "; issuer '" + issuer
+                            + "'): if a TLS-inspecting proxy re-signs the connection, trust its CA with --rendezvous-ca <ca.pem> "
+                            + "(Device.Builder.rendezvousCa)" + (haveExtra ? "; the configured extra CAs do not cover it" : "");
+                    return e;
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                    try {
+                        pkix.checkServerTrusted(chain, authType, socket);
+                    } catch (CertificateException e) {
+                        throw refused(chain, e);
+                    }
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                    try {
+                        pkix.checkServerTrusted(chain, authType, engine);
+                    } catch (CertificateException e) {
+                        throw refused(chain, e);
+                    }
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                    try {
+                        pkix.checkServerTrusted(chain, authType);
+                    } catch (CertificateException e) {
+                        throw refused(chain, e);
+                    }
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                    throw new CertificateException("a device does not accept TLS clients");
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                    throw new CertificateException("a device does not accept TLS clients");
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                    throw new CertificateException("a device does not accept TLS clients");
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return pkix.getAcceptedIssuers();
+                }
+            };
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new javax.net.ssl.TrustManager[] {trust}, new SecureRandom());
+            return context;
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot set up the JDK's TLS trust: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -578,9 +752,14 @@ public final class RendezvousClient implements AutoCloseable {
             connectCarrier(gen);
             return;
         }
-        http.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(server, new SocketListener(gen))
+        trustFailure = null;
+        WebSocket.Builder wsb = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (authTunnel != null) {
+            authTunnel.clearFailure();
+            // A Proxy- header goes to the proxy's CONNECT only (the JDK strips it inside the tunnel).
+            wsb.header(ProxyAuthTunnel.TOKEN_HEADER, authTunnel.token());
+        }
+        wsb.buildAsync(server, new SocketListener(gen))
                 .whenCompleteAsync((ws, failure) -> {
                     if (failure != null) {
                         String why = describe(failure);
@@ -632,6 +811,14 @@ public final class RendezvousClient implements AutoCloseable {
         String pinned = pinFailure;
         if (pinned != null) {
             return pinned;
+        }
+        String atProxy = authTunnel == null ? null : authTunnel.lastFailure();
+        if (atProxy != null) {
+            return atProxy;
+        }
+        String untrusted = trustFailure;
+        if (untrusted != null) {
+            return untrusted;
         }
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
@@ -689,7 +876,8 @@ public final class RendezvousClient implements AutoCloseable {
         boolean handshake407 = root instanceof java.net.http.WebSocketHandshakeException h && h.getResponse() != null
                 && h.getResponse().statusCode() == 407;
         if (handshake407 || java.util.regex.Pattern.compile("\\b407\\b").matcher(message).find()) {
-            return p + " wants credentials (HTTP 407); PeerLink sends none to a proxy";
+            return p + " wants credentials (HTTP 407): give them as http://user:password@host:port in --proxy or "
+                    + "HTTPS_PROXY/HTTP_PROXY (Device.Builder.rendezvousProxy(proxy, user, password))";
         }
         if (root instanceof java.io.EOFException || message.contains("EOF") || message.contains("closed")) {
             return p + " closed the connection while tunnelling to " + target;
@@ -1068,6 +1256,9 @@ public final class RendezvousClient implements AutoCloseable {
         loop.schedule(() -> {
             loop.shutdown();
             callbacks.shutdown();
+            if (authTunnel != null) {
+                authTunnel.close();
+            }
         }, 1500, TimeUnit.MILLISECONDS);
     }
 
