@@ -169,20 +169,25 @@ public interface Device extends AutoCloseable {
         Builder rendezvousProxy(InetSocketAddress proxy);
 
         /**
-         * As {@link #rendezvousProxy(InetSocketAddress)}, for a proxy that wants a user name and
-         * password: each {@code CONNECT} carries them as {@code Proxy-Authorization: Basic}. A
-         * proxy that still answers 407 fails the connection with a message naming the user
-         * (never the password). Basic authentication sends the password readably to the proxy:
-         * use it for a proxy on a network you trust.
+         * As {@link #rendezvousProxy(InetSocketAddress)}, for an HTTP proxy that wants a user name
+         * and password, or a SOCKS5 proxy. An HTTP proxy ({@link java.net.Proxy.Type#HTTP}) gets
+         * the tunnel request {@code CONNECT host:port} with {@code Proxy-Authorization: Basic ...};
+         * a SOCKS5 proxy ({@link java.net.Proxy.Type#SOCKS}; SOCKS4 is not supported) a SOCKS5
+         * {@code CONNECT} (RFC 1928), with the user name and password of RFC 1929 if given. A proxy
+         * that refuses them fails the connection with a message naming the user (never the
+         * password). Both schemes send the password readably to the proxy: use them with a proxy
+         * on a network you trust.
          *
-         * @param proxy the proxy's address
-         * @param user the user name
-         * @param password the password; copied, and kept only in encoded form
+         * @param proxy the proxy, {@code HTTP} or {@code SOCKS}, with an {@link InetSocketAddress};
+         *        {@link java.net.Proxy#NO_PROXY} for none
+         * @param user the user name, or null for none
+         * @param password the password (copied), or null; given exactly when {@code user} is
          * @return this
-         * @throws NullPointerException if an argument is null
-         * @throws IllegalArgumentException if the user name contains {@code ':'}
+         * @throws NullPointerException if {@code proxy} is null
+         * @throws IllegalArgumentException if only one of user and password is given, the user
+         *         name contains {@code ':'}, or the proxy's address is not an InetSocketAddress
          */
-        Builder rendezvousProxy(InetSocketAddress proxy, String user, char[] password);
+        Builder rendezvousProxy(java.net.Proxy proxy, String user, char[] password);
 
         /**
          * Trusts the certificate authorities in a PEM file for the {@code wss://} rendezvous, in

@@ -21,10 +21,10 @@ final class DeviceOptions {
     @Option(names = "--pin", description = "wss:// only: the server key pin (sha256/...) that 'peerlink server' prints")
     String pin;
 
-    @Option(names = "--proxy", description = "HTTP proxy host:port or http://user:password@host:port the rendezvous WebSocket "
-            + "(and the WebSocket relay) tunnels through with CONNECT (Basic credentials if given), for ws:// and wss://; "
-            + "'none' for no proxy. Default: $HTTPS_PROXY for wss://, $HTTP_PROXY for ws:// (or lower case), unless $NO_PROXY "
-            + "names the server host")
+    @Option(names = "--proxy", description = "Proxy the rendezvous WebSocket (and the WebSocket relay) tunnels through, for "
+            + "ws:// and wss://: HTTP CONNECT with host:port or http://[user:password@]host:port (Basic credentials), or SOCKS5 "
+            + "with socks5://[user:password@]host:port; 'none' for no proxy. Default: $HTTPS_PROXY for wss://, $HTTP_PROXY for "
+            + "ws://, then $ALL_PROXY (or lower case), unless $NO_PROXY names the server host")
     String proxy;
 
     @Option(names = "--rendezvous-ca", paramLabel = "<ca.pem>", description = "wss:// only: also trust the CA certificates "
@@ -68,8 +68,9 @@ final class DeviceOptions {
         }
         if (server != null) {
             ProxyChoice p = proxyFor(server, proxy, System.getenv());
-            if (p != null && p.user() != null) {
-                b.rendezvousProxy(p.address(), p.user(), p.password());
+            if (p != null && (p.user() != null || p.socks())) {
+                b.rendezvousProxy(new java.net.Proxy(p.socks() ? java.net.Proxy.Type.SOCKS : java.net.Proxy.Type.HTTP, p.address()),
+                        p.user(), p.password());
             } else {
                 b.rendezvousProxy(p == null ? null : p.address());
             }
@@ -102,7 +103,7 @@ final class DeviceOptions {
         String value = flag;
         if (value == null) {
             String name = scheme.equals("wss") ? "HTTPS_PROXY" : "HTTP_PROXY";
-            for (String n : new String[] {name, name.toLowerCase(java.util.Locale.ROOT)}) {
+            for (String n : new String[] {name, name.toLowerCase(java.util.Locale.ROOT), "ALL_PROXY", "all_proxy"}) {
                 String v = env.get(n);
                 if (v != null && !v.isBlank()) {
                     source = "$" + n;
@@ -119,10 +120,16 @@ final class DeviceOptions {
         }
         String hostPort = value;
         value = redacted(value);
+        boolean socks = false;
         if (hostPort.regionMatches(true, 0, "http://", 0, 7)) {
             hostPort = hostPort.substring(7);
+        } else if (hostPort.regionMatches(true, 0, "socks5://", 0, 9) || hostPort.regionMatches(true, 0, "socks5h://", 0, 10)) {
+            // socks5h (names resolved by the proxy) is what PeerLink does for either: it sends the server's host as given.
+            hostPort = hostPort.substring(hostPort.indexOf("://") + 3);
+            socks = true;
         } else if (hostPort.contains("://")) {
-            throw new IllegalArgumentException(source + "=" + value + ": only an HTTP proxy (http://host:port or host:port) is supported");
+            throw new IllegalArgumentException(source + "=" + value + ": only an HTTP proxy (http://host:port or host:port) or a "
+                    + "SOCKS5 proxy (socks5://host:port) is supported");
         }
         if (hostPort.endsWith("/")) {
             hostPort = hostPort.substring(0, hostPort.length() - 1);
@@ -171,20 +178,21 @@ final class DeviceOptions {
         if (address.isUnresolved()) {
             throw new IllegalArgumentException(source + "=" + value + ": cannot resolve the proxy host " + host);
         }
-        return new ProxyChoice(address, user, password);
+        return new ProxyChoice(address, socks, user, password);
     }
 
     /**
-     * A proxy and its optional Basic credentials.
+     * A proxy and its optional credentials.
      *
      * @param address the proxy
+     * @param socks true for a SOCKS5 proxy, false for an HTTP proxy
      * @param user the user name, or null
      * @param password the password, or null; not in {@link #toString()}
      */
-    record ProxyChoice(InetSocketAddress address, String user, char[] password) {
+    record ProxyChoice(InetSocketAddress address, boolean socks, String user, char[] password) {
         @Override
         public String toString() {
-            return "ProxyChoice[" + (user == null ? "" : user + ":***@") + address + "]";
+            return "ProxyChoice[" + (socks ? "socks5://" : "http://") + (user == null ? "" : user + ":***@") + address + "]";
         }
     }
 

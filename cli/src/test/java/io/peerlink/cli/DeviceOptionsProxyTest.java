@@ -55,21 +55,35 @@ class DeviceOptionsProxyTest {
     }
 
     @Test
+    void socks5FromTheFlagOrAllProxy() {
+        DeviceOptions.ProxyChoice flag = DeviceOptions.proxyFor(WSS, "socks5://carol:pw@127.0.0.4:1080", Map.of());
+        assertTrue(flag.socks());
+        assertEquals(new InetSocketAddress("127.0.0.4", 1080), flag.address());
+        assertEquals("carol", flag.user());
+        DeviceOptions.ProxyChoice all = DeviceOptions.proxyFor(WS, null, Map.of("ALL_PROXY", "socks5h://127.0.0.5:1080"));
+        assertTrue(all.socks());
+        assertNull(all.user());
+        assertFalse(DeviceOptions.proxyFor(WS, null, Map.of("ALL_PROXY", "socks5h://127.0.0.5:1080", "HTTP_PROXY", "127.0.0.2:8888"))
+                .socks(), "HTTP_PROXY before ALL_PROXY");
+        assertNull(DeviceOptions.proxyFor(WS, null, Map.of("all_proxy", "socks5://127.0.0.5:1080", "NO_PROXY", "*")));
+    }
+
+    @Test
     void badValuesSayWhatIsWrongInOneLine() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DeviceOptions.proxyFor(WS, "127.0.0.1", Map.of()))
                 .getMessage().equals("--proxy=127.0.0.1: expected host:port"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DeviceOptions.proxyFor(WS, "127.0.0.1:99999", Map.of()))
                 .getMessage().contains("1..65535"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "socks5://127.0.0.1:1080"))).getMessage()
-                .startsWith("$HTTP_PROXY=socks5://127.0.0.1:1080: only an HTTP proxy"));
+                () -> DeviceOptions.proxyFor(WS, null, Map.of("HTTP_PROXY", "socks4://127.0.0.1:1080"))).getMessage()
+                .startsWith("$HTTP_PROXY=socks4://127.0.0.1:1080: only an HTTP proxy"));
         String noPassword = assertThrows(IllegalArgumentException.class,
                 () -> DeviceOptions.proxyFor(WS, "http://bob@127.0.0.1:3128", Map.of())).getMessage();
         assertEquals("--proxy=http://bob@127.0.0.1:3128: proxy credentials must be user:password@ (both given)", noPassword);
         String socks = assertThrows(IllegalArgumentException.class,
-                () -> DeviceOptions.proxyFor(WS, null, Map.of("HTTPS_PROXY", "x", "HTTP_PROXY", "socks5://bob:s3cret@127.0.0.1:1080")))
+                () -> DeviceOptions.proxyFor(WS, null, Map.of("HTTPS_PROXY", "x", "HTTP_PROXY", "socks4://bob:s3cret@127.0.0.1:1080")))
                 .getMessage();
-        assertTrue(socks.startsWith("$HTTP_PROXY=socks5://bob:***@127.0.0.1:1080: "), socks);
+        assertTrue(socks.startsWith("$HTTP_PROXY=socks4://bob:***@127.0.0.1:1080: "), socks);
         String badPort = assertThrows(IllegalArgumentException.class,
                 () -> DeviceOptions.proxyFor(WS, "http://bob:s3cret@127.0.0.1:x", Map.of())).getMessage();
         assertEquals("--proxy=http://bob:***@127.0.0.1:x: the port is not a number", badPort);

@@ -30,6 +30,17 @@ final class WsRelayLab {
     private WsRelayLab() {
     }
 
+    /** Aborts the class if {@code executable} is missing, or fails under CI (where .ci/run installs {@code debianPackage}). */
+    static void requireTool(String executable, String debianPackage) {
+        if (!Files.isExecutable(Path.of(executable))) {
+            String name = Path.of(executable).getFileName().toString();
+            if (NatLabEnvironment.underCi()) {
+                throw new IllegalStateException(name + " is missing (Debian package " + debianPackage + "; .ci/run installs it)");
+            }
+            org.junit.jupiter.api.Assumptions.abort(name + " is missing (apt-get install " + debianPackage + ")");
+        }
+    }
+
     /** Writes an allow list admitting {@code devices} (their keys under {@code work}, created if missing). */
     static Path allowList(Path work, String... devices) throws java.io.IOException {
         StringBuilder allow = new StringBuilder();

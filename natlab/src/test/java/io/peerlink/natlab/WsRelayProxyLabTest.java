@@ -48,12 +48,7 @@ class WsRelayProxyLabTest {
 
     @BeforeAll
     void startLabProxyAndServer() throws Exception {
-        if (!Files.isExecutable(Path.of("/usr/bin/tinyproxy"))) {
-            if (NatLabEnvironment.underCi()) {
-                throw new IllegalStateException("tinyproxy is missing (Debian package tinyproxy; .ci/run installs it)");
-            }
-            Assumptions.abort("tinyproxy is missing (apt-get install tinyproxy)");
-        }
+        WsRelayLab.requireTool("/usr/bin/tinyproxy", "tinyproxy");
         lab = WsRelayLab.onlyAProxyGetsOut("WsProxyLab", 3128);
         work = Files.createDirectories(lab.logDirectory());
         Path allowList = WsRelayLab.allowList(work, "x1", "y1");

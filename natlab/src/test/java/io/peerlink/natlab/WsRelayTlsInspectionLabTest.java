@@ -1,7 +1,6 @@
 package io.peerlink.natlab;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -52,12 +51,7 @@ class WsRelayTlsInspectionLabTest {
 
     @BeforeAll
     void startLabProxyAndServer() throws Exception {
-        if (!Files.isExecutable(Path.of("/usr/bin/mitmdump"))) {
-            if (NatLabEnvironment.underCi()) {
-                throw new IllegalStateException("mitmdump is missing (Debian package mitmproxy; .ci/run installs it)");
-            }
-            Assumptions.abort("mitmdump is missing (apt-get install mitmproxy)");
-        }
+        WsRelayLab.requireTool("/usr/bin/mitmdump", "mitmproxy");
         lab = WsRelayLab.onlyAProxyGetsOut("WsTlsLab", 3128);
         work = Files.createDirectories(lab.logDirectory());
         Path allowList = WsRelayLab.allowList(work, "x1", "y1");

@@ -25,6 +25,7 @@ final class DeviceBuilderImpl implements Device.Builder {
     URI rendezvous;
     io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress rendezvousProxy;
+    boolean rendezvousProxySocks;
     String rendezvousProxyUser;
     char[] rendezvousProxyPassword;
     List<java.security.cert.X509Certificate> rendezvousCas = List.of();
@@ -82,22 +83,35 @@ final class DeviceBuilderImpl implements Device.Builder {
     @Override
     public Device.Builder rendezvousProxy(InetSocketAddress proxy) {
         this.rendezvousProxy = proxy;
+        this.rendezvousProxySocks = false;
         this.rendezvousProxyUser = null;
         this.rendezvousProxyPassword = null;
         return this;
     }
 
     @Override
-    public Device.Builder rendezvousProxy(InetSocketAddress proxy, String user, char[] password) {
+    public Device.Builder rendezvousProxy(java.net.Proxy proxy, String user, char[] password) {
         Objects.requireNonNull(proxy, "proxy");
-        Objects.requireNonNull(user, "user");
-        Objects.requireNonNull(password, "password");
-        if (user.indexOf(':') >= 0) {
-            throw new IllegalArgumentException("a proxy user name cannot contain ':' (Basic authentication)");
+        if ((user == null) != (password == null)) {
+            throw new IllegalArgumentException("a proxy user name and password go together: give both or neither");
         }
-        this.rendezvousProxy = proxy;
+        if (user != null && user.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("a proxy user name cannot contain ':'");
+        }
+        if (proxy.type() == java.net.Proxy.Type.DIRECT) {
+            this.rendezvousProxy = null;
+            this.rendezvousProxySocks = false;
+            this.rendezvousProxyUser = null;
+            this.rendezvousProxyPassword = null;
+            return this;
+        }
+        if (!(proxy.address() instanceof InetSocketAddress address)) {
+            throw new IllegalArgumentException("the proxy's address must be an InetSocketAddress, got " + proxy.address());
+        }
+        this.rendezvousProxy = address;
+        this.rendezvousProxySocks = proxy.type() == java.net.Proxy.Type.SOCKS;
         this.rendezvousProxyUser = user;
-        this.rendezvousProxyPassword = password.clone();
+        this.rendezvousProxyPassword = password == null ? null : password.clone();
         return this;
     }
 

@@ -169,7 +169,7 @@ final class DeviceImpl implements Device {
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
             rendezvousClient = new RendezvousClient(b.rendezvous, new RendezvousClient.Connection(b.rendezvousPin, b.rendezvousCas,
-                    b.rendezvousProxy, b.rendezvousProxyUser, b.rendezvousProxyPassword), identity, Map.of(),
+                    b.rendezvousProxy, b.rendezvousProxySocks, b.rendezvousProxyUser, b.rendezvousProxyPassword), identity, Map.of(),
                     new RendezvousListener(), ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);

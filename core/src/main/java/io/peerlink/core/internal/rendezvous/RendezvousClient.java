@@ -120,8 +120,10 @@ public final class RendezvousClient implements AutoCloseable {
     private final HttpClient http;
     /** The HTTP proxy the WebSocket tunnels through, or null. */
     private final InetSocketAddress proxy;
-    /** Adds the proxy credentials to the tunnel (the JDK's client sends no Basic auth on CONNECT), or null. */
-    private final ProxyAuthTunnel authTunnel;
+    /** Opens the tunnel where the JDK's client cannot (Basic credentials on CONNECT, SOCKS5), or null. */
+    private final ProxyTunnel authTunnel;
+    /** "the HTTP proxy host:port" or "the SOCKS5 proxy host:port", or null. */
+    private final String proxyLabel;
     /** Why the server's certificate was last refused (not trusted, wrong host), or null. */
     private volatile String trustFailure;
     private final ScheduledExecutorService loop;
@@ -230,7 +232,7 @@ public final class RendezvousClient implements AutoCloseable {
     public RendezvousClient(URI server, ServerPin pin, InetSocketAddress proxy, DeviceIdentity identity, Map<String, String> claims,
                             Listener listener,
                             java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
-        this(server, new Connection(pin, List.of(), proxy, null, null), identity, claims, listener, carrier);
+        this(server, new Connection(pin, List.of(), proxy, false, null, null), identity, claims, listener, carrier);
     }
 
     /**
@@ -239,11 +241,12 @@ public final class RendezvousClient implements AutoCloseable {
      * @param pin for {@code wss://}: the server key pin, or null
      * @param trustedCas for {@code wss://} without a pin: certificate authorities trusted in
      *        addition to the JDK's (e.g. a TLS-inspecting proxy's); empty for none
-     * @param proxy an HTTP proxy, or null
-     * @param proxyUser the proxy's user name for Basic authentication, or null for none
+     * @param proxy an HTTP or SOCKS5 proxy, or null
+     * @param socks true if {@code proxy} is a SOCKS5 proxy
+     * @param proxyUser the proxy's user name (HTTP Basic, or SOCKS5 user name and password), or null for none
      * @param proxyPassword its password, or null; never printed
      */
-    public record Connection(ServerPin pin, List<X509Certificate> trustedCas, InetSocketAddress proxy, String proxyUser,
+    public record Connection(ServerPin pin, List<X509Certificate> trustedCas, InetSocketAddress proxy, boolean socks, String proxyUser,
                              char[] proxyPassword) {
         public Connection {
             trustedCas = List.copyOf(trustedCas);
@@ -255,7 +258,8 @@ public final class RendezvousClient implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "Connection[pin=" + pin + ", trustedCas=" + trustedCas.size() + ", proxy=" + proxy + ", proxyUser=" + proxyUser
+            return "Connection[pin=" + pin + ", trustedCas=" + trustedCas.size() + ", proxy=" + proxy + (socks ? " (SOCKS5)" : "")
+                    + ", proxyUser=" + proxyUser
                     + (proxyPassword != null ? ", proxyPassword=***" : "") + "]";
         }
     }
@@ -302,11 +306,13 @@ public final class RendezvousClient implements AutoCloseable {
         } else if ("wss".equalsIgnoreCase(server.getScheme())) {
             hb.sslContext(trustingContext(connection.trustedCas()));
         }
-        if (proxy != null && connection.proxyUser() != null) {
+        this.proxyLabel = proxy == null ? null : (connection.socks() ? "the SOCKS5 proxy " : "the HTTP proxy ") + proxy.getHostString()
+                + ":" + proxy.getPort();
+        if (proxy != null && (connection.proxyUser() != null || connection.socks())) {
             try {
-                authTunnel = new ProxyAuthTunnel(proxy, connection.proxyUser(), connection.proxyPassword(), tunnelTarget());
+                authTunnel = new ProxyTunnel(proxy, connection.socks(), connection.proxyUser(), connection.proxyPassword(), tunnelTarget());
             } catch (java.io.IOException e) {
-                throw new IllegalStateException("cannot bind a loopback port for the proxy credentials: " + e.getMessage(), e);
+                throw new IllegalStateException("cannot bind a loopback port for the proxy tunnel: " + e.getMessage(), e);
             }
             hb.proxy(java.net.ProxySelector.of(authTunnel.address()));
         } else if (proxy != null) {
@@ -360,68 +366,34 @@ public final class RendezvousClient implements AutoCloseable {
             }
             X509ExtendedTrustManager pkix = delegate;
             boolean haveExtra = !extra.isEmpty();
-            X509ExtendedTrustManager trust = new X509ExtendedTrustManager() {
-                private CertificateException refused(X509Certificate[] chain, CertificateException e) {
-                    String issuer = chain == null || chain.length == 0 ? "nobody"
-                            : chain[chain.length - 1].getIssuerX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253);
-                    boolean untrusted = e.getMessage() != null && e.getMessage().contains("PKIX");
-                    String what = untrusted ? "no trusted certificate authority issued it" : String.valueOf(e.getMessage());
-                    trustFailure = "the TLS certificate " + server.getHost() + " presented is not trusted (" + what + "; issuer '" + issuer
-                            + "'): if a TLS-inspecting proxy re-signs the connection, trust its CA with --rendezvous-ca <ca.pem> "
-                            + "(Device.Builder.rendezvousCa)" + (haveExtra ? "; the configured extra CAs do not cover it" : "");
-                    return e;
-                }
-
+            return context(new ServerTrust() {
                 @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) throws CertificateException {
                     try {
-                        pkix.checkServerTrusted(chain, authType, socket);
+                        if (engine != null) {
+                            pkix.checkServerTrusted(chain, authType, engine);
+                        } else if (socket != null) {
+                            pkix.checkServerTrusted(chain, authType, socket);
+                        } else {
+                            pkix.checkServerTrusted(chain, authType);
+                        }
                     } catch (CertificateException e) {
-                        throw refused(chain, e);
+                        String issuer = chain == null || chain.length == 0 ? "nobody" : chain[chain.length - 1].getIssuerX500Principal()
+                                .getName(javax.security.auth.x500.X500Principal.RFC2253);
+                        boolean untrusted = e.getMessage() != null && e.getMessage().contains("PKIX");
+                        String what = untrusted ? "no trusted certificate authority issued it" : String.valueOf(e.getMessage());
+                        trustFailure = "the TLS certificate " + server.getHost() + " presented is not trusted (" + what + "; issuer '"
+                                + issuer + "'): if a TLS-inspecting proxy re-signs the connection, trust its CA with --rendezvous-ca "
+                                + "<ca.pem> (Device.Builder.rendezvousCa)" + (haveExtra ? "; the configured extra CAs do not cover it" : "");
+                        throw e;
                     }
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-                    try {
-                        pkix.checkServerTrusted(chain, authType, engine);
-                    } catch (CertificateException e) {
-                        throw refused(chain, e);
-                    }
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                    try {
-                        pkix.checkServerTrusted(chain, authType);
-                    } catch (CertificateException e) {
-                        throw refused(chain, e);
-                    }
-                }
-
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-                    throw new CertificateException("a device does not accept TLS clients");
-                }
-
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-                    throw new CertificateException("a device does not accept TLS clients");
-                }
-
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                    throw new CertificateException("a device does not accept TLS clients");
                 }
 
                 @Override
                 public X509Certificate[] getAcceptedIssuers() {
                     return pkix.getAcceptedIssuers();
                 }
-            };
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new javax.net.ssl.TrustManager[] {trust}, new SecureRandom());
-            return context;
+            });
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot set up the JDK's TLS trust: " + e.getMessage(), e);
         }
@@ -432,8 +404,9 @@ public final class RendezvousClient implements AutoCloseable {
      * host-name check: it names the key itself, which is stronger than either.
      */
     private SSLContext pinnedContext(ServerPin expected) {
-        X509ExtendedTrustManager trust = new X509ExtendedTrustManager() {
-            private void check(X509Certificate[] chain) throws CertificateException {
+        return context(new ServerTrust() {
+            @Override
+            void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) throws CertificateException {
                 if (chain == null || chain.length == 0) {
                     throw new CertificateException("the server sent no certificate");
                 }
@@ -444,48 +417,57 @@ public final class RendezvousClient implements AutoCloseable {
                     throw new CertificateException(why);
                 }
             }
+        });
+    }
 
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-                throw new CertificateException("a device does not accept TLS clients");
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-                throw new CertificateException("a device does not accept TLS clients");
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                throw new CertificateException("a device does not accept TLS clients");
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
+    private static SSLContext context(X509ExtendedTrustManager trust) {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new javax.net.ssl.TrustManager[] {trust}, new SecureRandom());
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK has no TLS context", e);
+        }
+    }
+
+    /** A trust manager for a device's TLS client: server chains go to {@link #check}, client chains are refused. */
+    private abstract static class ServerTrust extends X509ExtendedTrustManager {
+        /** @param socket the socket, or null; @param engine the engine, or null */
+        abstract void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) throws CertificateException;
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            check(chain, authType, socket, null);
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            check(chain, authType, null, engine);
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            check(chain, authType, null, null);
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            throw new CertificateException("a device does not accept TLS clients");
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            throw new CertificateException("a device does not accept TLS clients");
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("a device does not accept TLS clients");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
         }
     }
 
@@ -757,7 +739,7 @@ public final class RendezvousClient implements AutoCloseable {
         if (authTunnel != null) {
             authTunnel.clearFailure();
             // A Proxy- header goes to the proxy's CONNECT only (the JDK strips it inside the tunnel).
-            wsb.header(ProxyAuthTunnel.TOKEN_HEADER, authTunnel.token());
+            wsb.header(ProxyTunnel.TOKEN_HEADER, authTunnel.token());
         }
         wsb.buildAsync(server, new SocketListener(gen))
                 .whenCompleteAsync((ws, failure) -> {
@@ -856,7 +838,7 @@ public final class RendezvousClient implements AutoCloseable {
 
     /** The one-line cause of a failure that the HTTP proxy is to blame for, or null. */
     private String describeProxyFailure(Throwable root) {
-        String p = "the HTTP proxy " + proxy.getHostString() + ":" + proxy.getPort();
+        String p = proxyLabel;
         String target = server.getHost() + ":" + (server.getPort() >= 0 ? server.getPort() : "wss".equalsIgnoreCase(server.getScheme()) ? 443 : 80);
         String message = root.getMessage() == null ? "" : root.getMessage();
         // The JDK's HTTP client connects to the proxy first: a refused or silent connect is the proxy's.
