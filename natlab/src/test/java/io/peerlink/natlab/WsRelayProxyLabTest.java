@@ -207,7 +207,6 @@ class WsRelayProxyLabTest {
         try {
             WsRelayLab.awaitListening(lab, 3128, proxy);
             String receiverId = WsRelayLab.id(work, "y1");
-            String senderId = WsRelayLab.id(work, "x1");
             try (LabProcess none = lab.startJava("x1", MAIN, List.of("device", "send", "-k", work.resolve("x1.key").toString(),
                     "-s", CONTROL, "--proxy", PROXY, "--to", receiverId, "-f", work.resolve("allow-list").toString(), "--no-progress",
                     "--timeout", "5"))) {
@@ -230,26 +229,67 @@ class WsRelayProxyLabTest {
                 assertFalse(allOutput(wrong).contains(PROXY_PASSWORD), "the password is printed: " + allOutput(wrong));
             }
 
-            WsRelayLab.Payload payload = WsRelayLab.canaryPayload(work, "payload-auth.bin", "wsproxy-auth", 256 << 10);
-            Path inbox = Files.createDirectories(work.resolve("inbox-auth"));
-            List<String> listen = new ArrayList<>(List.of("env", "HTTP_PROXY=http://" + PROXY_USER + ":" + PROXY_PASSWORD + "@" + PROXY));
-            listen.addAll(NatLab.javaCommand(MAIN, List.of(), List.of("device", "listen", "-v", "-k", work.resolve("y1.key").toString(),
-                    "-s", CONTROL, "-d", inbox.toString(), "--links", "1")));
-            try (LabProcess listener = lab.start("y1", "java-auth-listen", listen)) {
-                listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
-                try (LabProcess client = lab.startJava("x1", MAIN, List.of("device", "send", "-v", "-k",
-                        work.resolve("x1.key").toString(), "-s", CONTROL, "--proxy", "http://" + PROXY_USER + ":" + PROXY_PASSWORD + "@"
-                                + PROXY, "--to", receiverId, "-f", payload.file().toString(), "--no-progress", "--timeout", "20",
-                        "--linger", "2000"))) {
-                    String moved = WsRelayLab.relayedTransfer("WsRelayProxyLabTest (credentials)", listener, client, "198.51.100.1:8080",
-                            senderId, receiverId, payload);
-                    System.out.println("WsRelayProxyLabTest: with credentials: " + moved);
-                    assertFalse(allOutput(client).contains(PROXY_PASSWORD), "the password is printed");
-                }
-                assertFalse(allOutput(listener).contains(PROXY_PASSWORD), "the password is printed");
-            }
+            transferWithCredentials("HTTP_PROXY=http://", "http://", "auth");
             long tunnels = proxyLog().stream().filter(l -> l.contains("CONNECT 198.51.100.1:8080")).count();
             assertTrue(tunnels >= 2, "both devices tunnelled through the proxy that wants credentials: " + proxyLog());
+        } finally {
+            stopProxy();
+            proxy = startProxy();
+            WsRelayLab.awaitListening(lab, 3128, proxy);
+        }
+    }
+
+    /**
+     * y1 listens with its proxy and credentials in the environment ({@code envPrefix} +
+     * user:password@proxy), x1 sends 256 KiB with them in {@code --proxy}; the transfer goes over
+     * the WebSocket relay byte-exact and neither prints the password.
+     */
+    private void transferWithCredentials(String envPrefix, String flagScheme, String tag) throws Exception {
+        String senderId = WsRelayLab.id(work, "x1");
+        String receiverId = WsRelayLab.id(work, "y1");
+        String credentials = PROXY_USER + ":" + PROXY_PASSWORD + "@" + PROXY;
+        WsRelayLab.Payload payload = WsRelayLab.canaryPayload(work, "payload-" + tag + ".bin", "wsproxy-" + tag, 256 << 10);
+        Path inbox = Files.createDirectories(work.resolve("inbox-" + tag));
+        List<String> listen = new ArrayList<>(List.of("env", envPrefix + credentials));
+        listen.addAll(NatLab.javaCommand(MAIN, List.of(), List.of("device", "listen", "-v", "-k", work.resolve("y1.key").toString(),
+                "-s", CONTROL, "-d", inbox.toString(), "--links", "1")));
+        try (LabProcess listener = lab.start("y1", "java-" + tag + "-listen", listen)) {
+            listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
+            try (LabProcess client = lab.startJava("x1", MAIN, List.of("device", "send", "-v", "-k", work.resolve("x1.key").toString(),
+                    "-s", CONTROL, "--proxy", flagScheme + credentials, "--to", receiverId, "-f", payload.file().toString(),
+                    "--no-progress", "--timeout", "20", "--linger", "2000"))) {
+                String moved = WsRelayLab.relayedTransfer("WsRelayProxyLabTest (" + tag + ")", listener, client, "198.51.100.1:8080",
+                        senderId, receiverId, payload);
+                System.out.println("WsRelayProxyLabTest: " + tag + ": " + moved);
+                assertFalse(allOutput(client).contains(PROXY_PASSWORD), "the password is printed");
+            }
+            assertFalse(allOutput(listener).contains(PROXY_PASSWORD), "the password is printed");
+        }
+    }
+
+    /**
+     * A SOCKS5 proxy (a real microsocks, user name and password required) swapped in on the same
+     * port: y1 gets it from {@code ALL_PROXY=socks5://...}, x1 from {@code --proxy socks5://...};
+     * both link over the WebSocket relay and move 256 KiB byte-exact; a wrong password ends in
+     * one line.
+     */
+    @Test
+    void aSocks5ProxyWithCredentials() throws Exception {
+        WsRelayLab.requireTool("/usr/bin/microsocks", "microsocks");
+        stopProxy();
+        proxy = lab.start(NatLab.CORE, "microsocks", List.of("microsocks", "-i", "198.51.100.7", "-p", "3128", "-u", PROXY_USER, "-P",
+                PROXY_PASSWORD));
+        try {
+            WsRelayLab.awaitListening(lab, 3128, proxy);
+            try (LabProcess wrong = lab.startJava("x1", MAIN, List.of("device", "send", "-k", work.resolve("x1.key").toString(),
+                    "-s", CONTROL, "--proxy", "socks5://" + PROXY_USER + ":wrong@" + PROXY, "--to", WsRelayLab.id(work, "y1"), "-f",
+                    work.resolve("allow-list").toString(), "--no-progress", "--timeout", "5"))) {
+                String line = wrong.awaitLine(l -> l.startsWith("unreachable") || l.startsWith("error") || l.startsWith("path "), OUTCOME);
+                System.out.println("WsRelayProxyLabTest: SOCKS5, wrong password: " + line);
+                assertTrue(line.contains("the SOCKS5 proxy " + PROXY + " rejected the credentials of user '" + PROXY_USER + "'"), line);
+                assertEquals(3, wrong.waitFor(OUTCOME), "exit code: unreachable");
+            }
+            transferWithCredentials("ALL_PROXY=socks5://", "socks5://", "socks5");
         } finally {
             stopProxy();
             proxy = startProxy();
