@@ -202,7 +202,7 @@ public interface Device extends AutoCloseable {
          * @return this
          * @throws IllegalArgumentException if the file cannot be read or holds no certificate
          */
-        Builder rendezvousCa(java.nio.file.Path pemFile);
+        Builder rendezvousCa(Path pemFile);
 
         /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all
