@@ -32,7 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * holds both tunnels, and a capture of the proxy-to-server leg holds the relay frames but not the
  * payload's text (sealed end to end). The proxy restarting in the middle of a 32 MiB transfer
  * does not break it. A proxy that refuses the tunnel, and one that cannot be reached, each end the
- * command with one line naming the proxy.
+ * command with one line naming the proxy. A tinyproxy that wants Basic credentials, and a
+ * microsocks (SOCKS5) that wants a user name and password, each swapped in on the same port: the
+ * devices given the credentials (environment and {@code --proxy}) link and move data over the
+ * relay; missing or wrong ones end in one line; the password appears in no output. The lab
+ * set-up is {@link WsRelayLab}'s, shared with the other WebSocket relay labs.
  */
 @NatLabTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
