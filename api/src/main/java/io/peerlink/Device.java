@@ -159,7 +159,7 @@ public interface Device extends AutoCloseable {
          * the control WebSocket, and with it the WebSocket relay, goes through a
          * {@code CONNECT <server host>:<port>} tunnel, for {@code ws://} as for {@code wss://}
          * (TLS stays end to end between the device and the server). For networks where only an
-         * HTTP(S) proxy gets out; no proxy credentials are sent. A proxy that refuses the tunnel
+         * HTTP(S) proxy gets out; no proxy credentials are sent (see the overload with them). A proxy that refuses the tunnel
          * or cannot be reached fails the connection with a message naming the proxy. Default:
          * none (connect directly).
          *
@@ -167,6 +167,42 @@ public interface Device extends AutoCloseable {
          * @return this
          */
         Builder rendezvousProxy(InetSocketAddress proxy);
+
+        /**
+         * As {@link #rendezvousProxy(InetSocketAddress)}, for an HTTP proxy that wants a user name
+         * and password, or a SOCKS5 proxy. An HTTP proxy ({@link java.net.Proxy.Type#HTTP}) gets
+         * the tunnel request {@code CONNECT host:port} with {@code Proxy-Authorization: Basic ...};
+         * a SOCKS5 proxy ({@link java.net.Proxy.Type#SOCKS}; SOCKS4 is not supported) a SOCKS5
+         * {@code CONNECT} (RFC 1928), with the user name and password of RFC 1929 if given. A proxy
+         * that refuses them fails the connection with a message naming the user (never the
+         * password). Both schemes send the password readably to the proxy: use them with a proxy
+         * on a network you trust.
+         *
+         * @param proxy the proxy, {@code HTTP} or {@code SOCKS}, with an {@link InetSocketAddress};
+         *        {@link java.net.Proxy#NO_PROXY} for none
+         * @param user the user name, or null for none
+         * @param password the password (copied), or null; given exactly when {@code user} is
+         * @return this
+         * @throws NullPointerException if {@code proxy} is null
+         * @throws IllegalArgumentException if only one of user and password is given, the user
+         *         name contains {@code ':'}, or the proxy's address is not an InetSocketAddress
+         */
+        Builder rendezvousProxy(java.net.Proxy proxy, String user, char[] password);
+
+        /**
+         * Trusts the certificate authorities in a PEM file for the {@code wss://} rendezvous, in
+         * addition to the JDK's: for a network whose TLS-inspecting proxy re-signs every HTTPS
+         * connection with its own CA. The host name is still checked. Such a proxy reads the
+         * rendezvous signalling, never the links' payloads, which stay sealed end to end (see
+         * docs/security.md). Without it, a re-signed certificate fails the connection with a
+         * message naming the issuer. Not with {@link #rendezvousPin(String)}, which names the
+         * server's own key (a TLS-inspecting proxy replaces it).
+         *
+         * @param pemFile one or more {@code -----BEGIN CERTIFICATE-----} blocks
+         * @return this
+         * @throws IllegalArgumentException if the file cannot be read or holds no certificate
+         */
+        Builder rendezvousCa(Path pemFile);
 
         /**
          * Adds a UDP socket bound to the given address ({@code 0.0.0.0:0} for any port on all

@@ -21,10 +21,15 @@ final class DeviceOptions {
     @Option(names = "--pin", description = "wss:// only: the server key pin (sha256/...) that 'peerlink server' prints")
     String pin;
 
-    @Option(names = "--proxy", description = "HTTP proxy host:port the rendezvous WebSocket (and the WebSocket relay) "
-            + "tunnels through with CONNECT, for ws:// and wss://; 'none' for no proxy. Default: $HTTPS_PROXY for wss://, "
-            + "$HTTP_PROXY for ws:// (or lower case), unless $NO_PROXY names the server host")
+    @Option(names = "--proxy", description = "Proxy the rendezvous WebSocket (and the WebSocket relay) tunnels through, for "
+            + "ws:// and wss://: HTTP CONNECT with host:port or http://[user:password@]host:port (Basic credentials), or SOCKS5 "
+            + "with socks5://[user:password@]host:port; 'none' for no proxy. Default: $HTTPS_PROXY for wss://, $HTTP_PROXY for "
+            + "ws://, then $ALL_PROXY (or lower case), unless $NO_PROXY names the server host")
     String proxy;
+
+    @Option(names = "--rendezvous-ca", paramLabel = "<ca.pem>", description = "wss:// only: also trust the CA certificates "
+            + "in this PEM file for the rendezvous, e.g. a TLS-inspecting proxy's (link payloads stay sealed end to end)")
+    Path rendezvousCa;
 
     @Option(names = "--stun", description = "STUN server host:port (default: the rendezvous host, port 3478)")
     String stun;
@@ -58,8 +63,17 @@ final class DeviceOptions {
         if (pin != null) {
             b.rendezvousPin(pin);
         }
+        if (rendezvousCa != null) {
+            b.rendezvousCa(rendezvousCa);
+        }
         if (server != null) {
-            b.rendezvousProxy(proxyFor(server, proxy, System.getenv()));
+            ProxyChoice p = proxyFor(server, proxy, System.getenv());
+            if (p != null && (p.user() != null || p.socks())) {
+                b.rendezvousProxy(new java.net.Proxy(p.socks() ? java.net.Proxy.Type.SOCKS : java.net.Proxy.Type.HTTP, p.address()),
+                        p.user(), p.password());
+            } else {
+                b.rendezvousProxy(p == null ? null : p.address());
+            }
         }
         if (stun != null) {
             b.stunServer(parse(stun, 3478));
@@ -74,9 +88,10 @@ final class DeviceOptions {
      * leading dot; {@code *} for all). Only ws/wss URIs go through a proxy.
      *
      * @return the proxy, or null for a direct connection
-     * @throws IllegalArgumentException with a one-line message if a value is not host:port or http://host:port
+     * @throws IllegalArgumentException with a one-line message if a value is not host:port or
+     *         http://[user:password@]host:port; the message never holds the password
      */
-    static InetSocketAddress proxyFor(URI server, String flag, java.util.Map<String, String> env) {
+    static ProxyChoice proxyFor(URI server, String flag, java.util.Map<String, String> env) {
         String scheme = server.getScheme() == null ? "" : server.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (!scheme.equals("ws") && !scheme.equals("wss")) {
             if (flag != null && !flag.equalsIgnoreCase("none")) {
@@ -88,7 +103,7 @@ final class DeviceOptions {
         String value = flag;
         if (value == null) {
             String name = scheme.equals("wss") ? "HTTPS_PROXY" : "HTTP_PROXY";
-            for (String n : new String[] {name, name.toLowerCase(java.util.Locale.ROOT)}) {
+            for (String n : new String[] {name, name.toLowerCase(java.util.Locale.ROOT), "ALL_PROXY", "all_proxy"}) {
                 String v = env.get(n);
                 if (v != null && !v.isBlank()) {
                     source = "$" + n;
@@ -104,17 +119,44 @@ final class DeviceOptions {
             return null;
         }
         String hostPort = value;
+        value = redacted(value);
+        boolean socks = false;
         if (hostPort.regionMatches(true, 0, "http://", 0, 7)) {
             hostPort = hostPort.substring(7);
+        } else if (hostPort.regionMatches(true, 0, "socks5://", 0, 9) || hostPort.regionMatches(true, 0, "socks5h://", 0, 10)) {
+            // socks5h (names resolved by the proxy) is what PeerLink does for either: it sends the server's host as given.
+            hostPort = hostPort.substring(hostPort.indexOf("://") + 3);
+            socks = true;
         } else if (hostPort.contains("://")) {
-            throw new IllegalArgumentException(source + "=" + value + ": only an HTTP proxy (http://host:port or host:port) is supported");
+            throw new IllegalArgumentException(source + "=" + value + ": only an HTTP proxy (http://host:port or host:port) or a "
+                    + "SOCKS5 proxy (socks5://host:port) is supported");
         }
         if (hostPort.endsWith("/")) {
             hostPort = hostPort.substring(0, hostPort.length() - 1);
         }
-        if (hostPort.contains("@")) {
-            throw new IllegalArgumentException(source + "=" + value + ": proxy credentials are not supported");
+        String shown = value;
+        String user = null;
+        char[] password = null;
+        int at = hostPort.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = hostPort.substring(0, at);
+            hostPort = hostPort.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException(source + "=" + shown + ": proxy credentials must be user:password@ (both given)");
+            }
+            try {
+                user = java.net.URLDecoder.decode(userInfo.substring(0, colon).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+                password = java.net.URLDecoder.decode(userInfo.substring(colon + 1).replace("+", "%2B"),
+                        java.nio.charset.StandardCharsets.UTF_8).toCharArray();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + "=" + shown + ": bad %-escape in the proxy credentials");
+            }
+            if (user.indexOf(':') >= 0) {
+                throw new IllegalArgumentException(source + "=" + shown + ": the proxy user name cannot contain ':'");
+            }
         }
+        value = shown;
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0 || hostPort.endsWith("]")) {
             throw new IllegalArgumentException(source + "=" + value + ": expected host:port");
@@ -136,7 +178,27 @@ final class DeviceOptions {
         if (address.isUnresolved()) {
             throw new IllegalArgumentException(source + "=" + value + ": cannot resolve the proxy host " + host);
         }
-        return address;
+        return new ProxyChoice(address, socks, user, password);
+    }
+
+    /**
+     * A proxy and its optional credentials.
+     *
+     * @param address the proxy
+     * @param socks true for a SOCKS5 proxy, false for an HTTP proxy
+     * @param user the user name, or null
+     * @param password the password, or null; not in {@link #toString()}
+     */
+    record ProxyChoice(InetSocketAddress address, boolean socks, String user, char[] password) {
+        @Override
+        public String toString() {
+            return "ProxyChoice[" + (socks ? "socks5://" : "http://") + (user == null ? "" : user + ":***@") + address + "]";
+        }
+    }
+
+    /** The proxy value with a password replaced by {@code ***}, for messages. */
+    static String redacted(String value) {
+        return value.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)?([^/@:]*):[^@/]*@", "$1$2:***@");
     }
 
     private static boolean noProxy(String host, java.util.Map<String, String> env) {

@@ -1,6 +1,5 @@
 package io.peerlink.natlab;
 
-import io.peerlink.cli.Main;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -17,6 +16,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
+import static io.peerlink.natlab.WsRelayLab.MAIN;
+import static io.peerlink.natlab.WsRelayLab.OUTCOME;
+import static io.peerlink.natlab.WsRelayLab.STARTUP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,16 +32,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * holds both tunnels, and a capture of the proxy-to-server leg holds the relay frames but not the
  * payload's text (sealed end to end). The proxy restarting in the middle of a 32 MiB transfer
  * does not break it. A proxy that refuses the tunnel, and one that cannot be reached, each end the
- * command with one line naming the proxy.
+ * command with one line naming the proxy. A tinyproxy that wants Basic credentials, and a
+ * microsocks (SOCKS5) that wants a user name and password, each swapped in on the same port: the
+ * devices given the credentials (environment and {@code --proxy}) link and move data over the
+ * relay; missing or wrong ones end in one line; the password appears in no output. The lab
+ * set-up is {@link WsRelayLab}'s, shared with the other WebSocket relay labs.
  */
 @NatLabTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WsRelayProxyLabTest {
-    private static final Duration STARTUP = Duration.ofSeconds(60);
-    private static final Duration OUTCOME = Duration.ofSeconds(90);
+    private static final String PROXY_USER = "lab-user";
+    private static final String PROXY_PASSWORD = "Pr0xy-s3cret";
     private static final String CONTROL = "ws://198.51.100.1:8080/peerlink/v1";
     private static final String PROXY = "198.51.100.7:3128";
-    private static final String MAIN = Main.class.getName();
 
     private NatLab lab;
     private Path work;
@@ -47,50 +52,36 @@ class WsRelayProxyLabTest {
 
     @BeforeAll
     void startLabProxyAndServer() throws Exception {
-        if (!Files.isExecutable(Path.of("/usr/bin/tinyproxy"))) {
-            if (NatLabEnvironment.underCi()) {
-                throw new IllegalStateException("tinyproxy is missing (Debian package tinyproxy; .ci/run installs it)");
-            }
-            Assumptions.abort("tinyproxy is missing (apt-get install tinyproxy)");
-        }
-        lab = NatLab.builder().name("WsProxyLab")
-                .site("px", NatKind.PORT_RESTRICTED).device("x1", "px")
-                .site("py", NatKind.SYMMETRIC).device("y1", "py")
-                .build();
+        WsRelayLab.requireTool("/usr/bin/tinyproxy", "tinyproxy");
+        lab = WsRelayLab.onlyAProxyGetsOut("WsProxyLab", 3128);
         work = Files.createDirectories(lab.logDirectory());
-        for (String site : List.of("px", "py")) {
-            lab.onlyTcpTo(site, lab.coreAddress(7), 3128);
-        }
-        StringBuilder allow = new StringBuilder();
-        for (String d : List.of("x1", "y1")) {
-            allow.append(DeviceIdentity.loadOrCreate(work.resolve(d + ".key")).id()).append(" lab\n");
-        }
-        Path allowList = work.resolve("allow-list");
-        Files.writeString(allowList, allow);
-        // tinyproxy: CONNECT only to port 8080 (its ConnectPort list), logs every request.
-        Path conf = work.resolve("tinyproxy.conf");
-        Files.writeString(conf, String.join("\n", "Port 3128", "Listen 198.51.100.7", "Timeout 600", "MaxClients 50",
-                "ConnectPort 8080", "LogLevel Connect", ""));
-        proxy = startProxy();
-        lab.startJava(NatLab.CORE, MAIN, List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
-                "--stun-port", "3478", "--allow-list", allowList.toString()))
-                .awaitLine(l -> l.startsWith("server "), STARTUP);
-        awaitProxyListening();
+        Path allowList = WsRelayLab.allowList(work, "x1", "y1");
+        // tinyproxy: CONNECT only to port 8080 (its ConnectPort list), logs every request; the second
+        // configuration (same port, swapped in by one test) wants Basic credentials.
+        Files.writeString(work.resolve("tinyproxy.conf"), String.join("\n", "Port 3128", "Listen 198.51.100.7", "Timeout 600",
+                "MaxClients 50", "ConnectPort 8080", "LogLevel Connect", ""));
+        Files.writeString(work.resolve("tinyproxy-auth.conf"), String.join("\n", "Port 3128", "Listen 198.51.100.7", "Timeout 600",
+                "MaxClients 50", "ConnectPort 8080", "LogLevel Connect", "BasicAuth " + PROXY_USER + " " + PROXY_PASSWORD, ""));
+        proxy = startProxy("tinyproxy.conf");
+        WsRelayLab.startServer(lab, List.of(), allowList, "--http-port", "8080");
+        WsRelayLab.awaitListening(lab, 3128, proxy);
     }
 
     private LabProcess startProxy() {
-        return lab.start(NatLab.CORE, "tinyproxy", List.of("tinyproxy", "-d", "-c", work.resolve("tinyproxy.conf").toString()));
+        return startProxy("tinyproxy.conf");
     }
 
-    private void awaitProxyListening() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (lab.exec(NatLab.CORE, "ss", "-Hltn", "sport = :3128").contains("3128")) {
-                return;
-            }
-            Thread.sleep(100);
+    private LabProcess startProxy(String conf) {
+        return lab.start(NatLab.CORE, "tinyproxy", List.of("tinyproxy", "-d", "-c", work.resolve(conf).toString()));
+    }
+
+    /** Stops the proxy and waits until its port is free. */
+    private void stopProxy() throws InterruptedException {
+        proxy.destroy();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (lab.exec(NatLab.CORE, "ss", "-Hltn", "sport = :3128").contains(":3128") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
         }
-        throw new AssertionError("tinyproxy does not listen on " + PROXY + ": " + proxy.lines() + " " + proxy.stderrFile());
     }
 
     @AfterAll
@@ -123,31 +114,11 @@ class WsRelayProxyLabTest {
             direct.waitFor(OUTCOME);
         }
 
-        String canary = "CANARY-wsproxy-" + Long.toHexString(System.nanoTime()) + "|";
-        byte[] unit = canary.getBytes(StandardCharsets.US_ASCII);
-        byte[] data = new byte[1 << 20];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = unit[i % unit.length];
-        }
-        Path payload = work.resolve("payload.bin");
-        Files.write(payload, data);
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        String senderId = DeviceIdentity.loadOrCreate(work.resolve("x1.key")).id().toString();
-        String receiverId = DeviceIdentity.loadOrCreate(work.resolve("y1.key")).id().toString();
-
-        List<LabProcess> captures = new ArrayList<>();
+        WsRelayLab.Payload payload = WsRelayLab.canaryPayload(work, "payload.bin", "wsproxy", 1 << 20);
+        String senderId = WsRelayLab.id(work, "x1");
+        String receiverId = WsRelayLab.id(work, "y1");
         Path capture = work.resolve("core-8080.pcapng");
-        if (haveTshark) {
-            Files.deleteIfExists(capture);
-            captures.add(lab.start(NatLab.CORE, "tshark", List.of("tshark", "-q", "-i", "any", "-f", "tcp port 8080",
-                    "-w", capture.toString())));
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!(Files.exists(capture) && Files.size(capture) > 0) && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertTrue(Files.exists(capture) && Files.size(capture) > 0, "capture started: " + capture);
-            Thread.sleep(500);
-        }
+        LabProcess tshark = haveTshark ? WsRelayLab.startCapture(lab, capture, "tcp port 8080") : null;
 
         Path inbox = Files.createDirectories(work.resolve("inbox"));
         long start = System.nanoTime();
@@ -156,23 +127,10 @@ class WsRelayProxyLabTest {
             listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
             try (LabProcess client = lab.startJava("x1", MAIN, List.of("device", "send", "-k",
                     work.resolve("x1.key").toString(), "-s", CONTROL, "--proxy", PROXY, "--to", receiverId, "-f",
-                    payload.toString(), "--no-progress", "--timeout", "20", "--linger", "3000"))) {
-                String outcome = client.awaitLine(l -> l.startsWith("path ") || l.startsWith("unreachable")
-                        || l.startsWith("error"), OUTCOME);
-                System.out.println("WsRelayProxyLabTest: " + outcome);
-                assertTrue(outcome.startsWith("path RELAY wsrelay://198.51.100.1:8080/" + senderId + " -> wsrelay://198.51.100.1:8080/"
-                        + receiverId), "linked over the WebSocket relay: " + outcome);
-                String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
-                assertTrue(sent.contains("sha256=" + sha), sent);
-                String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
-                assertTrue(received.contains(" 1048576 bytes sha256=" + sha), received);
-                System.out.printf("WsRelayProxyLabTest: %s; %s; %.1f s from the listener's start%n", sent, received,
-                        (System.nanoTime() - start) / 1e9);
-                String finalPath = client.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), OUTCOME);
-                String listenerFinal = listener.awaitLine(l -> l.startsWith("path-final ") || l.startsWith("error"), OUTCOME);
-                assertTrue(finalPath.startsWith("path-final RELAY wsrelay://"), finalPath);
-                assertTrue(listenerFinal.startsWith("path-final RELAY wsrelay://"), listenerFinal);
-                assertEquals(0, client.waitFor(OUTCOME), "sender exit code");
+                    payload.file().toString(), "--no-progress", "--timeout", "20", "--linger", "3000"))) {
+                String moved = WsRelayLab.relayedTransfer("WsRelayProxyLabTest", listener, client, "198.51.100.1:8080", senderId,
+                        receiverId, payload);
+                System.out.printf("WsRelayProxyLabTest: %s; %.1f s from the listener's start%n", moved, (System.nanoTime() - start) / 1e9);
             }
         }
         // Both control connections went through the proxy: two tunnels to the server in its log.
@@ -180,14 +138,14 @@ class WsRelayProxyLabTest {
         long tunnels = log.stream().filter(l -> l.contains("CONNECT 198.51.100.1:8080")).count();
         System.out.println("WsRelayProxyLabTest: tinyproxy logged " + tunnels + " CONNECT 198.51.100.1:8080");
         assertTrue(tunnels >= 2, "tinyproxy tunnelled both devices' control connections: " + log);
-        if (!haveTshark) {
+        if (tshark == null) {
             Assumptions.abort("tshark is missing (apt-get install tshark): the transfer passed, the capture check did not run");
         }
         Thread.sleep(500);
-        captures.forEach(LabProcess::destroy);
-        int packets = count(capture, "tcp.len > 0");
-        int frames = count(capture, "frame contains \"" + senderId + "\"");
-        int canaries = count(capture, "frame contains \"" + canary + "\"");
+        tshark.destroy();
+        int packets = WsRelayLab.count(lab, capture, "tcp.len > 0");
+        int frames = WsRelayLab.count(lab, capture, "frame contains \"" + senderId + "\"");
+        int canaries = WsRelayLab.count(lab, capture, "frame contains \"" + payload.canary() + "\"");
         System.out.println("WsRelayProxyLabTest: " + capture.getFileName() + ": " + packets
                 + " TCP segments with data on port 8080 (proxy to server), " + frames + " holding the sender's ID, canary in " + canaries);
         assertTrue(packets >= 500, "the capture holds the relayed transfer: " + packets + " segments");
@@ -225,7 +183,7 @@ class WsRelayProxyLabTest {
                 proxy.destroy();
                 Thread.sleep(500);
                 proxy = startProxy();
-                awaitProxyListening();
+                WsRelayLab.awaitListening(lab, 3128, proxy);
                 System.out.printf("WsRelayProxyLabTest: proxy down for %.0f ms mid-transfer%n", (System.nanoTime() - stopped) / 1e6);
                 String sent = client.awaitLine(l -> l.startsWith("sent ") || l.startsWith("error"), OUTCOME);
                 String received = listener.awaitLine(l -> l.startsWith("received ") || l.startsWith("error"), OUTCOME);
@@ -238,6 +196,114 @@ class WsRelayProxyLabTest {
         }
         long tunnels = proxyLog().stream().filter(l -> l.contains("CONNECT 198.51.100.1:8080")).count();
         assertTrue(tunnels >= 2, "both devices reconnected through the restarted proxy: " + proxyLog());
+    }
+
+    /**
+     * The proxy wants Basic credentials: without them, and with a wrong password, the command ends
+     * with one line saying so (never printing the password); with them, given in
+     * {@code HTTP_PROXY} to the listener and in {@code --proxy} to the sender, both register
+     * through it and move 256 KiB over the WebSocket relay byte-exact.
+     */
+    @Test
+    void aProxyThatWantsCredentialsGetsThem() throws Exception {
+        stopProxy();
+        proxy = startProxy("tinyproxy-auth.conf");
+        try {
+            WsRelayLab.awaitListening(lab, 3128, proxy);
+            String receiverId = WsRelayLab.id(work, "y1");
+            try (LabProcess none = lab.startJava("x1", MAIN, List.of("device", "send", "-k", work.resolve("x1.key").toString(),
+                    "-s", CONTROL, "--proxy", PROXY, "--to", receiverId, "-f", work.resolve("allow-list").toString(), "--no-progress",
+                    "--timeout", "5"))) {
+                String line = none.awaitLine(l -> l.startsWith("unreachable") || l.startsWith("error") || l.startsWith("path "), OUTCOME);
+                System.out.println("WsRelayProxyLabTest: no credentials: " + line);
+                assertTrue(line.contains("the HTTP proxy " + PROXY + " wants credentials (HTTP 407): give them as "
+                        + "http://user:password@host:port in --proxy"), line);
+                assertEquals(3, none.waitFor(OUTCOME), "exit code: unreachable");
+            }
+            List<String> wrongEnv = new ArrayList<>(List.of("env", "HTTP_PROXY=http://" + PROXY_USER + ":not-" + PROXY_PASSWORD + "@"
+                    + PROXY + "/"));
+            wrongEnv.addAll(NatLab.javaCommand(MAIN, List.of(), List.of("device", "send", "-v", "-k", work.resolve("x1.key").toString(),
+                    "-s", CONTROL, "--to", receiverId, "-f", work.resolve("allow-list").toString(), "--no-progress", "--timeout", "5")));
+            try (LabProcess wrong = lab.start("x1", "java-wrong-password", wrongEnv)) {
+                String line = wrong.awaitLine(l -> l.startsWith("unreachable") || l.startsWith("error") || l.startsWith("path "), OUTCOME);
+                System.out.println("WsRelayProxyLabTest: wrong password: " + line);
+                assertTrue(line.contains("the HTTP proxy " + PROXY + " rejected the credentials of user '" + PROXY_USER + "' (HTTP 401 to "
+                        + "CONNECT): check the user name and password"), line);
+                assertEquals(3, wrong.waitFor(OUTCOME), "exit code: unreachable");
+                assertFalse(allOutput(wrong).contains(PROXY_PASSWORD), "the password is printed: " + allOutput(wrong));
+            }
+
+            transferWithCredentials("HTTP_PROXY=http://", "http://", "auth");
+            long tunnels = proxyLog().stream().filter(l -> l.contains("CONNECT 198.51.100.1:8080")).count();
+            assertTrue(tunnels >= 2, "both devices tunnelled through the proxy that wants credentials: " + proxyLog());
+        } finally {
+            stopProxy();
+            proxy = startProxy();
+            WsRelayLab.awaitListening(lab, 3128, proxy);
+        }
+    }
+
+    /**
+     * y1 listens with its proxy and credentials in the environment ({@code envPrefix} +
+     * user:password@proxy), x1 sends 256 KiB with them in {@code --proxy}; the transfer goes over
+     * the WebSocket relay byte-exact and neither prints the password.
+     */
+    private void transferWithCredentials(String envPrefix, String flagScheme, String tag) throws Exception {
+        String senderId = WsRelayLab.id(work, "x1");
+        String receiverId = WsRelayLab.id(work, "y1");
+        String credentials = PROXY_USER + ":" + PROXY_PASSWORD + "@" + PROXY;
+        WsRelayLab.Payload payload = WsRelayLab.canaryPayload(work, "payload-" + tag + ".bin", "wsproxy-" + tag, 256 << 10);
+        Path inbox = Files.createDirectories(work.resolve("inbox-" + tag));
+        List<String> listen = new ArrayList<>(List.of("env", envPrefix + credentials));
+        listen.addAll(NatLab.javaCommand(MAIN, List.of(), List.of("device", "listen", "-v", "-k", work.resolve("y1.key").toString(),
+                "-s", CONTROL, "-d", inbox.toString(), "--links", "1")));
+        try (LabProcess listener = lab.start("y1", "java-" + tag + "-listen", listen)) {
+            listener.awaitLine(l -> l.startsWith("registered"), STARTUP);
+            try (LabProcess client = lab.startJava("x1", MAIN, List.of("device", "send", "-v", "-k", work.resolve("x1.key").toString(),
+                    "-s", CONTROL, "--proxy", flagScheme + credentials, "--to", receiverId, "-f", payload.file().toString(),
+                    "--no-progress", "--timeout", "20", "--linger", "2000"))) {
+                String moved = WsRelayLab.relayedTransfer("WsRelayProxyLabTest (" + tag + ")", listener, client, "198.51.100.1:8080",
+                        senderId, receiverId, payload);
+                System.out.println("WsRelayProxyLabTest: " + tag + ": " + moved);
+                assertFalse(allOutput(client).contains(PROXY_PASSWORD), "the password is printed");
+            }
+            assertFalse(allOutput(listener).contains(PROXY_PASSWORD), "the password is printed");
+        }
+    }
+
+    /**
+     * A SOCKS5 proxy (a real microsocks, user name and password required) swapped in on the same
+     * port: y1 gets it from {@code ALL_PROXY=socks5://...}, x1 from {@code --proxy socks5://...};
+     * both link over the WebSocket relay and move 256 KiB byte-exact; a wrong password ends in
+     * one line.
+     */
+    @Test
+    void aSocks5ProxyWithCredentials() throws Exception {
+        WsRelayLab.requireTool("/usr/bin/microsocks", "microsocks");
+        stopProxy();
+        proxy = lab.start(NatLab.CORE, "microsocks", List.of("microsocks", "-i", "198.51.100.7", "-p", "3128", "-u", PROXY_USER, "-P",
+                PROXY_PASSWORD));
+        try {
+            WsRelayLab.awaitListening(lab, 3128, proxy);
+            try (LabProcess wrong = lab.startJava("x1", MAIN, List.of("device", "send", "-k", work.resolve("x1.key").toString(),
+                    "-s", CONTROL, "--proxy", "socks5://" + PROXY_USER + ":wrong@" + PROXY, "--to", WsRelayLab.id(work, "y1"), "-f",
+                    work.resolve("allow-list").toString(), "--no-progress", "--timeout", "5"))) {
+                String line = wrong.awaitLine(l -> l.startsWith("unreachable") || l.startsWith("error") || l.startsWith("path "), OUTCOME);
+                System.out.println("WsRelayProxyLabTest: SOCKS5, wrong password: " + line);
+                assertTrue(line.contains("the SOCKS5 proxy " + PROXY + " rejected the credentials of user '" + PROXY_USER + "'"), line);
+                assertEquals(3, wrong.waitFor(OUTCOME), "exit code: unreachable");
+            }
+            transferWithCredentials("ALL_PROXY=socks5://", "socks5://", "socks5");
+        } finally {
+            stopProxy();
+            proxy = startProxy();
+            WsRelayLab.awaitListening(lab, 3128, proxy);
+        }
+    }
+
+    private static String allOutput(LabProcess p) throws java.io.IOException {
+        String err = Files.exists(p.stderrFile()) ? Files.readString(p.stderrFile()) : "";
+        return String.join("\n", p.lines()) + "\n" + err;
     }
 
     @Test
@@ -276,10 +342,5 @@ class WsRelayProxyLabTest {
             all.addAll(Files.readAllLines(proxy.stderrFile(), StandardCharsets.UTF_8));
         }
         return all;
-    }
-
-    private int count(Path capture, String filter) {
-        String out = lab.exec(NatLab.CORE, "tshark", "-r", capture.toString(), "-Y", filter, "-T", "fields", "-e", "frame.number");
-        return (int) out.lines().filter(l -> !l.isBlank()).count();
     }
 }

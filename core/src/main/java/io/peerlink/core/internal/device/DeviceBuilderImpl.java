@@ -25,6 +25,10 @@ final class DeviceBuilderImpl implements Device.Builder {
     URI rendezvous;
     io.peerlink.protocol.rendezvous.ServerPin rendezvousPin;
     InetSocketAddress rendezvousProxy;
+    boolean rendezvousProxySocks;
+    String rendezvousProxyUser;
+    char[] rendezvousProxyPassword;
+    List<java.security.cert.X509Certificate> rendezvousCas = List.of();
     InetSocketAddress stunServer;
     /** A transport to add: by bind endpoint (and optionally provider) with options by name, or an instance (tests). */
     record TransportSpec(Endpoint bind, String provider, Map<String, Object> options, Transport instance) {
@@ -79,6 +83,55 @@ final class DeviceBuilderImpl implements Device.Builder {
     @Override
     public Device.Builder rendezvousProxy(InetSocketAddress proxy) {
         this.rendezvousProxy = proxy;
+        this.rendezvousProxySocks = false;
+        this.rendezvousProxyUser = null;
+        this.rendezvousProxyPassword = null;
+        return this;
+    }
+
+    @Override
+    public Device.Builder rendezvousProxy(java.net.Proxy proxy, String user, char[] password) {
+        Objects.requireNonNull(proxy, "proxy");
+        if ((user == null) != (password == null)) {
+            throw new IllegalArgumentException("a proxy user name and password go together: give both or neither");
+        }
+        if (user != null && user.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("a proxy user name cannot contain ':'");
+        }
+        if (proxy.type() == java.net.Proxy.Type.DIRECT) {
+            this.rendezvousProxy = null;
+            this.rendezvousProxySocks = false;
+            this.rendezvousProxyUser = null;
+            this.rendezvousProxyPassword = null;
+            return this;
+        }
+        if (!(proxy.address() instanceof InetSocketAddress address)) {
+            throw new IllegalArgumentException("the proxy's address must be an InetSocketAddress, got " + proxy.address());
+        }
+        this.rendezvousProxy = address;
+        this.rendezvousProxySocks = proxy.type() == java.net.Proxy.Type.SOCKS;
+        this.rendezvousProxyUser = user;
+        this.rendezvousProxyPassword = password == null ? null : password.clone();
+        return this;
+    }
+
+    @Override
+    public Device.Builder rendezvousCa(Path pemFile) {
+        Objects.requireNonNull(pemFile, "pemFile");
+        List<java.security.cert.X509Certificate> cas = new ArrayList<>();
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(pemFile)) {
+            for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                cas.add((java.security.cert.X509Certificate) c);
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read the rendezvous CA file " + pemFile + ": " + e, e);
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException("the rendezvous CA file " + pemFile + " is not PEM certificates: " + e.getMessage(), e);
+        }
+        if (cas.isEmpty()) {
+            throw new IllegalArgumentException("the rendezvous CA file " + pemFile + " holds no certificate");
+        }
+        this.rendezvousCas = List.copyOf(cas);
         return this;
     }
 
@@ -186,6 +239,15 @@ final class DeviceBuilderImpl implements Device.Builder {
         }
         if (transports.isEmpty()) {
             throw new IllegalStateException("no transport: call transport(bind) or udp(bindAddress); transports are never added silently");
+        }
+        if (!rendezvousCas.isEmpty()) {
+            if (rendezvous == null || !"wss".equals(rendezvous.getScheme())) {
+                throw new IllegalStateException("rendezvousCa applies to a wss:// rendezvous only, got " + rendezvous);
+            }
+            if (rendezvousPin != null) {
+                throw new IllegalStateException("rendezvousCa and rendezvousPin exclude each other: a pin names the server's own key, "
+                        + "which a TLS-inspecting proxy replaces; use one of them");
+            }
         }
         return DeviceImpl.start(this);
     }

@@ -168,7 +168,8 @@ final class DeviceImpl implements Device {
         this.stateCallbacks = loop.callbacks().serial();
         loop.onFailure(this::fail);
         if (b.rendezvous != null) {
-            rendezvousClient = new RendezvousClient(b.rendezvous, b.rendezvousPin, b.rendezvousProxy, identity, Map.of(),
+            rendezvousClient = new RendezvousClient(b.rendezvous, new RendezvousClient.Connection(b.rendezvousPin, b.rendezvousCas,
+                    b.rendezvousProxy, b.rendezvousProxySocks, b.rendezvousProxyUser, b.rendezvousProxyPassword), identity, Map.of(),
                     new RendezvousListener(), ControlCarriers.opener(b, identity.id()));
             rendezvousView = new RendezvousView(b.rendezvous);
             rendezvousClient.reportLinks(this::linkReport);

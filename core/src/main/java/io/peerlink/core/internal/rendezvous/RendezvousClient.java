@@ -120,6 +120,12 @@ public final class RendezvousClient implements AutoCloseable {
     private final HttpClient http;
     /** The HTTP proxy the WebSocket tunnels through, or null. */
     private final InetSocketAddress proxy;
+    /** Opens the tunnel where the JDK's client cannot (Basic credentials on CONNECT, SOCKS5), or null. */
+    private final ProxyTunnel authTunnel;
+    /** "the HTTP proxy host:port" or "the SOCKS5 proxy host:port", or null. */
+    private final String proxyLabel;
+    /** Why the server's certificate was last refused (not trusted, wrong host), or null. */
+    private volatile String trustFailure;
     private final ScheduledExecutorService loop;
     private final ExecutorService callbacks;
 
@@ -226,8 +232,59 @@ public final class RendezvousClient implements AutoCloseable {
     public RendezvousClient(URI server, ServerPin pin, InetSocketAddress proxy, DeviceIdentity identity, Map<String, String> claims,
                             Listener listener,
                             java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
+        this(server, new Connection(pin, List.of(), proxy, false, null, null), identity, claims, listener, carrier);
+    }
+
+    /**
+     * How the WebSocket reaches the server.
+     *
+     * @param pin for {@code wss://}: the server key pin, or null
+     * @param trustedCas for {@code wss://} without a pin: certificate authorities trusted in
+     *        addition to the JDK's (e.g. a TLS-inspecting proxy's); empty for none
+     * @param proxy an HTTP or SOCKS5 proxy, or null
+     * @param socks true if {@code proxy} is a SOCKS5 proxy
+     * @param proxyUser the proxy's user name (HTTP Basic, or SOCKS5 user name and password), or null for none
+     * @param proxyPassword its password, or null; never printed
+     */
+    public record Connection(ServerPin pin, List<X509Certificate> trustedCas, InetSocketAddress proxy, boolean socks, String proxyUser,
+                             char[] proxyPassword) {
+        public Connection {
+            trustedCas = List.copyOf(trustedCas);
+            if (proxyUser != null && (proxy == null || proxyPassword == null)) {
+                throw new IllegalArgumentException("proxy credentials need a proxy and a password");
+            }
+            proxyPassword = proxyPassword == null ? null : proxyPassword.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "Connection[pin=" + pin + ", trustedCas=" + trustedCas.size() + ", proxy=" + proxy + (socks ? " (SOCKS5)" : "")
+                    + ", proxyUser=" + proxyUser
+                    + (proxyPassword != null ? ", proxyPassword=***" : "") + "]";
+        }
+    }
+
+    /**
+     * The general form of the constructors above.
+     *
+     * @param server the control URI: {@code ws://} or {@code wss://}, or the scheme of {@code carrier}
+     * @param connection pin, extra CAs, proxy and proxy credentials (all only for ws/wss)
+     * @param identity this device's identity
+     * @param claims claims for the authenticator
+     * @param listener receives incoming requests and introductions
+     * @param carrier as above, or null for the WebSocket
+     * @throws IllegalArgumentException if a proxy is given with a carrier, a pin or CAs with a non-wss URI
+     */
+    public RendezvousClient(URI server, Connection connection, DeviceIdentity identity, Map<String, String> claims,
+                            Listener listener,
+                            java.util.function.Function<ControlCarrier.Receiver, CompletionStage<ControlCarrier>> carrier) {
         this.server = Objects.requireNonNull(server, "server");
+        ServerPin pin = connection.pin();
+        InetSocketAddress proxy = connection.proxy();
         this.proxy = proxy;
+        if (!connection.trustedCas().isEmpty() && !"wss".equalsIgnoreCase(server.getScheme())) {
+            throw new IllegalArgumentException("extra rendezvous CAs need a wss:// rendezvous URI, got " + server);
+        }
         if (proxy != null && carrier != null) {
             throw new IllegalArgumentException("an HTTP proxy applies to ws:// and wss:// rendezvous URIs only, got " + server);
         }
@@ -246,11 +303,100 @@ public final class RendezvousClient implements AutoCloseable {
         HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).executor(loop);
         if (pin != null) {
             hb.sslContext(pinnedContext(pin));
+        } else if ("wss".equalsIgnoreCase(server.getScheme())) {
+            hb.sslContext(trustingContext(connection.trustedCas()));
         }
-        if (proxy != null) {
+        this.proxyLabel = proxy == null ? null : (connection.socks() ? "the SOCKS5 proxy " : "the HTTP proxy ") + proxy.getHostString()
+                + ":" + proxy.getPort();
+        if (proxy != null && (connection.proxyUser() != null || connection.socks())) {
+            try {
+                authTunnel = new ProxyTunnel(proxy, connection.socks(), connection.proxyUser(), connection.proxyPassword(), tunnelTarget());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot bind a loopback port for the proxy tunnel: " + e.getMessage(), e);
+            }
+            hb.proxy(java.net.ProxySelector.of(authTunnel.address()));
+        } else if (proxy != null) {
+            authTunnel = null;
             hb.proxy(java.net.ProxySelector.of(proxy));
+        } else {
+            authTunnel = null;
         }
         this.http = hb.build();
+    }
+
+    /** The {@code host:port} a proxy tunnels to. */
+    private String tunnelTarget() {
+        return server.getHost() + ":" + (server.getPort() >= 0 ? server.getPort() : "wss".equalsIgnoreCase(server.getScheme()) ? 443 : 80);
+    }
+
+    /**
+     * A TLS context that trusts the JDK's certificate authorities plus {@code extra}, checks the
+     * host name as usual, and remembers why a server certificate was refused, for
+     * {@link #describe}.
+     */
+    private SSLContext trustingContext(List<X509Certificate> extra) {
+        try {
+            javax.net.ssl.TrustManagerFactory jdk = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            jdk.init((java.security.KeyStore) null);
+            java.security.KeyStore anchors = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            anchors.load(null, null);
+            int n = 0;
+            for (javax.net.ssl.TrustManager tm : jdk.getTrustManagers()) {
+                if (tm instanceof javax.net.ssl.X509TrustManager x) {
+                    for (X509Certificate ca : x.getAcceptedIssuers()) {
+                        anchors.setCertificateEntry("jdk-" + n++, ca);
+                    }
+                }
+            }
+            for (X509Certificate ca : extra) {
+                anchors.setCertificateEntry("extra-" + n++, ca);
+            }
+            javax.net.ssl.TrustManagerFactory combined = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            combined.init(anchors);
+            X509ExtendedTrustManager delegate = null;
+            for (javax.net.ssl.TrustManager tm : combined.getTrustManagers()) {
+                if (tm instanceof X509ExtendedTrustManager x) {
+                    delegate = x;
+                }
+            }
+            if (delegate == null) {
+                throw new IllegalStateException("the JDK's PKIX trust manager is missing");
+            }
+            X509ExtendedTrustManager pkix = delegate;
+            boolean haveExtra = !extra.isEmpty();
+            return context(new ServerTrust() {
+                @Override
+                void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) throws CertificateException {
+                    try {
+                        if (engine != null) {
+                            pkix.checkServerTrusted(chain, authType, engine);
+                        } else if (socket != null) {
+                            pkix.checkServerTrusted(chain, authType, socket);
+                        } else {
+                            pkix.checkServerTrusted(chain, authType);
+                        }
+                    } catch (CertificateException e) {
+                        String issuer = chain == null || chain.length == 0 ? "nobody" : chain[chain.length - 1].getIssuerX500Principal()
+                                .getName(javax.security.auth.x500.X500Principal.RFC2253);
+                        boolean untrusted = e.getMessage() != null && e.getMessage().contains("PKIX");
+                        String what = untrusted ? "no trusted certificate authority issued it" : String.valueOf(e.getMessage());
+                        trustFailure = "the TLS certificate " + server.getHost() + " presented is not trusted (" + what + "; issuer '"
+                                + issuer + "'): if a TLS-inspecting proxy re-signs the connection, trust its CA with --rendezvous-ca "
+                                + "<ca.pem> (Device.Builder.rendezvousCa)" + (haveExtra ? "; the configured extra CAs do not cover it" : "");
+                        throw e;
+                    }
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return pkix.getAcceptedIssuers();
+                }
+            });
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot set up the JDK's TLS trust: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -258,8 +404,9 @@ public final class RendezvousClient implements AutoCloseable {
      * host-name check: it names the key itself, which is stronger than either.
      */
     private SSLContext pinnedContext(ServerPin expected) {
-        X509ExtendedTrustManager trust = new X509ExtendedTrustManager() {
-            private void check(X509Certificate[] chain) throws CertificateException {
+        return context(new ServerTrust() {
+            @Override
+            void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) throws CertificateException {
                 if (chain == null || chain.length == 0) {
                     throw new CertificateException("the server sent no certificate");
                 }
@@ -270,48 +417,57 @@ public final class RendezvousClient implements AutoCloseable {
                     throw new CertificateException(why);
                 }
             }
+        });
+    }
 
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                check(chain);
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-                throw new CertificateException("a device does not accept TLS clients");
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-                throw new CertificateException("a device does not accept TLS clients");
-            }
-
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-                throw new CertificateException("a device does not accept TLS clients");
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
+    private static SSLContext context(X509ExtendedTrustManager trust) {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new javax.net.ssl.TrustManager[] {trust}, new SecureRandom());
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK has no TLS context", e);
+        }
+    }
+
+    /** A trust manager for a device's TLS client: server chains go to {@link #check}, client chains are refused. */
+    private abstract static class ServerTrust extends X509ExtendedTrustManager {
+        /** @param socket the socket, or null; @param engine the engine, or null */
+        abstract void check(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine) throws CertificateException;
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            check(chain, authType, socket, null);
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            check(chain, authType, null, engine);
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            check(chain, authType, null, null);
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            throw new CertificateException("a device does not accept TLS clients");
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            throw new CertificateException("a device does not accept TLS clients");
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("a device does not accept TLS clients");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
         }
     }
 
@@ -578,9 +734,14 @@ public final class RendezvousClient implements AutoCloseable {
             connectCarrier(gen);
             return;
         }
-        http.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(server, new SocketListener(gen))
+        trustFailure = null;
+        WebSocket.Builder wsb = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (authTunnel != null) {
+            authTunnel.clearFailure();
+            // A Proxy- header goes to the proxy's CONNECT only (the JDK strips it inside the tunnel).
+            wsb.header(ProxyTunnel.TOKEN_HEADER, authTunnel.token());
+        }
+        wsb.buildAsync(server, new SocketListener(gen))
                 .whenCompleteAsync((ws, failure) -> {
                     if (failure != null) {
                         String why = describe(failure);
@@ -633,6 +794,14 @@ public final class RendezvousClient implements AutoCloseable {
         if (pinned != null) {
             return pinned;
         }
+        String atProxy = authTunnel == null ? null : authTunnel.lastFailure();
+        if (atProxy != null) {
+            return atProxy;
+        }
+        String untrusted = trustFailure;
+        if (untrusted != null) {
+            return untrusted;
+        }
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
             if (root instanceof SSLHandshakeException || root instanceof ConnectException
@@ -669,7 +838,7 @@ public final class RendezvousClient implements AutoCloseable {
 
     /** The one-line cause of a failure that the HTTP proxy is to blame for, or null. */
     private String describeProxyFailure(Throwable root) {
-        String p = "the HTTP proxy " + proxy.getHostString() + ":" + proxy.getPort();
+        String p = proxyLabel;
         String target = server.getHost() + ":" + (server.getPort() >= 0 ? server.getPort() : "wss".equalsIgnoreCase(server.getScheme()) ? 443 : 80);
         String message = root.getMessage() == null ? "" : root.getMessage();
         // The JDK's HTTP client connects to the proxy first: a refused or silent connect is the proxy's.
@@ -689,7 +858,8 @@ public final class RendezvousClient implements AutoCloseable {
         boolean handshake407 = root instanceof java.net.http.WebSocketHandshakeException h && h.getResponse() != null
                 && h.getResponse().statusCode() == 407;
         if (handshake407 || java.util.regex.Pattern.compile("\\b407\\b").matcher(message).find()) {
-            return p + " wants credentials (HTTP 407); PeerLink sends none to a proxy";
+            return p + " wants credentials (HTTP 407): give them as http://user:password@host:port in --proxy or "
+                    + "HTTPS_PROXY/HTTP_PROXY (Device.Builder.rendezvousProxy(proxy, user, password))";
         }
         if (root instanceof java.io.EOFException || message.contains("EOF") || message.contains("closed")) {
             return p + " closed the connection while tunnelling to " + target;
@@ -1068,6 +1238,9 @@ public final class RendezvousClient implements AutoCloseable {
         loop.schedule(() -> {
             loop.shutdown();
             callbacks.shutdown();
+            if (authTunnel != null) {
+                authTunnel.close();
+            }
         }, 1500, TimeUnit.MILLISECONDS);
     }
 
