@@ -121,6 +121,11 @@ public final class TurnClient implements AutoCloseable {
         return client;
     }
 
+    /** The leg (tests read its counters). */
+    TurnLeg leg() {
+        return leg;
+    }
+
     /** @return true if {@link #trySendBatch} hands a batch to the kernel with fewer system calls than one per datagram */
     boolean batchesSends() {
         return leg.batches();

@@ -136,6 +136,9 @@ abstract sealed class TurnLeg implements AutoCloseable {
         private int coalescedLength;
         private int segmentSize;
         private int nextSegment;
+        /** Reads with UDP_GRO on, and the frames they held (tests read them). */
+        volatile long coalescedReads;
+        volatile long coalescedFrames;
 
         Udp(InetSocketAddress server, boolean batching) throws IOException {
             this.server = server;
@@ -217,7 +220,9 @@ abstract sealed class TurnLeg implements AutoCloseable {
                 coalescedLength = n;
                 segmentSize = batched.segmentSize() > 0 ? batched.segmentSize() : n;
                 nextSegment = 0;
+                coalescedReads++;
             }
+            coalescedFrames++;
             int start = nextSegment;
             nextSegment = Math.min(start + segmentSize, coalescedLength);
             return buffer.limit(nextSegment).position(start);
