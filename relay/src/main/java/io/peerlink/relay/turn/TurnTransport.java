@@ -238,29 +238,12 @@ final class TurnTransport implements Transport {
     public boolean send(Endpoint remote, ByteBuffer datagram) {
         Objects.requireNonNull(remote, "remote");
         Objects.requireNonNull(datagram, "datagram");
-        Running r = running;
-        if (r == null) {
-            throw new IllegalStateException("cannot send on a TURN transport that is " + state);
-        }
+        Running r = started();
         if (datagram.remaining() > MAX_DATAGRAM_SIZE) {
             throw new IllegalArgumentException("datagram of " + datagram.remaining() + " bytes exceeds the TURN transport maximum of " + MAX_DATAGRAM_SIZE);
         }
-        InetSocketAddress peer = r.address(remote);
-        if (peer == null) {
-            throw new IllegalArgumentException("TURN transport cannot send to " + remote + " (needs turn://<IPv4 literal>:<port>)");
-        }
-        Allocation current = r.current;
         try {
-            r.upgrade(current, peer);
-            return current.client.trySend(peer, datagram);
-        } catch (IOException e) {
-            return false;
-        } catch (IllegalStateException e) {
-            if (running == r) {
-                // The allocation is being replaced (relay restart): a lost datagram, as on any path.
-                return false;
-            }
-            throw new IllegalStateException("TURN transport was stopped during send", e);
+            return relay(r, remote, datagram, null, 0, 1) == 1;
         } finally {
             datagram.position(datagram.limit());
         }
@@ -277,19 +260,32 @@ final class TurnTransport implements Transport {
      */
     @Override
     public int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count) {
-        Objects.requireNonNull(remote, "remote");
-        Objects.checkFromIndexSize(offset, count, Objects.requireNonNull(datagrams, "datagrams").length);
-        for (int i = offset; i < offset + count; i++) {
-            ByteBuffer d = Objects.requireNonNull(datagrams[i], "datagrams[" + i + "]");
-            if (d.remaining() > MAX_DATAGRAM_SIZE) {
-                throw new IllegalArgumentException("datagrams[" + i + "] of " + d.remaining()
-                        + " bytes exceeds the TURN transport maximum of " + MAX_DATAGRAM_SIZE);
+        Transport.checkBatch(remote, datagrams, offset, count, MAX_DATAGRAM_SIZE);
+        Running r = started();
+        try {
+            return relay(r, remote, null, datagrams, offset, count);
+        } finally {
+            for (int i = offset; i < offset + count; i++) {
+                datagrams[i].position(datagrams[i].limit());
             }
         }
+    }
+
+    private Running started() {
         Running r = running;
         if (r == null) {
             throw new IllegalStateException("cannot send on a TURN transport that is " + state);
         }
+        return r;
+    }
+
+    /**
+     * Relays {@code single}, or else {@code batch[offset, offset + count)}, to the peer through the
+     * current allocation, binding a channel to it in the background on first use.
+     *
+     * @return how many datagrams left
+     */
+    private int relay(Running r, Endpoint remote, ByteBuffer single, ByteBuffer[] batch, int offset, int count) {
         InetSocketAddress peer = r.address(remote);
         if (peer == null) {
             throw new IllegalArgumentException("TURN transport cannot send to " + remote + " (needs turn://<IPv4 literal>:<port>)");
@@ -297,7 +293,10 @@ final class TurnTransport implements Transport {
         Allocation current = r.current;
         try {
             r.upgrade(current, peer);
-            return current.client.trySendBatch(peer, datagrams, offset, count);
+            if (single != null) {
+                return current.client.trySend(peer, single) ? 1 : 0;
+            }
+            return current.client.trySendBatch(peer, batch, offset, count);
         } catch (IOException e) {
             return 0;
         } catch (IllegalStateException e) {
@@ -306,10 +305,6 @@ final class TurnTransport implements Transport {
                 return 0;
             }
             throw new IllegalStateException("TURN transport was stopped during send", e);
-        } finally {
-            for (int i = offset; i < offset + count; i++) {
-                datagrams[i].position(datagrams[i].limit());
-            }
         }
     }
 
