@@ -71,16 +71,7 @@ class TurnServerTest {
                 java.util.concurrent.atomic.AtomicInteger longestBurst = new java.util.concurrent.atomic.AtomicInteger();
                 java.util.concurrent.atomic.AtomicInteger emptyBursts = new java.util.concurrent.atomic.AtomicInteger();
                 java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-                b.onData((peer, data) -> {
-                    int n = delivered.getAndIncrement();
-                    byte[] expected = datagram(n);
-                    byte[] got = new byte[data.remaining()];
-                    data.get(got);
-                    if (!java.util.Arrays.equals(expected, got)) {
-                        wrong.add("datagram " + n + ": " + got.length + " bytes, expected " + expected.length);
-                    }
-                    sinceBurstEnd.incrementAndGet();
-                });
+                b.onData(checking(delivered, TurnServerTest::datagram, wrong, sinceBurstEnd::incrementAndGet));
                 b.onBurstEnd(() -> {
                     int n = sinceBurstEnd.getAndSet(0);
                     if (n == 0) {
@@ -128,15 +119,7 @@ class TurnServerTest {
             InetSocketAddress relayedB = b.allocate();
             java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
             java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-            b.onData((peer, data) -> {
-                int n = delivered.getAndIncrement();
-                byte[] expected = batchDatagram(n);
-                byte[] got = new byte[data.remaining()];
-                data.get(got);
-                if (!java.util.Arrays.equals(expected, got)) {
-                    wrong.add("datagram " + n + ": " + got.length + " bytes, expected " + expected.length);
-                }
-            });
+            b.onData(checking(delivered, TurnServerTest::batchDatagram, wrong, () -> { }));
             b.bindChannel(relayedA);
             a.bindChannel(relayedB);
             int count = 4_096;
@@ -171,6 +154,25 @@ class TurnServerTest {
             d[i] = (byte) (n * 31 + i);
         }
         return d;
+    }
+
+    /**
+     * A data handler that counts deliveries and records each one that is not, byte for byte,
+     * {@code expected} of its index; then runs {@code afterEach}.
+     */
+    private static java.util.function.BiConsumer<InetSocketAddress, java.nio.ByteBuffer> checking(
+            java.util.concurrent.atomic.AtomicInteger delivered, java.util.function.IntFunction<byte[]> expected,
+            java.util.List<String> wrong, Runnable afterEach) {
+        return (peer, data) -> {
+            int n = delivered.getAndIncrement();
+            byte[] want = expected.apply(n);
+            byte[] got = new byte[data.remaining()];
+            data.get(got);
+            if (!java.util.Arrays.equals(want, got)) {
+                wrong.add("datagram " + n + ": " + got.length + " bytes, expected " + want.length);
+            }
+            afterEach.run();
+        };
     }
 
     /** Datagram {@code n}: 1 to 1,300 bytes derived from n. */
