@@ -147,6 +147,33 @@ class TurnServerTest {
         }
     }
 
+    /**
+     * A batching UDP leg reads through {@code recvmsg}, not the JDK; an ICMP port unreachable
+     * (nobody listens at the server's port any more) must still reach the trouble handler, which
+     * makes the {@code turn} transport check its allocation at once instead of at the next interval.
+     */
+    @Test
+    void aBatchingUdpLegReportsPortUnreachableAsTrouble() throws Exception {
+        TurnServer gone = TurnServer.start(TurnServerConfig.builder(secret).realm("embedded.test").build());
+        try (TurnClient c = TurnClient.connect(TurnClient.Protocol.UDP, gone.udpAddress(), credentials("icmp"), null, true)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(c.batchesSends(),
+                    "no batched system calls in this JVM: " + io.peerlink.transport.udp.BatchedDatagramChannel.unavailableReason());
+            java.util.concurrent.CountDownLatch trouble = new java.util.concurrent.CountDownLatch(1);
+            c.onTrouble(trouble::countDown);
+            c.allocate();
+            gone.close();
+            try {
+                c.refresh(1_000); // the Refresh meets a closed port: ICMP port unreachable
+            } catch (java.io.IOException expected) {
+                // No answer: what the trouble handler is for.
+            }
+            assertTrue(trouble.await(5, java.util.concurrent.TimeUnit.SECONDS), "no trouble reported after an ICMP port unreachable");
+            assertFalse(c.isClosed(), "an ICMP error is not the end of the leg");
+        } finally {
+            gone.close();
+        }
+    }
+
     /** Datagram {@code n} of the batched test: 1,200 bytes for 100 of every 128, else 1 to 1,300 bytes. */
     private static byte[] batchDatagram(int n) {
         byte[] d = n % 128 < 100 ? new byte[1_200] : datagram(n);

@@ -103,6 +103,9 @@ public final class BatchedDatagramChannel implements AutoCloseable {
             return null;
         }
         BatchReceive rx = receiveBuffer != null ? BatchReceive.enable(fd, receiveBuffer, local) : null;
+        if (rx != null && channel.isConnected()) {
+            rx.reportUnreachable();
+        }
         return new BatchedDatagramChannel(channel, fd, ipv6, batch, rx, local);
     }
 
@@ -141,7 +144,9 @@ public final class BatchedDatagramChannel implements AutoCloseable {
      * @return the bytes read (datagrams of {@link #segmentSize()} bytes back to back, the last may
      *         be shorter), or -1 if nothing is at hand
      * @throws ClosedChannelException after {@link #close()}
-     * @throws IOException if the socket failed (not for an ICMP error of an earlier send)
+     * @throws java.net.PortUnreachableException on a connected channel, for an ICMP port
+     *         unreachable of an earlier send (as {@code DatagramChannel.read}); the channel stays usable
+     * @throws IOException if the socket failed (on an unconnected channel, not for an ICMP error of an earlier send)
      */
     public int receive() throws IOException {
         if (coalesced == null) {
