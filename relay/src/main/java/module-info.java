@@ -7,6 +7,7 @@
 module io.peerlink.relay {
     requires transitive io.peerlink.protocol;
     requires transitive io.peerlink.spi;
+    requires io.peerlink.transport.udp;
 
     exports io.peerlink.relay.turn;
 

@@ -144,15 +144,7 @@ public interface Transport {
      * @throws IllegalStateException unless STARTED
      */
     default int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count) {
-        java.util.Objects.requireNonNull(remote, "remote");
-        java.util.Objects.checkFromIndexSize(offset, count, java.util.Objects.requireNonNull(datagrams, "datagrams").length);
-        int max = capabilities().maxDatagramSize();
-        for (int i = offset; i < offset + count; i++) {
-            ByteBuffer d = java.util.Objects.requireNonNull(datagrams[i], "datagrams[" + i + "]");
-            if (d.remaining() > max) {
-                throw new IllegalArgumentException("datagrams[" + i + "] of " + d.remaining() + " bytes exceeds maxDatagramSize " + max);
-            }
-        }
+        checkBatch(remote, datagrams, offset, count, capabilities().maxDatagramSize());
         int sent = 0;
         for (int i = offset; i < offset + count; i++) {
             if (send(remote, datagrams[i])) {
@@ -160,6 +152,27 @@ public interface Transport {
             }
         }
         return sent;
+    }
+
+    /**
+     * Checks the arguments of {@link #sendBatch} as its contract requires, before anything is sent;
+     * for transports that override {@code sendBatch}.
+     *
+     * @param maxDatagramSize the transport's {@link TransportCapabilities#maxDatagramSize()}
+     * @throws NullPointerException if remote, the array or one of the datagrams to send is null
+     * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not select a range of the array
+     * @throws IllegalArgumentException if a datagram to send exceeds {@code maxDatagramSize}
+     */
+    static void checkBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count, int maxDatagramSize) {
+        java.util.Objects.requireNonNull(remote, "remote");
+        java.util.Objects.checkFromIndexSize(offset, count, java.util.Objects.requireNonNull(datagrams, "datagrams").length);
+        for (int i = offset; i < offset + count; i++) {
+            ByteBuffer d = java.util.Objects.requireNonNull(datagrams[i], "datagrams[" + i + "]");
+            if (d.remaining() > maxDatagramSize) {
+                throw new IllegalArgumentException("datagrams[" + i + "] of " + d.remaining() + " bytes exceeds maxDatagramSize "
+                        + maxDatagramSize);
+            }
+        }
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BenchTurnTransports implements TransportProvider {
     private static volatile String secret;
     private static volatile String leg = "udp";
+    private static volatile boolean batching = true;
     private static final AtomicInteger DEVICES = new AtomicInteger();
 
     /** For {@link java.util.ServiceLoader}. */
@@ -28,8 +29,17 @@ public final class BenchTurnTransports implements TransportProvider {
      * @param legProtocol {@code udp}, {@code tcp} or {@code tls}
      */
     public static void configure(String sharedSecret, String legProtocol) {
+        configure(sharedSecret, legProtocol, true);
+    }
+
+    /**
+     * As {@link #configure(String, String)}; {@code legBatching} false sets {@code turn.batching=false}
+     * (one system call per datagram on a UDP leg).
+     */
+    public static void configure(String sharedSecret, String legProtocol, boolean legBatching) {
         secret = sharedSecret;
         leg = legProtocol;
+        batching = legBatching;
     }
 
     @Override
@@ -44,7 +54,7 @@ public final class BenchTurnTransports implements TransportProvider {
             throw new IllegalStateException("BenchTurnTransports.configure(secret, leg) was not called");
         }
         return new TurnTransportProvider().create(TransportConfig.bind(config.bindEndpoint())
-                .set(TurnOptions.SECRET, s).set(TurnOptions.LEG, leg)
+                .set(TurnOptions.SECRET, s).set(TurnOptions.LEG, leg).set(TurnOptions.BATCHING, batching)
                 .set(TurnOptions.DEVICE_ID, "bench-device-" + DEVICES.incrementAndGet())
                 .set(TurnOptions.PERMIT, "127.0.0.1").build());
     }

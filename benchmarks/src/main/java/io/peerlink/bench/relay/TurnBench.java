@@ -41,8 +41,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * java -cp "benchmarks/target/peerlink-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   io.peerlink.bench.relay.TurnBench [--allocations 2000] [--datagrams 50000] [--runs 3] [--window 256]
- *   [--link-mib 32] [--servers embedded,coturn]
+ *   [--link-mib 32] [--servers embedded,coturn] [--turn-batching true]
  * </pre>
+ *
+ * <p>{@code --turn-batching false} runs the relayed cases without batched system calls on the
+ * {@code turn} transport's UDP leg ({@code turn.batching=false}) and on the embedded server's UDP
+ * listener (system property {@code peerlink.turnServer.batching=false}): the before/after
+ * comparison with one build.
  */
 public final class TurnBench {
     private static final int SIZE = 1200;
@@ -64,10 +69,14 @@ public final class TurnBench {
                 case "--link-mib" -> linkMib = Integer.parseInt(args[i + 1]);
                 case "--servers" -> servers = List.of(args[i + 1].split(","));
                 case "--relayed-only" -> relayedOnly = Boolean.parseBoolean(args[i + 1]);
+                case "--turn-batching" -> turnBatching = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         String secret = randomSecret();
+        if (!turnBatching) {
+            System.setProperty("peerlink.turnServer.batching", "false");
+        }
         TurnServer embedded = TurnServer.start(TurnServerConfig.builder(secret).allowLoopbackPeers(true)
                 .maxAllocationsPerUser(1_000_000).maxAllocations(100_000).bytesPerSecondPerAllocation(1L << 40)
                 .maxBytesPerAllocation(1L << 50).requestsPerSecondPerIp(1_000_000).maxLifetime(Duration.ofMinutes(10)).build());
@@ -75,8 +84,9 @@ public final class TurnBench {
         ServerCpu cpu = new ServerCpu(coturn.pid());
         try {
             InetSocketAddress coturnAddress = new InetSocketAddress("127.0.0.1", coturnPort);
-            System.out.printf("# %d allocations per measurement, %d datagrams of %d bytes per goodput run, %d runs, window %s; %s%n",
-                    allocations, datagrams, SIZE, runs, window > 0 ? String.valueOf(window) : "none (unpaced)", loadAverage());
+            System.out.printf("# %d allocations per measurement, %d datagrams of %d bytes per goodput run, %d runs, window %s, "
+                            + "turn batching %s; %s%n", allocations, datagrams, SIZE, runs, window > 0 ? String.valueOf(window) : "none (unpaced)",
+                    turnBatching ? "on" : "off", loadAverage());
             System.out.println("run  server    allocs/s  relayed-MB/s  delivered%  direct-MB/s  direct-delivered%  relayed/direct  server-CPU-s/GiB");
             for (int run = 1; run <= runs; run++) {
                 for (String name : servers) {
@@ -266,6 +276,8 @@ public final class TurnBench {
     private static int linkMib = 32;
     /** {@code --relayed-only true}: the link section runs the relayed cases only (e.g. to count their system calls). */
     private static boolean relayedOnly;
+    /** {@code --turn-batching false}: the turn transport's leg and the embedded server's listener without batched system calls. */
+    private static boolean turnBatching = true;
     private static List<String> servers = List.of("embedded", "coturn");
 
     // ------------------------------------------------------------------ two Devices: direct vs relayed link
@@ -278,7 +290,7 @@ public final class TurnBench {
      */
     private static void linkRuns(int runs, String secret, InetSocketAddress embedded, InetSocketAddress coturn, ServerCpu cpu)
             throws Exception {
-        BenchTurnTransports.configure(secret, "udp");
+        BenchTurnTransports.configure(secret, "udp", turnBatching);
         System.out.printf("# links: %d MiB of 16 KiB ordered messages per case; %s%n", linkMib, loadAverage());
         System.out.println("run  path           MiB/s  x-direct  device-CPU-ms/MiB  x-direct  server-CPU-s/GiB  lost  dup  errors"
                 + "  pkts-lost  retx-%  srtt-ms");

@@ -54,6 +54,9 @@ public final class TurnClient implements AutoCloseable {
     private static final ThreadLocal<ByteBuffer> FRAME =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Turn.CHANNEL_DATA_HEADER + 0xFFFF + 3));
 
+    /** ChannelData frames of one batch: built here, then handed to the leg in one call. */
+    private static final ThreadLocal<FrameBatch> BATCH = ThreadLocal.withInitial(FrameBatch::new);
+
     private final TurnLeg leg;
     private final TurnCredentials credentials;
     private final ScheduledExecutorService timer;
@@ -99,12 +102,33 @@ public final class TurnClient implements AutoCloseable {
      */
     public static TurnClient connect(Protocol protocol, InetSocketAddress server, TurnCredentials credentials, SSLContext tls)
             throws IOException {
+        return connect(protocol, server, credentials, tls, false);
+    }
+
+    /**
+     * As {@link #connect(Protocol, InetSocketAddress, TurnCredentials, SSLContext)}; with
+     * {@code batching}, a UDP leg sends batches and receives bursts with few system calls where the
+     * JVM can ({@link #batchesSends()}). Finding the socket's descriptor for that costs a scan of
+     * the process's descriptors, so only the {@code turn} transport, which sends in batches, asks.
+     */
+    static TurnClient connect(Protocol protocol, InetSocketAddress server, TurnCredentials credentials, SSLContext tls,
+                              boolean batching) throws IOException {
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(credentials, "credentials");
-        TurnClient client = new TurnClient(TurnLeg.open(protocol, server, tls), credentials);
+        TurnClient client = new TurnClient(TurnLeg.open(protocol, server, tls, batching), credentials);
         client.receiver.start();
         return client;
+    }
+
+    /** The leg (tests read its counters). */
+    TurnLeg leg() {
+        return leg;
+    }
+
+    /** @return true if {@link #trySendBatch} hands a batch to the kernel with fewer system calls than one per datagram */
+    boolean batchesSends() {
+        return leg.batches();
     }
 
     /**
@@ -319,6 +343,75 @@ public final class TurnClient implements AutoCloseable {
             byte[] indication = new StunWriter(Turn.type(Turn.METHOD_SEND, Turn.CLASS_INDICATION), StunClient.newTransactionId())
                     .xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, peer).attribute(Turn.ATTR_DATA, bytes).build(null, false);
             return leg.send(ByteBuffer.wrap(indication));
+        }
+    }
+
+    /**
+     * As {@link #trySend} for {@code datagrams[offset, offset + count)} in order; once a channel is
+     * bound to the peer, the ChannelData frames go to the leg as one batch (one {@code sendmmsg}
+     * of segmented buffers on a batching UDP leg). Positions are not moved.
+     *
+     * @return how many datagrams left; the ones dropped at a full socket buffer are a suffix
+     */
+    int trySendBatch(InetSocketAddress peer, ByteBuffer[] datagrams, int offset, int count) throws IOException {
+        if (closed) {
+            throw new IllegalStateException("TURN client closed");
+        }
+        Integer channel = channels.get(peer);
+        if (channel == null || !leg.batches()) {
+            int sent = 0;
+            for (int i = offset; i < offset + count; i++) {
+                if (trySend(peer, datagrams[i])) {
+                    sent++;
+                }
+            }
+            return sent;
+        }
+        FrameBatch batch = BATCH.get();
+        int sent = 0;
+        int i = offset;
+        int end = offset + count;
+        while (i < end) {
+            int frames = batch.fill(channel, datagrams, i, end);
+            int accepted = leg.send(batch.frames, 0, frames);
+            sent += accepted;
+            if (accepted < frames) {
+                break; // the socket buffer is full: the rest is dropped, as a UDP socket drops it
+            }
+            i += frames;
+        }
+        return sent;
+    }
+
+    /** One sending thread's ChannelData frames, laid out back to back in one buffer. */
+    private static final class FrameBatch {
+        /** Frames per leg call: what one {@code sendmmsg} of segmented messages takes. */
+        static final int MAX_FRAMES = 64;
+        static final int BYTES = 256 << 10;
+
+        final ByteBuffer area = ByteBuffer.allocate(BYTES);
+        final ByteBuffer[] frames = new ByteBuffer[MAX_FRAMES];
+
+        /** @return how many of {@code datagrams[from, end)} were framed into {@link #frames}, at least one */
+        int fill(int channel, ByteBuffer[] datagrams, int from, int end) {
+            area.clear();
+            int n = 0;
+            while (from + n < end && n < MAX_FRAMES) {
+                int size = Turn.CHANNEL_DATA_HEADER + datagrams[from + n].remaining();
+                if (area.remaining() < size) {
+                    break;
+                }
+                int start = area.position();
+                ChannelData.write(area, channel, datagrams[from + n], false);
+                ByteBuffer frame = frames[n];
+                if (frame == null) {
+                    frame = area.duplicate();
+                    frames[n] = frame;
+                }
+                frame.limit(area.position()).position(start);
+                n++;
+            }
+            return n;
         }
     }
 

@@ -2,13 +2,16 @@ package io.peerlink.relay.turn;
 
 import io.peerlink.protocol.stun.ChannelData;
 import io.peerlink.protocol.stun.StunFormatException;
+import io.peerlink.transport.udp.BatchedDatagramChannel;
 
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -25,9 +28,13 @@ abstract sealed class TurnLeg implements AutoCloseable {
     /** Largest frame a leg receives. */
     static final int MAX_FRAME = 65_536 + 20;
 
-    static TurnLeg open(TurnClient.Protocol protocol, InetSocketAddress server, SSLContext tls) throws IOException {
+    /**
+     * @param batching on a UDP leg: send batches with {@code sendmmsg} and UDP segmentation offload
+     *        and receive with {@code UDP_GRO} where this JVM can ({@link BatchedDatagramChannel})
+     */
+    static TurnLeg open(TurnClient.Protocol protocol, InetSocketAddress server, SSLContext tls, boolean batching) throws IOException {
         return switch (protocol) {
-            case UDP -> new Udp(server);
+            case UDP -> new Udp(server, batching);
             case TCP -> new Stream(new Socket(server.getAddress(), server.getPort()));
             case TLS -> {
                 SSLContext context = tls != null ? tls : defaultContext();
@@ -62,6 +69,29 @@ abstract sealed class TurnLeg implements AutoCloseable {
      */
     abstract boolean send(ByteBuffer frame) throws IOException;
 
+    /** @return true if {@link #send(ByteBuffer[], int, int)} takes fewer system calls than one per frame */
+    boolean batches() {
+        return false;
+    }
+
+    /**
+     * Sends whole frames in order, as {@link #send(ByteBuffer)} one by one would; a UDP leg that
+     * {@link #batches()} hands them to the kernel with as few system calls as it can and stops at
+     * the first frame for which the socket buffer has no room (the rest are dropped).
+     *
+     * @return how many frames left; every frame's position is at its limit afterwards
+     */
+    int send(ByteBuffer[] frames, int offset, int count) throws IOException {
+        int sent = 0;
+        for (int i = offset; i < offset + count; i++) {
+            if (send(frames[i])) {
+                sent++;
+            }
+            frames[i].position(frames[i].limit());
+        }
+        return sent;
+    }
+
     /**
      * The next whole frame if one is at hand without waiting (received on a UDP leg's socket, or
      * buffered in full on a stream leg), else null; the returned buffer is valid until the next
@@ -83,15 +113,39 @@ abstract sealed class TurnLeg implements AutoCloseable {
     /**
      * A non-blocking connected datagram channel and a selector to wait on, as in the UDP
      * transport: the receive thread drains every datagram at hand before it waits, so it can tell
-     * its handler where a burst ends.
+     * its handler where a burst ends. With batching (64-bit Linux and JNA), frames go out through
+     * the UDP transport's {@link BatchedDatagramChannel}: a batch of equal-sized ChannelData frames
+     * leaves as one {@code sendmmsg} of segmented buffers, and the socket receives with
+     * {@code UDP_GRO}, so a segmented burst from the server arrives in one read and is cut back
+     * into frames here.
      */
     static final class Udp extends TurnLeg {
+        private final InetSocketAddress server;
         private final DatagramChannel channel;
         private final Selector selector;
+        /** Null without batching. */
+        private final BatchedDatagramChannel batched;
 
-        Udp(InetSocketAddress server) throws IOException {
-            channel = DatagramChannel.open();
+        /**
+         * Reused by the single receive thread: a 64 KiB buffer per datagram was the client's
+         * bottleneck. Direct, so the kernel copies straight into it (a heap buffer costs the JDK
+         * one more copy through its temporary direct buffer).
+         */
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_FRAME);
+        /** Coalesced receive: bytes [0, coalescedLength) of {@link #buffer} are the last read, cut into segments. */
+        private int coalescedLength;
+        private int segmentSize;
+        private int nextSegment;
+        /** Reads with UDP_GRO on, and the frames they held (tests read them). */
+        volatile long coalescedReads;
+        volatile long coalescedFrames;
+
+        Udp(InetSocketAddress server, boolean batching) throws IOException {
+            this.server = server;
+            StandardProtocolFamily family = server.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+            channel = DatagramChannel.open(family);
             Selector s = null;
+            BatchedDatagramChannel b = null;
             try {
                 // As the UDP transport does: a burst of relayed data must not overflow the default buffer.
                 channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
@@ -101,6 +155,9 @@ abstract sealed class TurnLeg implements AutoCloseable {
                 channel.configureBlocking(false);
                 s = Selector.open();
                 channel.register(s, SelectionKey.OP_READ);
+                if (batching) {
+                    b = BatchedDatagramChannel.attach(channel, family, buffer);
+                }
             } catch (IOException | RuntimeException e) {
                 if (s != null) {
                     s.close();
@@ -109,6 +166,7 @@ abstract sealed class TurnLeg implements AutoCloseable {
                 throw e;
             }
             selector = s;
+            batched = b;
         }
 
         @Override
@@ -121,12 +179,18 @@ abstract sealed class TurnLeg implements AutoCloseable {
             return channel.write(frame) > 0 || !frame.hasRemaining();
         }
 
-        /**
-         * Reused by the single receive thread: a 64 KiB buffer per datagram was the client's
-         * bottleneck. Direct, so the kernel copies straight into it (a heap buffer costs the JDK
-         * one more copy through its temporary direct buffer).
-         */
-        private final ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_FRAME);
+        @Override
+        boolean batches() {
+            return batched != null;
+        }
+
+        @Override
+        int send(ByteBuffer[] frames, int offset, int count) throws IOException {
+            if (batched == null) {
+                return super.send(frames, offset, count);
+            }
+            return batched.send(server, frames, offset, count);
+        }
 
         @Override
         void await() throws IOException {
@@ -141,10 +205,27 @@ abstract sealed class TurnLeg implements AutoCloseable {
         /** An empty datagram reads as nothing at hand: it carries no frame either way. */
         @Override
         ByteBuffer poll() throws IOException {
-            if (channel.read(buffer.clear()) <= 0) {
-                return null;
+            if (batched == null || !batched.coalescedReceive()) {
+                if (channel.read(buffer.clear()) <= 0) {
+                    return null;
+                }
+                return buffer.flip();
             }
-            return buffer.flip();
+            if (nextSegment >= coalescedLength) {
+                // The socket is connected: the kernel passes only the server's datagrams.
+                int n = batched.receive();
+                if (n <= 0) {
+                    return null;
+                }
+                coalescedLength = n;
+                segmentSize = batched.segmentSize() > 0 ? batched.segmentSize() : n;
+                nextSegment = 0;
+                coalescedReads++;
+            }
+            coalescedFrames++;
+            int start = nextSegment;
+            nextSegment = Math.min(start + segmentSize, coalescedLength);
+            return buffer.limit(nextSegment).position(start);
         }
 
         @Override
@@ -154,6 +235,10 @@ abstract sealed class TurnLeg implements AutoCloseable {
                 selector.close();
             } catch (IOException ignored) {
                 // Nothing to release beyond the descriptor.
+            }
+            if (batched != null) {
+                batched.close();
+                return;
             }
             try {
                 channel.close();

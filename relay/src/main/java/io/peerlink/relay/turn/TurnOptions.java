@@ -40,6 +40,17 @@ public final class TurnOptions {
     public static final TransportConfig.Option<Long> REALLOCATE_TIMEOUT_MILLIS =
             new TransportConfig.Option<>("turn.reallocateTimeoutMillis", Long.class, 15_000L);
 
+    /**
+     * Batched system calls on a UDP leg: the datagrams the core hands over together
+     * ({@code Transport.sendBatch}) leave as ChannelData frames in one {@code sendmmsg} with UDP
+     * segmentation offload, and the leg receives with {@code UDP_GRO}, as the UDP transport does
+     * with {@code udp.batching} (docs/relay.md). True by default; needs 64-bit Linux and JNA,
+     * elsewhere {@code capabilities().batchSend()} is false and one warning per JVM says why. False
+     * gives one system call per datagram (the baseline of docs/benchmarks.md). No effect on TCP/TLS legs.
+     */
+    public static final TransportConfig.Option<Boolean> BATCHING =
+            new TransportConfig.Option<>("turn.batching", Boolean.class, Boolean.TRUE);
+
     private TurnOptions() {
     }
 }

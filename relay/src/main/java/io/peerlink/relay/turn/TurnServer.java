@@ -6,6 +6,7 @@ import io.peerlink.protocol.stun.StunFormatException;
 import io.peerlink.protocol.stun.StunWriter;
 import io.peerlink.protocol.stun.Turn;
 import io.peerlink.protocol.stun.TurnMessage;
+import io.peerlink.transport.udp.BatchedDatagramChannel;
 
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -45,6 +46,9 @@ import javax.crypto.spec.SecretKeySpec;
  * requests per client IP (excess is dropped without an answer, so a flood earns no amplification).
  *
  * <p>One thread runs a selector over the listeners, the TCP connections and every relay socket;
+ * on 64-bit Linux with JNA the UDP listener receives with {@code UDP_GRO} and sends the frames
+ * for UDP clients in batches ({@code sendmmsg} with UDP segmentation offload, through the UDP
+ * transport's {@link BatchedDatagramChannel}); every limit is still applied datagram by datagram.
  * {@link #start(TurnServerConfig)} returns once the listeners are bound, {@link #close()} stops
  * the thread and releases every socket.
  */
@@ -62,6 +66,16 @@ public final class TurnServer implements AutoCloseable {
     private final TurnServerConfig config;
     private final Selector selector;
     private final DatagramChannel udp;
+    /**
+     * The UDP listener's batched system calls, or null (batching unavailable, or switched off by
+     * the system property {@value #BATCHING_PROPERTY}{@code =false}, for comparisons): then one
+     * {@code recvfrom} and one {@code sendto} per datagram.
+     */
+    private final BatchedDatagramChannel udpBatch;
+    /** Frames for UDP clients, sent in batches; null without {@link #udpBatch}. Server thread only. */
+    private final UdpOut udpOut;
+    /** System property: {@code false} turns the listener's batching off. */
+    static final String BATCHING_PROPERTY = "peerlink.turnServer.batching";
     private final ServerSocketChannel tcp;
     private final Thread thread;
     private final byte[] nonceKey = new byte[32];
@@ -109,9 +123,13 @@ public final class TurnServer implements AutoCloseable {
                 udp.bind(new InetSocketAddress(config.bindAddress(), config.udpPort()));
                 udp.configureBlocking(false);
                 udp.register(selector, SelectionKey.OP_READ, new UdpListener());
+                udpBatch = Boolean.parseBoolean(System.getProperty(BATCHING_PROPERTY, "true"))
+                        ? BatchedDatagramChannel.attach(udp, family(config.bindAddress()), receiveBuffer) : null;
             } else {
                 udp = null;
+                udpBatch = null;
             }
+            udpOut = udpBatch != null ? new UdpOut() : null;
             if (config.tcpPort() >= 0) {
                 tcp = ServerSocketChannel.open();
                 bindTcp(tcp, config, udp);
@@ -217,6 +235,9 @@ public final class TurnServer implements AutoCloseable {
                         }
                     }
                 }
+                if (udpOut != null) {
+                    udpOut.flush();
+                }
                 long now = System.currentTimeMillis();
                 if (now - lastSweep >= 1000) {
                     sweep(now);
@@ -228,6 +249,9 @@ public final class TurnServer implements AutoCloseable {
         } finally {
             for (Allocation a : allocations.values().toArray(Allocation[]::new)) {
                 remove(a);
+            }
+            if (udpBatch != null) {
+                udpBatch.close();
             }
             for (SelectionKey k : selector.keys()) {
                 try {
@@ -267,15 +291,14 @@ public final class TurnServer implements AutoCloseable {
             TcpConnection c = new TcpConnection(s, ip);
             c.key = s.register(selector, SelectionKey.OP_READ, c);
         } else if (att instanceof UdpListener) {
+            if (udpBatch != null && udpBatch.coalescedReceive()) {
+                drainCoalesced();
+                return;
+            }
             InetSocketAddress from;
             while ((from = (InetSocketAddress) udp.receive(receiveBuffer.clear())) != null) {
                 receiveBuffer.flip();
-                if (receiveBuffer.hasRemaining() && ChannelData.looksLikeChannelData(receiveBuffer.get(0) & 0xff)) {
-                    // The hot path: no Leg object, one map lookup, the data relayed from this buffer.
-                    onChannelData(allocations.get(from), from.getAddress(), receiveBuffer);
-                } else {
-                    onClientFrame(new UdpLeg(from), receiveBuffer);
-                }
+                onClientDatagram(from);
             }
         } else if (att instanceof TcpConnection c) {
             if (key.isWritable()) {
@@ -290,6 +313,91 @@ public final class TurnServer implements AutoCloseable {
                 receiveBuffer.flip();
                 onPeerDatagram(a, from, receiveBuffer);
             }
+        }
+    }
+
+    /** One datagram from a UDP client, between the receive buffer's position and limit. */
+    private void onClientDatagram(InetSocketAddress from) throws IOException {
+        if (receiveBuffer.hasRemaining() && ChannelData.looksLikeChannelData(receiveBuffer.get(receiveBuffer.position()) & 0xff)) {
+            // The hot path: no Leg object, one map lookup, the data relayed from this buffer.
+            onChannelData(allocations.get(from), from.getAddress(), receiveBuffer);
+        } else {
+            onClientFrame(new UdpLeg(from), receiveBuffer);
+        }
+    }
+
+    /**
+     * Reads the listener with {@code UDP_GRO}: a read may hold a run of same-sized datagrams from
+     * one client (a segmented send), which are handled one by one exactly as single reads are.
+     */
+    private void drainCoalesced() throws IOException {
+        int n;
+        while ((n = udpBatch.receive()) >= 0) {
+            InetSocketAddress from = udpBatch.source();
+            int segment = udpBatch.segmentSize() > 0 ? udpBatch.segmentSize() : Math.max(n, 1);
+            int offset = 0;
+            do {
+                int length = Math.min(segment, n - offset);
+                receiveBuffer.limit(offset + length).position(offset);
+                onClientDatagram(from);
+                offset += length;
+            } while (offset < n);
+        }
+    }
+
+    /**
+     * Frames for UDP clients, collected while the server thread handles what the selector reported
+     * and sent when 64 are queued or the round ends: consecutive frames to one client leave in one
+     * {@code sendmmsg}, equal-sized ones as one segmented buffer (which a client's {@code UDP_GRO}
+     * socket receives in one read). Order is kept, per client and overall; a full socket buffer
+     * drops the rest of a client's run, as a single {@code send} would drop its datagram.
+     */
+    private final class UdpOut {
+        static final int MAX_FRAMES = BatchedDatagramChannel.MAX_SEGMENTS;
+        static final int BYTES = 256 << 10;
+
+        private final ByteBuffer area = ByteBuffer.allocateDirect(BYTES);
+        private final ByteBuffer[] frames = new ByteBuffer[MAX_FRAMES];
+        private final InetSocketAddress[] destinations = new InetSocketAddress[MAX_FRAMES];
+        private int count;
+
+        UdpOut() {
+            for (int i = 0; i < MAX_FRAMES; i++) {
+                frames[i] = area.duplicate();
+            }
+        }
+
+        void add(ByteBuffer frame, InetSocketAddress to) throws IOException {
+            int n = frame.remaining();
+            if (n > BYTES) {
+                flush();
+                udp.send(frame, to);
+                return;
+            }
+            if (count == MAX_FRAMES || area.remaining() < n) {
+                flush();
+            }
+            int start = area.position();
+            area.put(frame);
+            frames[count].limit(area.position()).position(start);
+            destinations[count] = to;
+            count++;
+        }
+
+        void flush() throws IOException {
+            int i = 0;
+            while (i < count) {
+                InetSocketAddress to = destinations[i];
+                int run = 1;
+                while (i + run < count && (destinations[i + run] == to || destinations[i + run].equals(to))) {
+                    run++;
+                }
+                udpBatch.send(to, frames, i, run);
+                i += run;
+            }
+            java.util.Arrays.fill(destinations, 0, count, null);
+            count = 0;
+            area.clear();
         }
     }
 
@@ -355,7 +463,11 @@ public final class TurnServer implements AutoCloseable {
 
         @Override
         public void send(ByteBuffer frame) throws IOException {
-            udp.send(frame, remote);
+            if (udpOut != null) {
+                udpOut.add(frame, remote);
+            } else {
+                udp.send(frame, remote);
+            }
         }
     }
 

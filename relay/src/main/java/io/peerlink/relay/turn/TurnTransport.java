@@ -5,6 +5,7 @@ import io.peerlink.spi.DatagramHandler;
 import io.peerlink.spi.Transport;
 import io.peerlink.spi.TransportCapabilities;
 import io.peerlink.spi.TransportConfig;
+import io.peerlink.transport.udp.BatchedDatagramChannel;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -41,8 +42,9 @@ final class TurnTransport implements Transport {
     private final TurnClient.Protocol leg;
     private final TransportConfig config;
     private final Set<InetAddress> permit;
-    private final TransportCapabilities capabilities = TransportCapabilities.builder()
-            .maxDatagramSize(MAX_DATAGRAM_SIZE).relayed(true).receiveBursts(true).build();
+    /** Whether the UDP leg batches (turn.batching, and this JVM can). */
+    private final boolean batching;
+    private final TransportCapabilities capabilities;
     private final Object lifecycle = new Object();
     private final long checkIntervalMillis;
     private final long reallocateTimeoutMillis;
@@ -84,6 +86,10 @@ final class TurnTransport implements Transport {
                     + checkIntervalMillis + ", " + reallocateTimeoutMillis);
         }
         this.config = config;
+        this.batching = leg == TurnClient.Protocol.UDP && config.get(TurnOptions.BATCHING)
+                && BatchedDatagramChannel.unavailableReason() == null;
+        this.capabilities = TransportCapabilities.builder().maxDatagramSize(MAX_DATAGRAM_SIZE).relayed(true)
+                .receiveBursts(true).batchSend(batching).build();
     }
 
     private static InetAddress ipLiteral(String host) {
@@ -232,13 +238,54 @@ final class TurnTransport implements Transport {
     public boolean send(Endpoint remote, ByteBuffer datagram) {
         Objects.requireNonNull(remote, "remote");
         Objects.requireNonNull(datagram, "datagram");
+        Running r = started();
+        if (datagram.remaining() > MAX_DATAGRAM_SIZE) {
+            throw new IllegalArgumentException("datagram of " + datagram.remaining() + " bytes exceeds the TURN transport maximum of " + MAX_DATAGRAM_SIZE);
+        }
+        try {
+            return relay(r, remote, datagram, null, 0, 1) == 1;
+        } finally {
+            datagram.position(datagram.limit());
+        }
+    }
+
+    /**
+     * As the default, except that once a channel is bound to the peer a batching UDP leg sends the
+     * batch's ChannelData frames with one {@code sendmmsg} of segmented buffers.
+     *
+     * @throws NullPointerException if an argument or one of the datagrams to send is null
+     * @throws IndexOutOfBoundsException if offset and count do not select a range of the array
+     * @throws IllegalStateException if not STARTED
+     * @throws IllegalArgumentException if a datagram exceeds {@link #MAX_DATAGRAM_SIZE} or the endpoint is not a {@code turn} IPv4 address
+     */
+    @Override
+    public int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count) {
+        Transport.checkBatch(remote, datagrams, offset, count, MAX_DATAGRAM_SIZE);
+        Running r = started();
+        try {
+            return relay(r, remote, null, datagrams, offset, count);
+        } finally {
+            for (int i = offset; i < offset + count; i++) {
+                datagrams[i].position(datagrams[i].limit());
+            }
+        }
+    }
+
+    private Running started() {
         Running r = running;
         if (r == null) {
             throw new IllegalStateException("cannot send on a TURN transport that is " + state);
         }
-        if (datagram.remaining() > MAX_DATAGRAM_SIZE) {
-            throw new IllegalArgumentException("datagram of " + datagram.remaining() + " bytes exceeds the TURN transport maximum of " + MAX_DATAGRAM_SIZE);
-        }
+        return r;
+    }
+
+    /**
+     * Relays {@code single}, or else {@code batch[offset, offset + count)}, to the peer through the
+     * current allocation, binding a channel to it in the background on first use.
+     *
+     * @return how many datagrams left
+     */
+    private int relay(Running r, Endpoint remote, ByteBuffer single, ByteBuffer[] batch, int offset, int count) {
         InetSocketAddress peer = r.address(remote);
         if (peer == null) {
             throw new IllegalArgumentException("TURN transport cannot send to " + remote + " (needs turn://<IPv4 literal>:<port>)");
@@ -246,17 +293,18 @@ final class TurnTransport implements Transport {
         Allocation current = r.current;
         try {
             r.upgrade(current, peer);
-            return current.client.trySend(peer, datagram);
+            if (single != null) {
+                return current.client.trySend(peer, single) ? 1 : 0;
+            }
+            return current.client.trySendBatch(peer, batch, offset, count);
         } catch (IOException e) {
-            return false;
+            return 0;
         } catch (IllegalStateException e) {
             if (running == r) {
-                // The allocation is being replaced (relay restart): a lost datagram, as on any path.
-                return false;
+                // The allocation is being replaced (relay restart): lost datagrams, as on any path.
+                return 0;
             }
             throw new IllegalStateException("TURN transport was stopped during send", e);
-        } finally {
-            datagram.position(datagram.limit());
         }
     }
 
@@ -318,7 +366,7 @@ final class TurnTransport implements Transport {
 
         /** Connects, allocates and permits the configured peers and those sent to so far. */
         Allocation allocate(long giveUpMillis) throws IOException {
-            TurnClient client = TurnClient.connect(leg, server, credentials(), null);
+            TurnClient client = TurnClient.connect(leg, server, credentials(), null, batching);
             try {
                 InetSocketAddress relayed = client.allocate(0, giveUpMillis);
                 for (InetAddress p : permit) {

@@ -32,8 +32,12 @@ class TurnServerAttackTest {
     }
 
     private TurnClient client(TurnServer server, String device) throws Exception {
+        return client(server, device, false);
+    }
+
+    private TurnClient client(TurnServer server, String device, boolean batching) throws Exception {
         return TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(),
-                TurnCredentials.mint(secret, device, Instant.now().plusSeconds(600)), null);
+                TurnCredentials.mint(secret, device, Instant.now().plusSeconds(600)), null, batching);
     }
 
     @Test
@@ -48,8 +52,13 @@ class TurnServerAttackTest {
         }
     }
 
-    /** Attacker pair: a sends {@code count} datagrams of 1,200 bytes to b through a channel; returns bytes b received. */
-    private static long blast(TurnClient a, TurnClient b, int count, int pauseEvery) throws Exception {
+    /**
+     * Attacker pair: a sends {@code count} datagrams of 1,200 bytes to b through a channel; returns
+     * bytes b received. {@code batched}: a's leg sends them in batches of 32 with {@code sendmmsg}
+     * and UDP segmentation offload, so that the server reads runs of them in one coalesced read
+     * and must still charge every datagram on its own.
+     */
+    private static long blast(TurnClient a, TurnClient b, int count, int pauseEvery, boolean batched) throws Exception {
         AtomicLong received = new AtomicLong();
         b.onData((peer, data) -> received.addAndGet(data.remaining()));
         InetSocketAddress relayA = a.allocate();
@@ -57,10 +66,24 @@ class TurnServerAttackTest {
         b.createPermission(relayA.getAddress());
         a.bindChannel(relayB);
         byte[] payload = new byte[1200];
-        for (int i = 0; i < count; i++) {
-            a.send(relayB, ByteBuffer.wrap(payload));
-            if (pauseEvery > 0 && i % pauseEvery == 0) {
-                Thread.sleep(1);
+        if (batched) {
+            ByteBuffer[] batch = new ByteBuffer[32];
+            for (int i = 0; i < count; i += batch.length) {
+                int n = Math.min(batch.length, count - i);
+                for (int k = 0; k < n; k++) {
+                    batch[k] = ByteBuffer.wrap(payload);
+                }
+                a.trySendBatch(relayB, batch, 0, n);
+                if (pauseEvery > 0) {
+                    Thread.sleep(1);
+                }
+            }
+        } else {
+            for (int i = 0; i < count; i++) {
+                a.send(relayB, ByteBuffer.wrap(payload));
+                if (pauseEvery > 0 && i % pauseEvery == 0) {
+                    Thread.sleep(1);
+                }
             }
         }
         Thread.sleep(500);
@@ -69,11 +92,21 @@ class TurnServerAttackTest {
 
     @Test
     void bytesBeyondTheAllocationCapAreNotRelayed() throws Exception {
+        bytesBeyondTheAllocationCap(false);
+    }
+
+    @Test
+    void bytesBeyondTheAllocationCapAreNotRelayedFromSegmentedBatches() throws Exception {
+        bytesBeyondTheAllocationCap(true);
+    }
+
+    private void bytesBeyondTheAllocationCap(boolean batched) throws Exception {
         long cap = 100_000;
         try (TurnServer server = start(b -> b.maxBytesPerAllocation(cap));
              HonestPair honest = new HonestPair(server.udpAddress(), secret);
-             TurnClient a = client(server, "hog-a"); TurnClient b = client(server, "hog-b")) {
-            long received = blast(a, b, 400, 10);
+             TurnClient a = client(server, "hog-a", batched); TurnClient b = client(server, "hog-b", batched)) {
+            assumeBatching(a, batched);
+            long received = blast(a, b, 400, 10, batched);
             assertTrue(received <= cap, "relayed " + received + " bytes past a cap of " + cap);
             assertTrue(received > 0, "nothing relayed at all");
             assertTrue(server.stats().droppedFrames() > 0);
@@ -83,12 +116,22 @@ class TurnServerAttackTest {
 
     @Test
     void bytesBeyondTheAllocationRateAreNotRelayed() throws Exception {
+        bytesBeyondTheAllocationRate(false);
+    }
+
+    @Test
+    void bytesBeyondTheAllocationRateAreNotRelayedFromSegmentedBatches() throws Exception {
+        bytesBeyondTheAllocationRate(true);
+    }
+
+    private void bytesBeyondTheAllocationRate(boolean batched) throws Exception {
         long rate = 200_000;
         try (TurnServer server = start(b -> b.bytesPerSecondPerAllocation(rate));
              HonestPair honest = new HonestPair(server.udpAddress(), secret);
-             TurnClient a = client(server, "fast-a"); TurnClient b = client(server, "fast-b")) {
+             TurnClient a = client(server, "fast-a", batched); TurnClient b = client(server, "fast-b", batched)) {
+            assumeBatching(a, batched);
             long started = System.nanoTime();
-            long received = blast(a, b, 2000, 0);
+            long received = blast(a, b, 2000, 0, batched);
             double seconds = (System.nanoTime() - started) / 1e9;
             // A token bucket holds one second of burst and refills at the rate: an upper bound, not a timing target.
             long bound = (long) (rate + rate * seconds) + 1200;
@@ -96,6 +139,13 @@ class TurnServerAttackTest {
             assertTrue(received < 2000L * 1200, "the rate limit did not drop anything");
             assertTrue(server.stats().droppedFrames() > 0);
             honest.stopAndCheck();
+        }
+    }
+
+    private static void assumeBatching(TurnClient a, boolean batched) {
+        if (batched) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(a.batchesSends(),
+                    "no batched system calls in this JVM: " + io.peerlink.transport.udp.BatchedDatagramChannel.unavailableReason());
         }
     }
 

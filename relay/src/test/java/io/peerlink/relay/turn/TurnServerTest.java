@@ -71,16 +71,7 @@ class TurnServerTest {
                 java.util.concurrent.atomic.AtomicInteger longestBurst = new java.util.concurrent.atomic.AtomicInteger();
                 java.util.concurrent.atomic.AtomicInteger emptyBursts = new java.util.concurrent.atomic.AtomicInteger();
                 java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-                b.onData((peer, data) -> {
-                    int n = delivered.getAndIncrement();
-                    byte[] expected = datagram(n);
-                    byte[] got = new byte[data.remaining()];
-                    data.get(got);
-                    if (!java.util.Arrays.equals(expected, got)) {
-                        wrong.add("datagram " + n + ": " + got.length + " bytes, expected " + expected.length);
-                    }
-                    sinceBurstEnd.incrementAndGet();
-                });
+                b.onData(checking(delivered, TurnServerTest::datagram, wrong, sinceBurstEnd::incrementAndGet));
                 b.onBurstEnd(() -> {
                     int n = sinceBurstEnd.getAndSet(0);
                     if (n == 0) {
@@ -110,6 +101,105 @@ class TurnServerTest {
                 assertTrue(bursts.get() >= count / 64, receiverLeg + ": bursts " + bursts.get());
             }
         }
+    }
+
+    /**
+     * Batched UDP legs at both ends: a sends runs of equal-sized datagrams (segmented by the
+     * kernel) mixed with datagrams of varying sizes, the server reads them coalesced and sends the
+     * frames for b in batches, b reads segmented runs in one read and cuts them into frames. Every
+     * datagram must arrive once, byte-exact and in order.
+     */
+    @Test
+    void batchedLegsRelaySegmentedRunsByteExactAndInOrder() throws Exception {
+        try (TurnClient a = TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(), credentials("batch-a"), null, true);
+             TurnClient b = TurnClient.connect(TurnClient.Protocol.UDP, server.udpAddress(), credentials("batch-b"), null, true)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(a.batchesSends(),
+                    "no batched system calls in this JVM: " + io.peerlink.transport.udp.BatchedDatagramChannel.unavailableReason());
+            InetSocketAddress relayedA = a.allocate();
+            InetSocketAddress relayedB = b.allocate();
+            java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<String> wrong = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            b.onData(checking(delivered, TurnServerTest::batchDatagram, wrong, () -> { }));
+            b.bindChannel(relayedA);
+            a.bindChannel(relayedB);
+            int count = 4_096;
+            java.nio.ByteBuffer[] batch = new java.nio.ByteBuffer[64];
+            for (int i = 0; i < count; i += batch.length) {
+                for (int k = 0; k < batch.length; k++) {
+                    batch[k] = java.nio.ByteBuffer.wrap(batchDatagram(i + k));
+                }
+                assertEquals(batch.length, a.trySendBatch(relayedB, batch, 0, batch.length), "datagrams accepted by the kernel");
+                // At most 4 batches in flight: a loss here would be the test's, not the relay's.
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (delivered.get() < i - 3 * batch.length && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (delivered.get() < count && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(count, delivered.get(), "datagrams delivered");
+            assertEquals(java.util.List.of(), wrong, "byte-exact and in order");
+            TurnLeg.Udp leg = (TurnLeg.Udp) b.leg();
+            assertTrue(leg.coalescedFrames > leg.coalescedReads,
+                    "b never read a segmented run: " + leg.coalescedReads + " reads, " + leg.coalescedFrames + " frames");
+        }
+    }
+
+    /**
+     * A batching UDP leg reads through {@code recvmsg}, not the JDK; an ICMP port unreachable
+     * (nobody listens at the server's port any more) must still reach the trouble handler, which
+     * makes the {@code turn} transport check its allocation at once instead of at the next interval.
+     */
+    @Test
+    void aBatchingUdpLegReportsPortUnreachableAsTrouble() throws Exception {
+        TurnServer gone = TurnServer.start(TurnServerConfig.builder(secret).realm("embedded.test").build());
+        try (TurnClient c = TurnClient.connect(TurnClient.Protocol.UDP, gone.udpAddress(), credentials("icmp"), null, true)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(c.batchesSends(),
+                    "no batched system calls in this JVM: " + io.peerlink.transport.udp.BatchedDatagramChannel.unavailableReason());
+            java.util.concurrent.CountDownLatch trouble = new java.util.concurrent.CountDownLatch(1);
+            c.onTrouble(trouble::countDown);
+            c.allocate();
+            gone.close();
+            try {
+                c.refresh(1_000); // the Refresh meets a closed port: ICMP port unreachable
+            } catch (java.io.IOException expected) {
+                // No answer: what the trouble handler is for.
+            }
+            assertTrue(trouble.await(5, java.util.concurrent.TimeUnit.SECONDS), "no trouble reported after an ICMP port unreachable");
+            assertFalse(c.isClosed(), "an ICMP error is not the end of the leg");
+        } finally {
+            gone.close();
+        }
+    }
+
+    /** Datagram {@code n} of the batched test: 1,200 bytes for 100 of every 128, else 1 to 1,300 bytes. */
+    private static byte[] batchDatagram(int n) {
+        byte[] d = n % 128 < 100 ? new byte[1_200] : datagram(n);
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (byte) (n * 31 + i);
+        }
+        return d;
+    }
+
+    /**
+     * A data handler that counts deliveries and records each one that is not, byte for byte,
+     * {@code expected} of its index; then runs {@code afterEach}.
+     */
+    private static java.util.function.BiConsumer<InetSocketAddress, java.nio.ByteBuffer> checking(
+            java.util.concurrent.atomic.AtomicInteger delivered, java.util.function.IntFunction<byte[]> expected,
+            java.util.List<String> wrong, Runnable afterEach) {
+        return (peer, data) -> {
+            int n = delivered.getAndIncrement();
+            byte[] want = expected.apply(n);
+            byte[] got = new byte[data.remaining()];
+            data.get(got);
+            if (!java.util.Arrays.equals(want, got)) {
+                wrong.add("datagram " + n + ": " + got.length + " bytes, expected " + want.length);
+            }
+            afterEach.run();
+        };
     }
 
     /** Datagram {@code n}: 1 to 1,300 bytes derived from n. */

@@ -74,6 +74,13 @@ final class BatchReceive {
     private int segmentSize;
     private boolean truncated;
 
+    /**
+     * Set for a connected socket: an ICMP error of an earlier send is reported as
+     * {@link java.net.PortUnreachableException}, as the JDK's {@code DatagramChannel.read} reports
+     * it on a connected channel (the TURN client's leg treats it as a sign of trouble).
+     */
+    private boolean reportUnreachable;
+
     private BatchReceive(int fd, ByteBuffer buffer) {
         this.fd = fd;
         this.bufferAddress = Pointer.nativeValue(Native.getDirectBufferPointer(buffer));
@@ -157,11 +164,19 @@ final class BatchReceive {
             if (errno == EAGAIN) {
                 return -1;
             }
-            if (errno == EINTR || errno == 111 /* ECONNREFUSED: an ICMP error for an earlier send */) {
+            if (errno == 111 /* ECONNREFUSED: an ICMP error for an earlier send */ && reportUnreachable) {
+                throw new java.net.PortUnreachableException("ICMP port unreachable for an earlier datagram");
+            }
+            if (errno == EINTR || errno == 111) {
                 continue;
             }
             throw new IOException("recvmsg failed with errno " + errno);
         }
+    }
+
+    /** Reports ICMP errors of earlier sends as {@link java.net.PortUnreachableException} (a connected socket). */
+    void reportUnreachable() {
+        reportUnreachable = true;
     }
 
     /** @return the size of each coalesced datagram of the last read, or 0 if it held one datagram */

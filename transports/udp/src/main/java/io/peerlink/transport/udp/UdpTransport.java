@@ -192,15 +192,7 @@ final class UdpTransport implements Transport {
 
     @Override
     public int sendBatch(Endpoint remote, ByteBuffer[] datagrams, int offset, int count) {
-        Objects.requireNonNull(remote, "remote");
-        Objects.checkFromIndexSize(offset, count, Objects.requireNonNull(datagrams, "datagrams").length);
-        for (int i = offset; i < offset + count; i++) {
-            ByteBuffer d = Objects.requireNonNull(datagrams[i], "datagrams[" + i + "]");
-            if (d.remaining() > MAX_DATAGRAM_SIZE) {
-                throw new IllegalArgumentException("datagrams[" + i + "] of " + d.remaining()
-                        + " bytes exceeds the UDP maximum of " + MAX_DATAGRAM_SIZE);
-            }
-        }
+        Transport.checkBatch(remote, datagrams, offset, count, MAX_DATAGRAM_SIZE);
         Running r = running;
         if (r == null) {
             throw new IllegalStateException("cannot send on a UDP transport that is " + state);
