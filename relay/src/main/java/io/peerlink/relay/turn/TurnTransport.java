@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Unreliable and unordered, like UDP; {@code capabilities().relayed()} is true.
  */
 final class TurnTransport implements Transport {
+    private static final System.Logger LOG = System.getLogger(TurnTransport.class.getName());
     /** Largest datagram: a Data indication carrying it still fits one 65,507-byte UDP datagram. */
     static final int MAX_DATAGRAM_SIZE = 65_000;
 
@@ -278,8 +279,13 @@ final class TurnTransport implements Transport {
         static final long CHECK_GIVE_UP_MILLIS = 2_000;
         /** Backoff between re-allocation attempts, doubling from the first to the cap. */
         static final long RETRY_FIRST_MILLIS = 100;
-        /** The first retry after a network change: the route to the server may follow the address by milliseconds. */
+        /**
+         * After a network change the retries start at 20 ms and stop doubling at 200 ms: the route to
+         * the server may follow the new address by milliseconds, and a failed attempt then costs one
+         * connect() that the kernel refuses at once.
+         */
         static final long RETRY_AFTER_CHANGE_MILLIS = 20;
+        static final long RETRY_AFTER_CHANGE_MAX_MILLIS = 200;
         static final long RETRY_MAX_MILLIS = 2_000;
         /**
          * Sending for this long with nothing relayed back makes the transport ask the server whether
@@ -330,6 +336,10 @@ final class TurnTransport implements Transport {
         /** When the current trouble began (nanoTime). */
         private long troubleSince;
         private long retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
+        private long retryMaxMillis = StunClientLimits.RETRY_MAX_MILLIS;
+        /** Why the replacement under way started, when, and how many attempts it took so far (for the log). */
+        private String replaceReason = "";
+        private int attemptCount;
         private volatile boolean closed;
         /** nanoTime of the first send since data was last relayed to us (or since sending paused), or 0; of the last send; of the last check that silence asked for. */
         private volatile long unansweredSince;
@@ -468,6 +478,9 @@ final class TurnTransport implements Transport {
                     troubleSince = System.nanoTime();
                 }
                 retryMillis = networkChanged ? StunClientLimits.RETRY_AFTER_CHANGE_MILLIS : StunClientLimits.RETRY_FIRST_MILLIS;
+                retryMaxMillis = networkChanged ? StunClientLimits.RETRY_AFTER_CHANGE_MAX_MILLIS : StunClientLimits.RETRY_MAX_MILLIS;
+                replaceReason = networkChanged ? "the network changed" : "the server lost the allocation or did not answer";
+                attemptCount = 0;
                 replacing = true;
                 g = ++generation;
                 abandoned = attempting;
@@ -497,6 +510,9 @@ final class TurnTransport implements Transport {
 
         /** An attempt's thread: allocate, then install the allocation, or retry / give up. */
         private void attempt(long g) {
+            synchronized (this) {
+                attemptCount++;
+            }
             Allocation fresh;
             try {
                 fresh = allocate(StunClientLimits.CHECK_GIVE_UP_MILLIS, client -> adopt(g, client));
@@ -506,7 +522,13 @@ final class TurnTransport implements Transport {
             }
             Allocation old = null;
             synchronized (commitLock) {
+                long troubledMillis;
+                int tries;
+                String reason;
                 synchronized (this) {
+                    troubledMillis = (System.nanoTime() - troubleSince) / 1_000_000;
+                    tries = attemptCount;
+                    reason = replaceReason;
                     if (!closed && g == generation) {
                         old = current;
                         current = fresh;
@@ -519,6 +541,9 @@ final class TurnTransport implements Transport {
                     return;
                 }
                 release(old.client);
+                Endpoint previous = old.local;
+                LOG.log(System.Logger.Level.DEBUG, () -> "allocation replaced (" + reason + "): " + previous + " -> " + fresh.local
+                        + " in " + troubledMillis + " ms, " + tries + (tries == 1 ? " attempt" : " attempts"));
                 try {
                     handler.onLocalEndpointChanged(old.local, fresh.local);
                 } catch (RuntimeException e) {
@@ -538,7 +563,7 @@ final class TurnTransport implements Transport {
                 attempting = null;
                 troubledMillis = (System.nanoTime() - troubleSince) / 1_000_000;
                 delay = retryMillis;
-                retryMillis = Math.min(2 * retryMillis, StunClientLimits.RETRY_MAX_MILLIS);
+                retryMillis = Math.min(2 * retryMillis, retryMaxMillis);
             }
             if (troubledMillis >= reallocateTimeoutMillis) {
                 failed(this, new IOException("TURN server " + server.getAddress().getHostAddress() + ":" + server.getPort()
