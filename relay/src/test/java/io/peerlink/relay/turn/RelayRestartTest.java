@@ -216,4 +216,70 @@ class RelayRestartTest {
         assertTrue(millis < 5_000, "replaced within " + millis + " ms of the hook");
         assertEquals(1, server[0].stats().allocations(), "allocated on the restarted server");
     }
+
+    /**
+     * A device moving: the first network change (the old address removed) starts a re-allocation
+     * that the server's address swallows (here a socket that reads and never answers, standing in
+     * for a device with no route); the second (the new address up) must start a fresh one at once
+     * and abandon the first rather than wait for its retransmission (500 ms) and then allocate a
+     * second time. One new allocation, one {@code onLocalEndpointChanged}, from the restarted server.
+     */
+    @Test
+    void aSecondNetworkChangeAbandonsTheReallocationUnderWay() throws Exception {
+        String secret = secret();
+        TestTurnTransports.configure(secret, 60_000, 15_000);
+        TurnServer[] server = {embedded(secret, 0)};
+        closeables.add(() -> server[0].close());
+        InetSocketAddress address = server[0].udpAddress();
+        io.peerlink.spi.Transport turn = new TestTurnTransports().create(io.peerlink.spi.TransportConfig.bind(turnServer(address)).build());
+        closeables.add(turn::destroy);
+        List<Endpoint[]> changes = new CopyOnWriteArrayList<>();
+        turn.start(new io.peerlink.spi.DatagramHandler() {
+            @Override
+            public void onDatagram(Endpoint source, java.nio.ByteBuffer datagram) {
+            }
+
+            @Override
+            public void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
+                changes.add(new Endpoint[] {previous, current});
+            }
+        });
+        Endpoint before = turn.localEndpoint();
+        server[0].close();
+        java.net.DatagramSocket blackHole = new java.net.DatagramSocket(address);
+        java.util.concurrent.atomic.AtomicInteger swallowed = new java.util.concurrent.atomic.AtomicInteger();
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[2048];
+            while (!blackHole.isClosed()) {
+                try {
+                    blackHole.receive(new java.net.DatagramPacket(buffer, buffer.length));
+                    swallowed.incrementAndGet();
+                } catch (java.io.IOException closed) {
+                    return;
+                }
+            }
+        });
+        reader.start();
+        turn.onNetworkChanged();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (swallowed.get() == 0 && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals(1, swallowed.get(), "the first attempt's Allocate went unanswered");
+        blackHole.close();
+        reader.join(5_000);
+        server[0] = embedded(secret, address.getPort());
+
+        turn.onNetworkChanged();
+        end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (changes.isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(1_500); // the abandoned attempt's retransmission (at 500 ms) would have come by now
+        assertEquals(1, changes.size(), "one replacement: the first attempt was abandoned, not finished and replaced again");
+        assertEquals(before, changes.get(0)[0]);
+        assertEquals(turn.localEndpoint(), changes.get(0)[1]);
+        assertNotEquals(before, changes.get(0)[1]);
+        assertEquals(1, server[0].stats().allocations(), "one allocation on the restarted server");
+    }
 }
