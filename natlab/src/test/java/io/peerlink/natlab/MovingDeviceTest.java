@@ -70,7 +70,7 @@ class MovingDeviceTest {
             Path logging = work.resolve("logging.properties");
             Files.writeString(logging, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
                     "java.util.logging.ConsoleHandler.level=ALL", ".level=INFO",
-                    "io.peerlink.core.level=FINE",
+                    "io.peerlink.core.level=FINE", "io.peerlink.relay.level=FINE",
                     "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%n", ""));
             List<String> jvm = List.of("-Djava.util.logging.config.file=" + logging);
             LabProcess receiver = lab.startJava("fixed", peerMain, jvm, List.of("listen", fixedKey.toString(), CONTROL));

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
@@ -43,7 +44,9 @@ public final class TurnRelays implements AutoCloseable {
     static final int MAX_LINKS = 100_000;
 
     private final ServerConfig.Relay config;
-    private final TurnServer embedded;
+    private volatile TurnServer embedded;
+    /** The embedded server's configuration, or null if it is off. */
+    private final TurnServerConfig embeddedConfig;
     private final String secret;
     private final InetAddress relayAddress;
     private final Clock clock;
@@ -53,9 +56,11 @@ public final class TurnRelays implements AutoCloseable {
     private record Permit(Set<InetAddress> peers, long expiresAtSecond) {
     }
 
-    private TurnRelays(ServerConfig.Relay config, TurnServer embedded, String secret, InetAddress relayAddress, Clock clock) {
+    private TurnRelays(ServerConfig.Relay config, TurnServer embedded, TurnServerConfig embeddedConfig, String secret,
+                       InetAddress relayAddress, Clock clock) {
         this.config = config;
         this.embedded = embedded;
+        this.embeddedConfig = embeddedConfig;
         this.secret = secret;
         this.relayAddress = relayAddress;
         this.clock = clock;
@@ -71,7 +76,7 @@ public final class TurnRelays implements AutoCloseable {
     public static TurnRelays start(ServerConfig server) {
         ServerConfig.Relay config = server.relay();
         if (config.turnPort() < 0) {
-            return new TurnRelays(config, null, null, null, Clock.systemUTC());
+            return new TurnRelays(config, null, null, null, null, Clock.systemUTC());
         }
         String secret = config.secret();
         if (secret == null) {
@@ -97,7 +102,7 @@ public final class TurnRelays implements AutoCloseable {
                 .build();
         try {
             TurnServer started = TurnServer.start(turn);
-            self[0] = new TurnRelays(config, started, secret, relay, Clock.systemUTC());
+            self[0] = new TurnRelays(config, started, turn, secret, relay, Clock.systemUTC());
             LOG.info(() -> "embedded TURN: udp " + started.udpAddress() + ", tcp " + started.tcpAddress() + ", relaying on "
                     + relay.getHostAddress() + (config.secret() == null ? " (secret generated for this run)" : ""));
             return self[0];
@@ -132,6 +137,29 @@ public final class TurnRelays implements AutoCloseable {
     /** @return the embedded TURN server, or null if it is off */
     public TurnServer embedded() {
         return embedded;
+    }
+
+    /**
+     * Stops the embedded TURN server and starts it again on the same ports with the same secret
+     * and permission policy, as a process restart would: every allocation, permission and channel
+     * is gone, and the clients must allocate again. For tests of relay restarts.
+     *
+     * @throws IOException if a port cannot be bound again
+     * @throws IllegalStateException if the embedded server is off
+     */
+    void restartEmbedded() throws IOException {
+        TurnServer old = embedded;
+        if (old == null) {
+            throw new IllegalStateException("the embedded TURN server is off");
+        }
+        TurnServerConfig c = embeddedConfig;
+        InetSocketAddress udp = old.udpAddress();
+        InetSocketAddress tcp = old.tcpAddress();
+        old.close();
+        embedded = TurnServer.start(new TurnServerConfig(c.bindAddress(), udp == null ? -1 : udp.getPort(), tcp == null ? -1 : tcp.getPort(),
+                c.relayAddress(), c.realm(), c.secret(), c.maxAllocationsPerUser(), c.maxAllocations(), c.maxLifetime(),
+                c.maxBytesPerAllocation(), c.bytesPerSecondPerAllocation(), c.requestsPerSecondPerIp(), c.allowLoopbackPeers(),
+                c.allowPrivatePeers(), c.permissionPolicy()));
     }
 
     /** @return true if introductions carry any relay */

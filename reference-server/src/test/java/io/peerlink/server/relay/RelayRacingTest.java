@@ -73,15 +73,22 @@ class RelayRacingTest {
         return d;
     }
 
-    private record Pair(PeerLink a, PeerLink b, List<LinkEvent.PathChanged> aChanges, List<ByteBuffer> received) {
+    /** {@code receivedAt}: nanoTime of each message's arrival, in the order of {@code received}. */
+    private record Pair(PeerLink a, PeerLink b, List<LinkEvent.PathChanged> aChanges, List<ByteBuffer> received, List<Long> receivedAt) {
     }
 
     private Pair link(Device a, Device b) throws Exception {
         CompletableFuture<PeerLink> incoming = new CompletableFuture<>();
         List<ByteBuffer> received = Collections.synchronizedList(new ArrayList<>());
+        List<Long> receivedAt = Collections.synchronizedList(new ArrayList<>());
         b.onIncoming(req -> req.accept().whenComplete((l, e) -> {
             if (l != null) {
-                l.channel().onMessage((m, how) -> received.add(copy(m)));
+                l.channel().onMessage((m, how) -> {
+                    synchronized (received) {
+                        receivedAt.add(System.nanoTime());
+                        received.add(copy(m));
+                    }
+                });
                 incoming.complete(l);
             } else {
                 incoming.completeExceptionally(e);
@@ -94,7 +101,7 @@ class RelayRacingTest {
                 changes.add(pc);
             }
         });
-        return new Pair(la, incoming.get(15, TimeUnit.SECONDS), changes, received);
+        return new Pair(la, incoming.get(15, TimeUnit.SECONDS), changes, received, receivedAt);
     }
 
     private static ByteBuffer copy(ByteBuffer m) {
@@ -186,6 +193,33 @@ class RelayRacingTest {
         toClose.add(() -> coturn[0].close());
         startServer(ServerConfig.builder().turnPort(-1).externalTurn(List.of(new ServerConfig.ExternalTurn(
                 List.of("turn:127.0.0.1:" + coturn[0].port() + "?transport=udp"), coturn[0].secret()))));
+        bothRelayedKeepTheirLinkAcross(() -> coturn[0] = coturn[0].restart());
+    }
+
+    /**
+     * The same through the reference server's embedded TURN server, whose listeners restart on the
+     * same ports (every allocation, permission and channel lost, as in a crash) while messages
+     * flow: the transports allocate again with the credentials of the introduction (the
+     * rendezvous still holds the link's permitted peers), bind their channels to the peer's
+     * address and trickle the new relayed addresses.
+     */
+    @Test
+    void bothDevicesRelayedThroughTheEmbeddedTurnServerThatRestartsKeepTheirLink() throws Exception {
+        startServer();
+        TurnRelays relays = server.bean(TurnRelays.class);
+        int allocationsBefore = relays.embedded().stats().allocations();
+        bothRelayedKeepTheirLinkAcross(relays::restartEmbedded);
+        assertTrue(relays.embedded().stats().allocations() >= 2,
+                "both devices allocated on the restarted server: " + relays.embedded().stats() + ", before " + allocationsBefore);
+    }
+
+    @FunctionalInterface
+    private interface Restart {
+        void run() throws Exception;
+    }
+
+    /** Links two relayed devices, sends 100 messages, restarts the relay, sends 200 more while both move to the new allocations. */
+    private void bothRelayedKeepTheirLinkAcross(Restart restart) throws Exception {
         Device a = device("a");
         Device b = device("b");
         block(a, b);
@@ -197,20 +231,32 @@ class RelayRacingTest {
         send(p.a(), 0, 100);
         assertInOrder(p.received(), 100);
 
-        coturn[0] = coturn[0].restart();
-
+        // 200 more, 10 every 20 ms: still flowing when the relay restarts, and after.
         CompletableFuture<Void> rest = CompletableFuture.runAsync(() -> {
             try {
-                send(p.a(), 100, 200);
+                for (int first = 100; first < 300; first += 10) {
+                    send(p.a(), first, 10);
+                    Thread.sleep(20);
+                }
             } catch (Exception e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
         });
+        await(() -> p.received().size() >= 130, Duration.ofSeconds(20), () -> "received " + p.received().size() + " of 130");
+        restart.run();
+        assertTrue(p.received().size() < 300, "restarted while messages were still flowing: " + p.received().size());
+
         await(() -> !p.a().path().remote().equals(relayedB) && !p.b().path().remote().equals(relayedA)
                         && p.a().path().kind() == PathKind.RELAY && p.b().path().kind() == PathKind.RELAY,
                 Duration.ofSeconds(30), () -> "both moved to the other's new relayed address: " + p.a().paths() + " / " + p.b().paths());
         rest.get(60, TimeUnit.SECONDS);
         assertInOrder(p.received(), 300);
+        long longestGap = 0;
+        for (int i = 101; i < 300; i++) {
+            longestGap = Math.max(longestGap, p.receivedAt().get(i) - p.receivedAt().get(i - 1));
+        }
+        // Messages go out 10 every 20 ms: a gap much over 20 ms is the restart's stall.
+        System.out.printf(java.util.Locale.ROOT, "RESTART stall-ms=%.1f%n", longestGap / 1e6);
         assertTrue(p.aChanges().stream().anyMatch(c -> c.to().kind() == PathKind.RELAY && !c.to().remote().equals(relayedB)),
                 "A's PathChanged to B's new relayed address: " + p.aChanges());
     }

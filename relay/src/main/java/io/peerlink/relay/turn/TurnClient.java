@@ -580,7 +580,10 @@ public final class TurnClient implements AutoCloseable {
         return false;
     }
 
-    /** Releases the allocation (Refresh with LIFETIME 0, best effort) and the leg; idempotent. */
+    /**
+     * Releases the allocation (Refresh with LIFETIME 0, best effort) and the leg; idempotent.
+     * Requests other threads are waiting on fail at once.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -608,5 +611,8 @@ public final class TurnClient implements AutoCloseable {
         closed = true;
         timer.shutdownNow();
         leg.close();
+        // A request still waiting (another thread's Allocate to a server that does not answer) fails now, not at its timeout.
+        IOException gone = new IOException("TURN client closed");
+        pending.values().forEach(f -> f.completeExceptionally(gone));
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Unreliable and unordered, like UDP; {@code capabilities().relayed()} is true.
  */
 final class TurnTransport implements Transport {
+    private static final System.Logger LOG = System.getLogger(TurnTransport.class.getName());
     /** Largest datagram: a Data indication carrying it still fits one 65,507-byte UDP datagram. */
     static final int MAX_DATAGRAM_SIZE = 65_000;
 
@@ -119,18 +120,21 @@ final class TurnTransport implements Transport {
     /**
      * The device's network changed: replace the allocation now. Its client leg was opened from the
      * old address, which may be gone; waiting for a Refresh to time out on it would cost seconds,
-     * so the transport allocates again at once from the address the device has now (retrying as
-     * after a relay restart while the network is still coming up), re-installs the permissions
-     * and channels of the peers sent to, reports the new relayed endpoint through
-     * {@link DatagramHandler#onLocalEndpointChanged} and releases the old allocation. A change
-     * that did not affect the route to the server costs one allocation.
+     * so the transport starts a new allocation at once from the address the device has now. An
+     * attempt already under way (started at an earlier change, when the device may have had no
+     * address at all) is abandoned, not waited for: its requests fail at once and its result, if
+     * any, is dropped. Failed attempts are retried 20, 40, 80 ... ms later (the route may come up
+     * after the address). The new allocation gets the permissions and channels of the peers sent
+     * to before {@link DatagramHandler#onLocalEndpointChanged} reports it; the old allocation is
+     * released in the background (from a vanished address the release never arrives, and the
+     * server lets it expire). A change that did not affect the route to the server costs one
+     * allocation.
      */
     @Override
     public void onNetworkChanged() {
         Running r = running;
         if (r != null) {
-            r.replaceSoon = true;
-            r.scheduleCheck(0);
+            r.replace(true);
         }
     }
 
@@ -148,7 +152,7 @@ final class TurnTransport implements Transport {
             }
             Running r = new Running(handler);
             try {
-                r.current = r.allocate(StunClientLimits.START_GIVE_UP_MILLIS);
+                r.current = r.allocate(StunClientLimits.START_GIVE_UP_MILLIS, client -> true);
             } catch (IOException | RuntimeException e) {
                 r.close();
                 throw e;
@@ -291,6 +295,7 @@ final class TurnTransport implements Transport {
             throw new IllegalArgumentException("TURN transport cannot send to " + remote + " (needs turn://<IPv4 literal>:<port>)");
         }
         Allocation current = r.current;
+        r.sent();
         try {
             r.upgrade(current, peer);
             if (single != null) {
@@ -322,7 +327,21 @@ final class TurnTransport implements Transport {
         static final long CHECK_GIVE_UP_MILLIS = 2_000;
         /** Backoff between re-allocation attempts, doubling from the first to the cap. */
         static final long RETRY_FIRST_MILLIS = 100;
+        /**
+         * After a network change the retries start at 20 ms and stop doubling at 200 ms: the route to
+         * the server may follow the new address by milliseconds, and a failed attempt then costs one
+         * connect() that the kernel refuses at once.
+         */
+        static final long RETRY_AFTER_CHANGE_MILLIS = 20;
+        static final long RETRY_AFTER_CHANGE_MAX_MILLIS = 200;
         static final long RETRY_MAX_MILLIS = 2_000;
+        /**
+         * Sending for this long with nothing relayed back makes the transport ask the server whether
+         * it still has the allocation (a Refresh; one per this interval at most): a relay that
+         * restarted silently drops the old allocation's ChannelData, so without this only the
+         * periodic check would notice.
+         */
+        static final long SILENCE_CHECK_NANOS = 1_000_000_000L;
 
         private StunClientLimits() {
         }
@@ -333,29 +352,47 @@ final class TurnTransport implements Transport {
     }
 
     /**
-     * The started transport: the current allocation, and the worker that binds channels, checks the
-     * allocation and replaces it when the server lost it (a relay restart: Refresh answered 437,
-     * the leg closed, or nobody answers), re-installing permissions and channels for the peers
-     * sent to, then tells the handler the new relayed endpoint.
+     * The started transport: the current allocation; the worker that binds channels and checks the
+     * allocation; and the attempts that replace it when the server lost it (a relay restart:
+     * Refresh answered 437, the leg closed, or nobody answers) or the device's network changed.
+     * Only the newest attempt counts: starting one abandons the one under way. The winner
+     * re-installs permissions and channels for the peers sent to, then becomes current and the
+     * handler learns the new relayed endpoint.
      */
     private final class Running {
         final DatagramHandler handler;
         volatile Allocation current;
         /** Every peer sent to: permitted and bound again on a new allocation. */
         final Set<InetSocketAddress> peers = ConcurrentHashMap.newKeySet();
-        final java.util.concurrent.ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "turn-transport");
-            t.setDaemon(true);
-            return t;
-        });
+        /** Periodic checks and channel binds; each may wait up to CHECK_GIVE_UP_MILLIS for the server. */
+        final java.util.concurrent.ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(daemon("turn-transport"));
+        /** Re-allocation attempts, one thread each while it lasts: an abandoned attempt never holds up the next. */
+        final java.util.concurrent.ExecutorService attempts = Executors.newCachedThreadPool(daemon("turn-transport-allocate"));
+        /** Retry timers only (never blocks). */
+        final java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("turn-transport-timer"));
         private final java.util.concurrent.atomic.AtomicBoolean checkQueued = new java.util.concurrent.atomic.AtomicBoolean();
         private volatile java.util.concurrent.ScheduledFuture<?> nextCheck;
-        /** When the current trouble began (nanoTime), or 0 while healthy; worker thread only. */
+        /** Serialises installing a new allocation and telling the handler, so the handler sees the changes in order. */
+        private final Object commitLock = new Object();
+        // Guarded by this:
+        /** Number of the newest re-allocation attempt; a newer one abandons the older. */
+        private long generation;
+        /** The newest attempt's client once connected, or null. */
+        private TurnClient attempting;
+        /** True while an attempt runs or waits for its retry. */
+        private boolean replacing;
+        /** When the current trouble began (nanoTime). */
         private long troubleSince;
         private long retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
+        private long retryMaxMillis = StunClientLimits.RETRY_MAX_MILLIS;
+        /** Why the replacement under way started, when, and how many attempts it took so far (for the log). */
+        private String replaceReason = "";
+        private int attemptCount;
         private volatile boolean closed;
-        /** Set by onNetworkChanged: the next check replaces the allocation without asking the server first. */
-        volatile boolean replaceSoon;
+        /** nanoTime of the first send since data was last relayed to us (or since sending paused), or 0; of the last send; of the last check that silence asked for. */
+        private volatile long unansweredSince;
+        private volatile long lastSentAt;
+        private volatile long silenceCheckedAt;
         /** Endpoint and socket address of the peers seen, both ways: no parsing or allocation per datagram. */
         private final Map<Endpoint, InetSocketAddress> addresses = new ConcurrentHashMap<>();
         private final Map<InetSocketAddress, Endpoint> endpoints = new ConcurrentHashMap<>();
@@ -364,10 +401,25 @@ final class TurnTransport implements Transport {
             this.handler = handler;
         }
 
-        /** Connects, allocates and permits the configured peers and those sent to so far. */
-        Allocation allocate(long giveUpMillis) throws IOException {
+        private static java.util.concurrent.ThreadFactory daemon(String name) {
+            return r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            };
+        }
+
+        /**
+         * Connects, allocates and permits the configured peers and binds channels to those sent to so far.
+         *
+         * @param adopt told the connected client before anything is requested; false abandons the attempt
+         */
+        Allocation allocate(long giveUpMillis, java.util.function.Predicate<TurnClient> adopt) throws IOException {
             TurnClient client = TurnClient.connect(leg, server, credentials(), null, batching);
             try {
+                if (!adopt.test(client)) {
+                    throw new IOException("re-allocation abandoned for a newer one");
+                }
                 InetSocketAddress relayed = client.allocate(0, giveUpMillis);
                 for (InetAddress p : permit) {
                     client.createPermission(p);
@@ -379,17 +431,40 @@ final class TurnTransport implements Transport {
                         // A failing handler loses this datagram only; the next one is delivered.
                     }
                 });
-                client.onBurstEnd(handler::onBurstEnd);
+                client.onBurstEnd(() -> {
+                    unansweredSince = 0;
+                    handler.onBurstEnd();
+                });
                 client.onTrouble(() -> scheduleCheck(0));
                 Allocation a = new Allocation(client, Endpoint.of(TurnTransportProvider.SCHEME, relayed), ConcurrentHashMap.newKeySet());
+                // Before the new relayed endpoint is announced: the peers' packets are let in, and ours out, from the first.
                 for (InetSocketAddress peer : peers) {
-                    upgrade(a, peer);
+                    if (a.bound.add(peer)) {
+                        try {
+                            client.bindChannel(peer, StunClientLimits.CHECK_GIVE_UP_MILLIS);
+                        } catch (TurnException e) {
+                            // Refused (403) or unanswered: Send indications, as for a first send.
+                        }
+                    }
                 }
                 return a;
             } catch (IOException | RuntimeException e) {
                 client.close();
                 throw e;
             }
+        }
+
+        /** A datagram is being sent: after a second of sending with nothing relayed back, check the allocation. */
+        void sent() {
+            long now = System.nanoTime();
+            long since = unansweredSince;
+            if (since == 0 || now - lastSentAt > StunClientLimits.SILENCE_CHECK_NANOS) {
+                unansweredSince = now; // the first send since data came, or since the link went idle
+            } else if (now - since > StunClientLimits.SILENCE_CHECK_NANOS && now - silenceCheckedAt > StunClientLimits.SILENCE_CHECK_NANOS) {
+                silenceCheckedAt = now;
+                scheduleCheck(0);
+            }
+            lastSentAt = now;
         }
 
         /** Queues a check in {@code delayMillis}, unless one is queued that runs no later (an earlier one replaces it). */
@@ -416,55 +491,152 @@ final class TurnTransport implements Transport {
         /** Worker thread: is the allocation alive? If not, replace it. */
         private void check() {
             checkQueued.set(false);
-            if (closed) {
-                return;
+            synchronized (this) {
+                if (closed || replacing) {
+                    return; // the attempt under way decides
+                }
             }
             Allocation a = current;
-            boolean replace = replaceSoon;
-            replaceSoon = false;
-            if (troubleSince == 0) {
-                try {
-                    if (!replace && !a.client.isClosed()) {
-                        a.client.refresh(StunClientLimits.CHECK_GIVE_UP_MILLIS);
-                        scheduleCheck(checkIntervalMillis);
-                        return;
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // 437 (the server lost the allocation: it restarted), no answer, or the leg failed.
+            try {
+                if (!a.client.isClosed()) {
+                    a.client.refresh(StunClientLimits.CHECK_GIVE_UP_MILLIS);
+                    scheduleCheck(checkIntervalMillis);
+                    return;
                 }
-                troubleSince = System.nanoTime();
-                retryMillis = StunClientLimits.RETRY_FIRST_MILLIS;
+            } catch (IOException | RuntimeException e) {
+                // 437 (the server lost the allocation: it restarted), no answer, or the leg failed.
+            }
+            if (current == a) {
+                replace(false);
+            }
+        }
+
+        /**
+         * Starts a re-allocation attempt now. After a network change it abandons the attempt under
+         * way; otherwise it leaves a running one alone.
+         */
+        void replace(boolean networkChanged) {
+            long g;
+            TurnClient abandoned;
+            synchronized (this) {
+                if (closed || replacing && !networkChanged) {
+                    return;
+                }
+                if (!replacing) {
+                    troubleSince = System.nanoTime();
+                }
+                retryMillis = networkChanged ? StunClientLimits.RETRY_AFTER_CHANGE_MILLIS : StunClientLimits.RETRY_FIRST_MILLIS;
+                retryMaxMillis = networkChanged ? StunClientLimits.RETRY_AFTER_CHANGE_MAX_MILLIS : StunClientLimits.RETRY_MAX_MILLIS;
+                replaceReason = networkChanged ? "the network changed" : "the server lost the allocation or did not answer";
+                attemptCount = 0;
+                replacing = true;
+                g = ++generation;
+                abandoned = attempting;
+                attempting = null;
+            }
+            if (abandoned != null) {
+                abandoned.close(); // never allocated, or its result is dropped: fails its requests at once
+            }
+            launch(g);
+        }
+
+        private void launch(long g) {
+            try {
+                attempts.execute(() -> attempt(g));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Closed meanwhile.
+            }
+        }
+
+        private synchronized boolean adopt(long g, TurnClient client) {
+            if (closed || g != generation) {
+                return false;
+            }
+            attempting = client;
+            return true;
+        }
+
+        /** An attempt's thread: allocate, then install the allocation, or retry / give up. */
+        private void attempt(long g) {
+            synchronized (this) {
+                attemptCount++;
             }
             Allocation fresh;
             try {
-                fresh = allocate(StunClientLimits.CHECK_GIVE_UP_MILLIS);
+                fresh = allocate(StunClientLimits.CHECK_GIVE_UP_MILLIS, client -> adopt(g, client));
             } catch (IOException | RuntimeException e) {
-                long troubledMillis = (System.nanoTime() - troubleSince) / 1_000_000;
-                if (troubledMillis >= reallocateTimeoutMillis) {
-                    failed(this, new IOException("TURN server " + server.getAddress().getHostAddress() + ":" + server.getPort()
-                            + " lost the allocation and no new one could be had for " + troubledMillis + " ms: " + e.getMessage(), e));
+                retryOrFail(g, e);
+                return;
+            }
+            Allocation old = null;
+            synchronized (commitLock) {
+                long troubledMillis;
+                int tries;
+                String reason;
+                synchronized (this) {
+                    troubledMillis = (System.nanoTime() - troubleSince) / 1_000_000;
+                    tries = attemptCount;
+                    reason = replaceReason;
+                    if (!closed && g == generation) {
+                        old = current;
+                        current = fresh;
+                        attempting = null;
+                        replacing = false;
+                    }
+                }
+                if (old == null) {
+                    release(fresh.client); // abandoned for a newer attempt, or closed
                     return;
                 }
-                scheduleCheck(retryMillis);
-                retryMillis = Math.min(2 * retryMillis, StunClientLimits.RETRY_MAX_MILLIS);
-                return;
-            }
-            if (closed) {
-                fresh.client.close();
-                return;
-            }
-            current = fresh;
-            troubleSince = 0;
-            // The old client's Refresh 0 may wait for a dead server: not on this thread.
-            Thread closer = new Thread(a.client::close, "turn-transport-release");
-            closer.setDaemon(true);
-            closer.start();
-            try {
-                handler.onLocalEndpointChanged(a.local, fresh.local);
-            } catch (RuntimeException e) {
-                // The handler's problem; the transport carries on with the new allocation.
+                release(old.client);
+                Endpoint previous = old.local;
+                LOG.log(System.Logger.Level.DEBUG, () -> "allocation replaced (" + reason + "): " + previous + " -> " + fresh.local
+                        + " in " + troubledMillis + " ms, " + tries + (tries == 1 ? " attempt" : " attempts"));
+                try {
+                    handler.onLocalEndpointChanged(old.local, fresh.local);
+                } catch (RuntimeException e) {
+                    // The handler's problem; the transport carries on with the new allocation.
+                }
             }
             scheduleCheck(checkIntervalMillis);
+        }
+
+        private void retryOrFail(long g, Exception e) {
+            long delay;
+            long troubledMillis;
+            synchronized (this) {
+                if (closed || g != generation) {
+                    return; // abandoned: a newer attempt runs
+                }
+                attempting = null;
+                troubledMillis = (System.nanoTime() - troubleSince) / 1_000_000;
+                delay = retryMillis;
+                retryMillis = Math.min(2 * retryMillis, retryMaxMillis);
+            }
+            if (troubledMillis >= reallocateTimeoutMillis) {
+                failed(this, new IOException("TURN server " + server.getAddress().getHostAddress() + ":" + server.getPort()
+                        + " lost the allocation and no new one could be had for " + troubledMillis + " ms: " + e.getMessage(), e));
+                return;
+            }
+            try {
+                timer.schedule(() -> {
+                    synchronized (this) {
+                        if (closed || g != generation) {
+                            return;
+                        }
+                    }
+                    launch(g);
+                }, delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+                // Nothing to retry for.
+            }
+        }
+
+        /** Releases an allocation off the caller's thread: its Refresh 0 may wait for a server that is gone. */
+        private void release(TurnClient client) {
+            Thread closer = new Thread(client::close, "turn-transport-release");
+            closer.setDaemon(true);
+            closer.start();
         }
 
         /** @return the socket address of a {@code turn} endpoint, or null if it names no IPv4 peer */
@@ -513,8 +685,18 @@ final class TurnTransport implements Transport {
         }
 
         void close() {
-            closed = true;
+            TurnClient abandoned;
+            synchronized (this) {
+                closed = true;
+                abandoned = attempting;
+                attempting = null;
+            }
             worker.shutdownNow();
+            timer.shutdownNow();
+            attempts.shutdownNow();
+            if (abandoned != null) {
+                abandoned.close();
+            }
             Allocation a = current;
             if (a != null) {
                 a.client.close();

@@ -173,6 +173,42 @@ class RelayRestartTest {
         assertEquals("udp", fallback.to().local().scheme());
     }
 
+    /** A started TURN transport on a fresh embedded server, the server's address, the first relayed endpoint and every change reported. */
+    private record Relayed(String secret, TurnServer[] server, InetSocketAddress address, io.peerlink.spi.Transport turn,
+                           Endpoint before, List<Endpoint[]> changes) {
+    }
+
+    /** A {@link Relayed} with a check interval of a minute: only {@code onNetworkChanged} makes it re-allocate soon. */
+    private Relayed relayed() throws Exception {
+        String secret = secret();
+        TestTurnTransports.configure(secret, 60_000, 15_000);
+        TurnServer[] server = {embedded(secret, 0)};
+        closeables.add(() -> server[0].close());
+        InetSocketAddress address = server[0].udpAddress();
+        io.peerlink.spi.Transport turn = new TestTurnTransports().create(io.peerlink.spi.TransportConfig.bind(turnServer(address)).build());
+        closeables.add(turn::destroy);
+        List<Endpoint[]> changes = new CopyOnWriteArrayList<>();
+        turn.start(new io.peerlink.spi.DatagramHandler() {
+            @Override
+            public void onDatagram(Endpoint source, java.nio.ByteBuffer datagram) {
+            }
+
+            @Override
+            public void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
+                changes.add(new Endpoint[] {previous, current});
+            }
+        });
+        return new Relayed(secret, server, address, turn, turn.localEndpoint(), changes);
+    }
+
+    private static void awaitChange(List<Endpoint[]> changes) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (changes.isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertTrue(!changes.isEmpty(), "onLocalEndpointChanged within 10 s");
+    }
+
     /**
      * A device's network changed (docs/protocol-paths.md, "A device changes its address"): the core
      * calls {@code onNetworkChanged} and the TURN transport allocates again at once instead of
@@ -183,38 +219,66 @@ class RelayRestartTest {
      */
     @Test
     void aNetworkChangeMakesTheTurnTransportReplaceItsAllocationAtOnce() throws Exception {
-        String secret = secret();
-        TestTurnTransports.configure(secret, 60_000, 15_000);
-        TurnServer[] server = {embedded(secret, 0)};
-        closeables.add(() -> server[0].close());
-        InetSocketAddress address = server[0].udpAddress();
-        io.peerlink.spi.Transport turn = new TestTurnTransports().create(io.peerlink.spi.TransportConfig.bind(turnServer(address)).build());
-        closeables.add(turn::destroy);
-        CompletableFuture<Endpoint[]> changed = new CompletableFuture<>();
-        turn.start(new io.peerlink.spi.DatagramHandler() {
-            @Override
-            public void onDatagram(Endpoint source, java.nio.ByteBuffer datagram) {
-            }
-
-            @Override
-            public void onLocalEndpointChanged(Endpoint previous, Endpoint current) {
-                changed.complete(new Endpoint[] {previous, current});
-            }
-        });
-        Endpoint before = turn.localEndpoint();
-        server[0].close();
-        server[0] = embedded(secret, address.getPort());
+        Relayed r = relayed();
+        r.server()[0].close();
+        r.server()[0] = embedded(r.secret(), r.address().getPort());
         Thread.sleep(500);
-        assertTrue(!changed.isDone(), "nothing noticed the restart by itself within 500 ms (check interval 60 s)");
+        assertTrue(r.changes().isEmpty(), "nothing noticed the restart by itself within 500 ms (check interval 60 s)");
 
         long start = System.nanoTime();
-        turn.onNetworkChanged();
-        Endpoint[] change = changed.get(10, TimeUnit.SECONDS);
+        r.turn().onNetworkChanged();
+        awaitChange(r.changes());
         long millis = (System.nanoTime() - start) / 1_000_000;
-        assertEquals(before, change[0]);
-        assertEquals(turn.localEndpoint(), change[1]);
-        assertNotEquals(before, change[1], "a new relayed endpoint");
+        Endpoint[] change = r.changes().get(0);
+        assertEquals(r.before(), change[0]);
+        assertEquals(r.turn().localEndpoint(), change[1]);
+        assertNotEquals(r.before(), change[1], "a new relayed endpoint");
         assertTrue(millis < 5_000, "replaced within " + millis + " ms of the hook");
-        assertEquals(1, server[0].stats().allocations(), "allocated on the restarted server");
+        assertEquals(1, r.server()[0].stats().allocations(), "allocated on the restarted server");
+    }
+
+    /**
+     * A device moving: the first network change (the old address removed) starts a re-allocation
+     * that the server's address swallows (here a socket that reads and never answers, standing in
+     * for a device with no route); the second (the new address up) must start a fresh one at once
+     * and abandon the first rather than wait for its retransmission (500 ms) and then allocate a
+     * second time. One new allocation, one {@code onLocalEndpointChanged}, from the restarted server.
+     */
+    @Test
+    void aSecondNetworkChangeAbandonsTheReallocationUnderWay() throws Exception {
+        Relayed r = relayed();
+        r.server()[0].close();
+        java.net.DatagramSocket blackHole = new java.net.DatagramSocket(r.address());
+        java.util.concurrent.atomic.AtomicInteger swallowed = new java.util.concurrent.atomic.AtomicInteger();
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[2048];
+            while (!blackHole.isClosed()) {
+                try {
+                    blackHole.receive(new java.net.DatagramPacket(buffer, buffer.length));
+                    swallowed.incrementAndGet();
+                } catch (java.io.IOException closed) {
+                    return;
+                }
+            }
+        });
+        reader.start();
+        r.turn().onNetworkChanged();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (swallowed.get() == 0 && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertTrue(swallowed.get() >= 1, "the first attempt's Allocate went unanswered");
+        blackHole.close();
+        reader.join(5_000);
+        r.server()[0] = embedded(r.secret(), r.address().getPort());
+
+        r.turn().onNetworkChanged();
+        awaitChange(r.changes());
+        Thread.sleep(1_500); // the abandoned attempt's retransmission (at 500 ms) would have come by now
+        assertEquals(1, r.changes().size(), "one replacement: the first attempt was abandoned, not finished and replaced again");
+        assertEquals(r.before(), r.changes().get(0)[0]);
+        assertEquals(r.turn().localEndpoint(), r.changes().get(0)[1]);
+        assertNotEquals(r.before(), r.changes().get(0)[1]);
+        assertEquals(1, r.server()[0].stats().allocations(), "one allocation on the restarted server");
     }
 }

@@ -557,9 +557,9 @@ public final class Session implements ChannelEngine.PacketObserver {
      *     backoff forgotten: the peer hears authenticated packets from the new address, validates it
      *     and moves there (the rebinding rule), and their acknowledgement restarts loss recovery;
      *     if nothing answers, the usual failover to a validated standby follows;</li>
-     * <li>every other path on {@code socket} that was validated, or failed while the transport
-     *     kept running, is validated again from the new address: it becomes a fallback again only
-     *     once the peer answered there.</li>
+     * <li>every other path on {@code socket} that was validated, is being validated, or failed
+     *     while the transport kept running, is validated again from the new address (with a fresh
+     *     challenge count): it becomes a fallback again only once the peer answered there.</li>
      * </ul>
      * Loop thread.
      *
@@ -590,7 +590,11 @@ public final class Session implements ChannelEngine.PacketObserver {
                 long wait = Math.max(MOVE_FAILOVER_NANOS, 3 * engine.stats().smoothedRtt().toNanos());
                 movedDeadline = movedAt + wait;
                 loop.schedule(this::maybeFailover, wait);
-            } else if (isValidated(p) || p.state == PathState.FAILED) {
+            } else if (isValidated(p) || p.state == PathState.FAILED || p.state == PathState.PROBING) {
+                // A path still being validated starts over too: its challenges so far left from the
+                // old address (a relay allocation the server had lost), and the last of them would
+                // fail it while the new address works.
+                cancelRetry(p);
                 startValidation(p);
             }
         }
