@@ -203,6 +203,7 @@ final class LinkRace {
     void onProbe(LinkSocket via, Endpoint source, SetupPacket.Probe probe) {
         ConnectivityCheck check = checkFor(via);
         if (check == null) {
+            triggeredRelayedCheck(via, source, probe);
             return;
         }
         if (via != udp && probe.type() == SetupPacket.PROBE && (probe.flags() & SetupPacket.FLAG_OPENED) != 0) {
@@ -331,6 +332,8 @@ final class LinkRace {
         if (!added || done && link == null || mode == Mode.DIRECT) {
             return;
         }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: peer trickled " + candidates + ", "
+                + (loop.nanoTime() - raceStarted) / 1_000_000 + " ms after the introduction");
         if (link != null) {
             // The link is up: the peer's relay allocation was replaced (its relay restarted, or it
             // moved). Add the new relayed address as a path from every relayed socket that reaches it.
@@ -362,10 +365,42 @@ final class LinkRace {
         if (reachable.isEmpty()) {
             return;
         }
-        PunchOptions options = host.punchOptions();
-        ConnectivityCheck check = new ConnectivityCheck(loop, s, intro.localConnectionId(), intro.remoteConnectionId(),
-                intro.sessionToken(), initiator, reachable, options, 0, host.probeBudget());
+        runRelayedCheck(s, relayedCheck(s, reachable));
+    }
+
+    private ConnectivityCheck relayedCheck(LinkSocket s, List<Candidate> reachable) {
+        return new ConnectivityCheck(loop, s, intro.localConnectionId(), intro.remoteConnectionId(),
+                intro.sessionToken(), initiator, reachable, host.punchOptions(), 0, host.probeBudget());
+    }
+
+    /**
+     * An authentic PROBE arrived on one of this race's allocations (or the device's relayed
+     * sockets) before the peer's trickled relayed address did — the peer allocated first and its
+     * probe overtook the trickle through the rendezvous. ICE's triggered check (RFC 8445
+     * 7.3.1.4): start the relayed check at once with the probe's source as a peer-reflexive
+     * candidate, answer the probe and probe back, instead of dropping it and waiting for the
+     * peer's retransmission (20 ms or more later).
+     */
+    private void triggeredRelayedCheck(LinkSocket via, Endpoint source, SetupPacket.Probe probe) {
+        if (done || mode == Mode.DIRECT || via == udp || via == host.wsRelaySocket() || probe.type() != SetupPacket.PROBE
+                || (probe.flags() & (SetupPacket.FLAG_OPENED | SetupPacket.FLAG_OPENER)) != 0
+                || !(allocations.contains(via) || host.relayedSockets().contains(via))) {
+            return;
+        }
+        ConnectivityCheck check = relayedCheck(via, List.of());
+        if (!check.authentic(probe)) {
+            return; // not from the introduced peer: nothing is started
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: probe on " + via.localEndpoint() + " from " + source
+                + " before its trickle: triggered relayed check");
+        runRelayedCheck(via, check);
+        check.onProbe(source, probe);
+    }
+
+    private void runRelayedCheck(LinkSocket s, ConnectivityCheck check) {
         relayed.put(s, check);
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: relayed check on " + s.localEndpoint() + " started, "
+                + (loop.nanoTime() - raceStarted) / 1_000_000 + " ms after the introduction");
         if (trickleWait != null) {
             trickleWait.cancel();
             trickleWait = null;
