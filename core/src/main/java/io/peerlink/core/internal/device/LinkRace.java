@@ -44,9 +44,11 @@ import java.util.concurrent.Executor;
  *     {@link #ALLOCATION_STAGGER} after the previous unless one succeeded, so a network that drops
  *     UDP gets its allocation over TCP.</li>
  * </ul>
- * The first check to succeed carries the secure handshake and opens the link — except that a
- * relayed success waits up to {@link #RELAY_HOLD} for the direct check (the better path's head
- * start). Checks that succeed later add their path to the session: a direct path replaces a
+ * The first check to succeed carries the secure handshake and opens the link (a relayed or LAN pair
+ * as soon as it is validated) — except that a relayed success waits up to {@link #RELAY_HOLD} for
+ * the direct check while that check has heard from the peer (the better path's head start). A
+ * probe that reaches an allocation before the peer's trickled address starts that allocation's
+ * check at once (a triggered check). Checks that succeed later add their path to the session: a direct path replaces a
  * relayed active one once validated (the session's rule), a relayed path stays validated as the
  * standby the session fails over to. The set-up fails with {@code NO_PATH} only when every check
  * has failed and no allocation is still pending. A link left on a relayed path by a lost punch
