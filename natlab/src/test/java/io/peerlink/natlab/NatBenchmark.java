@@ -119,8 +119,11 @@ class NatBenchmark {
         int perRound = Math.max(1, TRIALS / rounds);
         StringBuilder table = new StringBuilder("\n### Time to first byte with path racing (" + rounds * perRound
                 + " links per pair and mode, " + java.time.LocalDate.now() + ")\n\n"
-                + "| pair | racing p50 ms (path) | relay-only p50 ms | direct-only p50 ms | target: racing <= min + 50 | racing p95 | relay p95 | direct p95 |\n"
-                + "|---|---|---|---|---|---|---|---|\n");
+                + "| pair | racing p50 ms (path) | relay-only p50 ms | direct-only p50 ms | target: racing <= min + 50 | racing p90 | relay p90 | direct p90 | racing p95 | relay p95 | direct p95 |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+        StringBuilder verdicts = new StringBuilder();
+        List<String> unlinked = new ArrayList<>();
+        String loadAtStart = Files.readString(Path.of("/proc/loadavg")).strip();
         // natlab.pairs narrows the run (diagnosis): a comma-separated subset of lan,cone,symmetric.
         List<String> only = List.of(System.getProperty("natlab.pairs", "lan,cone,symmetric").split(","));
         for (String[] pair : new String[][] {{"same LAN", "l1", "l2", "lan"}, {"cone <-> cone", "c1", "c2", "cone"},
@@ -166,22 +169,35 @@ class NatBenchmark {
                     }
                 }
             }
-            double racing = pct(sorted(ms.get("all")), 50);
-            double relay = pct(sorted(ms.get("relay")), 50);
+            double[] racingMs = sorted(ms.get("all"));
+            double[] relayMs = sorted(ms.get("relay"));
             double[] directMs = sorted(ms.get("direct"));
+            double racing = pct(racingMs, 50);
+            double relay = pct(relayMs, 50);
             double best = directMs.length == 0 ? relay : Math.min(relay, pct(directMs, 50));
-            table.append(String.format(Locale.ROOT, "| %s | %.1f (%s) | %.1f | %s | %s (%.1f %s %.1f) | %.1f | %.1f | %s |%n", pair[0], racing,
+            boolean met = racingMs.length == rounds * perRound && racing <= best + 50;
+            table.append(String.format(Locale.ROOT, "| %s | %.1f (%s) | %.1f | %s | %s (%.1f %s %.1f) | %.1f | %.1f | %s | %.1f | %.1f | %s |%n", pair[0], racing,
                     kinds.getOrDefault("all", java.util.Set.of()), relay,
                     directMs.length == 0 ? "no link (" + failed.getOrDefault("direct", 0) + " NO_PATH)"
                             : String.format(Locale.ROOT, "%.1f", pct(directMs, 50)),
-                    racing <= best + 50 ? "met" : "NOT met", racing, racing <= best + 50 ? "<=" : ">", best + 50, pct(sorted(ms.get("all")), 95),
-                    pct(sorted(ms.get("relay")), 95), directMs.length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", pct(directMs, 95))));
-            assertTrue(ms.getOrDefault("all", List.of()).size() == rounds * perRound, pair[0] + ": racing linked "
-                    + ms.getOrDefault("all", List.of()).size() + "/" + rounds * perRound);
-            assertTrue(ms.getOrDefault("relay", List.of()).size() == rounds * perRound, pair[0] + ": relay-only linked "
-                    + ms.getOrDefault("relay", List.of()).size() + "/" + rounds * perRound);
+                    met ? "met" : "NOT met", racing, racing <= best + 50 ? "<=" : ">", best + 50,
+                    pct(racingMs, 90), pct(relayMs, 90), directMs.length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", pct(directMs, 90)),
+                    pct(racingMs, 95), pct(relayMs, 95), directMs.length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", pct(directMs, 95))));
+            // One line per pair for whoever re-runs this: the verdict, the target and the margin left.
+            verdicts.append(String.format(Locale.ROOT, "RACING %s: %s - racing p50 %.1f ms, target %.1f ms (better single mode %s p50 %.1f + 50), margin %.1f ms; racing linked %d/%d, failed links: relay-only %d, direct-only %d%n",
+                    pair[0], met ? "MET" : "NOT MET", racing, best + 50, directMs.length > 0 && pct(directMs, 50) < relay ? "direct-only" : "relay-only",
+                    best, best + 50 - racing, racingMs.length, rounds * perRound, failed.getOrDefault("relay", 0), failed.getOrDefault("direct", 0)));
+            if (racingMs.length != rounds * perRound || relayMs.length != rounds * perRound) {
+                unlinked.add(pair[0] + ": racing linked " + racingMs.length + "/" + rounds * perRound + ", relay-only "
+                        + relayMs.length + "/" + rounds * perRound);
+            }
         }
-        report(table.toString() + "\nLoad average at the end: " + Files.readString(Path.of("/proc/loadavg")).strip() + "\n");
+        report(table.toString() + "\n```\n" + verdicts + "```\n\nLoad average at the start: " + loadAtStart + "; at the end: "
+                + Files.readString(Path.of("/proc/loadavg")).strip() + "\n");
+        // Reported first, so that a run with an unlinked racing or relay-only link still shows its figures.
+        assertTrue(unlinked.isEmpty(), String.join("; ", unlinked));
+        // Surefire sends test output to a file; a missed target fails the run so that the console shows the verdicts.
+        assertTrue(!verdicts.toString().contains("NOT MET"), "racing target not met:\n" + verdicts);
     }
 
     private static double[] sorted(List<Double> values) {

@@ -258,8 +258,13 @@ public final class TurnClient implements AutoCloseable {
      * @throws TurnException if the server refuses (403 for a forbidden peer)
      */
     public void createPermission(InetAddress peer) throws IOException {
+        createPermission(peer, StunClient.giveUpMillis(RTO));
+    }
+
+    /** Like {@link #createPermission(InetAddress)}, giving up on each request round after {@code giveUpMillis}. */
+    void createPermission(InetAddress peer, long giveUpMillis) throws IOException {
         Objects.requireNonNull(peer, "peer");
-        request(Turn.METHOD_CREATE_PERMISSION, w -> w.xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, new InetSocketAddress(peer, 0)));
+        request(Turn.METHOD_CREATE_PERMISSION, w -> w.xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, new InetSocketAddress(peer, 0)), giveUpMillis);
         permissions.computeIfAbsent(peer, p -> timer.scheduleAtFixedRate(() -> {
             try {
                 request(Turn.METHOD_CREATE_PERMISSION, w -> w.xorAddress(Turn.ATTR_XOR_PEER_ADDRESS, new InetSocketAddress(p, 0)));

@@ -24,6 +24,15 @@ public final class TurnOptions {
      * requests one, in the background.
      */
     public static final TransportConfig.Option<String> PERMIT = new TransportConfig.Option<>("turn.permit", String.class, "");
+    /**
+     * Also permit the IP of the allocation's own relayed address, right after allocating (in the
+     * background, like the permission a first send requests): the peers that allocated on the same
+     * relay, whose relayed addresses share that IP. Their first datagrams — and the transport's
+     * own first sends to them — then pass the relay instead of being dropped while the permission
+     * a first send requests is still on its way. Default false.
+     */
+    public static final TransportConfig.Option<Boolean> PERMIT_RELAYED =
+            new TransportConfig.Option<>("turn.permitRelayed", Boolean.class, false);
 
     /**
      * How often the transport refreshes its allocation to learn whether the server still has it

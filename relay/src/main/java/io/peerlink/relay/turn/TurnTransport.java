@@ -424,6 +424,9 @@ final class TurnTransport implements Transport {
                 for (InetAddress p : permit) {
                     client.createPermission(p);
                 }
+                if (config.get(TurnOptions.PERMIT_RELAYED) && !permit.contains(relayed.getAddress())) {
+                    permitInBackground(client, relayed.getAddress());
+                }
                 client.onData((peer, data) -> {
                     try {
                         handler.onDatagram(endpoint(peer), data);
@@ -661,6 +664,22 @@ final class TurnTransport implements Transport {
                 }
             }
             return e;
+        }
+
+        /** Worker thread: permits {@code peer} on the allocation; a failure leaves the first send to it to ask again. */
+        private void permitInBackground(TurnClient client, InetAddress peer) {
+            try {
+                worker.execute(() -> {
+                    try {
+                        // Bounded: this worker also checks the allocation, and must not sit 39.5 s on a dead server.
+                        client.createPermission(peer, StunClientLimits.CHECK_GIVE_UP_MILLIS);
+                    } catch (IOException | RuntimeException e) {
+                        // A first send to a peer at that address requests the permission again (with its channel).
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Closed meanwhile.
+            }
         }
 
         /** First send to a peer: bind a channel (which also permits it) without making the sender wait. */

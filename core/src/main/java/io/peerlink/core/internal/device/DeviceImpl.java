@@ -128,6 +128,8 @@ final class DeviceImpl implements Device {
     private static final TransportConfig.Option<String> TURN_LEG = new TransportConfig.Option<>("turn.leg", String.class, "udp");
     private static final TransportConfig.Option<String> TURN_USERNAME = new TransportConfig.Option<>("turn.username", String.class, "");
     private static final TransportConfig.Option<String> TURN_PASSWORD = new TransportConfig.Option<>("turn.password", String.class, "");
+    /** The relay's own relayed IP is permitted at once: the peer allocated on the same relay (the usual case) probes from it. */
+    private static final TransportConfig.Option<Boolean> TURN_PERMIT_RELAYED = new TransportConfig.Option<>("turn.permitRelayed", Boolean.class, false);
     /** Reassembly memory of all links of this device (docs/protocol-channel.md). */
     private final ReceiveBudget receiveBudget = ReceiveBudget.shared();
     private final Map<DeviceId, CompletableFuture<PeerLink>> acceptedIncoming = new ConcurrentHashMap<>();
@@ -611,6 +613,7 @@ final class DeviceImpl implements Device {
                 .set(TURN_LEG, relay.leg().name().toLowerCase(java.util.Locale.ROOT))
                 .set(TURN_USERNAME, relay.username())
                 .set(TURN_PASSWORD, relay.credential())
+                .set(TURN_PERMIT_RELAYED, true)
                 .build();
         try {
             return catalog.create(config, null);

@@ -44,9 +44,11 @@ import java.util.concurrent.Executor;
  *     {@link #ALLOCATION_STAGGER} after the previous unless one succeeded, so a network that drops
  *     UDP gets its allocation over TCP.</li>
  * </ul>
- * The first check to succeed carries the secure handshake and opens the link — except that a
- * relayed success waits up to {@link #RELAY_HOLD} for the direct check (the better path's head
- * start). Checks that succeed later add their path to the session: a direct path replaces a
+ * The first check to succeed carries the secure handshake and opens the link (a relayed or LAN pair
+ * as soon as it is validated) — except that a relayed success waits up to {@link #RELAY_HOLD} for
+ * the direct check while that check has heard from the peer (the better path's head start). A
+ * probe that reaches an allocation before the peer's trickled address starts that allocation's
+ * check at once (a triggered check). Checks that succeed later add their path to the session: a direct path replaces a
  * relayed active one once validated (the session's rule), a relayed path stays validated as the
  * standby the session fails over to. The set-up fails with {@code NO_PATH} only when every check
  * has failed and no allocation is still pending. A link left on a relayed path by a lost punch
@@ -203,6 +205,7 @@ final class LinkRace {
     void onProbe(LinkSocket via, Endpoint source, SetupPacket.Probe probe) {
         ConnectivityCheck check = checkFor(via);
         if (check == null) {
+            triggeredRelayedCheck(via, source, probe);
             return;
         }
         if (via != udp && probe.type() == SetupPacket.PROBE && (probe.flags() & SetupPacket.FLAG_OPENED) != 0) {
@@ -218,6 +221,7 @@ final class LinkRace {
     void start() {
         raceStarted = loop.nanoTime();
         direct.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(udp, selected, error)));
+        onDirectValidated(direct);
         direct.start(intro.startIn());
         for (Candidate c : intro.peerCandidates()) {
             if (c.type() == CandidateType.RELAY) {
@@ -331,6 +335,8 @@ final class LinkRace {
         if (!added || done && link == null || mode == Mode.DIRECT) {
             return;
         }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: peer trickled " + candidates + ", "
+                + (loop.nanoTime() - raceStarted) / 1_000_000 + " ms after the introduction");
         if (link != null) {
             // The link is up: the peer's relay allocation was replaced (its relay restarted, or it
             // moved). Add the new relayed address as a path from every relayed socket that reaches it.
@@ -362,10 +368,42 @@ final class LinkRace {
         if (reachable.isEmpty()) {
             return;
         }
-        PunchOptions options = host.punchOptions();
-        ConnectivityCheck check = new ConnectivityCheck(loop, s, intro.localConnectionId(), intro.remoteConnectionId(),
-                intro.sessionToken(), initiator, reachable, options, 0, host.probeBudget());
+        runRelayedCheck(s, relayedCheck(s, reachable));
+    }
+
+    private ConnectivityCheck relayedCheck(LinkSocket s, List<Candidate> reachable) {
+        return new ConnectivityCheck(loop, s, intro.localConnectionId(), intro.remoteConnectionId(),
+                intro.sessionToken(), initiator, reachable, host.punchOptions(), 0, host.probeBudget());
+    }
+
+    /**
+     * An authentic PROBE arrived on one of this race's allocations (or the device's relayed
+     * sockets) before the peer's trickled relayed address did — the peer allocated first and its
+     * probe overtook the trickle through the rendezvous. ICE's triggered check (RFC 8445
+     * 7.3.1.4): start the relayed check at once with the probe's source as a peer-reflexive
+     * candidate, answer the probe and probe back, instead of dropping it and waiting for the
+     * peer's retransmission (20 ms or more later).
+     */
+    private void triggeredRelayedCheck(LinkSocket via, Endpoint source, SetupPacket.Probe probe) {
+        if (done || mode == Mode.DIRECT || via == udp || via == host.wsRelaySocket() || probe.type() != SetupPacket.PROBE
+                || (probe.flags() & (SetupPacket.FLAG_OPENED | SetupPacket.FLAG_OPENER)) != 0
+                || !(allocations.contains(via) || host.relayedSockets().contains(via))) {
+            return;
+        }
+        ConnectivityCheck check = relayedCheck(via, List.of());
+        if (!check.authentic(probe)) {
+            return; // not from the introduced peer: nothing is started
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: probe on " + via.localEndpoint() + " from " + source
+                + " before its trickle: triggered relayed check");
+        runRelayedCheck(via, check);
+        check.onProbe(source, probe);
+    }
+
+    private void runRelayedCheck(LinkSocket s, ConnectivityCheck check) {
         relayed.put(s, check);
+        LOG.log(System.Logger.Level.DEBUG, () -> "race: relayed check on " + s.localEndpoint() + " started, "
+                + (loop.nanoTime() - raceStarted) / 1_000_000 + " ms after the introduction");
         if (trickleWait != null) {
             trickleWait.cancel();
             trickleWait = null;
@@ -474,6 +512,26 @@ final class LinkRace {
             PathKind kind = Session.kindOf(via, selected.remote());
             LOG.log(System.Logger.Level.DEBUG, () -> "race: " + kind + " " + selected.remote() + " validated");
             open(via, selected.remote(), kind);
+        }));
+    }
+
+    /**
+     * The initiator opens the link on a validated LAN pair (the peer's HOST candidate answered on
+     * the UDP socket) without waiting for the nomination round trip, as on a validated relayed pair:
+     * no better path can come, and the responder's answer to a NOMINATE is "not yet" until its
+     * own triggered probe was answered, which costs a 20 ms retransmission more often than not.
+     * A validated public pair still waits for the nomination, which gives a LAN pair its grace.
+     */
+    private void onDirectValidated(ConnectivityCheck check) {
+        if (!initiator || mode == Mode.RELAY || udp.transport().capabilities().relayed()) {
+            return;
+        }
+        check.validated().thenAccept(selected -> loop.execute(() -> {
+            if (done || link != null || handshaking || direct != check || selected.type() != CandidateType.HOST) {
+                return;
+            }
+            LOG.log(System.Logger.Level.DEBUG, () -> "race: DIRECT_PRIVATE " + selected.remote() + " validated");
+            open(udp, selected.remote(), PathKind.DIRECT_PRIVATE);
         }));
     }
 
