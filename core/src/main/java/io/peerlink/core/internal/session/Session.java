@@ -528,9 +528,10 @@ public final class Session implements ChannelEngine.PacketObserver {
                 result.complete(path.info());
             }
         });
-        if (path.retry == null) {
-            startValidation(path);
-        }
+        // A path already under validation starts again: whoever adds it knows it may work now (a
+        // punch just opened it), and the backed-off retries of earlier challenges would delay that.
+        cancelRetry(path);
+        startValidation(path);
     }
 
     /**
