@@ -598,6 +598,9 @@ final class LinkRace {
         }
         link = (PeerLinkImpl) opened;
         link.session().engine().onCandidates(this::onPeerCandidates);
+        if (mode == Mode.ALL) {
+            link.session().repunchAfterMove();
+        }
         link.session().engine().closedOnLoop().thenRun(() -> loop.execute(this::finish));
         if (direct.result().isCompletedExceptionally()) {
             scheduleRepunch(); // the punch lost before the link opened on a relayed path
