@@ -9,6 +9,8 @@ import io.peerlink.UnreachableException;
 import io.peerlink.protocol.identity.DeviceIdentity;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -36,8 +38,9 @@ final class DeviceCommand {
 
     /** Where a link goes: a peer ID through the rendezvous, or a direct endpoint. */
     static final class Target {
-        @Option(names = {"-t", "--to"}, description = "Peer device ID (through the rendezvous server)")
-        String to;
+        @Option(names = {"-t", "--to"}, description = "Peer device ID (through the rendezvous server)",
+                converter = DeviceIdConverter.class)
+        DeviceId to;
 
         @Option(names = "--endpoint", description = "Direct peer endpoint, e.g. udp://127.0.0.1:7000 (no rendezvous)")
         String endpoint;
@@ -53,7 +56,7 @@ final class DeviceCommand {
                 }
                 device.rendezvous().registered().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 long start = System.nanoTime();
-                PeerLink link = device.connect(DeviceId.parse(to)).toCompletableFuture().get();
+                PeerLink link = device.connect(to).toCompletableFuture().get();
                 printPath(out, link, System.nanoTime() - start);
                 return link;
             } catch (ExecutionException | CompletionException e) {
@@ -63,6 +66,19 @@ final class DeviceCommand {
                 throw new PeerLinkException(String.valueOf(e.getCause()), e.getCause());
             } catch (java.util.concurrent.TimeoutException e) {
                 throw new PeerLinkException("not registered with " + device.rendezvous().server() + " within 30 s");
+            }
+        }
+    }
+
+    /** Reads {@code --to} before anything starts, so a mistyped ID is a usage error, not a failed link. */
+    static final class DeviceIdConverter implements ITypeConverter<DeviceId> {
+        @Override
+        public DeviceId convert(String value) {
+            try {
+                return DeviceId.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not a device ID: " + e.getMessage()
+                        + "; a device prints its ID with 'peerlink device id'");
             }
         }
     }

@@ -109,6 +109,20 @@ class CliErrorsTest {
     }
 
     @Test
+    void aMalformedPeerIdIsAUsageErrorBeforeAnythingStarts() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // nothing listens: a malformed ID must be reported without trying the server
+        }
+        Result r = run("device", "send", "-k", "a.key", "-s", "ws://127.0.0.1:" + port + "/peerlink/v1",
+                "--to", "AAAA", "-f", "f.bin");
+        assertEquals(Main.EXIT_USAGE, r.exit, r.out + r.err);
+        assertOneActionableLine(r.err, "'AAAA' is not a device ID", "52 characters", "peerlink device id", "--help");
+        assertFalse(r.out.contains("device-id"), "no device was built for a malformed ID:\n" + r.out);
+        assertFalse(Files.exists(dir.resolve("a.key")), "no key file was created for a malformed ID");
+    }
+
+    @Test
     void aMistypedOptionIsOneLineWithWhereTheHelpIs() throws Exception {
         Result r = run("device", "send", "--bogus");
         assertEquals(Main.EXIT_USAGE, r.exit);
