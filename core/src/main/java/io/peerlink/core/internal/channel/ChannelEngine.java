@@ -675,6 +675,13 @@ public final class ChannelEngine implements ReliableChannel {
      * @throws IllegalArgumentException if a candidate cannot be encoded or there are too many
      */
     public void sendCandidates(long sequence, int flags, List<Candidate> candidates) {
+        // Refused here, not inside the loop work, where an exception would end the channel.
+        if (candidates.size() > Frame.MAX_CANDIDATES) {
+            throw new IllegalArgumentException(candidates.size() + " candidates, limit " + Frame.MAX_CANDIDATES);
+        }
+        if ((flags & ~Frame.CANDIDATES_OPENED) != 0) {
+            throw new IllegalArgumentException("unknown CANDIDATES flags 0x" + Integer.toHexString(flags));
+        }
         if (FrameCodec.candidatesSize(sequence, candidates) > datagramSize - packetCodec.overhead()) {
             throw new IllegalArgumentException("CANDIDATES frame does not fit a packet of " + datagramSize + " bytes");
         }

@@ -268,6 +268,9 @@ public final class Session implements ChannelEngine.PacketObserver {
             return;
         }
         p.lastHeard = loop.nanoTime();
+        if (!probing) {
+            p.lastNonProbing = p.lastHeard;
+        }
         if (p == active) {
             if (!probing) {
                 awaitingPeer = false;
@@ -329,11 +332,12 @@ public final class Session implements ChannelEngine.PacketObserver {
     /** @return true if the peer's newest packets on {@code p} may move the session there */
     private boolean mayFollow(Path p) {
         if (p.rank() > active.rank()) {
-            // Not back to a worse path (a relay) while the active one still answers: when both
-            // devices move to a direct path at once, each still sees the other's last packets on
-            // the relay, and following them would drag both back there.
+            // Not back to a worse path (a relay) while the peer still sends on the active one: when
+            // both devices move to a direct path at once, each still sees the other's last packets
+            // on the relay, and following them would drag both back there. (Probing packets do not
+            // count: a peer that failed over still challenges the path it left.)
             long quiet = Math.max(MOVE_FAILOVER_NANOS, 3 * engine.stats().smoothedRtt().toNanos());
-            if (loop.nanoTime() - active.lastHeard < quiet) {
+            if (active.lastNonProbing != 0 && loop.nanoTime() - active.lastNonProbing < quiet) {
                 return false;
             }
         }
