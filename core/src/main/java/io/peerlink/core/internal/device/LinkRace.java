@@ -56,7 +56,9 @@ import java.util.concurrent.Executor;
  * has failed and no allocation is still pending. A link left on a relayed path by a lost punch
  * re-punches in the background once the conntrack entries the lost punch left have expired,
  * both sides sending their openers before any full-TTL probe (docs/protocol-punching.md,
- * "Re-punch"). Confined to the event loop.
+ * "Re-punch"). While the link lives, each side sends its re-gathered candidates over the link
+ * (a CANDIDATES frame) and re-punches towards the peer's ("Fresh candidates"). Confined to the
+ * event loop.
  */
 final class LinkRace {
     private static final System.Logger LOG = System.getLogger(LinkRace.class.getName());
