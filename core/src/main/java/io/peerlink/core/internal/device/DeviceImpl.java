@@ -269,7 +269,7 @@ final class DeviceImpl implements Device {
         }
         for (PeerLinkImpl link : links.values()) {
             if (link.session() != null) {
-                link.session().localEndpointChanged(socket);
+                link.session().localEndpointChanged(socket, lostAnAddress);
             }
         }
         if (rendezvousClient != null) {

@@ -586,6 +586,22 @@ public final class Session implements ChannelEngine.PacketObserver {
      * @param socket the transport's demultiplexer
      */
     public void localEndpointChanged(LinkSocket socket) {
+        localEndpointChanged(socket, false);
+    }
+
+    /**
+     * As {@link #localEndpointChanged(LinkSocket)}, for a change of this device's interface
+     * addresses. If the session restores public direct paths by a re-punch
+     * ({@link #repunchAfterMove()}) and has a validated relayed path: when an address went away
+     * and the active path is a public direct one on {@code socket}, the session continues on the
+     * relayed path at once (what was in flight declared lost and retransmitted there) and fails
+     * the public direct paths on {@code socket} instead of probing them from the new address;
+     * while the active path is elsewhere, those paths are not probed either. Loop thread.
+     *
+     * @param socket the transport's demultiplexer
+     * @param addressLost true if an address of the device went away
+     */
+    public void localEndpointChanged(LinkSocket socket, boolean addressLost) {
         if (!engine.isOpen()) {
             return;
         }
@@ -596,7 +612,8 @@ public final class Session implements ChannelEngine.PacketObserver {
             return; // the transport stopped: transportFailed handles its paths
         }
         Path relayed = repunchesAfterMove ? relayedStandby(socket) : null;
-        if (relayed != null && active.socket == socket && active.kind == PathKind.DIRECT_PUBLIC) {
+        boolean handOver = relayed != null && addressLost && active.socket == socket && active.kind == PathKind.DIRECT_PUBLIC;
+        if (handOver) {
             // Probing the peer's public address from the new one would leave an unanswered
             // conntrack entry on a filtering peer NAT that makes the re-punch fail for 30 s
             // (docs/protocol-punching.md, "Fresh candidates"): continue on the relayed standby now.
@@ -614,7 +631,7 @@ public final class Session implements ChannelEngine.PacketObserver {
                 continue;
             }
             p.local = now;
-            if (relayed != null && p != active && p.kind == PathKind.DIRECT_PUBLIC) {
+            if (relayed != null && active.socket != socket && p.kind == PathKind.DIRECT_PUBLIC) {
                 // Not probed from the new address (above); a re-punch adds it again.
                 fail(p, "this device's address changed; a re-punch towards the fresh candidates restores it");
                 continue;
