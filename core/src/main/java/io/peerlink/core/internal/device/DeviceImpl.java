@@ -901,6 +901,10 @@ final class DeviceImpl implements Device {
         Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, event -> {
             link.fire(event);
             linksChanged();
+            LinkRace race = races.get(localCid);
+            if (race != null) {
+                race.pathChanged(event);
+            }
         }, keys, receiveBudget);
         link.attach(session);
         links.put(localCid, link);

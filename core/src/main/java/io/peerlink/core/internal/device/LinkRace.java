@@ -3,10 +3,11 @@ package io.peerlink.core.internal.device;
 import io.peerlink.Candidate;
 import io.peerlink.CandidateType;
 import io.peerlink.Endpoint;
+import io.peerlink.LinkEvent;
 import io.peerlink.PathKind;
+import io.peerlink.PathState;
 import io.peerlink.PeerLink;
 import io.peerlink.UnreachableException;
-import io.peerlink.PathState;
 import io.peerlink.core.internal.channel.Frame;
 import io.peerlink.core.internal.channel.FrameCodec;
 import io.peerlink.core.internal.link.ConnectionTable;
@@ -734,6 +735,19 @@ final class LinkRace {
             repunchRounds++;
             repunch();
         }, delay);
+    }
+
+    /**
+     * The link's active path changed. A fall-back from a direct path to a relayed one (the direct
+     * path stopped answering, or this device moved) schedules a background re-punch round, as a
+     * lost punch does; fresh candidates of either side start one sooner. Loop thread.
+     */
+    void pathChanged(LinkEvent.PathChanged event) {
+        boolean fromDirect = event.from().kind() == PathKind.DIRECT_PUBLIC || event.from().kind() == PathKind.DIRECT_PRIVATE;
+        boolean toRelay = event.to().kind() == PathKind.RELAY || event.to().kind() == PathKind.BROKERED;
+        if (fromDirect && toRelay && link != null) {
+            scheduleRepunch();
+        }
     }
 
     /** @return the peer's relayed addresses the link's relayed checks reached, with their sockets */
