@@ -334,7 +334,7 @@ class FrameCodecPropertiesTest {
 
     @Provide
     Arbitrary<byte[]> framesBytes() {
-        Arbitrary<byte[]> valid = Combinators.combine(Arbitraries.integers().between(0, 10),
+        Arbitrary<byte[]> valid = Combinators.combine(Arbitraries.integers().between(0, 11),
                 Arbitraries.longs().between(0, 1 << 20), Arbitraries.bytes().array(byte[].class).ofMaxSize(200))
                 .as((k, a, p) -> {
                     ByteBuffer b = encodeOne(k, a, a, a, p, List.of(1L, 1L));
