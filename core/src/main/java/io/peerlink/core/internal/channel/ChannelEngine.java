@@ -1,5 +1,6 @@
 package io.peerlink.core.internal.channel;
 
+import io.peerlink.Candidate;
 import io.peerlink.ChannelClosedException;
 import io.peerlink.ChannelOptions;
 import io.peerlink.ChannelStats;
@@ -13,6 +14,7 @@ import io.peerlink.core.internal.loop.EventLoop;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +110,7 @@ public final class ChannelEngine implements ReliableChannel {
     private int probesPending;
     private int ackOnlyRun;
     private LongConsumer pathResponseListener;
+    private CandidatesListener candidatesListener;
     private PacketObserver packetObserver;
 
     private EventLoop.Timer timer;
@@ -642,6 +645,68 @@ public final class ChannelEngine implements ReliableChannel {
         onLoop(() -> pathResponseListener = listener);
     }
 
+    /**
+     * Receives the peer's CANDIDATES frames (docs/protocol-punching.md, "Fresh candidates"). Loop
+     * thread.
+     */
+    @FunctionalInterface
+    public interface CandidatesListener {
+        /**
+         * @param sequence the sender's sequence number of this candidate set
+         * @param flags the frame's flags ({@link Frame#CANDIDATES_OPENED})
+         * @param candidates the sender's direct candidates, validated by the decoder
+         */
+        void onCandidates(long sequence, int flags, List<Candidate> candidates);
+    }
+
+    /** @param listener receives every CANDIDATES frame, on the loop thread (null: none) */
+    public void onCandidates(CandidatesListener listener) {
+        onLoop(() -> candidatesListener = listener);
+    }
+
+    /**
+     * Sends a CANDIDATES frame in a packet of its own on the current path, sealed like every
+     * channel packet. Like a PATH_CHALLENGE it is not retransmitted: the caller repeats it. Not
+     * congestion controlled (one small packet). Loop thread only.
+     *
+     * @param sequence the candidate set's sequence number
+     * @param flags {@link Frame#CANDIDATES_OPENED} or 0
+     * @param candidates at most {@link Frame#MAX_CANDIDATES} encodable candidates
+     *        ({@link FrameCodec#encodable})
+     * @throws IllegalArgumentException if a candidate cannot be encoded or there are too many
+     */
+    public void sendCandidates(long sequence, int flags, List<Candidate> candidates) {
+        // Refused here, not inside the loop work, where an exception would end the channel.
+        if (candidates.size() > Frame.MAX_CANDIDATES) {
+            throw new IllegalArgumentException(candidates.size() + " candidates, limit " + Frame.MAX_CANDIDATES);
+        }
+        if ((flags & ~Frame.CANDIDATES_OPENED) != 0) {
+            throw new IllegalArgumentException("unknown CANDIDATES flags 0x" + Integer.toHexString(flags));
+        }
+        if (FrameCodec.candidatesSize(sequence, candidates) > datagramSize - packetCodec.overhead()) {
+            throw new IllegalArgumentException("CANDIDATES frame does not fit a packet of " + datagramSize + " bytes");
+        }
+        guarded(() -> {
+            if (state.get() == CLOSED) {
+                return;
+            }
+            ByteBuffer b = ByteBuffer.allocate(datagramSize);
+            b.limit(datagramSize - packetCodec.tagLength());
+            SentPacket sp = tracker.open();
+            long now = loop.nanoTime();
+            packetCodec.writeHeader(b, remoteConnectionId, sp.packetNumber(), now);
+            FrameCodec.encodeCandidates(b, sequence, flags, candidates);
+            b.limit(datagramSize);
+            packetCodec.seal(b, 0);
+            int size = b.position();
+            b.flip();
+            tracker.commit(sp, now, size, false);
+            path.send(b);
+            counters.datagramsSent++;
+            counters.bytesSent += size;
+        });
+    }
+
     // ------------------------------------------------------------------ internals
 
     /**
@@ -1113,6 +1178,12 @@ public final class ChannelEngine implements ReliableChannel {
                     break;
                 case Frame.TYPE_CLOSE:
                     onPeerClose(f);
+                    break;
+                case Frame.TYPE_CANDIDATES:
+                    if (candidatesListener != null) {
+                        candidatesListener.onCandidates(f.value(), (int) f.value2(), FrameCodec.candidates(f));
+                    }
+                    eliciting = true;
                     break;
                 case Frame.TYPE_DATA_ORDERED:
                 case Frame.TYPE_DATA_UNORDERED:

@@ -30,6 +30,11 @@ public final class Frame {
     public static final int TYPE_PATH_CHALLENGE = 0x08;
     /** Echo of a PATH_CHALLENGE. */
     public static final int TYPE_PATH_RESPONSE = 0x09;
+    /**
+     * The sender's current direct candidates and its re-punch signal (docs/protocol-punching.md,
+     * "Fresh candidates"): sequence, flags, count, then the candidates.
+     */
+    public static final int TYPE_CANDIDATES = 0x0A;
     /** A fragment of a reliable message delivered in order. */
     public static final int TYPE_DATA_ORDERED = 0x10;
     /** A fragment of a reliable message delivered as soon as complete. */
@@ -39,6 +44,14 @@ public final class Frame {
 
     /** Most ACK ranges one ACK frame may carry; more is a format error. */
     public static final int MAX_ACK_RANGES = 64;
+    /** Most candidates one CANDIDATES frame may carry; more is a format error. */
+    public static final int MAX_CANDIDATES = 8;
+    /** CANDIDATES flag: the sender's re-punch openers are out. */
+    public static final int CANDIDATES_OPENED = 0x01;
+    /** CANDIDATES candidate type codes. */
+    public static final int CANDIDATE_HOST = 1;
+    /** A server-reflexive candidate (the address a STUN server saw). */
+    public static final int CANDIDATE_SERVER_REFLEXIVE = 2;
     /** Longest CLOSE reason in bytes. */
     public static final int MAX_REASON_BYTES = 512;
 
@@ -72,9 +85,9 @@ public final class Frame {
     public long ackHigh(int i) { return ackHigh[i]; }
     /** @return ACK: largest acknowledged packet number */
     public long largestAcknowledged() { return ackHigh[0]; }
-    /** @return MAX_DATA limit, CLOSE code, ACK_FREQUENCY sequence, PATH_CHALLENGE/RESPONSE data */
+    /** @return MAX_DATA limit, CLOSE code, ACK_FREQUENCY and CANDIDATES sequence, PATH_CHALLENGE/RESPONSE data */
     public long value() { return value; }
-    /** @return ACK_FREQUENCY packet threshold */
+    /** @return ACK_FREQUENCY packet threshold, CANDIDATES flags */
     public long value2() { return value2; }
     /** @return DATA: message number within its delivery mode */
     public long messageNumber() { return messageNumber; }
@@ -82,7 +95,7 @@ public final class Frame {
     public long messageLength() { return messageLength; }
     /** @return DATA: offset of this fragment within the message */
     public long offset() { return offset; }
-    /** @return the buffer the byte payload lives in (DATA, DATAGRAM, CLOSE) */
+    /** @return the buffer the byte payload lives in (DATA, DATAGRAM, CLOSE, CANDIDATES: count and entries) */
     public ByteBuffer source() { return source; }
     /** @return absolute index of the payload in {@link #source()} */
     public int dataOffset() { return dataOffset; }
@@ -133,6 +146,8 @@ public final class Frame {
                 return value == o.value && value2 == o.value2;
             case TYPE_CLOSE:
                 return value == o.value && Arrays.equals(payload(), o.payload());
+            case TYPE_CANDIDATES:
+                return value == o.value && value2 == o.value2 && Arrays.equals(payload(), o.payload());
             case TYPE_DATA_ORDERED:
             case TYPE_DATA_UNORDERED:
                 return messageNumber == o.messageNumber && messageLength == o.messageLength

@@ -1,6 +1,15 @@
 package io.peerlink.core.internal.channel;
 
+import io.peerlink.Candidate;
+import io.peerlink.CandidateType;
+import io.peerlink.Endpoint;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Encodes and decodes channel frames (docs/protocol-channel.md, "Frames") on caller-provided
@@ -94,6 +103,118 @@ public final class FrameCodec {
     public static int closeSize(long code, byte[] reason) {
         int n = Math.min(reason.length, Frame.MAX_REASON_BYTES);
         return 1 + Varint.size(code) + Varint.size(n) + n;
+    }
+
+    /**
+     * Encodes a CANDIDATES frame (docs/protocol-punching.md, "Fresh candidates"): type, sequence
+     * (varint), flags (1 byte), count (1 byte), then per candidate its type (1 byte: 1 host, 2
+     * server-reflexive), address family (1 byte: 4 or 6), the address (4 or 16 bytes), the port
+     * (2 bytes, 1..65535) and the ICE priority (4 bytes), all big-endian.
+     *
+     * @param dst destination
+     * @param sequence grows with every new candidate set of the sender
+     * @param flags {@link Frame#CANDIDATES_OPENED} or 0
+     * @param candidates at most {@link Frame#MAX_CANDIDATES} UDP candidates of type HOST or
+     *        SERVER_REFLEXIVE whose host is an IP literal
+     * @throws IllegalArgumentException if a candidate cannot be encoded or there are too many
+     */
+    public static void encodeCandidates(ByteBuffer dst, long sequence, int flags, List<Candidate> candidates) {
+        if (candidates.size() > Frame.MAX_CANDIDATES) {
+            throw new IllegalArgumentException(candidates.size() + " candidates, limit " + Frame.MAX_CANDIDATES);
+        }
+        if ((flags & ~Frame.CANDIDATES_OPENED) != 0) {
+            throw new IllegalArgumentException("unknown CANDIDATES flags 0x" + Integer.toHexString(flags));
+        }
+        byte[][] addresses = new byte[candidates.size()][];
+        for (int k = 0; k < addresses.length; k++) {
+            addresses[k] = candidateAddress(candidates.get(k)); // all refused before anything is written
+        }
+        dst.put((byte) Frame.TYPE_CANDIDATES);
+        Varint.write(dst, sequence);
+        dst.put((byte) flags);
+        dst.put((byte) candidates.size());
+        for (int k = 0; k < addresses.length; k++) {
+            Candidate c = candidates.get(k);
+            byte[] address = addresses[k];
+            dst.put((byte) (c.type() == CandidateType.HOST ? Frame.CANDIDATE_HOST : Frame.CANDIDATE_SERVER_REFLEXIVE));
+            dst.put((byte) (address.length == 4 ? 4 : 6));
+            dst.put(address);
+            dst.putShort((short) c.endpoint().port());
+            dst.putInt((int) c.priority());
+        }
+    }
+
+    /**
+     * @param sequence sequence @param candidates candidates, as for {@link #encodeCandidates}
+     * @return encoded size of that CANDIDATES frame
+     */
+    public static int candidatesSize(long sequence, List<Candidate> candidates) {
+        int n = 1 + Varint.size(sequence) + 2;
+        for (Candidate c : candidates) {
+            n += 2 + candidateAddress(c).length + 2 + 4;
+        }
+        return n;
+    }
+
+    /**
+     * @param c a candidate
+     * @return true if a CANDIDATES frame can carry it: UDP, HOST or SERVER_REFLEXIVE, an IP literal
+     */
+    public static boolean encodable(Candidate c) {
+        try {
+            candidateAddress(c);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static byte[] candidateAddress(Candidate c) {
+        Endpoint e = c.endpoint();
+        if (!"udp".equals(e.scheme()) || (c.type() != CandidateType.HOST && c.type() != CandidateType.SERVER_REFLEXIVE)) {
+            throw new IllegalArgumentException("only udp HOST and SERVER_REFLEXIVE candidates travel in CANDIDATES: " + c);
+        }
+        String host = e.host();
+        boolean literal = host.indexOf(':') >= 0 || (!host.isEmpty() && host.chars().allMatch(ch -> ch == '.' || (ch >= '0' && ch <= '9')));
+        if (!literal || e.port() < 1 || e.port() > 65535) {
+            throw new IllegalArgumentException("a CANDIDATES entry needs an IP literal and a port 1..65535: " + e);
+        }
+        return e.toSocketAddress().getAddress().getAddress();
+    }
+
+    /**
+     * The candidates of a decoded CANDIDATES frame (allocates; the frame's slow path). The decoder
+     * already validated every entry.
+     *
+     * @param f a frame {@link #decode} filled with a CANDIDATES frame
+     * @return its candidates, in frame order
+     */
+    public static List<Candidate> candidates(Frame f) {
+        if (f.type != Frame.TYPE_CANDIDATES) {
+            throw new IllegalArgumentException("not a CANDIDATES frame: type " + f.type);
+        }
+        ByteBuffer src = f.source;
+        int i = f.dataOffset;
+        int count = src.get(i++) & 0xFF;
+        List<Candidate> out = new ArrayList<>(count);
+        for (int k = 0; k < count; k++) {
+            int type = src.get(i) & 0xFF;
+            int len = (src.get(i + 1) & 0xFF) == 4 ? 4 : 16;
+            i += 2;
+            byte[] address = new byte[len];
+            src.get(i, address);
+            i += len;
+            int port = src.getShort(i) & 0xFFFF;
+            long priority = src.getInt(i + 2) & 0xFFFF_FFFFL;
+            i += 6;
+            try {
+                Endpoint e = Endpoint.udp(new InetSocketAddress(InetAddress.getByAddress(address), port));
+                out.add(new Candidate(e, type == Frame.CANDIDATE_HOST ? CandidateType.HOST : CandidateType.SERVER_REFLEXIVE, priority));
+            } catch (UnknownHostException impossible) {
+                throw new IllegalStateException("address of " + len + " bytes", impossible);
+            }
+        }
+        return out;
     }
 
     /**
@@ -195,6 +316,12 @@ public final class FrameCodec {
             case Frame.TYPE_PATH_CHALLENGE, Frame.TYPE_PATH_RESPONSE ->
                     encodePath(dst, f.type == Frame.TYPE_PATH_RESPONSE, f.value);
             case Frame.TYPE_CLOSE -> encodeClose(dst, f.value, f.payload());
+            case Frame.TYPE_CANDIDATES -> {
+                dst.put((byte) Frame.TYPE_CANDIDATES);
+                Varint.write(dst, f.value);
+                dst.put((byte) f.value2);
+                dst.put(f.payload());
+            }
             case Frame.TYPE_DATA_ORDERED, Frame.TYPE_DATA_UNORDERED -> encodeData(dst, f.type == Frame.TYPE_DATA_UNORDERED,
                     f.messageNumber, f.messageLength, f.offset, f.source, f.dataOffset, f.dataLength);
             case Frame.TYPE_DATAGRAM -> encodeDatagram(dst, f.source, f.dataOffset, f.dataLength);
@@ -304,6 +431,9 @@ public final class FrameCodec {
                 i += (int) n;
                 break;
             }
+            case Frame.TYPE_CANDIDATES:
+                i = decodeCandidates(src, i, lim, out);
+                break;
             case Frame.TYPE_DATA_ORDERED:
             case Frame.TYPE_DATA_UNORDERED: {
                 out.messageNumber = varint(src, i, lim, "DATA message number");
@@ -348,6 +478,52 @@ public final class FrameCodec {
                 throw new FrameFormatException("unknown frame type 0x" + Integer.toHexString(type) + " at " + start);
         }
         src.position(i);
+    }
+
+    /** Validates a CANDIDATES frame after its type byte; @return the index after it. */
+    private static int decodeCandidates(ByteBuffer src, int i, int lim, Frame out) throws FrameFormatException {
+        out.value = varint(src, i, lim, "CANDIDATES sequence");
+        i += Varint.lengthOf(src.get(i));
+        if (lim - i < 2) {
+            throw new FrameFormatException("truncated CANDIDATES: no flags and count");
+        }
+        int flags = src.get(i) & 0xFF;
+        if ((flags & ~Frame.CANDIDATES_OPENED) != 0) {
+            throw new FrameFormatException("CANDIDATES has unknown flags 0x" + Integer.toHexString(flags));
+        }
+        out.value2 = flags;
+        int countAt = i + 1;
+        int count = src.get(countAt) & 0xFF;
+        if (count > Frame.MAX_CANDIDATES) {
+            throw new FrameFormatException("CANDIDATES has " + count + " candidates, limit " + Frame.MAX_CANDIDATES);
+        }
+        i = countAt + 1;
+        for (int k = 0; k < count; k++) {
+            if (lim - i < 2) {
+                throw new FrameFormatException("truncated CANDIDATES entry " + k + " of " + count);
+            }
+            int type = src.get(i) & 0xFF;
+            if (type != Frame.CANDIDATE_HOST && type != Frame.CANDIDATE_SERVER_REFLEXIVE) {
+                throw new FrameFormatException("CANDIDATES entry " + k + " has candidate type " + type + ", not 1 (host) or 2 (server-reflexive)");
+            }
+            int family = src.get(i + 1) & 0xFF;
+            if (family != 4 && family != 6) {
+                throw new FrameFormatException("CANDIDATES entry " + k + " has address family " + family + ", not 4 or 6");
+            }
+            int need = 2 + (family == 4 ? 4 : 16) + 2 + 4;
+            if (lim - i < need) {
+                throw new FrameFormatException("truncated CANDIDATES entry " + k + ": " + (lim - i) + " of " + need + " bytes");
+            }
+            int port = src.getShort(i + need - 6) & 0xFFFF;
+            if (port == 0) {
+                throw new FrameFormatException("CANDIDATES entry " + k + " has port 0");
+            }
+            i += need;
+        }
+        out.source = src;
+        out.dataOffset = countAt;
+        out.dataLength = i - countAt;
+        return i;
     }
 
     private static long varint(ByteBuffer src, int i, int lim, String field) throws FrameFormatException {

@@ -143,6 +143,8 @@ final class DeviceImpl implements Device {
     private volatile boolean advertiseHosts;
     /** Numbers candidate gatherings, so a slow STUN answer never overwrites a newer gathering (loop-confined). */
     private int gathering;
+    /** The candidates the last complete gathering published (loop-confined), or null. */
+    private List<Candidate> published;
     /** True once the rendezvous registered once: a later registration is a reconnect. */
     private volatile boolean everRegistered;
     /** Watches interface addresses when the punching socket is bound to the wildcard address; null otherwise. */
@@ -270,7 +272,7 @@ final class DeviceImpl implements Device {
         }
         for (PeerLinkImpl link : links.values()) {
             if (link.session() != null) {
-                link.session().localEndpointChanged(socket);
+                link.session().localEndpointChanged(socket, lostAnAddress);
             }
         }
         if (rendezvousClient != null) {
@@ -345,6 +347,13 @@ final class DeviceImpl implements Device {
             }
             rendezvousClient.updateCandidates(all);
             LOG.log(System.Logger.Level.DEBUG, () -> "candidates " + all + " (STUN hops " + result.hops() + ")");
+            if (published != null && !published.equals(all)) {
+                // The peers of live links learn them over the links (docs/protocol-punching.md, "Fresh candidates").
+                for (LinkRace race : List.copyOf(races.values())) {
+                    race.localCandidatesChanged(all);
+                }
+            }
+            published = all;
             gathered.complete(null);
         }
     }
@@ -896,6 +905,10 @@ final class DeviceImpl implements Device {
         Session session = new Session(loop, localCid, remoteCid, via, remote, kind, channelOptions, event -> {
             link.fire(event);
             linksChanged();
+            LinkRace race = races.get(localCid);
+            if (race != null) {
+                race.pathChanged(event);
+            }
         }, keys, receiveBudget);
         link.attach(session);
         links.put(localCid, link);

@@ -3,9 +3,13 @@ package io.peerlink.core.internal.device;
 import io.peerlink.Candidate;
 import io.peerlink.CandidateType;
 import io.peerlink.Endpoint;
+import io.peerlink.LinkEvent;
 import io.peerlink.PathKind;
+import io.peerlink.PathState;
 import io.peerlink.PeerLink;
 import io.peerlink.UnreachableException;
+import io.peerlink.core.internal.channel.Frame;
+import io.peerlink.core.internal.channel.FrameCodec;
 import io.peerlink.core.internal.link.ConnectionTable;
 import io.peerlink.core.internal.link.LinkSocket;
 import io.peerlink.core.internal.link.SetupPacket;
@@ -24,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +59,9 @@ import java.util.concurrent.Executor;
  * has failed and no allocation is still pending. A link left on a relayed path by a lost punch
  * re-punches in the background once the conntrack entries the lost punch left have expired,
  * both sides sending their openers before any full-TTL probe (docs/protocol-punching.md,
- * "Re-punch"). Confined to the event loop.
+ * "Re-punch"). While the link lives, each side sends its re-gathered candidates over the link
+ * (a CANDIDATES frame) and re-punches towards the peer's ("Fresh candidates"). Confined to the
+ * event loop.
  */
 final class LinkRace {
     private static final System.Logger LOG = System.getLogger(LinkRace.class.getName());
@@ -77,6 +84,13 @@ final class LinkRace {
     static final Duration REPUNCH_GATE = Duration.ofSeconds(3);
     /** Re-punch rounds double their delay up to 2^this times {@link #REPUNCH_DELAY} (9 min 20 s). */
     static final int REPUNCH_MAX_DOUBLINGS = 4;
+    /**
+     * Least time between two candidate sets this side announces on a link, and between two
+     * re-punches the peer's fresh candidates start (docs/protocol-punching.md, "Fresh candidates").
+     */
+    static final Duration CANDIDATES_INTERVAL = Duration.ofSeconds(2);
+    /** When a new candidate set is (re)sent over the link, ms after it was gathered, until the peer's re-punch answers. */
+    private static final long[] CANDIDATES_SCHEDULE_MS = {0, 100, 200, 400, 800, 1600, 3200};
     /** When the re-punch signal is (re)sent while waiting for the peer, ms after the openers. */
     private static final long[] SIGNAL_SCHEDULE_MS = {0, 100, 200, 400, 800, 1600};
     /**
@@ -177,6 +191,30 @@ final class LinkRace {
     private EventLoop.Timer wsRelayStart;
     /** When the race started (loop nanos). */
     private long raceStarted;
+    /** The peer's candidates a (re-)punch probes: the introduction's, replaced by the peer's CANDIDATES frames. */
+    private List<Candidate> peerCandidates;
+    /** Highest sequence of the peer's CANDIDATES frames taken, or -1. */
+    private long peerSequence = -1;
+    /** This side's direct candidates last announced over the link, or null; and their sequence. */
+    private List<Candidate> ownCandidates;
+    private long ownSequence;
+    /** When this side last announced a candidate set (loop nanos). */
+    private long lastAnnounced = Long.MIN_VALUE / 2;
+    private EventLoop.Timer announceTimer;
+    private final List<EventLoop.Timer> announcements = new ArrayList<>();
+    /** The peer's re-punch answered the candidate set of this sequence (its OPENED arrived): stop repeating it. */
+    private long announcedAnswered = -1;
+    /**
+     * Candidates of either side changed since the last direct check started: the next re-punch
+     * probes addresses no earlier check's conntrack entries refer to, so it need not wait for
+     * them to expire ({@link #REPUNCH_QUIET}).
+     */
+    private boolean fresh;
+    /** Fresh peer candidates arrived and no re-punch has probed them yet. */
+    private boolean freshPending;
+    /** When a re-punch last started for fresh peer candidates (loop nanos). */
+    private long lastFreshRepunch = Long.MIN_VALUE / 2;
+    private EventLoop.Timer freshTimer;
 
     LinkRace(Host host, Mode mode, Introduction intro, LinkSocket udp, ConnectivityCheck direct, byte[] prologue,
              CompletableFuture<PeerLink> result) {
@@ -189,6 +227,7 @@ final class LinkRace {
         this.direct = direct;
         this.prologue = prologue;
         this.result = result;
+        this.peerCandidates = intro.peerCandidates();
         result.whenComplete((l, e) -> loop.execute(() -> onResult(l, e)));
     }
 
@@ -619,6 +658,10 @@ final class LinkRace {
             return;
         }
         link = (PeerLinkImpl) opened;
+        link.session().engine().onCandidates(this::onPeerCandidates);
+        if (mode == Mode.ALL) {
+            link.session().repunchAfterMove();
+        }
         link.session().engine().closedOnLoop().thenRun(() -> loop.execute(this::finish));
         if (direct.result().isCompletedExceptionally()) {
             scheduleRepunch(); // the punch lost before the link opened on a relayed path
@@ -654,7 +697,8 @@ final class LinkRace {
         if (link == null || !link.session().engine().isOpen()) {
             return;
         }
-        boolean known = link.paths().stream().anyMatch(p -> p.local().equals(via.localEndpoint()) && p.remote().equals(remote));
+        boolean known = link.paths().stream().anyMatch(p -> p.local().equals(via.localEndpoint()) && p.remote().equals(remote)
+                && p.state() != PathState.FAILED && p.state() != PathState.PROBING);
         if (known) {
             return;
         }
@@ -696,6 +740,7 @@ final class LinkRace {
             repunchTimer.cancel();
         }
         cancelSignals();
+        cancelAnnouncements();
         if (wsRelayStart != null) {
             wsRelayStart.cancel();
         }
@@ -720,6 +765,7 @@ final class LinkRace {
             repunchTimer.cancel();
         }
         cancelSignals();
+        cancelAnnouncements();
         if (wsRelayStart != null) {
             wsRelayStart.cancel();
         }
@@ -749,6 +795,19 @@ final class LinkRace {
         }, delay);
     }
 
+    /**
+     * The link's active path changed. A fall-back from a direct path to a relayed one (the direct
+     * path stopped answering, or this device moved) schedules a background re-punch round, as a
+     * lost punch does; fresh candidates of either side start one sooner. Loop thread.
+     */
+    void pathChanged(LinkEvent.PathChanged event) {
+        boolean fromDirect = event.from().kind() == PathKind.DIRECT_PUBLIC || event.from().kind() == PathKind.DIRECT_PRIVATE;
+        boolean toRelay = event.to().kind() == PathKind.RELAY || event.to().kind() == PathKind.BROKERED;
+        if (fromDirect && toRelay && link != null) {
+            scheduleRepunch();
+        }
+    }
+
     /** @return the peer's relayed addresses the link's relayed checks reached, with their sockets */
     private List<Map.Entry<LinkSocket, Endpoint>> signalTargets() {
         List<Map.Entry<LinkSocket, Endpoint>> targets = new ArrayList<>();
@@ -771,12 +830,13 @@ final class LinkRace {
             return false;
         }
         List<Map.Entry<LinkSocket, Endpoint>> targets = signalTargets();
-        if (targets.isEmpty()) {
-            return false;
-        }
         LOG.log(System.Logger.Level.DEBUG, () -> "re-punch " + repunchRounds + " towards " + intro.peer().shortForm()
-                + " (the link runs on " + link.path().kind() + ")");
-        ConnectivityCheck check = host.directCheck(intro);
+                + (fresh ? " (fresh candidates " + peerCandidates + ")" : "") + " (the link runs on " + link.path().kind() + ")");
+        fresh = false;
+        freshPending = false;
+        ConnectivityCheck check = host.directCheck(peerCandidates == intro.peerCandidates() ? intro
+                : new Introduction(intro.peer(), peerCandidates, intro.sessionToken(), intro.localConnectionId(),
+                intro.remoteConnectionId(), intro.role(), intro.startIn(), intro.requestId(), intro.relays()));
         direct = check;
         check.result().whenComplete((selected, error) -> loop.execute(() -> {
             cancelSignals();
@@ -788,13 +848,23 @@ final class LinkRace {
         for (long at : SIGNAL_SCHEDULE_MS) {
             signals.add(loop.schedule(() -> {
                 if (check.waitingForPeer()) {
-                    for (Map.Entry<LinkSocket, Endpoint> t : targets) {
-                        relayed.get(t.getKey()).signal(t.getValue(), SetupPacket.FLAG_OPENED);
-                    }
+                    signalOpened(targets);
                 }
             }, at * 1_000_000L));
         }
         return true;
+    }
+
+    /**
+     * Tells the peer this side's re-punch openers are out: an OPENED probe over every relayed pair
+     * the set-up validated, and a CANDIDATES frame with the OPENED flag over the link's current
+     * path (which reaches the peer wherever either side moved since the set-up).
+     */
+    private void signalOpened(List<Map.Entry<LinkSocket, Endpoint>> targets) {
+        for (Map.Entry<LinkSocket, Endpoint> t : targets) {
+            relayed.get(t.getKey()).signal(t.getValue(), SetupPacket.FLAG_OPENED);
+        }
+        sendCandidates(Frame.CANDIDATES_OPENED);
     }
 
     /** The peer's openers are out: release our waiting re-punch, or start one if ours is due. */
@@ -804,7 +874,7 @@ final class LinkRace {
             direct.peerOpened();
             return;
         }
-        if (!direct.result().isDone() || quietSince >= 0 && loop.nanoTime() - quietSince < REPUNCH_QUIET.toNanos()) {
+        if (!direct.result().isDone() || !fresh && quietSince >= 0 && loop.nanoTime() - quietSince < REPUNCH_QUIET.toNanos()) {
             return; // our check still runs, or the entries our last probes left may still be there
         }
         if (repunch()) {
@@ -813,10 +883,149 @@ final class LinkRace {
                 repunchTimer = null;
             }
             // Our openers went out in repunch(); the peer's are out: probe now, and tell it once more.
-            for (Map.Entry<LinkSocket, Endpoint> t : signalTargets()) {
-                relayed.get(t.getKey()).signal(t.getValue(), SetupPacket.FLAG_OPENED);
-            }
+            signalOpened(signalTargets());
             direct.peerOpened();
+        }
+    }
+
+    // ---------------------------------------------------------------- fresh candidates (docs/protocol-punching.md, "Fresh candidates")
+
+    /**
+     * This device gathered its candidates again (it moved to another network, or its rendezvous
+     * reconnected and STUN saw a new mapping): if its direct candidates changed, the new set goes
+     * to the peer over the link itself, repeated until the peer's re-punch answers, at most one new
+     * set per {@link #CANDIDATES_INTERVAL} (a newer one waits for the interval's end). Loop thread.
+     *
+     * @param candidates every candidate the device just gathered
+     */
+    void localCandidatesChanged(List<Candidate> candidates) {
+        if (done || link == null || !link.session().engine().isOpen() || mode != Mode.ALL) {
+            return;
+        }
+        List<Candidate> direct = candidates.stream().filter(FrameCodec::encodable)
+                .sorted(Comparator.comparingLong(Candidate::priority).reversed()).limit(Frame.MAX_CANDIDATES).toList();
+        if (direct.isEmpty() || direct.equals(ownCandidates)) {
+            return;
+        }
+        ownCandidates = direct;
+        ownSequence++;
+        fresh = true; // our new NAT holds no entry of an earlier check
+        long wait = lastAnnounced + CANDIDATES_INTERVAL.toNanos() - loop.nanoTime();
+        if (wait > 0) {
+            if (announceTimer == null) {
+                announceTimer = loop.schedule(() -> {
+                    announceTimer = null;
+                    announce();
+                }, wait);
+            }
+            return;
+        }
+        announce();
+    }
+
+    private void announce() {
+        if (done || link == null || !link.session().engine().isOpen()) {
+            return;
+        }
+        lastAnnounced = loop.nanoTime();
+        for (EventLoop.Timer t : announcements) {
+            t.cancel();
+        }
+        announcements.clear();
+        long sequence = ownSequence;
+        LOG.log(System.Logger.Level.DEBUG, () -> "announcing candidates " + sequence + " " + ownCandidates + " to "
+                + intro.peer().shortForm() + " over " + link.path().kind());
+        for (long at : CANDIDATES_SCHEDULE_MS) {
+            announcements.add(loop.schedule(() -> {
+                if (sequence == ownSequence && announcedAnswered < sequence) {
+                    sendCandidates(0);
+                }
+            }, at * 1_000_000L));
+        }
+    }
+
+    /** Sends this side's last announced candidates (none if it never announced any) with {@code flags}. */
+    private void sendCandidates(int flags) {
+        if (done || link == null || !link.session().engine().isOpen()) {
+            return;
+        }
+        link.session().engine().sendCandidates(ownSequence, flags, ownCandidates == null ? List.of() : ownCandidates);
+    }
+
+    /**
+     * The peer's CANDIDATES frame (sealed: it comes from the peer). A new, non-empty set replaces
+     * the peer's direct candidates for every later (re-)punch; while the link runs on a relayed
+     * path, a re-punch towards them starts at once (at most one per {@link #CANDIDATES_INTERVAL}).
+     * The OPENED flag is the peer's re-punch signal, as an OPENED probe. Loop thread.
+     */
+    private void onPeerCandidates(long sequence, int flags, List<Candidate> candidates) {
+        if (done || link == null) {
+            return;
+        }
+        if (!candidates.isEmpty() && sequence > peerSequence) {
+            peerSequence = sequence;
+            List<Candidate> merged = new ArrayList<>(candidates);
+            for (Candidate c : peerCandidates) {
+                if (c.type() == CandidateType.RELAY || !FrameCodec.encodable(c)) {
+                    merged.add(c); // relayed addresses travel by the rendezvous trickle
+                }
+            }
+            if (!merged.equals(peerCandidates)) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "peer " + intro.peer().shortForm() + " announced candidates " + sequence
+                        + " " + candidates);
+                peerCandidates = List.copyOf(merged);
+                fresh = true;
+                freshPending = true;
+            }
+        }
+        if ((flags & Frame.CANDIDATES_OPENED) != 0) {
+            announcedAnswered = ownSequence; // the peer re-punches: it has our candidates, if we announced any
+            onPeerOpened();
+            return;
+        }
+        if (freshPending) {
+            // After this packet is through the session, which may move to the path it came on.
+            loop.execute(this::freshRepunch);
+        }
+    }
+
+    /** Starts a re-punch towards the peer's fresh candidates if the link runs on a relayed path. */
+    private void freshRepunch() {
+        if (!freshPending || !onRelayedPath() || mode != Mode.ALL) {
+            return; // a direct link: the peer's packets from its new address already reach us
+        }
+        long wait = lastFreshRepunch + CANDIDATES_INTERVAL.toNanos() - loop.nanoTime();
+        if (wait > 0) {
+            if (freshTimer == null) {
+                freshTimer = loop.schedule(() -> {
+                    freshTimer = null;
+                    freshRepunch();
+                }, wait);
+            }
+            return;
+        }
+        if (!direct.result().isDone()) {
+            return; // a check runs; the peer repeats its candidates, and a failure schedules a round with them
+        }
+        lastFreshRepunch = loop.nanoTime();
+        if (repunch() && repunchTimer != null) {
+            repunchTimer.cancel();
+            repunchTimer = null;
+        }
+    }
+
+    private void cancelAnnouncements() {
+        for (EventLoop.Timer t : announcements) {
+            t.cancel();
+        }
+        announcements.clear();
+        if (announceTimer != null) {
+            announceTimer.cancel();
+            announceTimer = null;
+        }
+        if (freshTimer != null) {
+            freshTimer.cancel();
+            freshTimer = null;
         }
     }
 

@@ -38,6 +38,8 @@ final class Path implements DatagramPath {
     long sendsRefused;
     long rttNanos;
     long lastHeard;
+    /** Loop clock of the last packet on this path that was not only probing frames (0 before any). */
+    long lastNonProbing;
 
     // validation, owned by Session
     long challenge;

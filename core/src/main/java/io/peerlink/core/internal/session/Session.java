@@ -96,6 +96,12 @@ public final class Session implements ChannelEngine.PacketObserver {
      * paths the other no longer uses until one of them fails.
      */
     private Path movedFrom;
+    /**
+     * True when a public direct path this device's move broke is restored by a re-punch towards
+     * fresh candidates (the link's set-up sends them, docs/protocol-punching.md, "Fresh
+     * candidates") rather than by probing it from the new address; see {@link #localEndpointChanged}.
+     */
+    private boolean repunchesAfterMove;
     private volatile PathInfo activeInfo;
     private volatile List<PathInfo> pathInfos;
     private final CompletableFuture<Void> confirmed = new CompletableFuture<>();
@@ -262,6 +268,9 @@ public final class Session implements ChannelEngine.PacketObserver {
             return;
         }
         p.lastHeard = loop.nanoTime();
+        if (!probing) {
+            p.lastNonProbing = p.lastHeard;
+        }
         if (p == active) {
             if (!probing) {
                 awaitingPeer = false;
@@ -322,6 +331,16 @@ public final class Session implements ChannelEngine.PacketObserver {
 
     /** @return true if the peer's newest packets on {@code p} may move the session there */
     private boolean mayFollow(Path p) {
+        if (p.rank() > active.rank()) {
+            // Not back to a worse path (a relay) while the peer still sends on the active one: when
+            // both devices move to a direct path at once, each still sees the other's last packets
+            // on the relay, and following them would drag both back there. (Probing packets do not
+            // count: a peer that failed over still challenges the path it left.)
+            long quiet = Math.max(MOVE_FAILOVER_NANOS, 3 * engine.stats().smoothedRtt().toNanos());
+            if (active.lastNonProbing != 0 && loop.nanoTime() - active.lastNonProbing < quiet) {
+                return false;
+            }
+        }
         return !awaitingPeer || p != movedFrom;
     }
 
@@ -528,9 +547,10 @@ public final class Session implements ChannelEngine.PacketObserver {
                 result.complete(path.info());
             }
         });
-        if (path.retry == null) {
-            startValidation(path);
-        }
+        // A path already under validation starts again: whoever adds it knows it may work now (a
+        // punch just opened it), and the backed-off retries of earlier challenges would delay that.
+        cancelRetry(path);
+        startValidation(path);
     }
 
     /**
@@ -566,6 +586,22 @@ public final class Session implements ChannelEngine.PacketObserver {
      * @param socket the transport's demultiplexer
      */
     public void localEndpointChanged(LinkSocket socket) {
+        localEndpointChanged(socket, false);
+    }
+
+    /**
+     * As {@link #localEndpointChanged(LinkSocket)}, for a change of this device's interface
+     * addresses. If the session restores public direct paths by a re-punch
+     * ({@link #repunchAfterMove()}) and has a validated relayed path: when an address went away
+     * and the active path is a public direct one on {@code socket}, the session continues on the
+     * relayed path at once (what was in flight declared lost and retransmitted there) and fails
+     * the public direct paths on {@code socket} instead of probing them from the new address;
+     * while the active path is elsewhere, those paths are not probed either. Loop thread.
+     *
+     * @param socket the transport's demultiplexer
+     * @param addressLost true if an address of the device went away
+     */
+    public void localEndpointChanged(LinkSocket socket, boolean addressLost) {
         if (!engine.isOpen()) {
             return;
         }
@@ -575,11 +611,31 @@ public final class Session implements ChannelEngine.PacketObserver {
         } catch (IllegalStateException stopped) {
             return; // the transport stopped: transportFailed handles its paths
         }
+        Path relayed = repunchesAfterMove ? relayedStandby(socket) : null;
+        boolean handOver = relayed != null && addressLost && active.socket == socket && active.kind == PathKind.DIRECT_PUBLIC;
+        if (handOver) {
+            // Probing the peer's public address from the new one would leave an unanswered
+            // conntrack entry on a filtering peer NAT that makes the re-punch fail for 30 s
+            // (docs/protocol-punching.md, "Fresh candidates"): continue on the relayed standby now.
+            Path gone = active;
+            lastFailover = loop.nanoTime();
+            movedAt = NOT_MOVED;
+            LOG.log(System.Logger.Level.DEBUG, () -> "this device's address changed under " + gone + "; continuing on " + relayed
+                    + " until a re-punch towards the fresh candidates");
+            switchTo(relayed, true);
+            engine.retransmitEarlierPaths();
+            engine.probeNow();
+        }
         for (Path p : List.copyOf(paths)) {
             if (p.socket != socket) {
                 continue;
             }
             p.local = now;
+            if (relayed != null && active.socket != socket && p.kind == PathKind.DIRECT_PUBLIC) {
+                // Not probed from the new address (above); a re-punch adds it again.
+                fail(p, "this device's address changed; a re-punch towards the fresh candidates restores it");
+                continue;
+            }
             if (p == active) {
                 // What was in flight left from an address that is gone, or reaches the peer from
                 // one it does not know yet: retransmitted now, from the new address, rather than
@@ -599,6 +655,28 @@ public final class Session implements ChannelEngine.PacketObserver {
             }
         }
         publish();
+    }
+
+    /** @return the best validated relayed path not on {@code socket}, or null */
+    private Path relayedStandby(LinkSocket socket) {
+        Path best = null;
+        for (Path q : paths) {
+            if (q.socket != socket && isValidated(q) && q.rank() > 0 && (best == null || q.rank() < best.rank()
+                    || (q.rank() == best.rank() && q.lastHeard - best.lastHeard > 0))) {
+                best = q;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * After this device's address changes, restore a broken public direct path by a re-punch
+     * instead of probing it from the new address, if a validated relayed path exists (see
+     * {@link #localEndpointChanged}). Set by the link's set-up, which sends the fresh candidates
+     * and re-punches. Loop thread.
+     */
+    public void repunchAfterMove() {
+        repunchesAfterMove = true;
     }
 
     private Path find(LinkSocket via, Endpoint source) {

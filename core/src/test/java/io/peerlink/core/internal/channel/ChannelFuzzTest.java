@@ -49,6 +49,10 @@ class ChannelFuzzTest {
             if (frame.type() == Frame.TYPE_PADDING) {
                 continue;
             }
+            if (frame.type() == Frame.TYPE_CANDIDATES) {
+                // What the decoder accepted, the session's slow path reads without failing.
+                assertTrue(FrameCodec.candidates(frame).size() <= Frame.MAX_CANDIDATES, "at most MAX_CANDIDATES candidates");
+            }
             out.clear();
             FrameCodec.encode(out, frame);
             out.flip();

@@ -1,7 +1,10 @@
 package io.peerlink.core.internal.channel;
 
+import io.peerlink.Candidate;
+import io.peerlink.CandidateType;
 import io.peerlink.ChannelOptions;
 import io.peerlink.CloseReason;
+import io.peerlink.Endpoint;
 import io.peerlink.core.internal.loop.EventLoop;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -14,7 +17,10 @@ import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -71,14 +77,37 @@ class FrameCodecPropertiesTest {
             case 7 -> FrameCodec.encodePath(buf, true, b);
             case 8, 9 -> FrameCodec.encodeData(buf, kind == 9, a, payload.length + c % 1000, c % 1000 <= 0 ? 0 : (c % 1000),
                     ByteBuffer.wrap(payload), 0, Math.min(payload.length, (int) (payload.length + c % 1000 - (c % 1000))));
+            case 11 -> FrameCodec.encodeCandidates(buf, a, (int) (b & Frame.CANDIDATES_OPENED), candidatesFrom(c, payload));
             default -> FrameCodec.encodeDatagram(buf, ByteBuffer.wrap(payload), 0, payload.length);
         }
         buf.flip();
         return buf;
     }
 
+    /** 0..{@link Frame#MAX_CANDIDATES} candidates, IPv4 and IPv6, host and server-reflexive, made from the bytes. */
+    static List<Candidate> candidatesFrom(long seed, byte[] bytes) {
+        int n = (int) (Math.floorMod(seed, Frame.MAX_CANDIDATES + 1));
+        List<Candidate> out = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            boolean v6 = ((seed >>> k) & 1) != 0;
+            byte[] address = new byte[v6 ? 16 : 4];
+            for (int j = 0; j < address.length; j++) {
+                address[j] = bytes.length == 0 ? (byte) (k + j) : bytes[(k * 7 + j) % bytes.length];
+            }
+            int port = 1 + (int) Math.floorMod(seed * 31 + k, 65535);
+            try {
+                Endpoint e = Endpoint.udp(new InetSocketAddress(InetAddress.getByAddress(address), port));
+                out.add(new Candidate(e, ((seed >>> (k + 8)) & 1) != 0 ? CandidateType.HOST : CandidateType.SERVER_REFLEXIVE,
+                        Math.floorMod(seed * 7919 + k, 0x1_0000_0000L)));
+            } catch (java.net.UnknownHostException impossible) {
+                throw new AssertionError(impossible);
+            }
+        }
+        return out;
+    }
+
     @Property(tries = 2000)
-    void decodeOfEncodeIsIdentityForEveryFrameType(@ForAll @IntRange(min = 0, max = 10) int kind,
+    void decodeOfEncodeIsIdentityForEveryFrameType(@ForAll @IntRange(min = 0, max = 11) int kind,
                                                     @ForAll @LongRange(min = 0, max = Varint.MAX - 20_000_000L) long a,
                                                     @ForAll @LongRange(min = 0, max = Varint.MAX) long b,
                                                     @ForAll @LongRange(min = 0, max = 1 << 30) long c,
@@ -135,11 +164,12 @@ class FrameCodecPropertiesTest {
     }
 
     @Property(tries = 2000)
-    void everyTruncationOfAValidFrameIsRejectedWithoutMovingThePosition(@ForAll @IntRange(min = 2, max = 10) int kind,
+    void everyTruncationOfAValidFrameIsRejectedWithoutMovingThePosition(@ForAll @IntRange(min = 2, max = 11) int kind,
                                                                         @ForAll @LongRange(min = 0, max = 1 << 40) long a,
                                                                         @ForAll @Size(min = 1, max = 300) byte[] payload,
                                                                         @ForAll @IntRange(min = 1, max = 400) int cut) {
-        ByteBuffer full = encodeOne(kind, a, a / 3, a % 977, payload, List.of(5L, 3L, 7L));
+        // A CANDIDATES frame with at least one candidate: an empty one (count 0) has no optional tail to cut.
+        ByteBuffer full = encodeOne(kind, a, a / 3, kind == 11 ? 1 + a % Frame.MAX_CANDIDATES : a % 977, payload, List.of(5L, 3L, 7L));
         int len = Math.max(0, full.remaining() - cut);
         ByteBuffer truncated = ByteBuffer.wrap(java.util.Arrays.copyOf(full.array(), len));
         assertThrows(FrameFormatException.class, () -> FrameCodec.decode(truncated, new Frame()));
@@ -186,6 +216,88 @@ class FrameCodecPropertiesTest {
         assertThrows(FrameFormatException.class, () -> FrameCodec.decode(close, f));
     }
 
+    @Property(tries = 2000)
+    void candidatesSurviveTheRoundTrip(@ForAll @LongRange(min = 0, max = Varint.MAX) long sequence,
+                                       @ForAll boolean opened,
+                                       @ForAll long seed,
+                                       @ForAll @Size(max = 40) byte[] bytes) throws FrameFormatException {
+        List<Candidate> candidates = candidatesFrom(seed, bytes);
+        ByteBuffer buf = ByteBuffer.allocate(512);
+        FrameCodec.encodeCandidates(buf, sequence, opened ? Frame.CANDIDATES_OPENED : 0, candidates);
+        assertEquals(FrameCodec.candidatesSize(sequence, candidates), buf.position());
+        buf.flip();
+        Frame f = new Frame();
+        FrameCodec.decode(buf, f);
+        assertFalse(buf.hasRemaining());
+        assertEquals(Frame.TYPE_CANDIDATES, f.type());
+        assertEquals(sequence, f.value());
+        assertEquals(opened ? Frame.CANDIDATES_OPENED : 0, f.value2());
+        assertEquals(candidates, FrameCodec.candidates(f));
+    }
+
+    /** A CANDIDATES frame of sequence 1, flags 0 and the given count byte, then {@code entries}. */
+    private static ByteBuffer candidatesFrame(int count, byte... entries) {
+        ByteBuffer b = ByteBuffer.allocate(4 + entries.length);
+        b.put((byte) Frame.TYPE_CANDIDATES).put((byte) 1).put((byte) 0).put((byte) count).put(entries);
+        return b.flip();
+    }
+
+    private static String rejection(ByteBuffer frame) {
+        FrameFormatException e = assertThrows(FrameFormatException.class, () -> FrameCodec.decode(frame, new Frame()));
+        assertEquals(0, frame.position(), "a refused frame leaves the position where it was");
+        return e.getMessage();
+    }
+
+    @Test
+    void malformedAndOversizedCandidateListsAreRejectedPrecisely() {
+        byte[] v4 = {1, 4, (byte) 203, 0, 113, 7, 0x1F, (byte) 0x90, 0, 0, 0, 1}; // host 203.0.113.7:8080, priority 1
+        assertEquals(1, FrameCodec.candidates(decoded(candidatesFrame(1, v4))).size());
+        // more than MAX_CANDIDATES: rejected on the count, before any entry is read
+        assertEquals("CANDIDATES has 9 candidates, limit 8", rejection(candidatesFrame(9)));
+        assertEquals("CANDIDATES has 255 candidates, limit 8", rejection(candidatesFrame(255)));
+        // an entry of unknown candidate type (3 would be peer-reflexive, 0 and RELAY are never sent)
+        byte[] relay = v4.clone();
+        relay[0] = 3;
+        assertEquals("CANDIDATES entry 0 has candidate type 3, not 1 (host) or 2 (server-reflexive)", rejection(candidatesFrame(1, relay)));
+        byte[] family = v4.clone();
+        family[1] = 5;
+        assertEquals("CANDIDATES entry 0 has address family 5, not 4 or 6", rejection(candidatesFrame(1, family)));
+        byte[] port0 = v4.clone();
+        port0[6] = 0;
+        port0[7] = 0;
+        assertEquals("CANDIDATES entry 0 has port 0", rejection(candidatesFrame(1, port0)));
+        // the count promises two entries, one is there
+        assertEquals("truncated CANDIDATES entry 1 of 2", rejection(candidatesFrame(2, v4)));
+        // an IPv6 family with only an IPv4 address's bytes
+        byte[] short6 = v4.clone();
+        short6[1] = 6;
+        assertEquals("truncated CANDIDATES entry 0: 12 of 24 bytes", rejection(candidatesFrame(1, short6)));
+        ByteBuffer flags = candidatesFrame(0);
+        flags.put(2, (byte) 0x02);
+        assertEquals("CANDIDATES has unknown flags 0x2", rejection(flags));
+        assertEquals("truncated CANDIDATES: no flags and count", rejection(ByteBuffer.wrap(new byte[] {Frame.TYPE_CANDIDATES, 1, 0})));
+        // the encoder refuses what the decoder would
+        ByteBuffer dst = ByteBuffer.allocate(512);
+        List<Candidate> nine = candidatesFrom(8, new byte[] {10, 0, 0, 1});
+        List<Candidate> tooMany = new ArrayList<>(nine);
+        tooMany.add(nine.get(0));
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.encodeCandidates(dst, 1, 0, tooMany));
+        Candidate turn = Candidate.of(Endpoint.of("turn", new InetSocketAddress("203.0.113.9", 3478)), CandidateType.RELAY, 1);
+        assertFalse(FrameCodec.encodable(turn));
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.encodeCandidates(dst, 1, 0, List.of(turn)));
+        assertEquals(0, dst.position());
+    }
+
+    private static Frame decoded(ByteBuffer b) {
+        Frame f = new Frame();
+        try {
+            FrameCodec.decode(b, f);
+        } catch (FrameFormatException e) {
+            throw new AssertionError(e);
+        }
+        return f;
+    }
+
     @Property(tries = 3000)
     void packetNumberReconstructionRecoversNearbyNumbers(@ForAll @LongRange(min = -1, max = 1L << 50) long largest,
                                                          @ForAll @LongRange(min = -(1L << 30), max = 1L << 30) long distance) {
@@ -222,7 +334,7 @@ class FrameCodecPropertiesTest {
 
     @Provide
     Arbitrary<byte[]> framesBytes() {
-        Arbitrary<byte[]> valid = Combinators.combine(Arbitraries.integers().between(0, 10),
+        Arbitrary<byte[]> valid = Combinators.combine(Arbitraries.integers().between(0, 11),
                 Arbitraries.longs().between(0, 1 << 20), Arbitraries.bytes().array(byte[].class).ofMaxSize(200))
                 .as((k, a, p) -> {
                     ByteBuffer b = encodeOne(k, a, a, a, p, List.of(1L, 1L));
