@@ -158,6 +158,10 @@ public interface Transport {
      * Checks the arguments of {@link #sendBatch} as its contract requires, before anything is sent;
      * for transports that override {@code sendBatch}.
      *
+     * @param remote where the batch goes
+     * @param datagrams the array holding the batch
+     * @param offset index of the first datagram to send
+     * @param count how many datagrams to send
      * @param maxDatagramSize the transport's {@link TransportCapabilities#maxDatagramSize()}
      * @throws NullPointerException if remote, the array or one of the datagrams to send is null
      * @throws IndexOutOfBoundsException if {@code offset} and {@code count} do not select a range of the array
