@@ -94,7 +94,7 @@ public final class TurnBench {
                     double allocRate = allocationsPerSecond(server, secret, allocations);
                     lostAllowance = 0;
                     long cpuBefore = cpu.nanos(name);
-                    double[] relayed = relayedGoodput(server, secret, datagrams);
+                    double[] relayed = relayedGoodputRetrying(server, secret, datagrams);
                     double serverCpu = (cpu.nanos(name) - cpuBefore) / 1e9 / (relayed[2] / (double) (1L << 30));
                     lostAllowance = 0;
                     double[] direct = directGoodput(datagrams);
@@ -187,6 +187,24 @@ public final class TurnBench {
         double seconds = (System.nanoTime() - start) / 1e9;
         pool.shutdown();
         return count / seconds;
+    }
+
+    /**
+     * {@link #relayedGoodput}, tried again (up to 3 times) when the server answers 437 because the OS reused a
+     * local port whose allocation from the previous measurement was not yet released (RFC 8656 7.3: retry from
+     * another 5-tuple), as the allocation measurement does.
+     */
+    private static double[] relayedGoodputRetrying(InetSocketAddress server, String secret, int count) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return relayedGoodput(server, secret, count);
+            } catch (TurnException e) {
+                if (e.code() != 437 || attempt == 3) {
+                    throw e;
+                }
+                System.out.println("# 437 from " + server + " at the goodput measurement's allocation: retried from new ports");
+            }
+        }
     }
 
     /** A blasts datagrams through its channel to B's relay; goodput = bytes at B / (last receive - first send). */
