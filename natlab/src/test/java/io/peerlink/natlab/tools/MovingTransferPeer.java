@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * send KEY SERVER_URI PEER_ID MESSAGES SIZE
  *     links to PEER_ID, sends MESSAGES numbered messages of SIZE seeded random bytes, then the end
  *     marker; prints "progress N" every 16 messages, "sent N sha256=HEX", waits for "DONE",
- *     lingers 3 s and prints "path-final ...". A line "addpath REMOTE" on its stdin adds the path
+ *     lingers 3 s (then until its link runs DIRECT_PUBLIC, 10 s in all at most) and prints "path-final ...". A line "addpath REMOTE" on its stdin adds the path
  *     from its UDP transport to REMOTE to the link (PeerLink.addPath) and prints "addpath-ok KIND"
  *     or "addpath-failed ERROR".
  * </pre>
@@ -232,7 +232,17 @@ public final class MovingTransferPeer {
             }
             println("sent " + messages + " sha256=" + HexFormat.of().formatHex(sha.digest()));
             done.get(120, TimeUnit.SECONDS);
+            // Linger at least 3 s, and until the link runs direct again or 10 s have passed (the test's
+            // bound from the move to the direct path): a move right after set-up can fall inside the
+            // initial direct check, and the re-punch towards the fresh candidates waits for that check.
             Thread.sleep(3000);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(7);
+            while (link.path().kind() != io.peerlink.PathKind.DIRECT_PUBLIC && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            if (link.path().kind() == io.peerlink.PathKind.DIRECT_PUBLIC) {
+                Thread.sleep(500); // the peer's side of the same migration
+            }
             printFinal(link);
             link.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
