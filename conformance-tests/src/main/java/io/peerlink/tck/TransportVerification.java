@@ -286,7 +286,7 @@ public abstract class TransportVerification implements TransportRules {
         } catch (RuntimeException e) {
             throw new AssertionError(rule + " send() of " + what + " threw " + e, e);
         }
-        assertTrue(accepted, rule + " send() of " + what + " to an idle peer returned false (nothing should be full)");
+        assertTrue(accepted, () -> rule + " send() of " + what + " to an idle peer returned false (nothing should be full); the sender: " + from);
     }
 
     /** Sends and expects the bytes to arrive; drops unrelated datagrams in between. */
@@ -2178,7 +2178,7 @@ public abstract class TransportVerification implements TransportRules {
         } catch (RuntimeException e) {
             throw new AssertionError("[T11.1] sendBatch of " + sizes.length + " datagrams to an idle peer threw " + e, e);
         }
-        assertEquals(sizes.length, sent, "[T11.1] sendBatch to an idle peer must hand over every datagram (nothing should be full)");
+        assertEquals(sizes.length, sent, () -> "[T11.1] sendBatch to an idle peer must hand over every datagram (nothing should be full); the sender: " + a);
         for (int i = 1; i <= sizes.length; i++) {
             assertEquals(batch[i].limit(), batch[i].position(), "[T11.1] after sendBatch the position of datagrams[" + i + "] must equal its limit");
         }

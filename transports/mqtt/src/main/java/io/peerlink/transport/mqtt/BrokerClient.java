@@ -74,6 +74,9 @@ interface BrokerClient {
      */
     boolean publish(String topic, byte[] payload, Outcome outcome);
 
+    /** @return why the last {@link #publish} returned false, in Paho's words with its reason code; null if none did */
+    String lastRefusal();
+
     /** Sends DISCONNECT (best effort, bounded wait) and releases every thread and socket; idempotent. */
     void close();
 }

@@ -244,7 +244,16 @@ final class MqttTransport implements Transport {
 
     @Override
     public String toString() {
-        return "MqttTransport[" + local + ", " + config.version() + ", " + state + "]";
+        Running r = running;
+        if (r == null) {
+            return "MqttTransport[" + local + ", " + config.version() + ", " + state + "]";
+        }
+        Connection c = r.current;
+        String refusals = r.lastRefusal == null ? ""
+                : ", " + r.refusedSends.get() + " sends refused, the last because " + r.lastRefusal;
+        return "MqttTransport[" + local + ", " + config.version() + ", " + state + ", "
+                + (c == null || c.lost ? "reconnecting" : "connected") + ", "
+                + (config.maxInFlight() - r.window.availablePermits()) + " of " + config.maxInFlight() + " in flight" + refusals + "]";
     }
 
     // ------------------------------------------------------------------ for tests and operators
@@ -374,6 +383,8 @@ final class MqttTransport implements Transport {
     private final class Running implements BrokerClient.Events {
         final DatagramHandler handler;
         final Semaphore window = new Semaphore(config.maxInFlight());
+        final AtomicLong refusedSends = new AtomicLong();
+        volatile String lastRefusal;
         final ReentrantLock deliveryLock = new ReentrantLock();
         final ScheduledExecutorService scheduler;
         final Map<String, Source> sources = new ConcurrentHashMap<>();
@@ -427,8 +438,11 @@ final class MqttTransport implements Transport {
 
         boolean publish(String topic, ByteBuffer datagram, SendCallback callback) {
             Connection c = current;
-            if (c == null || c.lost || !window.tryAcquire()) {
-                return false;
+            if (c == null || c.lost) {
+                return refused("the broker connection is down (reconnecting)");
+            }
+            if (!window.tryAcquire()) {
+                return refused(MqttOptions.MAX_IN_FLIGHT.name() + " = " + config.maxInFlight() + " datagrams await their PUBACK");
             }
             byte[] payload = new byte[datagram.remaining()];
             datagram.get(payload);
@@ -436,10 +450,17 @@ final class MqttTransport implements Transport {
             c.inFlight.add(f);
             boolean queued = !c.lost && c.client.publish(topic, payload, f);
             if (!queued && f.withdraw()) {
-                return false;
+                return refused(c.lost ? "the broker connection was lost" : "Paho did not take it: " + c.client.lastRefusal());
             }
             // Queued, or the connection broke meanwhile and already failed f: the callback has its outcome.
             return true;
+        }
+
+        /** Remembers why a send returned false, for {@link MqttTransport#toString()}; always false. */
+        private boolean refused(String why) {
+            refusedSends.incrementAndGet();
+            lastRefusal = why;
+            return false;
         }
 
         // -------------------------------------------------------------- receive

@@ -31,6 +31,7 @@ final class Paho3Client implements BrokerClient {
     private final java.util.concurrent.ScheduledThreadPoolExecutor executor;
     private volatile boolean sessionPresent;
     private volatile boolean closed;
+    private volatile String lastRefusal;
 
     Paho3Client(Settings settings, Events events) throws IOException {
         this.settings = settings;
@@ -151,8 +152,14 @@ final class Paho3Client implements BrokerClient {
             return true;
         } catch (MqttException e) {
             // Window full, not connected, disconnecting: the caller sees false and retries later.
+            lastRefusal = e.getMessage() + " (Paho reason " + e.getReasonCode() + ")";
             return false;
         }
+    }
+
+    @Override
+    public String lastRefusal() {
+        return lastRefusal;
     }
 
     @Override

@@ -25,6 +25,7 @@ final class Paho5Client implements BrokerClient {
     private volatile boolean sessionPresent;
     private volatile long brokerMaximumPacketSize = -1;
     private volatile boolean closed;
+    private volatile String lastRefusal;
 
     Paho5Client(Settings settings, Events events) throws IOException {
         this.settings = settings;
@@ -166,8 +167,14 @@ final class Paho5Client implements BrokerClient {
             return true;
         } catch (MqttException e) {
             // Window full (the broker's Receive Maximum), not connected, disconnecting: false, retried later.
+            lastRefusal = e.getMessage() + " (Paho reason " + e.getReasonCode() + ")";
             return false;
         }
+    }
+
+    @Override
+    public String lastRefusal() {
+        return lastRefusal;
     }
 
     @Override

@@ -134,6 +134,8 @@ class MqttTransportReconnectTest {
         assertTrue(t.send(PEER, ByteBuffer.wrap(new byte[] {1}), outcomes));
         assertTrue(t.send(PEER, ByteBuffer.wrap(new byte[] {2}), outcomes));
         assertFalse(t.send(PEER, ByteBuffer.wrap(new byte[] {3}), outcomes), "window of 2 is full");
+        assertTrue(t.toString().endsWith(", connected, 2 of 2 in flight, 1 sends refused, the last because "
+                + MqttOptions.MAX_IN_FLIGHT.name() + " = 2 datagrams await their PUBACK]"), t::toString);
         assertEquals(2, client.outcomes.size());
         client.outcomes.get(0).acknowledged(0x97); // Quota exceeded
         MqttPublishRefusedException refused = assertInstanceOf(MqttPublishRefusedException.class, outcomes.queue.poll(5, TimeUnit.SECONDS));
@@ -146,6 +148,8 @@ class MqttTransportReconnectTest {
         client.outcomes.get(2).acknowledged(0);
         assertEquals("completed", outcomes.queue.poll(5, TimeUnit.SECONDS));
         assertFalse(t.send(PEER, ByteBuffer.wrap(new byte[] {4}), outcomes), "Paho refused: false, and no callback");
+        assertTrue(t.toString().endsWith(", 2 sends refused, the last because Paho did not take it: the test's fake refuses publishes]"),
+                t::toString);
         assertNull(outcomes.queue.poll(100, TimeUnit.MILLISECONDS));
     }
 
@@ -233,6 +237,11 @@ class MqttTransportReconnectTest {
         @Override
         public long brokerMaximumPacketSize() {
             return -1;
+        }
+
+        @Override
+        public String lastRefusal() {
+            return publishAccepts ? null : "the test's fake refuses publishes";
         }
 
         @Override
