@@ -86,7 +86,7 @@ class FrameCodecPropertiesTest {
 
     /** 0..{@link Frame#MAX_CANDIDATES} candidates, IPv4 and IPv6, host and server-reflexive, made from the bytes. */
     static List<Candidate> candidatesFrom(long seed, byte[] bytes) {
-        int n = (int) (Math.floorMod(seed, Frame.MAX_CANDIDATES + 1));
+        int n = Math.floorMod(seed, Frame.MAX_CANDIDATES + 1);
         List<Candidate> out = new ArrayList<>();
         for (int k = 0; k < n; k++) {
             boolean v6 = ((seed >>> k) & 1) != 0;
@@ -94,7 +94,7 @@ class FrameCodecPropertiesTest {
             for (int j = 0; j < address.length; j++) {
                 address[j] = bytes.length == 0 ? (byte) (k + j) : bytes[(k * 7 + j) % bytes.length];
             }
-            int port = 1 + (int) Math.floorMod(seed * 31 + k, 65535);
+            int port = 1 + Math.floorMod(seed * 31 + k, 65535);
             try {
                 Endpoint e = Endpoint.udp(new InetSocketAddress(InetAddress.getByAddress(address), port));
                 out.add(new Candidate(e, ((seed >>> (k + 8)) & 1) != 0 ? CandidateType.HOST : CandidateType.SERVER_REFLEXIVE,
