@@ -919,9 +919,9 @@ final class LinkRace {
         ownSequence++;
         fresh = true; // our new NAT holds no entry of an earlier check
         if (!this.direct.result().isDone() && onRelayedPath()) {
-            // A check still running (the initial one, or a re-punch) probes the peer from our new
-            // address before the peer's openers: it is abandoned, and the peer's re-punch towards
-            // the fresh candidates, signalled by its OPENED, starts ours at once.
+            // A check still running (the initial one, or a re-punch) probes stale pairs, and from a
+            // new mapping before the peer's openers: it is abandoned, and the peer's re-punch
+            // towards the fresh candidates, signalled by its OPENED, starts ours at once.
             abandonDirect("this device's candidates changed");
         }
         long wait = lastAnnounced + CANDIDATES_INTERVAL.toNanos() - loop.nanoTime();
@@ -935,6 +935,20 @@ final class LinkRace {
             return;
         }
         announce();
+    }
+
+    /**
+     * This device's interface addresses changed (after the link's session reacted): a direct check
+     * still running while the link runs relayed is abandoned at once. Its probes would now leave
+     * from the new address towards the peer's public candidates before the peer's openers, and at
+     * a filtering peer NAT leave the unanswered conntrack entry that makes the re-punch towards
+     * the fresh candidates fail (docs/protocol-punching.md, "Fresh candidates"). Loop thread.
+     */
+    void localAddressChanged() {
+        if (done || mode != Mode.ALL || direct.result().isDone() || !onRelayedPath()) {
+            return;
+        }
+        abandonDirect("this device's address changed");
     }
 
     private void announce() {
