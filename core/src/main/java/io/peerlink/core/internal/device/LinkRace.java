@@ -1062,7 +1062,11 @@ final class LinkRace {
         return true;
     }
 
-    /** Ends the running direct check at once; its failure is not reported (a re-punch replaces it). */
+    /**
+     * Ends the running direct check at once (its result fails). A re-punch that replaces it at once
+     * makes that failure unheard; otherwise it is handled as any failed direct check's (a
+     * background round is scheduled).
+     */
     private void abandonDirect(String why) {
         ConnectivityCheck stale = direct;
         if (stale.result().isDone()) {
