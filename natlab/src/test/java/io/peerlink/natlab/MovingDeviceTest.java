@@ -65,7 +65,7 @@ class MovingDeviceTest {
      * the move falls inside the initial direct check. A re-punch that waited for that check would
      * start only after it ended (about 2.5 s after the move here) and the next repetition of the
      * candidates (3.2 s after their announcement); superseding it, the links were direct again
-     * 0.4-0.5 s after the interface was up at load average 15-23 on 2 cores, once 2.1 s at 22.
+     * 0.40-0.53 s after the interface was up at load average 15-23 on 2 cores, once 2.1 s at 22.
      */
     private static final long MAX_UP_TO_DIRECT_IN_CHECK_MILLIS = 2_500;
 
