@@ -165,18 +165,24 @@ class UdpLoopbackBulkTest {
         ChannelStats sender = s[0];
         ChannelStats receiver = s[1];
         assertEquals(total, receiver.payloadBytesDelivered());
-        assertTrue(sender.bytesSent() <= 1.03 * total, "bytes sent " + sender.bytesSent() + " > 1.03 x payload");
+        // Framing overhead: everything sent but the payload bytes sent again (which are bounded
+        // by what the kernel dropped, further down).
+        long overhead = sender.bytesSent() - sender.retransmittedBytes();
+        assertTrue(overhead <= 1.03 * total, "bytes sent but retransmissions " + overhead + " > 1.03 x payload: " + sender);
         assertTrue(receiver.ackBytesSent() <= 0.01 * total, "ACK bytes " + receiver.ackBytesSent() + " > 1 % of payload");
         // Issue 12: on a clean path nothing is resent. The kernel may still drop datagrams on a
-        // loaded machine (a full receive buffer); only then may the sender retransmit, and only
-        // what was really lost.
+        // loaded machine (a full receive buffer: the receiving thread starved while the window
+        // grew); only then may the sender retransmit, and only what was really lost: at most a
+        // datagram's worth of payload per datagram the kernel dropped.
         assertEquals(0, sender.spuriousRetransmittedBytes(), sender.toString());
-        if (receiver.datagramsReceived() == sender.datagramsSent()) {
+        long dropped = sender.datagramsSent() - receiver.datagramsReceived();
+        if (dropped == 0) {
             assertEquals(0, sender.retransmittedBytes(), "nothing was lost, yet bytes were resent: " + sender);
             assertEquals(0, sender.packetsLost(), sender.toString());
         } else {
-            System.out.printf("the kernel dropped %d datagrams; retransmitted %d bytes%n",
-                    sender.datagramsSent() - receiver.datagramsReceived(), sender.retransmittedBytes());
+            System.out.printf("the kernel dropped %d datagrams; retransmitted %d bytes%n", dropped, sender.retransmittedBytes());
+            assertTrue(sender.retransmittedBytes() <= dropped * 1200,
+                    "retransmitted " + sender.retransmittedBytes() + " bytes for " + dropped + " datagrams dropped: " + sender);
         }
     }
 
