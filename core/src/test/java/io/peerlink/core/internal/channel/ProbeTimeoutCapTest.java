@@ -90,7 +90,8 @@ class ProbeTimeoutCapTest {
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             int firstCapped = -1;
             while (firstCapped < 0 || states.get(states.size() - 1)[0] < firstCapped + CAPPED + 1) {
-                assertTrue(System.nanoTime() < until, "the prober did not expire " + CAPPED + " times at the cap: " + states.size());
+                assertTrue(System.nanoTime() < until, "the prober did not expire " + CAPPED + " times at the cap of "
+                        + cap / MS + " ms; probe timeout now " + (states.isEmpty() ? "?" : states.get(states.size() - 1)[1] / MS + " ms"));
                 assertTrue(ea[0].isOpen(), "the prober closed (idle timeout?) while its peer still talked");
                 // Unreliable: a message would earn the peer credit, and the prober's MAX_DATA for it
                 // (ack-eliciting) would restart its probe timer between two probes.
