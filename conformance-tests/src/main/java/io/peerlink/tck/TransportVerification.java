@@ -1744,28 +1744,37 @@ public abstract class TransportVerification implements TransportRules {
         Endpoint to = addressOf(b);
         int n = reliableDatagrams();
         int size = 16;
-        long deadline = System.nanoTime() + timeout().toNanos();
+        // Liveness bounds, not a throughput target: sending stops when no datagram was accepted for
+        // timeout() and receiving when none arrived for timeout(); 10 x timeout() ends each in any case.
+        long bound = timeout().toNanos();
+        long deadline = System.nanoTime() + 10 * bound;
         AtomicInteger acceptedCount = new AtomicInteger();
-        bounded("[T9.3]", "sending " + n + " datagrams", () -> {
+        AtomicLong returned = new AtomicLong();
+        bounded("[T9.3]", "sending " + n + " datagrams", returned::get, () -> {
             ByteBuffer buffer = ByteBuffer.allocate(size);
             int k = 0;
-            while (k < n && System.nanoTime() < deadline) {
+            long lastAccepted = System.nanoTime();
+            while (k < n && System.nanoTime() - lastAccepted < bound && System.nanoTime() < deadline) {
                 buffer.clear();
                 buffer.put(sequenced(k, size)).flip();
-                if (a.send(to, buffer)) {
+                boolean sent = a.send(to, buffer);
+                returned.incrementAndGet();
+                if (sent) {
                     acceptedCount.set(++k);
+                    lastAccepted = System.nanoTime();
                 } else {
                     java.util.concurrent.locks.LockSupport.parkNanos(100_000);
                 }
             }
         });
         int accepted = acceptedCount.get();
-        assertEquals(n, accepted, "[T9.3] only " + accepted + " of " + n + " datagrams were accepted within " + timeout()
-                + " (retrying each while send returned false): the receiver is not draining (liveness bound)");
+        assertEquals(n, accepted, "[T9.3] only " + accepted + " of " + n + " datagrams were accepted: " + (System.nanoTime() >= deadline
+                ? "sending took more than " + timeout().multipliedBy(10) + " (far too slow)"
+                : "for " + timeout() + " send returned false for the next one (retried): the receiver is not draining (liveness bound)"));
         java.util.BitSet seen = new java.util.BitSet(n);
         int distinct = 0;
         Recorder.Received got;
-        while (distinct < n && (got = atB.poll(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) != null) {
+        while (distinct < n && (got = atB.poll(Duration.ofNanos(Math.max(1, Math.min(bound, deadline - System.nanoTime()))))) != null) {
             int seq = checkSequenced(got.bytes(), size, "[T9.3] a datagram arrived corrupted");
             if (seq >= n || seen.get(seq)) {
                 fail("[T9.3] datagram " + seq + " arrived twice: a reliable transport delivers every accepted datagram exactly once "
@@ -1779,7 +1788,7 @@ public abstract class TransportVerification implements TransportRules {
         }
         if (distinct < n) {
             fail("[T9.3] the transport declares reliable, but " + (n - distinct) + " of " + n + " accepted datagrams never arrived "
-                    + "within " + timeout() + " (first missing: " + seen.nextClearBit(0) + "): every datagram send() accepted must "
+                    + "(none for " + timeout() + "; first missing: " + seen.nextClearBit(0) + "): every datagram send() accepted must "
                     + "be delivered; return false instead of dropping");
         }
         got = atB.poll(Duration.ofMillis(Math.min(200, timeout().toMillis())));
