@@ -1,5 +1,6 @@
 package io.peerlink.bench.rendezvous;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -189,15 +190,19 @@ public final class DashboardOverhead {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             running.set(false);
             scraper.interrupt();
             InputStream in = body;
             if (in != null) {
                 in.close();
             }
-            stream.join(2000);
-            scraper.join(2000);
+            try {
+                stream.join(2000);
+                scraper.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
