@@ -702,9 +702,9 @@ public abstract class TransportVerification implements TransportRules {
         });
         try {
             sender.start();
-            sender.join(timeout().toMillis());
-            if (sender.isAlive()) {
-                fail("[T6.1] send blocked: after " + timeout() + " the sender had completed " + done.get() + " of " + count
+            String stuck = awaitSender(sender, done::get);
+            if (stuck != null) {
+                fail("[T6.1] send blocked (" + stuck + "): the sender had completed " + done.get() + " of " + count
                         + " sends to a receiver that is not reading; send must return false instead of waiting. Sender stuck at:"
                         + stackOf(sender));
             }
@@ -717,11 +717,53 @@ public abstract class TransportVerification implements TransportRules {
     }
 
     /**
+     * Waits for a thread that sends until it is done. It is stuck when no send returned for the
+     * liveness bound ({@code progress}, the count of sends that returned, unchanged for
+     * {@link #timeout()}), not when a sender whose sends keep returning needs longer in total: on
+     * a loaded machine thousands of sends share a starved CPU. Ten times the bound still ends a
+     * sender that crawls.
+     *
+     * @return null once {@code t} has finished; otherwise why it is held to be stuck
+     */
+    private String awaitSender(Thread t, java.util.function.LongSupplier progress) throws InterruptedException {
+        long bound = timeout().toNanos();
+        long start = System.nanoTime();
+        long last = progress.getAsLong();
+        long lastChange = start;
+        while (true) {
+            t.join(50);
+            if (!t.isAlive()) {
+                return null;
+            }
+            long now = System.nanoTime();
+            long p = progress.getAsLong();
+            if (p != last) {
+                last = p;
+                lastChange = now;
+            } else if (now - lastChange > bound) {
+                return "stalled: no send returned for " + timeout();
+            }
+            if (now - start > 10 * bound) {
+                return "was still sending after " + timeout().multipliedBy(10) + " (" + p + " sends returned: far too slow)";
+            }
+        }
+    }
+
+    /**
      * Runs {@code body} (which sends) on a helper thread and fails, showing where it is stuck,
      * if it does not finish within the liveness bound: a blocking send must fail the rule, never
      * hang the suite.
      */
     private void bounded(String rule, String what, ThrowingRunnable body) throws Throwable {
+        bounded(rule, what, null, body);
+    }
+
+    /**
+     * As {@link #bounded(String, String, ThrowingRunnable)}, for a body that sends until it is
+     * done (no deadline of its own) and counts every send that returned in {@code progress}: it
+     * is stuck when no send returned for the liveness bound (see {@link #awaitSender}).
+     */
+    private void bounded(String rule, String what, java.util.function.LongSupplier progress, ThrowingRunnable body) throws Throwable {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try {
@@ -732,11 +774,19 @@ public abstract class TransportVerification implements TransportRules {
         }, "tck-bounded-sender");
         t.setDaemon(true);
         t.start();
-        t.join(timeout().toMillis() + 1000);
-        if (t.isAlive()) {
+        String stuck = null;
+        if (progress == null) {
+            t.join(timeout().toMillis() + 1000);
+            if (t.isAlive()) {
+                stuck = "did not finish within " + timeout();
+            }
+        } else {
+            stuck = awaitSender(t, progress);
+        }
+        if (stuck != null) {
             String where = stackOf(t);
             t.interrupt();
-            fail(rule + " " + what + " did not finish within " + timeout() + ": send blocked? Stuck at:" + where);
+            fail(rule + " " + what + " " + stuck + ": send blocked? Stuck at:" + where);
         }
         if (failure.get() != null) {
             throw failure.get();
@@ -834,11 +884,15 @@ public abstract class TransportVerification implements TransportRules {
             Arrays.fill(buffer.array(), (byte) 0xEE); // the caller reuses its buffer at once
         }
         List<Integer> arrived = new ArrayList<>();
+        Set<Integer> distinct = new HashSet<>();
         Duration quiet = Duration.ofMillis(Math.min(200, timeout().toMillis()));
         Recorder.Received got;
-        // Up to the accepted count (or the liveness bound), then a short quiet period that shows
-        // deliveries beyond what was accepted.
-        while ((got = atB.poll(arrived.size() < accepted ? timeout() : quiet)) != null) {
+        // Until every accepted datagram arrived (or the liveness bound), then a short quiet period
+        // that shows deliveries beyond what was accepted. Counted by distinct sequence numbers, not
+        // by arrivals: duplicates must not end the wait while originals are still on their way, or
+        // a late original on a loaded machine would make a duplicating transport look like one that
+        // reads the caller's buffer late.
+        while ((got = atB.poll(distinct.size() < accepted ? timeout() : quiet)) != null) {
             byte[] bytes = got.bytes();
             int overwrittenBytes = 0;
             for (byte x : bytes) {
@@ -848,6 +902,7 @@ public abstract class TransportVerification implements TransportRules {
                     ? "[T6.2] a datagram arrived holding the bytes the caller wrote into its buffer after send returned: the transport "
                             + "read the caller's buffer after send returned (copy it, or transmit before returning)"
                     : "[T6.2] a datagram arrived corrupted (not by the caller's later writes either): check the send and receive paths"));
+            distinct.add(arrived.get(arrived.size() - 1));
         }
         assertFalse(arrived.isEmpty(), "[T6.2] none of " + accepted + " accepted datagrams arrived");
         Set<Integer> seen = new HashSet<>();
@@ -935,6 +990,7 @@ public abstract class TransportVerification implements TransportRules {
         int maxSize = Math.min(1200, receiver.capabilities().maxDatagramSize());
         AtomicLong accepted = new AtomicLong();
         Set<Integer> acceptedStreams = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AtomicLong returned = new AtomicLong();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         for (int s = 0; s < senders; s++) {
@@ -949,6 +1005,7 @@ public abstract class TransportVerification implements TransportRules {
                             accepted.incrementAndGet();
                             acceptedStreams.add(stream);
                         }
+                        returned.incrementAndGet();
                     }
                 });
                 threads.add(thread);
@@ -956,10 +1013,7 @@ public abstract class TransportVerification implements TransportRules {
             }
         }
         go.countDown();
-        for (Thread t : threads) {
-            t.join(timeout().toMillis());
-            assertFalse(t.isAlive(), "[T6.3] a sender thread did not finish within " + timeout() + " (send blocked?)");
-        }
+        joinAll(threads, returned, "[T6.3]");
         long expected = accepted.get();
         Set<Long> seen = new HashSet<>();
         Set<Integer> streamsSeen = new HashSet<>();
@@ -1613,6 +1667,7 @@ public abstract class TransportVerification implements TransportRules {
         int perThread = 2_000;
         CountDownLatch go = new CountDownLatch(1);
         AtomicLong accepted = new AtomicLong();
+        AtomicLong returned = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         for (int s = 0; s < senders; s++) {
             Transport sender = newPeer();
@@ -1625,6 +1680,7 @@ public abstract class TransportVerification implements TransportRules {
                         if (sender.send(to, wrap(streamed(stream, i)))) {
                             accepted.incrementAndGet();
                         }
+                        returned.incrementAndGet();
                     }
                 });
                 threads.add(thread);
@@ -1632,7 +1688,7 @@ public abstract class TransportVerification implements TransportRules {
             }
         }
         go.countDown();
-        joinAll(threads, "[T9.1]");
+        joinAll(threads, returned, "[T9.1]");
         int[] last = new int[senders * threadsPerSender];
         Arrays.fill(last, -1);
         long received = drainStreams(at, accepted.get(), receiver.capabilities().reliable(), (stream, seq) -> {
@@ -1688,28 +1744,37 @@ public abstract class TransportVerification implements TransportRules {
         Endpoint to = addressOf(b);
         int n = reliableDatagrams();
         int size = 16;
-        long deadline = System.nanoTime() + timeout().toNanos();
+        // Liveness bounds, not a throughput target: sending stops when no datagram was accepted for
+        // timeout() and receiving when none arrived for timeout(); 10 x timeout() ends each in any case.
+        long bound = timeout().toNanos();
+        long deadline = System.nanoTime() + 10 * bound;
         AtomicInteger acceptedCount = new AtomicInteger();
-        bounded("[T9.3]", "sending " + n + " datagrams", () -> {
+        AtomicLong returned = new AtomicLong();
+        bounded("[T9.3]", "sending " + n + " datagrams", returned::get, () -> {
             ByteBuffer buffer = ByteBuffer.allocate(size);
             int k = 0;
-            while (k < n && System.nanoTime() < deadline) {
+            long lastAccepted = System.nanoTime();
+            while (k < n && System.nanoTime() - lastAccepted < bound && System.nanoTime() < deadline) {
                 buffer.clear();
                 buffer.put(sequenced(k, size)).flip();
-                if (a.send(to, buffer)) {
+                boolean sent = a.send(to, buffer);
+                returned.incrementAndGet();
+                if (sent) {
                     acceptedCount.set(++k);
+                    lastAccepted = System.nanoTime();
                 } else {
                     java.util.concurrent.locks.LockSupport.parkNanos(100_000);
                 }
             }
         });
         int accepted = acceptedCount.get();
-        assertEquals(n, accepted, "[T9.3] only " + accepted + " of " + n + " datagrams were accepted within " + timeout()
-                + " (retrying each while send returned false): the receiver is not draining (liveness bound)");
+        assertEquals(n, accepted, "[T9.3] only " + accepted + " of " + n + " datagrams were accepted: " + (System.nanoTime() >= deadline
+                ? "sending took more than " + timeout().multipliedBy(10) + " (far too slow)"
+                : "for " + timeout() + " send returned false for the next one (retried): the receiver is not draining (liveness bound)"));
         java.util.BitSet seen = new java.util.BitSet(n);
         int distinct = 0;
         Recorder.Received got;
-        while (distinct < n && (got = atB.poll(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) != null) {
+        while (distinct < n && (got = atB.poll(Duration.ofNanos(Math.max(1, Math.min(bound, deadline - System.nanoTime()))))) != null) {
             int seq = checkSequenced(got.bytes(), size, "[T9.3] a datagram arrived corrupted");
             if (seq >= n || seen.get(seq)) {
                 fail("[T9.3] datagram " + seq + " arrived twice: a reliable transport delivers every accepted datagram exactly once "
@@ -1723,7 +1788,7 @@ public abstract class TransportVerification implements TransportRules {
         }
         if (distinct < n) {
             fail("[T9.3] the transport declares reliable, but " + (n - distinct) + " of " + n + " accepted datagrams never arrived "
-                    + "within " + timeout() + " (first missing: " + seen.nextClearBit(0) + "): every datagram send() accepted must "
+                    + "(none for " + timeout() + "; first missing: " + seen.nextClearBit(0) + "): every datagram send() accepted must "
                     + "be delivered; return false instead of dropping");
         }
         got = atB.poll(Duration.ofMillis(Math.min(200, timeout().toMillis())));
@@ -1927,11 +1992,12 @@ public abstract class TransportVerification implements TransportRules {
         return received;
     }
 
-    private void joinAll(List<Thread> threads, String rule) throws InterruptedException {
+    /** Waits for sender threads that count every send that returned in {@code returned} (see {@link #awaitSender}). */
+    private void joinAll(List<Thread> threads, AtomicLong returned, String rule) throws InterruptedException {
         for (Thread t : threads) {
-            t.join(timeout().toMillis());
-            if (t.isAlive()) {
-                fail(rule + " a sender thread did not finish within " + timeout() + " (send blocked?) at:" + stackOf(t));
+            String stuck = awaitSender(t, returned::get);
+            if (stuck != null) {
+                fail(rule + " a sender thread " + stuck + " (send blocked?) at:" + stackOf(t));
             }
         }
     }
@@ -1981,8 +2047,9 @@ public abstract class TransportVerification implements TransportRules {
         int size = Math.min(512, a.capabilities().maxDatagramSize());
         CountingCallback[] callbacks = new CountingCallback[count];
         boolean[] accepted = new boolean[count];
+        AtomicInteger returned = new AtomicInteger();
         try {
-            bounded("[T10.1]", "flooding a receiver that is not reading", () -> {
+            bounded("[T10.1]", "flooding a receiver that is not reading", returned::get, () -> {
                 for (int i = 0; i < count; i++) {
                     callbacks[i] = new CountingCallback("[T10.1]");
                     try {
@@ -1990,6 +2057,7 @@ public abstract class TransportVerification implements TransportRules {
                     } catch (RuntimeException e) {
                         throw new AssertionError("[T10.1] send(remote, datagram, callback) #" + i + " threw " + e, e);
                     }
+                    returned.incrementAndGet();
                 }
             });
         } finally {
@@ -2100,8 +2168,9 @@ public abstract class TransportVerification implements TransportRules {
         CountingCallback[] callbacks = new CountingCallback[count];
         boolean[] accepted = new boolean[count];
         int[] sentCount = new int[1];
+        AtomicInteger returned = new AtomicInteger();
         try {
-            bounded("[T10.3]", "flooding a receiver that is not reading, then stop()", () -> {
+            bounded("[T10.3]", "flooding a receiver that is not reading, then stop()", returned::get, () -> {
                 int refusedSoFar = 0;
                 while (sentCount[0] < count && refusedSoFar < 10) {
                     int i = sentCount[0];
@@ -2109,6 +2178,7 @@ public abstract class TransportVerification implements TransportRules {
                     accepted[i] = a.send(to, wrap(sequenced(i, size)), callbacks[i]);
                     refusedSoFar += accepted[i] ? 0 : 1;
                     sentCount[0]++;
+                    returned.incrementAndGet();
                 }
                 a.stop();
             });

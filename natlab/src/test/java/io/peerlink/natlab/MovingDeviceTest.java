@@ -60,32 +60,102 @@ class MovingDeviceTest {
         moveDuringTransfer(builder, NatKind.PORT_RESTRICTED);
     }
 
+    /**
+     * The longest the link may take from the new interface being up to the direct path again when
+     * the move falls inside the initial direct check. A re-punch that waited for that check would
+     * start only after it ended (about 2.5 s after the move here) and the next repetition of the
+     * candidates (3.2 s after their announcement); superseding it, the links were direct again
+     * 0.40-0.53 s after the interface was up at load average 15-23 on 2 cores, once 2.1 s at 22.
+     */
+    private static final long MAX_UP_TO_DIRECT_IN_CHECK_MILLIS = 2_500;
+
+    /**
+     * The move falls inside the link's initial direct check: the mover starts behind a symmetric
+     * NAT, so the punch at introduction cannot succeed and its check runs its whole schedule (3 s
+     * after the synchronised start) while the link opens on the relay; the mover moves as soon as
+     * the link is open, to a port-restricted site. The fresh candidates it sends over the link
+     * supersede that check on both sides (docs/protocol-punching.md, "Fresh candidates"): the
+     * re-punch starts at once instead of after the stale check, and both sides run on the direct
+     * path within {@link #MAX_UP_TO_DIRECT_IN_CHECK_MILLIS} of the new interface being up.
+     */
+    @Test
+    void aMoveDuringTheInitialDirectCheckRepunchesTowardsTheFreshCandidatesAtOnce(NatLab.Builder builder) throws Exception {
+        try (NatLab lab = builder
+                .site("home", NatKind.SYMMETRIC).device("mover", "home")
+                .site("cafe", NatKind.PORT_RESTRICTED)
+                .site("peer", NatKind.PORT_RESTRICTED).device("fixed", "peer")
+                .build()) {
+            Devices d = startDevices(lab, 64, 16 * 1024);
+            String opened = d.sender().awaitLine(l -> l.startsWith("path ") || l.startsWith("Exception"), STARTUP);
+            long openedAt = System.currentTimeMillis();
+            // A symmetric NAT cannot be punched: the link opens relayed while the direct check runs on.
+            assertTrue(opened.startsWith("path RELAY "), "linked on the relay: " + opened);
+
+            long movedAt = System.currentTimeMillis();
+            InetAddress moved = lab.moveDevice("mover", "cafe");
+            long upAgain = System.currentTimeMillis();
+            System.out.println("moved the sender to " + moved + " in " + (upAgain - movedAt) + " ms, "
+                    + (movedAt - openedAt) + " ms after the link opened");
+
+            String senderFinal = d.sender().awaitLine(l -> l.startsWith("path-final "), TRANSFER);
+            assertEquals(0, d.sender().waitFor(Duration.ofSeconds(30)), "sender exit code");
+            String receiverFinal = d.receiver().awaitLine(l -> l.startsWith("path-final "), TRANSFER);
+            List<String> changes = new ArrayList<>();
+            d.receiver().lines().stream().filter(l -> l.startsWith("path-changed ")).forEach(l -> changes.add("fixed: " + l));
+            d.sender().lines().stream().filter(l -> l.startsWith("path-changed ")).forEach(l -> changes.add("mover: " + l));
+            assertTrue(changes.stream().noneMatch(l -> l.contains("path-changed DIRECT_PUBLIC ") && !after(l, movedAt)),
+                    "no direct path before the move (the move fell inside the initial direct check): " + changes);
+            assertTrue(senderFinal.startsWith("path-final DIRECT_PUBLIC "), "the mover's link ends direct: " + senderFinal);
+            assertTrue(receiverFinal.startsWith("path-final DIRECT_PUBLIC "), "the fixed device's link ends direct: " + receiverFinal);
+            long moverDirect = lastDirectChange(d.sender(), movedAt);
+            long fixedDirect = lastDirectChange(d.receiver(), movedAt);
+            System.out.printf(Locale.ROOT, "DIRECT-AGAIN-IN-CHECK mover-ms-after-move=%d fixed-ms-after-move=%d "
+                            + "(ms after up: %d, %d) move-ms=%d %s%n  changes %s%n",
+                    moverDirect - movedAt, fixedDirect - movedAt, moverDirect - upAgain, fixedDirect - upAgain,
+                    upAgain - movedAt, loadAverage(), changes);
+            assertTrue(moverDirect - upAgain < MAX_UP_TO_DIRECT_IN_CHECK_MILLIS && fixedDirect - upAgain < MAX_UP_TO_DIRECT_IN_CHECK_MILLIS,
+                    "direct again " + (moverDirect - upAgain) + " / " + (fixedDirect - upAgain)
+                            + " ms after the new interface was up (the re-punch waited for the initial direct check?): " + changes);
+        }
+    }
+
+    /** The two lab devices, linked through the lab's rendezvous; the sender sends {@code messages} of {@code size} bytes. */
+    private record Devices(LabProcess receiver, LabProcess sender) {
+    }
+
+    private static Devices startDevices(NatLab lab, int messages, int size) throws Exception {
+        Path work = Files.createDirectories(lab.logDirectory());
+        Path moverKey = work.resolve("mover.key");
+        Path fixedKey = work.resolve("fixed.key");
+        String fixedId = DeviceIdentity.loadOrCreate(fixedKey).id().toString();
+        Path allow = work.resolve("allow-list");
+        Files.writeString(allow, DeviceIdentity.loadOrCreate(moverKey).id() + " lab\n" + fixedId + " lab\n");
+        lab.startJava(NatLab.CORE, Main.class.getName(), List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
+                "--stun-port", "3478", "--allow-list", allow.toString())).awaitLine(l -> l.startsWith("server "), STARTUP);
+        String peerMain = MovingTransferPeer.class.getName();
+        // The core's set-up and path events of both devices (validation, failover, moves) go to their .err logs.
+        Path logging = work.resolve("logging.properties");
+        Files.writeString(logging, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
+                "java.util.logging.ConsoleHandler.level=ALL", ".level=INFO",
+                "io.peerlink.core.level=FINE", "io.peerlink.relay.level=FINE",
+                "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%n", ""));
+        List<String> jvm = List.of("-Djava.util.logging.config.file=" + logging);
+        LabProcess receiver = lab.startJava("fixed", peerMain, jvm, List.of("listen", fixedKey.toString(), CONTROL));
+        receiver.awaitLine(l -> l.startsWith("registered "), STARTUP);
+        LabProcess sender = lab.startJava("mover", peerMain, jvm, List.of("send", moverKey.toString(), CONTROL, fixedId,
+                String.valueOf(messages), String.valueOf(size)));
+        return new Devices(receiver, sender);
+    }
+
     private void moveDuringTransfer(NatLab.Builder builder, NatKind peerKind) throws Exception {
         try (NatLab lab = builder
                 .site("home", NatKind.PORT_RESTRICTED).device("mover", "home")
                 .site("cafe", NatKind.PORT_RESTRICTED)
                 .site("peer", peerKind).device("fixed", "peer")
                 .build()) {
-            Path work = Files.createDirectories(lab.logDirectory());
-            Path moverKey = work.resolve("mover.key");
-            Path fixedKey = work.resolve("fixed.key");
-            String fixedId = DeviceIdentity.loadOrCreate(fixedKey).id().toString();
-            Path allow = work.resolve("allow-list");
-            Files.writeString(allow, DeviceIdentity.loadOrCreate(moverKey).id() + " lab\n" + fixedId + " lab\n");
-            lab.startJava(NatLab.CORE, Main.class.getName(), List.of("server", "--host", "198.51.100.1", "--http-port", "8080",
-                    "--stun-port", "3478", "--allow-list", allow.toString())).awaitLine(l -> l.startsWith("server "), STARTUP);
-            String peerMain = MovingTransferPeer.class.getName();
-            // The core's set-up and path events of both devices (validation, failover, moves) go to their .err logs.
-            Path logging = work.resolve("logging.properties");
-            Files.writeString(logging, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
-                    "java.util.logging.ConsoleHandler.level=ALL", ".level=INFO",
-                    "io.peerlink.core.level=FINE", "io.peerlink.relay.level=FINE",
-                    "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%n", ""));
-            List<String> jvm = List.of("-Djava.util.logging.config.file=" + logging);
-            LabProcess receiver = lab.startJava("fixed", peerMain, jvm, List.of("listen", fixedKey.toString(), CONTROL));
-            receiver.awaitLine(l -> l.startsWith("registered "), STARTUP);
-            LabProcess sender = lab.startJava("mover", peerMain, jvm, List.of("send", moverKey.toString(), CONTROL, fixedId,
-                    String.valueOf(MESSAGES), String.valueOf(SIZE)));
+            Devices devices = startDevices(lab, MESSAGES, SIZE);
+            LabProcess receiver = devices.receiver();
+            LabProcess sender = devices.sender();
             String opened = sender.awaitLine(l -> l.startsWith("path ") || l.startsWith("Exception"), STARTUP);
             assertTrue(opened.startsWith("path "), "linked: " + opened);
             receiver.awaitLine(l -> l.startsWith("progress ") && Integer.parseInt(l.substring(9)) >= MOVE_AFTER, TRANSFER);

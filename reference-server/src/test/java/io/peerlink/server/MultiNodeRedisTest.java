@@ -49,6 +49,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MultiNodeRedisTest {
     private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
     private static final AtomicInteger PREFIXES = new AtomicInteger();
+    /**
+     * The keepalive of the tests in which a dead node's entries must expire: a node drops a device
+     * silent for 3 intervals, and Redis entries live 3 intervals. 2 s (6 s of silence), not less: on
+     * a loaded 2-core machine a node that had just started heard nothing from a live device for
+     * 1.4 s, and with 300 ms (0.9 s) it dropped devices that had just registered (an assertion saw
+     * RECONNECTING instead of REGISTERED). 6 s still lets a dead node's entries expire well within
+     * the 20 s every wait here allows.
+     */
+    private static final Duration SHORT_KEEPALIVE = Duration.ofSeconds(2);
     @TempDir
     Path dir;
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -169,7 +178,7 @@ class MultiNodeRedisTest {
         DeviceId c = identity("c");
         DeviceId d = identity("d");
         Path list = allowList(a + " home\n" + b + " home\n" + c + " home\n" + d + " home\n");
-        Duration keepalive = Duration.ofMillis(300);
+        Duration keepalive = SHORT_KEEPALIVE;
         Process nodeOne = startNodeProcess(redis, list, keepalive);
         URI oneUri = nodeUri(nodeOne);
         ReferenceServer two = node(redis, list, keepalive);
@@ -232,7 +241,7 @@ class MultiNodeRedisTest {
         DeviceId b = identity("b");
         DeviceId c = identity("c");
         Path list = allowList(a + " home\n" + b + " home\n" + c + " home\n");
-        Duration keepalive = Duration.ofMillis(300);
+        Duration keepalive = SHORT_KEEPALIVE;
         RedisServer redis = RedisServer.start();
         int port = redis.port();
         toClose.add(redis);

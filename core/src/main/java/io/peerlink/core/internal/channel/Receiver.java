@@ -152,8 +152,8 @@ final class Receiver {
         }
         byte[] copy = f.payload();
         ByteBuffer message = ByteBuffer.wrap(copy).asReadOnlyBuffer();
-        callbacks.execute(() -> h.onMessage(message, Delivery.UNRELIABLE));
         counters.payloadBytesDelivered += copy.length;
+        callbacks.execute(() -> h.onMessage(message, Delivery.UNRELIABLE));
     }
 
     /** Delivers what waited for a handler. */
@@ -188,10 +188,14 @@ final class Receiver {
      * The handler runs on the link's callback executor, never on the loop (a handler that throws
      * is logged there and the next message is delivered); the message's credit and its memory in
      * the receive budget stay held until it returns, so a slow handler slows the sender
-     * (back-pressure) and is bounded by the budget like any reassembly.
+     * (back-pressure) and is bounded by the budget like any reassembly. The message counts as
+     * delivered ({@code payloadBytesDelivered}) when it is handed to the handler, as a datagram
+     * does: whoever the handler signals sees it in the stats, even if the channel closes before the
+     * handler returns.
      */
     private void deliver(MessageHandler h, InboundMessage in, Delivery delivery) throws FrameFormatException {
         ByteBuffer message = ByteBuffer.wrap(in.bytes()).asReadOnlyBuffer();
+        counters.payloadBytesDelivered += in.length;
         callbacks.execute(() -> {
             try {
                 h.onMessage(message, delivery);
@@ -211,7 +215,6 @@ final class Receiver {
         if (closed.getAsBoolean()) {
             return;
         }
-        counters.payloadBytesDelivered += in.length;
         creditHeld -= in.credit;
         creditReleased += in.credit;
         long extension = creditReleased + window - maxDataGranted;

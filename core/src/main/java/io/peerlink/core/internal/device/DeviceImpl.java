@@ -275,6 +275,9 @@ final class DeviceImpl implements Device {
                 link.session().localEndpointChanged(socket, lostAnAddress);
             }
         }
+        for (LinkRace race : List.copyOf(races.values())) {
+            race.localAddressChanged();
+        }
         if (rendezvousClient != null) {
             if (lostAnAddress) {
                 rendezvousClient.reconnectNow("a local address went away");

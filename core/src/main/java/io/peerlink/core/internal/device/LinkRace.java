@@ -259,7 +259,12 @@ final class LinkRace {
     /** Starts the direct check, the allocations and the relayed checks towards relayed candidates the introduction carries. */
     void start() {
         raceStarted = loop.nanoTime();
-        direct.result().whenComplete((selected, error) -> loop.execute(() -> onCheck(udp, selected, error)));
+        ConnectivityCheck first = direct;
+        first.result().whenComplete((selected, error) -> loop.execute(() -> {
+            if (direct == first) { // not superseded by a re-punch towards fresh candidates
+                onCheck(udp, selected, error);
+            }
+        }));
         onDirectValidated(direct);
         direct.start(intro.startIn());
         for (Candidate c : intro.peerCandidates()) {
@@ -839,8 +844,8 @@ final class LinkRace {
                 intro.remoteConnectionId(), intro.role(), intro.startIn(), intro.requestId(), intro.relays()));
         direct = check;
         check.result().whenComplete((selected, error) -> loop.execute(() -> {
-            cancelSignals();
-            if (direct == check) {
+            if (direct == check) { // not superseded by a newer re-punch, whose signals go on
+                cancelSignals();
                 onCheck(udp, selected, error);
             }
         }));
@@ -874,8 +879,11 @@ final class LinkRace {
             direct.peerOpened();
             return;
         }
-        if (!direct.result().isDone() || !fresh && quietSince >= 0 && loop.nanoTime() - quietSince < REPUNCH_QUIET.toNanos()) {
-            return; // our check still runs, or the entries our last probes left may still be there
+        if (!direct.result().isDone() && !(fresh && supersedeStaleCheck("the peer re-punches towards fresh candidates"))) {
+            return; // our check still runs towards the candidates it should
+        }
+        if (!fresh && quietSince >= 0 && loop.nanoTime() - quietSince < REPUNCH_QUIET.toNanos()) {
+            return; // the entries our last probes left may still be there
         }
         if (repunch()) {
             if (repunchTimer != null) {
@@ -910,6 +918,12 @@ final class LinkRace {
         ownCandidates = direct;
         ownSequence++;
         fresh = true; // our new NAT holds no entry of an earlier check
+        if (!this.direct.result().isDone() && onRelayedPath()) {
+            // A check still running (the initial one, or a re-punch) probes stale pairs, and from a
+            // new mapping before the peer's openers: it is abandoned, and the peer's re-punch
+            // towards the fresh candidates, signalled by its OPENED, starts ours at once.
+            abandonDirect("this device's candidates changed");
+        }
         long wait = lastAnnounced + CANDIDATES_INTERVAL.toNanos() - loop.nanoTime();
         if (wait > 0) {
             if (announceTimer == null) {
@@ -921,6 +935,20 @@ final class LinkRace {
             return;
         }
         announce();
+    }
+
+    /**
+     * This device's interface addresses changed (after the link's session reacted): a direct check
+     * still running while the link runs relayed is abandoned at once. Its probes would now leave
+     * from the new address towards the peer's public candidates before the peer's openers, and at
+     * a filtering peer NAT leave the unanswered conntrack entry that makes the re-punch towards
+     * the fresh candidates fail (docs/protocol-punching.md, "Fresh candidates"). Loop thread.
+     */
+    void localAddressChanged() {
+        if (done || mode != Mode.ALL || direct.result().isDone() || !onRelayedPath()) {
+            return;
+        }
+        abandonDirect("this device's address changed");
     }
 
     private void announce() {
@@ -1005,13 +1033,51 @@ final class LinkRace {
             return;
         }
         if (!direct.result().isDone()) {
-            return; // a check runs; the peer repeats its candidates, and a failure schedules a round with them
+            // A check that started before these candidates arrived (the initial one, or an earlier
+            // re-punch) probes stale ones: abandoned for the re-punch towards the fresh ones.
+            abandonDirect("the peer announced fresh candidates");
         }
         lastFreshRepunch = loop.nanoTime();
         if (repunch() && repunchTimer != null) {
             repunchTimer.cancel();
             repunchTimer = null;
         }
+    }
+
+    /**
+     * Abandons the running direct check in favour of a re-punch towards fresh candidates, if the
+     * link runs relayed, candidates changed since that check started ({@link #fresh}) and no
+     * re-punch for fresh candidates started within {@link #CANDIDATES_INTERVAL} (the same cap as
+     * the peer's candidate sets: a peer cannot make this device start checks faster).
+     *
+     * @return true if the check was abandoned (the direct check is free for a re-punch)
+     */
+    private boolean supersedeStaleCheck(String why) {
+        if (!fresh || !onRelayedPath() || mode != Mode.ALL
+                || loop.nanoTime() - lastFreshRepunch < CANDIDATES_INTERVAL.toNanos()) {
+            return false;
+        }
+        abandonDirect(why);
+        lastFreshRepunch = loop.nanoTime();
+        return true;
+    }
+
+    /**
+     * Ends the running direct check at once (its result fails). A re-punch that replaces it at once
+     * makes that failure unheard; otherwise it is handled as any failed direct check's (a
+     * background round is scheduled).
+     */
+    private void abandonDirect(String why) {
+        ConnectivityCheck stale = direct;
+        if (stale.result().isDone()) {
+            return;
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "direct check towards " + stale.candidates() + " abandoned: " + why);
+        if (stale.probedPublic()) {
+            quietSince = loop.nanoTime(); // its last full-TTL probes left now
+        }
+        cancelSignals();
+        stale.abandon(why);
     }
 
     private void cancelAnnouncements() {

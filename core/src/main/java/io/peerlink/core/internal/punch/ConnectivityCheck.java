@@ -558,6 +558,21 @@ public final class ConnectivityCheck {
         cancelTimers();
     }
 
+    /**
+     * Ends the check for good without waiting for its schedule: cancels every scheduled probe,
+     * opener and give-up, and fails {@link #result()} with a {@link NoPathException} giving
+     * {@code reason} (a check superseded by one towards fresh candidates). Nothing if the result is
+     * already complete. Loop thread.
+     *
+     * @param reason why the check was abandoned
+     */
+    public void abandon(String reason) {
+        cancelTimers();
+        if (!result.isDone()) {
+            result.completeExceptionally(new NoPathException(reason));
+        }
+    }
+
     private void cancelTimers() {
         for (EventLoop.Timer t : timers) {
             t.cancel();

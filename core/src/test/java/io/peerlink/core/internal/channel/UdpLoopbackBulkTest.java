@@ -133,8 +133,20 @@ class UdpLoopbackBulkTest {
             last.get(120, TimeUnit.SECONDS);
             done.get(60, TimeUnit.SECONDS);
             long nanos = System.nanoTime() - start;
+            // The last acknowledgements (and the ACKs of MAX_DATA updates) are still on their way:
+            // snapshots are compared only once every datagram sent either way has arrived, so that
+            // "nothing lost" is exact. Datagrams the kernel dropped never arrive; then the counts
+            // stay apart and the snapshots after the wait are taken as they are. (With simulated
+            // loss they never meet: no wait.)
             ChannelStats sa = ChannelPair.onLoop(loopA, ea[0]::stats);
             ChannelStats sb = ChannelPair.onLoop(loopB, eb[0]::stats);
+            long settleBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (loss == 0 && (sa.datagramsSent() != sb.datagramsReceived() || sb.datagramsSent() != sa.datagramsReceived())
+                    && System.nanoTime() < settleBy) {
+                Thread.sleep(10);
+                sa = ChannelPair.onLoop(loopA, ea[0]::stats);
+                sb = ChannelPair.onLoop(loopB, eb[0]::stats);
+            }
             System.out.printf("loss %.0f%%: %d MiB in %d ms = %.1f MiB/s; sender %s; receiver %s%n", loss * 100,
                     totalBytes >> 20, nanos / 1_000_000, totalBytes / (nanos / 1e9) / (1 << 20), sa, sb);
             System.out.printf("sender: probe timeouts %d, timer runs %d, pacing stalls %d, cwnd stalls %d%n",
@@ -153,18 +165,24 @@ class UdpLoopbackBulkTest {
         ChannelStats sender = s[0];
         ChannelStats receiver = s[1];
         assertEquals(total, receiver.payloadBytesDelivered());
-        assertTrue(sender.bytesSent() <= 1.03 * total, "bytes sent " + sender.bytesSent() + " > 1.03 x payload");
+        // Framing overhead: everything sent but the payload bytes sent again (which are bounded
+        // by what the kernel dropped, further down).
+        long overhead = sender.bytesSent() - sender.retransmittedBytes();
+        assertTrue(overhead <= 1.03 * total, "bytes sent but retransmissions " + overhead + " > 1.03 x payload: " + sender);
         assertTrue(receiver.ackBytesSent() <= 0.01 * total, "ACK bytes " + receiver.ackBytesSent() + " > 1 % of payload");
         // Issue 12: on a clean path nothing is resent. The kernel may still drop datagrams on a
-        // loaded machine (a full receive buffer); only then may the sender retransmit, and only
-        // what was really lost.
+        // loaded machine (a full receive buffer: the receiving thread starved while the window
+        // grew); only then may the sender retransmit, and only what was really lost: at most a
+        // datagram's worth of payload per datagram the kernel dropped.
         assertEquals(0, sender.spuriousRetransmittedBytes(), sender.toString());
-        if (receiver.datagramsReceived() == sender.datagramsSent()) {
+        long dropped = sender.datagramsSent() - receiver.datagramsReceived();
+        if (dropped == 0) {
             assertEquals(0, sender.retransmittedBytes(), "nothing was lost, yet bytes were resent: " + sender);
             assertEquals(0, sender.packetsLost(), sender.toString());
         } else {
-            System.out.printf("the kernel dropped %d datagrams; retransmitted %d bytes%n",
-                    sender.datagramsSent() - receiver.datagramsReceived(), sender.retransmittedBytes());
+            System.out.printf("the kernel dropped %d datagrams; retransmitted %d bytes%n", dropped, sender.retransmittedBytes());
+            assertTrue(sender.retransmittedBytes() <= dropped * 1200,
+                    "retransmitted " + sender.retransmittedBytes() + " bytes for " + dropped + " datagrams dropped: " + sender);
         }
     }
 

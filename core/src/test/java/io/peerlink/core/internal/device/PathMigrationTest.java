@@ -7,18 +7,25 @@ import io.peerlink.PathInfo;
 import io.peerlink.PathState;
 import io.peerlink.PeerLink;
 import io.peerlink.PeerLinks;
+import io.peerlink.core.internal.session.Session;
 import io.peerlink.testkit.InMemoryNetwork;
 import io.peerlink.testkit.NumberedTransfer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -144,16 +151,65 @@ class PathMigrationTest {
         NumberedTransfer transfer = new NumberedTransfer(1, 100);
         Pair pair = new Pair(a, b, b.localEndpoints().get(0), transfer);
         PathInfo before = pair.dialer.path();
-        try (java.net.DatagramSocket silent = new java.net.DatagramSocket(LOOPBACK)) {
+        try (DatagramSocket silent = new DatagramSocket(LOOPBACK)) {
             Endpoint nowhere = Endpoint.udp(new InetSocketAddress("127.0.0.1", silent.getLocalPort()));
-            java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    java.util.concurrent.ExecutionException.class,
-                    () -> pair.dialer.switchPath(a.localEndpoints().get(1), nowhere).toCompletableFuture().get(15, TimeUnit.SECONDS));
+            CompletableFuture<PathInfo> switching = pair.dialer.switchPath(a.localEndpoints().get(1), nowhere).toCompletableFuture();
+
+            ExecutionException e = awaitValidationFailure(switching, pair.dialer);
+
             assertEquals(io.peerlink.UnreachableException.class, e.getCause().getClass());
+            assertTrue(e.getCause().getMessage().contains("no PATH_RESPONSE to " + Session.MAX_CHALLENGES + " challenges"),
+                    e.getCause().getMessage());
+            // Every challenge went out (padded to QUIC's minimum MTU), and nothing else went there.
+            silent.setSoTimeout(500);
+            List<Integer> sizes = new ArrayList<>();
+            DatagramPacket packet = new DatagramPacket(new byte[2048], 2048);
+            try {
+                while (true) {
+                    silent.receive(packet);
+                    sizes.add(packet.getLength());
+                }
+            } catch (SocketTimeoutException drained) {
+                // every datagram the path got was read
+            }
+            assertEquals(Collections.nCopies(Session.MAX_CHALLENGES, 1200), sizes, "datagrams the silent path got");
         }
         assertEquals(before.local(), pair.dialer.path().local());
         assertTrue(pair.dialer.paths().stream().anyMatch(p -> p.state() == PathState.FAILED));
         transfer.sendOn(pair.dialer.channel()).get(5, TimeUnit.SECONDS);
         transfer.awaitIntact(5);
+    }
+
+    /**
+     * Waits for a path validation nobody answers to fail. It fails after {@link Session#MAX_CHALLENGES}
+     * challenges, each resent after {@code max(50 ms, 2 x smoothed RTT)}, doubling
+     * (docs/protocol-paths.md): 63 such intervals, about 3 s on loopback. But on an idle link the
+     * estimate may still be the initial 333 ms (no sample yet), or a single sample a loaded machine
+     * stretched, and it stays so: the validation then lasts up to 63 x 2 x that. So the wait follows
+     * that schedule for the largest estimate the link reported meanwhile, twice over plus 5 s for
+     * timers that run late on a loaded machine, rather than a fixed time (15 s failed under load
+     * with an estimate of 339 ms).
+     */
+    private static ExecutionException awaitValidationFailure(CompletableFuture<PathInfo> validation, PeerLink link)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        long largestRtt = 0;
+        while (true) {
+            largestRtt = Math.max(largestRtt, link.channel().stats().smoothedRtt().toNanos());
+            long interval = Math.max(TimeUnit.MILLISECONDS.toNanos(50), 2 * largestRtt);
+            long bound = 2 * ((1L << Session.MAX_CHALLENGES) - 1) * interval + TimeUnit.SECONDS.toNanos(5);
+            try {
+                PathInfo validated = validation.get(20, TimeUnit.MILLISECONDS);
+                throw new AssertionError("a path nobody answers on was validated: " + validated);
+            } catch (ExecutionException failed) {
+                return failed;
+            } catch (TimeoutException notYet) {
+                if (System.nanoTime() - start > bound) {
+                    throw new AssertionError("the path neither failed nor was validated within "
+                            + TimeUnit.NANOSECONDS.toMillis(bound) + " ms (largest smoothed RTT "
+                            + TimeUnit.NANOSECONDS.toMillis(largestRtt) + " ms): " + link.paths());
+                }
+            }
+        }
     }
 }

@@ -119,4 +119,28 @@ class RepunchGateTest {
             assertFalse(ConnectivityCheckAttackTest.CompletableFutureOnLoop.call(a, check::probedPublic));
         }
     }
+
+    /** A check superseded by a re-punch towards fresh candidates (LinkRace) fails at once and sends nothing more. */
+    @Test
+    void anAbandonedCheckFailsAtOnceWithItsReasonAndSendsNothingMore() throws Exception {
+        try (CheckHarness a = CheckHarness.loopback(); CheckHarness.Raw peer = new CheckHarness.Raw("127.0.0.1", null)) {
+            ConnectivityCheck check = a.check(41, 42, secret(), true,
+                    List.of(Candidate.of(peer.endpoint(), CandidateType.SERVER_REFLEXIVE, 65535)), QUICK);
+            a.loop.execute(() -> check.start(Duration.ZERO));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (fullTtlProbes(peer) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(fullTtlProbes(peer) > 0, "the check probes the peer: " + probeFlags(peer));
+
+            a.loop.execute(() -> check.abandon("the peer announced fresh candidates"));
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> check.result().get(5, TimeUnit.SECONDS));
+            assertTrue(failed.getCause() instanceof NoPathException, String.valueOf(failed.getCause()));
+            assertEquals("the peer announced fresh candidates", failed.getCause().getMessage());
+            Thread.sleep(100); // what was already on its way
+            int sent = probeFlags(peer).size();
+            Thread.sleep(QUICK.attemptDuration().toMillis() + 300); // longer than the probe schedule's intervals
+            assertEquals(sent, probeFlags(peer).size(), "probes after the check was abandoned: " + probeFlags(peer));
+        }
+    }
 }
