@@ -161,6 +161,67 @@ class MqttBrokerEndpointTest {
         }
     }
 
+    /**
+     * {@code mqtt.data-dir}: datagrams the broker acknowledged for devices that were offline (their persistent
+     * sessions subscribed, then disconnected) are delivered when the devices log in again after a server restart
+     * on the same port and data directory. Two offline devices and the sender make three session queues: Moquette
+     * 0.17's default segmented queue store kept only one of them (see EmbeddedMqttBroker.start).
+     */
+    @Test
+    void aDatagramQueuedForAnOfflineDeviceSurvivesARestartWithTheDataDirectory(@TempDir Path dir) throws Exception {
+        DeviceIdentity alice = DeviceIdentity.ephemeral();
+        DeviceIdentity bob = DeviceIdentity.ephemeral();
+        DeviceIdentity carol = DeviceIdentity.ephemeral();
+        Path list = Files.writeString(dir.resolve("allow-list"), alice.id() + " lab\n" + bob.id() + " lab\n" + carol.id() + " lab\n");
+        Path data = Files.createDirectories(dir.resolve("mqtt-data"));
+        byte[] toBob = "queued for bob".getBytes(StandardCharsets.UTF_8);
+        byte[] toCarol = "queued for carol".getBytes(StandardCharsets.UTF_8);
+        int port;
+        try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .coapPort(-1).allowListFile(list).mqtt(new ServerConfig.Mqtt(0, data, "peerlink-test")).build())) {
+            EmbeddedMqttBroker broker = server.bean(MqttBrokerService.class).broker();
+            port = broker.port();
+            for (DeviceIdentity offline : List.of(bob, carol)) {
+                Transport t = transport(broker, offline);
+                t.start(new Queue()); // subscribes the inbox in a persistent session
+                t.stop();
+            }
+            Transport a = transport(broker, alice);
+            a.start(new Queue());
+            sendAcknowledged(a, endpoint(broker, bob), toBob);
+            sendAcknowledged(a, endpoint(broker, carol), toCarol);
+            a.stop();
+        }
+        try (ReferenceServer server = ReferenceServer.start(ServerConfig.builder().bindHost("127.0.0.1").httpPort(0).stunPort(-1)
+                .coapPort(-1).allowListFile(list).mqtt(new ServerConfig.Mqtt(port, data, "peerlink-test")).build())) {
+            EmbeddedMqttBroker broker = server.bean(MqttBrokerService.class).broker();
+            assertEquals(port, broker.port());
+            Queue atB = new Queue();
+            transport(broker, bob).start(atB);
+            Queue atC = new Queue();
+            transport(broker, carol).start(atC);
+            assertArrayEquals(toBob, atB.got.poll(20, TimeUnit.SECONDS), "bob's queued datagram did not survive the restart");
+            assertArrayEquals(toCarol, atC.got.poll(20, TimeUnit.SECONDS), "carol's queued datagram did not survive the restart");
+        }
+    }
+
+    /** Sends and waits for the broker's PUBACK: from then on the broker has the datagram. */
+    private static void sendAcknowledged(Transport from, Endpoint to, byte[] datagram) throws Exception {
+        java.util.concurrent.CompletableFuture<Void> acked = new java.util.concurrent.CompletableFuture<>();
+        assertTrue(from.send(to, ByteBuffer.wrap(datagram), new io.peerlink.spi.SendCallback() {
+            @Override
+            public void completed() {
+                acked.complete(null);
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                acked.completeExceptionally(cause);
+            }
+        }));
+        acked.get(20, TimeUnit.SECONDS);
+    }
+
     private static final class Queue implements DatagramHandler {
         final BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
 

@@ -132,6 +132,11 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             if (dataDirectory != null) {
                 p.setProperty("persistence_enabled", "true");
                 p.setProperty("data_path", dataDirectory.toAbsolutePath().toString());
+                // Session queues in the H2 MVStore next to the sessions and subscriptions, not in Moquette 0.17's
+                // default "segmented" store: its QueuePool.close writes every queue as queues.0 in
+                // checkpoint.properties (the counter is never incremented), so only one session's queue, whichever
+                // the hash map lists last, survived a restart, and with it only that one persistent session.
+                p.setProperty("persistent_queue_type", "h2");
             } else {
                 p.setProperty("persistence_enabled", "false");
             }
